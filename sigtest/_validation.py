@@ -1,0 +1,319 @@
+"""One input path: every public function turns its returns argument into a :class:`ReturnsData`.
+
+The body of a method may then assume a finite (or, under ``nan_policy='omit'`` /
+``'propagate'``, NaN-carrying) float64 ``T x N`` matrix, and uses the helpers here to put
+labels back on its per-strategy outputs.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DegenerateDataWarning",
+    "NanPolicy",
+    "ReturnsData",
+    "as_returns",
+    "check_choice",
+    "check_int",
+    "check_nan_policy",
+    "check_probability",
+    "check_positive",
+    "warn_degenerate",
+]
+
+NanPolicy = Literal["raise", "omit", "propagate"]
+_NAN_POLICIES = ("raise", "omit", "propagate")
+
+
+class DegenerateDataWarning(RuntimeWarning):
+    """Legal input for which a statistic is undefined (e.g. a constant return series).
+
+    The affected entries of the result are NaN; the warning names the columns.
+    """
+
+
+def _describe_labels(labels: Sequence[Hashable], limit: int = 5) -> str:
+    shown = ", ".join(repr(lab) for lab in labels[:limit])
+    more = len(labels) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class ReturnsData:
+    """A validated returns matrix.
+
+    Attributes
+    ----------
+    values : ndarray, shape (T, N), float64, C-contiguous
+        The returns. May hold NaN only when the caller allowed it through ``nan_policy``.
+    columns : pandas.Index or None
+        Strategy labels when the input was pandas; ``None`` for numpy input.
+    index : pandas.Index or None
+        The time index when the input was pandas.
+    one_d : bool
+        Whether the input was a single strategy (1-D array or Series); per-strategy outputs are
+        then scalars rather than length-1 arrays.
+    name : str
+        The parameter name, used in messages.
+    """
+
+    values: np.ndarray
+    columns: pd.Index | None
+    index: pd.Index | None
+    one_d: bool
+    name: str = "returns"
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def n_strategies(self) -> int:
+        return int(self.values.shape[1])
+
+    @property
+    def is_pandas(self) -> bool:
+        return self.columns is not None
+
+    @property
+    def labels(self) -> list[Hashable]:
+        """Strategy labels: the pandas column labels, or the integer positions for numpy input."""
+        if self.columns is not None:
+            return list(self.columns)
+        return list(range(self.n_strategies))
+
+    def label(self, j: int) -> Hashable:
+        return self.labels[j]
+
+    def per_strategy(self, values: np.ndarray, name: str | None = None) -> Any:
+        """Put labels on a length-N vector: Series for pandas 2-D input, float for 1-D input."""
+        values = np.asarray(values)
+        if self.one_d:
+            return float(values.reshape(-1)[0])
+        if self.columns is not None:
+            return pd.Series(values, index=self.columns.copy(), name=name)
+        return values
+
+    def column_labels(self, mask: np.ndarray) -> list[Hashable]:
+        return [lab for lab, m in zip(self.labels, mask) if m]
+
+    def nan_columns(self) -> np.ndarray:
+        return np.isnan(self.values).any(axis=0)
+
+    def complete_rows(self) -> tuple[ReturnsData, int]:
+        """The rows with no NaN in any column (the common sample) and how many were dropped."""
+        keep = ~np.isnan(self.values).any(axis=1)
+        dropped = int(keep.size - keep.sum())
+        if dropped == 0:
+            return self, 0
+        index = self.index[keep] if self.index is not None else None
+        values = np.ascontiguousarray(self.values[keep])
+        return ReturnsData(values, self.columns, index, self.one_d, self.name), dropped
+
+    def take_columns(self, cols: np.ndarray | Sequence[int]) -> ReturnsData:
+        cols = np.asarray(cols, dtype=np.intp)
+        columns = self.columns[cols] if self.columns is not None else None
+        values = np.ascontiguousarray(self.values[:, cols])
+        one_d = self.one_d and cols.size == 1
+        return ReturnsData(values, columns, self.index, one_d, self.name)
+
+
+def check_nan_policy(nan_policy: object) -> NanPolicy:
+    if nan_policy not in _NAN_POLICIES:
+        raise ValueError(
+            f"`nan_policy` must be one of {', '.join(map(repr, _NAN_POLICIES))}; got {nan_policy!r}"
+        )
+    return nan_policy  # type: ignore[return-value]
+
+
+def _frame_to_matrix(df: pd.DataFrame, name: str) -> np.ndarray:
+    bad = []
+    for lab, dtype in df.dtypes.items():
+        if pd.api.types.is_bool_dtype(dtype) or not (
+            pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
+        ):
+            bad.append((lab, dtype))
+    if bad:
+        lab, dtype = bad[0]
+        extra = f" (and {len(bad) - 1} more non-numeric columns)" if len(bad) > 1 else ""
+        hint = (
+            f" If it holds dates, make it the index: `{name}.set_index({lab!r})`; otherwise drop it"
+            " or convert it with `pd.to_numeric`."
+        )
+        raise TypeError(
+            f"`{name}` column {lab!r} has dtype {dtype}; sigtest needs numeric (int or float) "
+            f"returns{extra}.{hint}"
+        )
+    if df.columns.has_duplicates:
+        dups = df.columns[df.columns.duplicated()].unique().tolist()
+        raise ValueError(
+            f"`{name}` has duplicated column labels {_describe_labels(dups)}; give every strategy"
+            " a unique label."
+        )
+    # pandas nullable dtypes (Int64, Float64) turn pd.NA into NaN here.
+    return df.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def as_returns(
+    returns: object,
+    *,
+    name: str = "returns",
+    min_obs: int = 2,
+    nan_policy: NanPolicy = "raise",
+    allow_nan: bool | None = None,
+) -> ReturnsData:
+    """Validate a returns argument and convert it to a float64 ``T x N`` matrix.
+
+    Parameters
+    ----------
+    returns : array_like, pandas.Series or pandas.DataFrame
+        ``T x N`` (rows periods, columns strategies) or a 1-D single strategy.
+    name : str
+        Parameter name for messages.
+    min_obs : int
+        Fewest rows the calling method needs.
+    nan_policy : {'raise', 'omit', 'propagate'}
+        ``'raise'`` rejects any NaN, naming the columns; the other two let NaN through for the
+        method to handle.
+    allow_nan : bool, optional
+        Overrides the NaN decision taken from ``nan_policy``.
+    """
+    nan_policy = check_nan_policy(nan_policy)
+    columns: pd.Index | None = None
+    index: pd.Index | None = None
+    if isinstance(returns, pd.Series):
+        one_d = True
+        values = _frame_to_matrix(returns.to_frame(), name)
+        columns = pd.Index([returns.name])
+        index = returns.index
+    elif isinstance(returns, pd.DataFrame):
+        one_d = False
+        values = _frame_to_matrix(returns, name)
+        columns = returns.columns
+        index = returns.index
+    else:
+        if hasattr(returns, "dask") and hasattr(returns, "compute"):
+            raise TypeError(
+                f"`{name}` is a dask collection; call `.compute()` first or use a method that"
+                " accepts dask input."
+            )
+        if isinstance(returns, (str, bytes)) or returns is None or isinstance(returns, dict):
+            raise TypeError(
+                f"`{name}` must be a numpy array, pandas Series or DataFrame of returns; "
+                f"got {type(returns).__name__}"
+            )
+        arr = np.asarray(returns)
+        if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+            raise TypeError(
+                f"`{name}` must hold numeric (int or float) returns; got dtype {arr.dtype}"
+            )
+        if arr.ndim not in (1, 2):
+            raise ValueError(
+                f"`{name}` must be 1-D (one strategy) or 2-D (T periods x N strategies); got an "
+                f"array with {arr.ndim} dimensions of shape {arr.shape}"
+            )
+        one_d = arr.ndim == 1
+        values = arr.reshape(-1, 1) if one_d else arr
+        values = values.astype(np.float64, copy=False)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    t_obs, n_strat = values.shape
+    if n_strat == 0:
+        raise ValueError(f"`{name}` has no columns; pass at least one strategy")
+    if t_obs == 0:
+        raise ValueError(f"`{name}` has no rows; pass at least {min_obs} periods of returns")
+    labels = list(columns) if columns is not None else list(range(n_strat))
+    inf_cols = np.isinf(values).any(axis=0)
+    if inf_cols.any():
+        j = int(np.argmax(inf_cols))
+        i = int(np.argmax(np.isinf(values[:, j])))
+        row = index[i] if index is not None else i
+        which = "column" if columns is not None else "column index"
+        raise ValueError(
+            f"`{name}` {which} {labels[j]!r} holds an infinite value (at row {row!r}); returns "
+            "must be finite. Fix or drop the offending rows before testing."
+        )
+    if allow_nan is None:
+        allow_nan = nan_policy != "raise"
+    if not allow_nan:
+        nan_cols = np.isnan(values).any(axis=0)
+        if nan_cols.any():
+            bad = [lab for lab, m in zip(labels, nan_cols) if m]
+            count = int(np.isnan(values).sum())
+            raise ValueError(
+                f"`{name}` holds {count} missing value(s) (NaN) in column(s) "
+                f"{_describe_labels(bad)}; pass nan_policy='omit' to use the available "
+                "observations, or fill or drop them first."
+            )
+    if t_obs < min_obs:
+        raise ValueError(
+            f"`{name}` has {t_obs} row(s); this method needs at least {min_obs} periods of returns"
+        )
+    return ReturnsData(values, columns, index, one_d, name)
+
+
+def check_probability(
+    value: object, name: str, *, low_closed: bool = False, high_closed: bool = False
+) -> float:
+    """A scalar in (0, 1) (or with closed ends as asked)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
+    v = float(value)
+    lo_ok = v >= 0 if low_closed else v > 0
+    hi_ok = v <= 1 if high_closed else v < 1
+    if not (np.isfinite(v) and lo_ok and hi_ok):
+        interval = ("[" if low_closed else "(") + "0, 1" + ("]" if high_closed else ")")
+        raise ValueError(f"`{name}` must be in {interval}; got {value!r}")
+    return v
+
+
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
+    """An integer (numpy integers and integral Python ints only, no floats or bools)."""
+    if isinstance(value, bool):
+        raise TypeError(f"`{name}` must be an integer; got {value!r}")
+    try:
+        v = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"`{name}` must be an integer; got {value!r}") from None
+    if minimum is not None and v < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {v}")
+    return int(v)
+
+
+def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"`{name}` must be a finite number {rule}; got {value!r}")
+    return v
+
+
+def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}"
+        )
+    return value
+
+
+def warn_degenerate(data: ReturnsData, mask: np.ndarray, what: str, stacklevel: int = 3) -> None:
+    """Warn that the columns in ``mask`` give NaN for ``what``."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        bad = data.column_labels(mask)
+        warnings.warn(
+            f"{what} is undefined for `{data.name}` column(s) {_describe_labels(bad)} "
+            f"(e.g. constant returns); the result is NaN there.",
+            DegenerateDataWarning,
+            stacklevel=stacklevel,
+        )
