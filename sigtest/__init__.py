@@ -7,14 +7,24 @@ probability of backtest overfitting.
 """
 
 from sigtest._random import SeedRecord
+from sigtest.bootstrap import (
+    BootstrapCIResult,
+    bootstrap_ci,
+    bootstrap_indices,
+    optimal_block_length,
+)
 from sigtest._results import ConfidenceInterval, Reference
 from sigtest._validation import DegenerateDataWarning
 from sigtest._version import __version__
 
 __all__ = [
+    "BootstrapCIResult",
     "ConfidenceInterval",
     "DegenerateDataWarning",
     "Reference",
     "SeedRecord",
     "__version__",
+    "bootstrap_ci",
+    "bootstrap_indices",
+    "optimal_block_length",
 ]

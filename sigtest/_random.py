@@ -20,7 +20,7 @@ __all__ = ["STREAM_BLOCK", "RngLike", "SeedRecord", "draw_rows", "root_seed_sequ
 
 #: Replicates per independent random stream. Part of the reproducibility contract: changing it
 #: changes every seeded result, so it is fixed.
-STREAM_BLOCK = 64
+STREAM_BLOCK = 256
 
 RngLike = int | np.integer | np.random.SeedSequence | np.random.Generator | None
 

@@ -64,7 +64,7 @@ class ConfidenceInterval:
 class ResultBase:
     """Mixin for frozen result dataclasses.
 
-    Subclasses set ``_references`` and implement ``_method_text`` (one paragraph saying what was
+    Subclasses set ``_references`` (or override ``references()``) and implement ``_method_text`` (one paragraph saying what was
     computed with which settings); ``describe()`` adds the references, ``cite()`` the BibTeX.
     """
 
@@ -73,16 +73,21 @@ class ResultBase:
     def _method_text(self) -> str:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
+    def references(self) -> tuple[Reference, ...]:
+        """The papers behind this result (may depend on the settings used)."""
+        return self._references
+
     def describe(self) -> str:
         """A citation-ready paragraph stating the method, its settings and its references."""
         para = textwrap.fill(self._method_text(), width=100)
-        if self._references:
-            para += "\n\nReferences\n" + format_references(self._references)
+        refs = self.references()
+        if refs:
+            para += "\n\nReferences\n" + format_references(refs)
         return para
 
     def cite(self) -> str:
         """BibTeX entries for the methods used."""
-        return "\n\n".join(r.bibtex() for r in self._references)
+        return "\n\n".join(r.bibtex() for r in self.references())
 
 
 def as_numpy(x: Any) -> np.ndarray:
