@@ -26,6 +26,9 @@ from sigtest._random import STREAM_BLOCK, draw_rows
 
 __all__ = [
     "BOOTSTRAPS",
+    "blocks_to_counts",
+    "blocks_to_indices",
+    "draw_blocks",
     "BootstrapPlan",
     "IndexPlan",
     "counts_from_indices",
@@ -42,44 +45,96 @@ MEMORY_BUDGET = 256 * 2**20
 COLUMN_BLOCK_BYTES = 64 * 2**20
 
 
-def draw_indices(
+def draw_blocks(
     gen: np.random.Generator, n_rows: int, n_obs: int, bootstrap: str, block_length: float
-) -> np.ndarray:
-    """``n_rows`` bootstrap index vectors of length ``n_obs``, vectorized across rows.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks of ``n_rows`` replicates: start periods and lengths, each ``n_rows x K``.
 
-    - ``iid``: independent uniform draws of periods.
-    - ``stationary`` (Politis & Romano 1994): a new block starts at each period with probability
-      ``1 / block_length`` (so block lengths are geometric with that mean), at a uniform random
-      period; within a block indices advance by one and wrap from ``T - 1`` to ``0``.
-    - ``circular`` (Politis & Romano 1992): ``ceil(T / l)`` blocks of fixed length ``l`` starting at
-      uniform periods, wrapping around; the last block is cut to give ``T`` indices.
-    - ``moving`` (Kuensch 1989, Liu & Singh 1992): as circular, but blocks start in
-      ``[0, T - l]`` and never wrap.
+    In every row the lengths sum to ``n_obs`` (trailing blocks may have length 0); a replicate is
+    its blocks laid end to end, each block ``start, start + 1, ...`` wrapping from ``T - 1`` to ``0``
+    (the moving scheme never needs to wrap). Vectorized across rows.
+
+    - ``iid``: T blocks of length 1 at uniform periods.
+    - ``stationary`` (Politis & Romano 1994): iid Geometric(p) block lengths, ``p = 1 /
+      block_length``, at uniform starting periods; the last block is cut at T. This is the same
+      law as starting a new block at each period with probability p.
+    - ``circular`` (Politis & Romano 1992): ``ceil(T / l)`` blocks of length ``l`` at uniform
+      starts in ``[0, T)``, the last one cut at T.
+    - ``moving`` (Kuensch 1989): as circular with starts in ``[0, T - l]``.
     """
     t = n_obs
     if bootstrap == "iid":
-        return gen.integers(0, t, size=(n_rows, t))
+        return gen.integers(0, t, size=(n_rows, t)), np.ones((n_rows, t), dtype=np.int64)
     if bootstrap == "stationary":
         p = 1.0 / block_length
-        new_block = gen.random((n_rows, t)) < p
-        new_block[:, 0] = True
-        starts = np.zeros((n_rows, t), dtype=np.int64)
-        starts[new_block] = gen.integers(0, t, size=int(new_block.sum()))
-        pos = np.arange(t, dtype=np.int64)
-        # position where the current block began, for every (row, period)
-        began = np.maximum.accumulate(np.where(new_block, pos, 0), axis=1)
-        first = np.take_along_axis(starts, began, axis=1)
-        out = first + (pos - began)
-        out %= t
-        return out
+        # enough geometric lengths to cover T with overwhelming probability; rows that fall short
+        # get more (a deterministic function of the stream, so reproducibility is unaffected)
+        k = _geometric_batch(t, p)
+        lengths = gen.geometric(p, size=(n_rows, k))
+        total = lengths.sum(axis=1)
+        while (total < t).any():
+            more = gen.geometric(p, size=(n_rows, k))
+            lengths = np.hstack([lengths, more])
+            total = lengths.sum(axis=1)
+        ends = np.cumsum(lengths, axis=1)
+        lengths = np.clip(t - (ends - lengths), 0, lengths)
+        starts = gen.integers(0, t, size=lengths.shape)
+        return starts, lengths
     length = int(block_length)
     n_blocks = -(-t // length)
     high = t if bootstrap == "circular" else t - length + 1
     starts = gen.integers(0, high, size=(n_rows, n_blocks))
-    out = (starts[:, :, None] + np.arange(length)).reshape(n_rows, n_blocks * length)[:, :t]
-    if bootstrap == "circular":
-        out %= t
-    return np.ascontiguousarray(out)
+    lengths = np.full((n_rows, n_blocks), length, dtype=np.int64)
+    lengths[:, -1] = t - length * (n_blocks - 1)
+    return starts, lengths
+
+
+def _geometric_batch(n_obs: int, p: float) -> int:
+    """How many geometric lengths to draw per row at once: mean + 8 sd + 8 blocks."""
+    mean_blocks = n_obs * p
+    return int(mean_blocks + 8.0 * np.sqrt(mean_blocks) + 8)
+
+
+def blocks_to_indices(starts: np.ndarray, lengths: np.ndarray, n_obs: int) -> np.ndarray:
+    """The ``n_rows x T`` index matrix of the replicates described by ``(starts, lengths)``."""
+    n_rows = starts.shape[0]
+    begin = np.cumsum(lengths, axis=1) - lengths  # where each block starts in the replicate
+    offset = np.repeat((starts - begin).ravel(), lengths.ravel()).reshape(n_rows, n_obs)
+    out = offset + np.arange(n_obs)
+    out %= n_obs
+    return out
+
+
+def blocks_to_counts(starts: np.ndarray, lengths: np.ndarray, n_obs: int) -> np.ndarray:
+    """Count matrix of the replicates described by ``(starts, lengths)``, float64, rows sum to T.
+
+    A difference array per row: +1 where a block starts, -1 where it ends (a block that wraps is
+    split in two), then a cumulative sum; cost O(n_rows x (K + T)) with no index matrix.
+    """
+    n_rows = starts.shape[0]
+    if (lengths == 1).all():
+        return counts_from_indices(starts, n_obs)
+    width = n_obs + 1
+    base = (np.arange(n_rows, dtype=np.int64) * width)[:, None]
+    live = lengths > 0
+    s = starts[live]
+    e = (starts + lengths)[live]
+    rb = np.broadcast_to(base, starts.shape)[live]
+    wrap = e > n_obs
+    pos = np.concatenate([rb + s, rb + np.minimum(e, n_obs), rb[wrap], rb[wrap] + (e[wrap] - n_obs)])
+    sign = np.concatenate(
+        [np.ones(s.size), -np.ones(s.size), np.ones(int(wrap.sum())), -np.ones(int(wrap.sum()))]
+    )
+    diff = np.bincount(pos, weights=sign, minlength=n_rows * width).reshape(n_rows, width)
+    return np.cumsum(diff[:, :n_obs], axis=1)
+
+
+def draw_indices(
+    gen: np.random.Generator, n_rows: int, n_obs: int, bootstrap: str, block_length: float
+) -> np.ndarray:
+    """``n_rows`` bootstrap index vectors of length ``n_obs`` (see :func:`draw_blocks`)."""
+    starts, lengths = draw_blocks(gen, n_rows, n_obs, bootstrap, block_length)
+    return blocks_to_indices(starts, lengths, n_obs)
 
 
 def counts_from_indices(indices: np.ndarray, n_obs: int) -> np.ndarray:
@@ -103,14 +158,21 @@ class BootstrapPlan:
     n_resamples: int
     root: np.random.SeedSequence
 
-    def indices(self, start: int, stop: int) -> np.ndarray:
-        def draw(gen: np.random.Generator, n: int) -> np.ndarray:
-            return draw_indices(gen, n, self.n_obs, self.bootstrap, self.block_length)
+    def blocks(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Block starts and lengths of replicates ``start:stop`` (see :func:`draw_blocks`)."""
 
-        return draw_rows(self.root, start, stop, draw)
+        def draw(gen: np.random.Generator, n: int) -> np.ndarray:
+            starts, lengths = draw_blocks(gen, n, self.n_obs, self.bootstrap, self.block_length)
+            return np.stack([starts, lengths], axis=1)
+
+        both = draw_rows(self.root, start, stop, draw)
+        return both[:, 0], both[:, 1]
+
+    def indices(self, start: int, stop: int) -> np.ndarray:
+        return blocks_to_indices(*self.blocks(start, stop), self.n_obs)
 
     def counts(self, start: int, stop: int) -> np.ndarray:
-        return counts_from_indices(self.indices(start, stop), self.n_obs)
+        return blocks_to_counts(*self.blocks(start, stop), self.n_obs)
 
 
 @dataclass(frozen=True)
@@ -159,6 +221,7 @@ def power_sums(
     powers: Sequence[int] = (1, 2),
     *,
     batch_size: int | None = None,
+    out: Sequence[np.ndarray] | None = None,
 ) -> Iterator[tuple[int, int, list[np.ndarray]]]:
     """For each chunk of replicates, the resampled means of ``x ** p`` for every ``p`` in ``powers``.
 
@@ -170,6 +233,9 @@ def power_sums(
     (rows ``g * STREAM_BLOCK`` to ``(g + 1) * STREAM_BLOCK``, cut at ``n_resamples``) and a column
     block that depends only on T, so BLAS sees the same operands, and sums in the same order, for
     a replicate whatever the chunk size. ``batch_size`` is rounded up to whole stream blocks.
+
+    ``out``: optional ``n_resamples x N`` arrays (one per power) to write into; the yielded chunks
+    are then views of them.
     """
     t_obs, n_cols = x.shape
     if batch_size is None:
@@ -181,16 +247,22 @@ def power_sums(
             (g0 - start, min(g0 + STREAM_BLOCK, stop) - start, plan.counts(g0, min(g0 + STREAM_BLOCK, stop)))
             for g0 in range(start, stop, STREAM_BLOCK)
         ]
-        outs = [np.empty((stop - start, n_cols)) for _ in powers]
+        if out is None:
+            outs = [np.empty((stop - start, n_cols)) for _ in powers]
+        else:
+            outs = [o[start:stop] for o in out]
         for c0 in range(0, n_cols, col_block):
             c1 = min(c0 + col_block, n_cols)
             xb = x[:, c0:c1]
-            for out, p in zip(outs, powers):
+            for res, p in zip(outs, powers):
                 xp = xb if p == 1 else (xb * xb if p == 2 else xb**p)
                 for r0, r1, counts in blocks:
-                    out[r0:r1, c0:c1] = counts @ xp
-        for out in outs:
-            out *= inv_t
+                    if c1 - c0 == n_cols and res.flags.c_contiguous:
+                        np.matmul(counts, xp, out=res[r0:r1])
+                    else:
+                        res[r0:r1, c0:c1] = counts @ xp
+        for res in outs:
+            res *= inv_t
         yield start, stop, outs
 
 
@@ -199,7 +271,6 @@ def resampled_power_means(
 ) -> list[np.ndarray]:
     """All ``B x N`` resampled power means at once (for methods that keep the whole distribution)."""
     out = [np.empty((plan.n_resamples, x.shape[1])) for _ in powers]
-    for start, stop, parts in power_sums(plan, x, powers, batch_size=batch_size):
-        for o, part in zip(out, parts):
-            o[start:stop] = part
+    for _ in power_sums(plan, x, powers, batch_size=batch_size, out=out):
+        pass
     return out

@@ -93,7 +93,8 @@ def draw_rows(
     ``draw(gen, n)`` must return an array whose first axis has length ``n`` (one row of draws per
     replicate), computed in a vectorized way from ``gen``. It is called once per stream block of
     :data:`STREAM_BLOCK` replicates that overlaps ``[start, stop)``, always with the full block,
-    so row ``b`` depends only on ``root`` and ``b``.
+    so row ``b`` depends only on ``root`` and ``b``. Parts whose last axis differs in length are
+    zero-padded on that axis to the longest (callers use zero as a no-op, e.g. empty blocks).
     """
     first = start // STREAM_BLOCK
     last = (stop - 1) // STREAM_BLOCK
@@ -103,4 +104,9 @@ def draw_rows(
         lo = max(start - g * STREAM_BLOCK, 0)
         hi = min(stop - g * STREAM_BLOCK, STREAM_BLOCK)
         parts.append(rows[lo:hi])
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+    if len(parts) == 1:
+        return parts[0]
+    width = max(p.shape[-1] for p in parts)
+    pad = [(0, 0)] * (parts[0].ndim - 1)
+    parts = [np.pad(p, pad + [(0, width - p.shape[-1])]) if p.shape[-1] < width else p for p in parts]
+    return np.concatenate(parts, axis=0)

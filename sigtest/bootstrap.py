@@ -541,22 +541,31 @@ class BootstrapCIResult(ResultBase):
             "moving": f"the moving block bootstrap with blocks of {self.block_length:.0f} periods",
         }[self.bootstrap]
         ann = (
-            f", annualized with {self.periods_per_year:g} periods per year"
+            f" (annualized with {self.periods_per_year:g} periods per year)"
             if self.periods_per_year
             else " (per period)"
         )
         method = {
-            "percentile": "percentile",
-            "basic": "basic (reverse percentile)",
-            "bca": "bias-corrected and accelerated (BCa; Efron 1987) with the acceleration from a "
-            + ("delete-one jackknife" if self.bootstrap == "iid" else "delete-a-block jackknife"),
-            "studentized": "studentized (bootstrap-t)",
+            "percentile": "the percentile method",
+            "basic": "the basic (reverse percentile) method",
+            "bca": "the bias-corrected and accelerated (BCa) method of Efron (1987), with the "
+            "acceleration estimated by a "
+            + (
+                "delete-one jackknife"
+                if self.bootstrap == "iid"
+                else f"delete-a-block jackknife (blocks of {math.ceil(self.block_length)} periods;"
+                " Kuensch 1989)"
+            ),
+            "studentized": "the studentized (bootstrap-t) method"
+            + (", with Mertens' (2002) standard error" if self.statistic == "sharpe" else ""),
         }[self.method]
         return (
-            f"{self.confidence_level:.0%} {method} confidence intervals for the "
-            f"{_STAT_NAMES[self.statistic]}{ann} of each of the strategies, from "
-            f"{self.n_resamples} replicates of {scheme} over T = {self.n_obs} periods, computed "
-            f"with sigtest {self.version} (seed entropy {self.seed.entropy}, spawn key "
+            f"{self.confidence_level:.0%} confidence intervals for the "
+            f"{_STAT_NAMES[self.statistic]}{ann} were computed by {method}, from "
+            f"{self.n_resamples} replicates of {scheme} over T = {self.n_obs} periods"
+            + (" (block length chosen by Politis and White 2004, as corrected by Patton, Politis"
+               " and White 2009)" if self.block_length_estimated else "")
+            + f", with sigtest {self.version} (seed entropy {self.seed.entropy}, spawn key "
             f"{self.seed.spawn_key})."
         )
 
