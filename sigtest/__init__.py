@@ -13,6 +13,16 @@ from sigtest.bootstrap import (
     bootstrap_indices,
     optimal_block_length,
 )
+from sigtest.snooping import (
+    MCSResult,
+    RealityCheckResult,
+    SPAResult,
+    StepMResult,
+    model_confidence_set,
+    reality_check,
+    spa,
+    stepm,
+)
 from sigtest._results import ConfidenceInterval, Reference
 from sigtest._validation import DegenerateDataWarning
 from sigtest._version import __version__
@@ -21,10 +31,18 @@ __all__ = [
     "BootstrapCIResult",
     "ConfidenceInterval",
     "DegenerateDataWarning",
+    "MCSResult",
+    "RealityCheckResult",
+    "SPAResult",
+    "StepMResult",
     "Reference",
     "SeedRecord",
     "__version__",
     "bootstrap_ci",
     "bootstrap_indices",
+    "model_confidence_set",
     "optimal_block_length",
+    "reality_check",
+    "spa",
+    "stepm",
 ]
