@@ -9,12 +9,28 @@ probability of backtest overfitting.
 from sigtest._random import SeedRecord
 from sigtest._results import ConfidenceInterval, Reference
 from sigtest._validation import DegenerateDataWarning
+from sigtest.multiple_testing import (
+    ADJUSTMENT_METHODS,
+    AdjustedPValues,
+    HaircutSharpeResult,
+    ProfitHurdleResult,
+    adjust_pvalues,
+    haircut_sharpe_ratio,
+    profit_hurdle,
+)
 from sigtest._version import __version__
 
 __all__ = [
+    "ADJUSTMENT_METHODS",
+    "AdjustedPValues",
     "ConfidenceInterval",
     "DegenerateDataWarning",
+    "HaircutSharpeResult",
+    "ProfitHurdleResult",
     "Reference",
     "SeedRecord",
     "__version__",
+    "adjust_pvalues",
+    "haircut_sharpe_ratio",
+    "profit_hurdle",
 ]
