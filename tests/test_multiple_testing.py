@@ -476,13 +476,14 @@ def test_haircut_holm_bhy_equal_plain_loop(correlation):
 def test_haircut_matches_independent_implementation():
     """Harvey & Liu's program example Haircut_SR(3, 120, 1, 1, 1, 0.1, 100, 0.4) -- monthly,
     T = 120, annualized SR = 1, autocorrelation 0.1, M = 100, average correlation 0.4 -- as
-    computed by mlfinlab's independent port of the programs (its test
-    ``test_haircut_sharpe_ratios_simple_input``: adjusted p-values 0.465, 0.409, 0.174, 0.348,
+    computed by mlfinlab's independent port of the programs (hudson-and-thames/mlfinlab,
+    ``mlfinlab/tests/test_backtests.py::test_haircut_sharpe_ratios_simple_input``: adjusted
+    p-values 0.465, 0.409, 0.174, 0.348,
     from 400 simulations, quoted to 3 decimals). These are Monte Carlo numbers, not
     published ones.
 
     Tolerance: over 40 seeds our 400-simulation medians have standard deviations 0.0023 (Holm)
-    and 0.0058 (BHY); with 20,000 simulations ours is sqrt(50) times tighter. The difference
+    and 0.0058 (BHY) (tests/reference/hl2015_mc_error.py and .txt); with 20,000 simulations ours is sqrt(50) times tighter. The difference
     of two independent estimates then has sd = sd_400 * sqrt(1 + 400/20000); we allow 4 sd plus
     the 0.0005 rounding of the quoted values. Bonferroni is exact (no simulation).
     """
@@ -677,12 +678,13 @@ def test_profit_hurdle_closed_forms():
 
 def test_profit_hurdle_matches_independent_implementation():
     """Harvey & Liu's Profit_Hurdle(300, 240, 0.05, 0.10, 0.4) as computed by mlfinlab's
-    independent port (test ``test_profit_hurdle``: minimum average monthly returns 0.365%,
+    independent port (hudson-and-thames/mlfinlab, ``mlfinlab/tests/test_backtests.py::
+    test_profit_hurdle``: minimum average monthly returns 0.365%,
     0.702%, 0.687%, 0.620% for independent, Bonferroni, Holm, BHY from 400 simulations, quoted
     to 3 decimals of a percent). Monte Carlo numbers, not published ones.
 
     Tolerance: over 40 seeds our 400-simulation Holm and BHY hurdles have standard deviations
-    0.00065 and 0.0016 (percent); with 5,000 simulations the difference of the two estimates
+    0.00065 and 0.0016 (percent) (tests/reference/hl2015_mc_error.txt); with 5,000 simulations the difference of the two estimates
     has sd = sd_400 * sqrt(1 + 400/5000); we allow 4 sd plus the 0.0005 rounding.
     """
     res = sigtest.profit_hurdle(300, 240, volatility=0.10, correlation=0.4, rng=42)
@@ -739,3 +741,53 @@ def test_no_warnings_on_normal_use():
         sigtest.haircut_sharpe_ratio([0.5, 1.0], 120, **BASE)
         sigtest.profit_hurdle(10, 120, volatility=0.1, rng=0, n_simulations=64)
         sigtest.adjust_pvalues([0.0, 1.0, 0.5], method="by")
+
+
+# ------------------------------------------------------------------------------------------
+# 6. calibration (slow): error rates under simulated nulls, by binomial tests
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_global_null_fwer_exact():
+    """m independent uniform p-values, all nulls true. Exact family-wise error rates:
+    Sidak and Holm-Sidak alpha; Bonferroni and Holm 1 - (1 - alpha/m)^m (both reject iff
+    min p <= alpha/m); BH alpha (Simes' test is exact under independence); BY alpha / c(m);
+    Hochberg at most alpha. Checked with a binomial test on 8,000 data sets (p > 1e-4)."""
+    rng = np.random.default_rng(20240601)
+    m, n_sets, alpha = 10, 8000, 0.1
+    p = rng.uniform(size=(n_sets, m))
+    c_m = sum(1 / k for k in range(1, m + 1))
+    exact = {
+        "sidak": alpha,
+        "holm-sidak": alpha,
+        "bonferroni": 1 - (1 - alpha / m) ** m,
+        "holm": 1 - (1 - alpha / m) ** m,
+        "bh": alpha,
+        "by": alpha / c_m,
+    }
+    for method in METHODS:
+        any_rej = sum(bool(sigtest.adjust_pvalues(row, method=method, alpha=alpha).reject.any()) for row in p)
+        if method in exact:
+            pv = stats.binomtest(any_rej, n_sets, exact[method]).pvalue
+        else:
+            pv = stats.binomtest(any_rej, n_sets, alpha, alternative="greater").pvalue
+        assert pv > 1e-4, (method, any_rej / n_sets)
+
+
+@pytest.mark.slow
+def test_bh_fdr_equals_pi0_alpha():
+    """BH under independence with continuous nulls: FDR = (m0 / m) alpha exactly (Benjamini &
+    Hochberg 1995, Theorem 1 with equality for continuous p-values). 6,000 data sets of 20 tests
+    (12 nulls, 8 alternatives with z ~ N(3, 1)); the false discovery proportion's sample mean is
+    compared with 0.6 alpha within 4 standard errors."""
+    rng = np.random.default_rng(7)
+    m0, m1, n_sets, alpha = 12, 8, 6000, 0.1
+    z = np.concatenate([rng.standard_normal((n_sets, m0)), rng.normal(3.0, 1.0, (n_sets, m1))], axis=1)
+    p = stats.norm.sf(z)
+    fdp = np.empty(n_sets)
+    for i, row in enumerate(p):
+        rej = sigtest.adjust_pvalues(row, method="bh", alpha=alpha).reject
+        fdp[i] = rej[:m0].sum() / max(rej.sum(), 1)
+    target = m0 / (m0 + m1) * alpha
+    assert fdp.mean() == pytest.approx(target, abs=4 * fdp.std() / np.sqrt(n_sets))
