@@ -95,45 +95,73 @@ _LO2002 = Reference(
 # --------------------------------------------------------------------------------------------
 
 
-def _reverse_cummin(x: np.ndarray) -> np.ndarray:
-    return np.minimum.accumulate(x[::-1])[::-1]
+def _reverse_cummin_(x: np.ndarray) -> np.ndarray:
+    """In place: x[i] = min(x[i:])."""
+    rev = x[::-1]
+    np.minimum.accumulate(rev, out=rev)
+    return x
+
+
+def _cap_(x: np.ndarray) -> np.ndarray:
+    """In place: min(x, 1)."""
+    return np.minimum(x, 1.0, out=x)
 
 
 def _bonferroni(p: np.ndarray) -> np.ndarray:
-    return np.minimum(p * p.size, 1.0)
+    return _cap_(p * float(p.size))
 
 
 def _sidak(p: np.ndarray) -> np.ndarray:
     # 1 - (1 - p)^m, written with expm1/log1p so that tiny p keep their precision.
     with np.errstate(divide="ignore"):  # p = 1: log1p(-1) = -inf, and the result is 1
-        return -np.expm1(p.size * np.log1p(-p))
+        x = np.log1p(-p)
+    x *= p.size
+    np.expm1(x, out=x)
+    return np.negative(x, out=x)
+
+
+def _step_weights(m: int) -> np.ndarray:
+    """m, m - 1, ..., 1 as floats."""
+    return np.arange(m, 0, -1, dtype=np.float64)
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
-    m = p.size
-    return np.minimum(np.maximum.accumulate(p * np.arange(m, 0, -1)), 1.0)
+    x = _step_weights(p.size)
+    x *= p
+    np.maximum.accumulate(x, out=x)
+    return _cap_(x)
 
 
 def _holm_sidak(p: np.ndarray) -> np.ndarray:
-    m = p.size
     with np.errstate(divide="ignore"):  # p = 1: log1p(-1) = -inf, and the result is 1
-        return np.maximum.accumulate(-np.expm1(np.arange(m, 0, -1) * np.log1p(-p)))
+        x = np.log1p(-p)
+    x *= _step_weights(p.size)
+    np.expm1(x, out=x)
+    np.negative(x, out=x)
+    return np.maximum.accumulate(x, out=x)
 
 
 def _hochberg(p: np.ndarray) -> np.ndarray:
-    m = p.size
-    return np.minimum(_reverse_cummin(p * np.arange(m, 0, -1)), 1.0)
+    x = _step_weights(p.size)
+    x *= p
+    return _cap_(_reverse_cummin_(x))
+
+
+def _fdr(p: np.ndarray, factor: float) -> np.ndarray:
+    """min_{j >= i} min(1, factor p_(j) / j)."""
+    x = np.arange(1, p.size + 1, dtype=np.float64)
+    np.divide(p * factor, x, out=x)
+    return _cap_(_reverse_cummin_(x))
 
 
 def _bh(p: np.ndarray) -> np.ndarray:
-    m = p.size
-    return np.minimum(_reverse_cummin(p * m / np.arange(1, m + 1)), 1.0)
+    return _fdr(p, float(p.size))
 
 
 def _by(p: np.ndarray) -> np.ndarray:
     m = p.size
     c_m = float(np.sum(1.0 / np.arange(1, m + 1)))
-    return np.minimum(_reverse_cummin(p * (m * c_m) / np.arange(1, m + 1)), 1.0)
+    return _fdr(p, m * c_m)
 
 
 @dataclass(frozen=True)
@@ -434,9 +462,11 @@ default: 'holm'
     m = int(np.count_nonzero(present))
     if m == values.size:
         # Ties get equal adjusted values (cumulative max/min), so any sort order will do.
+        del present
         order = np.argsort(values)
         adjusted = np.empty_like(values)
         adjusted[order] = ADJUSTMENT_METHODS[method].adjust(values[order])
+        del order
         reject = adjusted <= alpha
     else:
         adjusted = np.full(values.shape, np.nan)
