@@ -84,49 +84,68 @@ def loop_hurdles(t_sample: np.ndarray, alpha: float) -> tuple[float, float]:
 def main() -> None:
     rng = np.random.default_rng(0)
     print("1. adjust_pvalues vs statsmodels multipletests")
-    print(f"{'n':>10} {'method':>8} {'sigtest s':>10} {'statsmodels s':>14} {'ratio':>6} "
-          f"{'sigtest MB':>11} {'statsm. MB':>11} {'max |diff|':>11}")
+    print(
+        f"{'n':>10} {'method':>8} {'sigtest s':>10} {'statsmodels s':>14} {'ratio':>6} "
+        f"{'sigtest MB':>11} {'statsm. MB':>11} {'max |diff|':>11}"
+    )
     for n in (10**6, 10**7):
         p = rng.uniform(size=n) ** 2
         for ours, theirs in (("holm", "holm"), ("bh", "fdr_bh"), ("by", "fdr_by")):
-            t1, m1, r1 = measure(lambda: sigtest.adjust_pvalues(p, method=ours), 3)
-            t2, m2, r2 = measure(lambda: multipletests(p, method=theirs), 3)
+            t1, m1, r1 = measure(lambda p=p, ours=ours: sigtest.adjust_pvalues(p, method=ours), 3)
+            t2, m2, r2 = measure(lambda p=p, theirs=theirs: multipletests(p, method=theirs), 3)
             diff = float(np.max(np.abs(r1.adjusted - r2[1])))
-            print(f"{n:>10} {ours:>8} {t1:>10.3f} {t2:>14.3f} {t2 / t1:>6.2f} "
-                  f"{m1:>11.1f} {m2:>11.1f} {diff:>11.1e}")
+            print(
+                f"{n:>10} {ours:>8} {t1:>10.3f} {t2:>14.3f} {t2 / t1:>6.2f} "
+                f"{m1:>11.1f} {m2:>11.1f} {diff:>11.1e}"
+            )
         print(f"{'':>10} input array: {p.nbytes / 2**20:.1f} MB")
 
     print("\n2. haircut_sharpe_ratio vs plain loop (Harvey & Liu's Haircut_SR structure)")
     M, W, seed = 300, 2000, 1
     srs = np.linspace(0.3, 2.0, 10)
-    t1, m1, res = measure(lambda: sigtest.haircut_sharpe_ratio(
-        srs, 120, n_tests=M, correlation=0.2, rng=seed, n_simulations=W), 3)
+    t1, m1, res = measure(
+        lambda: sigtest.haircut_sharpe_ratio(
+            srs, 120, n_tests=M, correlation=0.2, rng=seed, n_simulations=W
+        ),
+        3,
+    )
     t_sample = mt._simulate_hlz_tstats(root_seed_sequence(seed), 0, W, M, 0.2)
     t0 = time.perf_counter()
     holm, bhy = loop_holm_bhy(t_sample, np.asarray(res.pvalue))
     t2 = time.perf_counter() - t0
-    diff = max(np.max(np.abs(holm - res.adjusted_pvalues["holm"])),
-               np.max(np.abs(bhy - res.adjusted_pvalues["bhy"])))
-    print(f"M = {M}, simulations = {W}, strategies = {srs.size}: sigtest {t1:.3f} s "
-          f"(peak {m1:.1f} MB, simulation included), plain loop {t2:.3f} s (simulation "
-          f"excluded), ratio {t2 / t1:.0f}x, max |diff| {diff:.1e}")
+    diff = max(
+        np.max(np.abs(holm - res.adjusted_pvalues["holm"])),
+        np.max(np.abs(bhy - res.adjusted_pvalues["bhy"])),
+    )
+    print(
+        f"M = {M}, simulations = {W}, strategies = {srs.size}: sigtest {t1:.3f} s "
+        f"(peak {m1:.1f} MB, simulation included), plain loop {t2:.3f} s (simulation "
+        f"excluded), ratio {t2 / t1:.0f}x, max |diff| {diff:.1e}"
+    )
 
     print("\n3. profit_hurdle vs plain loop (Harvey & Liu's Profit_Hurdle structure)")
     M, W = 300, 2000
-    t1, m1, ph = measure(lambda: sigtest.profit_hurdle(
-        M, 240, volatility=0.1, correlation=0.4, rng=seed, n_simulations=W), 3)
+    t1, m1, ph = measure(
+        lambda: sigtest.profit_hurdle(
+            M, 240, volatility=0.1, correlation=0.4, rng=seed, n_simulations=W
+        ),
+        3,
+    )
     t_sample = mt._simulate_hlz_tstats(root_seed_sequence(seed), 0, W, M, 0.4)
     t0 = time.perf_counter()
     h, b = loop_hurdles(t_sample, 0.05)
     t2 = time.perf_counter() - t0
     diff = max(abs(h - ph.t_hurdles["holm"]), abs(b - ph.t_hurdles["bhy"]))
-    print(f"M = {M}, simulations = {W}: sigtest {t1:.3f} s (peak {m1:.1f} MB), plain loop "
-          f"{t2:.3f} s, ratio {t2 / t1:.1f}x, max |diff| {diff:.1e}")
+    print(
+        f"M = {M}, simulations = {W}: sigtest {t1:.3f} s (peak {m1:.1f} MB), plain loop "
+        f"{t2:.3f} s, ratio {t2 / t1:.1f}x, max |diff| {diff:.1e}"
+    )
 
     print("\n4. scaling of haircut_sharpe_ratio (one strategy, default 5,000 simulations)")
     for M in (100, 1000, 10000):
-        t1, m1, _ = measure(lambda: sigtest.haircut_sharpe_ratio(
-            1.0, 240, n_tests=M, correlation=0.2, rng=seed))
+        t1, m1, _ = measure(
+            lambda M=M: sigtest.haircut_sharpe_ratio(1.0, 240, n_tests=M, correlation=0.2, rng=seed)
+        )
         print(f"M = {M:>6}: {t1:.3f} s, peak {m1:.1f} MB")
 
 

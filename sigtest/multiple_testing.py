@@ -45,48 +45,94 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 _DUNN = Reference(
-    "dunn1961", "Dunn, O. J.", 1961, "Multiple comparisons among means",
-    "Journal of the American Statistical Association", "56(293)", "52-64",
+    "dunn1961",
+    "Dunn, O. J.",
+    1961,
+    "Multiple comparisons among means",
+    "Journal of the American Statistical Association",
+    "56(293)",
+    "52-64",
     "10.1080/01621459.1961.10482090",
 )
 _SIDAK = Reference(
-    "sidak1967", "Sidak, Z.", 1967,
+    "sidak1967",
+    "Sidak, Z.",
+    1967,
     "Rectangular confidence regions for the means of multivariate normal distributions",
-    "Journal of the American Statistical Association", "62(318)", "626-633",
+    "Journal of the American Statistical Association",
+    "62(318)",
+    "626-633",
     "10.1080/01621459.1967.10482935",
 )
 _HOLM = Reference(
-    "holm1979", "Holm, S.", 1979, "A simple sequentially rejective multiple test procedure",
-    "Scandinavian Journal of Statistics", "6(2)", "65-70", "10.2307/4615733",
+    "holm1979",
+    "Holm, S.",
+    1979,
+    "A simple sequentially rejective multiple test procedure",
+    "Scandinavian Journal of Statistics",
+    "6(2)",
+    "65-70",
+    "10.2307/4615733",
 )
 _HOCHBERG = Reference(
-    "hochberg1988", "Hochberg, Y.", 1988,
-    "A sharper Bonferroni procedure for multiple tests of significance", "Biometrika",
-    "75(4)", "800-802", "10.1093/biomet/75.4.800",
+    "hochberg1988",
+    "Hochberg, Y.",
+    1988,
+    "A sharper Bonferroni procedure for multiple tests of significance",
+    "Biometrika",
+    "75(4)",
+    "800-802",
+    "10.1093/biomet/75.4.800",
 )
 _BH = Reference(
-    "benjamini1995", "Benjamini, Y., & Hochberg, Y.", 1995,
+    "benjamini1995",
+    "Benjamini, Y., & Hochberg, Y.",
+    1995,
     "Controlling the false discovery rate: a practical and powerful approach to multiple testing",
-    "Journal of the Royal Statistical Society: Series B", "57(1)", "289-300",
+    "Journal of the Royal Statistical Society: Series B",
+    "57(1)",
+    "289-300",
     "10.1111/j.2517-6161.1995.tb02031.x",
 )
 _BY = Reference(
-    "benjamini2001", "Benjamini, Y., & Yekutieli, D.", 2001,
+    "benjamini2001",
+    "Benjamini, Y., & Yekutieli, D.",
+    2001,
     "The control of the false discovery rate in multiple testing under dependency",
-    "The Annals of Statistics", "29(4)", "1165-1188", "10.1214/aos/1013699998",
+    "The Annals of Statistics",
+    "29(4)",
+    "1165-1188",
+    "10.1214/aos/1013699998",
 )
 _HL2015 = Reference(
-    "harvey2015backtesting", "Harvey, C. R., & Liu, Y.", 2015, "Backtesting",
-    "The Journal of Portfolio Management", "42(1)", "13-28", "10.3905/jpm.2015.42.1.013",
+    "harvey2015backtesting",
+    "Harvey, C. R., & Liu, Y.",
+    2015,
+    "Backtesting",
+    "The Journal of Portfolio Management",
+    "42(1)",
+    "13-28",
+    "10.3905/jpm.2015.42.1.013",
 )
 _HLZ2016 = Reference(
-    "harvey2016cross", "Harvey, C. R., Liu, Y., & Zhu, H.", 2016,
-    "... and the cross-section of expected returns", "The Review of Financial Studies",
-    "29(1)", "5-68", "10.1093/rfs/hhv059",
+    "harvey2016cross",
+    "Harvey, C. R., Liu, Y., & Zhu, H.",
+    2016,
+    "... and the cross-section of expected returns",
+    "The Review of Financial Studies",
+    "29(1)",
+    "5-68",
+    "10.1093/rfs/hhv059",
 )
 _LO2002 = Reference(
-    "lo2002statistics", "Lo, A. W.", 2002, "The statistics of Sharpe ratios",
-    "Financial Analysts Journal", "58(4)", "36-52", "10.2469/faj.v58.n4.2453",
+    "lo2002statistics",
+    "Lo, A. W.",
+    2002,
+    "The statistics of Sharpe ratios",
+    "Financial Analysts Journal",
+    "58(4)",
+    "36-52",
+    "10.2469/faj.v58.n4.2453",
 )
 
 # --------------------------------------------------------------------------------------------
@@ -177,35 +223,61 @@ class _AdjustmentMethod:
 #: Registry of the p-value adjustments of :func:`adjust_pvalues`, keyed by the ``method`` string.
 ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
     "bonferroni": _AdjustmentMethod(
-        "bonferroni", "Bonferroni", _bonferroni, "family-wise error rate",
-        "the single-step adjustment min(1, m p)", (_DUNN,),
+        "bonferroni",
+        "Bonferroni",
+        _bonferroni,
+        "family-wise error rate",
+        "the single-step adjustment min(1, m p)",
+        (_DUNN,),
     ),
     "sidak": _AdjustmentMethod(
-        "sidak", "Sidak", _sidak, "family-wise error rate (independent tests)",
-        "the single-step adjustment 1 - (1 - p)^m", (_SIDAK,),
+        "sidak",
+        "Sidak",
+        _sidak,
+        "family-wise error rate (independent tests)",
+        "the single-step adjustment 1 - (1 - p)^m",
+        (_SIDAK,),
     ),
     "holm": _AdjustmentMethod(
-        "holm", "Holm", _holm, "family-wise error rate",
-        "the step-down adjustment max_{j <= i} min(1, (m - j + 1) p_(j))", (_HOLM,),
+        "holm",
+        "Holm",
+        _holm,
+        "family-wise error rate",
+        "the step-down adjustment max_{j <= i} min(1, (m - j + 1) p_(j))",
+        (_HOLM,),
     ),
     "holm-sidak": _AdjustmentMethod(
-        "holm-sidak", "Holm-Sidak", _holm_sidak, "family-wise error rate (independent tests)",
-        "the step-down adjustment max_{j <= i} 1 - (1 - p_(j))^(m - j + 1)", (_HOLM, _SIDAK),
+        "holm-sidak",
+        "Holm-Sidak",
+        _holm_sidak,
+        "family-wise error rate (independent tests)",
+        "the step-down adjustment max_{j <= i} 1 - (1 - p_(j))^(m - j + 1)",
+        (_HOLM, _SIDAK),
     ),
     "hochberg": _AdjustmentMethod(
-        "hochberg", "Hochberg", _hochberg,
+        "hochberg",
+        "Hochberg",
+        _hochberg,
         "family-wise error rate (independent or positively dependent tests)",
-        "the step-up adjustment min_{j >= i} min(1, (m - j + 1) p_(j))", (_HOCHBERG,),
+        "the step-up adjustment min_{j >= i} min(1, (m - j + 1) p_(j))",
+        (_HOCHBERG,),
     ),
     "bh": _AdjustmentMethod(
-        "bh", "Benjamini-Hochberg", _bh,
+        "bh",
+        "Benjamini-Hochberg",
+        _bh,
         "false discovery rate (independent or positively dependent tests)",
-        "the step-up adjustment min_{j >= i} min(1, m p_(j) / j)", (_BH,),
+        "the step-up adjustment min_{j >= i} min(1, m p_(j) / j)",
+        (_BH,),
     ),
     "by": _AdjustmentMethod(
-        "by", "Benjamini-Yekutieli", _by, "false discovery rate (any dependence)",
+        "by",
+        "Benjamini-Yekutieli",
+        _by,
+        "false discovery rate (any dependence)",
         "the step-up adjustment min_{j >= i} min(1, m c(m) p_(j) / j) with "
-        "c(m) = sum_{k=1}^{m} 1/k", (_BY,),
+        "c(m) = sum_{k=1}^{m} 1/k",
+        (_BY,),
     ),
 }
 
@@ -348,9 +420,9 @@ def _has_non_numeric(values: object) -> bool:
         return values.dtype.kind not in "iufb"
     try:
         return any(
-            isinstance(v, (str, bytes, bool, np.bool_)) or v is None or not isinstance(
-                v, numbers.Real
-            )
+            isinstance(v, (str, bytes, bool, np.bool_))
+            or v is None
+            or not isinstance(v, numbers.Real)
             for v in values  # type: ignore[attr-defined]
         )
     except TypeError:
@@ -641,9 +713,7 @@ def _as_float_array(value: object, name: str) -> tuple[np.ndarray, pd.Index | No
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(
-            f"`{name}` must be finite; got {float(arr[i])!r} {_where(labels, i)}"
-        )
+        raise ValueError(f"`{name}` must be finite; got {float(arr[i])!r} {_where(labels, i)}")
     return arr, labels, scalar
 
 
@@ -713,7 +783,12 @@ class HaircutSharpeResult(ResultBase):
     seed: SeedRecord
 
     _references: ClassVar[tuple[Reference, ...]] = (
-        _HL2015, _HLZ2016, _LO2002, _DUNN, _HOLM, _BY,
+        _HL2015,
+        _HLZ2016,
+        _LO2002,
+        _DUNN,
+        _HOLM,
+        _BY,
     )
 
     @property
@@ -1171,4 +1246,3 @@ def profit_hurdle(
         n_simulations=n_simulations,
         seed=seed_record(root),
     )
-

@@ -22,6 +22,7 @@ import numpy as np
 
 import sigtest
 
+
 def main() -> None:
     SEEDS = range(40)
     W = 400
@@ -33,7 +34,9 @@ def main() -> None:
         )
         holm.append(h.adjusted_pvalues["holm"])
         bhy.append(h.adjusted_pvalues["bhy"])
-        p = sigtest.profit_hurdle(300, 240, volatility=0.10, correlation=0.4, rng=s, n_simulations=W)
+        p = sigtest.profit_hurdle(
+            300, 240, volatility=0.10, correlation=0.4, rng=s, n_simulations=W
+        )
         ph_holm.append(100 * p.return_hurdles["holm"])
         ph_bhy.append(100 * p.return_hurdles["bhy"])
 
