@@ -9,6 +9,7 @@ probability of backtest overfitting.
 from sigtest._random import SeedRecord
 from sigtest._results import ConfidenceInterval, Reference
 from sigtest._validation import DegenerateDataWarning
+from sigtest._version import __version__
 from sigtest.multiple_testing import (
     ADJUSTMENT_METHODS,
     AdjustedPValues,
@@ -18,7 +19,6 @@ from sigtest.multiple_testing import (
     haircut_sharpe_ratio,
     profit_hurdle,
 )
-from sigtest._version import __version__
 
 __all__ = [
     "ADJUSTMENT_METHODS",

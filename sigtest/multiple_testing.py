@@ -921,7 +921,10 @@ def haircut_sharpe_ratio(
        Harvey & Liu's programs). The strategy's Holm and BHY adjusted p-values among these
        M + 1 p-values are computed; the median over simulations is reported. BHY is in the
        form of Harvey, Liu & Zhu (2016): the largest p-value is left unadjusted and
-       ``p~_(i) = min(p~_(i+1), (M+1) c(M+1) p_(i) / i)``.
+       ``p~_(i) = min(p~_(i+1), (M+1) c(M+1) p_(i) / i)``. Because the strategy joins M
+       simulated tests, Holm and BHY count M + 1 tests while Bonferroni counts M, exactly as in
+       Harvey & Liu's programs; Holm can therefore exceed Bonferroni when the strategy has the
+       smallest p-value of all.
     5. Average: the mean of the three adjusted p-values.
     6. Haircut Sharpe ratio: ``sign(SR) * t^{-1}_{n_obs-1}(1 - p_adj/2) * sqrt(periods_per_year
        / n_obs)``; haircut ``= 1 - haircut_SR / SR``.
@@ -933,7 +936,9 @@ def haircut_sharpe_ratio(
     draw the equicorrelated noise as ``sqrt(rho) Z_0 + sqrt(1 - rho) Z_i``, which has the same
     law as their multivariate normal draw, and only the M columns that are used. Correlations
     outside [0, 1) raise rather than silently falling back to 0.2. The Holm and BHY values are
-    Monte Carlo medians: their error shrinks like ``1/sqrt(n_simulations)``.
+    Monte Carlo medians (not Monte Carlo p-values, so the ``(1 + #)/(1 + B)`` convention does not
+    apply): their error shrinks like ``1/sqrt(n_simulations)``; Holm's median often sits on one
+    of the discrete values ``(M + 1 - r) p``.
 
     References
     ----------
