@@ -7,11 +7,23 @@ probability of backtest overfitting.
 """
 
 from sigtest._random import SeedRecord
+from sigtest._results import ConfidenceInterval, Reference
+from sigtest._validation import DegenerateDataWarning
+from sigtest._version import __version__
 from sigtest.bootstrap import (
     BootstrapCIResult,
     bootstrap_ci,
     bootstrap_indices,
     optimal_block_length,
+)
+from sigtest.multiple_testing import (
+    ADJUSTMENT_METHODS,
+    AdjustedPValues,
+    HaircutSharpeResult,
+    ProfitHurdleResult,
+    adjust_pvalues,
+    haircut_sharpe_ratio,
+    profit_hurdle,
 )
 from sigtest.snooping import (
     MCSResult,
@@ -23,25 +35,29 @@ from sigtest.snooping import (
     spa,
     stepm,
 )
-from sigtest._results import ConfidenceInterval, Reference
-from sigtest._validation import DegenerateDataWarning
-from sigtest._version import __version__
 
 __all__ = [
+    "ADJUSTMENT_METHODS",
+    "AdjustedPValues",
     "BootstrapCIResult",
     "ConfidenceInterval",
     "DegenerateDataWarning",
+    "HaircutSharpeResult",
     "MCSResult",
+    "ProfitHurdleResult",
     "RealityCheckResult",
-    "SPAResult",
-    "StepMResult",
     "Reference",
+    "SPAResult",
     "SeedRecord",
+    "StepMResult",
     "__version__",
+    "adjust_pvalues",
     "bootstrap_ci",
     "bootstrap_indices",
+    "haircut_sharpe_ratio",
     "model_confidence_set",
     "optimal_block_length",
+    "profit_hurdle",
     "reality_check",
     "spa",
     "stepm",
