@@ -253,7 +253,8 @@ def power_sums(
             outs = [o[start:stop] for o in out]
         for c0 in range(0, n_cols, col_block):
             c1 = min(c0 + col_block, n_cols)
-            xb = x[:, c0:c1]
+            # one contiguous copy per column block (BLAS would copy a strided view per product)
+            xb = x if c1 - c0 == n_cols else np.ascontiguousarray(x[:, c0:c1])
             for res, p in zip(outs, powers):
                 xp = xb if p == 1 else (xb * xb if p == 2 else xb**p)
                 for r0, r1, counts in blocks:

@@ -224,20 +224,27 @@ def _prepare(
     return _Problem(data, bench, bench_label, str(measure), n_dropped)
 
 
-def _sample_performance(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Per-strategy performance relative to the benchmark, and its influence series (T x N).
+def _centred_diffs(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
+    """For 'mean': the return differences with the benchmark, centred, and their means.
 
-    mean: d_t = r_t - b_t, performance mean(d), influence d_t - mean(d).
-    sharpe: SR = mean / sd (ddof 1) of each series; performance SR_k - SR_b; influence
-    psi_k - psi_b with psi_t = (r_t - mu) / sigma - SR / (2 sigma^2) ((r_t - mu)^2 - sigma^2),
-    the delta-method influence function of the Sharpe ratio.
+    The centred matrix is at once the influence series of the mean difference (for the long-run
+    variance), the engine's input and the block-length input, so it is built once.
+    """
+    x = prob.data.values
+    d = x - prob.bench[:, None] if prob.bench is not None else x.copy()
+    mu = d.mean(axis=0)
+    d -= mu
+    return d, mu
+
+
+def _sharpe_parts(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
+    """For 'sharpe': SR_k - SR_b per strategy and the influence series psi_k - psi_b.
+
+    psi_t = (r_t - mu) / sigma - SR / (2 sigma^2) ((r_t - mu)^2 - sigma^2) is the delta-method
+    influence function of the Sharpe ratio SR = mu / sd (sd with ddof 1).
     """
     x = prob.data.values
     t = x.shape[0]
-    if prob.measure == "mean":
-        d = x - prob.bench[:, None] if prob.bench is not None else x
-        theta = d.mean(axis=0)
-        return theta, d - theta
 
     def sr_and_psi(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mu = y.mean(axis=0)
@@ -258,11 +265,10 @@ def _sample_performance(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
 
 def _engine_input(prob: _Problem) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """The matrix handed to the engine (centred), its column means, and the powers needed."""
-    x = prob.data.values
     if prob.measure == "mean":
-        d = x - prob.bench[:, None] if prob.bench is not None else x
-        mu = d.mean(axis=0)
-        return d - mu, mu, (1,)
+        d, mu = _centred_diffs(prob)
+        return d, mu, (1,)
+    x = prob.data.values
     if prob.bench is not None:
         x = np.column_stack([x, prob.bench])
     mu = x.mean(axis=0)
@@ -270,15 +276,19 @@ def _engine_input(prob: _Problem) -> tuple[np.ndarray, np.ndarray, tuple[int, ..
 
 
 def _resampled_performance(
-    prob: _Problem, plan: BootstrapPlan | IndexPlan, batch_size: int | None
+    prob: _Problem,
+    plan: BootstrapPlan | IndexPlan,
+    batch_size: int | None,
+    engine_input: tuple[np.ndarray, np.ndarray, tuple[int, ...]] | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Chunks ``(start, stop, theta_star)`` of resampled performance, ``(stop-start) x N``."""
-    xc, mu, powers = _engine_input(prob)
+    xc, mu, powers = engine_input if engine_input is not None else _engine_input(prob)
     t = prob.n_obs
     n = prob.data.n_strategies
     for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size):
         if prob.measure == "mean":
-            yield start, stop, mu + m[0]
+            m[0] += mu
+            yield start, stop, m[0]
             continue
         m1, m2 = m
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -340,6 +350,7 @@ class _Setup:
     scale: np.ndarray  # sqrt(T) / omega if studentized, else sqrt(T)
     tstat: np.ndarray  # scale * theta
     degenerate: np.ndarray  # columns excluded (undefined performance or zero variance)
+    engine_input: tuple[np.ndarray, np.ndarray, tuple[int, ...]]
 
 
 def _setup(
@@ -361,12 +372,18 @@ def _setup(
     prob = _prepare(returns, benchmark, measure, nan_policy)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
-    theta, infl = _sample_performance(prob)
-    diffs = (
-        prob.data.values - prob.bench[:, None] if prob.bench is not None else prob.data.values
-    )
+    t = prob.n_obs
+    engine_input = _engine_input(prob)
+    if prob.measure == "mean":
+        infl, theta, _ = engine_input  # centred differences and their means
+        theta = theta.copy()
+        # scale of the data for the zero-variance check: RMS of the uncentred differences
+        ref = np.sqrt(np.einsum("ij,ij->j", infl, infl) / t + theta * theta)
+    else:
+        theta, infl = _sharpe_parts(prob)
+        ref = np.ones_like(theta)  # the Sharpe influence series is dimensionless
     plan, seed, estimated = make_plan(
-        diffs,
+        infl,
         bootstrap=str(bootstrap),
         block_length=block_length,
         n_resamples=n_resamples,
@@ -374,15 +391,9 @@ def _setup(
     )
     with np.errstate(invalid="ignore"):
         omega = np.sqrt(np.maximum(long_run_variance(infl, plan.bootstrap, plan.block_length), 0))
-    t = prob.n_obs
     bad = ~np.isfinite(theta) | ~np.isfinite(omega)
     if studentize:
-        # zero long-run variance, relative to the data's scale (rounding noise is not variance):
-        # the RMS of the return differences for 'mean'; 1 for the dimensionless Sharpe influence
-        if prob.measure == "mean":
-            ref = np.sqrt(np.mean(diffs * diffs, axis=0))
-        else:
-            ref = np.ones_like(omega)
+        # zero long-run variance relative to the data's scale (rounding noise is not variance)
         bad |= omega <= 1e-10 * ref
     if bad.all():
         raise ValueError(
@@ -395,7 +406,7 @@ def _setup(
     tstat = scale * theta
     tstat[bad] = np.nan
     return (
-        _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad),
+        _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, engine_input),
         batch_size,  # type: ignore[return-value]
     )
 
@@ -768,7 +779,9 @@ _DOC_COMMON = """
     bootstrap : {'stationary', 'circular', 'moving', 'iid'}, default: 'stationary'
     block_length : float, optional
         When None, the median over strategies of the Politis-White estimate on the
-        relative-performance series (return differences); recorded in the result.
+        relative-performance series (return differences for 'mean', the Sharpe-ratio
+        difference's influence series for 'sharpe'; at most 1,000 evenly spaced strategies are
+        used when there are more); recorded in the result.
     n_resamples : int, default: 9999
     batch_size : int, optional
         Replicates per chunk (memory and speed only; results do not depend on it).
@@ -848,11 +861,13 @@ def reality_check(
     )
     best, _ = _best(s)
     t_sqrt = math.sqrt(s.prob.n_obs)
-    keep = ~s.degenerate
+    keep: Any = ~s.degenerate
+    if keep.all():
+        keep = slice(None)  # a view, not a copy of every chunk
     stat = float(np.max(t_sqrt * s.theta[keep]))
     null = np.empty(s.plan.n_resamples)
     naive_count = 0
-    for start, stop, th in _resampled_performance(s.prob, s.plan, batch):
+    for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
         z = t_sqrt * (th[:, keep] - s.theta[keep])
         null[start:stop] = z.max(axis=1)
         naive_count += int(np.sum(t_sqrt * (th[:, best] - s.theta[best]) >= t_sqrt * s.theta[best]))
@@ -950,7 +965,9 @@ def spa(
     )
     best, _ = _best(s)
     n = s.prob.n_obs
-    keep = ~s.degenerate
+    keep: Any = ~s.degenerate
+    if keep.all():
+        keep = slice(None)
     theta, scale, omega = s.theta[keep], s.scale[keep], s.omega[keep]
     stat = max(0.0, float(np.max(scale * theta)))
     threshold = -omega * math.sqrt(2.0 * math.log(math.log(n)) / n)  # n >= 10
@@ -964,7 +981,7 @@ def spa(
     null = np.empty((s.plan.n_resamples, 3))
     naive_count = 0
     sq = math.sqrt(n)
-    for start, stop, th in _resampled_performance(s.prob, s.plan, batch):
+    for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
         z = scale * (th[:, keep] - theta)
         for v in range(3):
             np.maximum(np.max(z + shifts[v], axis=1), 0.0, out=null[start:stop, v])
@@ -1073,7 +1090,7 @@ def stepm(
     counts = np.zeros(order.size, dtype=np.int64)
     naive = np.zeros(order.size, dtype=np.int64)
     theta_o, scale_o = s.theta[order], s.scale[order]
-    for _, _, th in _resampled_performance(s.prob, s.plan, batch):
+    for _, _, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
         z = scale_o * (th[:, order] - theta_o)
         naive += np.sum(z >= t_sorted, axis=0)
         suffix = np.maximum.accumulate(z[:, ::-1], axis=1)[:, ::-1]
@@ -1187,7 +1204,10 @@ def model_confidence_set(
         )
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
-    theta, _ = _sample_performance(prob)
+    if prob.measure == "mean":
+        theta = data.values.mean(axis=0)
+    else:
+        theta = _sharpe_parts(prob)[0]
     bad = ~np.isfinite(theta)
     if bad.any():
         raise ValueError(

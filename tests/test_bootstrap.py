@@ -500,3 +500,12 @@ def test_coverage_ar1_sharpe(method):
     covered = int(((res.confidence_interval.low <= true_sr) & (true_sr <= res.confidence_interval.high)).sum())
     assert stats.binomtest(covered, 400, 0.85, alternative="less").pvalue > 1e-3, covered
     assert stats.binomtest(covered, 400, 0.95, alternative="greater").pvalue > 1e-3, covered
+
+
+def test_auto_block_length_uses_evenly_spaced_subset_for_wide_data():
+    x = ar1(120, 1203, 0.3, rng=5)
+    res = sigtest.bootstrap_ci(x, n_resamples=10, rng=0)
+    cols = np.unique(np.linspace(0, 1202, 1000).round()).astype(int)
+    expected = float(np.median(sigtest.optimal_block_length(x[:, cols])["stationary"]))
+    assert res.block_length == pytest.approx(expected, rel=1e-12)
+    assert res.block_length != pytest.approx(float(np.median(sigtest.optimal_block_length(x)["stationary"])), rel=1e-12)
