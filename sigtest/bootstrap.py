@@ -698,8 +698,8 @@ def bootstrap_ci(
     check_choice(statistic, "statistic", STATISTICS)
     check_choice(method, "method", CI_METHODS)
     level = check_probability(confidence_level, "confidence_level")
-    nan_policy = check_nan_policy(nan_policy)
-    if nan_policy == "omit":
+    policy = check_nan_policy(nan_policy)
+    if policy == "omit":
         raise ValueError(
             "`nan_policy`='omit' is not supported by bootstrap_ci (resampling needs a common time "
             "grid); use 'propagate' or drop the incomplete rows first"
@@ -708,7 +708,7 @@ def bootstrap_ci(
         scale = check_positive(periods_per_year, "periods_per_year")
     else:
         scale = 1.0
-    data = as_returns(returns, min_obs=3, nan_policy=nan_policy)
+    data = as_returns(returns, min_obs=3, nan_policy=policy)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
     plan, seed, estimated = make_plan(
@@ -766,8 +766,10 @@ def _bootstrap_ci(
             low = _column_quantiles(dist, levels[0])
             high = _column_quantiles(dist, levels[1])
         else:  # studentized
-            se_hat = _stat_se(statistic, mu + sample_m[0], *sample_c, t, scale)
-            se_b = _stat_se(statistic, mu + m[0], *cent, t, scale)
+            c2, c3, c4 = sample_c
+            se_hat = _stat_se(statistic, mu + sample_m[0], c2, c3, c4, t, scale)
+            c2b, c3b, c4b = cent
+            se_b = _stat_se(statistic, mu + m[0], c2b, c3b, c4b, t, scale)
             tstar = (dist - estimate) / se_b
             tl, th = np.quantile(tstar, [alpha / 2, 1 - alpha / 2], axis=0)
             low, high = estimate - se_hat * th, estimate - se_hat * tl

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -407,11 +407,11 @@ def _setup(
     tstat[bad] = np.nan
     return (
         _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, engine_input),
-        batch_size,  # type: ignore[return-value]
+        batch_size,
     )
 
 
-def _mc_pvalue(count: np.ndarray | int, n_resamples: int) -> Any:
+def _mc_pvalue(count: Any, n_resamples: int) -> Any:
     return (1 + np.asarray(count)) / (1 + n_resamples)
 
 
@@ -519,7 +519,7 @@ class RealityCheckResult(_SnoopingResult):
     def _method_text(self) -> str:
         return (
             "White's (2000) Reality Check tested whether the best strategy outperforms the "
-            f"benchmark once the search over all strategies is accounted for. "
+            "benchmark once the search over all strategies is accounted for. "
             + self._common_text()
             + f" The best strategy, {self.best!r}, has a naive p-value of "
             f"{self.naive_pvalue:.4g} and a Reality Check p-value of {self.pvalue:.4g}."

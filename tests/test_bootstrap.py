@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ar1, sp500_returns
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -13,8 +14,6 @@ import sigtest
 from sigtest import DegenerateDataWarning
 from sigtest._engine import BootstrapPlan, counts_from_indices, resampled_power_means
 from sigtest._random import STREAM_BLOCK, root_seed_sequence
-
-from helpers import ar1, sp500_returns
 
 SCHEMES = ["iid", "stationary", "circular", "moving"]
 

@@ -5,13 +5,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ar1
 from scipy import stats
 
 import sigtest
 from sigtest import DegenerateDataWarning
 from sigtest.snooping import long_run_variance
-
-from helpers import ar1
 
 
 def make_data(t=300, n=20, seed=0, skill=(3, 0.15)):

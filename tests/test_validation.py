@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sigtest import DegenerateDataWarning
 from sigtest._validation import (
     as_returns,
     check_choice,
@@ -13,7 +14,6 @@ from sigtest._validation import (
     check_probability,
     warn_degenerate,
 )
-from sigtest import DegenerateDataWarning
 
 
 def test_numpy_2d_and_1d():
