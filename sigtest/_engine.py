@@ -39,8 +39,10 @@ __all__ = [
 
 BOOTSTRAPS = ("iid", "stationary", "circular", "moving")
 
-#: Target for the extra memory of one chunk (bytes), used to pick the default batch size.
-MEMORY_BUDGET = 256 * 2**20
+#: Target for the extra memory of one chunk (bytes), used to pick the default batch size. Each
+#: matrix product covers one stream block whatever the chunk size, so a small budget costs no
+#: BLAS efficiency, only a little Python overhead per chunk.
+MEMORY_BUDGET = 64 * 2**20
 #: Largest ``T x N_c`` temporary (a power of a column block), in bytes.
 COLUMN_BLOCK_BYTES = 64 * 2**20
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, resampled_power_means
+from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import ConfidenceInterval, Reference, ResultBase
 from sigtest._validation import (
@@ -743,9 +743,24 @@ def _bootstrap_ci(
     sample_m = [np.mean(xc**p, axis=0) for p in powers]
     sample_c = _central(sample_m)
     estimate = _stat(statistic, mu + sample_m[0], sample_c[0], t, scale)
-    m = resampled_power_means(plan, xc, powers, batch_size=batch_size)
-    cent = _central(m)
-    dist = _stat(statistic, mu + m[0], cent[0], t, scale)
+    studentized = method == "studentized"
+    if studentized:
+        c2, c3, c4 = sample_c
+        se_hat = _stat_se(statistic, mu + sample_m[0], c2, c3, c4, t, scale)
+    # the statistic (and t*) chunk by chunk: the B x N moments are never held
+    n_res, n_cols = plan.n_resamples, x.shape[1]
+    dist = np.empty((n_res, n_cols))
+    tstar = np.empty((n_res, n_cols)) if studentized else dist
+    bad_se = np.zeros(n_cols, dtype=bool)
+    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size):
+        cent = _central(m)
+        dist[start:stop] = _stat(statistic, mu + m[0], cent[0], t, scale)
+        if studentized:
+            c2b, c3b, c4b = cent
+            se_b = _stat_se(statistic, mu + m[0], c2b, c3b, c4b, t, scale)
+            bad_se |= ~np.isfinite(se_b).all(axis=0) | (se_b == 0).any(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tstar[start:stop] = (dist[start:stop] - estimate) / se_b
 
     alpha = 1.0 - level
     with np.errstate(invalid="ignore"):
@@ -766,17 +781,12 @@ def _bootstrap_ci(
             low = _column_quantiles(dist, levels[0])
             high = _column_quantiles(dist, levels[1])
         else:  # studentized
-            c2, c3, c4 = sample_c
-            se_hat = _stat_se(statistic, mu + sample_m[0], c2, c3, c4, t, scale)
-            c2b, c3b, c4b = cent
-            se_b = _stat_se(statistic, mu + m[0], c2b, c3b, c4b, t, scale)
-            tstar = (dist - estimate) / se_b
             tl, th = np.quantile(tstar, [alpha / 2, 1 - alpha / 2], axis=0)
             low, high = estimate - se_hat * th, estimate - se_hat * tl
 
     bad = nan_cols | np.isnan(estimate) | np.isnan(dist).any(axis=0)
-    if method == "studentized":
-        bad |= ~np.isfinite(se_b).all(axis=0) | (se_b == 0).any(axis=0)
+    if studentized:
+        bad |= bad_se
     for arr in (low, high, estimate):
         arr[bad] = np.nan
     dist[:, nan_cols] = np.nan
