@@ -409,3 +409,18 @@ def test_spa_more_powerful_than_rc_with_heteroskedastic_losses():
         rc_rej += sigtest.reality_check(x, **kw).pvalue <= 0.05
         spa_rej += sigtest.spa(x, **kw).pvalue_consistent <= 0.05
     assert spa_rej - rc_rej >= 30, (spa_rej, rc_rej)
+
+
+def test_sharpe_omega_matches_bootstrap_variance():
+    """For measure='sharpe' the long-run variance comes from the delta-method influence series.
+    Under the iid bootstrap it must match the variance of sqrt(T)(theta* - theta) across
+    replicates. With B = 4000 the sampling sd of a variance estimate is about sqrt(2 / B) = 2.2%;
+    the delta method's own error is O(1 / T) at T = 2000. Tolerance 10% (over 4 sd)."""
+    rng = np.random.default_rng(4)
+    t = 2000
+    x = rng.standard_t(6, size=(t, 3)) * [0.01, 0.02, 0.015] + [0.001, 0.0005, 0.0]
+    bench = rng.standard_normal(t) * 0.01 + 0.0002
+    res = sigtest.spa(x, bench, measure="sharpe", bootstrap="iid", n_resamples=4000, rng=1)
+    rc = sigtest.reality_check(x[:, [0]], bench, measure="sharpe", bootstrap="iid", n_resamples=4000, rng=1)
+    var_boot = np.var(rc.null_distribution)  # one strategy: the null is sqrt(T)(theta* - theta)
+    assert res.omega[0] ** 2 == pytest.approx(var_boot, rel=0.10)
