@@ -403,7 +403,8 @@ def _setup(
     warn_degenerate(prob.data, bad, f"{what} (relative performance or its variance)", 5)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = math.sqrt(t) / omega if studentize else np.full(theta.shape, math.sqrt(t))
-    tstat = scale * theta
+    with np.errstate(invalid="ignore"):
+        tstat = scale * theta
     tstat[bad] = np.nan
     return (
         _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, engine_input),
@@ -675,7 +676,9 @@ class MCSResult(ResultBase):
         MCS p-value of every strategy.
     elimination_order : list
         All strategies in the order they were eliminated (the last one is never eliminated and
-        has p-value 1).
+        has p-value 1; identical strategies are eliminated together).
+    step_pvalues : ndarray
+        The p-value of each elimination test, before the running maximum.
     statistic : str
         'max' or 'range'.
     alpha, measure, bootstrap, block_length, block_length_estimated, n_resamples, n_obs,
@@ -1176,6 +1179,12 @@ def model_confidence_set(
     pairwise differences). The ``B x N`` resampled performances are kept (N is the number of
     candidate models, typically tens to a few hundred).
 
+    Identical strategies (equal returns in every period, common in parameter grids) cannot be
+    ranked against each other: one representative per group enters the procedure and the others
+    share its elimination step and p-value. Two strategies whose losses differ by a constant
+    have a zero-variance difference: the better one dominates in every period, the statistic is
+    infinite and the worse one is eliminated with p-value 1 / (1 + B).
+
     References
     ----------
     Hansen, P. R., Lunde, A., & Nason, J. M. (2011). The model confidence set. Econometrica,
@@ -1220,18 +1229,31 @@ def model_confidence_set(
     )
     n_mod = data.n_strategies
     b_res = plan.n_resamples
-    loss = -theta
-    z = np.empty((b_res, n_mod))
+    # identical strategies cannot be ranked against each other: keep one representative per
+    # group of identical columns; the others share its elimination step and p-value
+    _, first, group = np.unique(data.values, axis=1, return_index=True, return_inverse=True)
+    group = group.reshape(-1)
+    reps = np.sort(first)
+    rep_of_group = np.empty(reps.size, dtype=np.intp)
+    rep_of_group[group[reps]] = np.arange(reps.size)
+    loss = -theta[reps]
+    z = np.empty((b_res, reps.size))
     for start, stop, th in _resampled_performance(prob, plan, batch_size):
-        z[start:stop] = -(th - theta)
+        z[start:stop] = -(th[:, reps] - theta[reps])
     cov = (z.T @ z) / b_res
-    if statistic == "max":
-        order, pvals = _mcs_max(loss, z, cov)
+    if reps.size == 1:
+        order_r, pvals = np.array([0]), np.array([1.0])
+    elif statistic == "max":
+        order_r, pvals = _mcs_max(loss, z, cov)
     else:
-        order, pvals = _mcs_range(loss, z, cov, batch_size or 256)
+        order_r, pvals = _mcs_range(loss, z, cov, batch_size or 256)
     mcs_p = np.maximum.accumulate(pvals)
-    p_by_model = np.empty(n_mod)
-    p_by_model[order] = mcs_p
+    member_rep = rep_of_group[group]  # representative position of every column
+    step_of_rep = np.empty(reps.size, dtype=np.intp)
+    step_of_rep[order_r] = np.arange(reps.size)
+    p_by_model = mcs_p[step_of_rep[member_rep]]
+    # elimination order over all columns: by step, members of a group together
+    order = np.lexsort((np.arange(n_mod), step_of_rep[member_rep]))
     labels = data.labels
     elim = [labels[j] for j in order]
     included_mask = p_by_model >= level
@@ -1254,9 +1276,14 @@ def model_confidence_set(
     )
 
 
+def _signed_inf(x: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, np.inf, np.where(x < 0, -np.inf, 0.0))
+
+
 def _mcs_max(loss: np.ndarray, z: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n_mod = loss.size
     b_res = z.shape[0]
+    scale = math.sqrt(max(float(np.max(np.diag(cov))), 1e-300))
     alive = np.ones(n_mod, dtype=bool)
     order: list[int] = []
     pvals: list[float] = []
@@ -1264,14 +1291,17 @@ def _mcs_max(loss: np.ndarray, z: np.ndarray, cov: np.ndarray) -> tuple[np.ndarr
         idx = np.flatnonzero(alive)
         sub = cov[np.ix_(idx, idx)]
         var = np.diag(sub) - 2.0 * sub.mean(axis=1) + sub.mean()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sd = np.sqrt(np.maximum(var, 0.0))
-            t = (loss[idx] - loss[idx].mean()) / sd
-            zi = z[:, idx]
-            tstar = ((zi - zi.mean(axis=1, keepdims=True)) / sd).max(axis=1)
-        stat = np.nanmax(t)
+        sd = np.sqrt(np.maximum(var, 0.0))
+        dev = loss[idx] - loss[idx].mean()
+        # zero variance (a constant loss difference): infinitely significant, no bootstrap spread
+        flat = sd <= 1e-12 * scale
+        inv = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, sd))
+        t = np.where(flat, _signed_inf(dev), dev * inv)
+        zi = z[:, idx]
+        tstar = ((zi - zi.mean(axis=1, keepdims=True)) * inv).max(axis=1)
+        stat = np.max(t)
         pvals.append(float(_mc_pvalue(np.sum(tstar >= stat), b_res)))
-        worst = idx[int(np.nanargmax(t))]
+        worst = idx[int(np.argmax(t))]
         order.append(int(worst))
         alive[worst] = False
     order.append(int(np.flatnonzero(alive)[0]))
@@ -1285,9 +1315,13 @@ def _mcs_range(
     n_mod = loss.size
     b_res = z.shape[0]
     d = np.diag(cov)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(np.maximum(d[:, None] + d[None, :] - 2.0 * cov, 0.0))
-        tij = (loss[:, None] - loss[None, :]) / se
+    se = np.sqrt(np.maximum(d[:, None] + d[None, :] - 2.0 * cov, 0.0))
+    # a pair with zero variance (constant loss difference) is infinitely significant and has no
+    # bootstrap spread; identical strategies were merged before, so its difference is not 0
+    flat = se <= 1e-12 * math.sqrt(max(float(d.max()), 1e-300))
+    inv_se_all = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, se))
+    diff = loss[:, None] - loss[None, :]
+    tij = np.where(flat, _signed_inf(diff), diff * inv_se_all)
     np.fill_diagonal(tij, -np.inf)
     # elimination order from the sample alone
     alive = np.ones(n_mod, dtype=bool)
@@ -1311,7 +1345,7 @@ def _mcs_range(
     srt = np.argsort(death, kind="stable")
     ii, jj, death = ii[srt], jj[srt], death[srt]
     bounds = np.searchsorted(death, np.arange(n_steps))
-    inv_se = 1.0 / se[ii, jj]
+    inv_se = inv_se_all[ii, jj]
     counts = np.zeros(n_steps, dtype=np.int64)
     stat_arr = np.array(stats)
     for b0 in range(0, b_res, chunk):

@@ -424,3 +424,22 @@ def test_sharpe_omega_matches_bootstrap_variance():
     rc = sigtest.reality_check(x[:, [0]], bench, measure="sharpe", bootstrap="iid", n_resamples=4000, rng=1)
     var_boot = np.var(rc.null_distribution)  # one strategy: the null is sqrt(T)(theta* - theta)
     assert res.omega[0] ** 2 == pytest.approx(var_boot, rel=0.10)
+
+
+def test_mcs_identical_and_constant_offset_strategies():
+    x, _ = make_data(t=300, n=6, skill=(3, 0.3))
+    dup = np.column_stack([x, x[:, 1]])  # column 6 duplicates column 1
+    kw = dict(block_length=5, n_resamples=300, rng=2)
+    base = sigtest.model_confidence_set(x, **kw)
+    with_dup = sigtest.model_confidence_set(dup, **kw)
+    assert with_dup.pvalues[6] == with_dup.pvalues[1] == base.pvalues[1]
+    np.testing.assert_allclose(with_dup.pvalues[:6], base.pvalues, rtol=1e-12)
+    pos = with_dup.elimination_order.index(1)
+    assert with_dup.elimination_order[pos + 1] == 6  # eliminated together
+    # column 2 shifted by a constant: the shifted-down copy loses every period
+    off = np.column_stack([x, x[:, 2] - 0.05])
+    res = sigtest.model_confidence_set(off, statistic="range", **kw)  # pairwise: infinite t
+    assert np.isfinite(res.pvalues).all() and res.pvalues[6] == pytest.approx(1 / 301)
+    assert res.elimination_order[0] == 6
+    res = sigtest.model_confidence_set(off, statistic="max", **kw)  # against the set average
+    assert np.isfinite(res.pvalues).all() and res.pvalues[6] < 0.05
