@@ -10,11 +10,41 @@ from sigtest._random import SeedRecord
 from sigtest._results import ConfidenceInterval, Reference
 from sigtest._validation import DegenerateDataWarning
 from sigtest._version import __version__
+from sigtest.sharpe import (
+    DeflatedSharpeResult,
+    EffectiveTrialsResult,
+    MinBacktestLengthResult,
+    MinTrackRecordResult,
+    ProbabilisticSharpeResult,
+    SharpeRatioSEResult,
+    deflated_sharpe_ratio,
+    effective_trials,
+    expected_max_sharpe,
+    min_backtest_length,
+    min_track_record_length,
+    probabilistic_sharpe_ratio,
+    sharpe_ratio,
+    sharpe_ratio_se,
+)
 
 __all__ = [
     "ConfidenceInterval",
+    "DeflatedSharpeResult",
     "DegenerateDataWarning",
+    "EffectiveTrialsResult",
+    "MinBacktestLengthResult",
+    "MinTrackRecordResult",
+    "ProbabilisticSharpeResult",
     "Reference",
     "SeedRecord",
+    "SharpeRatioSEResult",
     "__version__",
+    "deflated_sharpe_ratio",
+    "effective_trials",
+    "expected_max_sharpe",
+    "min_backtest_length",
+    "min_track_record_length",
+    "probabilistic_sharpe_ratio",
+    "sharpe_ratio",
+    "sharpe_ratio_se",
 ]
