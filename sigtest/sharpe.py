@@ -68,7 +68,7 @@ EffectiveTrialsMethod = Literal["li_ji", "nyholt", "cluster"]
 
 _SE_METHODS = ("normal", "nonnormal", "hac")
 _EMAX_METHODS = ("approx", "exact")
-_CHUNK_BYTES = 16 * 2**20
+_CHUNK_BYTES = 4 * 2**20  # a few chunk-sized temporaries stay near the 4 MiB L2 cache
 
 # --------------------------------------------------------------------------------------------
 # References
@@ -196,13 +196,18 @@ def _chunk_moments(
             s11 = out["m2"].copy()
             s12 = out["m3"].copy()
             s22 = np.einsum("ij,ij->j", e, e) / n
-            for k in range(1, hac_lags + 1):
-                w = 1.0 - k / (hac_lags + 1.0)
-                s11 += 2.0 * w * np.einsum("ij,ij->j", d[k:], d[:-k]) / n
-                s22 += 2.0 * w * np.einsum("ij,ij->j", e[k:], e[:-k]) / n
-                s12 += w * (
-                    np.einsum("ij,ij->j", d[k:], e[:-k]) + np.einsum("ij,ij->j", e[k:], d[:-k])
-                ) / n
+            if hac_lags > 0:
+                # Cross terms from one product: sum d_t e_{t-k} + e_t d_{t-k}
+                # = sum v_t v_{t-k} - sum d_t d_{t-k} - sum e_t e_{t-k}, with v = d + e.
+                v = d + e
+                for k in range(1, hac_lags + 1):
+                    w = 1.0 - k / (hac_lags + 1.0)
+                    dd = np.einsum("ij,ij->j", d[k:], d[:-k])
+                    ee = np.einsum("ij,ij->j", e[k:], e[:-k])
+                    vv = np.einsum("ij,ij->j", v[k:], v[:-k])
+                    s11 += (2.0 * w / n) * dd
+                    s22 += (2.0 * w / n) * ee
+                    s12 += (w / n) * (vv - dd - ee)
             out["s11"], out["s12"], out["s22"] = s11, s12, s22
         if acf_lags is not None:
             t_obs = d.shape[0]
@@ -252,12 +257,22 @@ def _moments(
     return _Moments(**merged)
 
 
+def _constant(mom: _Moments) -> np.ndarray:
+    """Columns whose dispersion is zero up to the round-off of their mean.
+
+    A constant column ``c`` gives deviations of order ``eps * |c|`` after centering, not exact
+    zeros, so "constant" means ``sqrt(m2) <= 1e-13 |mean|`` (or ``m2 == 0``).
+    """
+    with np.errstate(invalid="ignore"):
+        return ~(mom.m2 > (1e-13 * mom.mean) ** 2) | ~(mom.m2 > 0)
+
+
 def _sharpe_from(mom: _Moments, ddof: int, risk_free_mean: Any = 0.0) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         var = mom.m2 * mom.n / (mom.n - ddof)
         std = np.sqrt(var)
         sr = (mom.mean - risk_free_mean) / std
-    sr[~(std > 0) | ~(mom.n > ddof)] = np.nan
+    sr[_constant(mom) | ~(mom.n > ddof)] = np.nan
     return sr
 
 
@@ -266,8 +281,9 @@ def _skew_kurt(mom: _Moments) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         skew = mom.m3 / mom.m2**1.5
         kurt = mom.m4 / mom.m2**2
-    skew[~(mom.m2 > 0)] = np.nan
-    kurt[~(mom.m2 > 0)] = np.nan
+    bad = _constant(mom)
+    skew[bad] = np.nan
+    kurt[bad] = np.nan
     return skew, kurt
 
 
@@ -1140,7 +1156,9 @@ def expected_max_sharpe(
     1000    3.2551      3.2414      +0.0137     +0.4 %
     ======  ==========  ==========  ==========  ========
 
-    So the approximation is biased high from about ``N = 3`` on (by 2-3 % for ``N`` of 5 to
+    The approximation is an asymptotic formula: it is negative for ``N`` below about 1.3
+    (``N = 1`` is set to 0 exactly); use 'exact' for effective numbers of trials close to 1.
+    It is biased high from about ``N = 3`` on (by 2-3 % for ``N`` of 5 to
     10, under 1 % from ``N = 100``), and low at ``N = 2``. DSR with the approximation is
     therefore slightly conservative for a handful of trials.
 
@@ -1290,12 +1308,13 @@ def effective_trials(
     With ``l_1 >= ... >= l_N`` the eigenvalues of the sample correlation matrix:
 
     * ``'li_ji'`` (Li & Ji 2005): ``N_eff = sum_i f(l_i)``, ``f(x) = 1(x >= 1) + (x -
-      floor(x))``. ``N`` identical columns give 1, uncorrelated ones about ``N``, ``K``
-      blocks of identical columns exactly ``K`` (eigenvalues within ``1e-9 N`` of an integer
-      are taken as that integer, so round-off does not split duplicates). ``f`` is
-      discontinuous: a block of ``m`` columns with correlation just below 1 has a leading
-      eigenvalue just below ``m`` and counts almost 2, so blocks of highly but not perfectly
-      correlated columns give between ``K`` and ``2K``.
+      floor(x))``. ``N`` identical columns give 1, uncorrelated ones about ``N`` (exactly
+      ``N`` while every eigenvalue is below 2), ``K`` blocks of identical columns exactly ``K``
+      (eigenvalues within ``1e-9 N`` of an integer are taken as that integer, so round-off does
+      not split duplicates). It counts partial dependence: a block of ``m`` columns with common
+      correlation ``rho`` contributes ``f(1 + (m - 1) rho) + (m - 1)(1 - rho)``, e.g. 3.0 for
+      ``m = 8, rho = 0.8``, and ``f`` is discontinuous at the integers (a leading eigenvalue
+      just below ``m`` counts almost 2).
     * ``'nyholt'`` (Nyholt 2004): ``N_eff = 1 + (N - 1)(1 - Var(l) / N)`` with the sample
       variance (``ddof=1``) of the eigenvalues. Known to be conservative (close to ``N``) for
       block structures: ``K`` blocks of ``m`` identical columns give ``N - m + 1``.
@@ -1626,7 +1645,7 @@ def deflated_sharpe_ratio(
         if q is not None:
             raise ValueError(
                 "`periods_per_year` converts annualized explicit inputs; with `returns` all "
-                f"quantities are per period. Got periods_per_year={periods_per_year!r}"
+                f"quantities are per period; got periods_per_year={periods_per_year!r}"
             )
         data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
         if data.n_strategies < 2:
