@@ -68,7 +68,7 @@ EffectiveTrialsMethod = Literal["li_ji", "nyholt", "cluster"]
 
 _SE_METHODS = ("normal", "nonnormal", "hac")
 _EMAX_METHODS = ("approx", "exact")
-_CHUNK_BYTES = 4 * 2**20  # a few chunk-sized temporaries stay near the 4 MiB L2 cache
+_CHUNK_BYTES = 2 * 2**20  # a few chunk-sized temporaries stay in the 4 MiB L2 cache
 
 # --------------------------------------------------------------------------------------------
 # References
@@ -159,64 +159,84 @@ def _chunk_width(t_obs: int, n_cols: int) -> int:
     return int(max(1, min(n_cols, _CHUNK_BYTES // (8 * max(t_obs, 1)))))
 
 
+_TILE = 64
+
+
+def _transposed_copy(values: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Columns ``a:b`` of ``values`` as a C-contiguous ``(b - a) x T`` block.
+
+    Copied in tiles of 64 rows, which is several times faster than one strided transpose; with
+    one strategy per row every reduction below runs over contiguous memory.
+    """
+    t_obs = values.shape[0]
+    out = np.empty((b - a, t_obs))
+    for s in range(0, t_obs, _TILE):
+        out[:, s : s + _TILE] = values[s : s + _TILE, a:b].T
+    return out
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of two ``c x m`` arrays."""
+    return np.asarray(np.vecdot(a, b))
+
+
 def _chunk_moments(
-    block: np.ndarray, higher: bool, hac_lags: int | None, acf_lags: int | None
+    x: np.ndarray, higher: bool, hac_lags: int | None, acf_lags: int | None
 ) -> dict[str, np.ndarray]:
-    """Moments of one contiguous ``T x c`` block (modified in place; it is a private copy)."""
-    x = block
+    """Moments of one ``c x T`` block (one strategy per row; modified in place, a private copy)."""
     mask = np.isnan(x)
     has_nan = bool(mask.any())
+    t_obs = x.shape[1]
     if has_nan:
-        n = (~mask).sum(axis=0).astype(np.float64)
+        n = (~mask).sum(axis=1).astype(np.float64)
         x[mask] = 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = x.sum(axis=0) / n
-        x -= mean
+            mean = x.sum(axis=1) / n
+        x -= mean[:, None]
         x[mask] = 0.0  # missing periods contribute nothing to any sum below
     else:
-        n = np.full(x.shape[1], float(x.shape[0]))
-        mean = x.mean(axis=0)
-        x -= mean
+        n = np.full(x.shape[0], float(t_obs))
+        mean = x.sum(axis=1) / n
+        x -= mean[:, None]
     out: dict[str, np.ndarray] = {"n": n, "mean": mean}
     d = x
     with np.errstate(invalid="ignore", divide="ignore"):
         if not higher and hac_lags is None and acf_lags is None:
-            out["m2"] = np.einsum("ij,ij->j", d, d) / n
+            out["m2"] = _dot(d, d) / n
             return out
         d2 = d * d
-        m2 = d2.sum(axis=0) / n
+        m2 = d2.sum(axis=1) / n
         out["m2"] = m2
-        out["m3"] = np.einsum("ij,ij->j", d2, d) / n
-        out["m4"] = np.einsum("ij,ij->j", d2, d2) / n
+        out["m3"] = _dot(d2, d) / n
+        out["m4"] = _dot(d2, d2) / n
         if hac_lags is not None:
             e = d2
-            e -= m2
+            e -= m2[:, None]
             if has_nan:
                 e[mask] = 0.0
             s11 = out["m2"].copy()
             s12 = out["m3"].copy()
-            s22 = np.einsum("ij,ij->j", e, e) / n
+            s22 = _dot(e, e) / n
             if hac_lags > 0:
                 # Cross terms from one product: sum d_t e_{t-k} + e_t d_{t-k}
                 # = sum v_t v_{t-k} - sum d_t d_{t-k} - sum e_t e_{t-k}, with v = d + e.
                 v = d + e
                 for k in range(1, hac_lags + 1):
                     w = 1.0 - k / (hac_lags + 1.0)
-                    dd = np.einsum("ij,ij->j", d[k:], d[:-k])
-                    ee = np.einsum("ij,ij->j", e[k:], e[:-k])
-                    vv = np.einsum("ij,ij->j", v[k:], v[:-k])
+                    dd = _dot(d[:, k:], d[:, :-k])
+                    ee = _dot(e[:, k:], e[:, :-k])
+                    vv = _dot(v[:, k:], v[:, :-k])
                     s11 += (2.0 * w / n) * dd
                     s22 += (2.0 * w / n) * ee
                     s12 += (w / n) * (vv - dd - ee)
             out["s11"], out["s12"], out["s22"] = s11, s12, s22
         if acf_lags is not None:
-            t_obs = d.shape[0]
             nfft = sp_fft.next_fast_len(t_obs + acf_lags, real=True)
-            spec = sp_fft.rfft(d, n=nfft, axis=0)
+            spec = sp_fft.rfft(d, n=nfft, axis=1)
             power = (spec * spec.conj()).real
             del spec
-            acov = sp_fft.irfft(power, n=nfft, axis=0)[:acf_lags]
-            out["acov"] = acov / n
+            acov = sp_fft.irfft(power, n=nfft, axis=1)[:, :acf_lags]
+            out["acov"] = np.ascontiguousarray(acov.T) / n
     return out
 
 
@@ -235,7 +255,7 @@ def _moments(
     starts = list(range(0, n_cols, width))
 
     def work(a: int) -> dict[str, np.ndarray]:
-        block = np.array(values[:, a : a + width], dtype=np.float64, order="C", copy=True)
+        block = _transposed_copy(values, a, min(a + width, n_cols))
         return _chunk_moments(block, higher, hac_lags, acf_lags)
 
     workers = min(len(starts), os.cpu_count() or 1)
