@@ -26,7 +26,6 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import fft as sp_fft
 from scipy import integrate, special, stats
 
 from sigtest._results import Reference, ResultBase
@@ -151,8 +150,8 @@ class _Moments:
     s11: np.ndarray | None = None
     s12: np.ndarray | None = None
     s22: np.ndarray | None = None
-    # Autocovariances of the returns at lags 0..q-1 (divided by n), shape (q, N).
-    acov: np.ndarray | None = None
+    # q + 2 sum_{k=1}^{q-1} (q - k) rho_k (Lo's time-aggregation denominator).
+    agg: np.ndarray | None = None
 
 
 def _chunk_width(t_obs: int, n_cols: int) -> int:
@@ -178,6 +177,29 @@ def _transposed_copy(values: np.ndarray, a: int, b: int) -> np.ndarray:
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise dot products of two ``c x m`` arrays."""
     return np.asarray(np.vecdot(a, b))
+
+
+#: Up to this many lags the autocovariances are one row-wise dot product per lag; beyond it
+#: the moving-sum identity of :func:`_window_sums` (two cumulative sums) is cheaper.
+_LAG_LOOP_MAX = 14
+
+
+def _window_sums(u: np.ndarray, lags: int) -> np.ndarray:
+    """Sums of ``lags + 1`` consecutive entries of each row, zero-padded at both ends.
+
+    Row length ``T + lags``. With zero padding every pair ``(u_s, u_{s+k})``, ``k <= lags``,
+    lies in exactly ``lags + 1 - k`` windows, so for rows ``a``, ``b``::
+
+        sum_t Wa_t Wb_t = sum_{|k| <= lags} (lags + 1 - |k|) sum_s a_s b_{s+k}
+
+    which is ``(lags + 1) T`` times the Bartlett-weighted (Newey-West) long-run covariance,
+    exactly, at a cost independent of ``lags``.
+    """
+    c, t_obs = u.shape
+    cs = np.zeros((c, t_obs + 2 * lags + 1))
+    np.cumsum(u, axis=1, out=cs[:, lags + 1 : lags + 1 + t_obs])
+    cs[:, lags + 1 + t_obs :] = cs[:, lags + t_obs : lags + 1 + t_obs]
+    return cs[:, lags + 1 :] - cs[:, : t_obs + lags]
 
 
 def _chunk_moments(
@@ -214,29 +236,42 @@ def _chunk_moments(
             e -= m2[:, None]
             if has_nan:
                 e[mask] = 0.0
-            s11 = out["m2"].copy()
-            s12 = out["m3"].copy()
-            s22 = _dot(e, e) / n
-            if hac_lags > 0:
-                # Cross terms from one product: sum d_t e_{t-k} + e_t d_{t-k}
-                # = sum v_t v_{t-k} - sum d_t d_{t-k} - sum e_t e_{t-k}, with v = d + e.
-                v = d + e
-                for k in range(1, hac_lags + 1):
-                    w = 1.0 - k / (hac_lags + 1.0)
-                    dd = _dot(d[:, k:], d[:, :-k])
-                    ee = _dot(e[:, k:], e[:, :-k])
-                    vv = _dot(v[:, k:], v[:, :-k])
-                    s11 += (2.0 * w / n) * dd
-                    s22 += (2.0 * w / n) * ee
-                    s12 += (w / n) * (vv - dd - ee)
-            out["s11"], out["s12"], out["s22"] = s11, s12, s22
+            if hac_lags <= _LAG_LOOP_MAX:
+                s11 = out["m2"].copy()
+                s12 = out["m3"].copy()
+                s22 = _dot(e, e) / n
+                if hac_lags > 0:
+                    # Cross terms from one product: sum d_t e_{t-k} + e_t d_{t-k}
+                    # = sum v_t v_{t-k} - sum d_t d_{t-k} - sum e_t e_{t-k}, with v = d + e.
+                    v = d + e
+                    for k in range(1, hac_lags + 1):
+                        w = 1.0 - k / (hac_lags + 1.0)
+                        dd = _dot(d[:, k:], d[:, :-k])
+                        ee = _dot(e[:, k:], e[:, :-k])
+                        vv = _dot(v[:, k:], v[:, :-k])
+                        s11 += (2.0 * w / n) * dd
+                        s22 += (2.0 * w / n) * ee
+                        s12 += (w / n) * (vv - dd - ee)
+                out["s11"], out["s12"], out["s22"] = s11, s12, s22
+            else:
+                wd = _window_sums(d, hac_lags)
+                we = _window_sums(e, hac_lags)
+                scale = (hac_lags + 1.0) * n
+                out["s11"] = _dot(wd, wd) / scale
+                out["s12"] = _dot(wd, we) / scale
+                out["s22"] = _dot(we, we) / scale
+                del wd, we
         if acf_lags is not None:
-            nfft = sp_fft.next_fast_len(t_obs + acf_lags, real=True)
-            spec = sp_fft.rfft(d, n=nfft, axis=1)
-            power = (spec * spec.conj()).real
-            del spec
-            acov = sp_fft.irfft(power, n=nfft, axis=1)[:, :acf_lags]
-            out["acov"] = np.ascontiguousarray(acov.T) / n
+            # Lo's q + 2 sum_{k<q} (q - k) rho_k
+            gamma0 = _dot(d, d)
+            if acf_lags - 1 <= _LAG_LOOP_MAX:
+                agg = np.full_like(gamma0, float(acf_lags))
+                for k in range(1, acf_lags):
+                    agg += 2.0 * (acf_lags - k) * _dot(d[:, k:], d[:, :-k]) / gamma0
+            else:  # = sum_t W_t^2 / sum_t d_t^2 with W the zero-padded q-period sums
+                wq = _window_sums(d, acf_lags - 1)
+                agg = _dot(wq, wq) / gamma0
+            out["agg"] = agg
     return out
 
 
@@ -553,8 +588,8 @@ def sharpe_ratio_se(
         integer ``q`` with ``q - 1 < T`` for 'hac'.
     bandwidth : int, default: None
         Bartlett-kernel truncation lag for 'hac'; default ``floor(4 (T/100)^(2/9))`` (Newey &
-        West 1994 rule of thumb, the same as statsmodels' default). Ignored by the iid methods
-        only if left at None (passing it with them is an error).
+        West 1994 rule of thumb with ``T`` the number of rows, the same as statsmodels'
+        default). Passing it with an iid method is an error.
     ddof : int, default: 1
         Delta degrees of freedom of the standard deviation in the Sharpe ratio.
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
@@ -592,13 +627,17 @@ def sharpe_ratio_se(
       is exactly ``'nonnormal'``.
 
     The moments are the central sample moments divided by ``T`` (``sigma^2 = m2``); ``SR``
-    itself uses ``ddof``. The HAC autocovariances of all columns are computed together, one
-    vectorized product per lag.
+    itself uses ``ddof``. The autocovariances of all columns are computed without a loop over
+    columns: one row-wise dot product per lag for ``L <= 14``; for longer lags the identity that,
+    with zero padding at both ends, the sum of squared (or crossed) ``L + 1``-period moving sums
+    of ``u`` equals ``(L + 1) T`` times the Newey-West long-run covariance, so that two
+    cumulative sums per chunk of columns suffice whatever ``L``.
 
     Annualization with ``q = periods_per_year``: the iid methods multiply SR and SE by
     ``sqrt(q)``, which is exact for iid returns. ``'hac'`` follows Lo's (2002) time aggregation,
     ``SR(q) = eta(q) SR`` with ``eta(q) = q / sqrt(q + 2 sum_{k=1}^{q-1} (q - k) rho_k)`` and
-    ``rho_k`` the sample autocorrelations of the returns (computed by FFT for all columns); the SE
+    ``rho_k`` the sample autocorrelations of the returns (the denominator is computed as the sum
+    of squared zero-padded ``q``-period moving sums over the sum of squares, the same identity); the SE
     is multiplied by the same ``eta(q)``, treating the estimated autocorrelations as known (Lo's
     formula that also propagates their estimation error is not implemented). Peers that annualize
     every method by ``sqrt(q)`` overstate the annual Sharpe ratio of positively autocorrelated
@@ -690,13 +729,15 @@ def sharpe_ratio_se(
     factor: np.ndarray = np.ones_like(sr)
     if q is not None:
         if method == "hac":
-            assert mom.acov is not None
+            assert mom.agg is not None
             qi = int(q)
             with np.errstate(invalid="ignore", divide="ignore"):
-                rho = mom.acov[1:qi] / mom.acov[0]
-                k = np.arange(1, qi, dtype=np.float64)[:, None]
-                denom = qi + 2.0 * ((qi - k) * rho).sum(axis=0)
-                factor = qi / np.sqrt(denom)
+                denom = mom.agg
+                factor = np.where(denom > 0, qi / np.sqrt(np.where(denom > 0, denom, 1.0)),
+                                  np.nan)
+            _warn_nan(data, np.where(np.isnan(se), 0.0, factor),
+                      "Lo's time-aggregation factor (negative implied variance of q-period "
+                      "returns)", nan_policy)
         else:
             factor = np.full_like(sr, math.sqrt(q))
     return SharpeRatioSEResult(
@@ -790,6 +831,26 @@ def _sharpe_inputs(
     if q is not None:
         sr = sr / math.sqrt(q)
     return _SharpeInputs(None, sr, n, sk, ku)
+
+
+def _benchmark(value: Any, inp: _SharpeInputs, q: float | None) -> np.ndarray:
+    """The benchmark Sharpe ratio: a scalar or one per strategy, per period."""
+    if inp.data is not None:
+        n_cols: int | None = inp.data.n_strategies
+    else:
+        n_cols = int(inp.sharpe.size) if inp.sharpe.ndim == 1 else None
+    bench = _as_param_array(value, "benchmark_sharpe", n_cols)
+    if bench.ndim == 1 and inp.data is None and inp.sharpe.ndim == 0 and bench.size != 1:
+        raise ValueError(
+            f"`benchmark_sharpe` must be a scalar when `sharpe` is; got {bench.size} values"
+        )
+    return bench / math.sqrt(q) if q is not None else bench
+
+
+def _benchmark_out(bench: np.ndarray, data: ReturnsData | None) -> Any:
+    if bench.size == 1:
+        return float(bench.reshape(-1)[0])
+    return data.per_strategy(bench, "benchmark_sharpe") if data is not None else bench
 
 
 def _psr_core(
@@ -927,17 +988,10 @@ def probabilistic_sharpe_ratio(
     q = _check_periods(periods_per_year)
     inp = _sharpe_inputs(returns, sharpe, n_obs, skew, kurtosis, ddof=ddof,
                          nan_policy=nan_policy, q=q)
-    n_cols = inp.data.n_strategies if inp.data is not None else None
-    bench = _as_param_array(benchmark_sharpe, "benchmark_sharpe", n_cols)
-    if q is not None:
-        bench = bench / math.sqrt(q)
-    z, psr = _psr_core(inp.sharpe, bench, inp.n_obs, inp.skew, inp.kurtosis)
     d = inp.data
-    bench_out: Any = float(bench) if bench.ndim == 0 or bench.size == 1 and d is None else bench
-    if bench.ndim == 1 and bench.size == 1:
-        bench_out = float(bench[0])
-    elif d is not None and bench.ndim == 1:
-        bench_out = d.per_strategy(bench, "benchmark_sharpe")
+    bench = _benchmark(benchmark_sharpe, inp, q)
+    z, psr = _psr_core(inp.sharpe, bench, inp.n_obs, inp.skew, inp.kurtosis)
+    bench_out = _benchmark_out(bench, d)
     return ProbabilisticSharpeResult(
         psr=_out(d, psr, "psr"), z=_out(d, z, "z"), sharpe=_out(d, inp.sharpe, "sharpe"),
         benchmark_sharpe=bench_out, n_obs=_out(d, inp.n_obs, "n_obs"),
@@ -1044,28 +1098,25 @@ def min_track_record_length(
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
     cl = check_probability(confidence_level, "confidence_level")
+    n_obs_given = n_obs is not None
     if returns is None and sharpe is not None and n_obs is None:
-        n_obs = 2.0  # unused by the formula
+        n_obs = 2.0  # placeholder: the formula does not use T
     inp = _sharpe_inputs(returns, sharpe, n_obs, skew, kurtosis, ddof=ddof,
                          nan_policy=nan_policy, q=q)
     d = inp.data
-    n_cols = d.n_strategies if d is not None else None
-    bench = _as_param_array(benchmark_sharpe, "benchmark_sharpe", n_cols)
-    if q is not None:
-        bench = bench / math.sqrt(q)
+    bench = _benchmark(benchmark_sharpe, inp, q)
     sr, sk, ku = inp.sharpe, inp.skew, inp.kurtosis
     z_a = stats.norm.ppf(cl)
     with np.errstate(invalid="ignore", divide="ignore"):
         mintrl = 1.0 + (1.0 - sk * sr + 0.25 * (ku - 1.0) * sr**2) * (z_a / (sr - bench)) ** 2
     mintrl = np.where(sr <= bench, np.inf, mintrl)
     mintrl = np.where(np.isnan(sr), np.nan, mintrl)
-    bench_out: Any = float(bench.reshape(-1)[0]) if bench.size == 1 else (
-        d.per_strategy(bench, "benchmark_sharpe") if d is not None else bench)
+    bench_out = _benchmark_out(bench, d)
     years = None if q is None else _out(d, mintrl / q, "years")
     return MinTrackRecordResult(
         min_track_record_length=_out(d, mintrl, "min_track_record_length"),
         years=years, sharpe=_out(d, sr, "sharpe"), benchmark_sharpe=bench_out,
-        n_obs=_out(d, inp.n_obs, "n_obs") if returns is not None or n_obs is not None else None,
+        n_obs=_out(d, inp.n_obs, "n_obs") if returns is not None or n_obs_given else None,
         skew=_out(d, sk, "skew"), kurtosis=_out(d, ku, "kurtosis"),
         confidence_level=cl, periods_per_year=q,
     )
@@ -1425,6 +1476,10 @@ def effective_trials(
     return EffectiveTrialsResult(n_eff, n_cols, method, data.n_obs, eigenvalues=lam)
 
 
+#: ``deflated_sharpe_ratio`` has a parameter named ``effective_trials``.
+_effective_trials: Callable[..., EffectiveTrialsResult] = effective_trials
+
+
 def _cluster_labels(x: np.ndarray, threshold: float) -> np.ndarray:
     from scipy.cluster import hierarchy
 
@@ -1680,17 +1735,16 @@ def deflated_sharpe_ratio(
         n_total = data.n_strategies
         trials_out = data.per_strategy(srs, "sharpe")
         if np.isnan(srs).any():
-            j = 0
-            sr_b = sk_b = ku_b = n_b = v = float("nan")
+            sr_b = sk_b = ku_b = n_b = v = float("nan")  # best undefined: best stays None
         else:
             j = int(np.argmax(srs))
             sr_b, sk_b, ku_b, n_b = float(srs[j]), float(sks[j]), float(kus[j]), float(mom.n[j])
             v = float(np.var(srs, ddof=vddof))
-        best = data.label(j)
+            best = data.label(j)
         n_used = float(n_total)
         if eff_method is not None:
-            n_used = effective_trials_fn(data.values, method=eff_method,
-                                         nan_policy=nan_policy).n_effective
+            n_used = _effective_trials(data.values, method=eff_method,
+                                       nan_policy=nan_policy).n_effective
     else:
         if trials_sharpe is not None:
             ts = _as_param_array(trials_sharpe, "trials_sharpe")
@@ -1750,9 +1804,6 @@ def deflated_sharpe_ratio(
         expected_max_method=em_method, periods_per_year=q,
         ddof=ddof if returns is not None else None, trials_sharpe=trials_out,
     )
-
-
-effective_trials_fn: Callable[..., EffectiveTrialsResult] = effective_trials
 
 
 # --------------------------------------------------------------------------------------------

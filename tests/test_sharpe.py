@@ -243,7 +243,7 @@ def test_hac_with_zero_bandwidth_is_nonnormal():
     np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
-@pytest.mark.parametrize("lags", [1, 5, 12])
+@pytest.mark.parametrize("lags", [1, 5, 14, 15, 40])  # lag loop up to 14, moving sums beyond
 def test_hac_matches_statsmodels(lags):
     # Independent implementation: statsmodels' Newey-West long-run covariance of
     # u_t = (r_t - mu, (r_t - mu)^2 - sigma^2), then Lo's delta method by hand.
@@ -290,13 +290,14 @@ def test_annualization_iid_is_sqrt_q_and_hac_is_lo_eta():
     np.testing.assert_allclose(ann.sharpe, per.sharpe * math.sqrt(12), rtol=1e-12)
     np.testing.assert_allclose(ann.se, per.se * math.sqrt(12), rtol=1e-12)
     hper = sharpe_ratio_se(x, method="hac")
-    hann = sharpe_ratio_se(x, method="hac", periods_per_year=12)
-    eta = np.array([loop_eta(c, 12) for c in x.T])  # Lo (2002) time aggregation, plain loop
-    np.testing.assert_allclose(hann.annualization_factor, eta, rtol=1e-10)
-    np.testing.assert_allclose(hann.sharpe, hper.sharpe * eta, rtol=1e-10)
-    np.testing.assert_allclose(hann.se, hper.se * eta, rtol=1e-10)
-    # positive autocorrelation: eta(q) < sqrt(q)
-    assert np.all(eta < math.sqrt(12))
+    for q in (12, 52, 252):  # lag loop (q - 1 <= 14) and moving-sum identity (q - 1 > 14)
+        hann = sharpe_ratio_se(x, method="hac", periods_per_year=q)
+        eta = np.array([loop_eta(c, q) for c in x.T])  # Lo (2002) time aggregation, plain loop
+        np.testing.assert_allclose(hann.annualization_factor, eta, rtol=1e-10)
+        np.testing.assert_allclose(hann.sharpe, hper.sharpe * eta, rtol=1e-10)
+        np.testing.assert_allclose(hann.se, hper.se * eta, rtol=1e-10)
+        if q == 12:  # positive autocorrelation at short lags: eta(q) < sqrt(q)
+            assert np.all(eta < math.sqrt(q))
 
 
 def test_psr_hand_computation():
@@ -590,9 +591,10 @@ def test_pandas_vs_numpy_and_labels(method):
 @pytest.mark.parametrize("method", SE_METHODS)
 def test_chunk_size_invariance(method, monkeypatch):
     x = _returns(t=250, n=37, seed=18)
-    full = sharpe_ratio_se(x, method=method, periods_per_year=(12 if method == "hac" else None))
+    q = 52 if method == "hac" else None
+    full = sharpe_ratio_se(x, method=method, periods_per_year=q)
     monkeypatch.setattr(sh, "_CHUNK_BYTES", 8 * 250 * 5)  # 5 columns per chunk
-    small = sharpe_ratio_se(x, method=method, periods_per_year=(12 if method == "hac" else None))
+    small = sharpe_ratio_se(x, method=method, periods_per_year=q)
     np.testing.assert_allclose(small.se, full.se, rtol=1e-13)
     np.testing.assert_allclose(small.sharpe, full.sharpe, rtol=1e-13)
 
