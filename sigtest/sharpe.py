@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import textwrap
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -1294,6 +1295,16 @@ class EffectiveTrialsResult(ResultBase):
     eigenvalues: np.ndarray | None = None
     correlation_threshold: float | None = None
     _references: ClassVar[tuple[Reference, ...]] = (LI_JI_2005, NYHOLT_2004, LDP_LEWIS_2019)
+
+    def describe(self) -> str:
+        """A citation-ready paragraph for the method used, with its reference."""
+        ref = {"li_ji": LI_JI_2005, "nyholt": NYHOLT_2004, "cluster": LDP_LEWIS_2019}[self.method]
+        return textwrap.fill(self._method_text(), width=100) + "\n\nReferences\n- " + ref.text()
+
+    def cite(self) -> str:
+        """BibTeX entry of the method used."""
+        return {"li_ji": LI_JI_2005, "nyholt": NYHOLT_2004,
+                "cluster": LDP_LEWIS_2019}[self.method].bibtex()
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(

@@ -817,3 +817,30 @@ def test_results_describe_and_frames():
         warnings.simplefilter("error")
         assert "time-aggregation" in sharpe_ratio_se(x, method="hac",
                                                      periods_per_year=12).describe()
+
+
+def test_explicit_form_details():
+    # MinTRL does not need n_obs; it is reported as None when not given.
+    res = min_track_record_length(sharpe=0.1)
+    assert res.n_obs is None and res.min_track_record_length == pytest.approx(
+        1 + (1 + 0.5 * 0.01) * (sps.norm.ppf(0.95) / 0.1) ** 2, rel=1e-14)
+    with pytest.raises(ValueError, match=r"`benchmark_sharpe` must be a scalar when `sharpe` is; "
+                                         r"got 2 values"):
+        probabilistic_sharpe_ratio(sharpe=0.1, n_obs=100, benchmark_sharpe=[0.0, 0.1])
+    with pytest.raises(ValueError, match=r"`benchmark_sharpe` must be a scalar or have one entry "
+                                         r"per strategy \(3\); got 2 entries"):
+        probabilistic_sharpe_ratio(sharpe=[0.1, 0.2, 0.3], n_obs=100, benchmark_sharpe=[0, 0.1])
+    vec = probabilistic_sharpe_ratio(sharpe=[0.1, 0.2], n_obs=[100, 400])
+    assert vec.psr.shape == (2,) and vec.psr[1] > vec.psr[0]
+    # DSR with an undefined Sharpe ratio: NaN and no best strategy
+    x = _returns()
+    x[0, 1] = np.nan
+    res = deflated_sharpe_ratio(x, nan_policy="propagate")
+    assert np.isnan(res.dsr) and res.best is None
+
+
+def test_effective_trials_cites_the_method_used():
+    x = _returns()
+    assert "Li, J." in effective_trials(x, method="li_ji").describe()
+    assert "Nyholt" not in effective_trials(x, method="li_ji").describe()
+    assert "Lewis" in effective_trials(x, method="cluster").cite()
