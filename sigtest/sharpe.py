@@ -207,10 +207,12 @@ def _chunk_moments(
     x: np.ndarray, higher: bool, hac_lags: int | None, acf_lags: int | None
 ) -> dict[str, np.ndarray]:
     """Moments of one ``c x T`` block (one strategy per row; modified in place, a private copy)."""
-    mask = np.isnan(x)
-    has_nan = bool(mask.any())
     t_obs = x.shape[1]
+    total = x.sum(axis=1)
+    # Inputs are finite or NaN (validated), so a NaN row sum is the cheap test for missing values.
+    has_nan = bool(np.isnan(total).any())
     if has_nan:
+        mask = np.isnan(x)
         n = (~mask).sum(axis=1).astype(np.float64)
         x[mask] = 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -219,7 +221,7 @@ def _chunk_moments(
         x[mask] = 0.0  # missing periods contribute nothing to any sum below
     else:
         n = np.full(x.shape[0], float(t_obs))
-        mean = x.sum(axis=1) / n
+        mean = total / n
         x -= mean[:, None]
     out: dict[str, np.ndarray] = {"n": n, "mean": mean}
     d = x
