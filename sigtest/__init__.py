@@ -11,10 +11,16 @@ from sigtest._results import ConfidenceInterval, Reference
 from sigtest._validation import DegenerateDataWarning
 from sigtest._version import __version__
 
+from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
+
 __all__ = [
     "ConfidenceInterval",
     "DegenerateDataWarning",
+    "PBOResult",
+    "PerformanceDegradation",
     "Reference",
     "SeedRecord",
+    "StochasticDominance",
     "__version__",
+    "pbo",
 ]
