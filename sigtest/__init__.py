@@ -25,6 +25,7 @@ from sigtest.multiple_testing import (
     haircut_sharpe_ratio,
     profit_hurdle,
 )
+from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     EffectiveTrialsResult,
@@ -64,6 +65,8 @@ __all__ = [
     "MCSResult",
     "MinBacktestLengthResult",
     "MinTrackRecordResult",
+    "PBOResult",
+    "PerformanceDegradation",
     "ProbabilisticSharpeResult",
     "ProfitHurdleResult",
     "RealityCheckResult",
@@ -72,6 +75,7 @@ __all__ = [
     "SeedRecord",
     "SharpeRatioSEResult",
     "StepMResult",
+    "StochasticDominance",
     "__version__",
     "adjust_pvalues",
     "bootstrap_ci",
@@ -84,6 +88,7 @@ __all__ = [
     "min_track_record_length",
     "model_confidence_set",
     "optimal_block_length",
+    "pbo",
     "probabilistic_sharpe_ratio",
     "profit_hurdle",
     "reality_check",

@@ -1,0 +1,1010 @@
+"""Probability of backtest overfitting (PBO) by combinatorially symmetric cross-validation (CSCV).
+
+The whole computation runs on per-block sufficient statistics: the ``T`` rows are cut into ``S``
+contiguous blocks, the per-block sums are an ``S x N`` matrix, and the in-sample sums of every
+one of the ``C(S, S/2)`` combinations are one product of the ``(n_comb x S)`` 0/1
+combination-indicator matrix with that ``S x N`` matrix; the out-of-sample sums are the
+complement (totals minus in-sample sums). Combinations are processed in chunks of complementary
+pairs ``(c, c')`` (the in-sample half of one is the out-of-sample half of the other), so each
+performance matrix computed serves twice, and memory stays bounded whatever ``N``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import warnings
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sigtest._results import ConfidenceInterval, Reference, ResultBase
+from sigtest._validation import (
+    DegenerateDataWarning,
+    NanPolicy,
+    ReturnsData,
+    as_returns,
+    check_choice,
+    check_int,
+    check_nan_policy,
+    check_positive,
+    check_probability,
+)
+from sigtest._version import __version__
+
+__all__ = ["PBOResult", "PerformanceDegradation", "StochasticDominance", "pbo"]
+
+MetricName = Literal["sharpe", "mean", "sortino"]
+Metric = MetricName | Callable[[np.ndarray], Any]
+Remainder = Literal["raise", "drop_first", "drop_last"]
+
+#: The built-in performance statistics (one lowercase name each).
+METRICS: tuple[str, ...] = ("sharpe", "mean", "sortino")
+REMAINDERS: tuple[str, ...] = ("raise", "drop_first", "drop_last")
+_METRIC_NAMES = {"sharpe": "Sharpe ratio", "mean": "mean return", "sortino": "Sortino ratio"}
+
+# Size (in float64 entries) of one chunk's performance matrix: 2 MB, so that the elementwise
+# work of a chunk stays in cache.
+_CHUNK_ENTRIES = 2**18
+# The pooled out-of-sample distribution is histogrammed on the order-preserving integer image of
+# the float64 bit pattern, keeping its top _KEY_BITS bits (sign, 11 exponent bits and 10 mantissa
+# bits): bins need no range fixed in advance and every bin is an interval of floats, so CDFs
+# evaluated at bin upper edges are exact. Magnitudes below 2**-40 share one bin per sign, which
+# keeps the populated key range short when values straddle zero.
+_KEY_BITS = 22
+_KEY_SHIFT = 64 - _KEY_BITS
+_TINY_KEY = (1023 - 40) << (_KEY_BITS - 12)
+_KEY_OFFSET = (1 << (_KEY_BITS - 1)) - _TINY_KEY + 1
+_KEY_SIZE = 2 * _KEY_OFFSET + 1
+_LOW63 = np.int64(0x7FFFFFFFFFFFFFFF)
+
+_BAILEY_2017 = Reference(
+    key="bailey2017pbo",
+    authors="Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J.",
+    year=2017,
+    title="The probability of backtest overfitting",
+    journal="Journal of Computational Finance",
+    volume="20(4)",
+    pages="39-69",
+    doi="10.21314/JCF.2016.322",
+)
+_WILSON_1927 = Reference(
+    key="wilson1927",
+    authors="Wilson, E. B.",
+    year=1927,
+    title="Probable inference, the law of succession, and statistical inference",
+    journal="Journal of the American Statistical Association",
+    volume="22(158)",
+    pages="209-212",
+    doi="10.1080/01621459.1927.10502953",
+)
+
+
+@dataclass(frozen=True)
+class PerformanceDegradation:
+    """Least-squares line of out-of-sample on in-sample performance of the selected configuration.
+
+    ``oos = intercept + slope * is`` fitted over the combinations; ``r_squared`` is the squared
+    correlation. A negative slope means that the better a configuration looked in sample, the worse
+    it did out of sample.
+    """
+
+    slope: float
+    intercept: float
+    r_squared: float
+
+
+@dataclass(frozen=True)
+class StochasticDominance:
+    """Optimized selection (IS-best configuration) against random selection, out of sample.
+
+    ``cdf_optimized`` is the empirical CDF of the out-of-sample performance of the selected
+    configuration over the combinations; ``cdf_random`` the empirical CDF of the out-of-sample
+    performance of all ``N`` configurations pooled over all combinations (picking a configuration
+    uniformly at random). Both and ``sd2(x) = integral_{-inf}^{x} (cdf_random - cdf_optimized)``
+    are evaluated exactly at the points of ``grid``.
+    """
+
+    grid: np.ndarray
+    cdf_optimized: np.ndarray
+    cdf_random: np.ndarray
+    sd2: np.ndarray
+    first_order_statistic: float
+    second_order_statistic: float
+    first_order: bool
+    second_order: bool
+
+
+@dataclass(frozen=True)
+class PBOResult(ResultBase):
+    """Result of :func:`pbo`. Arrays have one entry per combination (in the order of ``combinations``).
+
+    Attributes
+    ----------
+    pbo : float
+        Share of combinations whose logit is <= 0 (the selected configuration ranks at or below the
+        out-of-sample median).
+    logits : ndarray
+        ``log(w / (1 - w))`` with ``w = rank / (N + 1)``.
+    relative_ranks : ndarray
+        ``w``, the relative out-of-sample rank of the selected configuration.
+    is_performance, oos_performance : ndarray
+        In- and out-of-sample performance of the selected configuration.
+    selected : ndarray of int
+        Column position of the selected (in-sample best) configuration; -1 where the ranking is
+        undefined (NaN performance).
+    selected_labels : list
+        Its label (pandas column label, or the position for numpy input); None where undefined.
+    combinations : ndarray of int, shape (n_combinations, S / 2)
+        The blocks (0-based) forming the in-sample half of each combination.
+    degradation : PerformanceDegradation
+    prob_oos_loss : float
+        Share of combinations with out-of-sample performance of the selection < ``loss_threshold``.
+    dominance : StochasticDominance
+    confidence_interval : ConfidenceInterval
+        Wilson score interval for PBO with ``n_effective`` trials (see Notes of :func:`pbo`).
+    n_effective : float
+        The effective number of independent trials used by that interval.
+    """
+
+    pbo: float
+    logits: np.ndarray
+    relative_ranks: np.ndarray
+    is_performance: np.ndarray
+    oos_performance: np.ndarray
+    selected: np.ndarray
+    selected_labels: list[Hashable]
+    combinations: np.ndarray
+    degradation: PerformanceDegradation
+    prob_oos_loss: float
+    dominance: StochasticDominance
+    confidence_interval: ConfidenceInterval
+    confidence_level: float
+    n_effective: float
+    n_partitions: int
+    block_length: int
+    n_obs: int
+    n_strategies: int
+    n_combinations: int
+    metric: str
+    target: float
+    periods_per_year: float | None
+    loss_threshold: float
+    remainder: str
+    rows_dropped: int
+    dropped_rows: list[Hashable]
+    nan_policy: str
+    dominance_grid_size: int
+    version: str = field(default=__version__)
+
+    _references: ClassVar[tuple[Reference, ...]] = (_BAILEY_2017, _WILSON_1927)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per combination: in-sample blocks, selection, performance, rank and logit."""
+        return pd.DataFrame(
+            {
+                "is_blocks": [tuple(int(b) for b in c) for c in self.combinations],
+                "selected": self.selected_labels,
+                "is_performance": self.is_performance,
+                "oos_performance": self.oos_performance,
+                "relative_rank": self.relative_ranks,
+                "logit": self.logits,
+                "overfit": self.logits <= 0,
+            },
+            index=pd.RangeIndex(self.n_combinations, name="combination"),
+        )
+
+    def _method_text(self) -> str:
+        drop = (
+            f" The {self.rows_dropped} row(s) left over by the partition were dropped "
+            f"(remainder='{self.remainder}')."
+            if self.rows_dropped
+            else ""
+        )
+        ann = f" (annualized with {self.periods_per_year:g} periods per year)" if (
+            self.periods_per_year is not None
+        ) else ""
+        name = _METRIC_NAMES.get(self.metric, f"`{self.metric}`")
+        lo, hi = self.confidence_interval
+        return (
+            f"The probability of backtest overfitting was estimated by combinatorially symmetric "
+            f"cross-validation (Bailey, Borwein, Lopez de Prado & Zhu, 2017): the {self.n_obs} "
+            f"periods of returns of {self.n_strategies} candidate configurations were split into "
+            f"S = {self.n_partitions} contiguous blocks of {self.block_length} periods, and for "
+            f"each of the {self.n_combinations} ways of choosing S/2 blocks as the in-sample half "
+            f"the configuration with the best in-sample {name}{ann} was selected and its "
+            f"relative out-of-sample rank w = rank / (N + 1) (average ranks for ties) turned into "
+            f"the logit log(w / (1 - w)).{drop} PBO, the share of logits <= 0, is "
+            f"{self.pbo:.4f} ({100 * self.confidence_level:g}% Wilson score interval "
+            f"[{lo:.4f}, {hi:.4f}] with {self.n_effective:.3g} effective independent trials, a "
+            f"heuristic calibrated on simulated noise). The out-of-sample {name} of the "
+            f"selection fell below {self.loss_threshold:g} in {100 * self.prob_oos_loss:.1f}% of the combinations; the "
+            f"least-squares slope of out-of-sample on in-sample performance was "
+            f"{self.degradation.slope:.4g} (R^2 = {self.degradation.r_squared:.3f})."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+
+
+def _check_metric(metric: object) -> str | Callable[[np.ndarray], Any]:
+    if callable(metric):
+        return metric
+    if not isinstance(metric, str) or metric not in METRICS:
+        raise ValueError(
+            f"`metric` must be one of {', '.join(map(repr, METRICS))} or a callable taking a "
+            f"(rows x strategies) array and returning one value per strategy; got {metric!r}"
+        )
+    return metric
+
+
+def _partition(
+    data: ReturnsData, n_partitions: int, remainder: str
+) -> tuple[np.ndarray, int, list[Hashable]]:
+    """The rows used (a view when nothing is dropped), the block length and the dropped rows."""
+    t_obs = data.n_obs
+    extra = t_obs % n_partitions
+    if extra == 0:
+        return data.values, t_obs // n_partitions, []
+    if remainder == "raise":
+        lower = t_obs - extra
+        raise ValueError(
+            f"`n_partitions`={n_partitions} does not divide the {t_obs} rows of "
+            f"`{data.name}` ({extra} row(s) left over); pass remainder='drop_first' to drop "
+            f"the {extra} oldest rows, remainder='drop_last' to drop the {extra} most recent, "
+            f"trim `{data.name}` to {lower} rows yourself, or choose an `n_partitions` that "
+            f"divides {t_obs}"
+        )
+    positions = np.arange(extra) if remainder == "drop_first" else np.arange(t_obs - extra, t_obs)
+    dropped: list[Hashable] = (
+        list(data.index[positions]) if data.index is not None else [int(p) for p in positions]
+    )
+    keep = slice(extra, None) if remainder == "drop_first" else slice(0, t_obs - extra)
+    return data.values[keep], (t_obs - extra) // n_partitions, dropped
+
+
+@functools.lru_cache(maxsize=8)
+def _combination_table(n_partitions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """In-sample blocks of every combination (lexicographic), the 0/1 indicator matrix and the
+    position of each combination's complement (read-only arrays, cached per ``S``)."""
+    half = n_partitions // 2
+    n_comb = math.comb(n_partitions, half)
+    combos = np.fromiter(
+        (b for c in combinations(range(n_partitions), half) for b in c),
+        dtype=np.intp,
+        count=n_comb * half,
+    ).reshape(n_comb, half)
+    indicator = np.zeros((n_comb, n_partitions))
+    np.put_along_axis(indicator, combos, 1.0, axis=1)
+    # Encode each combination as a bit mask; the complement has the complementary mask.
+    weights = 2 ** np.arange(n_partitions, dtype=np.int64)
+    codes = indicator.astype(np.int64) @ weights
+    order = np.argsort(codes)
+    comp_codes = (2**n_partitions - 1) - codes
+    complement = order[np.searchsorted(codes[order], comp_codes)]
+    for arr in (combos, indicator, complement):
+        arr.flags.writeable = False
+    return combos, indicator, complement
+
+
+# --------------------------------------------------------------------------------------------
+# performance of every column on every in-sample half of a chunk of combinations
+
+
+class _SufficientStats:
+    """Per-block sums from which the built-in metrics of any union of blocks follow exactly."""
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        block_length: int,
+        n_partitions: int,
+        metric: str,
+        target: float,
+        omit: bool,
+    ) -> None:
+        self.metric = metric
+        self.target = target
+        s, m = n_partitions, block_length
+        n_strat = x.shape[1]
+        has_nan = omit and bool(np.isnan(x).any())
+        self.counts: np.ndarray | None = None
+        self.center = np.zeros(n_strat)
+        b1 = np.empty((s, n_strat))
+        b2 = np.zeros((s, n_strat))
+        cnt = np.empty((s, n_strat)) if has_nan else None
+        self.const_cols = np.zeros(n_strat, dtype=bool)
+        sharpe = metric == "sharpe"
+        bmin = np.empty((s, n_strat) if sharpe else (0, 0))
+        bmax = np.empty_like(bmin)
+        step = max(1, 2**22 // max(x.shape[0], 1))
+        for lo in range(0, n_strat, step):  # column chunks: temporaries stay small
+            cols = slice(lo, min(lo + step, n_strat))
+            xc = x[:, cols]
+            if sharpe:
+                self.center[cols] = self._center(xc, has_nan)
+            blk = xc.reshape(s, m, -1)
+            if metric == "sortino":
+                d = np.minimum(blk - target, 0.0)
+                d *= d
+                q = d
+                d1 = blk
+            elif metric == "sharpe":
+                d1 = blk - self.center[cols]
+                q = d1 * d1
+            else:
+                d1 = blk
+                q = None
+            if cnt is not None:
+                ok = ~np.isnan(blk)
+                cnt[:, cols] = ok.sum(axis=1)
+                d1 = np.where(ok, d1, 0.0)
+                if q is not None:
+                    q = np.where(ok, q, 0.0)
+            b1[:, cols] = d1.sum(axis=1)
+            if q is not None:
+                b2[:, cols] = q.sum(axis=1)
+            if metric == "sharpe":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mn = np.nanmin(blk, axis=1) if cnt is not None else blk.min(axis=1)
+                    mx = np.nanmax(blk, axis=1) if cnt is not None else blk.max(axis=1)
+                self.const_cols[cols] = (mn == mx).any(axis=0)
+                bmin[:, cols] = mn
+                bmax[:, cols] = mx
+        self.b1, self.b2, self.counts = b1, b2, cnt
+        self.t1 = b1.sum(axis=0)
+        self.t2 = b2.sum(axis=0)
+        self.tc = cnt.sum(axis=0) if cnt is not None else None
+        self.half_n = float(s // 2 * m)
+        # Blocks that are constant can make a half constant (zero variance): handled exactly.
+        self.cidx = np.flatnonzero(self.const_cols)
+        if self.cidx.size:
+            self.cmin = np.where(np.isnan(bmin[:, self.cidx]), np.inf, bmin[:, self.cidx])
+            self.cmax = np.where(np.isnan(bmax[:, self.cidx]), -np.inf, bmax[:, self.cidx])
+
+    @staticmethod
+    def _center(xc: np.ndarray, has_nan: bool) -> np.ndarray:
+        """Centre of each column for the Sharpe sums.
+
+        Centring near the mean computes the variance from small numbers, without the
+        cancellation of ``sum(x^2) - sum(x)^2 / n`` when ``|mean| >> sd``. The centre is the mean
+        rounded to a multiple of a power of two close to the column's sd, so that on data with
+        few significant bits (e.g. integers) every sum stays exact and tied columns stay tied.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mu = np.nanmean(xc, axis=0) if has_nan else xc.mean(axis=0)
+            sd = np.nanstd(xc, axis=0) if has_nan else xc.std(axis=0)
+        ok = np.isfinite(mu) & np.isfinite(sd) & (sd > 0)
+        quantum = np.exp2(np.floor(np.log2(np.where(ok, sd, 1.0))))
+        return np.where(ok, np.round(np.where(ok, mu, 0.0) / quantum) * quantum, 0.0)
+
+    def _perf(self, s1: np.ndarray, s2: np.ndarray, n: np.ndarray | float) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.metric == "mean":
+                return s1 / n
+            if self.metric == "sortino":
+                # (mean - target) / sqrt(mean of min(r - target, 0)^2); undefined without a
+                # single return below target.
+                out = np.sqrt(s2 / n)
+                np.divide(s1 / n - self.target, out, out=out)
+                out[s2 == 0] = np.nan
+                return out
+            # sharpe: mean / sd (ddof = 1) from the centred sums s1 = sum(r - c), s2 =
+            # sum((r - c)^2): mean = (s1 + n c) / n, var = (n s2 - s1^2) / (n (n - 1)), so
+            # SR = (s1 + n c) sqrt((n - 1) / n) / sqrt(n s2 - s1^2). Overwrites s1 and s2.
+            tmp = s1 * s1
+            s2 *= n
+            s2 -= tmp
+            np.maximum(s2, 0.0, out=s2)
+            np.sqrt(s2, out=s2)
+            mean = s1
+            mean += n * self.center
+            mean /= s2
+            mean *= np.sqrt((n - 1.0) / n)
+            if np.ndim(n):
+                mean[np.asarray(n) < 2] = np.nan
+            return mean
+
+    def _constant_halves(self, ind: np.ndarray) -> np.ndarray:
+        """(k, n_const) mask: the half formed by the blocks in ``ind`` is constant."""
+        sel = ind[:, :, None] > 0
+        hmax = np.where(sel, self.cmax[None], -np.inf).max(axis=1)
+        hmin = np.where(sel, self.cmin[None], np.inf).min(axis=1)
+        return np.asarray(hmax == hmin)
+
+    def pair(self, ind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Performance matrices (k x N) on the halves ``ind`` and on their complements."""
+        # einsum rather than BLAS matmul: k x S times S x N with S <= ~20 is memory bound, and
+        # a multithreaded BLAS call that small is slowed down badly by busy cores.
+        s1 = np.einsum("ks,sn->kn", ind, self.b1)
+        o1 = self.t1 - s1
+        s2 = np.einsum("ks,sn->kn", ind, self.b2) if self.metric != "mean" else s1
+        o2 = self.t2 - s2 if self.metric != "mean" else o1
+        if self.counts is not None and self.tc is not None:
+            n_in: np.ndarray | float = np.einsum("ks,sn->kn", ind, self.counts)
+            n_out: np.ndarray | float = self.tc - n_in
+        else:
+            n_in = n_out = self.half_n
+        a = self._perf(s1, s2, n_in)
+        b = self._perf(o1, o2, n_out)
+        if self.metric == "sharpe" and self.cidx.size:
+            for perf, half in ((a, ind), (b, 1.0 - ind)):
+                mask = self._constant_halves(half)
+                sub = perf[:, self.cidx]
+                sub[mask] = np.nan
+                perf[:, self.cidx] = sub
+        return a, b
+
+
+class _CallableStats:
+    """A user metric evaluated on the rows of each half (one call per half: no matrix form)."""
+
+    def __init__(self, x: np.ndarray, block_length: int, n_partitions: int, metric: Callable[..., Any]):
+        self.x = x
+        self.metric = metric
+        self.rows = np.arange(x.shape[0]).reshape(n_partitions, block_length)
+        self.name = getattr(metric, "__name__", type(metric).__name__)
+
+    def _call(self, blocks: np.ndarray) -> np.ndarray:
+        sub = self.x[self.rows[blocks].ravel()]
+        try:
+            out = np.asarray(self.metric(sub))
+        except Exception as exc:  # pragma: no cover - message pass-through
+            raise type(exc)(f"`metric` {self.name!r} failed on a (rows x strategies) array: {exc}") from exc
+        n_strat = self.x.shape[1]
+        if out.shape != (n_strat,):
+            raise ValueError(
+                f"`metric` must return one value per strategy, an array of shape ({n_strat},); "
+                f"{self.name!r} returned shape {out.shape} for an input of shape {sub.shape}"
+            )
+        if out.dtype.kind not in "iuf" or out.dtype.kind == "b":
+            raise TypeError(
+                f"`metric` must return real numbers; {self.name!r} returned dtype {out.dtype}"
+            )
+        out = out.astype(np.float64)
+        if np.isinf(out).any():
+            raise ValueError(
+                f"`metric` returned an infinite value for strategy position "
+                f"{int(np.argmax(np.isinf(out)))}; return NaN where the statistic is undefined"
+            )
+        return out
+
+    def pair(self, ind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = ind.shape[0]
+        a = np.empty((k, self.x.shape[1]))
+        b = np.empty_like(a)
+        for i in range(k):  # one call per half: the documented cost of a callable metric
+            a[i] = self._call(np.flatnonzero(ind[i] > 0))
+            b[i] = self._call(np.flatnonzero(ind[i] == 0))
+        return a, b
+
+
+# --------------------------------------------------------------------------------------------
+# selection, rank and logit for a chunk
+
+
+def _select(is_perf: np.ndarray, oos_perf: np.ndarray) -> tuple[np.ndarray, ...]:
+    """In-sample argmax (first column among ties), its OOS value and comparison counts."""
+    k, n_strat = is_perf.shape
+    bad = np.isnan(is_perf.sum(axis=1)) | np.isnan(oos_perf.sum(axis=1))
+    nstar = np.argmax(is_perf, axis=1)
+    rows = np.arange(k)
+    chosen_is = is_perf[rows, nstar]
+    chosen_oos = oos_perf[rows, nstar]
+    col = chosen_oos[:, None]
+    less = np.count_nonzero(oos_perf < col, axis=1)
+    equal = np.count_nonzero(oos_perf == col, axis=1)
+    return nstar, chosen_is, chosen_oos, less, equal, bad
+
+
+def _float_keys(values: np.ndarray) -> np.ndarray:
+    """Histogram bin of each value, monotone in the value (``-0.0`` counts as ``+0.0``)."""
+    u = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into +0.0
+    sign = u >> 63  # 0 for positive, -1 for negative floats
+    # magnitude bin, then merge the magnitudes below 2**-40 into bin 0 of each sign
+    mag = u & _LOW63
+    mag >>= _KEY_SHIFT
+    mag -= _TINY_KEY - 1
+    np.maximum(mag, 0, out=mag)
+    mag ^= sign  # negative floats: -1 - magnitude bin, so the key is monotone in the value
+    mag += _KEY_OFFSET
+    return mag
+
+
+def _bin_upper_edge(bins: np.ndarray) -> np.ndarray:
+    """The largest float64 in each bin of :func:`_float_keys`."""
+    kc = bins.astype(np.int64) - _KEY_OFFSET
+    k = np.where(kc >= 1, kc + _TINY_KEY - 1, np.where(kc == 0, _TINY_KEY - 1, kc - _TINY_KEY + 1))
+    k = np.where(kc == -1, -1, k)
+    t = (k << _KEY_SHIFT) | ((1 << _KEY_SHIFT) - 1)
+    t = t ^ ((t >> 63) & _LOW63)
+    edge = t.view(np.float64).copy()
+    # The top of the bin just below zero is -0.0, which compares equal to +0.0 (a value of the
+    # next bin); its largest value actually present is the negative float closest to zero.
+    edge[(kc == -1)] = -np.nextafter(0.0, 1.0)
+    return edge
+
+
+class _PooledHistogram:
+    """Counts and sums of all pooled values per bin, accumulated chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.count = np.zeros(_KEY_SIZE)  # calloc: pages are touched only where used
+        self.total = np.zeros(_KEY_SIZE)
+        self.lo = _KEY_SIZE
+        self.hi = 0
+
+    def add(self, values: np.ndarray) -> None:
+        flat = values.ravel()
+        keys = _float_keys(flat)
+        k0 = int(keys.min())
+        k1 = int(keys.max()) + 1
+        keys -= k0
+        self.lo = min(self.lo, k0)
+        self.hi = max(self.hi, k1)
+        self.count[k0:k1] += np.bincount(keys, minlength=k1 - k0)
+        self.total[k0:k1] += np.bincount(keys, weights=flat, minlength=k1 - k0)
+
+    def grid(self, lo: float, hi: float, size: int) -> np.ndarray:
+        """Upper edges of the bins holding ``size`` evenly spaced points of ``[lo, hi]``."""
+        targets = np.linspace(lo, hi, size)
+        return _bin_upper_edge(np.unique(_float_keys(targets)))
+
+    def at(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Number and sum of the pooled values <= each grid point (grid on bin upper edges)."""
+        cum_n = np.cumsum(self.count[self.lo : self.hi])
+        cum_s = np.cumsum(self.total[self.lo : self.hi])
+        keys = np.minimum(_float_keys(grid), self.hi - 1) - self.lo
+        return cum_n[keys], cum_s[keys]
+
+
+def _dominance(
+    opt: np.ndarray,
+    grid: np.ndarray,
+    cum_n: np.ndarray,
+    cum_s: np.ndarray,
+    total: float,
+    scale: float,
+) -> StochasticDominance:
+    """CDFs and second-order integrals at the grid points, from exact counts and sums."""
+    cdf_rand = cum_n / total
+    # integral_{-inf}^{x} F(t) dt = E[(x - X)^+] = x F(x) - E[X 1{X <= x}]
+    int_rand = (grid * cum_n - cum_s) / total
+    srt = np.sort(opt)
+    k_opt = np.searchsorted(srt, grid, side="right")
+    csum = np.concatenate(([0.0], np.cumsum(srt)))
+    cdf_opt = k_opt / opt.size
+    int_opt = (grid * k_opt - csum[k_opt]) / opt.size
+    sd2 = (int_rand - int_opt) * scale
+    grid = grid * scale
+    d1 = cdf_opt - cdf_rand
+    scale = float(grid[-1] - grid[0]) if grid.size > 1 else 1.0
+    tol = 1e-12 * max(scale, 1e-300)
+    first_stat = float(d1.max())
+    second_stat = float(sd2.min())
+    return StochasticDominance(
+        grid=grid,
+        cdf_optimized=cdf_opt,
+        cdf_random=cdf_rand,
+        sd2=sd2,
+        first_order_statistic=first_stat,
+        second_order_statistic=second_stat,
+        first_order=bool(first_stat <= 1e-12 and (d1 < -1e-12).any()),
+        second_order=bool(second_stat >= -tol and (sd2 > tol).any()),
+    )
+
+
+def _default_n_effective(n_partitions: int, n_strategies: int) -> float:
+    """``min(S / 2, 2 N^(1/3))``: see the Notes of :func:`pbo` (calibrated on pure noise)."""
+    return float(min(n_partitions / 2, 2.0 * n_strategies ** (1.0 / 3.0)))
+
+
+def _wilson(p: float, n: float, level: float) -> ConfidenceInterval:
+    if not np.isfinite(p):
+        return ConfidenceInterval(np.nan, np.nan)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # Analytically low <= p <= high, with low = 0 at p = 0 and high = 1 at p = 1; enforce what
+    # rounding can miss.
+    return ConfidenceInterval(min(max(0.0, centre - half), p), max(min(1.0, centre + half), p))
+
+
+def pbo(
+    returns: Any,
+    *,
+    n_partitions: int = 16,
+    metric: Metric = "sharpe",
+    target: float = 0.0,
+    periods_per_year: float | None = None,
+    loss_threshold: float = 0.0,
+    remainder: Remainder = "raise",
+    confidence_level: float = 0.95,
+    n_effective: float | None = None,
+    dominance_grid_size: int = 512,
+    nan_policy: NanPolicy = "raise",
+    chunk_size: int | None = None,
+) -> PBOResult:
+    """Probability of backtest overfitting by combinatorially symmetric cross-validation (CSCV).
+
+    The ``T`` rows of ``returns`` are split into ``S = n_partitions`` contiguous blocks of equal
+    length. For each of the ``C(S, S/2)`` ways of choosing ``S/2`` blocks as the in-sample (IS)
+    half, the other half being out of sample (OOS), the configuration (column) with the best IS
+    performance is selected, its relative OOS rank ``w`` is computed and turned into the logit
+    ``log(w / (1 - w))``. PBO is the share of combinations whose logit is <= 0.
+
+    Parameters
+    ----------
+    returns : array_like, pandas.Series or pandas.DataFrame
+        ``T x N`` returns of every configuration tried (rows periods, columns configurations).
+        At least two configurations.
+    n_partitions : int, default: 16
+        ``S``, the number of blocks; even and >= 2. ``S = 16`` gives 12,870 combinations.
+    metric : {'sharpe', 'mean', 'sortino'} or callable, default: 'sharpe'
+        Performance statistic used to select and rank. ``'sharpe'``: mean / standard deviation
+        (``ddof = 1``), per period; ``'mean'``: the average return; ``'sortino'``:
+        ``(mean - target) / sqrt(mean(min(r - target, 0)^2))`` (downside deviation over all
+        observations of the half, as in Sortino & Price, 1994). A callable receives a
+        ``(rows x strategies)`` float64 array (the rows of one half, in time order) and must
+        return one real value per strategy (shape ``(N,)``); NaN marks an undefined value.
+    target : float, default: 0.0
+        Minimum acceptable return of the Sortino ratio (used only by ``metric='sortino'``).
+    periods_per_year : float, optional
+        Annualizes the reported IS/OOS performance of the built-in metrics (Sharpe and Sortino by
+        ``sqrt(periods_per_year)``, the mean by ``periods_per_year``). Ranks, logits and PBO do not
+        depend on it.
+    loss_threshold : float, default: 0.0
+        The probability of OOS loss is the share of combinations whose selected configuration has
+        OOS performance below this value (on the reported, possibly annualized, scale).
+    remainder : {'raise', 'drop_first', 'drop_last'}, default: 'raise'
+        What to do when ``S`` does not divide ``T``: ``'raise'`` (default) raises a
+        ``ValueError`` naming the fix; ``'drop_first'`` drops the ``T mod S`` oldest rows,
+        ``'drop_last'`` the ``T mod S`` most recent. The dropped rows are recorded in the result
+        (``rows_dropped``, ``dropped_rows``).
+    confidence_level : float, default: 0.95
+        Level of the confidence interval for PBO.
+    n_effective : float, optional
+        Effective number of independent trials of the Wilson interval for PBO; by default
+        ``min(S / 2, 2 N^(1/3))`` (see Notes).
+    dominance_grid_size : int, default: 512
+        Number of evenly spaced points, from the smallest to the largest OOS performance of any
+        configuration in any combination, at which the stochastic-dominance CDFs are evaluated
+        (each moved up by less than ``2^-10`` of its magnitude, see Notes; coinciding points are
+        merged, so ``grid`` may be shorter).
+    nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
+        ``'omit'``: each column's statistic on each half uses the periods where it is available
+        (built-in metrics only); ``'propagate'``: NaN returns give NaN performance. Any NaN
+        performance makes the ranking of that combination undefined: its logit, and PBO, are NaN
+        and a :class:`~sigtest.DegenerateDataWarning` names the columns.
+    chunk_size : int, optional
+        Number of complementary pairs of combinations processed at once (memory knob; results do
+        not depend on it). By default about 64 MB per performance matrix.
+
+    Returns
+    -------
+    PBOResult
+        PBO, logits, per-combination selection and IS/OOS performance, performance degradation,
+        probability of OOS loss, stochastic dominance, a confidence interval and every setting.
+
+    Raises
+    ------
+    ValueError
+        Invalid ``n_partitions`` (odd, < 2, or more blocks than rows), ``S`` not dividing ``T``
+        under ``remainder='raise'``, fewer than two configurations, a callable metric returning the
+        wrong shape or an infinite value, or invalid options.
+    TypeError
+        Non-numeric returns, non-integer ``n_partitions`` or a callable metric returning
+        non-numeric values.
+
+    Warns
+    -----
+    DegenerateDataWarning
+        When a statistic is undefined (e.g. a Sharpe ratio on a constant half, a Sortino ratio on
+        a half without a return below ``target``): PBO is then NaN. Also when every combination
+        has the same IS performance, so the degradation regression is undefined.
+
+    Notes
+    -----
+    *Algorithm* (Bailey et al., 2017, section 2). With blocks ``B_1..B_S`` and the IS half
+    ``J_c`` of combination ``c``: ``R_c`` and ``Rbar_c`` are the IS and OOS performance vectors
+    (length ``N``); ``n*_c = argmax R_c`` (ties: the first column, the lowest position);
+    ``rank_c = #{n: Rbar_c,n < Rbar_c,n*} + (#{n: Rbar_c,n = Rbar_c,n*} + 1) / 2`` (1-based
+    average rank); ``w_c = rank_c / (N + 1)``; ``lambda_c = log(w_c / (1 - w_c))``;
+    ``PBO = #{c: lambda_c <= 0} / C(S, S/2)``, i.e. ``2 rank_c <= N + 1``, decided in integers.
+    Combinations are in lexicographic order of their IS blocks (``combinations``).
+
+    *Vectorization.* The built-in metrics need only per-block sums (of ``r - mean_n`` and its
+    square for the Sharpe ratio, of ``r`` for the mean, of ``r`` and ``min(r - target, 0)^2`` for
+    the Sortino ratio). IS sums of a chunk of combinations are the product of their 0/1 indicator
+    rows with the ``S x N`` block sums; OOS sums are totals minus IS sums. No loop runs over
+    combinations or columns. A callable metric has no such form: it is called once per half (each
+    half is the in-sample half of one combination and the out-of-sample half of its complement),
+    i.e. ``C(S, S/2)`` times in a Python loop (12,870 calls at ``S = 16``, each on
+    ``T/2 x N`` rows): expect seconds to minutes, against milliseconds for the built-ins.
+    A half whose returns are all equal has an undefined Sharpe ratio; this is detected exactly
+    from per-block minima and maxima, not from a rounded variance.
+
+    *Relative rank.* ``w = rank / (N + 1)`` lies in ``(0, 1)``, so every logit is finite. The R
+    package ``pbo`` (Barry) uses ``rank / N``, which gives an infinite logit when the selection is
+    also best out of sample, and counts ``w = 1/2`` the same way; for ``N`` odd the two conventions
+    differ in which ranks count as overfitting near the median. pypbo silently drops the ``T mod
+    S`` oldest rows; here that needs ``remainder`` and is recorded. Both peers, like us, select
+    the first column among in-sample ties.
+
+    *Performance degradation* is the least-squares regression of the OOS performance of the
+    selection on its IS performance over the combinations, ``oos = intercept + slope * is``
+    (section 2.2 of the paper); ``r_squared`` is the squared correlation. The R package ``pbo``
+    fits the reverse regression (IS on OOS) and reports its adjusted R^2.
+
+    *Stochastic dominance* (section 2.3). Optimized selection picks ``n*_c``; random selection
+    picks a configuration uniformly at random, so its OOS performance has the pooled
+    distribution of all ``C(S, S/2) * N`` values ``Rbar_c,n``. With empirical CDFs ``F_opt`` and
+    ``F_rand``, first-order dominance of the optimized selection holds when
+    ``F_opt(x) <= F_rand(x)`` for all ``x`` with strict inequality somewhere
+    (``first_order_statistic = max_x F_opt(x) - F_rand(x)``, <= 0 under dominance), and
+    second-order dominance when ``SD2(x) = integral_{-inf}^{x} (F_rand(t) - F_opt(t)) dt >= 0``
+    for all ``x`` (``second_order_statistic = min_x SD2(x)``); pypbo's column named "SD2" is the
+    CDF difference ``F_rand - F_opt`` (first order), not this integral. Both functions are evaluated
+    exactly at the points of ``grid`` (so the extrema over all ``x`` could lie between them),
+    with a tolerance of ``1e-12`` (times the grid range for ``SD2``). The pooled distribution has
+    ``C(S, S/2) * N`` values (1.3 billion at ``S = 16``, ``N = 100,000``) and is never stored: it
+    is accumulated chunk by chunk into a histogram whose bins are intervals of floats (the top 22
+    bits of the order-preserving integer image of the float64 bit pattern, relative width
+    ``2^-10``), so no range is needed in advance; the grid points are ``dominance_grid_size``
+    evenly spaced points from the smallest to the largest pooled value, each moved up to the
+    largest float of its bin (by less than ``2^-10`` of its magnitude), where the pooled counts and
+    sums are exact. These are descriptive comparisons, not tests with a sampling distribution.
+
+    *Confidence interval.* The ``C(S, S/2)`` logits all come from the same ``S`` blocks, so they
+    are far from independent: a binomial interval with ``n = C(S, S/2)`` would be much too
+    narrow. Nor does the randomness of the estimate shrink as ``S`` grows: it comes from the one
+    data set observed (for pure noise with ``N = 2``, PBO is essentially a function of the sign and
+    size of the full-sample difference of the two columns). The paper gives no standard error.
+    We report the Wilson (1927) score interval for a proportion with an effective number of
+    independent trials ``n_effective = min(S / 2, 2 N^(1/3))``: ``S / 2`` is the number of
+    disjoint in-sample/out-of-sample block pairs, and ``2 N^(1/3)`` is a lower envelope of the
+    effective sample size ``p (1 - p) / Var(PBO)`` that we measured by simulating i.i.d.
+    Gaussian configurations (``S`` in {4, 8, 16}, ``N`` from 2 to 1000; it grows with ``N``,
+    from about 2.6 at ``N = 2`` to about 12 at ``N = 100``). It is a calibrated heuristic:
+    under pure noise its coverage of the true PBO (1/2 for ``N`` even) is at or above the
+    nominal level in those simulations (``test_ci_calibration_noise`` in the test suite), but it
+    is not derived for other data-generating processes; pass ``n_effective`` to use your own
+    value. Wilson rather than Wald because PBO is often near 0 or 1. We also tried a bootstrap of
+    rows within each block: its percentile intervals were nearly uninformative (mean width 0.56
+    to 0.92 at 95%) and its basic intervals covered only 46-65%, so it was not adopted.
+
+    Validated against: a plain loop over combinations implementing section 2 step by step
+    (``tests/test_overfitting.py``), at ``1e-12``, on random data, data with ties and
+    adversarial shapes; exact hand-worked cases.
+
+    References
+    ----------
+    Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J. (2017). The probability of
+    backtest overfitting. Journal of Computational Finance, 20(4), 39-69.
+    doi:10.21314/JCF.2016.322
+
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. Journal of the American Statistical Association, 22(158), 209-212.
+    doi:10.1080/01621459.1927.10502953
+
+    Sortino, F. A., & Price, L. N. (1994). Performance measurement in a downside risk
+    framework. Journal of Investing, 3(3), 59-64. doi:10.3905/joi.3.3.59
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigtest
+    >>> rng = np.random.default_rng(0)
+    >>> noise = rng.normal(0.0, 0.01, size=(800, 50))
+    >>> res = sigtest.pbo(noise, n_partitions=8)
+    >>> res.n_combinations
+    70
+    >>> round(res.pbo, 4)
+    0.4857
+    >>> skill = noise + np.linspace(0.0, 0.002, 50)   # later columns truly better
+    >>> round(sigtest.pbo(skill, n_partitions=8).pbo, 4)
+    0.0
+    """
+    nan_policy = check_nan_policy(nan_policy)
+    data = as_returns(returns, min_obs=2, nan_policy=nan_policy)
+    if isinstance(n_partitions, bool):
+        raise TypeError(f"`n_partitions` must be an integer; got {n_partitions!r}")
+    s = check_int(n_partitions, "n_partitions", minimum=2)
+    if s % 2:
+        raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
+    if s > data.n_obs:
+        raise ValueError(
+            f"`n_partitions` must not exceed the number of rows of `{data.name}` "
+            f"({data.n_obs}); got {s}"
+        )
+    metric_v = _check_metric(metric)
+    remainder = check_choice(remainder, "remainder", REMAINDERS)  # type: ignore[assignment]
+    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not np.isfinite(target):
+        raise ValueError(f"`target` must be a finite real number; got {target!r}")
+    if isinstance(loss_threshold, bool) or not isinstance(loss_threshold, numbers.Real) or not (
+        np.isfinite(loss_threshold)
+    ):
+        raise ValueError(f"`loss_threshold` must be a finite real number; got {loss_threshold!r}")
+    ppy = None if periods_per_year is None else check_positive(periods_per_year, "periods_per_year")
+    level = check_probability(confidence_level, "confidence_level")
+    if n_effective is not None:
+        check_positive(n_effective, "n_effective")
+    n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    if data.n_strategies < 2:
+        raise ValueError(
+            f"`{data.name}` must hold at least 2 configurations (columns) to select among; "
+            f"got {data.n_strategies}"
+        )
+    if callable(metric_v) and ppy is not None:
+        raise ValueError(
+            "`periods_per_year` annualizes the built-in metrics only; a callable `metric` "
+            "should annualize itself (got periods_per_year="
+            f"{periods_per_year!r})"
+        )
+    if callable(metric_v) and nan_policy == "omit":
+        raise ValueError(
+            "nan_policy='omit' needs a built-in `metric`; a callable receives the rows as they "
+            "are, so handle NaN inside it and pass nan_policy='propagate'"
+        )
+
+    x, m, dropped = _partition(data, s, remainder)
+    n_strat = data.n_strategies
+    combos, indicator, complement = _combination_table(s)
+    n_comb = combos.shape[0]
+    # The combinations holding block 0 are one member of every complementary pair.
+    first = np.flatnonzero(indicator[:, 0] > 0)
+    second = complement[first]
+    n_pairs = first.size
+
+    engine: _SufficientStats | _CallableStats
+    if callable(metric_v):
+        engine = _CallableStats(x, m, s, metric_v)
+        metric_name = engine.name
+    else:
+        engine = _SufficientStats(x, m, s, metric_v, float(target), nan_policy == "omit")
+        metric_name = metric_v
+    scale = 1.0
+    if ppy is not None:
+        scale = ppy if metric_name == "mean" else math.sqrt(ppy)
+
+    step = chunk_size or max(1, _CHUNK_ENTRIES // n_strat)
+    pooled = _PooledHistogram()
+
+    nstar = np.empty(n_comb, dtype=np.intp)
+    chosen_is = np.empty(n_comb)
+    chosen_oos = np.empty(n_comb)
+    less = np.empty(n_comb, dtype=np.int64)
+    equal = np.empty(n_comb, dtype=np.int64)
+    bad = np.zeros(n_comb, dtype=bool)
+    nan_cols = np.zeros(n_strat, dtype=bool)
+    lo_all, hi_all = np.inf, -np.inf
+    for start in range(0, n_pairs, step):
+        p1 = first[start : start + step]
+        p2 = second[start : start + step]
+        a, b = engine.pair(indicator[p1])
+        for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
+            res = _select(is_perf, oos_perf)
+            nstar[pos], chosen_is[pos], chosen_oos[pos], less[pos], equal[pos], bad[pos] = res
+        if bad[p1].any() or bad[p2].any():
+            nan_cols |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
+        if not bad.any():  # otherwise PBO is NaN and the dominance grid is not needed
+            lo_all = min(lo_all, float(a.min()), float(b.min()))
+            hi_all = max(hi_all, float(a.max()), float(b.max()))
+            pooled.add(a)
+            pooled.add(b)
+
+    degenerate = bool(bad.any())
+    rank = less + (equal + 1) / 2.0
+    w = rank / (n_strat + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logits = np.log(rank) - np.log(n_strat + 1 - rank)
+    overfit = 2 * less + equal <= n_strat
+    chosen_is = chosen_is * scale
+    chosen_oos = chosen_oos * scale
+    if degenerate:
+        nstar[bad] = -1
+        logits[bad] = np.nan
+        w[bad] = np.nan
+        chosen_is[bad] = np.nan
+        chosen_oos[bad] = np.nan
+        labels = data.column_labels(nan_cols) or ["(undetermined)"]
+        shown = ", ".join(map(repr, labels[:5])) + (
+            f" and {len(labels) - 5} more" if len(labels) > 5 else ""
+        )
+        warnings.warn(
+            f"the {metric_name} is undefined (NaN) on some halves of `{data.name}` column(s) "
+            f"{shown} (e.g. constant returns, no return below target, or missing data), so the "
+            f"ranking of {int(bad.sum())} of {n_comb} combinations is undefined; PBO is NaN",
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
+        pbo_value = float("nan")
+        loss = float("nan")
+    else:
+        pbo_value = float(np.mean(overfit))
+        loss = float(np.mean(chosen_oos < loss_threshold))
+
+    degradation = _degradation(chosen_is, chosen_oos, degenerate)
+
+    # Stochastic dominance: exact CDFs at an evenly spaced grid over the pooled OOS range.
+    if degenerate or not np.isfinite(lo_all):
+        nan_grid = np.full(n_grid, np.nan)
+        dominance = StochasticDominance(
+            nan_grid, nan_grid, nan_grid, nan_grid, np.nan, np.nan, False, False
+        )
+    else:
+        grid = pooled.grid(lo_all, hi_all, n_grid)
+        cum_n, cum_s = pooled.at(grid)
+        # Comparisons on the unscaled values; the grid and SD2 are scaled afterwards.
+        dominance = _dominance(
+            chosen_oos / scale, grid, cum_n, cum_s, float(n_comb * n_strat), scale
+        )
+
+    n_eff = float(n_effective) if n_effective is not None else _default_n_effective(s, n_strat)
+    ci = _wilson(pbo_value, n_eff, level)
+    all_labels = data.labels
+    return PBOResult(
+        pbo=pbo_value,
+        logits=logits,
+        relative_ranks=w,
+        is_performance=chosen_is,
+        oos_performance=chosen_oos,
+        selected=nstar,
+        selected_labels=[all_labels[j] if j >= 0 else None for j in nstar],
+        combinations=combos,
+        degradation=degradation,
+        prob_oos_loss=loss,
+        dominance=dominance,
+        confidence_interval=ci,
+        confidence_level=level,
+        n_effective=float(n_eff),
+        n_partitions=s,
+        block_length=m,
+        n_obs=int(x.shape[0]),
+        n_strategies=n_strat,
+        n_combinations=n_comb,
+        metric=metric_name,
+        target=float(target),
+        periods_per_year=ppy,
+        loss_threshold=float(loss_threshold),
+        remainder=remainder,
+        rows_dropped=len(dropped),
+        dropped_rows=dropped,
+        nan_policy=nan_policy,
+        dominance_grid_size=n_grid,
+    )
+
+
+def _degradation(is_perf: np.ndarray, oos_perf: np.ndarray, degenerate: bool) -> PerformanceDegradation:
+    if degenerate:
+        return PerformanceDegradation(np.nan, np.nan, np.nan)
+    xm = is_perf.mean()
+    ym = oos_perf.mean()
+    dx = is_perf - xm
+    dy = oos_perf - ym
+    sxx = float(dx @ dx)
+    syy = float(dy @ dy)
+    sxy = float(dx @ dy)
+    if sxx == 0.0:
+        warnings.warn(
+            "the in-sample performance of the selected configuration is the same in every "
+            "combination, so the performance-degradation regression is undefined (NaN)",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
+        return PerformanceDegradation(np.nan, np.nan, np.nan)
+    slope = sxy / sxx
+    r2 = sxy * sxy / (sxx * syy) if syy > 0 else np.nan
+    return PerformanceDegradation(slope, float(ym - slope * xm), float(r2))
