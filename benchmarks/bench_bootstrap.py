@@ -27,19 +27,30 @@ from sigtest._engine import BootstrapPlan, resampled_power_means
 from sigtest._random import root_seed_sequence
 
 
-def measure(fn):
-    """Best wall time of two plain runs, then peak traced memory in a third (tracemalloc slows
-    allocation-heavy code, so it is kept out of the timed runs)."""
-    times = []
-    for _ in range(2):
-        t0 = time.perf_counter()
+CPU = {}  # label -> best CPU seconds (all threads of this process), robust to a loaded machine
+
+
+def timed(label, fn, repeat=2):
+    """Best wall and CPU time of ``repeat`` runs."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        times.append(time.perf_counter() - t0)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    CPU[label] = min(cpu)
+    return out, min(wall)
+
+
+def measure(label, fn):
+    """Best wall/CPU time of two plain runs, then peak traced memory in a third (tracemalloc
+    slows allocation-heavy code, so it is kept out of the timed runs)."""
+    out, wall = timed(label, fn)
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return out, min(times), peak / 2**20
+    return out, wall, peak / 2**20
 
 
 def main() -> None:
@@ -61,10 +72,10 @@ def main() -> None:
         m1, m2 = resampled_power_means(plan, xc, (1, 2))
         return (x.mean(0) + m1) / np.sqrt((m2 - m1**2) * (t / (t - 1)))
 
-    sr, t_eng, mem_eng = measure(engine)
+    sr, t_eng, mem_eng = measure("engine", engine)
     print(f"sigtest engine (B x N resampled Sharpe ratios): {t_eng:7.2f} s   peak extra memory {mem_eng:7.0f} MiB"
           f"  (of which the {sr.nbytes / 2**20:.0f} MiB result, plus ~2x that for the moments)")
-    res, t_ci, mem_ci = measure(lambda: sigtest.bootstrap_ci(x, block_length=args.block, n_resamples=b, rng=1))
+    res, t_ci, mem_ci = measure("ci", lambda: sigtest.bootstrap_ci(x, block_length=args.block, n_resamples=b, rng=1))
     print(f"sigtest bootstrap_ci (engine + quantiles):       {t_ci:7.2f} s   peak extra memory {mem_ci:7.0f} MiB")
     assert np.allclose(res.bootstrap_distribution, sr, rtol=1e-10)
 
@@ -72,12 +83,7 @@ def main() -> None:
     counts = np.random.default_rng(2).integers(0, 3, size=(b, t)).astype(np.float64)
     x2 = x * x
     counts @ x  # warm up
-    t_mm = np.inf
-    for _ in range(2):
-        t0 = time.perf_counter()
-        counts @ x
-        counts @ x2
-        t_mm = min(t_mm, time.perf_counter() - t0)
+    _, t_mm = timed("matmul", lambda: (counts @ x, counts @ x2))
     del counts
     print(f"bare float64 matmul, same flops (2 x {b}x{t} @ {t}x{n}): {t_mm:7.2f} s")
 
@@ -87,24 +93,25 @@ def main() -> None:
         return y.mean(0) / y.std(0, ddof=1)
 
     bs = StationaryBootstrap(args.block, x, seed=np.random.default_rng(3))
-    t0 = time.perf_counter()
-    arch_out = bs.apply(sharpe, reps=args.arch_reps)
-    t_arch = (time.perf_counter() - t0) * (b / args.arch_reps)
+    arch_out, t_arch = timed("arch", lambda: bs.apply(sharpe, reps=args.arch_reps), repeat=1)
+    t_arch *= b / args.arch_reps
+    CPU["arch"] *= b / args.arch_reps
     scaled = "" if args.arch_reps == b else f" (ran {args.arch_reps} replicates, scaled x{b / args.arch_reps:g})"
     print(f"arch StationaryBootstrap.apply:                  {t_arch:7.2f} s{scaled}")
     # same distribution, different draws: compare the bootstrap standard errors
     rel = np.median(np.abs(arch_out.std(0, ddof=1) / sr.std(0, ddof=1) - 1))
     print(f"  median relative gap of bootstrap SEs, arch vs sigtest: {rel:.3f} (Monte Carlo noise)")
-    print(f"speed-up vs arch: {t_arch / t_eng:6.1f}x   engine / bare matmul: {t_eng / t_mm:4.2f}x")
+    print(f"speed-up vs arch: {t_arch / t_eng:6.1f}x   engine / bare matmul: {t_eng / t_mm:4.2f}x  (wall)")
+    print(f"CPU seconds: engine {CPU['engine']:.2f}, bootstrap_ci {CPU['ci']:.2f}, bare matmul "
+          f"{CPU['matmul']:.2f}, arch {CPU['arch']:.1f}; speed-up vs arch {CPU['arch'] / CPU['engine']:.1f}x, "
+          f"engine / bare matmul {CPU['engine'] / CPU['matmul']:.2f}x  (CPU)")
 
     from arch.bootstrap import optimal_block_length as arch_obl
 
-    _, t_obl, _ = measure(lambda: sigtest.optimal_block_length(x))
-    t0 = time.perf_counter()
-    arch_obl(x)
-    t_aobl = time.perf_counter() - t0
+    _, t_obl = timed("obl", lambda: sigtest.optimal_block_length(x))
+    _, t_aobl = timed("arch_obl", lambda: arch_obl(x), repeat=1)
     print(f"optimal_block_length T={t} N={n}: sigtest {t_obl:.3f} s, arch {t_aobl:.3f} s, "
-          f"speed-up {t_aobl / t_obl:.0f}x")
+          f"speed-up {t_aobl / t_obl:.0f}x (wall); CPU {CPU['obl']:.3f} vs {CPU['arch_obl']:.3f} s")
 
 
 if __name__ == "__main__":
