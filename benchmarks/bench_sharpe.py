@@ -92,7 +92,8 @@ def main() -> None:
     ap.add_argument("--n-eff", type=int, default=5000)
     args = ap.parse_args()
 
-    print(f"sigtest {sigtest.__version__}, numpy {np.__version__}, {os.cpu_count()} cores")
+    print(f"sigtest {sigtest.__version__}, numpy {np.__version__}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} (other jobs share the cores)")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.t, args.n))
     x += rng.uniform(-0.05, 0.05, args.n)
@@ -155,7 +156,8 @@ def main() -> None:
     lam = np.abs(lam)  # Li & Ji use |lambda|; round-off makes the null eigenvalues +-1e-13
     lj = float(np.sum((lam >= 1) + (lam - np.floor(lam))))
     print(f"  plain np.corrcoef + eigvalsh(N x N), Li-Ji: {dref:.2f} s, N_eff = {lj:.1f}")
-    print(f"\nmax RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+    print(f"\nmax RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
+          f" (input {gb:.2f} GB); load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

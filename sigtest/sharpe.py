@@ -68,7 +68,7 @@ EffectiveTrialsMethod = Literal["li_ji", "nyholt", "cluster"]
 
 _SE_METHODS = ("normal", "nonnormal", "hac")
 _EMAX_METHODS = ("approx", "exact")
-_CHUNK_BYTES = 2 * 2**20  # a few chunk-sized temporaries stay in the 4 MiB L2 cache
+_CHUNK_BYTES = 2**19  # d, e, v = d + e and d**2 of a chunk (4 x 512 KiB) fit in one core's L2
 
 # --------------------------------------------------------------------------------------------
 # References
