@@ -9,9 +9,10 @@ Conventions (stated once here and again in every docstring that needs them):
   **Pearson** (normal = 3), as in the papers; explicit ``kurtosis`` arguments are Pearson too.
 * PSR, DSR and MinTRL use ``sqrt(T - 1)`` as Bailey & Lopez de Prado do.
 
-All column statistics are computed column-chunked (a few ``T x 512`` blocks at a time, on as many
-threads as there are cores), so a ``T x N`` input is never copied whole and no ``T x N``
-temporary is made.
+All column statistics are computed column-chunked: each chunk of columns (about 512 KiB) is
+copied transposed, one strategy per row, so every reduction runs over contiguous memory, and the
+chunks are shared among as many threads as there are cores. A ``T x N`` input is never copied
+whole and no ``T x N`` temporary is made.
 """
 
 from __future__ import annotations
