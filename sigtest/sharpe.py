@@ -384,7 +384,7 @@ def _as_param_array(value: object, name: str, n_cols: int | None = None) -> np.n
     if isinstance(value, (pd.Series, pd.DataFrame)):
         arr = value.to_numpy(dtype=np.float64)
     else:
-        if isinstance(value, bool) or isinstance(value, (str, bytes)) or value is None:
+        if isinstance(value, (bool, str, bytes)) or value is None:
             raise TypeError(f"`{name}` must be a real number or an array of them; got {value!r}")
         try:
             arr = np.asarray(value, dtype=np.float64)
@@ -507,7 +507,7 @@ def sharpe_ratio(
 
 def newey_west_bandwidth(n_obs: int) -> int:
     """Newey & West (1994) rule of thumb for the Bartlett kernel: ``floor(4 (T/100)^(2/9))``."""
-    return int(math.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0)))
+    return math.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0))
 
 
 @dataclass(frozen=True)
@@ -574,7 +574,7 @@ def sharpe_ratio_se(
     returns: Any,
     *,
     method: SEMethod = "normal",
-    periods_per_year: int | float | None = None,
+    periods_per_year: float | None = None,
     bandwidth: int | None = None,
     ddof: int = 1,
     nan_policy: NanPolicy = "raise",

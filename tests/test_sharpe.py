@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 from scipy import stats as sps
 
-import sigtest
 import sigtest.sharpe as sh
 from sigtest import (
     DegenerateDataWarning,
@@ -99,8 +98,8 @@ def loop_eta(c, q):
         (lambda x: sharpe_ratio_se(x, method="hac", periods_per_year=400), ValueError,
          r"`periods_per_year` must be at most T = 300 for method='hac'.*got 400"),
         (lambda x: probabilistic_sharpe_ratio(x, sharpe=0.1, skew=0.0), ValueError,
-         r"pass either `returns` or explicit numbers, not both; got `returns` together with "
-         r"`sharpe`, `skew`"),
+         (r"pass either `returns` or explicit numbers, not both; got `returns` together with "
+          r"`sharpe`, `skew`")),
         (lambda x: probabilistic_sharpe_ratio(x, benchmark_sharpe=[0.0, 0.1]), ValueError,
          r"`benchmark_sharpe` must be a scalar or have one entry per strategy \(6\); got 2"),
         (lambda x: min_track_record_length(x, confidence_level=1.5), ValueError,
@@ -137,8 +136,8 @@ def test_validation_messages_with_returns(call, exc, msg):
          r"pass `returns`, or the explicit numbers `sharpe` and `n_obs`.*missing `sharpe`, `n_obs`"),
         (lambda: probabilistic_sharpe_ratio(sharpe=0.1), ValueError, r"missing `n_obs`"),
         (lambda: probabilistic_sharpe_ratio(sharpe=0.1, n_obs=100, kurtosis=0.0), ValueError,
-         r"`kurtosis` must be Pearson kurtosis \(normal = 3\) and satisfy kurtosis >= 1 \+ "
-         r"skew\*\*2; got kurtosis=0.0, skew=None \(did you pass excess kurtosis\?\)"),
+         (r"`kurtosis` must be Pearson kurtosis \(normal = 3\) and satisfy kurtosis >= 1 \+ "
+          r"skew\*\*2; got kurtosis=0.0, skew=None \(did you pass excess kurtosis\?\)")),
         (lambda: probabilistic_sharpe_ratio(sharpe=0.1, n_obs=1), ValueError,
          r"`n_obs` must be >= 2; got 1"),
         (lambda: probabilistic_sharpe_ratio(sharpe=[0.1, 0.2], n_obs=[10, 20, 30]), ValueError,
