@@ -160,19 +160,17 @@ def _chunk_width(t_obs: int, n_cols: int) -> int:
     return int(max(1, min(n_cols, _CHUNK_BYTES // (8 * max(t_obs, 1)))))
 
 
-_TILE = 64
-
-
 def _transposed_copy(values: np.ndarray, a: int, b: int) -> np.ndarray:
     """Columns ``a:b`` of ``values`` as a C-contiguous ``(b - a) x T`` block.
 
-    Copied in tiles of 64 rows, which is several times faster than one strided transpose; with
-    one strategy per row every reduction below runs over contiguous memory.
+    Copied in tiles of about 8192 elements (64 KiB), several times faster than one strided
+    transpose; with one strategy per row every reduction below runs over contiguous memory.
     """
     t_obs = values.shape[0]
     out = np.empty((b - a, t_obs))
-    for s in range(0, t_obs, _TILE):
-        out[:, s : s + _TILE] = values[s : s + _TILE, a:b].T
+    tile = max(64, 8192 // max(b - a, 1))
+    for s in range(0, t_obs, tile):
+        out[:, s : s + tile] = values[s : s + tile, a:b].T
     return out
 
 
