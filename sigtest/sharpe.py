@@ -1639,6 +1639,8 @@ def deflated_sharpe_ratio(
     effective_trials : float or {'li_ji', 'nyholt', 'cluster'}, default: None
         Use an effective number of independent trials instead of ``N`` in the expected maximum:
         a number ``>= 1``, or an :func:`effective_trials` method computed from ``returns``.
+        For effective numbers close to 1 prefer ``expected_max='exact'``: the approximation is
+        negative below about 1.3 trials (see :func:`expected_max_sharpe`).
     ddof : int, default: 1
         Delta degrees of freedom of the standard deviation in Sharpe ratios from ``returns``.
     sharpe_variance_ddof : int, default: 1

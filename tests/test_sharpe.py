@@ -843,3 +843,18 @@ def test_effective_trials_cites_the_method_used():
     assert "Li, J." in effective_trials(x, method="li_ji").describe()
     assert "Nyholt" not in effective_trials(x, method="li_ji").describe()
     assert "Lewis" in effective_trials(x, method="cluster").cite()
+
+
+def test_thread_count_and_chunking_with_missing_values(monkeypatch):
+    # Results do not depend on the number of worker threads or on the chunk width, also with
+    # NaN handled per column ('omit').
+    x = _returns(t=200, n=23, seed=21) + np.random.default_rng(21).standard_exponential((200, 23))
+    x[[3, 40], 5] = np.nan
+    x[7, 17] = np.nan
+    ref = sharpe_ratio_se(x, method="hac", periods_per_year=20, nan_policy="omit")
+    monkeypatch.setattr(sh.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(sh, "_CHUNK_BYTES", 8 * 200 * 3)
+    other = sharpe_ratio_se(x, method="hac", periods_per_year=20, nan_policy="omit")
+    np.testing.assert_allclose(other.se, ref.se, rtol=1e-13)
+    np.testing.assert_allclose(other.sharpe, ref.sharpe, rtol=1e-13)
+    assert other.n_obs[5] == 198 and other.n_obs[17] == 199
