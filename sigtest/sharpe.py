@@ -9,9 +9,10 @@ Conventions (stated once here and again in every docstring that needs them):
   **Pearson** (normal = 3), as in the papers; explicit ``kurtosis`` arguments are Pearson too.
 * PSR, DSR and MinTRL use ``sqrt(T - 1)`` as Bailey & Lopez de Prado do.
 
-All column statistics are computed column-chunked (a few ``T x 512`` blocks at a time, on as many
-threads as there are cores), so a ``T x N`` input is never copied whole and no ``T x N``
-temporary is made.
+All column statistics are computed column-chunked: each chunk of columns (about 512 KiB) is
+copied transposed, one strategy per row, so every reduction runs over contiguous memory, and the
+chunks are shared among as many threads as there are cores. A ``T x N`` input is never copied
+whole and no ``T x N`` temporary is made.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ EffectiveTrialsMethod = Literal["li_ji", "nyholt", "cluster"]
 
 _SE_METHODS = ("normal", "nonnormal", "hac")
 _EMAX_METHODS = ("approx", "exact")
-_CHUNK_BYTES = 2 * 2**20  # a few chunk-sized temporaries stay in the 4 MiB L2 cache
+_CHUNK_BYTES = 2**19  # d, e, v = d + e and d**2 of a chunk (4 x 512 KiB) fit in one core's L2
 
 # --------------------------------------------------------------------------------------------
 # References
@@ -159,19 +160,17 @@ def _chunk_width(t_obs: int, n_cols: int) -> int:
     return int(max(1, min(n_cols, _CHUNK_BYTES // (8 * max(t_obs, 1)))))
 
 
-_TILE = 64
-
-
 def _transposed_copy(values: np.ndarray, a: int, b: int) -> np.ndarray:
     """Columns ``a:b`` of ``values`` as a C-contiguous ``(b - a) x T`` block.
 
-    Copied in tiles of 64 rows, which is several times faster than one strided transpose; with
-    one strategy per row every reduction below runs over contiguous memory.
+    Copied in tiles of about 8192 elements (64 KiB), several times faster than one strided
+    transpose; with one strategy per row every reduction below runs over contiguous memory.
     """
     t_obs = values.shape[0]
     out = np.empty((b - a, t_obs))
-    for s in range(0, t_obs, _TILE):
-        out[:, s : s + _TILE] = values[s : s + _TILE, a:b].T
+    tile = max(64, 8192 // max(b - a, 1))
+    for s in range(0, t_obs, tile):
+        out[:, s : s + tile] = values[s : s + tile, a:b].T
     return out
 
 
@@ -383,7 +382,7 @@ def _as_param_array(value: object, name: str, n_cols: int | None = None) -> np.n
     if isinstance(value, (pd.Series, pd.DataFrame)):
         arr = value.to_numpy(dtype=np.float64)
     else:
-        if isinstance(value, bool) or isinstance(value, (str, bytes)) or value is None:
+        if isinstance(value, (bool, str, bytes)) or value is None:
             raise TypeError(f"`{name}` must be a real number or an array of them; got {value!r}")
         try:
             arr = np.asarray(value, dtype=np.float64)
@@ -506,7 +505,7 @@ def sharpe_ratio(
 
 def newey_west_bandwidth(n_obs: int) -> int:
     """Newey & West (1994) rule of thumb for the Bartlett kernel: ``floor(4 (T/100)^(2/9))``."""
-    return int(math.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0)))
+    return math.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0))
 
 
 @dataclass(frozen=True)
@@ -573,7 +572,7 @@ def sharpe_ratio_se(
     returns: Any,
     *,
     method: SEMethod = "normal",
-    periods_per_year: int | float | None = None,
+    periods_per_year: float | None = None,
     bandwidth: int | None = None,
     ddof: int = 1,
     nan_policy: NanPolicy = "raise",
@@ -1640,6 +1639,8 @@ def deflated_sharpe_ratio(
     effective_trials : float or {'li_ji', 'nyholt', 'cluster'}, default: None
         Use an effective number of independent trials instead of ``N`` in the expected maximum:
         a number ``>= 1``, or an :func:`effective_trials` method computed from ``returns``.
+        For effective numbers close to 1 prefer ``expected_max='exact'``: the approximation is
+        negative below about 1.3 trials (see :func:`expected_max_sharpe`).
     ddof : int, default: 1
         Delta degrees of freedom of the standard deviation in Sharpe ratios from ``returns``.
     sharpe_variance_ddof : int, default: 1

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 from scipy import stats as sps
 
-import sigtest
 import sigtest.sharpe as sh
 from sigtest import (
     DegenerateDataWarning,
@@ -99,8 +98,8 @@ def loop_eta(c, q):
         (lambda x: sharpe_ratio_se(x, method="hac", periods_per_year=400), ValueError,
          r"`periods_per_year` must be at most T = 300 for method='hac'.*got 400"),
         (lambda x: probabilistic_sharpe_ratio(x, sharpe=0.1, skew=0.0), ValueError,
-         r"pass either `returns` or explicit numbers, not both; got `returns` together with "
-         r"`sharpe`, `skew`"),
+         (r"pass either `returns` or explicit numbers, not both; got `returns` together with "
+          r"`sharpe`, `skew`")),
         (lambda x: probabilistic_sharpe_ratio(x, benchmark_sharpe=[0.0, 0.1]), ValueError,
          r"`benchmark_sharpe` must be a scalar or have one entry per strategy \(6\); got 2"),
         (lambda x: min_track_record_length(x, confidence_level=1.5), ValueError,
@@ -137,8 +136,8 @@ def test_validation_messages_with_returns(call, exc, msg):
          r"pass `returns`, or the explicit numbers `sharpe` and `n_obs`.*missing `sharpe`, `n_obs`"),
         (lambda: probabilistic_sharpe_ratio(sharpe=0.1), ValueError, r"missing `n_obs`"),
         (lambda: probabilistic_sharpe_ratio(sharpe=0.1, n_obs=100, kurtosis=0.0), ValueError,
-         r"`kurtosis` must be Pearson kurtosis \(normal = 3\) and satisfy kurtosis >= 1 \+ "
-         r"skew\*\*2; got kurtosis=0.0, skew=None \(did you pass excess kurtosis\?\)"),
+         (r"`kurtosis` must be Pearson kurtosis \(normal = 3\) and satisfy kurtosis >= 1 \+ "
+          r"skew\*\*2; got kurtosis=0.0, skew=None \(did you pass excess kurtosis\?\)")),
         (lambda: probabilistic_sharpe_ratio(sharpe=0.1, n_obs=1), ValueError,
          r"`n_obs` must be >= 2; got 1"),
         (lambda: probabilistic_sharpe_ratio(sharpe=[0.1, 0.2], n_obs=[10, 20, 30]), ValueError,
@@ -844,3 +843,18 @@ def test_effective_trials_cites_the_method_used():
     assert "Li, J." in effective_trials(x, method="li_ji").describe()
     assert "Nyholt" not in effective_trials(x, method="li_ji").describe()
     assert "Lewis" in effective_trials(x, method="cluster").cite()
+
+
+def test_thread_count_and_chunking_with_missing_values(monkeypatch):
+    # Results do not depend on the number of worker threads or on the chunk width, also with
+    # NaN handled per column ('omit').
+    x = _returns(t=200, n=23, seed=21) + np.random.default_rng(21).standard_exponential((200, 23))
+    x[[3, 40], 5] = np.nan
+    x[7, 17] = np.nan
+    ref = sharpe_ratio_se(x, method="hac", periods_per_year=20, nan_policy="omit")
+    monkeypatch.setattr(sh.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(sh, "_CHUNK_BYTES", 8 * 200 * 3)
+    other = sharpe_ratio_se(x, method="hac", periods_per_year=20, nan_policy="omit")
+    np.testing.assert_allclose(other.se, ref.se, rtol=1e-13)
+    np.testing.assert_allclose(other.sharpe, ref.sharpe, rtol=1e-13)
+    assert other.n_obs[5] == 198 and other.n_obs[17] == 199
