@@ -231,7 +231,16 @@ def as_returns(
     if t_obs == 0:
         raise ValueError(f"`{name}` has no rows; pass at least {min_obs} periods of returns")
     labels = list(columns) if columns is not None else list(range(n_strat))
-    inf_cols = np.isinf(values).any(axis=0)
+    # A column with a finite sum holds neither NaN nor inf: one pass, no T x N temporaries. The
+    # exact element scans run only on the other columns (NaN, inf, or a sum that overflowed).
+    with np.errstate(over="ignore", invalid="ignore"):
+        suspect = ~np.isfinite(values.sum(axis=0))
+    inf_cols = np.zeros(n_strat, dtype=bool)
+    nan_cols = np.zeros(n_strat, dtype=bool)
+    if suspect.any():
+        sub = values[:, suspect]
+        inf_cols[suspect] = np.isinf(sub).any(axis=0)
+        nan_cols[suspect] = np.isnan(sub).any(axis=0)
     if inf_cols.any():
         j = int(np.argmax(inf_cols))
         i = int(np.argmax(np.isinf(values[:, j])))
@@ -244,10 +253,9 @@ def as_returns(
     if allow_nan is None:
         allow_nan = nan_policy != "raise"
     if not allow_nan:
-        nan_cols = np.isnan(values).any(axis=0)
         if nan_cols.any():
             bad = [lab for lab, m in zip(labels, nan_cols) if m]
-            count = int(np.isnan(values).sum())
+            count = int(np.isnan(values[:, nan_cols]).sum())
             raise ValueError(
                 f"`{name}` holds {count} missing value(s) (NaN) in column(s) "
                 f"{_describe_labels(bad)}; pass nan_policy='omit' to use the available "

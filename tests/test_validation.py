@@ -117,3 +117,14 @@ def test_degenerate_warning_names_columns():
     d = as_returns(pd.DataFrame(np.ones((3, 2)), columns=["flat", "also"]))
     with pytest.warns(DegenerateDataWarning, match=r"Sharpe ratio is undefined for `returns` column\(s\) 'also'"):
         warn_degenerate(d, np.array([False, True]), "Sharpe ratio")
+
+
+def test_overflowing_column_sum_is_not_mistaken_for_bad_data():
+    x = np.array([[1e308, 1.0], [1e308, 2.0], [-1e308, np.nan]])
+    d = as_returns(x, nan_policy="omit")  # column 0 sums to inf but holds only finite values
+    assert np.isnan(d.values[2, 1])
+    with pytest.raises(ValueError, match=r"1 missing value\(s\) \(NaN\) in column\(s\) 1;"):
+        as_returns(x)
+    y = np.array([[1.0, np.inf], [2.0, -np.inf], [3.0, 1.0]])  # inf - inf sums to NaN
+    with pytest.raises(ValueError, match=r"column index 1 holds an infinite value \(at row 0\)"):
+        as_returns(y)
