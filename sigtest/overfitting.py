@@ -18,11 +18,11 @@ import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from itertools import combinations
+from statistics import NormalDist
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sigtest._results import ConfidenceInterval, Reference, ResultBase
 from sigtest._validation import (
@@ -47,6 +47,8 @@ Remainder = Literal["raise", "drop_first", "drop_last"]
 #: The built-in performance statistics (one lowercase name each).
 METRICS: tuple[str, ...] = ("sharpe", "mean", "sortino")
 REMAINDERS: tuple[str, ...] = ("raise", "drop_first", "drop_last")
+# C(24, 12) = 2,704,156 combinations; the combination table alone grows 4x per +2 blocks.
+_MAX_PARTITIONS = 24
 _METRIC_NAMES = {"sharpe": "Sharpe ratio", "mean": "mean return", "sortino": "Sortino ratio"}
 
 # Size (in float64 entries) of one chunk's performance matrix: 2 MB, so that the elementwise
@@ -611,7 +613,7 @@ def _default_n_effective(n_partitions: int, n_strategies: int) -> float:
 def _wilson(p: float, n: float, level: float) -> ConfidenceInterval:
     if not np.isfinite(p):
         return ConfidenceInterval(np.nan, np.nan)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
@@ -649,7 +651,7 @@ def pbo(
         ``T x N`` returns of every configuration tried (rows periods, columns configurations).
         At least two configurations.
     n_partitions : int, default: 16
-        ``S``, the number of blocks; even and >= 2. ``S = 16`` gives 12,870 combinations.
+        ``S``, the number of blocks; even, >= 2 and <= 24. ``S = 16`` gives 12,870 combinations.
     metric : {'sharpe', 'mean', 'sortino'} or callable, default: 'sharpe'
         Performance statistic used to select and rank. ``'sharpe'``: mean / standard deviation
         (``ddof = 1``), per period; ``'mean'``: the average return; ``'sortino'``:
@@ -822,6 +824,12 @@ def pbo(
     s = check_int(n_partitions, "n_partitions", minimum=2)
     if s % 2:
         raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
+    if s > _MAX_PARTITIONS:
+        raise ValueError(
+            f"`n_partitions` must be at most {_MAX_PARTITIONS} (C({_MAX_PARTITIONS}, "
+            f"{_MAX_PARTITIONS // 2}) = {math.comb(_MAX_PARTITIONS, _MAX_PARTITIONS // 2):,} "
+            f"combinations already); got {s}"
+        )
     if s > data.n_obs:
         raise ValueError(
             f"`n_partitions` must not exceed the number of rows of `{data.name}` "

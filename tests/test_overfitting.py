@@ -146,7 +146,9 @@ def assert_matches_oracle(res, ref, tol=1e-12):
         ({"n_partitions": 0}, ValueError, r"`n_partitions` must be an integer >= 2; got 0"),
         ({"n_partitions": 4.0}, TypeError, r"`n_partitions` must be an integer; got 4.0"),
         ({"n_partitions": True}, TypeError, r"`n_partitions` must be an integer; got True"),
-        ({"n_partitions": 64}, ValueError, r"`n_partitions` must not exceed the number of rows .*\(48\); got 64"),
+        ({"n_partitions": 50}, ValueError, r"`n_partitions` must be at most 24"),
+        ({"n_partitions": 12, "n_obs": 10}, ValueError, r"`n_partitions` must not exceed the number of rows of `returns` \(10\); got 12"),
+        ({"n_partitions": 26}, ValueError, r"`n_partitions` must be at most 24 \(C\(24, 12\) = 2,704,156 combinations already\); got 26"),
         ({"metric": "calmar"}, ValueError, r"`metric` must be one of 'sharpe', 'mean', 'sortino' or a callable.*got 'calmar'"),
         ({"remainder": "drop"}, ValueError, r"`remainder` must be one of 'raise', 'drop_first', 'drop_last'; got 'drop'"),
         ({"confidence_level": 1.5}, ValueError, r"`confidence_level` must be in \(0, 1\); got 1.5"),
@@ -160,8 +162,8 @@ def assert_matches_oracle(res, ref, tol=1e-12):
     ],
 )
 def test_validation_messages(kwargs, exc, msg):
-    x = np.random.default_rng(0).standard_normal((48, 3))
     kw = {"n_partitions": 4, **kwargs}
+    x = np.random.default_rng(0).standard_normal((kw.pop("n_obs", 48), 3))
     with pytest.raises(exc, match=msg):
         pbo(x, **kw)
 
