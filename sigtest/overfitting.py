@@ -779,9 +779,11 @@ def pbo(
     Gaussian configurations (``S`` in {4, 8, 16}, ``N`` from 2 to 1000; it grows with ``N``,
     from about 2.6 at ``N = 2`` to about 12 at ``N = 100``). It is a calibrated heuristic:
     under pure noise its coverage of the true PBO (1/2 for ``N`` even) is at or above the
-    nominal level in those simulations (``test_ci_calibration_noise`` in the test suite), but it
-    is not derived for other data-generating processes; pass ``n_effective`` to use your own
-    value. Wilson rather than Wald because PBO is often near 0 or 1. We also tried a bootstrap of
+    nominal level in those simulations (``test_ci_calibration_noise`` in the test suite); with
+    1 to 10 configurations given a true edge (expected PBO 0.14 to 0.42) the 95% interval
+    covered the expected CSCV estimate in 93% to 99.5% of 150-300 simulated data sets. It is not
+    derived for other data-generating processes (e.g. serially dependent returns); pass
+    ``n_effective`` to use your own value. Wilson rather than Wald because PBO is often near 0 or 1. We also tried a bootstrap of
     rows within each block: its percentile intervals were nearly uninformative (mean width 0.56
     to 0.92 at 95%) and its basic intervals covered only 46-65%, so it was not adopted.
 
