@@ -494,10 +494,14 @@ class _CallableStats:
 # selection, rank and logit for a chunk
 
 
-def _select(is_perf: np.ndarray, oos_perf: np.ndarray) -> tuple[np.ndarray, ...]:
-    """In-sample argmax (first column among ties), its OOS value and comparison counts."""
-    k, n_strat = is_perf.shape
-    bad = np.isnan(is_perf.sum(axis=1)) | np.isnan(oos_perf.sum(axis=1))
+def _select(
+    is_perf: np.ndarray, oos_perf: np.ndarray, bad: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """In-sample argmax (first column among ties), its OOS value and comparison counts.
+
+    ``bad`` flags the rows with a NaN in either matrix (their results are meaningless).
+    """
+    k = is_perf.shape[0]
     nstar = np.argmax(is_perf, axis=1)
     rows = np.arange(k)
     chosen_is = is_perf[rows, nstar]
@@ -904,8 +908,9 @@ def pbo(
         p1 = first[start : start + step]
         p2 = second[start : start + step]
         a, b = engine.pair(indicator[p1])
+        nan_rows = np.isnan(a.sum(axis=1)) | np.isnan(b.sum(axis=1))
         for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
-            res = _select(is_perf, oos_perf)
+            res = _select(is_perf, oos_perf, nan_rows)
             nstar[pos], chosen_is[pos], chosen_oos[pos], less[pos], equal[pos], bad[pos] = res
         if bad[p1].any() or bad[p2].any():
             nan_cols |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
