@@ -133,6 +133,10 @@ def assert_matches_oracle(res, ref, tol=1e-12):
     assert grid[0] >= pooled.min() and grid[-1] >= pooled.max() and grid[-2] < pooled.max()
     assert d.first_order_statistic == pytest.approx((f_opt - f_rand).max(), abs=1e-15)
     assert d.first_order == bool((f_opt - f_rand).max() <= 1e-12 and (f_opt < f_rand).any())
+    sd2 = int_rand - int_opt
+    tol = 1e-12 * (grid[-1] - grid[0])
+    assert d.second_order_statistic == pytest.approx(sd2.min(), abs=1e-12 * scale)
+    assert d.second_order == bool(sd2.min() >= -tol and (sd2 > tol).any())
 
 
 # --------------------------------------------------------------------------------------------
