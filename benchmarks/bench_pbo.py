@@ -100,10 +100,14 @@ def main() -> None:
         child(args.child[0], int(args.child[1]), int(args.child[2]))
         return
     n_comb = math.comb(S, S // 2)
-    print(f"sigtest.pbo, S = {S} ({n_comb} combinations), T = {T_OBS} (8 oldest rows dropped), "
-          f"metric = sharpe; numpy {np.__version__}, {os.cpu_count()} CPU(s)")
-    print(f"{'N':>8} {'sigtest s':>10} {'(CPU s)':>8} {'peak RSS MB':>12} {'loop combos':>12} "
-          f"{'loop s (meas.)':>15} {'loop s (all, extrap.)':>22} {'ratio':>8} {'PBO':>7}")
+    print(
+        f"sigtest.pbo, S = {S} ({n_comb} combinations), T = {T_OBS} (8 oldest rows dropped), "
+        f"metric = sharpe; numpy {np.__version__}, {os.cpu_count()} CPU(s)"
+    )
+    print(
+        f"{'N':>8} {'sigtest s':>10} {'(CPU s)':>8} {'peak RSS MB':>12} {'loop combos':>12} "
+        f"{'loop s (meas.)':>15} {'loop s (all, extrap.)':>22} {'ratio':>8} {'PBO':>7}"
+    )
     for n_strat in args.sizes:
         n_loop = max(2, min(n_comb, int(2e7 // (n_strat * 100)) or 2))
         fast = run("sigtest", n_strat, n_loop)
@@ -117,10 +121,12 @@ def main() -> None:
             f"{fast['pbo']:>7.4f}",
             flush=True,
         )
-    print("loop time is measured on the first 'loop combos' combinations and extrapolated "
-          "linearly to all of them; its logits there equal sigtest's to 1e-12. CPU s is the "
-          "process time of the sigtest run (single-threaded: equal to wall time on an idle "
-          f"machine); load average now {os.getloadavg()[0]:.1f}.")
+    print(
+        "loop time is measured on the first 'loop combos' combinations and extrapolated "
+        "linearly to all of them; its logits there equal sigtest's to 1e-12. CPU s is the "
+        "process time of the sigtest run (single-threaded: equal to wall time on an idle "
+        f"machine); load average now {os.getloadavg()[0]:.1f}."
+    )
 
 
 if __name__ == "__main__":
