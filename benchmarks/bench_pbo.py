@@ -65,9 +65,10 @@ def child(kind: str, n_strat: int, n_loop: int) -> None:
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
         import sigtest
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = sigtest.pbo(full, n_partitions=S, remainder="drop_first")
         out["seconds"] = time.perf_counter() - t0
+        out["cpu_seconds"] = time.process_time() - c0
         out["pbo"] = res.pbo
         out["rows_dropped"] = res.rows_dropped
         out["logits_head"] = res.logits[:n_loop].tolist()
@@ -99,10 +100,14 @@ def main() -> None:
         child(args.child[0], int(args.child[1]), int(args.child[2]))
         return
     n_comb = math.comb(S, S // 2)
-    print(f"sigtest.pbo, S = {S} ({n_comb} combinations), T = {T_OBS} (8 oldest rows dropped), "
-          f"metric = sharpe; numpy {np.__version__}, {os.cpu_count()} CPU(s)")
-    print(f"{'N':>8} {'sigtest s':>10} {'peak RSS MB':>12} {'loop combos':>12} "
-          f"{'loop s (meas.)':>15} {'loop s (all, extrap.)':>22} {'ratio':>8} {'PBO':>7}")
+    print(
+        f"sigtest.pbo, S = {S} ({n_comb} combinations), T = {T_OBS} (8 oldest rows dropped), "
+        f"metric = sharpe; numpy {np.__version__}, {os.cpu_count()} CPU(s)"
+    )
+    print(
+        f"{'N':>8} {'sigtest s':>10} {'(CPU s)':>8} {'peak RSS MB':>12} {'loop combos':>12} "
+        f"{'loop s (meas.)':>15} {'loop s (all, extrap.)':>22} {'ratio':>8} {'PBO':>7}"
+    )
     for n_strat in args.sizes:
         n_loop = max(2, min(n_comb, int(2e7 // (n_strat * 100)) or 2))
         fast = run("sigtest", n_strat, n_loop)
@@ -110,13 +115,18 @@ def main() -> None:
         np.testing.assert_allclose(fast["logits_head"], slow["logits_head"], rtol=0, atol=1e-12)
         extrap = slow["seconds"] * n_comb / n_loop
         print(
-            f"{n_strat:>8} {fast['seconds']:>10.2f} {fast['maxrss_mb']:>12.0f} {n_loop:>12} "
+            f"{n_strat:>8} {fast['seconds']:>10.2f} {fast['cpu_seconds']:>8.2f} "
+            f"{fast['maxrss_mb']:>12.0f} {n_loop:>12} "
             f"{slow['seconds']:>15.2f} {extrap:>22.1f} {extrap / fast['seconds']:>8.0f} "
             f"{fast['pbo']:>7.4f}",
             flush=True,
         )
-    print("loop time is measured on the first 'loop combos' combinations and extrapolated "
-          "linearly to all of them; its logits there equal sigtest's to 1e-12.")
+    print(
+        "loop time is measured on the first 'loop combos' combinations and extrapolated "
+        "linearly to all of them; its logits there equal sigtest's to 1e-12. CPU s is the "
+        "process time of the sigtest run (single-threaded: equal to wall time on an idle "
+        f"machine); load average now {os.getloadavg()[0]:.1f}."
+    )
 
 
 if __name__ == "__main__":

@@ -133,6 +133,10 @@ def assert_matches_oracle(res, ref, tol=1e-12):
     assert grid[0] >= pooled.min() and grid[-1] >= pooled.max() and grid[-2] < pooled.max()
     assert d.first_order_statistic == pytest.approx((f_opt - f_rand).max(), abs=1e-15)
     assert d.first_order == bool((f_opt - f_rand).max() <= 1e-12 and (f_opt < f_rand).any())
+    sd2 = int_rand - int_opt
+    tol = 1e-12 * (grid[-1] - grid[0])
+    assert d.second_order_statistic == pytest.approx(sd2.min(), abs=1e-12 * scale)
+    assert d.second_order == bool(sd2.min() >= -tol and (sd2 > tol).any())
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,22 +150,56 @@ def assert_matches_oracle(res, ref, tol=1e-12):
         ({"n_partitions": 0}, ValueError, r"`n_partitions` must be an integer >= 2; got 0"),
         ({"n_partitions": 4.0}, TypeError, r"`n_partitions` must be an integer; got 4.0"),
         ({"n_partitions": True}, TypeError, r"`n_partitions` must be an integer; got True"),
-        ({"n_partitions": 64}, ValueError, r"`n_partitions` must not exceed the number of rows .*\(48\); got 64"),
-        ({"metric": "calmar"}, ValueError, r"`metric` must be one of 'sharpe', 'mean', 'sortino' or a callable.*got 'calmar'"),
-        ({"remainder": "drop"}, ValueError, r"`remainder` must be one of 'raise', 'drop_first', 'drop_last'; got 'drop'"),
+        ({"n_partitions": 50}, ValueError, r"`n_partitions` must be at most 24"),
+        (
+            {"n_partitions": 12, "n_obs": 10},
+            ValueError,
+            r"`n_partitions` must not exceed the number of rows of `returns` \(10\); got 12",
+        ),
+        (
+            {"n_partitions": 26},
+            ValueError,
+            r"`n_partitions` must be at most 24 \(C\(24, 12\) = 2,704,156 combinations already\); got 26",
+        ),
+        (
+            {"metric": "calmar"},
+            ValueError,
+            r"`metric` must be one of 'sharpe', 'mean', 'sortino' or a callable.*got 'calmar'",
+        ),
+        (
+            {"remainder": "drop"},
+            ValueError,
+            r"`remainder` must be one of 'raise', 'drop_first', 'drop_last'; got 'drop'",
+        ),
         ({"confidence_level": 1.5}, ValueError, r"`confidence_level` must be in \(0, 1\); got 1.5"),
-        ({"dominance_grid_size": 1}, ValueError, r"`dominance_grid_size` must be an integer >= 2; got 1"),
+        (
+            {"dominance_grid_size": 1},
+            ValueError,
+            r"`dominance_grid_size` must be an integer >= 2; got 1",
+        ),
         ({"target": np.nan}, ValueError, r"`target` must be a finite real number; got nan"),
-        ({"loss_threshold": "0"}, ValueError, r"`loss_threshold` must be a finite real number; got '0'"),
-        ({"periods_per_year": -252}, ValueError, r"`periods_per_year` must be a finite number > 0; got -252"),
+        (
+            {"loss_threshold": "0"},
+            ValueError,
+            r"`loss_threshold` must be a finite real number; got '0'",
+        ),
+        (
+            {"periods_per_year": -252},
+            ValueError,
+            r"`periods_per_year` must be a finite number > 0; got -252",
+        ),
         ({"chunk_size": 0}, ValueError, r"`chunk_size` must be an integer >= 1; got 0"),
         ({"n_effective": 0}, ValueError, r"`n_effective` must be a finite number > 0; got 0"),
-        ({"nan_policy": "drop"}, ValueError, r"`nan_policy` must be one of 'raise', 'omit', 'propagate'; got 'drop'"),
+        (
+            {"nan_policy": "drop"},
+            ValueError,
+            r"`nan_policy` must be one of 'raise', 'omit', 'propagate'; got 'drop'",
+        ),
     ],
 )
 def test_validation_messages(kwargs, exc, msg):
-    x = np.random.default_rng(0).standard_normal((48, 3))
     kw = {"n_partitions": 4, **kwargs}
+    x = np.random.default_rng(0).standard_normal((kw.pop("n_obs", 48), 3))
     with pytest.raises(exc, match=msg):
         pbo(x, **kw)
 
@@ -202,13 +240,20 @@ def test_callable_metric_validation():
         out[2] = np.inf
         return out
 
-    with pytest.raises(ValueError, match=r"one value per strategy, an array of shape \(3,\); 'wrong_shape' returned shape \(\) for an input of shape \(20, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"one value per strategy, an array of shape \(3,\); 'wrong_shape' returned shape \(\) for an input of shape \(20, 3\)",
+    ):
         pbo(x, n_partitions=4, metric=wrong_shape)
-    with pytest.raises(TypeError, match=r"`metric` must return real numbers; 'text' returned dtype <U1"):
+    with pytest.raises(
+        TypeError, match=r"`metric` must return real numbers; 'text' returned dtype <U1"
+    ):
         pbo(x, n_partitions=4, metric=text)
     with pytest.raises(ValueError, match=r"infinite value for strategy position 2"):
         pbo(x, n_partitions=4, metric=infinite)
-    with pytest.raises(ValueError, match=r"`periods_per_year` annualizes the built-in metrics only"):
+    with pytest.raises(
+        ValueError, match=r"`periods_per_year` annualizes the built-in metrics only"
+    ):
         pbo(x, n_partitions=4, metric=np.mean, periods_per_year=12)
     with pytest.raises(ValueError, match=r"nan_policy='omit' needs a built-in `metric`"):
         pbo(x, n_partitions=4, metric=np.mean, nan_policy="omit")
@@ -243,13 +288,15 @@ def test_hand_worked_s4_n4():
     # (1,3): IS A0 B4 C2 D2 -> B. OOS(0,2) A4 B0 C2 D4 -> rank 1,                        w 1/5
     # (2,3): IS A1 B2 C2 D2 -> B (tie B, C, D). OOS(0,1) A3 B2 C2 D4: less 0, equal 2 -> 1.5, w 3/10
     # logit <= 0 in all but (0,1): PBO = 5/6.
-    x = np.array(
-        [[3, 0, 1, 2], [0, 2, 1, 2], [1, 0, 1, 2], [0, 2, 1, 0]], dtype=float
+    x = np.array([[3, 0, 1, 2], [0, 2, 1, 2], [1, 0, 1, 2], [0, 2, 1, 0]], dtype=float)
+    res = pbo(
+        pd.DataFrame(x, columns=list("ABCD")), n_partitions=4, metric="mean", loss_threshold=0.75
     )
-    res = pbo(pd.DataFrame(x, columns=list("ABCD")), n_partitions=4, metric="mean", loss_threshold=0.75)
     assert res.pbo == pytest.approx(5 / 6, abs=1e-15)
     assert res.selected_labels == ["D", "A", "A", "D", "B", "B"]
-    np.testing.assert_allclose(res.relative_ranks, [3 / 5, 1 / 5, 1 / 5, 2 / 5, 1 / 5, 3 / 10], atol=1e-15)
+    np.testing.assert_allclose(
+        res.relative_ranks, [3 / 5, 1 / 5, 1 / 5, 2 / 5, 1 / 5, 3 / 10], atol=1e-15
+    )
     np.testing.assert_allclose(
         res.logits, np.log([3 / 2, 1 / 4, 1 / 4, 2 / 3, 1 / 4, 3 / 7]), atol=1e-15
     )
@@ -264,7 +311,9 @@ def test_hand_worked_s4_n4():
     assert res.degradation.intercept == pytest.approx(4 / 3, abs=1e-14)
     assert res.degradation.r_squared == pytest.approx(27 / 203, abs=1e-14)
     assert res.n_combinations == 6 and res.block_length == 1
-    np.testing.assert_array_equal(res.combinations, [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]])
+    np.testing.assert_array_equal(
+        res.combinations, [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]
+    )
     assert_matches_oracle(res, ref_pbo(x, 4, "mean", loss_threshold=0.75))
 
 
@@ -379,12 +428,15 @@ def test_nan_policy_omit_matches_loop():
 
     ref = ref_pbo(x, 8, nan_sharpe)
     assert_matches_oracle(res, ref)
+
     def nan_sortino(sub):
         down = np.sqrt(np.nanmean(np.minimum(sub, 0.0) ** 2, axis=0))
         return np.nanmean(sub, axis=0) / down
 
     for metric, f in (("mean", lambda s: np.nanmean(s, axis=0)), ("sortino", nan_sortino)):
-        assert_matches_oracle(pbo(x, n_partitions=8, metric=metric, nan_policy="omit"), ref_pbo(x, 8, f))
+        assert_matches_oracle(
+            pbo(x, n_partitions=8, metric=metric, nan_policy="omit"), ref_pbo(x, 8, f)
+        )
 
 
 def test_nan_policy_propagate_gives_nan():
@@ -420,7 +472,13 @@ def test_pandas_and_numpy_agree_and_labels_survive():
     assert a.selected_labels == list(a.selected)
     frame = b.to_frame()
     assert list(frame.columns) == [
-        "is_blocks", "selected", "is_performance", "oos_performance", "relative_rank", "logit", "overfit"
+        "is_blocks",
+        "selected",
+        "is_performance",
+        "oos_performance",
+        "relative_rank",
+        "logit",
+        "overfit",
     ]
     assert len(frame) == 70 and frame["overfit"].mean() == b.pbo
     assert frame["is_blocks"].iloc[0] == (0, 1, 2, 3)
@@ -519,7 +577,11 @@ def test_property_pbo_in_unit_interval(shape, values):
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shape=shapes, metric=st.sampled_from(["mean", "sharpe", "sortino"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=shapes,
+    metric=st.sampled_from(["mean", "sharpe", "sortino"]),
+)
 def test_property_column_permutation(seed, shape, metric):
     s, m, n = shape
     m = m + 1  # at least two rows per block for the Sharpe ratio
