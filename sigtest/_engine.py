@@ -45,6 +45,20 @@ BOOTSTRAPS = ("iid", "stationary", "circular", "moving")
 MEMORY_BUDGET = 64 * 2**20
 #: Largest ``T x N_c`` temporary (a power of a column block), in bytes.
 COLUMN_BLOCK_BYTES = 64 * 2**20
+#: Target size of the count matrix of one matrix product, in bytes (see :func:`gemm_rows`).
+GEMM_BYTES = 32 * 2**20
+
+
+def gemm_rows(n_obs: int) -> int:
+    """Replicates per matrix product: 1 to 4 whole stream blocks, fixed by T alone.
+
+    Products are always taken over the same aligned groups of replicates, whatever the chunk
+    size, so a replicate's results are bit-identical for every ``batch_size``. Larger products
+    keep BLAS efficient (its threads synchronise once per product, which costs most on a busy
+    machine); the cap keeps the count matrix near :data:`GEMM_BYTES` for long series.
+    """
+    blocks = GEMM_BYTES // (8 * max(n_obs, 1) * STREAM_BLOCK)
+    return int(max(1, min(4, blocks))) * STREAM_BLOCK
 
 
 def draw_blocks(
@@ -210,9 +224,9 @@ def default_batch_size(n_obs: int, n_cols: int, n_powers: int, n_resamples: int)
     return int(min(size, n_resamples))
 
 
-def chunks(n_resamples: int, batch_size: int) -> Iterator[tuple[int, int]]:
-    """Chunks of whole stream blocks: ``batch_size`` rounded up to a multiple of STREAM_BLOCK."""
-    step = -(-batch_size // STREAM_BLOCK) * STREAM_BLOCK
+def chunks(n_resamples: int, batch_size: int, unit: int = STREAM_BLOCK) -> Iterator[tuple[int, int]]:
+    """Chunks of whole product groups: ``batch_size`` rounded up to a multiple of ``unit``."""
+    step = -(-batch_size // unit) * unit
     for start in range(0, n_resamples, step):
         yield start, min(start + step, n_resamples)
 
@@ -231,10 +245,10 @@ def power_sums(
     x[idx_b[t], n] ** p``, each ``(stop - start) x N``. Callers reduce each chunk (e.g. a maximum
     over strategies) before the next one is computed, so peak memory is one chunk's.
 
-    Bit-for-bit reproducibility: each matrix product covers exactly one stream block of replicates
-    (rows ``g * STREAM_BLOCK`` to ``(g + 1) * STREAM_BLOCK``, cut at ``n_resamples``) and a column
-    block that depends only on T, so BLAS sees the same operands, and sums in the same order, for
-    a replicate whatever the chunk size. ``batch_size`` is rounded up to whole stream blocks.
+    Bit-for-bit reproducibility: each matrix product covers one aligned group of
+    :func:`gemm_rows` replicates (cut at ``n_resamples``) and a column block, both fixed by the
+    data's shape alone, so BLAS sees the same operands, and sums in the same order, for a
+    replicate whatever the chunk size. ``batch_size`` is rounded up to whole groups.
 
     ``out``: optional ``n_resamples x N`` arrays (one per power) to write into; the yielded chunks
     are then views of them.
@@ -243,11 +257,12 @@ def power_sums(
     if batch_size is None:
         batch_size = default_batch_size(t_obs, n_cols, len(powers), plan.n_resamples)
     col_block = max(1, COLUMN_BLOCK_BYTES // (8 * t_obs))
+    unit = gemm_rows(t_obs)
     inv_t = 1.0 / t_obs
-    for start, stop in chunks(plan.n_resamples, batch_size):
+    for start, stop in chunks(plan.n_resamples, batch_size, unit):
         blocks = [
-            (g0 - start, min(g0 + STREAM_BLOCK, stop) - start, plan.counts(g0, min(g0 + STREAM_BLOCK, stop)))
-            for g0 in range(start, stop, STREAM_BLOCK)
+            (g0 - start, min(g0 + unit, stop) - start, plan.counts(g0, min(g0 + unit, stop)))
+            for g0 in range(start, stop, unit)
         ]
         if out is None:
             outs = [np.empty((stop - start, n_cols)) for _ in powers]

@@ -205,9 +205,11 @@ def test_engine_matches_plain_resampling_loop(scheme):
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_chunk_size_gives_bit_identical_results(scheme):
     x = ar1(300, 4, 0.3, rng=1)
-    kw = dict(bootstrap=scheme, block_length=block_for(scheme, 7), n_resamples=1300, rng=77)
+    # products cover aligned groups of gemm_rows(300) = 1024 replicates: B = 2600 gives chunkings
+    # of 1, 2 and 3 groups per chunk, with a partial last group
+    kw = dict(bootstrap=scheme, block_length=block_for(scheme, 7), n_resamples=2600, rng=77)
     ref = sigtest.bootstrap_ci(x, method="bca", **kw)
-    for batch in (1, 7, 256, 300, 512, 1000, 1300):
+    for batch in (1, 7, 1024, 1500, 2048, 2600):
         res = sigtest.bootstrap_ci(x, method="bca", batch_size=batch, **kw)
         np.testing.assert_array_equal(res.bootstrap_distribution, ref.bootstrap_distribution)
         np.testing.assert_array_equal(res.confidence_interval.low, ref.confidence_interval.low)
@@ -508,3 +510,15 @@ def test_auto_block_length_uses_evenly_spaced_subset_for_wide_data():
     expected = float(np.median(sigtest.optimal_block_length(x[:, cols])["stationary"]))
     assert res.block_length == pytest.approx(expected, rel=1e-12)
     assert res.block_length != pytest.approx(float(np.median(sigtest.optimal_block_length(x)["stationary"])), rel=1e-12)
+
+
+def test_product_groups_follow_series_length():
+    from sigtest._engine import gemm_rows
+
+    assert gemm_rows(300) == 4 * STREAM_BLOCK and gemm_rows(2520) == 4 * STREAM_BLOCK
+    assert gemm_rows(50_000) == STREAM_BLOCK  # long series: count matrices stay near 32 MiB
+    x = np.random.default_rng(2).standard_normal((20_000, 2))  # one stream block per product
+    kw = dict(block_length=50, n_resamples=600, rng=5)
+    a = sigtest.bootstrap_ci(x, **kw, batch_size=1)
+    b = sigtest.bootstrap_ci(x, **kw, batch_size=600)
+    np.testing.assert_array_equal(a.bootstrap_distribution, b.bootstrap_distribution)
