@@ -17,10 +17,14 @@ that under ``MEMORY_BUDGET`` bytes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from sigtest._random import STREAM_BLOCK, draw_rows
 
@@ -231,6 +235,26 @@ def chunks(n_resamples: int, batch_size: int, unit: int = STREAM_BLOCK) -> Itera
         yield start, min(start + step, n_resamples)
 
 
+def n_workers() -> int:
+    """Threads for the engine's matrix products: the CPUs this process may use (at most 16)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 16))
+
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _single_threaded_blas() -> Any:
+    """A context in which BLAS runs one thread per call (the engine parallelizes by itself)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def power_sums(
     plan: Plan,
     x: np.ndarray,
@@ -238,6 +262,7 @@ def power_sums(
     *,
     batch_size: int | None = None,
     out: Sequence[np.ndarray] | None = None,
+    workers: int | None = None,
 ) -> Iterator[tuple[int, int, list[np.ndarray]]]:
     """For each chunk of replicates, the resampled means of ``x ** p`` for every ``p`` in ``powers``.
 
@@ -247,8 +272,10 @@ def power_sums(
 
     Bit-for-bit reproducibility: each matrix product covers one aligned group of
     :func:`gemm_rows` replicates (cut at ``n_resamples``) and a column block, both fixed by the
-    data's shape alone, so BLAS sees the same operands, and sums in the same order, for a
-    replicate whatever the chunk size. ``batch_size`` is rounded up to whole groups.
+    data's shape alone, and runs on one BLAS thread; the products of a chunk run in parallel on
+    ``workers`` Python threads (numpy releases the GIL). BLAS therefore sees the same operands and
+    sums in the same order for a replicate whatever the chunk size, the number of threads or the
+    machine's load. ``batch_size`` is rounded up to whole groups.
 
     ``out``: optional ``n_resamples x N`` arrays (one per power) to write into; the yielded chunks
     are then views of them.
@@ -259,29 +286,37 @@ def power_sums(
     col_block = max(1, COLUMN_BLOCK_BYTES // (8 * t_obs))
     unit = gemm_rows(t_obs)
     inv_t = 1.0 / t_obs
-    for start, stop in chunks(plan.n_resamples, batch_size, unit):
-        blocks = [
-            (g0 - start, min(g0 + unit, stop) - start, plan.counts(g0, min(g0 + unit, stop)))
-            for g0 in range(start, stop, unit)
-        ]
-        if out is None:
-            outs = [np.empty((stop - start, n_cols)) for _ in powers]
-        else:
-            outs = [o[start:stop] for o in out]
-        for c0 in range(0, n_cols, col_block):
-            c1 = min(c0 + col_block, n_cols)
-            # one contiguous copy per column block (BLAS would copy a strided view per product)
-            xb = x if c1 - c0 == n_cols else np.ascontiguousarray(x[:, c0:c1])
-            for res, p in zip(outs, powers):
-                xp = xb if p == 1 else (xb * xb if p == 2 else xb**p)
-                for r0, r1, counts in blocks:
-                    if c1 - c0 == n_cols and res.flags.c_contiguous:
-                        np.matmul(counts, xp, out=res[r0:r1])
-                    else:
-                        res[r0:r1, c0:c1] = counts @ xp
-        for res in outs:
-            res *= inv_t
-        yield start, stop, outs
+    n_threads = n_workers() if workers is None else max(1, int(workers))
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        for start, stop in chunks(plan.n_resamples, batch_size, unit):
+            groups = [(g0, min(g0 + unit, stop)) for g0 in range(start, stop, unit)]
+            if out is None:
+                outs = [np.empty((stop - start, n_cols)) for _ in powers]
+            else:
+                outs = [o[start:stop] for o in out]
+            with _single_threaded_blas():
+                counts = list(pool.map(lambda g: plan.counts(*g), groups))
+                for c0 in range(0, n_cols, col_block):
+                    c1 = min(c0 + col_block, n_cols)
+                    # one contiguous copy per column block (BLAS would copy a strided view)
+                    xb = x if c1 - c0 == n_cols else np.ascontiguousarray(x[:, c0:c1])
+                    xps = [xb if p == 1 else (xb * xb if p == 2 else xb**p) for p in powers]
+                    whole = c1 - c0 == n_cols
+
+                    def product(task: tuple[int, int]) -> None:
+                        k, i = task
+                        r0, r1 = groups[i][0] - start, groups[i][1] - start
+                        res = outs[k]
+                        if whole and res.flags.c_contiguous:
+                            np.matmul(counts[i], xps[k], out=res[r0:r1])
+                        else:
+                            res[r0:r1, c0:c1] = counts[i] @ xps[k]
+
+                    tasks = [(k, i) for k in range(len(powers)) for i in range(len(groups))]
+                    list(pool.map(product, tasks))
+            for res in outs:
+                res *= inv_t
+            yield start, stop, outs
 
 
 def resampled_power_means(

@@ -522,3 +522,44 @@ def test_product_groups_follow_series_length():
     a = sigtest.bootstrap_ci(x, **kw, batch_size=1)
     b = sigtest.bootstrap_ci(x, **kw, batch_size=600)
     np.testing.assert_array_equal(a.bootstrap_distribution, b.bootstrap_distribution)
+
+
+def test_workers_do_not_change_the_numbers():
+    from sigtest._engine import power_sums
+
+    x = np.random.default_rng(0).standard_normal((400, 50))
+    plan = BootstrapPlan("stationary", 5.0, 400, 2100, root_seed_sequence(1))
+    results = []
+    for workers in (1, 2, 5):
+        out = [np.empty((2100, 50)) for _ in range(2)]
+        for _ in power_sums(plan, x, (1, 2), out=out, workers=workers, batch_size=1):
+            pass
+        results.append(out)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_blas_thread_count_does_not_change_the_numbers(tmp_path):
+    """The same script under OPENBLAS/OMP_NUM_THREADS = 1 and 2 gives bit-identical results."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys, numpy as np, sigtest\n"
+        "x = np.random.default_rng(0).standard_normal((500, 200)) * 0.01\n"
+        "a = sigtest.bootstrap_ci(x, method='bca', n_resamples=2100, rng=1).bootstrap_distribution\n"
+        "b = sigtest.spa(x, n_resamples=2100, rng=1).null_distribution.to_numpy()\n"
+        "np.savez(sys.argv[1], a=a, b=b)\n"
+    )
+    files = []
+    for n in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+        out = tmp_path / f"t{n}.npz"
+        subprocess.run([sys.executable, str(script), str(out)], check=True, env=env, timeout=300)
+        files.append(np.load(out))
+    for key in ("a", "b"):
+        np.testing.assert_array_equal(files[0][key], files[1][key])
