@@ -25,6 +25,7 @@ from sigtest.multiple_testing import (
     haircut_sharpe_ratio,
     profit_hurdle,
 )
+from sigtest.report import ValidationReport, validate
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest.sharpe import (
     DeflatedSharpeResult,
@@ -73,6 +74,7 @@ __all__ = [
     "Reference",
     "SPAResult",
     "SeedRecord",
+    "ValidationReport",
     "SharpeRatioSEResult",
     "StepMResult",
     "StochasticDominance",
@@ -96,4 +98,5 @@ __all__ = [
     "sharpe_ratio_se",
     "spa",
     "stepm",
+    "validate",
 ]
