@@ -161,11 +161,11 @@ def infer_periods_per_year(index: pd.Index, name: str) -> float:
     if len(index) < 3:
         raise InputError(f"{name}: too few dates ({len(index)}) to infer the frequency; pass "
                          "--periods-per-year")
-    days = float(np.median(np.diff(index.asi8)) / 86_400e9)
+    days = float(index.to_series().diff().dt.total_seconds().median()) / 86_400.0
     for lo, hi, q in ((0.5, 1.5, 252.0), (5.0, 9.0, 52.0), (27.0, 32.0, 12.0),
                       (85.0, 95.0, 4.0), (360.0, 370.0, 1.0)):
         if lo <= days <= hi:
-            if q == 252.0 and (index.dayofweek >= 5).mean() > 0.1:
+            if q == 252.0 and (index.day_of_week >= 5).mean() > 0.1:
                 return 365.0  # calendar days (e.g. crypto)
             return q
     raise InputError(
@@ -204,7 +204,7 @@ def run_report(
     try:
         report = validate(
             returns, benchmark, periods_per_year=periods_per_year, n_resamples=n_resamples,
-            rng=seed, progress=progress,
+            rng=seed, progress=lambda i, n, name: progress(i, n + 1, name),
         )
         progress(10, 10, "figures and HTML")
         page = report.to_html(title=title, source=source)

@@ -802,13 +802,15 @@ def validate(
 
     tick("bootstrap intervals")
     top_returns = _take(strategies, top_pos)
-    ci = bootstrap_ci(top_returns, "sharpe", method=cim, confidence_level=confidence_level,
-                      periods_per_year=q, **common)  # type: ignore[arg-type]
+    ci = bootstrap_ci(
+        top_returns, "sharpe", method=cim,  # type: ignore[arg-type]
+        confidence_level=confidence_level, periods_per_year=q, **common,  # type: ignore[arg-type]
+    )
     psr = probabilistic_sharpe_ratio(top_returns)
 
     tick("effective trials and deflated Sharpe ratio")
     et = effective_trials(strategies, method=etm)  # type: ignore[arg-type]
-    dsr = deflated_sharpe_ratio(strategies, effective_trials=etm)  # type: ignore[arg-type]
+    dsr = deflated_sharpe_ratio(strategies, effective_trials=etm)
 
     tick("haircut Sharpe ratios")
     rho = _mean_correlation(x)
@@ -828,8 +830,10 @@ def validate(
     tick("StepM")
     sm = stepm(strategies, bench, alpha=level, measure=meas, **common)  # type: ignore[arg-type]
     tick("model confidence set")
-    mcs = model_confidence_set(_take(strategies, mcs_pos), alpha=level, measure=meas,
-                               **common)  # type: ignore[arg-type]
+    mcs = model_confidence_set(
+        _take(strategies, mcs_pos), alpha=level,
+        measure=meas, **common,  # type: ignore[arg-type]
+    )
     tick("probability of backtest overfitting")
     pb = pbo(strategies, n_partitions=s_part, metric="sharpe", periods_per_year=q,
              remainder="drop_first")
