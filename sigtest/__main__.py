@@ -98,8 +98,6 @@ def read_returns(path: str | os.PathLike[str]) -> pd.DataFrame:
             frame = pd.read_parquet(p)
         except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
             raise InputError(f"{name}: cannot read as parquet ({_one_line(exc)})") from None
-        if not isinstance(frame.index, pd.RangeIndex):
-            return frame
     elif suffix in (".csv", ".txt"):
         try:
             frame = pd.read_csv(p)
@@ -115,6 +113,8 @@ def read_returns(path: str | os.PathLike[str]) -> pd.DataFrame:
         )
     if frame.shape[1] == 0:
         raise InputError(f"{name}: no columns; the file needs one column per strategy")
+    if isinstance(frame.index, pd.DatetimeIndex):  # parquet written with a date index
+        return _check_numeric(frame, name, first=None)
     first = frame.columns[0]
     if str(first).startswith("Unnamed: 0") and frame[first].equals(
         pd.Series(np.arange(len(frame)), name=first)
@@ -128,6 +128,11 @@ def read_returns(path: str | os.PathLike[str]) -> pd.DataFrame:
     if dates is not None:
         frame = frame.drop(columns=[first])
         frame.index = dates
+    return _check_numeric(frame, name, first=first)
+
+
+def _check_numeric(frame: pd.DataFrame, name: str, first: Any) -> pd.DataFrame:
+    """The frame as float64, or an InputError naming the first non-numeric column."""
     for col in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(
             frame[col]

@@ -402,6 +402,8 @@ class ValidationReport:
         how = (" estimated once (Politis and White 2004, corrected by Patton, Politis and White "
                "2009) as the median over the strategies of the optimal lengths of their returns "
                "relative to the benchmark" if self.block_length_estimated else " as given")
+        if self.bootstrap == "iid":
+            bl, how = "single periods", ""
         return (
             f"We validated {self.n_strategies} candidate strategies over T = {self.n_obs} "
             f"periods{span} against {bench} with sigtest {self.version}.{dropped} {q}. Every "

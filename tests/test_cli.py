@@ -263,3 +263,34 @@ def test_demo_smoke(tmp_path, capsys, monkeypatch):
     page = out.read_text()
     assert "technical trading rules on the S&amp;P 500" in page and "393 strategies" in page
     assert DEMO_N_RESAMPLES == 1999
+
+
+def test_parquet_with_date_index_or_column(tmp_path):
+    pytest.importorskip("pyarrow")
+    from sigtest.__main__ import InputError, read_returns
+
+    frame = _returns(n_obs=50, n_cols=3)
+    frame.to_parquet(tmp_path / "idx.parquet")
+    got = read_returns(tmp_path / "idx.parquet")
+    pd.testing.assert_frame_equal(got, frame, check_freq=False)
+    frame.reset_index().to_parquet(tmp_path / "col.parquet")
+    got = read_returns(tmp_path / "col.parquet")
+    np.testing.assert_array_equal(got.to_numpy(), frame.to_numpy())
+    assert isinstance(got.index, pd.DatetimeIndex) and got.index.equals(frame.index)
+    bad = frame.assign(note="x")
+    bad.to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(InputError, match=r"bad\.parquet: column 'note' is not numeric"):
+        read_returns(tmp_path / "bad.parquet")
+    _bad(tmp_path, "junk.parquet", "not parquet")
+    with pytest.raises(InputError, match=r"junk\.parquet: cannot read as parquet"):
+        read_returns(tmp_path / "junk.parquet")
+
+
+def test_csv_written_without_dates_drops_the_row_numbers(tmp_path):
+    from sigtest.__main__ import read_returns
+
+    frame = _returns(n_obs=40, n_cols=3).reset_index(drop=True)
+    frame.to_csv(tmp_path / "plain.csv")
+    got = read_returns(tmp_path / "plain.csv")
+    assert list(got.columns) == list(frame.columns)
+    np.testing.assert_allclose(got.to_numpy(), frame.to_numpy(), rtol=1e-15)
