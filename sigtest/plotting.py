@@ -236,7 +236,7 @@ def plot_sharpe_intervals(result: BootstrapCIResult, *, ax: Any = None,
         labels = [_text(x) for x in result.estimate.index]
     else:
         labels = [str(j) for j in range(est.size)]
-    order = np.argsort(np.where(np.isnan(est), -np.inf, -est), kind="stable")[:max_strategies]
+    order = np.argsort(np.where(np.isnan(est), np.inf, -est), kind="stable")[:max_strategies]
     y = np.arange(order.size)[::-1]
     ax.errorbar(est[order], y, xerr=[est[order] - low[order], high[order] - est[order]],
                 fmt="o", color="#4878a8", ecolor="#4878a8", capsize=2, markersize=4)

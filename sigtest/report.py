@@ -266,6 +266,7 @@ class ValidationReport:
         ]
         frame = pd.DataFrame(rows, index=pd.Index(list(TESTS), name="test"))
         frame["passed"] = frame["passed"].astype("boolean")
+        frame.loc[frame["value"].isna(), "passed"] = pd.NA  # undefined: neither pass nor fail
         return frame
 
     # ---------------------------------------------------------------- verdicts
@@ -277,20 +278,24 @@ class ValidationReport:
         f = self.to_frame()
         best = self.best
         ok = f["passed"]
+
+        def yes(key: str) -> bool:
+            return _yes(ok[key])
+
         v: dict[str, str] = {}
         r = f.loc["sharpe_ratio"]
         v["sharpe_ratio"] = (
             f"The best strategy, {best!r}, has a Sharpe ratio of {_fmt(r.value, 3)} "
             f"({self._sr_unit}); its {self.sharpe_ci.method} bootstrap interval "
             f"[{_fmt(r.low, 3)}, {_fmt(r.high, 3)}] "
-            + ("excludes zero." if ok["sharpe_ratio"] else "includes zero (or lies below it).")
+            + ("excludes zero." if yes("sharpe_ratio") else "includes zero (or lies below it).")
             + " This interval ignores that the strategy was selected as the best."
         )
         r = f.loc["psr"]
         v["psr"] = (
             f"Taken alone, the probability that its true Sharpe ratio is positive is "
             f"{_fmt(r.value, 3)} (PSR); "
-            + (f"that clears 1 - alpha = {1 - a:g}." if ok["psr"] else
+            + (f"that clears 1 - alpha = {1 - a:g}." if yes("psr") else
                f"that falls short of 1 - alpha = {1 - a:g}.")
         )
         r = f.loc["dsr"]
@@ -299,26 +304,26 @@ class ValidationReport:
             f"({self.dsr.n_trials:.3g} effective trials), the deflated Sharpe ratio is "
             f"{_fmt(r.value, 3)}: "
             + ("the best Sharpe ratio is significantly above what luck would produce."
-               if ok["dsr"] else "the best Sharpe ratio is consistent with luck among that "
+               if yes("dsr") else "the best Sharpe ratio is consistent with luck among that "
                "many trials.")
         )
         r = f.loc["haircut"]
         v["haircut"] = (
             f"After Harvey and Liu's haircut for {self.haircut.n_tests} tests the Sharpe ratio "
             f"drops to {_fmt(r.value, 3)} (adjusted p-value {_fmt(r.pvalue, 3)}): "
-            + ("still significant." if ok["haircut"] else "no longer significant.")
+            + ("still significant." if yes("haircut") else "no longer significant.")
         )
         r = f.loc["reality_check"]
         v["reality_check"] = (
             f"White's Reality Check p-value is {_fmt(r.pvalue, 3)}: "
             + (f"the best strategy ({self.reality_check.best!r}) beats the benchmark even after "
-               "accounting for the search." if ok["reality_check"] else
+               "accounting for the search." if yes("reality_check") else
                "the best strategy's edge over the benchmark is explained by the search.")
         )
         r = f.loc["spa"]
         v["spa"] = (
             f"Hansen's SPA test (consistent p-value {_fmt(r.pvalue, 3)}) "
-            + ("rejects the hypothesis that no strategy beats the benchmark." if ok["spa"] else
+            + ("rejects the hypothesis that no strategy beats the benchmark." if yes("spa") else
                "does not reject the hypothesis that no strategy beats the benchmark.")
         )
         n_rej = len(self.stepm.rejected)
@@ -343,9 +348,16 @@ class ValidationReport:
             f"the {pb.n_combinations} CSCV splits the in-sample best strategy ranked below the "
             f"median out of sample; the out-of-sample loss probability is "
             f"{_fmt(pb.prob_oos_loss, 3)}. "
-            + (f"At most alpha = {a:g}: low risk of overfitting." if ok["pbo"] else
+            + (f"At most alpha = {a:g}: low risk of overfitting." if yes("pbo") else
                f"Above alpha = {a:g}: the selection is at risk of overfitting.")
         )
+        for key in TESTS:
+            if pd.isna(f.loc[key, "value"]):
+                v[key] = (
+                    f"{_upper_first(f.loc[key, 'statistic'])} is undefined here (NaN): some "
+                    "strategy has constant returns or an undefined Sharpe ratio; see the "
+                    "DegenerateDataWarning raised during validation."
+                )
         return v
 
     @property
@@ -353,10 +365,11 @@ class ValidationReport:
         """One overall sentence: does the best backtest survive the search?"""
         ok = self.to_frame()["passed"]
         snooping = ["reality_check", "spa", "stepm"]
-        n_pass = int(sum(bool(ok[k]) for k in snooping))
-        if n_pass == 3 and bool(ok["dsr"]):
+        n_pass = int(sum(_yes(ok[k]) for k in snooping))
+        dsr_ok = _yes(ok["dsr"])
+        if n_pass == 3 and dsr_ok:
             head = "The best strategy's edge survives correction for the search"
-        elif n_pass == 0 and not bool(ok["dsr"]):
+        elif n_pass == 0 and not dsr_ok:
             head = "The best strategy's edge does not survive correction for the search"
         else:
             head = "The evidence is mixed"
@@ -446,7 +459,8 @@ class ValidationReport:
                         if not (pd.isna(r.low) or pd.isna(r.high)) else "")
             rows.append([
                 str(key), "" if _missing(r.strategy) else str(r.strategy), str(r.statistic),
-                _fmt(r.value), interval, _fmt(r.pvalue), _fmt(r.passed),
+                _fmt(r.value), interval, _fmt(r.pvalue),
+                "n/a" if _missing(r.passed) else _fmt(bool(r.passed)),
             ])
         return head, rows
 
@@ -487,6 +501,15 @@ class ValidationReport:
         """The summary table as fixed-width text (what the command line prints)."""
         head, rows = self._display_rows()
         return _text_table(head, rows) + "\n\n" + textwrap.fill(self.verdict, width=100)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _yes(val: Any) -> bool:
+    """A nullable boolean as a plain one (NA is not a pass)."""
+    return val is not pd.NA and bool(val)
 
 
 def _missing(x: Any) -> bool:
@@ -783,7 +806,7 @@ def validate(
     tick("Sharpe ratios and block length")
     sr = sharpe_ratio(strategies, periods_per_year=q)
     sr_arr = np.asarray(sr, dtype=float).reshape(-1)
-    order = np.argsort(np.where(np.isnan(sr_arr), -np.inf, -sr_arr), kind="stable")
+    order = np.argsort(np.where(np.isnan(sr_arr), np.inf, -sr_arr), kind="stable")
     if np.isnan(sr_arr).all():
         raise ValueError("every strategy in `returns` has constant returns; nothing to validate")
     labels = data.labels

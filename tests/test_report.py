@@ -339,3 +339,17 @@ def test_report_is_frozen(report):
     assert isinstance(report, ValidationReport)
     with pytest.raises(AttributeError):
         report.alpha = 0.1  # type: ignore[misc]
+
+
+def test_constant_column_warns_and_leaves_undefined_rows_open():
+    x = _universe(n_obs=320, n_cols=6, seed=3)
+    x["rule_4"] = 0.001  # legal but degenerate: Sharpe ratio undefined
+    with pytest.warns(sigtest.DegenerateDataWarning) as rec:
+        rep = validate(x, n_resamples=B, rng=1, n_top=3, mcs_max_strategies=4)
+    assert any("'rule_4'" in str(w.message) for w in rec)
+    assert "rule_4" not in rep.top and "rule_4" not in rep.mcs_strategies
+    assert math.isnan(rep.sharpe["rule_4"]) and rep.best != "rule_4"
+    table = rep.to_frame()
+    assert math.isnan(rep.dsr.dsr) and pd.isna(table.loc["dsr", "passed"])
+    assert rep.verdicts["dsr"].startswith("Deflated Sharpe ratio is undefined here (NaN)")
+    assert "| dsr |  | deflated Sharpe ratio | - |  | - | n/a |" in rep.to_markdown()
