@@ -81,7 +81,7 @@ def test_html_is_self_contained_and_escaped(html_run, csv):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", page, re.I)
     assert "http://" not in page and "https://" not in page
-    assert "@import" not in page and "url(" not in page
+    assert "@import" not in page and "url(" not in page and "<link" not in page
     imgs = re.findall(r"<img [^>]*src=\"([^\"]*)\"", page)
     pytest.importorskip("matplotlib")  # the `plot` extra; without it see the test below
     assert len(imgs) == 5 and all(s.startswith("data:image/png;base64,") for s in imgs)
