@@ -36,14 +36,14 @@ figure { margin: 1.2em 0; } figure img { max-width: 100%; }
 .note { color: #6a4b00; background: #fff6dd; padding: 0.5em 0.8em; }
 """
 
-#: (title, caption, function drawing on a matplotlib Axes) of each figure, in page order.
+#: (name, caption) of each figure, in page order.
 FIGURES: tuple[tuple[str, str], ...] = (
-    ("pbo_logits", "PBO: histogram of the CSCV logits (logit <= 0: the in-sample best ranked "
-     "below the out-of-sample median)."),
-    ("pbo_degradation", "Performance degradation: out-of-sample against in-sample Sharpe ratio of "
-     "the selected strategy in each CSCV split."),
-    ("null_distribution", "Reality Check: bootstrap null distribution of the maximum statistic, "
-     "with the observed value."),
+    ("pbo_logits", ("PBO: histogram of the CSCV logits (logit <= 0: the in-sample best ranked "
+                    "below the out-of-sample median).")),
+    ("pbo_degradation", ("Performance degradation: out-of-sample against in-sample Sharpe ratio "
+                         "of the selected strategy in each CSCV split.")),
+    ("null_distribution", ("Reality Check: bootstrap null distribution of the maximum statistic, "
+                           "with the observed value.")),
     ("dsr_trials", "Deflated Sharpe ratio of the best strategy against the number of trials."),
     ("sharpe_intervals", "Sharpe ratios of the best strategies with their bootstrap intervals."),
 )

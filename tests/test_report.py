@@ -353,3 +353,30 @@ def test_constant_column_warns_and_leaves_undefined_rows_open():
     assert math.isnan(rep.dsr.dsr) and pd.isna(table.loc["dsr", "passed"])
     assert rep.verdicts["dsr"].startswith("Deflated Sharpe ratio is undefined here (NaN)")
     assert "| dsr |  | deflated Sharpe ratio | - |  | - | n/a |" in rep.to_markdown()
+
+
+def test_report_figures(report):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from sigtest import plotting
+
+    ax = Figure().add_subplot()
+    plotting.plot_dsr_trials(report.dsr, ax=ax)
+    xs, ys = ax.lines[0].get_data()
+    assert xs[0] == 2 and xs[-1] == pytest.approx(2 * report.n_strategies)
+    assert np.all(np.diff(ys) <= 1e-12)  # the DSR falls with the number of trials
+    (px,), (py,) = ax.lines[2].get_data()  # the marker sits on the curve at the N used
+    assert px == report.dsr.n_trials and py == report.dsr.dsr
+    assert py == pytest.approx(np.interp(np.log(px), np.log(xs), ys), abs=0.02)
+
+    ax = Figure().add_subplot()
+    plotting.plot_null_distribution(report.reality_check, ax=ax)
+    assert ax.lines[0].get_xdata()[0] == report.reality_check.statistic
+    assert sum(p.get_height() * p.get_width() for p in ax.patches) == pytest.approx(1.0)
+
+    ax = Figure().add_subplot()
+    plotting.plot_sharpe_intervals(report.sharpe_ci, ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [str(s) for s in report.top]
+    assert ax.get_yticks()[0] == max(ax.get_yticks())  # the best is drawn on top
