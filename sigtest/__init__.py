@@ -26,6 +26,7 @@ from sigtest.multiple_testing import (
     profit_hurdle,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
+from sigtest.report import ValidationReport, validate
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     EffectiveTrialsResult,
@@ -76,6 +77,7 @@ __all__ = [
     "SharpeRatioSEResult",
     "StepMResult",
     "StochasticDominance",
+    "ValidationReport",
     "__version__",
     "adjust_pvalues",
     "bootstrap_ci",
@@ -96,4 +98,5 @@ __all__ = [
     "sharpe_ratio_se",
     "spa",
     "stepm",
+    "validate",
 ]

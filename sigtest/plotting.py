@@ -12,9 +12,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sigtest.bootstrap import BootstrapCIResult
     from sigtest.overfitting import PBOResult
+    from sigtest.sharpe import DeflatedSharpeResult
+    from sigtest.snooping import RealityCheckResult
 
-__all__ = ["plot_pbo_degradation", "plot_pbo_dominance", "plot_pbo_logits"]
+__all__ = [
+    "plot_dsr_trials",
+    "plot_null_distribution",
+    "plot_pbo_degradation",
+    "plot_pbo_dominance",
+    "plot_pbo_logits",
+    "plot_sharpe_intervals",
+]
+
+
+def _text(label: object) -> str:
+    """A label safe from matplotlib's mathtext (a ``$`` would start a formula)."""
+    return str(label).replace("$", r"\$")
 
 
 def _pyplot() -> Any:
@@ -122,3 +137,114 @@ def plot_pbo_dominance(result: PBOResult, *, fig: Any = None) -> Any:
     ax2.set_title(f"second-order dominance: {d.second_order}")
     fig.tight_layout()
     return fig
+
+
+def plot_null_distribution(result: RealityCheckResult, *, ax: Any = None,
+                           bins: int | str = "auto") -> Any:
+    """Bootstrap null distribution of the maximum statistic, with the observed value.
+
+    Parameters
+    ----------
+    result : RealityCheckResult
+        The result of :func:`sigtest.reality_check`: its ``null_distribution`` (the B values of
+        :math:`V^*_b = \\max_k \\sqrt{T}(\\hat\\theta^*_{k,b} - \\hat\\theta_k)`) is drawn as a
+        histogram and ``statistic`` as a vertical line.
+    ax : matplotlib.axes.Axes, optional
+    bins : int or str, default: 'auto'
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    null = np.asarray(result.null_distribution, dtype=float)
+    null = null[np.isfinite(null)]
+    ax.hist(null, bins=bins, density=True, color="#4878a8", alpha=0.8,
+            label=f"bootstrap null ({result.n_resamples} replicates)")
+    ax.axvline(result.statistic, color="#b03030", linewidth=1.5,
+               label=f"observed ({_text(result.best)})")
+    ax.set_xlabel("max over strategies of sqrt(T) x performance")
+    ax.set_ylabel("density")
+    ax.set_title(f"Reality Check: p = {result.pvalue:.4g}")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_dsr_trials(result: DeflatedSharpeResult, *, ax: Any = None,
+                    max_trials: float | None = None, n_points: int = 60) -> Any:
+    """The deflated Sharpe ratio of the selected strategy as a function of the number of trials.
+
+    Each point is :func:`sigtest.deflated_sharpe_ratio` with the selected strategy's Sharpe
+    ratio, T, skewness and kurtosis and the trials' Sharpe-ratio variance of ``result``, for N
+    trials on a log grid from 2 to ``max_trials`` (default: twice the number of columns). The
+    number of trials used by ``result`` (and the total, when different) are marked.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from sigtest.sharpe import deflated_sharpe_ratio
+
+    ax = _axes(ax)
+    total = result.n_trials_total or result.n_trials
+    top = float(max_trials) if max_trials is not None else max(2.0 * float(total), 10.0)
+    grid = np.unique(np.geomspace(2.0, top, n_points))
+    dsr = [
+        deflated_sharpe_ratio(
+            sharpe=result.sharpe, n_obs=result.n_obs, skew=result.skew,
+            kurtosis=result.kurtosis, n_trials=float(n), sharpe_variance=result.sharpe_variance,
+            expected_max=result.expected_max_method,  # type: ignore[arg-type]
+        ).dsr
+        for n in grid
+    ]
+    ax.plot(grid, dsr, color="#4878a8")
+    ax.set_xscale("log")
+    ax.axhline(0.95, color="grey", linestyle=":", linewidth=0.8)
+    ax.plot([result.n_trials], [result.dsr], "o", color="#b03030",
+            label=f"N used = {result.n_trials:.4g}: DSR = {result.dsr:.3f}")
+    if result.n_trials_total is not None and result.n_trials_total != result.n_trials:
+        ax.axvline(result.n_trials_total, color="grey", linestyle="--", linewidth=0.8,
+                   label=f"all {result.n_trials_total} columns")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("number of trials N")
+    ax.set_ylabel("deflated Sharpe ratio")
+    ax.set_title(f"DSR of {_text(result.best)} against the number of trials")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_sharpe_intervals(result: BootstrapCIResult, *, ax: Any = None,
+                          max_strategies: int = 20) -> Any:
+    """Sharpe ratios and their bootstrap intervals, one row per strategy (largest on top).
+
+    Parameters
+    ----------
+    result : BootstrapCIResult
+        The result of :func:`sigtest.bootstrap_ci` with ``statistic='sharpe'``.
+    max_strategies : int, default: 20
+        Draw the strategies with the largest estimates, at most this many.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    est = np.atleast_1d(np.asarray(result.estimate, dtype=float))
+    low = np.atleast_1d(np.asarray(result.confidence_interval.low, dtype=float))
+    high = np.atleast_1d(np.asarray(result.confidence_interval.high, dtype=float))
+    if hasattr(result.estimate, "index"):
+        labels = [_text(x) for x in result.estimate.index]
+    else:
+        labels = [str(j) for j in range(est.size)]
+    order = np.argsort(np.where(np.isnan(est), np.inf, -est), kind="stable")[:max_strategies]
+    y = np.arange(order.size)[::-1]
+    ax.errorbar(est[order], y, xerr=[est[order] - low[order], high[order] - est[order]],
+                fmt="o", color="#4878a8", ecolor="#4878a8", capsize=2, markersize=4)
+    ax.axvline(0.0, color="#b03030", linestyle="--", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels[j] for j in order], fontsize="small")
+    unit = "annualized" if result.periods_per_year is not None else "per period"
+    ax.set_xlabel(f"Sharpe ratio ({unit}), {100 * result.confidence_level:g}% {result.method} "
+                  "interval")
+    ax.set_title("Sharpe ratios of the best strategies (not corrected for selection)")
+    return ax

@@ -1,0 +1,179 @@
+"""The HTML validation report: one self-contained page.
+
+Everything is inline: the style sheet is a ``<style>`` block, the figures are PNG images embedded
+as base64 ``data:`` URIs, and nothing (script, font, style sheet, image) is loaded from anywhere.
+Every piece of text that comes from the data -- strategy labels, the file name, the methods
+paragraph -- goes through :func:`html.escape`. matplotlib is optional: without it the page says
+that the figures were left out and how to get them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sigtest.report import ValidationReport
+
+__all__ = ["render_figures", "render_html"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
+       max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em;
+     border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { padding: 0.3em 0.6em; border-bottom: 1px solid #e4e4e4; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.pass { color: #1d6b2f; font-weight: 600; } td.fail { color: #a12a2a; font-weight: 600; }
+.verdict { font-size: 1.1em; padding: 0.6em 0.8em; background: #f4f6f9;
+           border-left: 4px solid #4878a8; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+figure { margin: 1.2em 0; } figure img { max-width: 100%; }
+.note { color: #6a4b00; background: #fff6dd; padding: 0.5em 0.8em; }
+"""
+
+#: (name, caption) of each figure, in page order.
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("pbo_logits", ("PBO: histogram of the CSCV logits (logit <= 0: the in-sample best ranked "
+                    "below the out-of-sample median).")),
+    ("pbo_degradation", ("Performance degradation: out-of-sample against in-sample Sharpe ratio "
+                         "of the selected strategy in each CSCV split.")),
+    ("null_distribution", ("Reality Check: bootstrap null distribution of the maximum statistic, "
+                           "with the observed value.")),
+    ("dsr_trials", "Deflated Sharpe ratio of the best strategy against the number of trials."),
+    ("sharpe_intervals", "Sharpe ratios of the best strategies with their bootstrap intervals."),
+)
+
+
+def _drawers(report: ValidationReport) -> dict[str, Callable[[Any], Any]]:
+    from sigtest import plotting
+
+    return {
+        "pbo_logits": lambda ax: plotting.plot_pbo_logits(report.pbo, ax=ax),
+        "pbo_degradation": lambda ax: plotting.plot_pbo_degradation(report.pbo, ax=ax),
+        "null_distribution": lambda ax: plotting.plot_null_distribution(report.reality_check,
+                                                                         ax=ax),
+        "dsr_trials": lambda ax: plotting.plot_dsr_trials(report.dsr, ax=ax),
+        "sharpe_intervals": lambda ax: plotting.plot_sharpe_intervals(report.sharpe_ci, ax=ax),
+    }
+
+
+def render_figures(report: ValidationReport) -> dict[str, bytes] | None:
+    """PNG bytes of every figure, or None when matplotlib is not installed.
+
+    Figures are drawn on ``matplotlib.figure.Figure`` objects (no pyplot, no global backend
+    change) and rendered with the Agg canvas.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    out: dict[str, bytes] = {}
+    drawers = _drawers(report)
+    for name, _ in FIGURES:
+        height = 5.5 if name == "sharpe_intervals" else 4.0
+        fig = Figure(figsize=(7.5, height), dpi=100)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        drawers[name](ax)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        out[name] = buf.getvalue()
+    return out
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _table(report: ValidationReport) -> str:
+    head, rows = report._display_rows()
+    parts = ["<table>", "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) +
+             "</tr></thead>", "<tbody>"]
+    for row in rows:
+        cells = []
+        for j, c in enumerate(row):
+            if j in (3, 4, 5):
+                cells.append(f'<td class="num">{_e(c)}</td>')
+            elif j == 6:
+                cls = {"yes": "pass", "no": "fail"}.get(c, "")
+                cells.append(f'<td class="{cls}">{_e(c)}</td>')
+            else:
+                cells.append(f"<td>{_e(c)}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return "\n".join(parts)
+
+
+def render_html(
+    report: ValidationReport,
+    *,
+    title: str = "sigtest validation report",
+    source: str | None = None,
+    figures: bool = True,
+    png: dict[str, bytes] | None = None,
+) -> str:
+    """The report as one self-contained HTML page.
+
+    Parameters
+    ----------
+    report : ValidationReport
+    title : str
+        Page title (escaped).
+    source : str, optional
+        Where the returns came from (a file name; escaped).
+    figures : bool, default: True
+        Embed the figures (needs matplotlib; without it the page says so).
+    png : dict, optional
+        Pre-rendered figures (name -> PNG bytes), e.g. from :func:`render_figures`.
+    """
+    if figures and png is None:
+        png = render_figures(report)
+    body = [f"<h1>{_e(title)}</h1>"]
+    meta = (f"{report.n_strategies} strategies, T = {report.n_obs} periods"
+            + (f", from {_e(source)}" if source else "") + f"; sigtest {_e(report.version)}, "
+            f"seed entropy {_e(report.seed.entropy)}.")
+    body.append(f"<p>{meta}</p>")
+    body.append(f'<p class="verdict">{_e(report.verdict)}</p>')
+    body.append("<h2>Summary</h2>")
+    body.append(_table(report))
+    body.append("<h2>Verdicts</h2><ul>")
+    body += [f"<li><strong>{_e(k)}</strong>: {_e(v)}</li>" for k, v in report.verdicts.items()]
+    body.append("</ul>")
+    body.append("<h2>Figures</h2>")
+    if not figures:
+        body.append('<p class="note">Figures were not requested.</p>')
+    elif png is None:
+        body.append('<p class="note">Figures omitted: matplotlib is not installed. Install it '
+                    "with <code>pip install sigtest[plot]</code> (or <code>pip install "
+                    "matplotlib</code>) and run the report again.</p>")
+    else:
+        for name, caption in FIGURES:
+            data = base64.b64encode(png[name]).decode("ascii")
+            body.append(
+                f'<figure><img alt="{_e(name)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{_e(caption)}</figcaption></figure>"
+            )
+    body.append("<h2>Methods</h2>")
+    paras = report.describe().split("\n\n")
+    for p in paras:
+        if p.startswith("References\n"):
+            items = p.split("\n")[1:]
+            body.append("<h3>References</h3><ul>")
+            body += [f"<li>{_e(item.removeprefix('- '))}</li>" for item in items]
+            body.append("</ul>")
+        else:
+            body.append(f"<p>{_e(' '.join(p.split()))}</p>")
+    body.append("<h2>BibTeX</h2>")
+    body.append(f"<pre>{_e(report.cite())}</pre>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body) + "\n</body>\n</html>\n"
+    )

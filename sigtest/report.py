@@ -1,0 +1,877 @@
+"""One call, the whole battery: :func:`validate` and the :class:`ValidationReport` it returns.
+
+The report holds every sub-result (each a result object of its own method, with ``to_frame()``,
+``describe()`` and ``cite()``), a summary table, a plain-language verdict per test, a methods
+paragraph for a paper and the BibTeX of every method used. Rendering to markdown and LaTeX is
+done here with small built-in renderers (no ``tabulate`` or ``jinja2`` needed); the HTML report
+is in :mod:`sigtest._html`.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
+from sigtest._results import Reference, format_references
+from sigtest._validation import (
+    as_returns,
+    check_choice,
+    check_int,
+    check_positive,
+    check_probability,
+)
+from sigtest._version import __version__
+from sigtest.bootstrap import BootstrapCIResult, bootstrap_ci, optimal_block_length
+from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
+from sigtest.overfitting import PBOResult, pbo
+from sigtest.sharpe import (
+    DeflatedSharpeResult,
+    EffectiveTrialsResult,
+    ProbabilisticSharpeResult,
+    deflated_sharpe_ratio,
+    effective_trials,
+    probabilistic_sharpe_ratio,
+    sharpe_ratio,
+)
+from sigtest.snooping import (
+    MCSResult,
+    RealityCheckResult,
+    SPAResult,
+    StepMResult,
+    model_confidence_set,
+    reality_check,
+    spa,
+    stepm,
+)
+
+__all__ = ["TESTS", "ValidationReport", "validate"]
+
+#: The rows of the summary table, in order (keys of ``ValidationReport.verdicts``).
+TESTS = (
+    "sharpe_ratio",
+    "psr",
+    "dsr",
+    "haircut",
+    "reality_check",
+    "spa",
+    "stepm",
+    "mcs",
+    "pbo",
+)
+
+#: Spawn-key suffix of the random stream of the haircut's simulation of other tests, far from the
+#: bootstrap's stream-block keys (0, 1, 2, ...) so the two never share draws.
+HAIRCUT_STREAM = 2**32 - 1
+
+_BLOCK_LENGTH_COLUMNS = 1000
+_ET_METHODS = ("li_ji", "nyholt", "cluster")
+_BOOTSTRAPS = ("stationary", "circular", "moving", "iid")
+_CI_METHODS = ("percentile", "basic", "bca", "studentized")
+
+Progress = Callable[[int, int, str], None]
+
+
+def _fmt(x: Any, digits: int = 4) -> str:
+    """A number for people: 4 significant digits, NaN as an em dash."""
+    if x is None:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if x is pd.NA:
+        return "n/a"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        if math.isnan(x):
+            return "-"
+        if x == int(x) and abs(x) < 1e6:
+            return str(int(x))
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Everything :func:`validate` computed, with renderers.
+
+    Attributes
+    ----------
+    best : hashable
+        The strategy with the highest Sharpe ratio (label for pandas input, position for numpy).
+    sharpe : Series or ndarray
+        Every strategy's Sharpe ratio (annualized when ``periods_per_year`` is given).
+    top : list
+        The ``n_top`` strategies with the highest Sharpe ratios, best first: the strategies of
+        ``sharpe_ci``, ``psr`` and ``haircut``.
+    sharpe_ci : BootstrapCIResult
+        Bootstrap intervals for the Sharpe ratios of ``top``.
+    psr : ProbabilisticSharpeResult
+        Probabilistic Sharpe ratios (benchmark Sharpe ratio 0) of ``top``.
+    effective_trials : EffectiveTrialsResult
+        Effective number of independent trials behind the N strategies.
+    dsr : DeflatedSharpeResult
+        Deflated Sharpe ratio of the best strategy, with the effective number of trials.
+    haircut : HaircutSharpeResult
+        Harvey-Liu haircut Sharpe ratios of ``top``, allowing for N tests.
+    reality_check, spa, stepm : RealityCheckResult, SPAResult, StepMResult
+        The data-snooping tests on all N strategies.
+    mcs : MCSResult
+        The model confidence set of ``mcs_strategies``.
+    mcs_strategies : list
+        The strategies entered in the model confidence set: the ``mcs_max_strategies`` best by
+        Sharpe ratio (all of them when N is smaller).
+    pbo : PBOResult
+        Probability of backtest overfitting (CSCV).
+    alpha, periods_per_year, n_resamples, bootstrap, block_length, block_length_estimated,
+    measure, ci_method, n_partitions : settings used.
+    mean_correlation : float
+        Average pairwise correlation of the strategies; ``haircut_correlation`` is the value
+        handed to the haircut (the same, floored at 0 and capped at 0.99: the Harvey-Liu-Zhu
+        model needs [0, 1)).
+    n_obs, n_strategies, n_dropped : int
+        Periods used, strategies (benchmark excluded), rows dropped under ``nan_policy='omit'``.
+    benchmark : hashable or None
+        The benchmark's label (None: a zero benchmark).
+    start, end : object or None
+        First and last index entries of the returns (dates for a dated DataFrame).
+    seed : SeedRecord
+        ``rng=report.seed.seed_sequence()`` repeats every number of the report.
+    version : str
+        sigtest version.
+    """
+
+    best: Hashable
+    sharpe: Any
+    top: list[Hashable]
+    sharpe_ci: BootstrapCIResult
+    psr: ProbabilisticSharpeResult
+    effective_trials: EffectiveTrialsResult
+    dsr: DeflatedSharpeResult
+    haircut: HaircutSharpeResult
+    reality_check: RealityCheckResult
+    spa: SPAResult
+    stepm: StepMResult
+    mcs: MCSResult
+    mcs_strategies: list[Hashable]
+    pbo: PBOResult
+    alpha: float
+    periods_per_year: float | None
+    n_resamples: int
+    bootstrap: str
+    block_length: float
+    block_length_estimated: bool
+    measure: str
+    ci_method: str
+    n_partitions: int
+    mean_correlation: float
+    haircut_correlation: float
+    n_obs: int
+    n_strategies: int
+    n_dropped: int
+    benchmark: Hashable | None
+    start: Any
+    end: Any
+    seed: SeedRecord
+    version: str = field(default=__version__)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _pos(self, label: Hashable) -> int:
+        return self.top.index(label)
+
+    def _at(self, values: Any, label: Hashable) -> float:
+        """The entry of a per-strategy field of a top-strategy result, whatever its form."""
+        if isinstance(values, pd.Series):
+            return float(values.iloc[self._pos(label)])
+        arr = np.asarray(values, dtype=float).reshape(-1)
+        return float(arr[self._pos(label)])
+
+    @property
+    def _sr_unit(self) -> str:
+        return "annualized" if self.periods_per_year is not None else "per period"
+
+    # ---------------------------------------------------------------- summary
+
+    def to_frame(self) -> pd.DataFrame:
+        """The summary table: one row per test (index ``test``, in the order of :data:`TESTS`).
+
+        Columns: ``strategy`` (the strategy the row is about, with its original label),
+        ``statistic`` (what ``value`` is), ``value``, ``low`` and ``high`` (an interval when
+        there is one), ``pvalue`` (NaN when the test has none), ``passed`` (nullable boolean:
+        whether the evidence for a real edge survives this test at level ``alpha``; NA for the
+        model confidence set, which is descriptive) and ``detail``.
+        """
+        a = self.alpha
+        best = self.best
+        ci = self.sharpe_ci.confidence_interval
+        sr_b = self._at(self.sharpe_ci.estimate, best)
+        lo, hi = self._at(ci.low, best), self._at(ci.high, best)
+        psr_b = self._at(self.psr.psr, best)
+        hc = self.haircut
+        hc_sr = self._at(hc.haircut_sharpe, best)
+        hc_p = self._at(hc.adjusted_pvalue, best)
+        rc, sp, sm, mc, pb = self.reality_check, self.spa, self.stepm, self.mcs, self.pbo
+        adj = np.asarray(sm.adjusted_pvalues, dtype=float).reshape(-1)
+        min_adj = float(np.nanmin(adj)) if np.isfinite(adj).any() else float("nan")
+        mcs_p = (
+            float(np.asarray(mc.pvalues, dtype=float).reshape(-1)[self.mcs_strategies.index(best)])
+            if best in self.mcs_strategies
+            else float("nan")
+        )
+        nan = float("nan")
+        level = f"{100 * self.sharpe_ci.confidence_level:g}%"
+        rows: list[dict[str, Any]] = [
+            dict(strategy=best, statistic=f"Sharpe ratio ({self._sr_unit}), {level} "
+                 f"{self.sharpe_ci.method} interval", value=sr_b, low=lo, high=hi, pvalue=nan,
+                 passed=bool(lo > 0), detail=f"best of {self.n_strategies} by Sharpe ratio"),
+            dict(strategy=best, statistic="probabilistic Sharpe ratio (SR* = 0)", value=psr_b,
+                 low=nan, high=nan, pvalue=1.0 - psr_b, passed=bool(psr_b >= 1 - a),
+                 detail="p-value = 1 - PSR"),
+            dict(strategy=self.dsr.best, statistic="deflated Sharpe ratio", value=self.dsr.dsr,
+                 low=nan, high=nan, pvalue=1.0 - self.dsr.dsr, passed=bool(self.dsr.dsr >= 1 - a),
+                 detail=f"N = {self.n_strategies} trials, effective N = "
+                 f"{self.dsr.n_trials:.4g} ({self.effective_trials.method})"),
+            dict(strategy=best, statistic=f"haircut Sharpe ratio ({self._sr_unit}, "
+                 f"{hc.method})", value=hc_sr, low=nan, high=nan, pvalue=hc_p,
+                 passed=bool(hc_p <= a),
+                 detail=f"haircut {_fmt(100 * self._at(hc.haircut, best), 3)}%, "
+                 f"{hc.n_tests} tests"),
+            dict(strategy=rc.best, statistic="Reality Check statistic", value=rc.statistic,
+                 low=nan, high=nan, pvalue=rc.pvalue, passed=bool(rc.pvalue <= a),
+                 detail=f"naive p-value of the best {_fmt(rc.naive_pvalue)}"),
+            dict(strategy=sp.best, statistic="SPA statistic (consistent p-value)",
+                 value=sp.statistic, low=nan, high=nan, pvalue=sp.pvalue,
+                 passed=bool(sp.pvalue <= a),
+                 detail=f"lower {_fmt(sp.pvalue_lower)}, upper {_fmt(sp.pvalue_upper)}"),
+            dict(strategy=sm.best, statistic="StepM: strategies found superior",
+                 value=float(len(sm.rejected)), low=nan, high=nan, pvalue=min_adj,
+                 passed=bool(len(sm.rejected) > 0),
+                 detail="p-value: smallest adjusted p-value"),
+            dict(strategy=best, statistic="model confidence set: size",
+                 value=float(len(mc.included)), low=nan, high=nan, pvalue=mcs_p, passed=pd.NA,
+                 detail=f"of {len(self.mcs_strategies)} strategies entered; p-value: MCS "
+                 "p-value of the best"),
+            dict(strategy=None, statistic="probability of backtest overfitting", value=pb.pbo,
+                 low=float(pb.confidence_interval.low), high=float(pb.confidence_interval.high),
+                 pvalue=nan, passed=bool(pb.pbo <= a),
+                 detail=f"P(OOS loss) {_fmt(pb.prob_oos_loss)}, degradation slope "
+                 f"{_fmt(pb.degradation.slope)}"),
+        ]
+        frame = pd.DataFrame(rows, index=pd.Index(list(TESTS), name="test"))
+        frame["passed"] = frame["passed"].astype("boolean")
+        frame.loc[frame["value"].isna(), "passed"] = pd.NA  # undefined: neither pass nor fail
+        return frame
+
+    # ---------------------------------------------------------------- verdicts
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """A plain-language sentence per test (keys as in :data:`TESTS`)."""
+        a = self.alpha
+        f = self.to_frame()
+        best = self.best
+        ok = f["passed"]
+
+        def yes(key: str) -> bool:
+            return _yes(ok[key])
+
+        v: dict[str, str] = {}
+        r = f.loc["sharpe_ratio"]
+        v["sharpe_ratio"] = (
+            f"The best strategy, {best!r}, has a Sharpe ratio of {_fmt(r.value, 3)} "
+            f"({self._sr_unit}); its {self.sharpe_ci.method} bootstrap interval "
+            f"[{_fmt(r.low, 3)}, {_fmt(r.high, 3)}] "
+            + ("excludes zero." if yes("sharpe_ratio") else "includes zero (or lies below it).")
+            + " This interval ignores that the strategy was selected as the best."
+        )
+        r = f.loc["psr"]
+        v["psr"] = (
+            f"Taken alone, the probability that its true Sharpe ratio is positive is "
+            f"{_fmt(r.value, 3)} (PSR); "
+            + (f"that clears 1 - alpha = {1 - a:g}." if yes("psr") else
+               f"that falls short of 1 - alpha = {1 - a:g}.")
+        )
+        r = f.loc["dsr"]
+        v["dsr"] = (
+            f"Allowing for the selection among {self.n_strategies} strategies "
+            f"({self.dsr.n_trials:.3g} effective trials), the deflated Sharpe ratio is "
+            f"{_fmt(r.value, 3)}: "
+            + ("the best Sharpe ratio is significantly above what luck would produce."
+               if yes("dsr") else "the best Sharpe ratio is consistent with luck among that "
+               "many trials.")
+        )
+        r = f.loc["haircut"]
+        v["haircut"] = (
+            f"After Harvey and Liu's haircut for {self.haircut.n_tests} tests the Sharpe ratio "
+            f"drops to {_fmt(r.value, 3)} (adjusted p-value {_fmt(r.pvalue, 3)}): "
+            + ("still significant." if yes("haircut") else "no longer significant.")
+        )
+        r = f.loc["reality_check"]
+        v["reality_check"] = (
+            f"White's Reality Check p-value is {_fmt(r.pvalue, 3)}: "
+            + (f"the best strategy ({self.reality_check.best!r}) beats the benchmark even after "
+               "accounting for the search." if yes("reality_check") else
+               "the best strategy's edge over the benchmark is explained by the search.")
+        )
+        r = f.loc["spa"]
+        v["spa"] = (
+            f"Hansen's SPA test (consistent p-value {_fmt(r.pvalue, 3)}) "
+            + ("rejects the hypothesis that no strategy beats the benchmark." if yes("spa") else
+               "does not reject the hypothesis that no strategy beats the benchmark.")
+        )
+        n_rej = len(self.stepm.rejected)
+        shown = ", ".join(repr(x) for x in self.stepm.rejected[:5])
+        v["stepm"] = (
+            f"StepM finds {n_rej} of {self.n_strategies} strategies superior to the benchmark "
+            f"with familywise error rate {a:g}" + (f": {shown}" if n_rej else "")
+            + (" and more." if n_rej > 5 else ".")
+        )
+        k = len(self.mcs.included)
+        v["mcs"] = (
+            f"The {100 * (1 - self.mcs.alpha):g}% model confidence set keeps {k} of the "
+            f"{len(self.mcs_strategies)} best strategies: they cannot be told apart from the "
+            "best" + (
+                f"; the best by Sharpe ratio, {best!r}, is "
+                + ("in it." if best in self.mcs.included else "not in it.")
+            )
+        )
+        pb = self.pbo
+        v["pbo"] = (
+            f"The probability of backtest overfitting is {_fmt(pb.pbo, 3)}: in that share of "
+            f"the {pb.n_combinations} CSCV splits the in-sample best strategy ranked below the "
+            f"median out of sample; the out-of-sample loss probability is "
+            f"{_fmt(pb.prob_oos_loss, 3)}. "
+            + (f"At most alpha = {a:g}: low risk of overfitting." if yes("pbo") else
+               f"Above alpha = {a:g}: the selection is at risk of overfitting.")
+        )
+        for key in TESTS:
+            if pd.isna(f.loc[key, "value"]):
+                v[key] = (
+                    f"{_upper_first(f.loc[key, 'statistic'])} is undefined here (NaN): some "
+                    "strategy has constant returns or an undefined Sharpe ratio; see the "
+                    "DegenerateDataWarning raised during validation."
+                )
+        return v
+
+    @property
+    def verdict(self) -> str:
+        """One overall sentence: does the best backtest survive the search?"""
+        ok = self.to_frame()["passed"]
+        snooping = ["reality_check", "spa", "stepm"]
+        n_pass = int(sum(_yes(ok[k]) for k in snooping))
+        dsr_ok = _yes(ok["dsr"])
+        if n_pass == 3 and dsr_ok:
+            head = "The best strategy's edge survives correction for the search"
+        elif n_pass == 0 and not dsr_ok:
+            head = "The best strategy's edge does not survive correction for the search"
+        else:
+            head = "The evidence is mixed"
+        return (
+            f"{head} (Reality Check, SPA, StepM: {n_pass} of 3 significant at {self.alpha:g}; "
+            f"deflated Sharpe ratio {_fmt(self.dsr.dsr, 3)}; PBO {_fmt(self.pbo.pbo, 3)})."
+        )
+
+    # ---------------------------------------------------------------- methods and citations
+
+    def results(self) -> dict[str, Any]:
+        """The sub-results in report order, keyed by name."""
+        return {
+            "sharpe_ci": self.sharpe_ci, "psr": self.psr,
+            "effective_trials": self.effective_trials, "dsr": self.dsr,
+            "haircut": self.haircut, "reality_check": self.reality_check, "spa": self.spa,
+            "stepm": self.stepm, "mcs": self.mcs, "pbo": self.pbo,
+        }
+
+    def references(self) -> tuple[Reference, ...]:
+        """Every paper behind the report, each once, in order of first use."""
+        seen: dict[str, Reference] = {}
+        for res in self.results().values():
+            for ref in res.references():
+                seen.setdefault(ref.key, ref)
+        return tuple(seen.values())
+
+    def _settings_text(self) -> str:
+        span = ""
+        if self.start is not None:
+            s, e = self.start, self.end
+            if isinstance(s, pd.Timestamp) and isinstance(e, pd.Timestamp):
+                span = f" from {s:%Y-%m-%d} to {e:%Y-%m-%d}"
+            else:
+                span = f" from {s!r} to {e!r}"
+        bench = "a zero benchmark" if self.benchmark is None else f"the benchmark {self.benchmark!r}"
+        q = (f"Sharpe ratios are annualized with {self.periods_per_year:g} periods per year"
+             if self.periods_per_year is not None else "Sharpe ratios are per period")
+        dropped = (f" {self.n_dropped} periods with a missing value were dropped first."
+                   if self.n_dropped else "")
+        bl = (f"mean block length {self.block_length:.4g}" if self.bootstrap == "stationary"
+              else f"block length {self.block_length:g}")
+        how = (" estimated once (Politis and White 2004, corrected by Patton, Politis and White "
+               "2009) as the median over the strategies of the optimal lengths of their returns "
+               "relative to the benchmark" if self.block_length_estimated else " as given")
+        if self.bootstrap == "iid":
+            bl, how = "single periods", ""
+        return (
+            f"We validated {self.n_strategies} candidate strategies over T = {self.n_obs} "
+            f"periods{span} against {bench} with sigtest {self.version}.{dropped} {q}. Every "
+            f"bootstrap-based result uses the same {self.n_resamples} replicates of the "
+            f"{self.bootstrap} bootstrap ({bl},{how}): one seed sequence (entropy "
+            f"{self.seed.entropy}, spawn key {self.seed.spawn_key}) is passed to each method, so "
+            "all of them draw identical resampling indices. Tests are at level "
+            f"alpha = {self.alpha:g}. The best strategy is the one with the highest Sharpe "
+            f"ratio, {self.best!r}; intervals, PSR and haircuts are reported for the "
+            f"{len(self.top)} best, the model confidence set is computed on the "
+            f"{len(self.mcs_strategies)} best. The haircut uses the average pairwise correlation "
+            f"of the strategies ({self.mean_correlation:.3g}"
+            + ("" if self.haircut_correlation == self.mean_correlation else
+               f", used as {self.haircut_correlation:.3g} since the model needs [0, 1)")
+            + ") and its own random stream (spawn key suffix "
+            f"{HAIRCUT_STREAM}). CSCV drops the first {self.pbo.rows_dropped} periods so that "
+            f"{self.n_partitions} blocks have equal length."
+        )
+
+    def describe(self) -> str:
+        """A citation-ready methods section: settings, seed, version, each method, references."""
+        paras = [self._settings_text()]
+        for res in self.results().values():
+            paras.append(res._method_text())
+        body = "\n\n".join(textwrap.fill(p, width=100) for p in paras)
+        return body + "\n\nReferences\n" + format_references(self.references())
+
+    def cite(self) -> str:
+        """BibTeX entries for every method used (each once)."""
+        return "\n\n".join(r.bibtex() for r in self.references())
+
+    # ---------------------------------------------------------------- renderers
+
+    def _display_rows(self) -> tuple[list[str], list[list[str]]]:
+        f = self.to_frame()
+        head = ["test", "strategy", "statistic", "value", "interval", "p-value", "passed"]
+        rows = []
+        for key, r in f.iterrows():
+            interval = (f"[{_fmt(r.low)}, {_fmt(r.high)}]"
+                        if not (pd.isna(r.low) or pd.isna(r.high)) else "")
+            rows.append([
+                str(key), "" if _missing(r.strategy) else str(r.strategy), str(r.statistic),
+                _fmt(r.value), interval, _fmt(r.pvalue),
+                "n/a" if _missing(r.passed) else _fmt(bool(r.passed)),
+            ])
+        return head, rows
+
+    def to_markdown(self) -> str:
+        """The summary table (GitHub markdown), the overall verdict and the verdict per test."""
+        head, rows = self._display_rows()
+
+        def cell(s: str) -> str:
+            return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+        lines = ["| " + " | ".join(head) + " |",
+                 "|" + "|".join(["---"] * 3 + ["---:"] * 3 + [":---:"]) + "|"]
+        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+        verdicts = [f"- **{k}**: {cell(s)}" for k, s in self.verdicts.items()]
+        return "\n".join(lines + ["", cell(self.verdict), ""] + verdicts) + "\n"
+
+    def to_latex(self) -> str:
+        """The summary table as a LaTeX ``tabular`` (booktabs rules), special characters escaped."""
+        head, rows = self._display_rows()
+        body = [" & ".join(_latex_escape(c) for c in head) + r" \\", r"\midrule"]
+        body += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in rows]
+        return "\n".join(
+            [r"\begin{tabular}{lllrrrc}", r"\toprule", *body, r"\bottomrule", r"\end{tabular}"]
+        ) + "\n"
+
+    def to_html(self, *, title: str = "sigtest validation report", source: str | None = None,
+                figures: bool = True) -> str:
+        """One self-contained HTML page (see :func:`sigtest._html.render_html`)."""
+        from sigtest._html import render_html
+
+        return render_html(self, title=title, source=source, figures=figures)
+
+    def __str__(self) -> str:  # pragma: no cover - convenience
+        head, rows = self._display_rows()
+        return _text_table(head, rows)
+
+    def summary(self) -> str:
+        """The summary table as fixed-width text (what the command line prints)."""
+        head, rows = self._display_rows()
+        return _text_table(head, rows) + "\n\n" + textwrap.fill(self.verdict, width=100)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _yes(val: Any) -> bool:
+    """A nullable boolean as a plain one (NA is not a pass)."""
+    return val is not pd.NA and bool(val)
+
+
+def _missing(x: Any) -> bool:
+    try:
+        return x is None or bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"\textless{}", ">": r"\textgreater{}",
+}
+
+
+def _latex_escape(s: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in s)
+
+
+def _text_table(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
+    right = {3, 4, 5}
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c.rjust(w) if j in right else c.ljust(w)
+                         for j, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    return "\n".join([line(head), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+# ------------------------------------------------------------------------------------------------
+# validate
+# ------------------------------------------------------------------------------------------------
+
+
+def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable | None]:
+    """Strategies, benchmark returns (or None) and the benchmark's label."""
+    if benchmark is None:
+        return returns, None, None
+    if isinstance(benchmark, (pd.Series, np.ndarray, list, tuple)):
+        label = benchmark.name if isinstance(benchmark, pd.Series) else "benchmark"
+        return returns, benchmark, label
+    if isinstance(returns, pd.DataFrame):
+        if benchmark not in returns.columns:
+            shown = ", ".join(map(repr, list(returns.columns[:5])))
+            more = " ..." if returns.shape[1] > 5 else ""
+            raise ValueError(
+                f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}{more});"
+                " pass a column label or the benchmark's returns as a series"
+            )
+        return returns.drop(columns=[benchmark]), returns[benchmark], benchmark
+    arr = np.asarray(returns)
+    if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
+        raise TypeError(
+            "`benchmark` must be None, a column of `returns` (an integer position for a numpy "
+            f"array) or a series of returns; got {benchmark!r}"
+        )
+    if arr.ndim != 2 or not 0 <= int(benchmark) < arr.shape[1]:
+        raise ValueError(
+            f"`benchmark` column position {benchmark} is out of range for `returns` of shape "
+            f"{arr.shape}"
+        )
+    pos = int(benchmark)
+    return np.delete(arr, pos, axis=1), arr[:, pos], pos
+
+
+def _take(returns: Any, positions: np.ndarray) -> Any:
+    if isinstance(returns, pd.DataFrame):
+        return returns.iloc[:, positions]
+    return np.asarray(returns)[:, positions]
+
+
+def _mean_correlation(x: np.ndarray) -> float:
+    """Average off-diagonal correlation, in O(T N): ``(|sum_i z_i|^2 / T - N) / (N (N - 1))``."""
+    sd = x.std(axis=0)
+    keep = sd > 0
+    z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
+    n = z.shape[1]
+    if n < 2:
+        return 0.0
+    s = z.sum(axis=1)
+    return float((s @ s / z.shape[0] - n) / (n * (n - 1)))
+
+
+def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
+    """Median over (at most 1,000 evenly spaced, non-constant) columns of the optimal lengths."""
+    if rel.shape[1] > _BLOCK_LENGTH_COLUMNS:
+        cols = np.unique(np.linspace(0, rel.shape[1] - 1, _BLOCK_LENGTH_COLUMNS).round())
+        rel = rel[:, cols.astype(np.intp)]
+    rel = rel[:, np.ptp(rel, axis=0) > 0]
+    if rel.shape[1] == 0:
+        return 1.0
+    lengths = optimal_block_length(rel)
+    b = max(1.0, float(np.median(lengths["stationary" if bootstrap == "stationary"
+                                         else "circular"])))
+    return b if bootstrap == "stationary" else float(math.ceil(b))
+
+
+def validate(
+    returns: Any,
+    benchmark: Any = None,
+    *,
+    periods_per_year: float | None = None,
+    n_resamples: int = 9999,
+    rng: RngLike = None,
+    alpha: float = 0.05,
+    measure: Literal["mean", "sharpe"] = "mean",
+    bootstrap: Literal["stationary", "circular", "moving", "iid"] = "stationary",
+    block_length: float | None = None,
+    ci_method: Literal["percentile", "basic", "bca", "studentized"] = "bca",
+    confidence_level: float = 0.95,
+    effective_trials_method: Literal["li_ji", "nyholt", "cluster"] = "li_ji",
+    n_top: int = 20,
+    mcs_max_strategies: int = 50,
+    n_partitions: int = 16,
+    haircut_simulations: int = 5000,
+    nan_policy: Literal["raise", "omit"] = "raise",
+    progress: Progress | None = None,
+) -> ValidationReport:
+    """Run the whole battery of selection-bias-aware tests on a ``T x N`` returns matrix.
+
+    Parameters
+    ----------
+    returns : array_like or pandas.DataFrame
+        ``T x N`` returns of every candidate strategy tried (rows periods, columns strategies),
+        at least 2 strategies. Pass excess returns (over the risk-free rate): Sharpe ratios are
+        ``mean / sd``.
+    benchmark : label, int, array_like or Series, default: None
+        The benchmark of the data-snooping tests (Reality Check, SPA, StepM): a column of
+        ``returns`` (its label, or its position for numpy input; it is then removed from the
+        strategies) or a series of returns of length T. None: a zero benchmark.
+    periods_per_year : float, default: None
+        Annualizes the reported Sharpe ratios (and haircuts, PBO performance). Per period when
+        None.
+    n_resamples : int, default: 9999
+        Bootstrap replicates, shared by every bootstrap-based method.
+    rng : None, int, SeedSequence or Generator, default: None
+        Seed (SPEC 7). Turned into one ``SeedSequence`` that every method receives, so they all
+        use identical bootstrap indices; the report records its entropy.
+    alpha : float, default: 0.05
+        Level of every test (PSR and DSR pass when they are at least ``1 - alpha``; StepM's
+        familywise error rate; the model confidence set's ``alpha``; PBO passes at most
+        ``alpha``).
+    measure : {'mean', 'sharpe'}, default: 'mean'
+        Performance measure of the data-snooping tests and the model confidence set.
+    bootstrap : {'stationary', 'circular', 'moving', 'iid'}, default: 'stationary'
+        Resampling scheme of every bootstrap-based method.
+    block_length : float, default: None
+        Block length shared by every method; None estimates it once (see Notes).
+    ci_method : {'percentile', 'basic', 'bca', 'studentized'}, default: 'bca'
+        Interval method of :func:`sigtest.bootstrap_ci`.
+    confidence_level : float, default: 0.95
+        Of the Sharpe-ratio intervals.
+    effective_trials_method : {'li_ji', 'nyholt', 'cluster'}, default: 'li_ji'
+        How :func:`sigtest.effective_trials` counts the independent trials for the DSR.
+    n_top : int, default: 20
+        Number of best strategies (by Sharpe ratio) given intervals, PSR and haircuts.
+    mcs_max_strategies : int, default: 50
+        The model confidence set costs :math:`O(B N^2)`; it is computed on this many best
+        strategies by Sharpe ratio (recorded in ``mcs_strategies``).
+    n_partitions : int, default: 16
+        CSCV blocks of the PBO (the first ``T mod n_partitions`` periods are dropped there).
+    haircut_simulations : int, default: 5000
+        Simulations of the other tests in the Holm and BHY haircuts.
+    nan_policy : {'raise', 'omit'}, default: 'raise'
+        'omit' drops every period with a missing value (in any strategy or the benchmark)
+        once, before any method runs; the count is recorded in ``n_dropped``.
+    progress : callable, default: None
+        Called as ``progress(step, n_steps, name)`` before each step (the command line's
+        progress line).
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid returns or settings; each message names the parameter or column.
+
+    Notes
+    -----
+    The steps, each a call of the public function of the same name with the settings above:
+
+    1. :func:`sigtest.sharpe_ratio` of every strategy; the best is the highest (the first on
+       ties), the ``n_top`` best are ranked.
+    2. :func:`sigtest.bootstrap_ci` (Sharpe ratio, ``ci_method``) and
+       :func:`sigtest.probabilistic_sharpe_ratio` (SR* = 0) of the ``n_top`` best.
+    3. :func:`sigtest.effective_trials` and :func:`sigtest.deflated_sharpe_ratio` of all N
+       strategies with that effective number of trials.
+    4. :func:`sigtest.haircut_sharpe_ratio` of the ``n_top`` best (``n_tests = N``,
+       ``method='average'``, correlation the average pairwise correlation of the strategies,
+       floored at 0 and capped at 0.99) with its own random stream.
+    5. :func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm` on all N.
+    6. :func:`sigtest.model_confidence_set` on the ``mcs_max_strategies`` best.
+    7. :func:`sigtest.pbo` (Sharpe ratio, ``remainder='drop_first'``).
+
+    Reusing the bootstrap draws: the bootstrap indices depend only on T, the scheme, the block
+    length, ``n_resamples`` and the seed sequence. ``validate`` fixes the block length once
+    (when not given: the median over the strategies -- at most 1,000 evenly spaced ones -- of
+    the Politis-White optimal lengths of the returns relative to the benchmark) and hands the
+    same ``SeedSequence`` to every method, so the intervals, the three snooping tests and the
+    model confidence set all see the same resamples. Each result therefore equals the direct
+    call of its function with ``block_length=report.block_length`` and
+    ``rng=report.seed.seed_sequence()``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigtest
+    >>> x = np.random.default_rng(0).normal(0.0, 0.01, size=(640, 30))
+    >>> rep = sigtest.validate(x, n_resamples=199, rng=1, n_top=5, mcs_max_strategies=10)
+    >>> rep.to_frame().loc[["reality_check", "spa", "pbo"], "passed"].tolist()
+    [False, False, False]
+    >>> rep.reality_check.pvalue == sigtest.reality_check(
+    ...     x, n_resamples=199, block_length=rep.block_length, rng=1).pvalue
+    True
+
+    Validated against: the direct calls of every underlying function with the same seed and
+    block length (tests compare every number).
+    """
+    level = check_probability(alpha, "alpha")
+    check_probability(confidence_level, "confidence_level")
+    b_res = check_int(n_resamples, "n_resamples", minimum=1)
+    boot = check_choice(bootstrap, "bootstrap", _BOOTSTRAPS)
+    meas = check_choice(measure, "measure", ("mean", "sharpe"))
+    cim = check_choice(ci_method, "ci_method", _CI_METHODS)
+    etm = check_choice(effective_trials_method, "effective_trials_method", _ET_METHODS)
+    k_top = check_int(n_top, "n_top", minimum=1)
+    k_mcs = check_int(mcs_max_strategies, "mcs_max_strategies", minimum=2)
+    s_part = check_int(n_partitions, "n_partitions", minimum=2)
+    n_sim = check_int(haircut_simulations, "haircut_simulations", minimum=1)
+    policy = check_choice(nan_policy, "nan_policy", ("raise", "omit"))
+    q = None if periods_per_year is None else check_positive(periods_per_year, "periods_per_year")
+    if block_length is not None:
+        check_positive(block_length, "block_length")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"`progress` must be None or a callable; got {progress!r}")
+
+    strategies, bench, bench_label = _split_benchmark(returns, benchmark)
+    min_obs = max(10, 2 * s_part)
+    data = as_returns(strategies, nan_policy="omit" if policy == "omit" else "raise",
+                      min_obs=2)
+    if data.one_d or data.n_strategies < 2:
+        raise ValueError(
+            "`returns` must hold at least 2 strategies (columns) besides the benchmark; got "
+            f"{data.n_strategies}. The report tests a search over many candidates."
+        )
+    bvals: np.ndarray | None = None
+    if bench is not None:
+        bdata = as_returns(bench, name="benchmark", min_obs=1,
+                           nan_policy="omit" if policy == "omit" else "raise")
+        if bdata.n_strategies != 1 or bdata.n_obs != data.n_obs:
+            raise ValueError(
+                f"`benchmark` must be one series with one return per period of `returns` "
+                f"({data.n_obs}); got shape {bdata.values.shape}"
+            )
+        bvals = bdata.values[:, 0]
+    n_dropped = 0
+    if policy == "omit":
+        bad = np.isnan(data.values).any(axis=1)
+        if bvals is not None:
+            bad |= np.isnan(bvals)
+        n_dropped = int(bad.sum())
+        if n_dropped:
+            keep = ~bad
+            strategies = (strategies.loc[keep] if isinstance(strategies, pd.DataFrame)
+                          else np.asarray(strategies)[keep])
+            if bench is not None:
+                bench = (bench.loc[keep] if isinstance(bench, pd.Series)
+                         else np.asarray(bench)[keep])
+                bvals = bvals[keep] if bvals is not None else None
+            data = as_returns(strategies, min_obs=2)
+    if data.n_obs < min_obs:
+        raise ValueError(
+            f"`returns` has {data.n_obs} rows (periods); the report needs at least {min_obs} "
+            f"(2 per CSCV block with n_partitions={s_part}, and 10 for the snooping tests)"
+        )
+    x = data.values
+    t_obs, n_str = x.shape
+    root = root_seed_sequence(rng)
+    haircut_ss = np.random.SeedSequence(
+        root.entropy, spawn_key=(*root.spawn_key, HAIRCUT_STREAM), pool_size=root.pool_size
+    )
+    n_steps = 9
+    step = 0
+
+    def tick(name: str) -> None:
+        nonlocal step
+        step += 1
+        if progress is not None:
+            progress(step, n_steps, name)
+
+    tick("Sharpe ratios and block length")
+    sr = sharpe_ratio(strategies, periods_per_year=q)
+    sr_arr = np.asarray(sr, dtype=float).reshape(-1)
+    order = np.argsort(np.where(np.isnan(sr_arr), np.inf, -sr_arr), kind="stable")
+    if np.isnan(sr_arr).all():
+        raise ValueError("every strategy in `returns` has constant returns; nothing to validate")
+    labels = data.labels
+    top_pos = order[: min(k_top, n_str)]
+    top_pos = top_pos[np.isfinite(sr_arr[top_pos])]
+    mcs_pos = order[: min(k_mcs, n_str)]
+    mcs_pos = mcs_pos[np.isfinite(sr_arr[mcs_pos])]
+    best = labels[int(order[0])]
+    estimated = block_length is None and boot != "iid"
+    if boot == "iid":
+        bl: float | None = None
+    elif block_length is None:
+        rel = x - bvals[:, None] if bvals is not None else x
+        bl = _common_block_length(rel, boot)
+    else:
+        bl = float(block_length)
+    common = dict(bootstrap=boot, block_length=bl, n_resamples=b_res, rng=root)
+
+    tick("bootstrap intervals")
+    top_returns = _take(strategies, top_pos)
+    ci = bootstrap_ci(
+        top_returns, "sharpe", method=cim,  # type: ignore[arg-type]
+        confidence_level=confidence_level, periods_per_year=q, **common,  # type: ignore[arg-type]
+    )
+    psr = probabilistic_sharpe_ratio(top_returns)
+
+    tick("effective trials and deflated Sharpe ratio")
+    et = effective_trials(strategies, method=etm)  # type: ignore[arg-type]
+    dsr = deflated_sharpe_ratio(strategies, effective_trials=etm)
+
+    tick("haircut Sharpe ratios")
+    rho = _mean_correlation(x)
+    rho_used = min(max(rho, 0.0), 0.99)
+    q_int = int(q) if q is not None and float(q).is_integer() else None
+    top_sr = sr.iloc[top_pos] if isinstance(sr, pd.Series) else sr_arr[top_pos]
+    if q is not None and q_int is None:
+        top_sr = top_sr / math.sqrt(q)  # per period at 1 period per year (exactly equivalent)
+    hc = haircut_sharpe_ratio(top_sr, t_obs, n_tests=n_str, periods_per_year=q_int or 1,
+                              correlation=rho_used, method="average", rng=haircut_ss,
+                              n_simulations=n_sim)
+
+    tick("Reality Check")
+    rc = reality_check(strategies, bench, measure=meas, **common)  # type: ignore[arg-type]
+    tick("SPA test")
+    sp = spa(strategies, bench, measure=meas, **common)  # type: ignore[arg-type]
+    tick("StepM")
+    sm = stepm(strategies, bench, alpha=level, measure=meas, **common)  # type: ignore[arg-type]
+    tick("model confidence set")
+    mcs = model_confidence_set(
+        _take(strategies, mcs_pos), alpha=level,
+        measure=meas, **common,  # type: ignore[arg-type]
+    )
+    tick("probability of backtest overfitting")
+    pb = pbo(strategies, n_partitions=s_part, metric="sharpe", periods_per_year=q,
+             remainder="drop_first")
+
+    index = data.index
+    return ValidationReport(
+        best=best, sharpe=sr, top=[labels[int(j)] for j in top_pos], sharpe_ci=ci, psr=psr,
+        effective_trials=et, dsr=dsr, haircut=hc, reality_check=rc, spa=sp, stepm=sm, mcs=mcs,
+        mcs_strategies=[labels[int(j)] for j in mcs_pos], pbo=pb, alpha=level,
+        periods_per_year=q, n_resamples=b_res, bootstrap=boot,
+        block_length=1.0 if bl is None else bl, block_length_estimated=estimated,
+        measure=meas, ci_method=cim, n_partitions=s_part, mean_correlation=rho,
+        haircut_correlation=rho_used, n_obs=t_obs, n_strategies=n_str, n_dropped=n_dropped,
+        benchmark=bench_label, start=None if index is None else index[0],
+        end=None if index is None else index[-1], seed=seed_record(root),
+    )
