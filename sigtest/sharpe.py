@@ -1757,8 +1757,10 @@ def deflated_sharpe_ratio(
             best = data.label(j)
         n_used = float(n_total)
         if eff_method is not None:
-            n_used = _effective_trials(data.values, method=eff_method,
-                                       nan_policy=nan_policy).n_effective
+            # keep the labels, so that warnings name columns as the user knows them
+            src = (pd.DataFrame(data.values, columns=data.columns, copy=False)
+                   if data.columns is not None else data.values)
+            n_used = _effective_trials(src, method=eff_method, nan_policy=nan_policy).n_effective
     else:
         if trials_sharpe is not None:
             ts = _as_param_array(trials_sharpe, "trials_sharpe")

@@ -858,3 +858,16 @@ def test_thread_count_and_chunking_with_missing_values(monkeypatch):
     np.testing.assert_allclose(other.se, ref.se, rtol=1e-13)
     np.testing.assert_allclose(other.sharpe, ref.sharpe, rtol=1e-13)
     assert other.n_obs[5] == 198 and other.n_obs[17] == 199
+
+
+def test_dsr_effective_trials_warnings_name_labels():
+    import warnings as _w
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(rng.standard_normal((200, 4)) * 0.01 + 0.001, columns=["a", "b", "c", "flat"])
+    df["flat"] = 0.0
+    with _w.catch_warnings(record=True) as rec:
+        _w.simplefilter("always")
+        sh.deflated_sharpe_ratio(df, effective_trials="li_ji")
+    texts = [str(r.message) for r in rec if issubclass(r.category, DegenerateDataWarning)]
+    assert texts and all("'flat'" in t for t in texts), texts
