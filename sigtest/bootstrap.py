@@ -379,10 +379,26 @@ def bootstrap_indices(
 
     Notes
     -----
-    Generation is vectorized over replicates. The stationary scheme draws, for every period, a
-    uniform that starts a new block with probability ``p = 1 / block_length`` (period 0 always
-    starts one) and a uniform starting period for each block; the circular and moving schemes draw
-    ``ceil(T / l)`` block starts per replicate and cut the last block.
+    Generation is vectorized over replicates. A replicate is a sequence of blocks (start, length)
+    laid end to end. The stationary scheme draws iid Geometric(p) block lengths, ``p = 1 /
+    block_length``, each at a uniform starting period, and cuts the last block at T: the same law
+    as starting a new block at each period with probability p (Politis & Romano 1994), with about
+    T p random draws per replicate instead of 2T. The circular and moving schemes draw
+    ``ceil(T / l)`` block starts per replicate and cut the last block. The engine turns the same
+    blocks into count matrices directly (a difference array), so indices and counts always
+    describe the same resamples.
+
+    References
+    ----------
+    Politis, D. N., & Romano, J. P. (1994). The stationary bootstrap. Journal of the American
+    Statistical Association, 89(428), 1303-1313. doi:10.1080/01621459.1994.10476870
+
+    Politis, D. N., & Romano, J. P. (1992). A circular block-resampling procedure for stationary
+    data. In R. LePage & L. Billard (Eds.), Exploring the Limits of Bootstrap (pp. 263-270).
+    Wiley.
+
+    Kuensch, H. R. (1989). The jackknife and the bootstrap for general stationary observations.
+    The Annals of Statistics, 17(3), 1217-1241. doi:10.1214/aos/1176347265
 
     Examples
     --------
@@ -680,6 +696,24 @@ def bootstrap_ci(
 
     Sharpe ratios are annualized by ``sqrt(periods_per_year)``, the convention for iid returns;
     with autocorrelated returns see Lo (2002) and :func:`sigtest.sharpe_ratio_se`.
+
+    References
+    ----------
+    Efron, B. (1987). Better bootstrap confidence intervals. Journal of the American Statistical
+    Association, 82(397), 171-185. doi:10.1080/01621459.1987.10478410
+
+    Kuensch, H. R. (1989). The jackknife and the bootstrap for general stationary observations.
+    The Annals of Statistics, 17(3), 1217-1241. doi:10.1214/aos/1176347265
+
+    Politis, D. N., & Romano, J. P. (1994). The stationary bootstrap. Journal of the American
+    Statistical Association, 89(428), 1303-1313. doi:10.1080/01621459.1994.10476870
+
+    Goetze, F., & Kuensch, H. R. (1996). Second-order correctness of the blockwise bootstrap for
+    stationary observations. The Annals of Statistics, 24(5), 1914-1933.
+    doi:10.1214/aos/1069362303
+
+    Mertens, E. (2002). Comments on variance of the IID estimator in Lo (2002). Working paper,
+    University of Basel.
 
     Examples
     --------

@@ -717,6 +717,18 @@ def validate(
     call of its function with ``block_length=report.block_length`` and
     ``rng=report.seed.seed_sequence()``.
 
+    References
+    ----------
+    Each sub-result's ``references()`` lists its papers; ``report.cite()`` gives the BibTeX of all
+    of them. The battery: Politis & Romano (1994), doi:10.1080/01621459.1994.10476870; Politis &
+    White (2004), doi:10.1081/ETC-120028836; Efron (1987), doi:10.1080/01621459.1987.10478410;
+    Bailey & Lopez de Prado (2012), doi:10.21314/JOR.2012.255; Bailey & Lopez de Prado (2014),
+    doi:10.3905/jpm.2014.40.5.094; Harvey & Liu (2015), doi:10.3905/jpm.2015.42.1.013; White
+    (2000), doi:10.1111/1468-0262.00152; Hansen (2005), doi:10.1198/073500105000000063; Romano &
+    Wolf (2005), doi:10.1111/j.1468-0262.2005.00615.x; Hansen, Lunde & Nason (2011),
+    doi:10.3982/ECTA5771; Bailey, Borwein, Lopez de Prado & Zhu (2017),
+    doi:10.21314/JCF.2016.322.
+
     Examples
     --------
     >>> import numpy as np, sigtest
