@@ -299,15 +299,21 @@ def _resampled_performance(
             yield start, stop, sr
 
 
-def _autocovariances_fft(u: np.ndarray, max_lag: int) -> np.ndarray:
-    """gamma[k, n] = (1/T) sum_t u[t, n] u[t+k, n], k = 0..max_lag, by FFT, chunked over columns."""
+def _weighted_autocovariance_sums(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sum_k weights[k] gamma_k`` per column, gamma_k = (1/T) sum_t u[t] u[t+k], by FFT.
+
+    Chunked over columns: each chunk's autocovariances (all T lags) are reduced to the weighted
+    sum at once, so no ``T x N`` array of autocovariances is ever held (peak extra memory about
+    64 MiB of spectra, whatever N).
+    """
     t, n = u.shape
     nfft = sfft.next_fast_len(2 * t - 1, real=True)
-    out = np.empty((max_lag + 1, n))
+    out = np.empty(n)
     step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
     for c0 in range(0, n, step):
         f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0)
-        out[:, c0 : c0 + step] = sfft.irfft(f.real**2 + f.imag**2, n=nfft, axis=0)[: max_lag + 1]
+        gam = sfft.irfft(f.real**2 + f.imag**2, n=nfft, axis=0)[: weights.size]
+        out[c0 : c0 + step] = weights @ gam
     return out / t
 
 
@@ -324,11 +330,10 @@ def long_run_variance(u: np.ndarray, bootstrap: str, block_length: float) -> np.
         return np.einsum("ij,ij->j", u, u) / t
     if bootstrap == "stationary":
         q = 1.0 / block_length
-        gam = _autocovariances_fft(u, t - 1)
         i = np.arange(1, t, dtype=float)
         with np.errstate(under="ignore"):
             kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
-        return gam[0] + 2.0 * (kappa @ gam[1:])
+        return _weighted_autocovariance_sums(u, np.concatenate([[1.0], 2.0 * kappa]))
     length = int(block_length)
     if length <= 1:
         return np.einsum("ij,ij->j", u, u) / t
@@ -366,6 +371,7 @@ def _setup(
     nan_policy: object,
     batch_size: object,
     what: str,
+    need_omega: bool = True,
 ) -> tuple[_Setup, int | None]:
     if not isinstance(studentize, (bool, np.bool_)):
         raise TypeError(f"`studentize` must be True or False; got {studentize!r}")
@@ -389,9 +395,14 @@ def _setup(
         n_resamples=n_resamples,
         rng=rng,
     )
-    with np.errstate(invalid="ignore"):
-        omega = np.sqrt(np.maximum(long_run_variance(infl, plan.bootstrap, plan.block_length), 0))
-    bad = ~np.isfinite(theta) | ~np.isfinite(omega)
+    if need_omega:
+        with np.errstate(invalid="ignore"):
+            lrv = long_run_variance(infl, plan.bootstrap, plan.block_length)
+            omega = np.sqrt(np.maximum(lrv, 0))
+        bad = ~np.isfinite(theta) | ~np.isfinite(omega)
+    else:  # the Reality Check neither studentizes nor recentres: no long-run variance needed
+        omega = np.full_like(theta, np.nan)
+        bad = ~np.isfinite(theta)
     if studentize:
         # zero long-run variance relative to the data's scale (rounding noise is not variance)
         bad |= omega <= 1e-10 * ref
@@ -860,7 +871,7 @@ def reality_check(
     s, batch = _setup(
         returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, studentize=False, nan_policy=nan_policy,
-        batch_size=batch_size, what="The Reality Check",
+        batch_size=batch_size, what="The Reality Check", need_omega=False,
     )
     best, _ = _best(s)
     t_sqrt = math.sqrt(s.prob.n_obs)
@@ -871,9 +882,10 @@ def reality_check(
     null = np.empty(s.plan.n_resamples)
     naive_count = 0
     for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        z = t_sqrt * (th[:, keep] - s.theta[keep])
-        null[start:stop] = z.max(axis=1)
-        naive_count += int(np.sum(t_sqrt * (th[:, best] - s.theta[best]) >= t_sqrt * s.theta[best]))
+        th -= s.theta  # in place: each chunk is a fresh array, and memory is one chunk
+        th *= t_sqrt
+        null[start:stop] = th[:, keep].max(axis=1)
+        naive_count += int(np.sum(th[:, best] >= t_sqrt * s.theta[best]))
     return RealityCheckResult(
         **_common_fields(s, best),
         naive_pvalue=float(_mc_pvalue(naive_count, s.plan.n_resamples)),
@@ -985,10 +997,12 @@ def spa(
     naive_count = 0
     sq = math.sqrt(n)
     for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        z = scale * (th[:, keep] - theta)
+        naive_count += int(np.sum(sq * (th[:, best] - s.theta[best]) >= sq * s.theta[best]))
+        th -= s.theta  # in place: z = scale (theta* - theta)
+        th *= s.scale
+        z = th[:, keep]
         for v in range(3):
             np.maximum(np.max(z + shifts[v], axis=1), 0.0, out=null[start:stop, v])
-        naive_count += int(np.sum(sq * (th[:, best] - s.theta[best]) >= sq * s.theta[best]))
     p = _mc_pvalue(np.sum(null >= stat, axis=0), s.plan.n_resamples)
     data = s.prob.data
     return SPAResult(
