@@ -300,21 +300,31 @@ def _resampled_performance(
 
 
 def _weighted_autocovariance_sums(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``sum_k weights[k] gamma_k`` per column, gamma_k = (1/T) sum_t u[t] u[t+k], by FFT.
+    """``gamma_0 w_0 + 2 sum_{k>=1} w_k gamma_k`` per column, gamma_k = (1/T) sum_t u[t] u[t+k].
 
-    Chunked over columns: each chunk's autocovariances (all T lags) are reduced to the weighted
-    sum at once, so no ``T x N`` array of autocovariances is ever held (peak extra memory about
-    64 MiB of spectra, whatever N).
+    By Parseval, in the frequency domain: with W the real FFT of the symmetric weight sequence
+    (w_0, w_1, ..., w_{T-1}, 0, ..., 0, w_{T-1}, ..., w_1) of length nfft >= 2T - 1 and U the FFT of
+    a column zero-padded to nfft, the sum is ``sum_f m_f W_f |U_f|^2 / (nfft T)`` with
+    ``m_f = 2`` except at the zero and Nyquist frequencies. One forward FFT per column, chunked
+    over columns (about 64 MiB of spectra at a time, whatever N).
     """
     t, n = u.shape
     nfft = sfft.next_fast_len(2 * t - 1, real=True)
+    sym = np.zeros(nfft)
+    sym[:t] = weights
+    sym[nfft - t + 1 :] = weights[1:][::-1]
+    w_hat = sfft.rfft(sym).real  # real: the sequence is symmetric
+    m = np.full(w_hat.size, 2.0)
+    m[0] = 1.0
+    if nfft % 2 == 0:
+        m[-1] = 1.0
+    kernel = m * w_hat / (nfft * t)
     out = np.empty(n)
     step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
     for c0 in range(0, n, step):
         f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0)
-        gam = sfft.irfft(f.real**2 + f.imag**2, n=nfft, axis=0)[: weights.size]
-        out[c0 : c0 + step] = weights @ gam
-    return out / t
+        out[c0 : c0 + step] = kernel @ (f.real**2 + f.imag**2)
+    return out
 
 
 def long_run_variance(u: np.ndarray, bootstrap: str, block_length: float) -> np.ndarray:
@@ -333,7 +343,7 @@ def long_run_variance(u: np.ndarray, bootstrap: str, block_length: float) -> np.
         i = np.arange(1, t, dtype=float)
         with np.errstate(under="ignore"):
             kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
-        return _weighted_autocovariance_sums(u, np.concatenate([[1.0], 2.0 * kappa]))
+        return _weighted_autocovariance_sums(u, np.concatenate([[1.0], kappa]))
     length = int(block_length)
     if length <= 1:
         return np.einsum("ij,ij->j", u, u) / t
