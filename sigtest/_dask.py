@@ -1,0 +1,753 @@
+"""Distributed execution on Dask: the same tests on returns matrices larger than one machine.
+
+The public functions (:func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`)
+dispatch here when ``returns`` is a ``dask.array.Array`` or a dask DataFrame. The matrix is
+processed by *column blocks* (the dask chunks along the strategy axis, each holding all T rows);
+each block is one task, and only small per-block reductions travel back to the client:
+
+1. Validation of the settings happens on the client, before anything is computed.
+2. If the block length is estimated, a first pass computes, in each block, the Politis-White
+   estimates of the block's share of the (at most 1,000) evenly spaced columns the in-memory code
+   uses; the client takes their median. That gives the :class:`~sigtest._engine.BootstrapPlan`,
+   which is a seed (SeedSequence entropy and spawn key) plus four numbers.
+3. The main pass ships the plan to every block. A block validates its values (NaN, infinities),
+   computes its columns' performance, long-run variance, degeneracy and statistics exactly as the
+   in-memory code does, regenerates the bootstrap counts of every replicate from the seed (stream
+   block by stream block, see :mod:`sigtest._random`), multiplies them with its columns and
+   reduces the ``B x N_k`` resampled statistics at once:
+
+   - Reality Check: per replicate, the maximum over the block (``B`` floats);
+   - SPA: per replicate, the maxima under the three recentrings (``B x 3``);
+   - StepM: per replicate, the *records* of the block's suffix maximum in the global order of the
+     statistics (see :func:`_suffix_records`), plus per-column naive counts.
+
+   The client combines the blocks by elementwise maximum (Reality Check, SPA) or by merging the
+   records (StepM), then builds the very result object of the in-memory function.
+
+Same numbers: every quantity is a per-column function or an exact reduction (maximum, count), and
+each replicate's counts depend only on the seed and the replicate's number, so the results equal
+the in-memory engine's up to BLAS rounding in the matrix products (the tests require 1e-12),
+whatever the column chunking, the number of workers, and retries after a lost worker.
+
+Memory per worker (one task at a time): the block (``8 T N_k`` bytes), the engine's temporaries
+(about ``64 MiB`` by default, or ``batch_size`` replicates), the block's centred copy and
+influence series (``2 x 8 T N_k``, three for ``measure='sharpe'``) and its outputs (``8 B`` for
+the Reality Check, ``24 B`` for SPA, about ``24 B ln N_k`` for StepM on random data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sigtest._engine import BOOTSTRAPS, BootstrapPlan
+from sigtest._random import root_seed_sequence, seed_record
+from sigtest._validation import (
+    ReturnsData,
+    _describe_labels,
+    as_returns,
+    check_choice,
+    check_int,
+    check_nan_policy,
+    check_probability,
+    warn_degenerate,
+)
+
+__all__ = ["is_dask", "reality_check", "spa", "stepm"]
+
+#: Target size of one column block when a dask DataFrame (partitioned by rows) is rechunked.
+BLOCK_BYTES = 128 * 2**20
+
+
+def is_dask(x: object) -> bool:
+    """Whether ``x`` is a dask collection (checked without importing dask)."""
+    module = type(x).__module__ or ""
+    return module.split(".")[0] in ("dask", "dask_expr") and hasattr(x, "__dask_graph__")
+
+
+# --------------------------------------------------------------------------------------------
+# Input: a dask array or DataFrame as a list of column blocks
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaskReturns:
+    """A validated (lazily) dask returns matrix, as column blocks of all T rows."""
+
+    blocks: list[Any]  # dask Delayed, one (T, N_k) ndarray each
+    offsets: np.ndarray  # first global column of each block, and N at the end
+    n_obs: int
+    columns: pd.Index | None
+    one_d: bool
+    name: str = "returns"
+
+    @property
+    def n_strategies(self) -> int:
+        return int(self.offsets[-1])
+
+    def shell(self) -> ReturnsData:
+        """A ReturnsData with the right shape and labels but no data (a zero-stride view), for
+        labelling results and warnings on the client."""
+        empty = np.lib.stride_tricks.as_strided(
+            np.zeros(1), shape=(self.n_obs, self.n_strategies), strides=(0, 0), writeable=False
+        )
+        return ReturnsData(empty, self.columns, None, self.one_d, self.name)
+
+
+def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
+    import dask.array as da
+
+    columns: pd.Index | None = None
+    one_d = False
+    if isinstance(returns, da.Array):
+        dd: Any = None
+    else:
+        import dask.dataframe as dd  # needs pyarrow (the dask[dataframe] extra)
+    if dd is not None and isinstance(returns, dd.Series):
+        columns = pd.Index([returns.name])
+        returns = returns.to_frame()
+        one_d = True
+    if dd is not None and isinstance(returns, dd.DataFrame):
+        bad = [c for c, t in returns.dtypes.items() if t.kind not in "iuf" or t.kind == "b"]
+        if bad:
+            raise TypeError(
+                f"`{name}` must hold numeric (int or float) returns; column(s) "
+                f"{_describe_labels(bad)} have dtype {returns.dtypes[bad[0]]}"
+            )
+        if columns is None:
+            columns = pd.Index(returns.columns)
+        arr = returns.to_dask_array(lengths=True)
+        # a DataFrame is partitioned by rows: regroup into column blocks of about BLOCK_BYTES
+        width = max(1, BLOCK_BYTES // (8 * max(int(arr.shape[0]), 1)))
+        arr = arr.rechunk({0: -1, 1: width})
+    elif isinstance(returns, da.Array):
+        arr = returns
+    else:
+        raise TypeError(
+            f"`{name}` must be a dask array or dask DataFrame here; got {type(returns).__name__}"
+        )
+    if arr.dtype.kind not in "iuf" or arr.dtype.kind == "b":
+        raise TypeError(f"`{name}` must hold numeric (int or float) returns; got dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+        one_d = True
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"`{name}` must be 1-D (one strategy) or 2-D (T periods x N strategies); got an "
+            f"array with {arr.ndim} dimensions of shape {arr.shape}"
+        )
+    if any(math.isnan(s) for s in arr.shape):
+        arr = arr.compute_chunk_sizes()
+    return arr, columns, one_d
+
+
+def as_dask_returns(
+    returns: Any, *, name: str = "returns", min_obs: int = 2, drop: int | None = None
+) -> DaskReturns:
+    """Validate the shape and type of a dask returns argument (values are checked per block)."""
+    arr, columns, one_d = _to_array(returns, name)
+    if drop is not None:
+        import dask.array as da
+
+        arr = da.delete(arr, drop, axis=1)
+        if columns is not None:
+            columns = columns.delete(drop)
+    t_obs, n_strat = (int(s) for s in arr.shape)
+    if n_strat == 0:
+        raise ValueError(f"`{name}` has no columns; pass at least one strategy")
+    if t_obs == 0:
+        raise ValueError(f"`{name}` has no rows; pass at least {min_obs} periods of returns")
+    if t_obs < min_obs:
+        raise ValueError(
+            f"`{name}` has {t_obs} row(s); this method needs at least {min_obs} periods of returns"
+        )
+    if len(arr.chunks[0]) > 1:
+        arr = arr.rechunk({0: -1})  # a block holds every period of its strategies
+    if arr.dtype != np.float64:
+        arr = arr.astype(np.float64)
+    blocks = list(arr.to_delayed()[0])
+    offsets = np.concatenate([[0], np.cumsum(arr.chunks[1])]).astype(np.int64)
+    return DaskReturns(blocks, offsets, t_obs, columns, one_d, name)
+
+
+def _block_values(block: np.ndarray) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """The block as float64 C-contiguous, or a description of its non-finite values."""
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    if np.isfinite(x).all():
+        return x, None
+    inf_cols = np.isinf(x).any(axis=0)
+    if inf_cols.any():
+        j = int(np.argmax(inf_cols))
+        return x, {"inf": (j, int(np.argmax(np.isinf(x[:, j]))))}
+    nan = np.isnan(x)
+    return x, {"nan": (np.flatnonzero(nan.any(axis=0)), int(nan.sum()))}
+
+
+def _raise_bad_values(parts: Sequence[dict[str, Any]], dr: DaskReturns) -> None:
+    """Raise the in-memory validation errors (same messages) for non-finite values."""
+    labels = dr.shell().labels
+    which = "column" if dr.columns is not None else "column index"
+    for k, part in enumerate(parts):
+        bad = part.get("bad_values")
+        if bad is not None and "inf" in bad:
+            j, row = bad["inf"]
+            raise ValueError(
+                f"`{dr.name}` {which} {labels[dr.offsets[k] + j]!r} holds an infinite value (at "
+                f"row {row!r}); returns must be finite. Fix or drop the offending rows before "
+                "testing."
+            )
+    nan_cols: list[Hashable] = []
+    count = 0
+    for k, part in enumerate(parts):
+        bad = part.get("bad_values")
+        if bad is not None:
+            cols, n = bad["nan"]
+            nan_cols += [labels[dr.offsets[k] + j] for j in cols]
+            count += n
+    if nan_cols:
+        raise ValueError(
+            f"`{dr.name}` holds {count} missing value(s) (NaN) in column(s) "
+            f"{_describe_labels(nan_cols)}; drop or fill them first (nan_policy='omit' is not "
+            "supported for dask input)."
+        )
+
+
+def _compute(tasks: list[Any]) -> list[Any]:
+    import dask
+
+    return list(dask.compute(*tasks))
+
+
+# --------------------------------------------------------------------------------------------
+# Data-snooping tests
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SnoopSpec:
+    """Everything a block needs besides its values (small, shipped with every task)."""
+
+    method: str  # 'rc', 'spa', 'stepm'
+    measure: str
+    studentize: bool
+    plan: BootstrapPlan
+    batch_size: int | None
+
+
+def _snoop_prepare(
+    returns: Any, benchmark: Any, measure: object, nan_policy: object
+) -> tuple[DaskReturns, np.ndarray | None, Hashable | None]:
+    """The client-side part of ``snooping._prepare``: settings, benchmark and shapes."""
+    from sigtest.snooping import MEASURES, _is_series_like
+
+    check_choice(measure, "measure", MEASURES)
+    policy = check_nan_policy(nan_policy)
+    if policy == "propagate":
+        raise ValueError(
+            "`nan_policy`='propagate' is not supported by the data-snooping tests (a NaN in any "
+            "strategy would make the joint test undefined); use 'omit' to test on the rows where "
+            "every strategy and the benchmark are observed, or 'raise'"
+        )
+    if policy == "omit":
+        raise ValueError(
+            "`nan_policy`='omit' is not supported for dask input; drop the incomplete rows first "
+            "(e.g. returns.dropna()) and use nan_policy='raise'"
+        )
+    if benchmark is None or (
+        is_dask(benchmark) or (_is_series_like(benchmark) and not isinstance(benchmark, (str, bytes)))
+    ):
+        dr = as_dask_returns(returns, min_obs=10)
+        if benchmark is None:
+            return dr, None, None
+        if is_dask(benchmark):
+            benchmark = benchmark.compute()
+        b = as_returns(benchmark, name="benchmark", min_obs=1)
+        if b.n_strategies != 1:
+            raise ValueError(
+                f"`benchmark` must be one series of returns; got {b.n_strategies} columns"
+            )
+        if b.n_obs != dr.n_obs:
+            raise ValueError(
+                f"`benchmark` has {b.n_obs} observations but `returns` has {dr.n_obs}; pass "
+                "the benchmark's returns over the same periods"
+            )
+        label = b.labels[0] if b.columns is not None else "benchmark"
+        return dr, b.values[:, 0].copy(), label
+    # a column of returns
+    arr, columns, _ = _to_array(returns, "returns")
+    n_strat = int(arr.shape[1])
+    if columns is None:
+        if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
+            raise TypeError(
+                "`benchmark` must be None, a column of `returns` (an integer position for a "
+                f"numpy array) or a series of returns; got {benchmark!r}"
+            )
+        pos = int(benchmark)
+        if not 0 <= pos < n_strat:
+            raise ValueError(
+                f"`benchmark` column position {pos} is out of range for `returns` with "
+                f"{n_strat} columns"
+            )
+        label: Hashable = pos
+    else:
+        if benchmark not in columns:
+            labels = list(columns)
+            shown = ", ".join(map(repr, labels[:5])) + (" ..." if len(labels) > 5 else "")
+            raise ValueError(
+                f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}); "
+                "pass a column label or the benchmark's returns as a series"
+            )
+        pos = int(columns.get_loc(benchmark))
+        label = benchmark
+    if n_strat < 2:
+        raise ValueError("`returns` must hold at least one strategy besides the `benchmark` column")
+    bench = as_returns(np.asarray(arr[:, pos].compute()), name="benchmark", min_obs=1)
+    dr = as_dask_returns(returns, min_obs=10, drop=pos)
+    return dr, bench.values[:, 0].copy(), label
+
+
+def _influence(x: np.ndarray, bench: np.ndarray | None, measure: str) -> Any:
+    """Per-column pieces of ``snooping._setup`` for a block: engine input, theta, influence
+    series and the reference scale of the zero-variance check."""
+    from sigtest import snooping as sn
+
+    prob = sn._Problem(ReturnsData(x, None, None, False), bench, None, measure, 0)
+    engine_input = sn._engine_input(prob)
+    t = x.shape[0]
+    if measure == "mean":
+        infl, theta, _ = engine_input
+        theta = theta.copy()
+        ref = np.sqrt(np.einsum("ij,ij->j", infl, infl) / t + theta * theta)
+    else:
+        theta, infl = sn._sharpe_parts(prob)
+        ref = np.ones_like(theta)
+    return prob, engine_input, theta, infl, ref
+
+
+def _block_length_part(
+    block: np.ndarray, cols: np.ndarray, bench: np.ndarray | None, measure: str, bootstrap: str
+) -> dict[str, Any]:
+    """Politis-White estimates of the block's share of the columns the block length uses."""
+    from sigtest.bootstrap import _optimal_block_lengths
+
+    x, bad = _block_values(block)
+    if bad is not None:
+        return {"bad_values": bad}
+    if cols.size == 0:
+        return {"estimates": np.empty(0)}
+    _, _, _, infl, _ = _influence(np.ascontiguousarray(x[:, cols]), bench, measure)
+    const = np.ptp(infl, axis=0) == 0
+    usable = infl[:, ~const & ~np.isnan(infl).any(axis=0)]
+    if usable.shape[1] == 0:
+        return {"estimates": np.empty(0)}
+    b_sb, b_cb = _optimal_block_lengths(usable)
+    return {"estimates": b_sb if bootstrap == "stationary" else b_cb}
+
+
+def _make_plan(
+    dr: DaskReturns,
+    bench: np.ndarray | None,
+    measure: str,
+    *,
+    bootstrap: object,
+    block_length: object,
+    n_resamples: object,
+    rng: Any,
+) -> tuple[BootstrapPlan, Any, bool]:
+    """``bootstrap.make_plan`` with the block length estimated where the columns live."""
+    from dask import delayed
+
+    from sigtest.bootstrap import _BLOCK_LENGTH_COLUMNS, _check_block_length
+
+    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    b_res = check_int(n_resamples, "n_resamples", minimum=1)
+    scheme = str(bootstrap)
+    b = _check_block_length(scheme, block_length, dr.n_obs)
+    estimated = b is None and scheme != "iid"
+    if b is None and scheme == "iid":
+        b = 1.0
+    elif b is None:
+        if dr.n_obs < 9:
+            raise ValueError(
+                f"`block_length`=None needs at least 9 observations to estimate it; got "
+                f"{dr.n_obs}. Pass a block_length explicitly."
+            )
+        n = dr.n_strategies
+        if n > _BLOCK_LENGTH_COLUMNS:
+            subset = np.unique(np.linspace(0, n - 1, _BLOCK_LENGTH_COLUMNS).round()).astype(np.int64)
+        else:
+            subset = np.arange(n)
+        bench_d = delayed(bench) if bench is not None else None
+        tasks = []
+        for k, blk in enumerate(dr.blocks):
+            lo, hi = dr.offsets[k], dr.offsets[k + 1]
+            cols = subset[(subset >= lo) & (subset < hi)] - lo
+            tasks.append(delayed(_block_length_part)(blk, cols, bench_d, measure, scheme))
+        parts = _compute(tasks)
+        _raise_bad_values(parts, dr)
+        est = np.concatenate([p["estimates"] for p in parts])
+        if est.size == 0:
+            b = 1.0
+        else:
+            b = max(1.0, float(np.median(est)))
+            if scheme != "stationary":
+                b = float(math.ceil(b))
+    root = root_seed_sequence(rng)
+    return BootstrapPlan(scheme, b, dr.n_obs, b_res, root), seed_record(root), estimated
+
+
+def _snoop_block(
+    block: np.ndarray, bench: np.ndarray | None, spec: _SnoopSpec
+) -> dict[str, Any]:
+    """One column block of a snooping test: per-column statistics and the block's reductions."""
+    from sigtest import snooping as sn
+
+    x, bad_values = _block_values(block)
+    if bad_values is not None:
+        return {"bad_values": bad_values}
+    plan = spec.plan
+    prob, engine_input, theta, infl, ref = _influence(x, bench, spec.measure)
+    t = x.shape[0]
+    with np.errstate(invalid="ignore"):
+        omega = np.sqrt(np.maximum(sn.long_run_variance(infl, plan.bootstrap, plan.block_length), 0))
+    del infl
+    bad = ~np.isfinite(theta) | ~np.isfinite(omega)
+    if spec.studentize:
+        bad |= omega <= 1e-10 * ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = math.sqrt(t) / omega if spec.studentize else np.full(theta.shape, math.sqrt(t))
+    with np.errstate(invalid="ignore"):
+        tstat = scale * theta
+    tstat[bad] = np.nan
+    out: dict[str, Any] = {"theta": theta, "omega": omega, "tstat": tstat, "bad": bad}
+    keep = np.flatnonzero(~bad)
+    n_res = plan.n_resamples
+    if keep.size == 0:
+        out.update(best=None, stat=-np.inf)
+        if spec.method == "rc":
+            out["null"] = np.full(n_res, -np.inf)
+        elif spec.method == "spa":
+            out["null"] = np.full((n_res, 3), -np.inf)
+        else:
+            out.update(naive=np.zeros(0, np.int64), records=_no_records())
+        return out
+    best = int(np.argmax(np.where(bad, -np.inf, theta)))
+    out["best"] = best
+    sq = math.sqrt(t)
+    naive_best = 0
+    chunks = sn._resampled_performance(prob, plan, spec.batch_size, engine_input)
+    if spec.method == "rc":
+        k: Any = slice(None) if keep.size == theta.size else keep
+        out["stat"] = float(np.max(sq * theta[k]))
+        null = np.empty(n_res)
+        for start, stop, th in chunks:
+            null[start:stop] = (sq * (th[:, k] - theta[k])).max(axis=1)
+            naive_best += int(np.sum(sq * (th[:, best] - theta[best]) >= sq * theta[best]))
+        out["null"] = null
+    elif spec.method == "spa":
+        k = slice(None) if keep.size == theta.size else keep
+        th_k, sc_k, om_k = theta[k], scale[k], omega[k]
+        out["stat"] = float(np.max(sc_k * th_k))
+        threshold = -om_k * math.sqrt(2.0 * math.log(math.log(t)) / t)
+        shifts = np.vstack(
+            [
+                sc_k * (th_k - np.maximum(th_k, 0.0)),
+                sc_k * np.where(th_k >= threshold, 0.0, th_k),
+                np.zeros_like(th_k),
+            ]
+        )
+        null3 = np.empty((n_res, 3))
+        for start, stop, th in chunks:
+            z = sc_k * (th[:, k] - th_k)
+            for v in range(3):
+                null3[start:stop, v] = np.max(z + shifts[v], axis=1)
+            naive_best += int(np.sum(sq * (th[:, best] - theta[best]) >= sq * theta[best]))
+        out["null"] = null3
+    else:  # stepm
+        order = keep[np.argsort(-tstat[keep], kind="stable")]
+        t_sorted, theta_o, scale_o = tstat[order], theta[order], scale[order]
+        naive = np.zeros(order.size, dtype=np.int64)
+        recs = []
+        for start, _, th in chunks:
+            z = scale_o * (th[:, order] - theta_o)
+            naive += np.sum(z >= t_sorted, axis=0)
+            recs.append(_suffix_records(z, start))
+        rows = np.concatenate([r[0] for r in recs])
+        pos = np.concatenate([r[1] for r in recs])
+        vals = np.concatenate([r[2] for r in recs])
+        out["naive"] = _scatter(naive, order, theta.size)
+        out["records"] = (rows, order[pos], vals)
+    out["naive_best"] = naive_best
+    return out
+
+
+def _scatter(values: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+    full = np.zeros(size, dtype=values.dtype)
+    full[where] = values
+    return full
+
+
+def _no_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+
+
+_BIG = np.finfo(np.float64).max
+
+
+def _suffix_records(z: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Records of the per-replicate suffix maximum of ``z`` (replicates x positions).
+
+    Position ``i`` of row ``b`` is a record when ``z[b, i]`` exceeds every ``z[b, j]``, ``j > i``
+    (the last position always is): the suffix maximum ``max_{j >= i} z[b, j]`` is a step function
+    whose steps are exactly the records, so (position, value) of the records describe it
+    exactly. For independent columns a row has about ``ln N_k`` records; in the worst case (``z``
+    decreasing along the row) all ``N_k``. Returns ``(replicate, position, value)``.
+
+    The in-memory code takes ``np.maximum.accumulate``, in which a NaN absorbs every earlier
+    position (and then never counts as exceeding a statistic): NaN is coded as ``+inf`` and a
+    genuine ``+inf`` as the largest float, which keeps those semantics exact in the merge.
+    """
+    zc = np.where(np.isnan(z), np.inf, np.where(z == np.inf, _BIG, z))
+    suffix = np.maximum.accumulate(zc[:, ::-1], axis=1)[:, ::-1]
+    is_rec = np.empty(zc.shape, dtype=bool)
+    is_rec[:, -1] = True
+    np.greater(suffix[:, :-1], suffix[:, 1:], out=is_rec[:, :-1])
+    rows, pos = np.nonzero(is_rec)
+    return rows.astype(np.int64) + start, pos.astype(np.int64), zc[rows, pos]
+
+
+def _merge_records(
+    rows: np.ndarray, ranks: np.ndarray, vals: np.ndarray, t_sorted: np.ndarray, n_res: int
+) -> np.ndarray:
+    """``counts[i] = #{b : max_{l >= i} z_(l),b >= t_(i)}`` from the blocks' records.
+
+    A global record (replicate b, rank p, value v) is a block record whose value exceeds every
+    record of b at higher ranks; consecutive global records bound the pieces on which the global
+    suffix maximum is constant (= v). On a piece ``[lo, hi)`` the statistics ``t_(i)``
+    decrease, so ``v >= t_(i)`` holds on a suffix ``[max(lo, s), hi)`` of it, with ``s`` found by
+    binary search; a difference array adds up the pieces. No loop over replicates.
+    """
+    n = t_sorted.size
+    if rows.size == 0 or n == 0:
+        return np.zeros(n, dtype=np.int64)
+    o = np.lexsort((-ranks, rows))  # by replicate, then rank descending
+    rows, ranks, vals = rows[o], ranks[o], vals[o]
+    _, dense = np.unique(vals, return_inverse=True)
+    key = dense.astype(np.int64).reshape(-1) + rows * (int(dense.max()) + 1)
+    prev = np.maximum.accumulate(np.concatenate([[-1], key[:-1]]))
+    glob = key > prev  # strictly above everything at higher ranks of the same replicate
+    rows, ranks, vals = rows[glob], ranks[glob], vals[glob]
+    hi = ranks + 1
+    nxt = np.empty_like(ranks)
+    nxt[:-1] = ranks[1:]
+    last_in_row = np.ones(rows.size, dtype=bool)
+    last_in_row[:-1] = rows[1:] != rows[:-1]
+    lo = np.where(last_in_row, 0, nxt + 1)
+    live = vals != np.inf  # NaN marker: never >= a statistic
+    s = np.searchsorted(-t_sorted, -vals, side="left")
+    begin = np.maximum(lo, s)
+    use = live & (begin < hi)
+    diff = np.bincount(begin[use], minlength=n + 1)[: n + 1] - np.bincount(hi[use], minlength=n + 1)[: n + 1]
+    return np.cumsum(diff)[:n].astype(np.int64)
+
+
+def _run_snooping(
+    returns: Any,
+    benchmark: Any,
+    *,
+    method: str,
+    measure: object,
+    bootstrap: object,
+    block_length: object,
+    n_resamples: object,
+    batch_size: object,
+    nan_policy: object,
+    rng: Any,
+    studentize: bool,
+    what: str,
+) -> tuple[Any, list[dict[str, Any]]]:
+    from dask import delayed
+
+    from sigtest import snooping as sn
+
+    if not isinstance(studentize, (bool, np.bool_)):
+        raise TypeError(f"`studentize` must be True or False; got {studentize!r}")
+    dr, bench, bench_label = _snoop_prepare(returns, benchmark, measure, nan_policy)
+    batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+    plan, seed, estimated = _make_plan(
+        dr, bench, str(measure), bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng,
+    )
+    spec = _SnoopSpec(method, str(measure), bool(studentize), plan, batch)
+    bench_d = delayed(bench) if bench is not None else None
+    parts = _compute([delayed(_snoop_block)(blk, bench_d, spec) for blk in dr.blocks])
+    _raise_bad_values(parts, dr)
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate([p[key] for p in parts])
+
+    theta, omega, tstat, bad = cat("theta"), cat("omega"), cat("tstat"), cat("bad")
+    if bad.all():
+        raise ValueError(
+            f"{what} is undefined for every strategy (constant returns or returns identical to "
+            "the benchmark); nothing to test"
+        )
+    shell = dr.shell()
+    warn_degenerate(shell, bad, f"{what} (relative performance or its variance)", 5)
+    t = dr.n_obs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = math.sqrt(t) / omega if studentize else np.full(theta.shape, math.sqrt(t))
+    prob = sn._Problem(shell, bench, bench_label, str(measure), 0)
+    setup = sn._Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, None)  # type: ignore[arg-type]
+    return setup, parts
+
+
+def _best_part(parts: list[dict[str, Any]], best: int, offsets: np.ndarray) -> dict[str, Any]:
+    """The block holding the global best (whose own best it is: ties go to the first column)."""
+    return parts[int(np.searchsorted(offsets, best, side="right") - 1)]
+
+
+def reality_check(
+    returns: Any,
+    benchmark: Any = None,
+    *,
+    measure: str = "mean",
+    bootstrap: str = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: str = "raise",
+    rng: Any = None,
+) -> Any:
+    """:func:`sigtest.reality_check` on a dask array or DataFrame (see the module docstring)."""
+    from sigtest import snooping as sn
+
+    s, parts = _run_snooping(
+        returns, benchmark, method="rc", measure=measure, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
+        nan_policy=nan_policy, rng=rng, studentize=False, what="The Reality Check",
+    )
+    best, _ = sn._best(s)
+    stat = max(p["stat"] for p in parts)
+    null = np.max(np.stack([p["null"] for p in parts]), axis=0)
+    offsets = _offsets(parts)
+    naive_count = _best_part(parts, best, offsets)["naive_best"]
+    n_res = s.plan.n_resamples
+    return sn.RealityCheckResult(
+        **sn._common_fields(s, best),
+        naive_pvalue=float(sn._mc_pvalue(naive_count, n_res)),
+        statistic=float(stat),
+        pvalue=float(sn._mc_pvalue(np.sum(null >= stat), n_res)),
+        null_distribution=null,
+    )
+
+
+def _offsets(parts: list[dict[str, Any]]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([p["theta"].size for p in parts])])
+
+
+def spa(
+    returns: Any,
+    benchmark: Any = None,
+    *,
+    studentize: bool = True,
+    measure: str = "mean",
+    bootstrap: str = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: str = "raise",
+    rng: Any = None,
+) -> Any:
+    """:func:`sigtest.spa` on a dask array or DataFrame (see the module docstring)."""
+    from sigtest import snooping as sn
+
+    s, parts = _run_snooping(
+        returns, benchmark, method="spa", measure=measure, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
+        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The SPA statistic",
+    )
+    best, _ = sn._best(s)
+    stat = max(0.0, max(p["stat"] for p in parts))
+    null = np.maximum(np.max(np.stack([p["null"] for p in parts]), axis=0), 0.0)
+    offsets = _offsets(parts)
+    naive_count = _best_part(parts, best, offsets)["naive_best"]
+    n_res = s.plan.n_resamples
+    p = sn._mc_pvalue(np.sum(null >= stat, axis=0), n_res)
+    data = s.prob.data
+    return sn.SPAResult(
+        **sn._common_fields(s, best),
+        naive_pvalue=float(sn._mc_pvalue(naive_count, n_res)),
+        statistic=float(stat),
+        pvalue=float(p[1]),
+        pvalue_lower=float(p[0]),
+        pvalue_consistent=float(p[1]),
+        pvalue_upper=float(p[2]),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        omega=data.per_strategy(s.omega, "omega"),
+        null_distribution=pd.DataFrame(null, columns=["lower", "consistent", "upper"]),
+        studentize=bool(studentize),
+    )
+
+
+def stepm(
+    returns: Any,
+    benchmark: Any = None,
+    *,
+    alpha: float = 0.05,
+    studentize: bool = True,
+    measure: str = "mean",
+    bootstrap: str = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: str = "raise",
+    rng: Any = None,
+) -> Any:
+    """:func:`sigtest.stepm` on a dask array or DataFrame (see the module docstring)."""
+    from sigtest import snooping as sn
+
+    level = check_probability(alpha, "alpha")
+    s, parts = _run_snooping(
+        returns, benchmark, method="stepm", measure=measure, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
+        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The StepM statistic",
+    )
+    best, _ = sn._best(s)
+    offsets = _offsets(parts)
+    keep = np.flatnonzero(~s.degenerate)
+    order = keep[np.argsort(-s.tstat[keep], kind="stable")]
+    t_sorted = s.tstat[order]
+    rank = np.full(s.theta.size, -1, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    rows = np.concatenate([p["records"][0] for p in parts])
+    cols = np.concatenate([p["records"][1] + offsets[k] for k, p in enumerate(parts)])
+    vals = np.concatenate([p["records"][2] for p in parts])
+    n_res = s.plan.n_resamples
+    counts = _merge_records(rows, rank[cols], vals, t_sorted, n_res)
+    naive_all = np.concatenate(
+        [p["naive"] if p["naive"].size else np.zeros(p["theta"].size, np.int64) for p in parts]
+    )
+    adj_sorted = np.maximum.accumulate(sn._mc_pvalue(counts, n_res))
+    n_all = s.theta.size
+    adjusted = np.full(n_all, np.nan)
+    adjusted[order] = adj_sorted
+    naive_p = np.full(n_all, np.nan)
+    naive_p[order] = sn._mc_pvalue(naive_all[order], n_res)
+    data = s.prob.data
+    rejected = [data.labels[j] for j in order[adj_sorted <= level]]
+    return sn.StepMResult(
+        **sn._common_fields(s, best),
+        naive_pvalue=float(naive_p[best]),
+        rejected=rejected,
+        adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
+        naive_pvalues=data.per_strategy(naive_p, "naive_pvalue"),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        alpha=level,
+        studentize=bool(studentize),
+    )
