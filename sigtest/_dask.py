@@ -276,8 +276,8 @@ def _snoop_prepare(
                 f"`benchmark` has {b.n_obs} observations but `returns` has {dr.n_obs}; pass "
                 "the benchmark's returns over the same periods"
             )
-        label = b.labels[0] if b.columns is not None else "benchmark"
-        return dr, b.values[:, 0].copy(), label
+        name = b.labels[0] if b.columns is not None else "benchmark"
+        return dr, b.values[:, 0].copy(), name
     # a column of returns
     arr, columns, _ = _to_array(returns, "returns")
     n_strat = int(arr.shape[1])

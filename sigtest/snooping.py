@@ -859,7 +859,7 @@ def reality_check(
     by simulation (slow tests).
     """
     if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.reality_check(**locals())  # type: ignore[no-any-return]
+        return _dask.reality_check(**locals())
     s, batch = _setup(
         returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, studentize=False, nan_policy=nan_policy,
@@ -965,7 +965,7 @@ def spa(
     estimator against a direct O(T^2) sum; size and power by simulation (slow tests).
     """
     if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.spa(**locals())  # type: ignore[no-any-return]
+        return _dask.spa(**locals())
     s, batch = _setup(
         returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, studentize=studentize, nan_policy=nan_policy,
@@ -1086,7 +1086,7 @@ def stepm(
     the tests (same indices); FWER by simulation (slow tests).
     """
     if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.stepm(**locals())  # type: ignore[no-any-return]
+        return _dask.stepm(**locals())
     level = check_probability(alpha, "alpha")
     s, batch = _setup(
         returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,

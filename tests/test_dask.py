@@ -1,0 +1,274 @@
+"""Distributed execution on Dask: same answers as the in-memory engine, on a real local cluster.
+
+Every distributed test runs through a ``distributed.Client`` connected to a ``LocalCluster`` of two
+worker processes on loopback. The oracle is the in-memory function on the same data and seed;
+1e-12 is the contract (the matrix products may differ in the last bits with the operand
+shapes, everything else is the same arithmetic or an exact maximum/count).
+"""
+
+import os
+import threading
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+import sigtest  # noqa: E402
+from sigtest import DegenerateDataWarning  # noqa: E402
+from sigtest._dask import _merge_records, _suffix_records, is_dask  # noqa: E402
+
+TOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
+    )
+    cl = distributed.Client(cluster)
+    yield cl
+    cl.close()
+    cluster.close()
+
+
+def make_data(t=250, n=1300, seed=0):
+    """Correlated strategies, a few with skill; n > 1,000 so the block length uses a subset."""
+    rng = np.random.default_rng(seed)
+    common = rng.standard_normal((t, 1))
+    x = 0.01 * (0.5 * common + rng.standard_normal((t, n)))
+    x[:, [j for j in (7, 400, 1111) if j < n]] += 0.004
+    bench = 0.01 * rng.standard_normal(t)
+    return x, bench
+
+
+FIELDS = [
+    "statistic", "pvalue", "pvalue_lower", "pvalue_upper", "naive_pvalue", "block_length",
+    "null_distribution", "adjusted_pvalues", "naive_pvalues", "tstat", "performance", "omega",
+    "best_performance",
+]
+SETTINGS = [
+    "bootstrap", "block_length_estimated", "n_resamples", "n_obs", "n_strategies", "best",
+    "benchmark", "measure", "seed", "rejected", "studentize",
+]
+
+
+def assert_same(a, b):
+    assert type(a) is type(b)
+    for f in SETTINGS:
+        if hasattr(a, f):
+            assert getattr(a, f) == getattr(b, f), f
+    for f in FIELDS:
+        if hasattr(a, f):
+            va, vb = getattr(a, f), getattr(b, f)
+            if isinstance(va, (pd.Series, pd.DataFrame)):
+                assert type(vb) is type(va) and va.index.equals(vb.index), f
+            np.testing.assert_allclose(
+                np.asarray(vb, float), np.asarray(va, float), rtol=0, atol=TOL, err_msg=f
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact: the StepM record merge against a plain suffix-maximum loop
+# ---------------------------------------------------------------------------------------------
+
+
+def brute_counts(z, t_sorted):
+    """counts[i] = #{b : max_{l >= i} z[b, l] >= t_(i)}, np.maximum semantics (NaN absorbs)."""
+    b, n = z.shape
+    counts = np.zeros(n, dtype=np.int64)
+    for r in range(b):
+        m = -np.inf
+        for i in range(n - 1, -1, -1):
+            m = np.maximum(m, z[r, i])
+            counts[i] += bool(m >= t_sorted[i])
+    return counts
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_records_equals_suffix_maximum_loop(seed):
+    rng = np.random.default_rng(seed)
+    b, n = 40, 37
+    z = rng.standard_normal((b, n))
+    if seed % 2:  # ties, decreasing rows (every position a record), NaN and infinities
+        z = np.round(z, 1)
+        z[3] = np.linspace(3, -3, n)
+        z[5, 10] = np.nan
+        z[6, 30] = np.inf
+        z[7, 2] = -np.inf
+        z[8, [4, 20]] = [np.nan, np.inf]
+    t_sorted = np.sort(rng.standard_normal(n) * 1.5)[::-1]
+    if seed % 3 == 0:
+        t_sorted[5:9] = t_sorted[5]  # tied statistics
+    # split the global order into random column blocks, each holding an arbitrary subset
+    owner = rng.integers(0, 4, n)
+    rows, ranks, vals = [], [], []
+    for k in range(4):
+        pos = np.flatnonzero(owner == k)
+        if pos.size == 0:
+            continue
+        r, p, v = _suffix_records(z[:, pos], 0)
+        rows.append(r)
+        ranks.append(pos[p])
+        vals.append(v)
+    got = _merge_records(np.concatenate(rows), np.concatenate(ranks), np.concatenate(vals), t_sorted, b)
+    np.testing.assert_array_equal(got, brute_counts(z, t_sorted))
+
+
+def test_is_dask():
+    x = np.zeros((3, 2))
+    assert is_dask(da.from_array(x)) and not is_dask(x) and not is_dask(pd.DataFrame(x))
+
+
+# ---------------------------------------------------------------------------------------------
+# Same answers as in memory, through the cluster
+# ---------------------------------------------------------------------------------------------
+
+CASES = [
+    (sigtest.reality_check, {}),
+    (sigtest.reality_check, {"measure": "sharpe", "benchmark": "bench"}),
+    (sigtest.spa, {}),
+    (sigtest.spa, {"measure": "sharpe", "bootstrap": "circular"}),
+    (sigtest.spa, {"studentize": False, "benchmark": "bench", "bootstrap": "iid"}),
+    (sigtest.stepm, {}),
+    (sigtest.stepm, {"measure": "sharpe", "benchmark": 3, "bootstrap": "moving"}),
+    (sigtest.stepm, {"studentize": False, "block_length": 4.5, "benchmark": "bench"}),
+]
+
+
+@pytest.mark.parametrize("fn, kw", CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_same_as_in_memory(client, fn, kw):
+    x, bench = make_data()
+    kw = dict(kw)
+    if kw.get("benchmark") == "bench":
+        kw["benchmark"] = bench
+    expected = fn(x, n_resamples=300, rng=11, **kw)
+    # uneven column blocks, several row chunks (rechunked to one), and one single block
+    for chunks in [(100, (500, 13, 700, 87)), (250, 1300)]:
+        got = fn(da.from_array(x, chunks=chunks), n_resamples=300, rng=11, **kw)
+        assert_same(expected, got)
+    if fn is sigtest.stepm:
+        assert 0 < len(expected.rejected) < 50  # the records merge had real work to do
+
+
+def test_batch_size_and_chunking_do_not_change_stepm(client):
+    x, _ = make_data(n=300)
+    x[:, :40] += 0.003  # many rejections: the global suffix maximum changes owner often
+    ref = sigtest.stepm(x, n_resamples=700, block_length=3, rng=5)
+    got = sigtest.stepm(
+        da.from_array(x, chunks=(250, 7)), n_resamples=700, block_length=3, rng=5, batch_size=1
+    )
+    assert_same(ref, got)
+    assert len(ref.rejected) >= 20
+
+
+def test_dataframe_labels_survive(client):
+    dd = pytest.importorskip("dask.dataframe")
+    x, bench = make_data(n=60)
+    df = pd.DataFrame(x, columns=[f"s{i}" for i in range(60)])
+    df["spx"] = bench
+    ddf = dd.from_pandas(df, npartitions=3)  # partitioned by rows
+    for fn in (sigtest.reality_check, sigtest.spa, sigtest.stepm):
+        ref = fn(df, "spx", n_resamples=200, rng=2)
+        got = fn(ddf, "spx", n_resamples=200, rng=2)
+        assert_same(ref, got)
+        assert got.benchmark == "spx" and got.best == ref.best and isinstance(got.best, str)
+    assert list(got.tstat.index) == [f"s{i}" for i in range(60)]
+
+
+def test_degenerate_columns_warn_with_global_labels(client):
+    x, bench = make_data(n=50)
+    x[:, 31] = 0.0  # constant: undefined Sharpe ratio, excluded from the maximum
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 31 "):
+        ref = sigtest.spa(x, measure="sharpe", n_resamples=200, rng=4)
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 31 "):
+        got = sigtest.spa(da.from_array(x, chunks=(250, 20)), measure="sharpe", n_resamples=200, rng=4)
+    assert_same(ref, got)
+    assert np.isnan(got.tstat[31])
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (messages name the parameter, the rule and the value; global column labels)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_errors(client):
+    x, bench = make_data(n=40)
+    xd = da.from_array(x, chunks=(250, 15))
+    with pytest.raises(ValueError, match=r"`nan_policy`='omit' is not supported for dask input"):
+        sigtest.spa(xd, nan_policy="omit")
+    with pytest.raises(ValueError, match=r"'propagate' is not supported by the data-snooping"):
+        sigtest.spa(xd, nan_policy="propagate")
+    with pytest.raises(ValueError, match=r"`measure` must be one of 'mean', 'sharpe'; got 'x'"):
+        sigtest.reality_check(xd, measure="x")
+    with pytest.raises(ValueError, match=r"`alpha` must be in \(0, 1\); got 1.5"):
+        sigtest.stepm(xd, alpha=1.5)
+    with pytest.raises(ValueError, match=r"`n_resamples` must be an integer >= 1; got 0"):
+        sigtest.stepm(xd, n_resamples=0)
+    with pytest.raises(ValueError, match=r"`returns` has 9 row\(s\); this method needs at least 10"):
+        sigtest.spa(xd[:9])
+    with pytest.raises(ValueError, match=r"`benchmark` column position 40 is out of range"):
+        sigtest.spa(xd, 40)
+    with pytest.raises(ValueError, match=r"`benchmark` has 249 observations but `returns` has 250"):
+        sigtest.spa(xd, bench[:-1])
+    with pytest.raises(TypeError, match=r"`returns` must hold numeric \(int or float\) returns; got dtype bool"):
+        sigtest.spa(xd > 0)
+    with pytest.raises(ValueError, match=r"must be 1-D \(one strategy\) or 2-D"):
+        sigtest.spa(xd[:, :, None])
+    bad = x.copy()
+    bad[[3, 9], 33] = np.nan
+    bad[5, 2] = np.nan
+    with pytest.raises(ValueError, match=r"holds 3 missing value\(s\) \(NaN\) in column\(s\) 2, 33; drop"):
+        sigtest.reality_check(da.from_array(bad, chunks=(250, 15)), n_resamples=10)
+    with pytest.raises(ValueError, match=r"holds 3 missing value\(s\).*column\(s\) 2, 33"):
+        sigtest.reality_check(da.from_array(bad, chunks=(250, 15)), n_resamples=10, block_length=2)
+    bad[7, 20] = np.inf
+    with pytest.raises(ValueError, match=r"column index 20 holds an infinite value \(at row 7\)"):
+        sigtest.stepm(da.from_array(bad, chunks=(250, 15)), n_resamples=10)
+    with pytest.raises(ValueError, match=r"The SPA statistic is undefined for every strategy"):
+        sigtest.spa(da.from_array(np.tile(bench[:, None], (1, 3))), bench, n_resamples=10)
+
+
+# ---------------------------------------------------------------------------------------------
+# A worker dies in the middle of a run: Dask reschedules, the answer is the same
+# ---------------------------------------------------------------------------------------------
+
+
+def test_worker_killed_mid_run(client):
+    x, _ = make_data(t=500, n=2400, seed=3)
+    kw = dict(n_resamples=2000, block_length=5, rng=8)
+    expected = sigtest.reality_check(x, **kw)
+    xd = da.from_array(x, chunks=(500, 150))  # 16 tasks for 2 single-threaded workers
+    before = set(client.scheduler_info()["workers"])
+    box = {}
+    run = threading.Thread(target=lambda: box.update(res=sigtest.reality_check(xd, **kw)))
+    run.start()
+    victim = None
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:
+        for addr, keys in client.processing().items():
+            if any("_snoop_block" in str(k) for k in keys):
+                victim = addr
+                break
+        time.sleep(0.01)
+    assert victim is not None, "the run never started"
+    assert run.is_alive()  # killed in the middle of the run, not after
+    try:
+        client.run(os._exit, 1, workers=[victim])
+    except Exception:  # the worker dies before it can answer
+        pass
+    run.join(timeout=120)
+    assert not run.is_alive()
+    assert_same(expected, box["res"])
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+    after = set(client.scheduler_info()["workers"])
+    assert victim in before and victim not in after
