@@ -58,7 +58,15 @@ from sigtest._validation import (
     warn_degenerate,
 )
 
-__all__ = ["is_dask", "reality_check", "spa", "stepm"]
+__all__ = [
+    "deflated_sharpe_ratio",
+    "is_dask",
+    "probabilistic_sharpe_ratio",
+    "reality_check",
+    "sharpe_ratio",
+    "spa",
+    "stepm",
+]
 
 #: Target size of one column block when a dask DataFrame (partitioned by rows) is rechunked.
 BLOCK_BYTES = 128 * 2**20
@@ -750,4 +758,216 @@ def stepm(
         tstat=data.per_strategy(s.tstat, "tstat"),
         alpha=level,
         studentize=bool(studentize),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Sharpe ratios (per-column moments; DSR adds a maximum and a variance over all columns)
+# --------------------------------------------------------------------------------------------
+
+
+def _sharpe_block(
+    block: np.ndarray, rf: np.ndarray | None, rf_mean: float, ddof: int, higher: bool, policy: str
+) -> dict[str, Any]:
+    """A block's Sharpe ratios (and skewness, Pearson kurtosis, observations) as in memory."""
+    from sigtest import sharpe as sh
+
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    bad_values = None
+    if not np.isfinite(x).all():
+        _, bad_values = _block_values(x)
+        if bad_values is not None and ("inf" in bad_values or policy == "raise"):
+            return {"bad_values": bad_values}
+    if rf is not None:
+        x = np.ascontiguousarray(x - rf[:, None])
+    data = ReturnsData(x, None, None, False)
+    mom = sh._moments(data, higher=higher, nan_policy=policy)  # type: ignore[arg-type]
+    out: dict[str, Any] = {"sr": sh._sharpe_from(mom, ddof, rf_mean), "nan_cols": data.nan_columns()}
+    if higher:
+        out["skew"], out["kurtosis"] = sh._skew_kurt(mom)
+        n = mom.n.copy()
+        if policy == "propagate":
+            n[out["nan_cols"]] = np.nan
+        out["n"] = n
+    return out
+
+
+def _sharpe_pass(
+    dr: DaskReturns, rf: np.ndarray | None, rf_mean: float, ddof: int, higher: bool, policy: str
+) -> dict[str, np.ndarray]:
+    from dask import delayed
+
+    rf_d = delayed(rf) if rf is not None else None
+    parts = _compute(
+        [delayed(_sharpe_block)(b, rf_d, rf_mean, ddof, higher, policy) for b in dr.blocks]
+    )
+    _raise_bad_values(parts, dr)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _warn_sharpe_nan(dr: DaskReturns, res: dict[str, np.ndarray], policy: str) -> None:
+    bad = np.isnan(res["sr"])
+    if policy == "propagate":
+        bad &= ~res["nan_cols"]
+    warn_degenerate(dr.shell(), bad, "The Sharpe ratio", stacklevel=5)
+
+
+def sharpe_ratio(
+    returns: Any,
+    *,
+    periods_per_year: float | None = None,
+    risk_free: Any = 0.0,
+    ddof: int = 1,
+    nan_policy: str = "raise",
+) -> Any:
+    """:func:`sigtest.sharpe_ratio` on a dask array or DataFrame, block by block."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(nan_policy)
+    ddof = sh._check_ddof(ddof)
+    q = sh._check_periods(periods_per_year)
+    dr = as_dask_returns(returns, min_obs=2)
+    rf = sh._as_param_array(risk_free, "risk_free")
+    rf_vec: np.ndarray | None = None
+    rf_mean = 0.0
+    if rf.ndim == 1 and rf.size != 1:
+        if rf.size != dr.n_obs:
+            raise ValueError(
+                f"`risk_free` must be a scalar or have one value per period ({dr.n_obs}); got "
+                f"{rf.size} values"
+            )
+        rf_vec = rf
+    else:
+        rf_mean = float(rf.reshape(-1)[0]) if rf.ndim else float(rf)
+    res = _sharpe_pass(dr, rf_vec, rf_mean, ddof, False, policy)
+    _warn_sharpe_nan(dr, res, policy)
+    sr = res["sr"]
+    if q is not None:
+        sr = sr * math.sqrt(q)
+    return dr.shell().per_strategy(sr, name="sharpe_ratio")
+
+
+def _no_explicit(**given: Any) -> None:
+    named = [k for k, v in given.items() if v is not None]
+    if named:
+        raise ValueError(
+            "pass either `returns` or explicit numbers, not both; got `returns` together "
+            f"with {', '.join(f'`{g}`' for g in named)}"
+        )
+
+
+def probabilistic_sharpe_ratio(
+    returns: Any = None,
+    *,
+    sharpe: Any = None,
+    n_obs: Any = None,
+    skew: Any = None,
+    kurtosis: Any = None,
+    benchmark_sharpe: Any = 0.0,
+    periods_per_year: float | None = None,
+    ddof: int = 1,
+    nan_policy: str = "raise",
+) -> Any:
+    """:func:`sigtest.probabilistic_sharpe_ratio` on a dask array or DataFrame."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(nan_policy)
+    ddof = sh._check_ddof(ddof)
+    q = sh._check_periods(periods_per_year)
+    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis)
+    dr = as_dask_returns(returns, min_obs=2)
+    shell = dr.shell()
+    # validate the benchmark before computing anything
+    probe = sh._SharpeInputs(shell, np.zeros(dr.n_strategies), np.zeros(0), np.zeros(0), np.zeros(0))
+    bench = sh._benchmark(benchmark_sharpe, probe, q)
+    res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
+    _warn_sharpe_nan(dr, res, policy)
+    z, psr = sh._psr_core(res["sr"], bench, res["n"], res["skew"], res["kurtosis"])
+    return sh.ProbabilisticSharpeResult(
+        psr=shell.per_strategy(psr, "psr"), z=shell.per_strategy(z, "z"),
+        sharpe=shell.per_strategy(res["sr"], "sharpe"),
+        benchmark_sharpe=sh._benchmark_out(bench, shell), n_obs=shell.per_strategy(res["n"], "n_obs"),
+        skew=shell.per_strategy(res["skew"], "skew"),
+        kurtosis=shell.per_strategy(res["kurtosis"], "kurtosis"),
+        periods_per_year=q, ddof=ddof,
+    )
+
+
+def deflated_sharpe_ratio(
+    returns: Any = None,
+    *,
+    sharpe: float | None = None,
+    n_obs: float | None = None,
+    skew: float | None = None,
+    kurtosis: float | None = None,
+    n_trials: float | None = None,
+    sharpe_variance: float | None = None,
+    trials_sharpe: Any = None,
+    effective_trials: float | str | None = None,
+    ddof: int = 1,
+    sharpe_variance_ddof: int = 1,
+    expected_max: str = "approx",
+    periods_per_year: float | None = None,
+    nan_policy: str = "raise",
+) -> Any:
+    """:func:`sigtest.deflated_sharpe_ratio` on a dask array or DataFrame (form (a))."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(nan_policy)
+    ddof = sh._check_ddof(ddof)
+    vddof = sh._check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
+    em_method = check_choice(expected_max, "expected_max", sh._EMAX_METHODS)
+    q = sh._check_periods(periods_per_year)
+    eff_value: float | None = None
+    if effective_trials is not None:
+        if isinstance(effective_trials, str):
+            check_choice(effective_trials, "effective_trials", sh._ET_METHODS)
+            raise ValueError(
+                f"`effective_trials={effective_trials!r}` needs the N x N correlation matrix of "
+                "the trials and is not computed on dask input; give `effective_trials` as a "
+                "number (e.g. estimated on a subset of columns)"
+            )
+        eff_value = sh._check_trials(effective_trials, "effective_trials")
+    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis, n_trials=n_trials,
+                 sharpe_variance=sharpe_variance, trials_sharpe=trials_sharpe)
+    if q is not None:
+        raise ValueError(
+            "`periods_per_year` converts annualized explicit inputs; with `returns` all "
+            f"quantities are per period; got periods_per_year={periods_per_year!r}"
+        )
+    dr = as_dask_returns(returns, min_obs=2)
+    if dr.n_strategies < 2:
+        raise ValueError(
+            f"`returns` must hold every trial (at least 2 columns) for the deflated Sharpe "
+            f"ratio; got {dr.n_strategies}. Pass explicit numbers for a single strategy."
+        )
+    res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
+    _warn_sharpe_nan(dr, res, policy)
+    shell = dr.shell()
+    srs = res["sr"]
+    best: Hashable | None = None
+    if np.isnan(srs).any():
+        sr_b = sk_b = ku_b = n_b = v = float("nan")
+    else:
+        j = int(np.argmax(srs))
+        sr_b, sk_b = float(srs[j]), float(res["skew"][j])
+        ku_b, n_b = float(res["kurtosis"][j]), float(res["n"][j])
+        v = float(np.var(srs, ddof=vddof))
+        best = shell.label(j)
+    n_used = float(dr.n_strategies) if eff_value is None else eff_value
+    if math.isnan(v):
+        emax = sr0 = z = dsr = float("nan")
+    else:
+        emax = sh._emax(n_used, em_method)
+        sr0 = math.sqrt(v) * emax
+        z_arr, p_arr = sh._psr_core(
+            np.float64(sr_b), np.float64(sr0), np.float64(n_b), np.float64(sk_b), np.float64(ku_b)
+        )
+        z, dsr = float(z_arr), float(p_arr)
+    return sh.DeflatedSharpeResult(
+        dsr=dsr, z=z, sr0=sr0, expected_max=emax, sharpe=sr_b, n_obs=n_b, skew=sk_b,
+        kurtosis=ku_b, best=best, n_trials=n_used, n_trials_total=dr.n_strategies,
+        effective_trials=effective_trials, sharpe_variance=v, sharpe_variance_ddof=vddof,
+        expected_max_method=em_method, periods_per_year=q, ddof=ddof,
+        trials_sharpe=shell.per_strategy(srs, "sharpe"),
     )

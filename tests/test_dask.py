@@ -197,6 +197,63 @@ def test_degenerate_columns_warn_with_global_labels(client):
 
 
 # ---------------------------------------------------------------------------------------------
+# Sharpe ratio, PSR, DSR: per-column moments on the workers
+# ---------------------------------------------------------------------------------------------
+
+
+def sharpe_data():
+    rng = np.random.default_rng(21)
+    x = rng.standard_t(5, size=(300, 420)) * 0.01 + 0.0005
+    x[:, 77] += 0.005  # a clear best trial
+    xn = x.copy()
+    xn[5, 7] = np.nan
+    xn[:40, 300] = np.nan
+    return x, xn
+
+
+@pytest.mark.parametrize("policy", ["raise", "omit", "propagate"])
+def test_sharpe_family_same_as_in_memory(client, policy):
+    x, xn = sharpe_data()
+    data = x if policy == "raise" else xn
+    xd = da.from_array(data, chunks=(100, (150, 1, 200, 69)))
+    rf = np.linspace(0, 1e-4, 300)
+    for kw in [{}, {"periods_per_year": 252, "ddof": 0}, {"risk_free": rf}]:
+        a = sigtest.sharpe_ratio(data, nan_policy=policy, **kw)
+        b = sigtest.sharpe_ratio(xd, nan_policy=policy, **kw)
+        np.testing.assert_allclose(b, a, rtol=0, atol=TOL)
+    bench = np.linspace(0, 0.05, 420)
+    a = sigtest.probabilistic_sharpe_ratio(data, benchmark_sharpe=bench, nan_policy=policy)
+    b = sigtest.probabilistic_sharpe_ratio(xd, benchmark_sharpe=bench, nan_policy=policy)
+    for f in ["psr", "z", "sharpe", "n_obs", "skew", "kurtosis", "benchmark_sharpe"]:
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+    for kw in [{}, {"sharpe_variance_ddof": 0, "expected_max": "exact", "effective_trials": 50.0}]:
+        a = sigtest.deflated_sharpe_ratio(data, nan_policy=policy, **kw)
+        b = sigtest.deflated_sharpe_ratio(xd, nan_policy=policy, **kw)
+        assert (a.best, a.n_trials, a.n_trials_total) == (b.best, b.n_trials, b.n_trials_total)
+        for f in ["dsr", "z", "sr0", "expected_max", "sharpe", "skew", "kurtosis", "n_obs",
+                  "sharpe_variance", "trials_sharpe"]:
+            np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+        assert (a.best == 77) == (policy != "propagate")
+
+
+def test_sharpe_family_dataframe_labels_and_degenerate_warning(client):
+    dd = pytest.importorskip("dask.dataframe")
+    x, _ = sharpe_data()
+    df = pd.DataFrame(x[:, :30], columns=[f"t{i}" for i in range(30)])
+    df["t12"] = 0.0
+    ddf = dd.from_pandas(df, npartitions=2)
+    with pytest.warns(DegenerateDataWarning, match=r"The Sharpe ratio is undefined .* 't12'"):
+        a = sigtest.probabilistic_sharpe_ratio(df)
+    with pytest.warns(DegenerateDataWarning, match=r"The Sharpe ratio is undefined .* 't12'"):
+        b = sigtest.probabilistic_sharpe_ratio(ddf)
+    pd.testing.assert_series_equal(b.psr, a.psr, rtol=0, atol=TOL)
+    x2 = df.drop(columns="t12")
+    a = sigtest.deflated_sharpe_ratio(x2)
+    b = sigtest.deflated_sharpe_ratio(dd.from_pandas(x2, npartitions=2))
+    assert b.best == a.best and isinstance(b.best, str) and abs(a.dsr - b.dsr) <= TOL
+
+
+# ---------------------------------------------------------------------------------------------
 # Validation (messages name the parameter, the rule and the value; global column labels)
 # ---------------------------------------------------------------------------------------------
 
@@ -234,6 +291,21 @@ def test_errors(client):
     bad[7, 20] = np.inf
     with pytest.raises(ValueError, match=r"column index 20 holds an infinite value \(at row 7\)"):
         sigtest.stepm(da.from_array(bad, chunks=(250, 15)), n_resamples=10)
+    with pytest.raises(ValueError, match=r"column index 20 holds an infinite value"):
+        sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)), nan_policy="omit")
+    bad[7, 20] = 0.0
+    with pytest.raises(ValueError, match=r"column\(s\) 2, 33; drop"):
+        sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)))
+    with pytest.raises(ValueError, match=r"`effective_trials='li_ji'` needs the N x N correlation"):
+        sigtest.deflated_sharpe_ratio(xd, effective_trials="li_ji")
+    with pytest.raises(ValueError, match=r"pass either `returns` or explicit numbers, not both"):
+        sigtest.probabilistic_sharpe_ratio(xd, sharpe=0.1)
+    with pytest.raises(ValueError, match=r"`risk_free` must be a scalar or have one value per period \(250\); got 3"):
+        sigtest.sharpe_ratio(xd, risk_free=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=r"`benchmark_sharpe` must be a scalar or have one entry per strategy \(40\)"):
+        sigtest.probabilistic_sharpe_ratio(xd, benchmark_sharpe=[0.1, 0.2])
+    with pytest.raises(ValueError, match=r"at least 2 columns\) for the deflated Sharpe ratio; got 1"):
+        sigtest.deflated_sharpe_ratio(xd[:, :1])
     with pytest.raises(ValueError, match=r"The SPA statistic is undefined for every strategy"):
         sigtest.spa(da.from_array(np.tile(bench[:, None], (1, 3))), bench, n_resamples=10)
 
