@@ -61,6 +61,7 @@ from sigtest._validation import (
 __all__ = [
     "deflated_sharpe_ratio",
     "is_dask",
+    "pbo",
     "probabilistic_sharpe_ratio",
     "reality_check",
     "sharpe_ratio",
@@ -155,9 +156,17 @@ def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
 
 
 def as_dask_returns(
-    returns: Any, *, name: str = "returns", min_obs: int = 2, drop: int | None = None
+    returns: Any,
+    *,
+    name: str = "returns",
+    min_obs: int = 2,
+    drop: int | None = None,
+    rows: slice | None = None,
 ) -> DaskReturns:
-    """Validate the shape and type of a dask returns argument (values are checked per block)."""
+    """Validate the shape and type of a dask returns argument (values are checked per block).
+
+    ``drop``: a column position to leave out; ``rows``: the rows to keep (after validation of
+    the full shape)."""
     arr, columns, one_d = _to_array(returns, name)
     if drop is not None:
         import dask.array as da
@@ -174,6 +183,9 @@ def as_dask_returns(
         raise ValueError(
             f"`{name}` has {t_obs} row(s); this method needs at least {min_obs} periods of returns"
         )
+    if rows is not None:
+        arr = arr[rows]
+        t_obs = int(arr.shape[0])
     if len(arr.chunks[0]) > 1:
         arr = arr.rechunk({0: -1})  # a block holds every period of its strategies
     if arr.dtype != np.float64:
@@ -970,4 +982,282 @@ def deflated_sharpe_ratio(
         effective_trials=effective_trials, sharpe_variance=v, sharpe_variance_ddof=vddof,
         expected_max_method=em_method, periods_per_year=q, ddof=ddof,
         trials_sharpe=shell.per_strategy(srs, "sharpe"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Probability of backtest overfitting (CSCV)
+# --------------------------------------------------------------------------------------------
+#
+# Pass 0 (persisted on the workers): each column block's per-partition sufficient statistics
+# (S x N_k sums, far smaller than the block). Pass 1: per combination, the block's in-sample
+# best column (first among ties), its IS and OOS values, NaN/inf flags, the block's part of the
+# pooled OOS histogram and range. The client picks the global selection (maximum over blocks,
+# first block among ties = first column). Pass 2: per combination, how many of the block's OOS
+# values are below / equal to the selection's; summed over blocks these are the ranks.
+
+
+def _pbo_stats(block: np.ndarray, m: int, s: int, metric: str, target: float, policy: str) -> Any:
+    from sigtest.overfitting import _SufficientStats
+
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    if not np.isfinite(x).all():
+        _, bad_values = _block_values(x)
+        if bad_values is not None and ("inf" in bad_values or policy == "raise"):
+            return {"bad_values": bad_values}
+    return _SufficientStats(x, m, s, metric, target, policy == "omit")
+
+
+def _pbo_pairs(n_partitions: int, n_cols: int, chunk_size: int | None) -> Any:
+    from sigtest.overfitting import _CHUNK_ENTRIES, _combination_table
+
+    _, indicator, complement = _combination_table(n_partitions)
+    first = np.flatnonzero(indicator[:, 0] > 0)
+    second = complement[first]
+    step = chunk_size or max(1, _CHUNK_ENTRIES // n_cols)
+    for start in range(0, first.size, step):
+        p1 = first[start : start + step]
+        p2 = second[start : start + step]
+        yield p1, p2, indicator[p1]
+
+
+def _pbo_select_block(stats: Any, n_partitions: int, chunk_size: int | None) -> dict[str, Any]:
+    from sigtest.overfitting import _combination_table, _PooledHistogram
+
+    if isinstance(stats, dict):
+        return stats
+    n_comb = _combination_table(n_partitions)[0].shape[0]
+    n_cols = stats.b1.shape[1]
+    out: dict[str, Any] = {
+        "nstar": np.empty(n_comb, dtype=np.int64),
+        "is": np.empty(n_comb),
+        "oos": np.empty(n_comb),
+        # per side (IS, OOS): any NaN, any +inf, any -inf in the row (the in-memory row sum is
+        # NaN exactly when the row holds a NaN or both infinities)
+        "flags": np.zeros((n_comb, 2, 3), dtype=bool),
+        "nan_cols": np.zeros(n_cols, dtype=bool),
+    }
+    pooled = _PooledHistogram()
+    lo, hi = np.inf, -np.inf
+    for p1, p2, ind in _pbo_pairs(n_partitions, n_cols, chunk_size):
+        a, b = stats.pair(ind)
+        for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
+            j = np.argmax(is_perf, axis=1)
+            rows = np.arange(pos.size)
+            out["nstar"][pos] = j
+            out["is"][pos] = is_perf[rows, j]
+            out["oos"][pos] = oos_perf[rows, j]
+            for side, perf in enumerate((is_perf, oos_perf)):
+                out["flags"][pos, side, 0] = np.isnan(perf).any(axis=1)
+                out["flags"][pos, side, 1] = (perf == np.inf).any(axis=1)
+                out["flags"][pos, side, 2] = (perf == -np.inf).any(axis=1)
+        nan_a, nan_b = np.isnan(a), np.isnan(b)
+        if nan_a.any() or nan_b.any():
+            out["nan_cols"] |= nan_a.any(axis=0) | nan_b.any(axis=0)
+        elif not out["nan_cols"].any():
+            lo = min(lo, float(a.min()), float(b.min()))
+            hi = max(hi, float(a.max()), float(b.max()))
+            pooled.add(a)
+            pooled.add(b)
+    out["range"] = (lo, hi)
+    if pooled.hi > pooled.lo:
+        out["hist"] = (
+            pooled.lo, pooled.count[pooled.lo : pooled.hi].copy(),
+            pooled.total[pooled.lo : pooled.hi].copy(),
+        )
+    return out
+
+
+def _pbo_rank_block(
+    stats: Any, n_partitions: int, chunk_size: int | None, chosen_oos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per combination: the block's OOS values below and equal to the selection's."""
+    n_comb = chosen_oos.size
+    less = np.zeros(n_comb, dtype=np.int64)
+    equal = np.zeros(n_comb, dtype=np.int64)
+    for p1, p2, ind in _pbo_pairs(n_partitions, stats.b1.shape[1], chunk_size):
+        a, b = stats.pair(ind)
+        for pos, oos_perf in ((p1, b), (p2, a)):
+            col = chosen_oos[pos][:, None]
+            less[pos] = np.count_nonzero(oos_perf < col, axis=1)
+            equal[pos] = np.count_nonzero(oos_perf == col, axis=1)
+    return less, equal
+
+
+def pbo(
+    returns: Any,
+    *,
+    n_partitions: int = 16,
+    metric: Any = "sharpe",
+    target: float = 0.0,
+    periods_per_year: float | None = None,
+    loss_threshold: float = 0.0,
+    remainder: str = "raise",
+    confidence_level: float = 0.95,
+    n_effective: float | None = None,
+    dominance_grid_size: int = 512,
+    nan_policy: str = "raise",
+    chunk_size: int | None = None,
+) -> Any:
+    """:func:`sigtest.pbo` on a dask array or DataFrame (built-in metrics), see above."""
+    import warnings
+
+    import dask
+    from dask import delayed
+
+    from sigtest import overfitting as ov
+
+    policy = check_nan_policy(nan_policy)
+    arr, columns, _ = _to_array(returns, "returns")
+    t_full = int(arr.shape[0])
+    if isinstance(n_partitions, bool):
+        raise TypeError(f"`n_partitions` must be an integer; got {n_partitions!r}")
+    s = check_int(n_partitions, "n_partitions", minimum=2)
+    if s % 2:
+        raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
+    if s > t_full:
+        raise ValueError(
+            f"`n_partitions` must not exceed the number of rows of `returns` ({t_full}); got {s}"
+        )
+    metric_v = ov._check_metric(metric)
+    if callable(metric_v):
+        raise ValueError(
+            "a callable `metric` is not supported for dask input (it needs the rows of every "
+            "half of every column at once); use 'sharpe', 'mean' or 'sortino'"
+        )
+    remainder = check_choice(remainder, "remainder", ov.REMAINDERS)
+    for name, value in (("target", target), ("loss_threshold", loss_threshold)):
+        import numbers
+
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"`{name}` must be a finite real number; got {value!r}")
+    ppy = None if periods_per_year is None else ov.check_positive(periods_per_year, "periods_per_year")
+    level = check_probability(confidence_level, "confidence_level")
+    if n_effective is not None:
+        ov.check_positive(n_effective, "n_effective")
+    n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    extra = t_full % s
+    rows: slice | None = None
+    dropped: list[Hashable] = []
+    if extra:
+        if remainder == "raise":
+            raise ValueError(
+                f"`n_partitions`={s} does not divide the {t_full} rows of `returns` ({extra} "
+                f"row(s) left over); pass remainder='drop_first' to drop the {extra} oldest "
+                f"rows, remainder='drop_last' to drop the {extra} most recent, trim `returns` "
+                f"to {t_full - extra} rows yourself, or choose an `n_partitions` that divides "
+                f"{t_full}"
+            )
+        positions = np.arange(extra) if remainder == "drop_first" else np.arange(t_full - extra, t_full)
+        rows = slice(extra, None) if remainder == "drop_first" else slice(0, t_full - extra)
+        if columns is not None and hasattr(returns, "index"):
+            index = returns.index.compute()
+            dropped = list(index[positions])
+        else:
+            dropped = [int(p) for p in positions]
+    dr = as_dask_returns(returns, min_obs=2, rows=rows)
+    if dr.n_strategies < 2:
+        raise ValueError(
+            f"`returns` must hold at least 2 configurations (columns) to select among; "
+            f"got {dr.n_strategies}"
+        )
+    m = dr.n_obs // s
+    metric_name = str(metric_v)
+    # pass 0: sufficient statistics, kept on the workers for both passes
+    stats = [
+        delayed(_pbo_stats)(b, m, s, metric_name, float(target), policy) for b in dr.blocks
+    ]
+    stats = list(dask.persist(*stats))
+    parts = _compute([delayed(_pbo_select_block)(st, s, chunk_size) for st in stats])
+    _raise_bad_values(parts, dr)
+    combos, _, _ = ov._combination_table(s)
+    n_comb = combos.shape[0]
+    n_strat = dr.n_strategies
+    offsets = dr.offsets
+    # global selection: the best block's best column; ties go to the first block
+    is_vals = np.stack([p["is"] for p in parts])  # K x C
+    kbest = np.argmax(is_vals, axis=0)
+    cidx = np.arange(n_comb)
+    nstar = np.stack([p["nstar"] for p in parts])[kbest, cidx] + offsets[kbest]
+    chosen_is = is_vals[kbest, cidx]
+    chosen_oos = np.stack([p["oos"] for p in parts])[kbest, cidx]
+    flags = np.any(np.stack([p["flags"] for p in parts]), axis=0)  # C x 2 x 3
+    bad = np.any(flags[:, :, 0] | (flags[:, :, 1] & flags[:, :, 2]), axis=1)
+    nan_cols = np.concatenate([p["nan_cols"] for p in parts])
+    ranks = _compute([delayed(_pbo_rank_block)(st, s, chunk_size, chosen_oos) for st in stats])
+    less = np.sum([r[0] for r in ranks], axis=0)
+    equal = np.sum([r[1] for r in ranks], axis=0)
+    del stats
+
+    scale = 1.0
+    if ppy is not None:
+        scale = ppy if metric_name == "mean" else math.sqrt(ppy)
+    degenerate = bool(bad.any())
+    rank = less + (equal + 1) / 2.0
+    w = rank / (n_strat + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logits = np.log(rank) - np.log(n_strat + 1 - rank)
+    overfit = 2 * less + equal <= n_strat
+    chosen_is = chosen_is * scale
+    chosen_oos = chosen_oos * scale
+    shell = dr.shell()
+    if degenerate:
+        nstar[bad] = -1
+        logits[bad] = np.nan
+        w[bad] = np.nan
+        chosen_is[bad] = np.nan
+        chosen_oos[bad] = np.nan
+        labels = shell.column_labels(nan_cols) or ["(undetermined)"]
+        shown = ", ".join(map(repr, labels[:5])) + (
+            f" and {len(labels) - 5} more" if len(labels) > 5 else ""
+        )
+        warnings.warn(
+            f"the {metric_name} is undefined (NaN) on some halves of `returns` column(s) "
+            f"{shown} (e.g. constant returns, no return below target, or missing data), so the "
+            f"ranking of {int(bad.sum())} of {n_comb} combinations is undefined; PBO is NaN",
+            ov.DegenerateDataWarning,
+            stacklevel=3,
+        )
+        pbo_value = loss = float("nan")
+    else:
+        pbo_value = float(np.mean(overfit))
+        loss = float(np.mean(chosen_oos < loss_threshold))
+    degradation = ov._degradation(chosen_is, chosen_oos, degenerate)
+    lo_all = min(p["range"][0] for p in parts)
+    hi_all = max(p["range"][1] for p in parts)
+    if degenerate or not np.isfinite(lo_all):
+        nan_grid = np.full(n_grid, np.nan)
+        dominance = ov.StochasticDominance(
+            nan_grid, nan_grid, nan_grid, nan_grid, np.nan, np.nan, False, False
+        )
+    else:
+        pooled = ov._PooledHistogram()
+        for p in parts:
+            if "hist" in p:
+                k0, cnt, tot = p["hist"]
+                pooled.count[k0 : k0 + cnt.size] += cnt
+                pooled.total[k0 : k0 + cnt.size] += tot
+                pooled.lo = min(pooled.lo, k0)
+                pooled.hi = max(pooled.hi, k0 + cnt.size)
+        grid = pooled.grid(lo_all, hi_all, n_grid)
+        cum_n, cum_s = pooled.at(grid)
+        dominance = ov._dominance(
+            chosen_oos / scale, grid, cum_n, cum_s, float(n_comb * n_strat), scale
+        )
+    n_eff = float(n_effective) if n_effective is not None else ov._default_n_effective(s, n_strat)
+    ci = ov._wilson(pbo_value, n_eff, level)
+    all_labels = shell.labels
+    return ov.PBOResult(
+        pbo=pbo_value, logits=logits, relative_ranks=w, is_performance=chosen_is,
+        oos_performance=chosen_oos, selected=nstar,
+        selected_labels=[all_labels[j] if j >= 0 else None for j in nstar],
+        combinations=combos, degradation=degradation, prob_oos_loss=loss,
+        dominance=dominance, confidence_interval=ci, confidence_level=level,
+        n_effective=float(n_eff), n_partitions=s, block_length=m, n_obs=dr.n_obs,
+        n_strategies=n_strat, n_combinations=n_comb, metric=metric_name, target=float(target),
+        periods_per_year=ppy, loss_threshold=float(loss_threshold), remainder=remainder,
+        rows_dropped=len(dropped), dropped_rows=dropped, nan_policy=policy,
+        dominance_grid_size=n_grid,
     )

@@ -254,6 +254,64 @@ def test_sharpe_family_dataframe_labels_and_degenerate_warning(client):
 
 
 # ---------------------------------------------------------------------------------------------
+# PBO: per-block selection and ranks, combined over blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def assert_same_pbo(a, b):
+    for f in ["pbo", "prob_oos_loss", "logits", "relative_ranks", "is_performance",
+              "oos_performance", "selected", "n_effective"]:
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+    for f in ["selected_labels", "n_obs", "n_strategies", "n_combinations", "block_length",
+              "rows_dropped", "dropped_rows", "metric", "remainder", "nan_policy"]:
+        assert getattr(a, f) == getattr(b, f), f
+    for f in ["grid", "cdf_optimized", "cdf_random", "sd2", "first_order_statistic",
+              "second_order_statistic", "first_order", "second_order"]:
+        np.testing.assert_allclose(getattr(b.dominance, f), getattr(a.dominance, f), rtol=0,
+                                   atol=TOL, err_msg=f)
+    for f in ["slope", "intercept", "r_squared"]:
+        np.testing.assert_allclose(getattr(b.degradation, f), getattr(a.degradation, f),
+                                   rtol=0, atol=TOL, err_msg=f)
+    np.testing.assert_allclose(list(b.confidence_interval), list(a.confidence_interval),
+                               rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("kw", [
+    {"n_partitions": 8, "remainder": "drop_first"},
+    {"n_partitions": 10, "metric": "mean", "remainder": "drop_last", "periods_per_year": 252},
+    {"n_partitions": 6, "metric": "sortino", "remainder": "drop_first", "chunk_size": 3},
+])
+def test_pbo_same_as_in_memory(client, kw):
+    rng = np.random.default_rng(9)
+    x = rng.normal(0.0, 0.01, size=(803, 300)) + np.linspace(0.0, 0.0005, 300)
+    x[:, 150] = x[:, 149]  # tied columns across a block boundary: the first one is selected
+    expected = sigtest.pbo(x, **kw)
+    for chunks in [(400, 70), (803, (149, 1, 150))]:
+        assert_same_pbo(expected, sigtest.pbo(da.from_array(x, chunks=chunks), **kw))
+    assert 0.0 < expected.pbo < 1.0
+
+
+def test_pbo_nan_policies_and_labels(client):
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(10)
+    df = pd.DataFrame(rng.normal(0.0, 0.01, size=(642, 40)), columns=[f"c{i}" for i in range(40)],
+                      index=pd.date_range("2020-01-01", periods=642))
+    df.iloc[10:20, 5] = np.nan
+    ddf = dd.from_pandas(df, npartitions=4)
+    kw = {"n_partitions": 8, "remainder": "drop_first"}
+    a = sigtest.pbo(df, nan_policy="omit", **kw)
+    b = sigtest.pbo(ddf, nan_policy="omit", **kw)
+    assert_same_pbo(a, b)
+    assert b.dropped_rows == list(df.index[:2]) and isinstance(b.selected_labels[0], str)
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 'c5' .* PBO is NaN"):
+        a = sigtest.pbo(df, nan_policy="propagate", **kw)
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 'c5' .* PBO is NaN"):
+        b = sigtest.pbo(ddf, nan_policy="propagate", **kw)
+    assert np.isnan(a.pbo) and np.isnan(b.pbo)
+    np.testing.assert_array_equal(a.selected, b.selected)
+
+
+# ---------------------------------------------------------------------------------------------
 # Validation (messages name the parameter, the rule and the value; global column labels)
 # ---------------------------------------------------------------------------------------------
 
@@ -306,6 +364,16 @@ def test_errors(client):
         sigtest.probabilistic_sharpe_ratio(xd, benchmark_sharpe=[0.1, 0.2])
     with pytest.raises(ValueError, match=r"at least 2 columns\) for the deflated Sharpe ratio; got 1"):
         sigtest.deflated_sharpe_ratio(xd[:, :1])
+    with pytest.raises(ValueError, match=r"a callable `metric` is not supported for dask input"):
+        sigtest.pbo(xd, n_partitions=2, metric=lambda r: r.mean(axis=0))
+    with pytest.raises(ValueError, match=r"`n_partitions`=4 does not divide the 250 rows of `returns` \(2 row"):
+        sigtest.pbo(xd, n_partitions=4)
+    with pytest.raises(ValueError, match=r"`n_partitions` must be an even integer >= 2; got 3"):
+        sigtest.pbo(xd, n_partitions=3)
+    with pytest.raises(ValueError, match=r"at least 2 configurations \(columns\) to select among; got 1"):
+        sigtest.pbo(xd[:, :1], n_partitions=2)
+    with pytest.raises(ValueError, match=r"`returns` holds 3 missing value\(s\)"):
+        sigtest.pbo(da.from_array(np.where(np.isinf(bad), 0.0, bad), chunks=(250, 15)), n_partitions=2)
     with pytest.raises(ValueError, match=r"The SPA statistic is undefined for every strategy"):
         sigtest.spa(da.from_array(np.tile(bench[:, None], (1, 3))), bench, n_resamples=10)
 
