@@ -1032,8 +1032,8 @@ def _pbo_select_block(stats: Any, n_partitions: int, chunk_size: int | None) -> 
         "nstar": np.empty(n_comb, dtype=np.int64),
         "is": np.empty(n_comb),
         "oos": np.empty(n_comb),
-        # per side (IS, OOS): any NaN, any +inf, any -inf in the row (the in-memory row sum is
-        # NaN exactly when the row holds a NaN or both infinities)
+        # per side (IS, OOS), the block's row sum is NaN / +inf / -inf (the in-memory row sum
+        # over all columns is NaN exactly when some block's is NaN or two blocks' are +-inf)
         "flags": np.zeros((n_comb, 2, 3), dtype=bool),
         "nan_cols": np.zeros(n_cols, dtype=bool),
     }
@@ -1048,12 +1048,14 @@ def _pbo_select_block(stats: Any, n_partitions: int, chunk_size: int | None) -> 
             out["is"][pos] = is_perf[rows, j]
             out["oos"][pos] = oos_perf[rows, j]
             for side, perf in enumerate((is_perf, oos_perf)):
-                out["flags"][pos, side, 0] = np.isnan(perf).any(axis=1)
-                out["flags"][pos, side, 1] = (perf == np.inf).any(axis=1)
-                out["flags"][pos, side, 2] = (perf == -np.inf).any(axis=1)
-        nan_a, nan_b = np.isnan(a), np.isnan(b)
-        if nan_a.any() or nan_b.any():
-            out["nan_cols"] |= nan_a.any(axis=0) | nan_b.any(axis=0)
+                # the block's row sum is NaN if the row holds a NaN or both infinities, +-inf
+                # if it holds only that infinity: enough to decide the global row sum
+                total = perf.sum(axis=1)
+                out["flags"][pos, side, 0] = np.isnan(total)
+                out["flags"][pos, side, 1] = total == np.inf
+                out["flags"][pos, side, 2] = total == -np.inf
+        if np.isnan(a.sum()) or np.isnan(b.sum()):
+            out["nan_cols"] |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
         elif not out["nan_cols"].any():
             lo = min(lo, float(a.min()), float(b.min()))
             hi = max(hi, float(a.max()), float(b.max()))
