@@ -171,6 +171,13 @@ def test_batch_size_and_chunking_do_not_change_stepm(client):
     assert len(ref.rejected) >= 20
 
 
+def test_benchmark_column_alone_in_its_chunk(client):
+    # removing the benchmark leaves an empty column block, which must simply be skipped
+    x, _ = make_data(n=40)
+    ref = sigtest.spa(x, 0, n_resamples=200, rng=3)
+    assert_same(ref, sigtest.spa(da.from_array(x, chunks=(250, (1, 20, 19))), 0, n_resamples=200, rng=3))
+
+
 def test_dataframe_labels_survive(client):
     dd = pytest.importorskip("dask.dataframe")
     x, bench = make_data(n=60)
