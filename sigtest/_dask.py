@@ -10,7 +10,9 @@ to the client, which then builds the very result object of the in-memory functio
 
 Data-snooping tests:
 
-1. Validation of the settings happens on the client, before anything is computed.
+1. Validation of the settings happens on the client, before anything is computed. With
+   ``nan_policy='omit'`` a first pass collects each block's rows holding a NaN; the common
+   sample (rows observed in every column and the benchmark) is then applied inside every task.
 2. If the block length is estimated, a first pass computes, in each block, the Politis-White
    estimates of the block's share of the (at most 1,000) evenly spaced columns the in-memory code
    uses; the client takes their median. That gives the :class:`~sigtest._engine.BootstrapPlan`,
@@ -59,7 +61,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -229,6 +231,15 @@ def _block_values(block: np.ndarray) -> tuple[np.ndarray, dict[str, Any] | None]
     return x, {"nan": (np.flatnonzero(nan.any(axis=0)), int(nan.sum()))}
 
 
+def _nan_rows(block: np.ndarray) -> dict[str, Any]:
+    """The block's rows holding a NaN (infinite values are reported as errors)."""
+    x = np.asarray(block, dtype=np.float64)
+    if np.isinf(x).any():
+        _, bad = _block_values(x)
+        return {"bad_values": bad}
+    return {"rows": np.isnan(x).any(axis=1)}
+
+
 def _raise_bad_values(parts: Sequence[dict[str, Any]], dr: DaskReturns) -> None:
     """Raise the in-memory validation errors (same messages) for non-finite values."""
     labels = dr.shell().labels
@@ -253,8 +264,8 @@ def _raise_bad_values(parts: Sequence[dict[str, Any]], dr: DaskReturns) -> None:
     if nan_cols:
         raise ValueError(
             f"`{dr.name}` holds {count} missing value(s) (NaN) in column(s) "
-            f"{_describe_labels(nan_cols)}; drop or fill them first (nan_policy='omit' is not "
-            "supported for dask input)."
+            f"{_describe_labels(nan_cols)}; pass nan_policy='omit' to use the available "
+            "observations, or fill or drop them first."
         )
 
 
@@ -294,11 +305,6 @@ def _snoop_prepare(
             "strategy would make the joint test undefined); use 'omit' to test on the rows where "
             "every strategy and the benchmark are observed, or 'raise'"
         )
-    if policy == "omit":
-        raise ValueError(
-            "`nan_policy`='omit' is not supported for dask input; drop the incomplete rows first "
-            "(e.g. returns.dropna()) and use nan_policy='raise'"
-        )
     if benchmark is None or (
         is_dask(benchmark) or (_is_series_like(benchmark) and not isinstance(benchmark, (str, bytes)))
     ):
@@ -307,7 +313,7 @@ def _snoop_prepare(
             return dr, None, None
         if is_dask(benchmark):
             benchmark = benchmark.compute()
-        b = as_returns(benchmark, name="benchmark", min_obs=1)
+        b = as_returns(benchmark, name="benchmark", min_obs=1, nan_policy=policy)
         if b.n_strategies != 1:
             raise ValueError(
                 f"`benchmark` must be one series of returns; got {b.n_strategies} columns"
@@ -347,7 +353,9 @@ def _snoop_prepare(
         label = benchmark
     if n_strat < 2:
         raise ValueError("`returns` must hold at least one strategy besides the `benchmark` column")
-    bench = as_returns(np.asarray(arr[:, pos].compute()), name="benchmark", min_obs=1)
+    bench = as_returns(
+        np.asarray(arr[:, pos].compute()), name="benchmark", min_obs=1, nan_policy=policy
+    )
     dr = as_dask_returns(returns, min_obs=10, drop=pos)
     return dr, bench.values[:, 0].copy(), label
 
@@ -371,12 +379,17 @@ def _influence(x: np.ndarray, bench: np.ndarray | None, measure: str) -> Any:
 
 
 def _block_length_part(
-    block: np.ndarray, cols: np.ndarray, bench: np.ndarray | None, measure: str, bootstrap: str
+    block: np.ndarray,
+    cols: np.ndarray,
+    bench: np.ndarray | None,
+    measure: str,
+    bootstrap: str,
+    keep: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Politis-White estimates of the block's share of the columns the block length uses."""
     from sigtest.bootstrap import _optimal_block_lengths
 
-    x, bad = _block_values(block)
+    x, bad = _block_values(block if keep is None else block[keep])
     if bad is not None:
         return {"bad_values": bad}
     if cols.size == 0:
@@ -399,8 +412,10 @@ def _make_plan(
     block_length: object,
     n_resamples: object,
     rng: Any,
+    keep: np.ndarray | None = None,
 ) -> tuple[BootstrapPlan, Any, bool]:
-    """``bootstrap.make_plan`` with the block length estimated where the columns live."""
+    """``bootstrap.make_plan`` with the block length estimated where the columns live
+    (on the rows ``keep`` when given)."""
     from dask import delayed
 
     from sigtest.bootstrap import _BLOCK_LENGTH_COLUMNS, _check_block_length
@@ -428,7 +443,7 @@ def _make_plan(
         for k, blk in enumerate(dr.blocks):
             lo, hi = dr.offsets[k], dr.offsets[k + 1]
             cols = subset[(subset >= lo) & (subset < hi)] - lo
-            tasks.append(delayed(_block_length_part)(blk, cols, bench_d, measure, scheme))
+            tasks.append(delayed(_block_length_part)(blk, cols, bench_d, measure, scheme, keep))
         parts = _compute(tasks)
         _raise_bad_values(parts, dr)
         est = np.concatenate([p["estimates"] for p in parts])
@@ -443,12 +458,13 @@ def _make_plan(
 
 
 def _snoop_block(
-    block: np.ndarray, bench: np.ndarray | None, spec: _SnoopSpec
+    block: np.ndarray, bench: np.ndarray | None, spec: _SnoopSpec, keep: np.ndarray | None = None
 ) -> dict[str, Any]:
-    """One column block of a snooping test: per-column statistics and the block's reductions."""
+    """One column block of a snooping test: per-column statistics and the block's reductions
+    (on the rows ``keep`` when given: the common sample of nan_policy='omit')."""
     from sigtest import snooping as sn
 
-    x, bad_values = _block_values(block)
+    x, bad_values = _block_values(block if keep is None else block[keep])
     if bad_values is not None:
         return {"bad_values": bad_values}
     plan = spec.plan
@@ -620,13 +636,35 @@ def _run_snooping(
         raise TypeError(f"`studentize` must be True or False; got {studentize!r}")
     dr, bench, bench_label = _snoop_prepare(returns, benchmark, measure, nan_policy)
     batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+    keep: np.ndarray | None = None
+    n_dropped = 0
+    if nan_policy == "omit":  # the common sample: rows where every column is observed
+        rows = _compute([delayed(_nan_rows)(blk) for blk in dr.blocks])
+        _raise_bad_values(rows, dr)
+        missing = np.zeros(dr.n_obs, dtype=bool)
+        for r in rows:
+            missing |= r["rows"]
+        if bench is not None:
+            missing |= np.isnan(bench)
+        n_dropped = int(missing.sum())
+        if n_dropped:
+            keep = ~missing
+            if bench is not None:
+                bench = bench[keep]
+            dr = replace(dr, n_obs=int(keep.sum()))
+        if dr.n_obs < 10:
+            raise ValueError(
+                f"`returns` has {dr.n_obs} rows without missing values (after dropping "
+                f"{n_dropped}); this method needs at least 10"
+            )
     plan, seed, estimated = _make_plan(
         dr, bench, str(measure), bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng,
+        n_resamples=n_resamples, rng=rng, keep=keep,
     )
     spec = _SnoopSpec(method, str(measure), bool(studentize), plan, batch)
     bench_d = delayed(bench) if bench is not None else None
-    parts = _compute([delayed(_snoop_block)(blk, bench_d, spec) for blk in dr.blocks])
+    keep_d = delayed(keep) if keep is not None else None
+    parts = _compute([delayed(_snoop_block)(blk, bench_d, spec, keep_d) for blk in dr.blocks])
     _raise_bad_values(parts, dr)
 
     def cat(key: str) -> np.ndarray:
@@ -643,7 +681,7 @@ def _run_snooping(
     t = dr.n_obs
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = math.sqrt(t) / omega if studentize else np.full(theta.shape, math.sqrt(t))
-    prob = sn._Problem(shell, bench, bench_label, str(measure), 0)
+    prob = sn._Problem(shell, bench, bench_label, str(measure), n_dropped)
     setup = sn._Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, None)  # type: ignore[arg-type]
     return setup, parts
 

@@ -178,6 +178,24 @@ def test_benchmark_column_alone_in_its_chunk(client):
     assert_same(ref, sigtest.spa(da.from_array(x, chunks=(250, (1, 20, 19))), 0, n_resamples=200, rng=3))
 
 
+@pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa, sigtest.stepm])
+def test_omit_uses_the_common_sample(client, fn):
+    x, bench = make_data(n=1100)
+    x[[3, 50], 17] = np.nan
+    x[50, 900] = np.nan
+    x[120, 1050] = np.nan
+    bench[7] = np.nan
+    for b in (None, bench):
+        ref = fn(x, b, nan_policy="omit", n_resamples=200, rng=6)
+        got = fn(da.from_array(x, chunks=(100, 300)), b, nan_policy="omit", n_resamples=200, rng=6)
+        assert_same(ref, got)
+        assert got.n_dropped == ref.n_dropped == (3 if b is None else 4)
+    with pytest.raises(ValueError, match=r"`returns` has 8 rows without missing values \(after dropping 242\); this method needs at least 10"):
+        y = x.copy()
+        y[9:, 0] = np.nan
+        fn(da.from_array(y, chunks=(100, 300)), nan_policy="omit", n_resamples=10)
+
+
 def test_dataframe_labels_survive(client):
     dd = pytest.importorskip("dask.dataframe")
     x, bench = make_data(n=60)
@@ -326,8 +344,6 @@ def test_pbo_nan_policies_and_labels(client):
 def test_errors(client):
     x, bench = make_data(n=40)
     xd = da.from_array(x, chunks=(250, 15))
-    with pytest.raises(ValueError, match=r"`nan_policy`='omit' is not supported for dask input"):
-        sigtest.spa(xd, nan_policy="omit")
     with pytest.raises(ValueError, match=r"'propagate' is not supported by the data-snooping"):
         sigtest.spa(xd, nan_policy="propagate")
     with pytest.raises(ValueError, match=r"`measure` must be one of 'mean', 'sharpe'; got 'x'"):
@@ -349,7 +365,7 @@ def test_errors(client):
     bad = x.copy()
     bad[[3, 9], 33] = np.nan
     bad[5, 2] = np.nan
-    with pytest.raises(ValueError, match=r"holds 3 missing value\(s\) \(NaN\) in column\(s\) 2, 33; drop"):
+    with pytest.raises(ValueError, match=r"holds 3 missing value\(s\) \(NaN\) in column\(s\) 2, 33; pass nan_policy='omit'"):
         sigtest.reality_check(da.from_array(bad, chunks=(250, 15)), n_resamples=10)
     with pytest.raises(ValueError, match=r"holds 3 missing value\(s\).*column\(s\) 2, 33"):
         sigtest.reality_check(da.from_array(bad, chunks=(250, 15)), n_resamples=10, block_length=2)
@@ -359,7 +375,7 @@ def test_errors(client):
     with pytest.raises(ValueError, match=r"column index 20 holds an infinite value"):
         sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)), nan_policy="omit")
     bad[7, 20] = 0.0
-    with pytest.raises(ValueError, match=r"column\(s\) 2, 33; drop"):
+    with pytest.raises(ValueError, match=r"column\(s\) 2, 33; pass nan_policy='omit'"):
         sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)))
     with pytest.raises(ValueError, match=r"`effective_trials='li_ji'` needs the N x N correlation"):
         sigtest.deflated_sharpe_ratio(xd, effective_trials="li_ji")
