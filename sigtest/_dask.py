@@ -323,6 +323,12 @@ def _snoop_prepare(
                 f"`benchmark` has {b.n_obs} observations but `returns` has {dr.n_obs}; pass "
                 "the benchmark's returns over the same periods"
             )
+        if b.index is not None and dr.columns is not None and hasattr(returns, "index"):
+            if not b.index.equals(pd.Index(returns.index.compute())):  # one pass over the index
+                raise ValueError(
+                    "`benchmark` index does not match the index of `returns`; align them first, "
+                    "e.g. benchmark.reindex(returns.index)"
+                )
         name = b.labels[0] if b.columns is not None else "benchmark"
         return dr, b.values[:, 0].copy(), name
     # a column of returns

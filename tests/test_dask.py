@@ -208,6 +208,11 @@ def test_dataframe_labels_survive(client):
         assert_same(ref, got)
         assert got.benchmark == "spx" and got.best == ref.best and isinstance(got.best, str)
     assert list(got.tstat.index) == [f"s{i}" for i in range(60)]
+    spx = df.pop("spx")
+    ddf = dd.from_pandas(df, npartitions=3)
+    assert_same(sigtest.spa(df, spx, n_resamples=200, rng=2), sigtest.spa(ddf, spx, n_resamples=200, rng=2))
+    with pytest.raises(ValueError, match=r"`benchmark` index does not match the index of `returns`"):
+        sigtest.spa(ddf, pd.Series(bench, index=np.arange(1, 251)))
 
 
 def test_degenerate_columns_warn_with_global_labels(client):
