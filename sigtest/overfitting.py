@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from sigtest import _dask
 from sigtest._results import ConfidenceInterval, Reference, ResultBase
 from sigtest._validation import (
     DegenerateDataWarning,
@@ -831,6 +832,8 @@ def pbo(
     >>> round(sigtest.pbo(skill, n_partitions=8).pbo, 4)
     0.0
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.pbo(**locals())
     nan_policy = check_nan_policy(nan_policy)
     data = as_returns(returns, min_obs=2, nan_policy=nan_policy)
     if isinstance(n_partitions, bool):

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, special, stats
 
+from sigtest import _dask
 from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
     NanPolicy,
@@ -472,6 +473,8 @@ def sharpe_ratio(
     >>> round(sigtest.sharpe_ratio(r, periods_per_year=252), 4)
     5.9826
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.sharpe_ratio(**locals())
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
@@ -985,6 +988,8 @@ def probabilistic_sharpe_ratio(
     >>> sigtest.probabilistic_sharpe_ratio(sharpe=0.1, n_obs=250, benchmark_sharpe=0.1).psr
     0.5
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.probabilistic_sharpe_ratio(**locals())
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
@@ -1701,6 +1706,8 @@ def deflated_sharpe_ratio(
     >>> round(res.sr0, 4), round(res.dsr, 4)
     (0.1132, 0.9004)
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.deflated_sharpe_ratio(**locals())
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     vddof = _check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")

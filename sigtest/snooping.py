@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import fft as sfft
 
+from sigtest import _dask
 from sigtest._engine import BootstrapPlan, IndexPlan, power_sums
 from sigtest._random import RngLike, SeedRecord
 from sigtest._results import Reference, ResultBase
@@ -878,6 +879,8 @@ def reality_check(
     Validated against: ``arch.bootstrap.SPA`` fed the same indices (1e-12), size under the null
     by simulation (slow tests).
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.reality_check(**locals())
     s, batch = _setup(
         returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, studentize=False, nan_policy=nan_policy,
@@ -983,6 +986,8 @@ def spa(
     following Hansen (2005) step by step (studentized, same indices, 1e-12); Hansen's variance
     estimator against a direct O(T^2) sum; size and power by simulation (slow tests).
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.spa(**locals())
     s, batch = _setup(
         returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, studentize=studentize, nan_policy=nan_policy,
@@ -1104,6 +1109,8 @@ def stepm(
     Validated against: a plain loop of the stepwise procedure and of the adjusted p-values in
     the tests (same indices); FWER by simulation (slow tests).
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.stepm(**locals())
     level = check_probability(alpha, "alpha")
     s, batch = _setup(
         returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,

@@ -1,0 +1,1330 @@
+"""Distributed execution on Dask: the same tests on returns matrices larger than one machine.
+
+:func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`, :func:`sigtest.pbo`,
+:func:`sigtest.sharpe_ratio`, :func:`sigtest.probabilistic_sharpe_ratio` and
+:func:`sigtest.deflated_sharpe_ratio` dispatch here when ``returns`` is a ``dask.array.Array``
+or a dask DataFrame. The matrix is processed by *column blocks* (the dask chunks along the
+strategy axis, each holding all T rows; a DataFrame, partitioned by rows, is regrouped into
+blocks of about 128 MB); each block is one task, and only small per-block reductions travel back
+to the client, which then builds the very result object of the in-memory function.
+
+Data-snooping tests:
+
+1. Validation of the settings happens on the client, before anything is computed. With
+   ``nan_policy='omit'`` a first pass collects each block's rows holding a NaN; the common
+   sample (rows observed in every column and the benchmark) is then applied inside every task.
+2. If the block length is estimated, a first pass computes, in each block, the Politis-White
+   estimates of the block's share of the (at most 1,000) evenly spaced columns the in-memory code
+   uses; the client takes their median. That gives the :class:`~sigtest._engine.BootstrapPlan`,
+   which is a seed (SeedSequence entropy and spawn key) plus four numbers.
+3. The main pass ships the plan to every block. A block validates its values (NaN, infinities),
+   computes its columns' performance, long-run variance, degeneracy and statistics exactly as the
+   in-memory code does, regenerates the bootstrap counts of every replicate from the seed (stream
+   block by stream block, see :mod:`sigtest._random`), multiplies them with its columns and
+   reduces the ``B x N_k`` resampled statistics at once:
+
+   - Reality Check: per replicate, the maximum over the block (``B`` floats);
+   - SPA: per replicate, the maxima under the three recentrings (``B x 3``);
+   - StepM: per replicate, the *records* of the block's suffix maximum in the global order of the
+     statistics (see :func:`_suffix_records`; the order is known locally, since it sorts by the
+     statistic and then the column number), plus per-column naive counts; the client merges the
+     records (:func:`_merge_records`).
+
+   The client combines the blocks by elementwise maximum (Reality Check, SPA) or by merging the
+   records (StepM). The best strategy's naive count comes from the block holding it.
+
+Sharpe ratio, PSR, DSR: per-column moments computed in the blocks by the in-memory kernel; the
+DSR's best column and variance of the trials' Sharpe ratios are taken on the client from the
+N-vector of Sharpe ratios (which the result holds anyway).
+
+PBO (CSCV): the per-partition sufficient statistics of each block (``S x N_k`` sums) are
+persisted on the workers; pass 1 gives, per combination, each block's in-sample best column,
+its IS and OOS values and NaN/infinity flags (plus its part of the pooled OOS histogram); the
+client picks the global selection; pass 2 counts, per combination and block, the OOS values
+below and equal to the selection's, which add up to the ranks.
+
+Same numbers: every quantity is a per-column function or an exact reduction (maximum, count), and
+each replicate's counts depend only on the seed and the replicate's number, so the results equal
+the in-memory engine's up to BLAS rounding in the matrix products (the tests require 1e-12),
+whatever the column chunking, the number of workers, and retries after a lost worker.
+
+Memory per worker thread (one task at a time), with ``N_k`` the block width: for the snooping
+tests about ``3 x 8 T N_k`` bytes (the block, its centred copy and, for the stationary
+bootstrap, the ``T x N_k`` autocovariances of Hansen's variance; one more ``8 T N_k`` for
+``measure='sharpe'``) plus about 0.4 GB of FFT and engine temporaries (the engine's are about
+64 MiB, or ``batch_size`` replicates); for PBO the block plus about 70 MB; for the Sharpe
+functions about twice the block. Nothing depends on N. Measured: 0.84-0.94 GB per worker for the
+Reality Check with ``N_k = 5,000``, ``T = 2520`` (``benchmarks/README.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sigtest._engine import BOOTSTRAPS, BootstrapPlan
+from sigtest._random import root_seed_sequence, seed_record
+from sigtest._validation import (
+    ReturnsData,
+    _describe_labels,
+    as_returns,
+    check_choice,
+    check_int,
+    check_nan_policy,
+    check_probability,
+    warn_degenerate,
+)
+
+__all__ = [
+    "deflated_sharpe_ratio",
+    "is_dask",
+    "pbo",
+    "probabilistic_sharpe_ratio",
+    "reality_check",
+    "sharpe_ratio",
+    "spa",
+    "stepm",
+]
+
+#: Target size of one column block when a dask DataFrame (partitioned by rows) is rechunked.
+BLOCK_BYTES = 128 * 2**20
+
+
+def is_dask(x: object) -> bool:
+    """Whether ``x`` is a dask collection (checked without importing dask)."""
+    module = type(x).__module__ or ""
+    return module.split(".")[0] in ("dask", "dask_expr") and hasattr(x, "__dask_graph__")
+
+
+# --------------------------------------------------------------------------------------------
+# Input: a dask array or DataFrame as a list of column blocks
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaskReturns:
+    """A validated (lazily) dask returns matrix, as column blocks of all T rows."""
+
+    blocks: list[Any]  # dask Delayed, one (T, N_k) ndarray each
+    offsets: np.ndarray  # first global column of each block, and N at the end
+    n_obs: int
+    columns: pd.Index | None
+    one_d: bool
+    name: str = "returns"
+
+    @property
+    def n_strategies(self) -> int:
+        return int(self.offsets[-1])
+
+    def shell(self) -> ReturnsData:
+        """A ReturnsData with the right shape and labels but no data (a zero-stride view), for
+        labelling results and warnings on the client."""
+        empty = np.lib.stride_tricks.as_strided(
+            np.zeros(1), shape=(self.n_obs, self.n_strategies), strides=(0, 0), writeable=False
+        )
+        return ReturnsData(empty, self.columns, None, self.one_d, self.name)
+
+
+def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
+    import dask.array as da
+
+    columns: pd.Index | None = None
+    one_d = False
+    if isinstance(returns, da.Array):
+        dd: Any = None
+    else:
+        import dask.dataframe as dd  # needs pyarrow (the dask[dataframe] extra)
+    if dd is not None and isinstance(returns, dd.Series):
+        columns = pd.Index([returns.name])
+        returns = returns.to_frame()
+        one_d = True
+    if dd is not None and isinstance(returns, dd.DataFrame):
+        bad = [c for c, t in returns.dtypes.items() if t.kind not in "iuf" or t.kind == "b"]
+        if bad:
+            raise TypeError(
+                f"`{name}` must hold numeric (int or float) returns; column(s) "
+                f"{_describe_labels(bad)} have dtype {returns.dtypes[bad[0]]}"
+            )
+        if columns is None:
+            columns = pd.Index(returns.columns)
+        arr = returns.to_dask_array(lengths=True)
+        # a DataFrame is partitioned by rows: regroup into column blocks of about BLOCK_BYTES
+        width = max(1, BLOCK_BYTES // (8 * max(int(arr.shape[0]), 1)))
+        arr = arr.rechunk({0: -1, 1: width})
+    elif isinstance(returns, da.Array):
+        arr = returns
+    else:
+        raise TypeError(
+            f"`{name}` must be a dask array or dask DataFrame here; got {type(returns).__name__}"
+        )
+    if arr.dtype.kind not in "iuf" or arr.dtype.kind == "b":
+        raise TypeError(f"`{name}` must hold numeric (int or float) returns; got dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+        one_d = True
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"`{name}` must be 1-D (one strategy) or 2-D (T periods x N strategies); got an "
+            f"array with {arr.ndim} dimensions of shape {arr.shape}"
+        )
+    if any(math.isnan(s) for s in arr.shape):
+        arr = arr.compute_chunk_sizes()
+    return arr, columns, one_d
+
+
+def as_dask_returns(
+    returns: Any,
+    *,
+    name: str = "returns",
+    min_obs: int = 2,
+    drop: int | None = None,
+    rows: slice | None = None,
+) -> DaskReturns:
+    """Validate the shape and type of a dask returns argument (values are checked per block).
+
+    ``drop``: a column position to leave out; ``rows``: the rows to keep (after validation of
+    the full shape)."""
+    arr, columns, one_d = _to_array(returns, name)
+    if drop is not None:
+        import dask.array as da
+
+        arr = da.delete(arr, drop, axis=1)
+        if columns is not None:
+            columns = columns.delete(drop)
+    t_obs, n_strat = (int(s) for s in arr.shape)
+    if n_strat == 0:
+        raise ValueError(f"`{name}` has no columns; pass at least one strategy")
+    if t_obs == 0:
+        raise ValueError(f"`{name}` has no rows; pass at least {min_obs} periods of returns")
+    if t_obs < min_obs:
+        raise ValueError(
+            f"`{name}` has {t_obs} row(s); this method needs at least {min_obs} periods of returns"
+        )
+    if rows is not None:
+        arr = arr[rows]
+        t_obs = int(arr.shape[0])
+    if len(arr.chunks[0]) > 1:
+        arr = arr.rechunk({0: -1})  # a block holds every period of its strategies
+    if arr.dtype != np.float64:
+        arr = arr.astype(np.float64)
+    widths = np.asarray(arr.chunks[1], dtype=np.int64)
+    blocks = [b for b, w in zip(arr.to_delayed()[0], widths) if w > 0]  # no empty blocks
+    offsets = np.concatenate([[0], np.cumsum(widths[widths > 0])]).astype(np.int64)
+    return DaskReturns(blocks, offsets, t_obs, columns, one_d, name)
+
+
+def _block_values(block: np.ndarray) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """The block as float64 C-contiguous, or a description of its non-finite values."""
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    if np.isfinite(x).all():
+        return x, None
+    inf_cols = np.isinf(x).any(axis=0)
+    if inf_cols.any():
+        j = int(np.argmax(inf_cols))
+        return x, {"inf": (j, int(np.argmax(np.isinf(x[:, j]))))}
+    nan = np.isnan(x)
+    return x, {"nan": (np.flatnonzero(nan.any(axis=0)), int(nan.sum()))}
+
+
+def _nan_rows(block: np.ndarray) -> dict[str, Any]:
+    """The block's rows holding a NaN (infinite values are reported as errors)."""
+    x = np.asarray(block, dtype=np.float64)
+    if np.isinf(x).any():
+        _, bad = _block_values(x)
+        return {"bad_values": bad}
+    return {"rows": np.isnan(x).any(axis=1)}
+
+
+def _raise_bad_values(parts: Sequence[dict[str, Any]], dr: DaskReturns) -> None:
+    """Raise the in-memory validation errors (same messages) for non-finite values."""
+    labels = dr.shell().labels
+    which = "column" if dr.columns is not None else "column index"
+    for k, part in enumerate(parts):
+        bad = part.get("bad_values")
+        if bad is not None and "inf" in bad:
+            j, row = bad["inf"]
+            raise ValueError(
+                f"`{dr.name}` {which} {labels[dr.offsets[k] + j]!r} holds an infinite value (at "
+                f"row {row!r}); returns must be finite. Fix or drop the offending rows before "
+                "testing."
+            )
+    nan_cols: list[Hashable] = []
+    count = 0
+    for k, part in enumerate(parts):
+        bad = part.get("bad_values")
+        if bad is not None:
+            cols, n = bad["nan"]
+            nan_cols += [labels[dr.offsets[k] + j] for j in cols]
+            count += n
+    if nan_cols:
+        raise ValueError(
+            f"`{dr.name}` holds {count} missing value(s) (NaN) in column(s) "
+            f"{_describe_labels(nan_cols)}; pass nan_policy='omit' to use the available "
+            "observations, or fill or drop them first."
+        )
+
+
+def _compute(tasks: list[Any]) -> list[Any]:
+    import dask
+
+    return list(dask.compute(*tasks))
+
+
+# --------------------------------------------------------------------------------------------
+# Data-snooping tests
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SnoopSpec:
+    """Everything a block needs besides its values (small, shipped with every task)."""
+
+    method: str  # 'rc', 'spa', 'stepm'
+    measure: str
+    studentize: bool
+    plan: BootstrapPlan
+    batch_size: int | None
+
+
+def _snoop_prepare(
+    returns: Any, benchmark: Any, measure: object, nan_policy: object
+) -> tuple[DaskReturns, np.ndarray | None, Hashable | None]:
+    """The client-side part of ``snooping._prepare``: settings, benchmark and shapes."""
+    from sigtest.snooping import MEASURES, _is_series_like
+
+    check_choice(measure, "measure", MEASURES)
+    policy = check_nan_policy(nan_policy)
+    if policy == "propagate":
+        raise ValueError(
+            "`nan_policy`='propagate' is not supported by the data-snooping tests (a NaN in any "
+            "strategy would make the joint test undefined); use 'omit' to test on the rows where "
+            "every strategy and the benchmark are observed, or 'raise'"
+        )
+    if benchmark is None or (
+        is_dask(benchmark) or (_is_series_like(benchmark) and not isinstance(benchmark, (str, bytes)))
+    ):
+        dr = as_dask_returns(returns, min_obs=10)
+        if benchmark is None:
+            return dr, None, None
+        if is_dask(benchmark):
+            benchmark = benchmark.compute()
+        b = as_returns(benchmark, name="benchmark", min_obs=1, nan_policy=policy)
+        if b.n_strategies != 1:
+            raise ValueError(
+                f"`benchmark` must be one series of returns; got {b.n_strategies} columns"
+            )
+        if b.n_obs != dr.n_obs:
+            raise ValueError(
+                f"`benchmark` has {b.n_obs} observations but `returns` has {dr.n_obs}; pass "
+                "the benchmark's returns over the same periods"
+            )
+        if b.index is not None and dr.columns is not None and hasattr(returns, "index"):
+            if not b.index.equals(pd.Index(returns.index.compute())):  # one pass over the index
+                raise ValueError(
+                    "`benchmark` index does not match the index of `returns`; align them first, "
+                    "e.g. benchmark.reindex(returns.index)"
+                )
+        name = b.labels[0] if b.columns is not None else "benchmark"
+        return dr, b.values[:, 0].copy(), name
+    # a column of returns
+    arr, columns, _ = _to_array(returns, "returns")
+    n_strat = int(arr.shape[1])
+    if columns is None:
+        if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
+            raise TypeError(
+                "`benchmark` must be None, a column of `returns` (an integer position for a "
+                f"numpy array) or a series of returns; got {benchmark!r}"
+            )
+        pos = int(benchmark)
+        if not 0 <= pos < n_strat:
+            raise ValueError(
+                f"`benchmark` column position {pos} is out of range for `returns` with "
+                f"{n_strat} columns"
+            )
+        label: Hashable = pos
+    else:
+        if benchmark not in columns:
+            labels = list(columns)
+            shown = ", ".join(map(repr, labels[:5])) + (" ..." if len(labels) > 5 else "")
+            raise ValueError(
+                f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}); "
+                "pass a column label or the benchmark's returns as a series"
+            )
+        pos = int(columns.get_loc(benchmark))
+        label = benchmark
+    if n_strat < 2:
+        raise ValueError("`returns` must hold at least one strategy besides the `benchmark` column")
+    bench = as_returns(
+        np.asarray(arr[:, pos].compute()), name="benchmark", min_obs=1, nan_policy=policy
+    )
+    dr = as_dask_returns(returns, min_obs=10, drop=pos)
+    return dr, bench.values[:, 0].copy(), label
+
+
+def _influence(x: np.ndarray, bench: np.ndarray | None, measure: str) -> Any:
+    """Per-column pieces of ``snooping._setup`` for a block: engine input, theta, influence
+    series and the reference scale of the zero-variance check."""
+    from sigtest import snooping as sn
+
+    prob = sn._Problem(ReturnsData(x, None, None, False), bench, None, measure, 0)
+    engine_input = sn._engine_input(prob)
+    t = x.shape[0]
+    if measure == "mean":
+        infl, theta, _ = engine_input
+        theta = theta.copy()
+        ref = np.sqrt(np.einsum("ij,ij->j", infl, infl) / t + theta * theta)
+    else:
+        theta, infl = sn._sharpe_parts(prob)
+        ref = np.ones_like(theta)
+    return prob, engine_input, theta, infl, ref
+
+
+def _block_length_part(
+    block: np.ndarray,
+    cols: np.ndarray,
+    bench: np.ndarray | None,
+    measure: str,
+    bootstrap: str,
+    keep: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Politis-White estimates of the block's share of the columns the block length uses."""
+    from sigtest.bootstrap import _optimal_block_lengths
+
+    x, bad = _block_values(block if keep is None else block[keep])
+    if bad is not None:
+        return {"bad_values": bad}
+    if cols.size == 0:
+        return {"estimates": np.empty(0)}
+    _, _, _, infl, _ = _influence(np.ascontiguousarray(x[:, cols]), bench, measure)
+    const = np.ptp(infl, axis=0) == 0
+    usable = infl[:, ~const & ~np.isnan(infl).any(axis=0)]
+    if usable.shape[1] == 0:
+        return {"estimates": np.empty(0)}
+    b_sb, b_cb = _optimal_block_lengths(usable)
+    return {"estimates": b_sb if bootstrap == "stationary" else b_cb}
+
+
+def _make_plan(
+    dr: DaskReturns,
+    bench: np.ndarray | None,
+    measure: str,
+    *,
+    bootstrap: object,
+    block_length: object,
+    n_resamples: object,
+    rng: Any,
+    keep: np.ndarray | None = None,
+) -> tuple[BootstrapPlan, Any, bool]:
+    """``bootstrap.make_plan`` with the block length estimated where the columns live
+    (on the rows ``keep`` when given)."""
+    from dask import delayed
+
+    from sigtest.bootstrap import _BLOCK_LENGTH_COLUMNS, _check_block_length
+
+    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    b_res = check_int(n_resamples, "n_resamples", minimum=1)
+    scheme = str(bootstrap)
+    b = _check_block_length(scheme, block_length, dr.n_obs)
+    estimated = b is None and scheme != "iid"
+    if b is None and scheme == "iid":
+        b = 1.0
+    elif b is None:
+        if dr.n_obs < 9:
+            raise ValueError(
+                f"`block_length`=None needs at least 9 observations to estimate it; got "
+                f"{dr.n_obs}. Pass a block_length explicitly."
+            )
+        n = dr.n_strategies
+        if n > _BLOCK_LENGTH_COLUMNS:
+            subset = np.unique(np.linspace(0, n - 1, _BLOCK_LENGTH_COLUMNS).round()).astype(np.int64)
+        else:
+            subset = np.arange(n)
+        bench_d = delayed(bench) if bench is not None else None
+        tasks = []
+        for k, blk in enumerate(dr.blocks):
+            lo, hi = dr.offsets[k], dr.offsets[k + 1]
+            cols = subset[(subset >= lo) & (subset < hi)] - lo
+            tasks.append(delayed(_block_length_part)(blk, cols, bench_d, measure, scheme, keep))
+        parts = _compute(tasks)
+        _raise_bad_values(parts, dr)
+        est = np.concatenate([p["estimates"] for p in parts])
+        if est.size == 0:
+            b = 1.0
+        else:
+            b = max(1.0, float(np.median(est)))
+            if scheme != "stationary":
+                b = float(math.ceil(b))
+    root = root_seed_sequence(rng)
+    return BootstrapPlan(scheme, b, dr.n_obs, b_res, root), seed_record(root), estimated
+
+
+def _snoop_block(
+    block: np.ndarray, bench: np.ndarray | None, spec: _SnoopSpec, keep: np.ndarray | None = None
+) -> dict[str, Any]:
+    """One column block of a snooping test: per-column statistics and the block's reductions
+    (on the rows ``keep`` when given: the common sample of nan_policy='omit')."""
+    from sigtest import snooping as sn
+
+    x, bad_values = _block_values(block if keep is None else block[keep])
+    if bad_values is not None:
+        return {"bad_values": bad_values}
+    plan = spec.plan
+    prob, engine_input, theta, infl, ref = _influence(x, bench, spec.measure)
+    t = x.shape[0]
+    with np.errstate(invalid="ignore"):
+        omega = np.sqrt(np.maximum(sn.long_run_variance(infl, plan.bootstrap, plan.block_length), 0))
+    del infl
+    bad = ~np.isfinite(theta) | ~np.isfinite(omega)
+    if spec.studentize:
+        bad |= omega <= 1e-10 * ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = math.sqrt(t) / omega if spec.studentize else np.full(theta.shape, math.sqrt(t))
+    with np.errstate(invalid="ignore"):
+        tstat = scale * theta
+    tstat[bad] = np.nan
+    out: dict[str, Any] = {"theta": theta, "omega": omega, "tstat": tstat, "bad": bad}
+    keep = np.flatnonzero(~bad)
+    n_res = plan.n_resamples
+    if keep.size == 0:
+        out.update(best=None, stat=-np.inf)
+        if spec.method == "rc":
+            out["null"] = np.full(n_res, -np.inf)
+        elif spec.method == "spa":
+            out["null"] = np.full((n_res, 3), -np.inf)
+        else:
+            out.update(naive=np.zeros(0, np.int64), records=_no_records())
+        return out
+    best = int(np.argmax(np.where(bad, -np.inf, theta)))
+    out["best"] = best
+    sq = math.sqrt(t)
+    naive_best = 0
+    chunks = sn._resampled_performance(prob, plan, spec.batch_size, engine_input)
+    if spec.method == "rc":
+        k: Any = slice(None) if keep.size == theta.size else keep
+        out["stat"] = float(np.max(sq * theta[k]))
+        null = np.empty(n_res)
+        for start, stop, th in chunks:
+            null[start:stop] = (sq * (th[:, k] - theta[k])).max(axis=1)
+            naive_best += int(np.sum(sq * (th[:, best] - theta[best]) >= sq * theta[best]))
+        out["null"] = null
+    elif spec.method == "spa":
+        k = slice(None) if keep.size == theta.size else keep
+        th_k, sc_k, om_k = theta[k], scale[k], omega[k]
+        out["stat"] = float(np.max(sc_k * th_k))
+        threshold = -om_k * math.sqrt(2.0 * math.log(math.log(t)) / t)
+        shifts = np.vstack(
+            [
+                sc_k * (th_k - np.maximum(th_k, 0.0)),
+                sc_k * np.where(th_k >= threshold, 0.0, th_k),
+                np.zeros_like(th_k),
+            ]
+        )
+        null3 = np.empty((n_res, 3))
+        for start, stop, th in chunks:
+            z = sc_k * (th[:, k] - th_k)
+            for v in range(3):
+                null3[start:stop, v] = np.max(z + shifts[v], axis=1)
+            naive_best += int(np.sum(sq * (th[:, best] - theta[best]) >= sq * theta[best]))
+        out["null"] = null3
+    else:  # stepm
+        order = keep[np.argsort(-tstat[keep], kind="stable")]
+        t_sorted, theta_o, scale_o = tstat[order], theta[order], scale[order]
+        naive = np.zeros(order.size, dtype=np.int64)
+        recs = []
+        for start, _, th in chunks:
+            z = scale_o * (th[:, order] - theta_o)
+            naive += np.sum(z >= t_sorted, axis=0)
+            recs.append(_suffix_records(z, start))
+        rows = np.concatenate([r[0] for r in recs])
+        pos = np.concatenate([r[1] for r in recs])
+        vals = np.concatenate([r[2] for r in recs])
+        out["naive"] = _scatter(naive, order, theta.size)
+        out["records"] = (rows, order[pos], vals)
+    out["naive_best"] = naive_best
+    return out
+
+
+def _scatter(values: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+    full = np.zeros(size, dtype=values.dtype)
+    full[where] = values
+    return full
+
+
+def _no_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+
+
+_BIG = np.finfo(np.float64).max
+
+
+def _suffix_records(z: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Records of the per-replicate suffix maximum of ``z`` (replicates x positions).
+
+    Position ``i`` of row ``b`` is a record when ``z[b, i]`` exceeds every ``z[b, j]``, ``j > i``
+    (the last position always is): the suffix maximum ``max_{j >= i} z[b, j]`` is a step function
+    whose steps are exactly the records, so (position, value) of the records describe it
+    exactly. For independent columns a row has about ``ln N_k`` records; in the worst case (``z``
+    decreasing along the row) all ``N_k``. Returns ``(replicate, position, value)``.
+
+    The in-memory code takes ``np.maximum.accumulate``, in which a NaN absorbs every earlier
+    position (and then never counts as exceeding a statistic): NaN is coded as ``+inf`` and a
+    genuine ``+inf`` as the largest float, which keeps those semantics exact in the merge.
+    """
+    zc = np.where(np.isnan(z), np.inf, np.where(z == np.inf, _BIG, z))
+    suffix = np.maximum.accumulate(zc[:, ::-1], axis=1)[:, ::-1]
+    is_rec = np.empty(zc.shape, dtype=bool)
+    is_rec[:, -1] = True
+    np.greater(suffix[:, :-1], suffix[:, 1:], out=is_rec[:, :-1])
+    rows, pos = np.nonzero(is_rec)
+    return rows.astype(np.int64) + start, pos.astype(np.int64), zc[rows, pos]
+
+
+def _merge_records(
+    rows: np.ndarray, ranks: np.ndarray, vals: np.ndarray, t_sorted: np.ndarray, n_res: int
+) -> np.ndarray:
+    """``counts[i] = #{b : max_{l >= i} z_(l),b >= t_(i)}`` from the blocks' records.
+
+    A global record (replicate b, rank p, value v) is a block record whose value exceeds every
+    record of b at higher ranks; consecutive global records bound the pieces on which the global
+    suffix maximum is constant (= v). On a piece ``[lo, hi)`` the statistics ``t_(i)``
+    decrease, so ``v >= t_(i)`` holds on a suffix ``[max(lo, s), hi)`` of it, with ``s`` found by
+    binary search; a difference array adds up the pieces. No loop over replicates.
+    """
+    n = t_sorted.size
+    if rows.size == 0 or n == 0:
+        return np.zeros(n, dtype=np.int64)
+    o = np.lexsort((-ranks, rows))  # by replicate, then rank descending
+    rows, ranks, vals = rows[o], ranks[o], vals[o]
+    _, dense = np.unique(vals, return_inverse=True)
+    key = dense.astype(np.int64).reshape(-1) + rows * (int(dense.max()) + 1)
+    prev = np.maximum.accumulate(np.concatenate([[-1], key[:-1]]))
+    glob = key > prev  # strictly above everything at higher ranks of the same replicate
+    rows, ranks, vals = rows[glob], ranks[glob], vals[glob]
+    hi = ranks + 1
+    nxt = np.empty_like(ranks)
+    nxt[:-1] = ranks[1:]
+    last_in_row = np.ones(rows.size, dtype=bool)
+    last_in_row[:-1] = rows[1:] != rows[:-1]
+    lo = np.where(last_in_row, 0, nxt + 1)
+    live = vals != np.inf  # NaN marker: never >= a statistic
+    s = np.searchsorted(-t_sorted, -vals, side="left")
+    begin = np.maximum(lo, s)
+    use = live & (begin < hi)
+    diff = np.bincount(begin[use], minlength=n + 1)[: n + 1] - np.bincount(hi[use], minlength=n + 1)[: n + 1]
+    return np.cumsum(diff)[:n].astype(np.int64)
+
+
+def _run_snooping(
+    returns: Any,
+    benchmark: Any,
+    *,
+    method: str,
+    measure: object,
+    bootstrap: object,
+    block_length: object,
+    n_resamples: object,
+    batch_size: object,
+    nan_policy: object,
+    rng: Any,
+    studentize: bool,
+    what: str,
+) -> tuple[Any, list[dict[str, Any]]]:
+    from dask import delayed
+
+    from sigtest import snooping as sn
+
+    if not isinstance(studentize, (bool, np.bool_)):
+        raise TypeError(f"`studentize` must be True or False; got {studentize!r}")
+    dr, bench, bench_label = _snoop_prepare(returns, benchmark, measure, nan_policy)
+    batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+    keep: np.ndarray | None = None
+    n_dropped = 0
+    if nan_policy == "omit":  # the common sample: rows where every column is observed
+        rows = _compute([delayed(_nan_rows)(blk) for blk in dr.blocks])
+        _raise_bad_values(rows, dr)
+        missing = np.zeros(dr.n_obs, dtype=bool)
+        for r in rows:
+            missing |= r["rows"]
+        if bench is not None:
+            missing |= np.isnan(bench)
+        n_dropped = int(missing.sum())
+        if n_dropped:
+            keep = ~missing
+            if bench is not None:
+                bench = bench[keep]
+            dr = replace(dr, n_obs=int(keep.sum()))
+        if dr.n_obs < 10:
+            raise ValueError(
+                f"`returns` has {dr.n_obs} rows without missing values (after dropping "
+                f"{n_dropped}); this method needs at least 10"
+            )
+    plan, seed, estimated = _make_plan(
+        dr, bench, str(measure), bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng, keep=keep,
+    )
+    spec = _SnoopSpec(method, str(measure), bool(studentize), plan, batch)
+    bench_d = delayed(bench) if bench is not None else None
+    keep_d = delayed(keep) if keep is not None else None
+    parts = _compute([delayed(_snoop_block)(blk, bench_d, spec, keep_d) for blk in dr.blocks])
+    _raise_bad_values(parts, dr)
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate([p[key] for p in parts])
+
+    theta, omega, tstat, bad = cat("theta"), cat("omega"), cat("tstat"), cat("bad")
+    if bad.all():
+        raise ValueError(
+            f"{what} is undefined for every strategy (constant returns or returns identical to "
+            "the benchmark); nothing to test"
+        )
+    shell = dr.shell()
+    warn_degenerate(shell, bad, f"{what} (relative performance or its variance)", 5)
+    t = dr.n_obs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = math.sqrt(t) / omega if studentize else np.full(theta.shape, math.sqrt(t))
+    prob = sn._Problem(shell, bench, bench_label, str(measure), n_dropped)
+    setup = sn._Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, None)  # type: ignore[arg-type]
+    return setup, parts
+
+
+def _best_part(parts: list[dict[str, Any]], best: int, offsets: np.ndarray) -> dict[str, Any]:
+    """The block holding the global best (whose own best it is: ties go to the first column)."""
+    return parts[int(np.searchsorted(offsets, best, side="right") - 1)]
+
+
+def reality_check(
+    returns: Any,
+    benchmark: Any = None,
+    *,
+    measure: str = "mean",
+    bootstrap: str = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: str = "raise",
+    rng: Any = None,
+) -> Any:
+    """:func:`sigtest.reality_check` on a dask array or DataFrame (see the module docstring)."""
+    from sigtest import snooping as sn
+
+    s, parts = _run_snooping(
+        returns, benchmark, method="rc", measure=measure, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
+        nan_policy=nan_policy, rng=rng, studentize=False, what="The Reality Check",
+    )
+    best, _ = sn._best(s)
+    stat = max(p["stat"] for p in parts)
+    null = np.max(np.stack([p["null"] for p in parts]), axis=0)
+    offsets = _offsets(parts)
+    naive_count = _best_part(parts, best, offsets)["naive_best"]
+    n_res = s.plan.n_resamples
+    return sn.RealityCheckResult(
+        **sn._common_fields(s, best),
+        naive_pvalue=float(sn._mc_pvalue(naive_count, n_res)),
+        statistic=float(stat),
+        pvalue=float(sn._mc_pvalue(np.sum(null >= stat), n_res)),
+        null_distribution=null,
+    )
+
+
+def _offsets(parts: list[dict[str, Any]]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([p["theta"].size for p in parts])])
+
+
+def spa(
+    returns: Any,
+    benchmark: Any = None,
+    *,
+    studentize: bool = True,
+    measure: str = "mean",
+    bootstrap: str = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: str = "raise",
+    rng: Any = None,
+) -> Any:
+    """:func:`sigtest.spa` on a dask array or DataFrame (see the module docstring)."""
+    from sigtest import snooping as sn
+
+    s, parts = _run_snooping(
+        returns, benchmark, method="spa", measure=measure, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
+        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The SPA statistic",
+    )
+    best, _ = sn._best(s)
+    stat = max(0.0, max(p["stat"] for p in parts))
+    null = np.maximum(np.max(np.stack([p["null"] for p in parts]), axis=0), 0.0)
+    offsets = _offsets(parts)
+    naive_count = _best_part(parts, best, offsets)["naive_best"]
+    n_res = s.plan.n_resamples
+    p = sn._mc_pvalue(np.sum(null >= stat, axis=0), n_res)
+    data = s.prob.data
+    return sn.SPAResult(
+        **sn._common_fields(s, best),
+        naive_pvalue=float(sn._mc_pvalue(naive_count, n_res)),
+        statistic=float(stat),
+        pvalue=float(p[1]),
+        pvalue_lower=float(p[0]),
+        pvalue_consistent=float(p[1]),
+        pvalue_upper=float(p[2]),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        omega=data.per_strategy(s.omega, "omega"),
+        null_distribution=pd.DataFrame(null, columns=["lower", "consistent", "upper"]),
+        studentize=bool(studentize),
+    )
+
+
+def stepm(
+    returns: Any,
+    benchmark: Any = None,
+    *,
+    alpha: float = 0.05,
+    studentize: bool = True,
+    measure: str = "mean",
+    bootstrap: str = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: str = "raise",
+    rng: Any = None,
+) -> Any:
+    """:func:`sigtest.stepm` on a dask array or DataFrame (see the module docstring)."""
+    from sigtest import snooping as sn
+
+    level = check_probability(alpha, "alpha")
+    s, parts = _run_snooping(
+        returns, benchmark, method="stepm", measure=measure, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
+        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The StepM statistic",
+    )
+    best, _ = sn._best(s)
+    offsets = _offsets(parts)
+    keep = np.flatnonzero(~s.degenerate)
+    order = keep[np.argsort(-s.tstat[keep], kind="stable")]
+    t_sorted = s.tstat[order]
+    rank = np.full(s.theta.size, -1, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    rows = np.concatenate([p["records"][0] for p in parts])
+    cols = np.concatenate([p["records"][1] + offsets[k] for k, p in enumerate(parts)])
+    vals = np.concatenate([p["records"][2] for p in parts])
+    n_res = s.plan.n_resamples
+    counts = _merge_records(rows, rank[cols], vals, t_sorted, n_res)
+    naive_all = np.concatenate(
+        [p["naive"] if p["naive"].size else np.zeros(p["theta"].size, np.int64) for p in parts]
+    )
+    adj_sorted = np.maximum.accumulate(sn._mc_pvalue(counts, n_res))
+    n_all = s.theta.size
+    adjusted = np.full(n_all, np.nan)
+    adjusted[order] = adj_sorted
+    naive_p = np.full(n_all, np.nan)
+    naive_p[order] = sn._mc_pvalue(naive_all[order], n_res)
+    data = s.prob.data
+    rejected = [data.labels[j] for j in order[adj_sorted <= level]]
+    return sn.StepMResult(
+        **sn._common_fields(s, best),
+        naive_pvalue=float(naive_p[best]),
+        rejected=rejected,
+        adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
+        naive_pvalues=data.per_strategy(naive_p, "naive_pvalue"),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        alpha=level,
+        studentize=bool(studentize),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Sharpe ratios (per-column moments; DSR adds a maximum and a variance over all columns)
+# --------------------------------------------------------------------------------------------
+
+
+def _sharpe_block(
+    block: np.ndarray, rf: np.ndarray | None, rf_mean: float, ddof: int, higher: bool, policy: str
+) -> dict[str, Any]:
+    """A block's Sharpe ratios (and skewness, Pearson kurtosis, observations) as in memory."""
+    from sigtest import sharpe as sh
+
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    bad_values = None
+    if not np.isfinite(x).all():
+        _, bad_values = _block_values(x)
+        if bad_values is not None and ("inf" in bad_values or policy == "raise"):
+            return {"bad_values": bad_values}
+    if rf is not None:
+        x = np.ascontiguousarray(x - rf[:, None])
+    data = ReturnsData(x, None, None, False)
+    mom = sh._moments(data, higher=higher, nan_policy=policy)  # type: ignore[arg-type]
+    out: dict[str, Any] = {"sr": sh._sharpe_from(mom, ddof, rf_mean), "nan_cols": data.nan_columns()}
+    if higher:
+        out["skew"], out["kurtosis"] = sh._skew_kurt(mom)
+        n = mom.n.copy()
+        if policy == "propagate":
+            n[out["nan_cols"]] = np.nan
+        out["n"] = n
+    return out
+
+
+def _sharpe_pass(
+    dr: DaskReturns, rf: np.ndarray | None, rf_mean: float, ddof: int, higher: bool, policy: str
+) -> dict[str, np.ndarray]:
+    from dask import delayed
+
+    rf_d = delayed(rf) if rf is not None else None
+    parts = _compute(
+        [delayed(_sharpe_block)(b, rf_d, rf_mean, ddof, higher, policy) for b in dr.blocks]
+    )
+    _raise_bad_values(parts, dr)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _warn_sharpe_nan(dr: DaskReturns, res: dict[str, np.ndarray], policy: str) -> None:
+    bad = np.isnan(res["sr"])
+    if policy == "propagate":
+        bad &= ~res["nan_cols"]
+    warn_degenerate(dr.shell(), bad, "The Sharpe ratio", stacklevel=5)
+
+
+def sharpe_ratio(
+    returns: Any,
+    *,
+    periods_per_year: float | None = None,
+    risk_free: Any = 0.0,
+    ddof: int = 1,
+    nan_policy: str = "raise",
+) -> Any:
+    """:func:`sigtest.sharpe_ratio` on a dask array or DataFrame, block by block."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(nan_policy)
+    ddof = sh._check_ddof(ddof)
+    q = sh._check_periods(periods_per_year)
+    dr = as_dask_returns(returns, min_obs=2)
+    rf = sh._as_param_array(risk_free, "risk_free")
+    rf_vec: np.ndarray | None = None
+    rf_mean = 0.0
+    if rf.ndim == 1 and rf.size != 1:
+        if rf.size != dr.n_obs:
+            raise ValueError(
+                f"`risk_free` must be a scalar or have one value per period ({dr.n_obs}); got "
+                f"{rf.size} values"
+            )
+        rf_vec = rf
+    else:
+        rf_mean = float(rf.reshape(-1)[0]) if rf.ndim else float(rf)
+    res = _sharpe_pass(dr, rf_vec, rf_mean, ddof, False, policy)
+    _warn_sharpe_nan(dr, res, policy)
+    sr = res["sr"]
+    if q is not None:
+        sr = sr * math.sqrt(q)
+    return dr.shell().per_strategy(sr, name="sharpe_ratio")
+
+
+def _no_explicit(**given: Any) -> None:
+    named = [k for k, v in given.items() if v is not None]
+    if named:
+        raise ValueError(
+            "pass either `returns` or explicit numbers, not both; got `returns` together "
+            f"with {', '.join(f'`{g}`' for g in named)}"
+        )
+
+
+def probabilistic_sharpe_ratio(
+    returns: Any = None,
+    *,
+    sharpe: Any = None,
+    n_obs: Any = None,
+    skew: Any = None,
+    kurtosis: Any = None,
+    benchmark_sharpe: Any = 0.0,
+    periods_per_year: float | None = None,
+    ddof: int = 1,
+    nan_policy: str = "raise",
+) -> Any:
+    """:func:`sigtest.probabilistic_sharpe_ratio` on a dask array or DataFrame."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(nan_policy)
+    ddof = sh._check_ddof(ddof)
+    q = sh._check_periods(periods_per_year)
+    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis)
+    dr = as_dask_returns(returns, min_obs=2)
+    shell = dr.shell()
+    # validate the benchmark before computing anything
+    probe = sh._SharpeInputs(shell, np.zeros(dr.n_strategies), np.zeros(0), np.zeros(0), np.zeros(0))
+    bench = sh._benchmark(benchmark_sharpe, probe, q)
+    res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
+    _warn_sharpe_nan(dr, res, policy)
+    z, psr = sh._psr_core(res["sr"], bench, res["n"], res["skew"], res["kurtosis"])
+    return sh.ProbabilisticSharpeResult(
+        psr=shell.per_strategy(psr, "psr"), z=shell.per_strategy(z, "z"),
+        sharpe=shell.per_strategy(res["sr"], "sharpe"),
+        benchmark_sharpe=sh._benchmark_out(bench, shell), n_obs=shell.per_strategy(res["n"], "n_obs"),
+        skew=shell.per_strategy(res["skew"], "skew"),
+        kurtosis=shell.per_strategy(res["kurtosis"], "kurtosis"),
+        periods_per_year=q, ddof=ddof,
+    )
+
+
+def deflated_sharpe_ratio(
+    returns: Any = None,
+    *,
+    sharpe: float | None = None,
+    n_obs: float | None = None,
+    skew: float | None = None,
+    kurtosis: float | None = None,
+    n_trials: float | None = None,
+    sharpe_variance: float | None = None,
+    trials_sharpe: Any = None,
+    effective_trials: float | str | None = None,
+    ddof: int = 1,
+    sharpe_variance_ddof: int = 1,
+    expected_max: str = "approx",
+    periods_per_year: float | None = None,
+    nan_policy: str = "raise",
+) -> Any:
+    """:func:`sigtest.deflated_sharpe_ratio` on a dask array or DataFrame (form (a))."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(nan_policy)
+    ddof = sh._check_ddof(ddof)
+    vddof = sh._check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
+    em_method = check_choice(expected_max, "expected_max", sh._EMAX_METHODS)
+    q = sh._check_periods(periods_per_year)
+    eff_value: float | None = None
+    if effective_trials is not None:
+        if isinstance(effective_trials, str):
+            check_choice(effective_trials, "effective_trials", sh._ET_METHODS)
+            raise ValueError(
+                f"`effective_trials={effective_trials!r}` needs the N x N correlation matrix of "
+                "the trials and is not computed on dask input; give `effective_trials` as a "
+                "number (e.g. estimated on a subset of columns)"
+            )
+        eff_value = sh._check_trials(effective_trials, "effective_trials")
+    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis, n_trials=n_trials,
+                 sharpe_variance=sharpe_variance, trials_sharpe=trials_sharpe)
+    if q is not None:
+        raise ValueError(
+            "`periods_per_year` converts annualized explicit inputs; with `returns` all "
+            f"quantities are per period; got periods_per_year={periods_per_year!r}"
+        )
+    dr = as_dask_returns(returns, min_obs=2)
+    if dr.n_strategies < 2:
+        raise ValueError(
+            f"`returns` must hold every trial (at least 2 columns) for the deflated Sharpe "
+            f"ratio; got {dr.n_strategies}. Pass explicit numbers for a single strategy."
+        )
+    res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
+    _warn_sharpe_nan(dr, res, policy)
+    shell = dr.shell()
+    srs = res["sr"]
+    best: Hashable | None = None
+    if np.isnan(srs).any():
+        sr_b = sk_b = ku_b = n_b = v = float("nan")
+    else:
+        j = int(np.argmax(srs))
+        sr_b, sk_b = float(srs[j]), float(res["skew"][j])
+        ku_b, n_b = float(res["kurtosis"][j]), float(res["n"][j])
+        v = float(np.var(srs, ddof=vddof))
+        best = shell.label(j)
+    n_used = float(dr.n_strategies) if eff_value is None else eff_value
+    if math.isnan(v):
+        emax = sr0 = z = dsr = float("nan")
+    else:
+        emax = sh._emax(n_used, em_method)
+        sr0 = math.sqrt(v) * emax
+        z_arr, p_arr = sh._psr_core(
+            np.float64(sr_b), np.float64(sr0), np.float64(n_b), np.float64(sk_b), np.float64(ku_b)
+        )
+        z, dsr = float(z_arr), float(p_arr)
+    return sh.DeflatedSharpeResult(
+        dsr=dsr, z=z, sr0=sr0, expected_max=emax, sharpe=sr_b, n_obs=n_b, skew=sk_b,
+        kurtosis=ku_b, best=best, n_trials=n_used, n_trials_total=dr.n_strategies,
+        effective_trials=effective_trials, sharpe_variance=v, sharpe_variance_ddof=vddof,
+        expected_max_method=em_method, periods_per_year=q, ddof=ddof,
+        trials_sharpe=shell.per_strategy(srs, "sharpe"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Probability of backtest overfitting (CSCV)
+# --------------------------------------------------------------------------------------------
+#
+# Pass 0 (persisted on the workers): each column block's per-partition sufficient statistics
+# (S x N_k sums, far smaller than the block). Pass 1: per combination, the block's in-sample
+# best column (first among ties), its IS and OOS values, NaN/inf flags, the block's part of the
+# pooled OOS histogram and range. The client picks the global selection (maximum over blocks,
+# first block among ties = first column). Pass 2: per combination, how many of the block's OOS
+# values are below / equal to the selection's; summed over blocks these are the ranks.
+
+
+def _pbo_stats(block: np.ndarray, m: int, s: int, metric: str, target: float, policy: str) -> Any:
+    from sigtest.overfitting import _SufficientStats
+
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    if not np.isfinite(x).all():
+        _, bad_values = _block_values(x)
+        if bad_values is not None and ("inf" in bad_values or policy == "raise"):
+            return {"bad_values": bad_values}
+    return _SufficientStats(x, m, s, metric, target, policy == "omit")
+
+
+def _pbo_pairs(n_partitions: int, n_cols: int, chunk_size: int | None) -> Any:
+    from sigtest.overfitting import _CHUNK_ENTRIES, _combination_table
+
+    _, indicator, complement = _combination_table(n_partitions)
+    first = np.flatnonzero(indicator[:, 0] > 0)
+    second = complement[first]
+    step = chunk_size or max(1, _CHUNK_ENTRIES // n_cols)
+    for start in range(0, first.size, step):
+        p1 = first[start : start + step]
+        p2 = second[start : start + step]
+        yield p1, p2, indicator[p1]
+
+
+def _pbo_select_block(stats: Any, n_partitions: int, chunk_size: int | None) -> dict[str, Any]:
+    from sigtest.overfitting import _combination_table, _PooledHistogram
+
+    if isinstance(stats, dict):
+        return stats
+    n_comb = _combination_table(n_partitions)[0].shape[0]
+    n_cols = stats.b1.shape[1]
+    out: dict[str, Any] = {
+        "nstar": np.empty(n_comb, dtype=np.int64),
+        "is": np.empty(n_comb),
+        "oos": np.empty(n_comb),
+        # per side (IS, OOS), the block's row sum is NaN / +inf / -inf (the in-memory row sum
+        # over all columns is NaN exactly when some block's is NaN or two blocks' are +-inf)
+        "flags": np.zeros((n_comb, 2, 3), dtype=bool),
+        "nan_cols": np.zeros(n_cols, dtype=bool),
+    }
+    pooled = _PooledHistogram()
+    lo, hi = np.inf, -np.inf
+    for p1, p2, ind in _pbo_pairs(n_partitions, n_cols, chunk_size):
+        a, b = stats.pair(ind)
+        for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
+            j = np.argmax(is_perf, axis=1)
+            rows = np.arange(pos.size)
+            out["nstar"][pos] = j
+            out["is"][pos] = is_perf[rows, j]
+            out["oos"][pos] = oos_perf[rows, j]
+            for side, perf in enumerate((is_perf, oos_perf)):
+                # the block's row sum is NaN if the row holds a NaN or both infinities, +-inf
+                # if it holds only that infinity: enough to decide the global row sum
+                total = perf.sum(axis=1)
+                out["flags"][pos, side, 0] = np.isnan(total)
+                out["flags"][pos, side, 1] = total == np.inf
+                out["flags"][pos, side, 2] = total == -np.inf
+        if np.isnan(a.sum()) or np.isnan(b.sum()):
+            out["nan_cols"] |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
+        elif not out["nan_cols"].any():
+            lo = min(lo, float(a.min()), float(b.min()))
+            hi = max(hi, float(a.max()), float(b.max()))
+            pooled.add(a)
+            pooled.add(b)
+    out["range"] = (lo, hi)
+    if pooled.hi > pooled.lo:
+        out["hist"] = (
+            pooled.lo, pooled.count[pooled.lo : pooled.hi].copy(),
+            pooled.total[pooled.lo : pooled.hi].copy(),
+        )
+    return out
+
+
+def _pbo_rank_block(
+    stats: Any, n_partitions: int, chunk_size: int | None, chosen_oos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per combination: the block's OOS values below and equal to the selection's."""
+    n_comb = chosen_oos.size
+    less = np.zeros(n_comb, dtype=np.int64)
+    equal = np.zeros(n_comb, dtype=np.int64)
+    for p1, p2, ind in _pbo_pairs(n_partitions, stats.b1.shape[1], chunk_size):
+        a, b = stats.pair(ind)
+        for pos, oos_perf in ((p1, b), (p2, a)):
+            col = chosen_oos[pos][:, None]
+            less[pos] = np.count_nonzero(oos_perf < col, axis=1)
+            equal[pos] = np.count_nonzero(oos_perf == col, axis=1)
+    return less, equal
+
+
+def pbo(
+    returns: Any,
+    *,
+    n_partitions: int = 16,
+    metric: Any = "sharpe",
+    target: float = 0.0,
+    periods_per_year: float | None = None,
+    loss_threshold: float = 0.0,
+    remainder: str = "raise",
+    confidence_level: float = 0.95,
+    n_effective: float | None = None,
+    dominance_grid_size: int = 512,
+    nan_policy: str = "raise",
+    chunk_size: int | None = None,
+) -> Any:
+    """:func:`sigtest.pbo` on a dask array or DataFrame (built-in metrics), see above."""
+    import warnings
+
+    import dask
+    from dask import delayed
+
+    from sigtest import overfitting as ov
+
+    policy = check_nan_policy(nan_policy)
+    arr, columns, _ = _to_array(returns, "returns")
+    t_full = int(arr.shape[0])
+    if isinstance(n_partitions, bool):
+        raise TypeError(f"`n_partitions` must be an integer; got {n_partitions!r}")
+    s = check_int(n_partitions, "n_partitions", minimum=2)
+    if s % 2:
+        raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
+    if s > t_full:
+        raise ValueError(
+            f"`n_partitions` must not exceed the number of rows of `returns` ({t_full}); got {s}"
+        )
+    metric_v = ov._check_metric(metric)
+    if callable(metric_v):
+        raise ValueError(
+            "a callable `metric` is not supported for dask input (it needs the rows of every "
+            "half of every column at once); use 'sharpe', 'mean' or 'sortino'"
+        )
+    remainder = check_choice(remainder, "remainder", ov.REMAINDERS)
+    for name, value in (("target", target), ("loss_threshold", loss_threshold)):
+        import numbers
+
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"`{name}` must be a finite real number; got {value!r}")
+    ppy = None if periods_per_year is None else ov.check_positive(periods_per_year, "periods_per_year")
+    level = check_probability(confidence_level, "confidence_level")
+    if n_effective is not None:
+        ov.check_positive(n_effective, "n_effective")
+    n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    extra = t_full % s
+    rows: slice | None = None
+    dropped: list[Hashable] = []
+    if extra:
+        if remainder == "raise":
+            raise ValueError(
+                f"`n_partitions`={s} does not divide the {t_full} rows of `returns` ({extra} "
+                f"row(s) left over); pass remainder='drop_first' to drop the {extra} oldest "
+                f"rows, remainder='drop_last' to drop the {extra} most recent, trim `returns` "
+                f"to {t_full - extra} rows yourself, or choose an `n_partitions` that divides "
+                f"{t_full}"
+            )
+        positions = np.arange(extra) if remainder == "drop_first" else np.arange(t_full - extra, t_full)
+        rows = slice(extra, None) if remainder == "drop_first" else slice(0, t_full - extra)
+        if columns is not None and hasattr(returns, "index"):
+            index = returns.index.compute()
+            dropped = list(index[positions])
+        else:
+            dropped = [int(p) for p in positions]
+    dr = as_dask_returns(returns, min_obs=2, rows=rows)
+    if dr.n_strategies < 2:
+        raise ValueError(
+            f"`returns` must hold at least 2 configurations (columns) to select among; "
+            f"got {dr.n_strategies}"
+        )
+    m = dr.n_obs // s
+    metric_name = str(metric_v)
+    # pass 0: sufficient statistics, kept on the workers for both passes
+    stats = [
+        delayed(_pbo_stats)(b, m, s, metric_name, float(target), policy) for b in dr.blocks
+    ]
+    stats = list(dask.persist(*stats))
+    parts = _compute([delayed(_pbo_select_block)(st, s, chunk_size) for st in stats])
+    _raise_bad_values(parts, dr)
+    combos, _, _ = ov._combination_table(s)
+    n_comb = combos.shape[0]
+    n_strat = dr.n_strategies
+    offsets = dr.offsets
+    # global selection: the best block's best column; ties go to the first block
+    is_vals = np.stack([p["is"] for p in parts])  # K x C
+    kbest = np.argmax(is_vals, axis=0)
+    cidx = np.arange(n_comb)
+    nstar = np.stack([p["nstar"] for p in parts])[kbest, cidx] + offsets[kbest]
+    chosen_is = is_vals[kbest, cidx]
+    chosen_oos = np.stack([p["oos"] for p in parts])[kbest, cidx]
+    flags = np.any(np.stack([p["flags"] for p in parts]), axis=0)  # C x 2 x 3
+    bad = np.any(flags[:, :, 0] | (flags[:, :, 1] & flags[:, :, 2]), axis=1)
+    nan_cols = np.concatenate([p["nan_cols"] for p in parts])
+    ranks = _compute([delayed(_pbo_rank_block)(st, s, chunk_size, chosen_oos) for st in stats])
+    less = np.sum([r[0] for r in ranks], axis=0)
+    equal = np.sum([r[1] for r in ranks], axis=0)
+    del stats
+
+    scale = 1.0
+    if ppy is not None:
+        scale = ppy if metric_name == "mean" else math.sqrt(ppy)
+    degenerate = bool(bad.any())
+    rank = less + (equal + 1) / 2.0
+    w = rank / (n_strat + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logits = np.log(rank) - np.log(n_strat + 1 - rank)
+    overfit = 2 * less + equal <= n_strat
+    chosen_is = chosen_is * scale
+    chosen_oos = chosen_oos * scale
+    shell = dr.shell()
+    if degenerate:
+        nstar[bad] = -1
+        logits[bad] = np.nan
+        w[bad] = np.nan
+        chosen_is[bad] = np.nan
+        chosen_oos[bad] = np.nan
+        labels = shell.column_labels(nan_cols) or ["(undetermined)"]
+        shown = ", ".join(map(repr, labels[:5])) + (
+            f" and {len(labels) - 5} more" if len(labels) > 5 else ""
+        )
+        warnings.warn(
+            f"the {metric_name} is undefined (NaN) on some halves of `returns` column(s) "
+            f"{shown} (e.g. constant returns, no return below target, or missing data), so the "
+            f"ranking of {int(bad.sum())} of {n_comb} combinations is undefined; PBO is NaN",
+            ov.DegenerateDataWarning,
+            stacklevel=3,
+        )
+        pbo_value = loss = float("nan")
+    else:
+        pbo_value = float(np.mean(overfit))
+        loss = float(np.mean(chosen_oos < loss_threshold))
+    degradation = ov._degradation(chosen_is, chosen_oos, degenerate)
+    lo_all = min(p["range"][0] for p in parts)
+    hi_all = max(p["range"][1] for p in parts)
+    if degenerate or not np.isfinite(lo_all):
+        nan_grid = np.full(n_grid, np.nan)
+        dominance = ov.StochasticDominance(
+            nan_grid, nan_grid, nan_grid, nan_grid, np.nan, np.nan, False, False
+        )
+    else:
+        pooled = ov._PooledHistogram()
+        for p in parts:
+            if "hist" in p:
+                k0, cnt, tot = p["hist"]
+                pooled.count[k0 : k0 + cnt.size] += cnt
+                pooled.total[k0 : k0 + cnt.size] += tot
+                pooled.lo = min(pooled.lo, k0)
+                pooled.hi = max(pooled.hi, k0 + cnt.size)
+        grid = pooled.grid(lo_all, hi_all, n_grid)
+        cum_n, cum_s = pooled.at(grid)
+        dominance = ov._dominance(
+            chosen_oos / scale, grid, cum_n, cum_s, float(n_comb * n_strat), scale
+        )
+    n_eff = float(n_effective) if n_effective is not None else ov._default_n_effective(s, n_strat)
+    ci = ov._wilson(pbo_value, n_eff, level)
+    all_labels = shell.labels
+    return ov.PBOResult(
+        pbo=pbo_value, logits=logits, relative_ranks=w, is_performance=chosen_is,
+        oos_performance=chosen_oos, selected=nstar,
+        selected_labels=[all_labels[j] if j >= 0 else None for j in nstar],
+        combinations=combos, degradation=degradation, prob_oos_loss=loss,
+        dominance=dominance, confidence_interval=ci, confidence_level=level,
+        n_effective=float(n_eff), n_partitions=s, block_length=m, n_obs=dr.n_obs,
+        n_strategies=n_strat, n_combinations=n_comb, metric=metric_name, target=float(target),
+        periods_per_year=ppy, loss_threshold=float(loss_threshold), remainder=remainder,
+        rows_dropped=len(dropped), dropped_rows=dropped, nan_policy=policy,
+        dominance_grid_size=n_grid,
+    )

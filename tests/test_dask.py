@@ -1,0 +1,442 @@
+"""Distributed execution on Dask: same answers as the in-memory engine, on a real local cluster.
+
+Every distributed test runs through a ``distributed.Client`` connected to a ``LocalCluster`` of two
+worker processes on loopback. The oracle is the in-memory function on the same data and seed;
+1e-12 is the contract (the matrix products may differ in the last bits with the operand
+shapes, everything else is the same arithmetic or an exact maximum/count).
+"""
+
+import os
+import threading
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+import sigtest  # noqa: E402
+from sigtest import DegenerateDataWarning  # noqa: E402
+from sigtest._dask import _merge_records, _suffix_records, is_dask  # noqa: E402
+
+TOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=40,
+    )
+    cl = distributed.Client(cluster)
+    yield cl
+    cl.close()
+    cluster.close()
+
+
+def make_data(t=250, n=1300, seed=0):
+    """Correlated strategies, a few with skill; n > 1,000 so the block length uses a subset."""
+    rng = np.random.default_rng(seed)
+    common = rng.standard_normal((t, 1))
+    x = 0.01 * (0.5 * common + rng.standard_normal((t, n)))
+    x[:, [j for j in (7, 400, 1111) if j < n]] += 0.004
+    bench = 0.01 * rng.standard_normal(t)
+    return x, bench
+
+
+FIELDS = [
+    "statistic", "pvalue", "pvalue_lower", "pvalue_upper", "naive_pvalue", "block_length",
+    "null_distribution", "adjusted_pvalues", "naive_pvalues", "tstat", "performance", "omega",
+    "best_performance",
+]
+SETTINGS = [
+    "bootstrap", "block_length_estimated", "n_resamples", "n_obs", "n_strategies", "best",
+    "benchmark", "measure", "seed", "rejected", "studentize",
+]
+
+
+def assert_same(a, b):
+    assert type(a) is type(b)
+    for f in SETTINGS:
+        if hasattr(a, f):
+            assert getattr(a, f) == getattr(b, f), f
+    for f in FIELDS:
+        if hasattr(a, f):
+            va, vb = getattr(a, f), getattr(b, f)
+            if isinstance(va, (pd.Series, pd.DataFrame)):
+                assert type(vb) is type(va) and va.index.equals(vb.index), f
+            np.testing.assert_allclose(
+                np.asarray(vb, float), np.asarray(va, float), rtol=0, atol=TOL, err_msg=f
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact: the StepM record merge against a plain suffix-maximum loop
+# ---------------------------------------------------------------------------------------------
+
+
+def brute_counts(z, t_sorted):
+    """counts[i] = #{b : max_{l >= i} z[b, l] >= t_(i)}, np.maximum semantics (NaN absorbs)."""
+    b, n = z.shape
+    counts = np.zeros(n, dtype=np.int64)
+    for r in range(b):
+        m = -np.inf
+        for i in range(n - 1, -1, -1):
+            m = np.maximum(m, z[r, i])
+            counts[i] += bool(m >= t_sorted[i])
+    return counts
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_records_equals_suffix_maximum_loop(seed):
+    rng = np.random.default_rng(seed)
+    b, n = 40, 37
+    z = rng.standard_normal((b, n))
+    if seed % 2:  # ties, decreasing rows (every position a record), NaN and infinities
+        z = np.round(z, 1)
+        z[3] = np.linspace(3, -3, n)
+        z[5, 10] = np.nan
+        z[6, 30] = np.inf
+        z[7, 2] = -np.inf
+        z[8, [4, 20]] = [np.nan, np.inf]
+    t_sorted = np.sort(rng.standard_normal(n) * 1.5)[::-1]
+    if seed % 3 == 0:
+        t_sorted[5:9] = t_sorted[5]  # tied statistics
+    # split the global order into random column blocks, each holding an arbitrary subset
+    owner = rng.integers(0, 4, n)
+    rows, ranks, vals = [], [], []
+    for k in range(4):
+        pos = np.flatnonzero(owner == k)
+        if pos.size == 0:
+            continue
+        r, p, v = _suffix_records(z[:, pos], 0)
+        rows.append(r)
+        ranks.append(pos[p])
+        vals.append(v)
+    got = _merge_records(np.concatenate(rows), np.concatenate(ranks), np.concatenate(vals), t_sorted, b)
+    np.testing.assert_array_equal(got, brute_counts(z, t_sorted))
+
+
+def test_is_dask():
+    x = np.zeros((3, 2))
+    assert is_dask(da.from_array(x)) and not is_dask(x) and not is_dask(pd.DataFrame(x))
+
+
+# ---------------------------------------------------------------------------------------------
+# Same answers as in memory, through the cluster
+# ---------------------------------------------------------------------------------------------
+
+CASES = [
+    (sigtest.reality_check, {}),
+    (sigtest.reality_check, {"measure": "sharpe", "benchmark": "bench"}),
+    (sigtest.spa, {}),
+    (sigtest.spa, {"measure": "sharpe", "bootstrap": "circular"}),
+    (sigtest.spa, {"studentize": False, "benchmark": "bench", "bootstrap": "iid"}),
+    (sigtest.stepm, {}),
+    (sigtest.stepm, {"measure": "sharpe", "benchmark": 3, "bootstrap": "moving"}),
+    (sigtest.stepm, {"studentize": False, "block_length": 4.5, "benchmark": "bench"}),
+]
+
+
+@pytest.mark.parametrize("fn, kw", CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_same_as_in_memory(client, fn, kw):
+    x, bench = make_data()
+    kw = dict(kw)
+    if kw.get("benchmark") == "bench":
+        kw["benchmark"] = bench
+    expected = fn(x, n_resamples=300, rng=11, **kw)
+    # uneven column blocks, several row chunks (rechunked to one), and one single block
+    for chunks in [(100, (500, 13, 700, 87)), (250, 1300)]:
+        got = fn(da.from_array(x, chunks=chunks), n_resamples=300, rng=11, **kw)
+        assert_same(expected, got)
+    if fn is sigtest.stepm:
+        assert 0 < len(expected.rejected) < 50  # the records merge had real work to do
+
+
+def test_batch_size_and_chunking_do_not_change_stepm(client):
+    x, _ = make_data(n=300)
+    x[:, :40] += 0.003  # many rejections: the global suffix maximum changes owner often
+    ref = sigtest.stepm(x, n_resamples=700, block_length=3, rng=5)
+    got = sigtest.stepm(
+        da.from_array(x, chunks=(250, 7)), n_resamples=700, block_length=3, rng=5, batch_size=1
+    )
+    assert_same(ref, got)
+    assert len(ref.rejected) >= 20
+
+
+def test_benchmark_column_alone_in_its_chunk(client):
+    # removing the benchmark leaves an empty column block, which must simply be skipped
+    x, _ = make_data(n=40)
+    ref = sigtest.spa(x, 0, n_resamples=200, rng=3)
+    assert_same(ref, sigtest.spa(da.from_array(x, chunks=(250, (1, 20, 19))), 0, n_resamples=200, rng=3))
+
+
+@pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa, sigtest.stepm])
+def test_omit_uses_the_common_sample(client, fn):
+    x, bench = make_data(n=1100)
+    x[[3, 50], 17] = np.nan
+    x[50, 900] = np.nan
+    x[120, 1050] = np.nan
+    bench[7] = np.nan
+    for b in (None, bench):
+        ref = fn(x, b, nan_policy="omit", n_resamples=200, rng=6)
+        got = fn(da.from_array(x, chunks=(100, 300)), b, nan_policy="omit", n_resamples=200, rng=6)
+        assert_same(ref, got)
+        assert got.n_dropped == ref.n_dropped == (3 if b is None else 4)
+    with pytest.raises(ValueError, match=r"`returns` has 8 rows without missing values \(after dropping 242\); this method needs at least 10"):
+        y = x.copy()
+        y[9:, 0] = np.nan
+        fn(da.from_array(y, chunks=(100, 300)), nan_policy="omit", n_resamples=10)
+
+
+def test_dataframe_labels_survive(client):
+    dd = pytest.importorskip("dask.dataframe")
+    x, bench = make_data(n=60)
+    df = pd.DataFrame(x, columns=[f"s{i}" for i in range(60)])
+    df["spx"] = bench
+    ddf = dd.from_pandas(df, npartitions=3)  # partitioned by rows
+    for fn in (sigtest.reality_check, sigtest.spa, sigtest.stepm):
+        ref = fn(df, "spx", n_resamples=200, rng=2)
+        got = fn(ddf, "spx", n_resamples=200, rng=2)
+        assert_same(ref, got)
+        assert got.benchmark == "spx" and got.best == ref.best and isinstance(got.best, str)
+    assert list(got.tstat.index) == [f"s{i}" for i in range(60)]
+    spx = df.pop("spx")
+    ddf = dd.from_pandas(df, npartitions=3)
+    assert_same(sigtest.spa(df, spx, n_resamples=200, rng=2), sigtest.spa(ddf, spx, n_resamples=200, rng=2))
+    with pytest.raises(ValueError, match=r"`benchmark` index does not match the index of `returns`"):
+        sigtest.spa(ddf, pd.Series(bench, index=np.arange(1, 251)))
+
+
+def test_degenerate_columns_warn_with_global_labels(client):
+    x, bench = make_data(n=50)
+    x[:, 31] = 0.0  # constant: undefined Sharpe ratio, excluded from the maximum
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 31 "):
+        ref = sigtest.spa(x, measure="sharpe", n_resamples=200, rng=4)
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 31 "):
+        got = sigtest.spa(da.from_array(x, chunks=(250, 20)), measure="sharpe", n_resamples=200, rng=4)
+    assert_same(ref, got)
+    assert np.isnan(got.tstat[31])
+
+
+# ---------------------------------------------------------------------------------------------
+# Sharpe ratio, PSR, DSR: per-column moments on the workers
+# ---------------------------------------------------------------------------------------------
+
+
+def sharpe_data():
+    rng = np.random.default_rng(21)
+    x = rng.standard_t(5, size=(300, 420)) * 0.01 + 0.0005
+    x[:, 77] += 0.005  # a clear best trial
+    xn = x.copy()
+    xn[5, 7] = np.nan
+    xn[:40, 300] = np.nan
+    return x, xn
+
+
+@pytest.mark.parametrize("policy", ["raise", "omit", "propagate"])
+def test_sharpe_family_same_as_in_memory(client, policy):
+    x, xn = sharpe_data()
+    data = x if policy == "raise" else xn
+    xd = da.from_array(data, chunks=(100, (150, 1, 200, 69)))
+    rf = np.linspace(0, 1e-4, 300)
+    for kw in [{}, {"periods_per_year": 252, "ddof": 0}, {"risk_free": rf}]:
+        a = sigtest.sharpe_ratio(data, nan_policy=policy, **kw)
+        b = sigtest.sharpe_ratio(xd, nan_policy=policy, **kw)
+        np.testing.assert_allclose(b, a, rtol=0, atol=TOL)
+    bench = np.linspace(0, 0.05, 420)
+    a = sigtest.probabilistic_sharpe_ratio(data, benchmark_sharpe=bench, nan_policy=policy)
+    b = sigtest.probabilistic_sharpe_ratio(xd, benchmark_sharpe=bench, nan_policy=policy)
+    for f in ["psr", "z", "sharpe", "n_obs", "skew", "kurtosis", "benchmark_sharpe"]:
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+    for kw in [{}, {"sharpe_variance_ddof": 0, "expected_max": "exact", "effective_trials": 50.0}]:
+        a = sigtest.deflated_sharpe_ratio(data, nan_policy=policy, **kw)
+        b = sigtest.deflated_sharpe_ratio(xd, nan_policy=policy, **kw)
+        assert (a.best, a.n_trials, a.n_trials_total) == (b.best, b.n_trials, b.n_trials_total)
+        for f in ["dsr", "z", "sr0", "expected_max", "sharpe", "skew", "kurtosis", "n_obs",
+                  "sharpe_variance", "trials_sharpe"]:
+            np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+        assert (a.best == 77) == (policy != "propagate")
+
+
+def test_sharpe_family_dataframe_labels_and_degenerate_warning(client):
+    dd = pytest.importorskip("dask.dataframe")
+    x, _ = sharpe_data()
+    df = pd.DataFrame(x[:, :30], columns=[f"t{i}" for i in range(30)])
+    df["t12"] = 0.0
+    ddf = dd.from_pandas(df, npartitions=2)
+    with pytest.warns(DegenerateDataWarning, match=r"The Sharpe ratio is undefined .* 't12'"):
+        a = sigtest.probabilistic_sharpe_ratio(df)
+    with pytest.warns(DegenerateDataWarning, match=r"The Sharpe ratio is undefined .* 't12'"):
+        b = sigtest.probabilistic_sharpe_ratio(ddf)
+    pd.testing.assert_series_equal(b.psr, a.psr, rtol=0, atol=TOL)
+    x2 = df.drop(columns="t12")
+    a = sigtest.deflated_sharpe_ratio(x2)
+    b = sigtest.deflated_sharpe_ratio(dd.from_pandas(x2, npartitions=2))
+    assert b.best == a.best and isinstance(b.best, str) and abs(a.dsr - b.dsr) <= TOL
+
+
+# ---------------------------------------------------------------------------------------------
+# PBO: per-block selection and ranks, combined over blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def assert_same_pbo(a, b):
+    for f in ["pbo", "prob_oos_loss", "logits", "relative_ranks", "is_performance",
+              "oos_performance", "selected", "n_effective"]:
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+    for f in ["selected_labels", "n_obs", "n_strategies", "n_combinations", "block_length",
+              "rows_dropped", "dropped_rows", "metric", "remainder", "nan_policy"]:
+        assert getattr(a, f) == getattr(b, f), f
+    for f in ["grid", "cdf_optimized", "cdf_random", "sd2", "first_order_statistic",
+              "second_order_statistic", "first_order", "second_order"]:
+        np.testing.assert_allclose(getattr(b.dominance, f), getattr(a.dominance, f), rtol=0,
+                                   atol=TOL, err_msg=f)
+    for f in ["slope", "intercept", "r_squared"]:
+        np.testing.assert_allclose(getattr(b.degradation, f), getattr(a.degradation, f),
+                                   rtol=0, atol=TOL, err_msg=f)
+    np.testing.assert_allclose(list(b.confidence_interval), list(a.confidence_interval),
+                               rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("kw", [
+    {"n_partitions": 8, "remainder": "drop_first"},
+    {"n_partitions": 10, "metric": "mean", "remainder": "drop_last", "periods_per_year": 252},
+    {"n_partitions": 6, "metric": "sortino", "remainder": "drop_first", "chunk_size": 3},
+])
+def test_pbo_same_as_in_memory(client, kw):
+    rng = np.random.default_rng(9)
+    x = rng.normal(0.0, 0.01, size=(803, 300)) + np.linspace(0.0, 0.0005, 300)
+    x[:, 150] = x[:, 149]  # tied columns across a block boundary: the first one is selected
+    expected = sigtest.pbo(x, **kw)
+    for chunks in [(400, 70), (803, (149, 1, 150))]:
+        assert_same_pbo(expected, sigtest.pbo(da.from_array(x, chunks=chunks), **kw))
+    assert 0.0 < expected.pbo < 1.0
+
+
+def test_pbo_nan_policies_and_labels(client):
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(10)
+    df = pd.DataFrame(rng.normal(0.0, 0.01, size=(642, 40)), columns=[f"c{i}" for i in range(40)],
+                      index=pd.date_range("2020-01-01", periods=642))
+    df.iloc[10:20, 5] = np.nan
+    ddf = dd.from_pandas(df, npartitions=4)
+    kw = {"n_partitions": 8, "remainder": "drop_first"}
+    a = sigtest.pbo(df, nan_policy="omit", **kw)
+    b = sigtest.pbo(ddf, nan_policy="omit", **kw)
+    assert_same_pbo(a, b)
+    assert b.dropped_rows == list(df.index[:2]) and isinstance(b.selected_labels[0], str)
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 'c5' .* PBO is NaN"):
+        a = sigtest.pbo(df, nan_policy="propagate", **kw)
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 'c5' .* PBO is NaN"):
+        b = sigtest.pbo(ddf, nan_policy="propagate", **kw)
+    assert np.isnan(a.pbo) and np.isnan(b.pbo)
+    np.testing.assert_array_equal(a.selected, b.selected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (messages name the parameter, the rule and the value; global column labels)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_errors(client):
+    x, bench = make_data(n=40)
+    xd = da.from_array(x, chunks=(250, 15))
+    with pytest.raises(ValueError, match=r"'propagate' is not supported by the data-snooping"):
+        sigtest.spa(xd, nan_policy="propagate")
+    with pytest.raises(ValueError, match=r"`measure` must be one of 'mean', 'sharpe'; got 'x'"):
+        sigtest.reality_check(xd, measure="x")
+    with pytest.raises(ValueError, match=r"`alpha` must be in \(0, 1\); got 1.5"):
+        sigtest.stepm(xd, alpha=1.5)
+    with pytest.raises(ValueError, match=r"`n_resamples` must be an integer >= 1; got 0"):
+        sigtest.stepm(xd, n_resamples=0)
+    with pytest.raises(ValueError, match=r"`returns` has 9 row\(s\); this method needs at least 10"):
+        sigtest.spa(xd[:9])
+    with pytest.raises(ValueError, match=r"`benchmark` column position 40 is out of range"):
+        sigtest.spa(xd, 40)
+    with pytest.raises(ValueError, match=r"`benchmark` has 249 observations but `returns` has 250"):
+        sigtest.spa(xd, bench[:-1])
+    with pytest.raises(TypeError, match=r"`returns` must hold numeric \(int or float\) returns; got dtype bool"):
+        sigtest.spa(xd > 0)
+    with pytest.raises(ValueError, match=r"must be 1-D \(one strategy\) or 2-D"):
+        sigtest.spa(xd[:, :, None])
+    bad = x.copy()
+    bad[[3, 9], 33] = np.nan
+    bad[5, 2] = np.nan
+    with pytest.raises(ValueError, match=r"holds 3 missing value\(s\) \(NaN\) in column\(s\) 2, 33; pass nan_policy='omit'"):
+        sigtest.reality_check(da.from_array(bad, chunks=(250, 15)), n_resamples=10)
+    with pytest.raises(ValueError, match=r"holds 3 missing value\(s\).*column\(s\) 2, 33"):
+        sigtest.reality_check(da.from_array(bad, chunks=(250, 15)), n_resamples=10, block_length=2)
+    bad[7, 20] = np.inf
+    with pytest.raises(ValueError, match=r"column index 20 holds an infinite value \(at row 7\)"):
+        sigtest.stepm(da.from_array(bad, chunks=(250, 15)), n_resamples=10)
+    with pytest.raises(ValueError, match=r"column index 20 holds an infinite value"):
+        sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)), nan_policy="omit")
+    bad[7, 20] = 0.0
+    with pytest.raises(ValueError, match=r"column\(s\) 2, 33; pass nan_policy='omit'"):
+        sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)))
+    with pytest.raises(ValueError, match=r"`effective_trials='li_ji'` needs the N x N correlation"):
+        sigtest.deflated_sharpe_ratio(xd, effective_trials="li_ji")
+    with pytest.raises(ValueError, match=r"pass either `returns` or explicit numbers, not both"):
+        sigtest.probabilistic_sharpe_ratio(xd, sharpe=0.1)
+    with pytest.raises(ValueError, match=r"`risk_free` must be a scalar or have one value per period \(250\); got 3"):
+        sigtest.sharpe_ratio(xd, risk_free=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match=r"`benchmark_sharpe` must be a scalar or have one entry per strategy \(40\)"):
+        sigtest.probabilistic_sharpe_ratio(xd, benchmark_sharpe=[0.1, 0.2])
+    with pytest.raises(ValueError, match=r"at least 2 columns\) for the deflated Sharpe ratio; got 1"):
+        sigtest.deflated_sharpe_ratio(xd[:, :1])
+    with pytest.raises(ValueError, match=r"a callable `metric` is not supported for dask input"):
+        sigtest.pbo(xd, n_partitions=2, metric=lambda r: r.mean(axis=0))
+    with pytest.raises(ValueError, match=r"`n_partitions`=4 does not divide the 250 rows of `returns` \(2 row"):
+        sigtest.pbo(xd, n_partitions=4)
+    with pytest.raises(ValueError, match=r"`n_partitions` must be an even integer >= 2; got 3"):
+        sigtest.pbo(xd, n_partitions=3)
+    with pytest.raises(ValueError, match=r"at least 2 configurations \(columns\) to select among; got 1"):
+        sigtest.pbo(xd[:, :1], n_partitions=2)
+    with pytest.raises(ValueError, match=r"`returns` holds 3 missing value\(s\)"):
+        sigtest.pbo(da.from_array(np.where(np.isinf(bad), 0.0, bad), chunks=(250, 15)), n_partitions=2)
+    with pytest.raises(ValueError, match=r"The SPA statistic is undefined for every strategy"):
+        sigtest.spa(da.from_array(np.tile(bench[:, None], (1, 3))), bench, n_resamples=10)
+
+
+# ---------------------------------------------------------------------------------------------
+# A worker dies in the middle of a run: Dask reschedules, the answer is the same
+# ---------------------------------------------------------------------------------------------
+
+
+def test_worker_killed_mid_run(client):
+    x, _ = make_data(t=500, n=2400, seed=3)
+    kw = dict(n_resamples=2000, block_length=5, rng=8)
+    expected = sigtest.reality_check(x, **kw)
+    xd = da.from_array(x, chunks=(500, 150))  # 16 tasks for 2 single-threaded workers
+    before = set(client.scheduler_info()["workers"])
+    box = {}
+    run = threading.Thread(target=lambda: box.update(res=sigtest.reality_check(xd, **kw)))
+    run.start()
+    victim = None
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:
+        for addr, keys in client.processing().items():
+            if any("_snoop_block" in str(k) for k in keys):
+                victim = addr
+                break
+        time.sleep(0.01)
+    assert victim is not None, "the run never started"
+    assert run.is_alive()  # killed in the middle of the run, not after
+    try:
+        client.run(os._exit, 1, workers=[victim])
+    except Exception:  # the worker dies before it can answer
+        pass
+    run.join(timeout=120)
+    assert not run.is_alive()
+    assert_same(expected, box["res"])
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+    after = set(client.scheduler_info()["workers"])
+    assert victim in before and victim not in after
