@@ -255,6 +255,10 @@ def _sharpe_parts(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
             sd = np.sqrt(var * t / (t - 1))
             sr = mu / sd
             psi = e / np.sqrt(var) - sr / (2 * var) * (e * e - var)
+        # a constant column has no Sharpe ratio; its computed variance is rounding noise, not 0
+        const = y.max(axis=0) == y.min(axis=0)
+        sr[const] = np.nan
+        psi[:, const] = np.nan
         return sr, psi
 
     sr, psi = sr_and_psi(x)

@@ -443,3 +443,15 @@ def test_mcs_identical_and_constant_offset_strategies():
     assert res.elimination_order[0] == 6
     res = sigtest.model_confidence_set(off, statistic="max", **kw)  # against the set average
     assert np.isfinite(res.pvalues).all() and res.pvalues[6] < 0.05
+
+
+@pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa, sigtest.stepm])
+def test_sharpe_measure_constant_nonzero_column_is_degenerate(fn):
+    """A constant column of 0.002 has no Sharpe ratio (its sample variance is rounding noise)."""
+    x, _ = make_data(t=200, n=4)
+    x[:, 2] = 0.002
+    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 2"):
+        res = fn(x, measure="sharpe", block_length=4, n_resamples=100, rng=1)
+    assert np.isnan(np.asarray(res.performance)[2])
+    ref = fn(np.delete(x, 2, axis=1), measure="sharpe", block_length=4, n_resamples=100, rng=1)
+    assert res.best == 3 if ref.best == 2 else res.best == ref.best
