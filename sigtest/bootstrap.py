@@ -640,6 +640,7 @@ def bootstrap_ci(
         :func:`optimal_block_length` (rounded up for the circular and moving schemes). The value
         used is in the result.
     n_resamples : int, default: 9999
+        Number of replicates B (>= 2).
     confidence_level : float, default: 0.95
         In (0, 1).
     periods_per_year : float, optional
@@ -749,6 +750,8 @@ def bootstrap_ci(
         data.values, bootstrap=bootstrap, block_length=block_length, n_resamples=n_resamples,
         rng=rng,
     )
+    # an interval and a standard error need at least two replicates
+    check_int(n_resamples, "n_resamples", minimum=2)
     return _bootstrap_ci(
         data, plan, seed, estimated, statistic, method, level, scale, periods_per_year, batch_size
     )
