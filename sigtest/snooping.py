@@ -252,7 +252,8 @@ def _sharpe_parts(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
         var = (e * e).mean(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             sd = np.sqrt(var * t / (t - 1))
-            sr = mu / sd
+            # a constant column (spread within rounding of its mean) has no Sharpe ratio
+            sr = np.where(var > (1e-13 * mu) ** 2, mu / sd, np.nan)
             psi = e / np.sqrt(var) - sr / (2 * var) * (e * e - var)
         return sr, psi
 
