@@ -399,7 +399,7 @@ def _setup(
     if bad.all():
         raise ValueError(
             f"{what} is undefined for every strategy (constant returns or returns identical to "
-            "the benchmark); nothing to test"
+            f"the benchmark) in `{prob.data.name}`; nothing to test"
         )
     warn_degenerate(prob.data, bad, f"{what} (relative performance or its variance)", 5)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1221,8 +1221,8 @@ def model_confidence_set(
     bad = ~np.isfinite(theta)
     if bad.any():
         raise ValueError(
-            "the model confidence set needs every strategy's performance to be defined; column(s) "
-            f"{_label_list(data, bad)} have constant returns. Drop them first."
+            "the model confidence set needs every strategy's performance to be defined; "
+            f"`{data.name}` column(s) {_label_list(data, bad)} have constant returns. Drop them first."
         )
     plan, seed, estimated = make_plan(
         data.values, bootstrap=str(bootstrap), block_length=block_length,
