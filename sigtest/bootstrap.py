@@ -812,7 +812,9 @@ def _bootstrap_ci(
             block = 1 if plan.bootstrap in ("iid", "given") else math.ceil(plan.block_length)
             jk = _jackknife(xc, mu, statistic, block, scale)
             d = jk.mean(axis=0) - jk
-            accel = np.sum(d**3, axis=0) / (6.0 * np.sum(d**2, axis=0) ** 1.5)
+            ss = np.sum(d**2, axis=0)
+            # a flat jackknife (constant column) has no skewness to correct: acceleration 0
+            accel = np.where(ss > 0, np.sum(d**3, axis=0) / (6.0 * ss**1.5), 0.0)
             za = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))[:, None]
             levels = special.ndtr(z0 + (z0 + za) / (1 - accel * (z0 + za)))
             low = _column_quantiles(dist, levels[0])
