@@ -1484,7 +1484,10 @@ def effective_trials(
         if n_cols == 1:
             n_eff = 1.0
         else:
-            n_eff = float(1.0 + (n_cols - 1) * (1.0 - np.var(lam, ddof=1) / n_cols))
+            # eigenvalues >= 0 summing to N give Var(l) / N in [0, 1]; bound the round-off
+            # (two identical columns gave 0.9999999999999996 trials, and a NaN DSR)
+            share = min(max(1.0 - np.var(lam, ddof=1) / n_cols, 0.0), 1.0)
+            n_eff = float(1.0 + (n_cols - 1) * share)
     return EffectiveTrialsResult(n_eff, n_cols, method, data.n_obs, eigenvalues=lam)
 
 
