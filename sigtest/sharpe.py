@@ -1750,6 +1750,11 @@ def deflated_sharpe_ratio(
         sks, kus = _skew_kurt(mom)
         _warn_nan(data, srs, "The Sharpe ratio", nan_policy)
         n_total = data.n_strategies
+        if vddof >= n_total:
+            raise ValueError(
+                f"`sharpe_variance_ddof` must be smaller than the number of trials ({n_total}); "
+                f"got {vddof}"
+            )
         trials_out = data.per_strategy(srs, "sharpe")
         if np.isnan(srs).any():
             sr_b = sk_b = ku_b = n_b = v = float("nan")  # best undefined: best stays None
@@ -1777,6 +1782,11 @@ def deflated_sharpe_ratio(
                 )
             if q is not None:
                 ts = ts / math.sqrt(q)
+            if vddof >= ts.size:
+                raise ValueError(
+                    "`sharpe_variance_ddof` must be smaller than the number of trials "
+                    f"({ts.size}); got {vddof}"
+                )
             v = float(np.var(ts, ddof=vddof))
             n_total = int(ts.size)
             n_used = float(n_total) if n_trials is None else _check_trials(n_trials)

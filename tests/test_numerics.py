@@ -28,3 +28,18 @@ def test_nyholt_identical_columns_count_once():
     res = sigtest.deflated_sharpe_ratio(x, effective_trials="nyholt")
     ref = sigtest.deflated_sharpe_ratio(x, effective_trials=1.0)
     assert np.isfinite(res.dsr) and res.dsr == ref.dsr
+
+
+def test_dsr_sharpe_variance_ddof_at_least_n_trials_is_rejected():
+    """ddof >= N made np.var divide by zero or a negative count (numpy RuntimeWarning and an
+    inf/negative variance); it is now a ValueError naming the parameter."""
+    x = np.random.default_rng(0).standard_normal((12, 2))
+    msg = r"`sharpe_variance_ddof` must be smaller than the number of trials \(2\); got 2"
+    with pytest.raises(ValueError, match=msg):
+        sigtest.deflated_sharpe_ratio(x, sharpe_variance_ddof=2)
+    with pytest.raises(ValueError, match=msg):
+        sigtest.deflated_sharpe_ratio(
+            trials_sharpe=[0.1, 0.2], sharpe=0.2, n_obs=100, skew=0.0, kurtosis=3.0,
+            sharpe_variance_ddof=2,
+        )
+    assert np.isfinite(sigtest.deflated_sharpe_ratio(x, sharpe_variance_ddof=1).dsr)
