@@ -43,3 +43,20 @@ def test_dsr_sharpe_variance_ddof_at_least_n_trials_is_rejected():
             sharpe_variance_ddof=2,
         )
     assert np.isfinite(sigtest.deflated_sharpe_ratio(x, sharpe_variance_ddof=1).dsr)
+
+
+def test_haircut_underflowing_pvalue_is_nan_with_warning_not_inf():
+    """A daily strategy with an annual Sharpe ratio of 25 over 10 years has t = 79 and a
+    p-value below the smallest double: t.isf(0) made its haircut Sharpe ratio +inf (larger than
+    the Sharpe ratio itself). It is now NaN with a DegenerateDataWarning; a merely tiny p-value
+    (t = 31.6, p = 4e-185) still gives a finite haircut in (0, 1)."""
+    kw = dict(n_tests=100, periods_per_year=252, n_simulations=200, rng=0)
+    with pytest.warns(DegenerateDataWarning, match="underflows to 0"):
+        res = sigtest.haircut_sharpe_ratio(np.array([25.0, 1.0]), 2520, **kw)
+    for k in ("bonferroni", "holm", "bhy", "average"):
+        assert np.isnan(res.haircut_sharpe_ratios[k][0])
+        assert 0 < res.haircut_sharpe_ratios[k][1] < 1.0
+    ok = sigtest.haircut_sharpe_ratio(10.0, 2520, **kw)
+    assert 1e-190 < ok.pvalue < 1e-180  # two-sided t(2519) tail at 31.6: 4.0e-185
+    for k in ("bonferroni", "holm", "bhy", "average"):
+        assert 0 < ok.haircuts[k] < 0.1 and np.isfinite(ok.haircut_sharpe_ratios[k])
