@@ -244,8 +244,11 @@ def _chunk_moments(
                 s22 = _dot(e, e) / n
                 if hac_lags > 0:
                     # Cross terms from one product: sum d_t e_{t-k} + e_t d_{t-k}
-                    # = sum v_t v_{t-k} - sum d_t d_{t-k} - sum e_t e_{t-k}, with v = d + e.
-                    v = d + e
+                    # = (sum v_t v_{t-k} - c^2 sum d_t d_{t-k} - sum e_t e_{t-k}) / c with
+                    # v = c d + e, c = sqrt(m2): both parts in the same units, so the
+                    # cancellation does not depend on the scale of the returns.
+                    c = np.sqrt(m2)
+                    v = c[:, None] * d + e
                     for k in range(1, hac_lags + 1):
                         w = 1.0 - k / (hac_lags + 1.0)
                         dd = _dot(d[:, k:], d[:, :-k])
@@ -253,7 +256,7 @@ def _chunk_moments(
                         vv = _dot(v[:, k:], v[:, :-k])
                         s11 += (2.0 * w / n) * dd
                         s22 += (2.0 * w / n) * ee
-                        s12 += (w / n) * (vv - dd - ee)
+                        s12 += (w / n) * (vv - c * c * dd - ee) / c
                 out["s11"], out["s12"], out["s22"] = s11, s12, s22
             else:
                 wd = _window_sums(d, hac_lags)
