@@ -220,7 +220,8 @@ def _chunk_moments(
         x[mask] = 0.0  # missing periods contribute nothing to any sum below
         # second centring pass: the float64 mean of a level L is off by ~eps L, which would
         # bias the third and fourth moments (relative 1e-7 for 1e6 + 1e-3 z)
-        x -= (x.sum(axis=1) / n)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):  # all-NaN column: n = 0
+            x -= (x.sum(axis=1) / n)[:, None]
         x[mask] = 0.0
     else:
         n = np.full(x.shape[0], float(t_obs))

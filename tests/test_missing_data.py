@@ -200,3 +200,19 @@ def test_propagate_affects_only_the_columns_holding_nan():
         assert got[df.columns[df.isna().any()]].isna().all(), name
         for c in clean:
             assert got[c] == pytest.approx(fn(df[c]), rel=1e-12), (name, c)
+
+
+def test_all_missing_column_under_omit_is_nan_with_a_warning():
+    """A column with no observation at all: NaN and a DegenerateDataWarning naming it, no numpy
+    RuntimeWarning (the second centring pass divided 0 by 0 without an errstate)."""
+    import warnings
+
+    x = np.random.default_rng(0).standard_normal((12, 2))
+    x[:, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(sigtest.DegenerateDataWarning, match="column"):
+            warnings.simplefilter("always", sigtest.DegenerateDataWarning)
+            res = sigtest.min_track_record_length(x, nan_policy="omit")
+    assert np.isnan(res.min_track_record_length[0])
+    assert np.isfinite(res.min_track_record_length[1])
