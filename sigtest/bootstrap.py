@@ -650,6 +650,9 @@ def bootstrap_ci(
         Replicates per chunk (memory/speed only; results do not depend on it).
     nan_policy : {'raise', 'propagate'}, default: 'raise'
         ``'propagate'``: a column holding NaN gets NaN everywhere; the others are unaffected.
+        'omit' is not offered: the block bootstrap resamples periods of one common time grid
+        (a gap inside a history would join returns that were not adjacent); trim each
+        strategy to its observed stretch and call once per strategy instead.
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7). The result records its entropy.
 

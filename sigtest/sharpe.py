@@ -958,6 +958,8 @@ def probabilistic_sharpe_ratio(
         Delta degrees of freedom of the standard deviation in Sharpe ratios computed from
         ``returns``.
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
+        'omit' uses each column's own observed periods (its Sharpe ratio, moments and
+        ``n_obs``); 'propagate' gives NaN for a column holding NaN.
 
     Returns
     -------
