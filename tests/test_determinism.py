@@ -52,9 +52,7 @@ def fingerprint(obj: Any, path: str = "r") -> dict[str, np.ndarray]:
             out.update(fingerprint(v, f"{path}[{i}]"))
     elif isinstance(obj, np.ndarray):
         out[path] = obj if obj.dtype != object else np.asarray([str(v) for v in obj.ravel()])
-    elif isinstance(obj, (bool, int, float, np.number, np.bool_)):
-        out[path] = np.asarray(obj)
-    elif isinstance(obj, str):
+    elif isinstance(obj, (bool, int, float, np.number, np.bool_, str)):
         out[path] = np.asarray(obj)
     return out
 

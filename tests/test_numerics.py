@@ -11,9 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
-from scipy import special, stats
 
 import sigtest
 from sigtest import DegenerateDataWarning
@@ -50,7 +48,7 @@ def test_haircut_underflowing_pvalue_is_nan_with_warning_not_inf():
     p-value below the smallest double: t.isf(0) made its haircut Sharpe ratio +inf (larger than
     the Sharpe ratio itself). It is now NaN with a DegenerateDataWarning; a merely tiny p-value
     (t = 31.6, p = 4e-185) still gives a finite haircut in (0, 1)."""
-    kw = dict(n_tests=100, periods_per_year=252, n_simulations=200, rng=0)
+    kw = {"n_tests": 100, "periods_per_year": 252, "n_simulations": 200, "rng": 0}
     with pytest.warns(DegenerateDataWarning, match="underflows to 0"):
         res = sigtest.haircut_sharpe_ratio(np.array([25.0, 1.0]), 2520, **kw)
     for k in ("bonferroni", "holm", "bhy", "average"):
@@ -250,7 +248,7 @@ def test_mcs_near_duplicate_models(statistic, eps, seed):
     base = 0.01 * rng.standard_normal((200, 1))
     x = np.hstack([base, base + eps * rng.standard_normal((200, 1)),
                    0.01 * rng.standard_normal((200, 2)) - 0.003])
-    kw = dict(statistic=statistic, block_length=5.0, n_resamples=199, rng=0)
+    kw = {"statistic": statistic, "block_length": 5.0, "n_resamples": 199, "rng": 0}
     got = sigtest.model_confidence_set(x, **kw)
     ref = sigtest.model_confidence_set(x - base, **kw)
     np.testing.assert_array_equal(got.pvalues, ref.pvalues)
