@@ -632,15 +632,23 @@ def test_bootstrap_ci_bca_constant_column(statistic):
 
 
 @pytest.mark.xfail(strict=True, reason="known issue, left for a later session")
-@pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa])
+@pytest.mark.parametrize(
+    "fn", [sigtest.reality_check, sigtest.spa, sigtest.model_confidence_set]
+)
 def test_resampled_sharpe_of_a_constant_replicate(fn):
     """Lumpy returns (many equal values) and short samples: some replicates draw only equal
     returns, whose Sharpe ratio is undefined. The null distribution then holds NaN/inf (and
     rounding gives ~1e15 "Sharpe ratios") with no DegenerateDataWarning; the p-value counts
     NaN replicates as not exceeding. A decision is needed (drop such replicates and report how
     many, or count them as exceeding, conservatively) for RC, SPA, StepM and MCS alike."""
+    import warnings
+
     x = np.array([[0.0, 0.0]] + [[100.0, 100.0]] * 11)
     x[:, 1] += np.linspace(0, 1, 12)
-    res = fn(x, measure="sharpe", n_resamples=19, rng=0)
-    null = np.asarray(res.null_distribution, dtype=float)
-    assert np.isfinite(null).all()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fn(x, measure="sharpe", n_resamples=19, rng=0)
+    assert not caught, [str(w.message) for w in caught]
+    null = getattr(res, "null_distribution", None)
+    if null is not None:
+        assert np.isfinite(np.asarray(null, dtype=float)).all()
