@@ -640,6 +640,7 @@ def bootstrap_ci(
         :func:`optimal_block_length` (rounded up for the circular and moving schemes). The value
         used is in the result.
     n_resamples : int, default: 9999
+        Number of replicates B (>= 2).
     confidence_level : float, default: 0.95
         In (0, 1).
     periods_per_year : float, optional
@@ -649,6 +650,9 @@ def bootstrap_ci(
         Replicates per chunk (memory/speed only; results do not depend on it).
     nan_policy : {'raise', 'propagate'}, default: 'raise'
         ``'propagate'``: a column holding NaN gets NaN everywhere; the others are unaffected.
+        'omit' is not offered: the block bootstrap resamples periods of one common time grid
+        (a gap inside a history would join returns that were not adjacent); trim each
+        strategy to its observed stretch and call once per strategy instead.
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7). The result records its entropy.
 
@@ -749,6 +753,8 @@ def bootstrap_ci(
         data.values, bootstrap=bootstrap, block_length=block_length, n_resamples=n_resamples,
         rng=rng,
     )
+    # an interval and a standard error need at least two replicates
+    check_int(n_resamples, "n_resamples", minimum=2)
     return _bootstrap_ci(
         data, plan, seed, estimated, statistic, method, level, scale, periods_per_year, batch_size
     )
@@ -809,7 +815,9 @@ def _bootstrap_ci(
             block = 1 if plan.bootstrap in ("iid", "given") else math.ceil(plan.block_length)
             jk = _jackknife(xc, mu, statistic, block, scale)
             d = jk.mean(axis=0) - jk
-            accel = np.sum(d**3, axis=0) / (6.0 * np.sum(d**2, axis=0) ** 1.5)
+            ss = np.sum(d**2, axis=0)
+            # a flat jackknife (constant column) has no skewness to correct: acceleration 0
+            accel = np.where(ss > 0, np.sum(d**3, axis=0) / (6.0 * ss**1.5), 0.0)
             za = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))[:, None]
             levels = special.ndtr(z0 + (z0 + za) / (1 - accel * (z0 + za)))
             low = _column_quantiles(dist, levels[0])

@@ -1007,11 +1007,27 @@ def haircut_sharpe_ratio(
             stacklevel=2,
         )
     sr_hair, cut = {}, {}
+    underflow = np.zeros(np.shape(p), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         for k, pa in p_adj.items():
             z = stats.t.isf(pa / 2.0, df)
+            # an adjusted p-value below the smallest double cannot be inverted (isf(0) = inf)
+            under = (pa == 0) & ~zero
+            underflow |= under
+            z = np.where(under, np.nan, z)
             sr_hair[k] = sign * z / np.sqrt(years)
             cut[k] = np.where(zero, np.nan, 1.0 - sr_hair[k] / np.where(zero, 1.0, sr_adj))
+    if underflow.any():
+        import warnings
+
+        where = [_where(labels, int(i)) for i in np.flatnonzero(underflow)][:5]
+        warnings.warn(
+            "the t-ratio is so large that its adjusted p-value underflows to 0 in double "
+            "precision; the haircut Sharpe ratio is NaN there "
+            f"({', '.join(where)}).",
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
 
     def shape(v: np.ndarray, nm: str) -> Any:
         return _shape_like(np.asarray(v, dtype=float), labels, scalar, nm)

@@ -253,7 +253,8 @@ def _sharpe_parts(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
         var = (e * e).mean(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             sd = np.sqrt(var * t / (t - 1))
-            sr = mu / sd
+            # a constant column (spread within rounding of its mean) has no Sharpe ratio
+            sr = np.where(var > (1e-13 * mu) ** 2, mu / sd, np.nan)
             psi = e / np.sqrt(var) - sr / (2 * var) * (e * e - var)
         # a constant column has no Sharpe ratio; its computed variance is rounding noise, not 0
         const = y.max(axis=0) == y.min(axis=0)
@@ -424,7 +425,7 @@ def _setup(
     if bad.all():
         raise ValueError(
             f"{what} is undefined for every strategy (constant returns or returns identical to "
-            "the benchmark); nothing to test"
+            f"the benchmark) in `{prob.data.name}`; nothing to test"
         )
     warn_degenerate(prob.data, bad, f"{what} (relative performance or its variance)", 5)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1255,8 +1256,8 @@ def model_confidence_set(
     bad = ~np.isfinite(theta)
     if bad.any():
         raise ValueError(
-            "the model confidence set needs every strategy's performance to be defined; column(s) "
-            f"{_label_list(data, bad)} have constant returns. Drop them first."
+            "the model confidence set needs every strategy's performance to be defined; "
+            f"`{data.name}` column(s) {_label_list(data, bad)} have constant returns. Drop them first."
         )
     plan, seed, estimated = make_plan(
         data.values, bootstrap=str(bootstrap), block_length=block_length,
@@ -1324,16 +1325,18 @@ def _mcs_max(loss: np.ndarray, z: np.ndarray, cov: np.ndarray) -> tuple[np.ndarr
     pvals: list[float] = []
     while alive.sum() > 1:
         idx = np.flatnonzero(alive)
-        sub = cov[np.ix_(idx, idx)]
-        var = np.diag(sub) - 2.0 * sub.mean(axis=1) + sub.mean()
-        sd = np.sqrt(np.maximum(var, 0.0))
         dev = loss[idx] - loss[idx].mean()
+        # variance of each model's loss relative to the average, from the centred draws: the
+        # covariance form c_ii - 2 mean_j c_ij + mean c cancels catastrophically for
+        # near-duplicate models (and then called them infinitely significant)
+        zc = z[:, idx]
+        zc = zc - zc.mean(axis=1, keepdims=True)
+        sd = np.sqrt(np.einsum("bi,bi->i", zc, zc) / b_res)
         # zero variance (a constant loss difference): infinitely significant, no bootstrap spread
         flat = sd <= 1e-12 * scale
         inv = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, sd))
         t = np.where(flat, _signed_inf(dev), dev * inv)
-        zi = z[:, idx]
-        tstar = ((zi - zi.mean(axis=1, keepdims=True)) * inv).max(axis=1)
+        tstar = (zc * inv).max(axis=1)
         stat = np.max(t)
         pvals.append(float(_mc_pvalue(np.sum(tstar >= stat), b_res)))
         worst = idx[int(np.argmax(t))]
@@ -1350,7 +1353,15 @@ def _mcs_range(
     n_mod = loss.size
     b_res = z.shape[0]
     d = np.diag(cov)
-    se = np.sqrt(np.maximum(d[:, None] + d[None, :] - 2.0 * cov, 0.0))
+    var = d[:, None] + d[None, :] - 2.0 * cov
+    # near-duplicate models: c_ii + c_jj - 2 c_ij cancels catastrophically; recompute those
+    # pairs from the differences of their draws
+    ii, jj = np.nonzero(np.triu(var <= 1e-6 * (d[:, None] + d[None, :]), 1))
+    for c0 in range(0, ii.size, chunk):
+        a, b = ii[c0 : c0 + chunk], jj[c0 : c0 + chunk]
+        diff_ab = z[:, a] - z[:, b]
+        var[a, b] = var[b, a] = np.einsum("ij,ij->j", diff_ab, diff_ab) / b_res
+    se = np.sqrt(np.maximum(var, 0.0))
     # a pair with zero variance (constant loss difference) is infinitely significant and has no
     # bootstrap spread; identical strategies were merged before, so its difference is not 0
     flat = se <= 1e-12 * math.sqrt(max(float(d.max()), 1e-300))

@@ -1,0 +1,654 @@
+"""Hostile input: hypothesis fuzzing of every public function (issue 8, section 1).
+
+Contract checked for every call of every function in ``sigtest.__all__``:
+
+* it returns a valid result: every p-value in (0, 1], every confidence interval with
+  ``low <= high``, PBO in [0, 1], no inf; or
+* it raises ``ValueError``/``TypeError`` whose message names the offending parameter
+  (a backticked name such as `alpha`) or column;
+* no other exception escapes (IndexError, ZeroDivisionError, LinAlgError, KeyError,
+  FloatingPointError, ...), and numpy/scipy emit no RuntimeWarning (overflow, invalid value,
+  division by zero): sigtest must handle those cases itself;
+* a NaN in a result comes with a ``sigtest.DegenerateDataWarning`` or from NaN in the input
+  (``nan_policy='propagate'`` / ``'omit'``, NaN p-values passed to ``adjust_pvalues``).
+
+Inputs: random shapes (T 0..40, N 0..30), dtypes (int, float32, object, bool, datetime
+columns), NaN/inf cells, constant columns, duplicated / missing column labels, unsorted or
+duplicated time indexes, and out-of-range settings. Resample counts are kept small so the
+whole file runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sigtest
+from sigtest import ConfidenceInterval, DegenerateDataWarning
+
+# ---------------------------------------------------------------------------------------------
+# Input generators
+
+
+@st.composite
+def returns_inputs(
+    draw: st.DrawFn, *, hostile: bool = True, max_t: int = 40, max_n: int = 30
+) -> dict[str, Any]:
+    """A hostile returns argument plus a note of what it holds (NaN, etc.)."""
+    t = draw(st.integers(0, max_t) if hostile else st.integers(12, max_t))
+    n = draw(st.one_of(st.integers(0 if hostile else 2, 4), st.integers(1, max_n)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    scale = draw(st.sampled_from([1.0, 1e-2, 1e-6, 1e-12, 1e6]))
+    x = rng.standard_normal((t, n)) * scale + draw(st.sampled_from([0.0, 0.1 * scale, scale]))
+    if t and n:
+        if draw(st.booleans()):  # constant columns
+            k = draw(st.integers(0, n - 1))
+            x[:, k] = draw(st.sampled_from([0.0, 1.0, scale]))
+        if draw(st.integers(0, 3)) == 0:  # duplicated columns
+            x[:, -1] = x[:, 0]
+        patterns = ["cells", "column", "row", "leading"] + ["none"] * (2 if hostile else 12)
+        pattern = draw(st.sampled_from(patterns))
+        if pattern == "cells":
+            x[rng.random((t, n)) < 0.1] = np.nan
+        elif pattern == "column":
+            x[:, draw(st.integers(0, n - 1))] = np.nan
+        elif pattern == "row":
+            x[draw(st.integers(0, t - 1)), :] = np.nan
+        elif pattern == "leading":  # ragged starts
+            for j in range(n):
+                x[: rng.integers(0, max(1, t // 2)), j] = np.nan
+        if hostile and draw(st.integers(0, 9)) == 0:
+            x[draw(st.integers(0, t - 1)), draw(st.integers(0, n - 1))] = draw(
+                st.sampled_from([np.inf, -np.inf])
+            )
+    dtypes = ["float64"] * 5 + ["float32", "int"] + (["bool", "object"] if hostile else [])
+    dtype = draw(st.sampled_from(dtypes))
+    has_nan = bool(np.isnan(x).any())
+    if dtype == "float32":
+        arr: Any = x.astype(np.float32)
+    elif dtype == "int":
+        arr = np.nan_to_num(x * 100, nan=0, posinf=0, neginf=0).astype(np.int64)
+        has_nan = False
+    elif dtype == "bool":
+        arr = np.nan_to_num(x) > 0
+        has_nan = False
+    else:
+        arr = x.astype(dtype)
+    kind = draw(st.sampled_from(["numpy", "numpy", "numpy1d", "frame", "frame", "series", "list"]))
+    if kind in ("numpy1d", "series") and n > 1 and not hostile:
+        kind = "frame"
+    if kind == "numpy1d" or kind == "series":
+        arr = arr[:, 0] if n else arr.reshape(-1)
+        t = len(arr)
+    if kind.startswith("numpy"):
+        return {"value": arr, "has_nan": has_nan, "t": t}
+    if kind == "list":
+        return {"value": arr.tolist(), "has_nan": has_nan, "t": t}
+    index_kind = draw(st.sampled_from(["range", "dates"] + (["unsorted", "duplicated"] * hostile)))
+    index: pd.Index = pd.RangeIndex(t)
+    if index_kind == "dates":
+        index = pd.date_range("2000-01-03", periods=t, freq="B")
+    elif index_kind == "unsorted":
+        index = pd.date_range("2000-01-03", periods=t, freq="B")[rng.permutation(t)]
+    elif index_kind == "duplicated" and t:
+        index = pd.Index(np.sort(rng.integers(0, max(1, t // 2), size=t)))
+    if kind == "series":
+        return {"value": pd.Series(arr, index=index, name="s"), "has_nan": has_nan, "t": t}
+    label_kind = draw(st.sampled_from(["str", "str", "int"] + ["duplicated", "none"] * hostile))
+    if label_kind == "str":
+        cols: list[Any] = [f"s{j}" for j in range(n)]
+    elif label_kind == "int":
+        cols = list(range(10, 10 + n))
+    elif label_kind == "duplicated":
+        cols = [f"s{j // 2}" for j in range(n)]
+    else:
+        cols = [None] * n
+    df = pd.DataFrame(arr, index=index)
+    df.columns = cols
+    if hostile and n and draw(st.integers(0, 9)) == 0:  # a datetime column (dates not set as the index)
+        df.insert(0, "date", pd.date_range("2000-01-03", periods=t, freq="B"))
+    return {"value": df, "has_nan": has_nan, "t": t}
+
+
+class P:
+    """A setting: values a valid call uses, and out-of-range values a hostile call may use."""
+
+    def __init__(self, valid: list[Any] | st.SearchStrategy, invalid: list[Any] = ()) -> None:
+        self.valid = valid if isinstance(valid, st.SearchStrategy) else st.sampled_from(valid)
+        self.invalid = st.sampled_from(list(invalid)) if invalid else None
+
+    def draw(self, draw: st.DrawFn, hostile: bool) -> Any:
+        if hostile and self.invalid is not None and draw(st.integers(0, 4)) == 0:
+            return draw(self.invalid)
+        return draw(self.valid)
+
+
+def _p(strategy: Any) -> P:
+    return strategy if isinstance(strategy, P) else P(strategy)
+
+
+PROB = P([0.05, 0.1, 0.5, 0.9, 0.95, 0.999999], [0.0, 1.0, -0.1, 1.5, float("nan"), "0.5"])
+# block lengths that suit one scheme may not suit another (1.5 with 'circular', 3 with 'iid')
+BLOCK = P([None], [1, 1.5, 3, 10, 100, 0, -1, 0.5, float("inf"), float("nan")])
+RESAMPLES = P([19, 19, 49, 1], [0, -5, 2.5])
+BOOT = P(["stationary", "circular", "moving", "iid"], ["bogus"])
+POLICY = P(["raise", "omit", "propagate"], ["bogus"])
+RNG = P(st.integers(0, 2**31))
+PPY = P([None, None, 252, 12], [0, -1, float("nan")])
+
+# ---------------------------------------------------------------------------------------------
+# Registry: name -> (hypothesis strategy of (args, kwargs, input_has_nan), callable)
+
+
+def _with_returns(**params: Any) -> st.SearchStrategy:
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+        hostile = draw(st.booleans())
+        data = draw(returns_inputs(hostile=hostile))
+        kwargs = {k: _p(v).draw(draw, hostile) for k, v in params.items()}
+        return (data["value"],), kwargs, data["has_nan"]
+
+    return build()
+
+
+def _scalars(*args: Any, **params: Any) -> st.SearchStrategy:
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+        hostile = draw(st.booleans())
+        pos = tuple(_p(a).draw(draw, hostile) for a in args)
+        return pos, {k: _p(v).draw(draw, hostile) for k, v in params.items()}, False
+
+    return build()
+
+
+@st.composite
+def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+    hostile = draw(st.booleans())
+    m = draw(st.integers(0 if hostile else 1, 30))
+    odd = [0.0, 1.0, 1e-300, 5e-324, float("nan")] + ([-0.1, 1.7] if hostile else [])
+    element = st.one_of(st.floats(0, 1), st.sampled_from(odd))
+    p = np.array(draw(st.lists(element, min_size=m, max_size=m)), dtype=float)
+    has_nan = bool(np.isnan(p).any())
+    value: Any = p
+    if draw(st.booleans()):
+        value = pd.Series(p, index=[f"s{j}" for j in range(m)])
+    if hostile and draw(st.integers(0, 9)) == 0:
+        value = p.reshape(-1, 1) if m else p.reshape(0, 0)
+    method = P(list(sigtest.ADJUSTMENT_METHODS), ["bogus"]).draw(draw, hostile)
+    return (value,), {"method": method, "alpha": PROB.draw(draw, hostile)}, has_nan
+
+
+def _sharpe_vector() -> P:
+    return P(
+        st.one_of(
+            st.floats(-5, 5),
+            st.sampled_from([0.0, 1e-12, 1e6, -1.0]),
+            st.lists(st.floats(-3, 3), min_size=1, max_size=5).map(np.array),
+        ),
+        [float("nan"), float("inf"), np.array([])],
+    )
+
+
+NUM = P([2, 3, 10, 100, 1e6, 2.5], [1, 0, -1, 0.5, float("nan"), float("inf")])
+KIND = P(["approx", "exact"], ["bogus"])
+
+REGISTRY: dict[str, tuple[st.SearchStrategy, Callable[..., Any]]] = {
+    "bootstrap_ci": (
+        _with_returns(
+            statistic=P(["sharpe", "mean", "volatility"], ["bogus"]),
+            method=P(["percentile", "basic", "bca", "studentized"], ["bogus"]),
+            bootstrap=BOOT,
+            block_length=BLOCK,
+            n_resamples=RESAMPLES,
+            confidence_level=PROB,
+            periods_per_year=PPY,
+            batch_size=P([None, 1, 7], [0, -1]),
+            nan_policy=P(["raise", "propagate"], ["omit", "bogus"]),
+            rng=RNG,
+        ),
+        sigtest.bootstrap_ci,
+    ),
+    "bootstrap_indices": (
+        _scalars(
+            P([2, 5, 40], [1, 0, -1, 2.5]),
+            RESAMPLES,
+            bootstrap=BOOT,
+            block_length=P([None, 2, 5], [1.5, 100, 0, -1, float("nan")]),
+            rng=RNG,
+        ),
+        sigtest.bootstrap_indices,
+    ),
+    "optimal_block_length": (
+        _with_returns(nan_policy=P(["raise", "propagate"], ["omit", "bogus"])),
+        sigtest.optimal_block_length,
+    ),
+    "sharpe_ratio": (
+        _with_returns(
+            periods_per_year=PPY,
+            risk_free=P([0.0, 0.01], [float("nan"), float("inf")]),
+            ddof=P([0, 1], [2, -1, 50]),
+            nan_policy=POLICY,
+        ),
+        sigtest.sharpe_ratio,
+    ),
+    "sharpe_ratio_se": (
+        _with_returns(
+            method=P(["normal", "nonnormal", "hac"], ["bogus"]),
+            periods_per_year=PPY,
+            bandwidth=P([None], [0, 1, 5, 100, -1, 1.5]),
+            ddof=P([0, 1], [2, -1, 50]),
+            nan_policy=POLICY,
+        ),
+        sigtest.sharpe_ratio_se,
+    ),
+    "probabilistic_sharpe_ratio": (
+        _with_returns(
+            benchmark_sharpe=P([0.0, 0.1, -0.5, 1e6], [float("nan")]),
+            periods_per_year=PPY,
+            ddof=P([0, 1], [-1]),
+            nan_policy=POLICY,
+        ),
+        sigtest.probabilistic_sharpe_ratio,
+    ),
+    "probabilistic_sharpe_ratio_moments": (
+        _scalars(
+            sharpe=_sharpe_vector(),
+            n_obs=NUM,
+            skew=P([None, 0.0, -3.0, 10.0], [float("nan")]),
+            kurtosis=P([None, 3.0, 1.0, 100.0], [0.5, -1.0, float("nan")]),
+            benchmark_sharpe=P([0.0, 0.1, 1e6], [float("nan")]),
+        ),
+        sigtest.probabilistic_sharpe_ratio,
+    ),
+    "min_track_record_length": (
+        _with_returns(
+            benchmark_sharpe=P([0.0, 0.1, -0.5], [float("nan")]),
+            confidence_level=PROB,
+            periods_per_year=PPY,
+            nan_policy=POLICY,
+        ),
+        sigtest.min_track_record_length,
+    ),
+    "expected_max_sharpe": (
+        _scalars(
+            NUM,
+            P([0.0, 1e-12, 0.5, 1.0, 1e6], [-1.0, float("nan"), float("inf")]),
+            method=KIND,
+            mean=P([0.0, 1.0, -2.0], [float("nan")]),
+        ),
+        sigtest.expected_max_sharpe,
+    ),
+    "deflated_sharpe_ratio": (
+        _with_returns(
+            effective_trials=P([None, None, "li_ji", "nyholt", "cluster", 2.0], [0.5, "bogus"]),
+            sharpe_variance_ddof=P([0, 1], [2, -1]),
+            expected_max=KIND,
+            periods_per_year=P([None], [252]),
+            nan_policy=POLICY,
+        ),
+        sigtest.deflated_sharpe_ratio,
+    ),
+    "deflated_sharpe_ratio_moments": (
+        _scalars(
+            sharpe=P([0.0, 0.1, 1.0, -1.0, 1e6], [float("nan")]),
+            n_obs=NUM,
+            skew=P([0.0, -3.0], [float("nan")]),
+            kurtosis=P([3.0, 1.0, 100.0], [0.5]),
+            n_trials=NUM,
+            sharpe_variance=P([0.0, 1e-12, 0.5], [-1.0, float("nan")]),
+        ),
+        sigtest.deflated_sharpe_ratio,
+    ),
+    "effective_trials": (
+        _with_returns(
+            method=P(["li_ji", "nyholt", "cluster"], ["bogus"]),
+            correlation_threshold=PROB,
+            nan_policy=POLICY,
+        ),
+        sigtest.effective_trials,
+    ),
+    "min_backtest_length": (
+        _scalars(
+            NUM,
+            P([0.1, 1.0, 1e6, 1e-12], [0.0, -1.0, float("nan"), float("inf")]),
+            expected_max=KIND,
+        ),
+        sigtest.min_backtest_length,
+    ),
+    "adjust_pvalues": (_pvalue_vectors(), sigtest.adjust_pvalues),
+    "haircut_sharpe_ratio": (
+        _scalars(
+            _sharpe_vector(),
+            P([1, 2, 12, 240], [0, -1, 2.5, float("nan")]),
+            n_tests=P([1, 2, 10, 300], [0, -1, 2.5]),
+            periods_per_year=P([12, 252, 1], [0, -1, 2.5]),
+            autocorrelation=P([0.0, 0.5, -0.5, 0.99], [1.0, -1.0, 2.0, float("nan")]),
+            correlation=P([0.0, 0.5, 0.99], [1.0, -0.1, float("nan")]),
+            method=P(["average", "bonferroni", "holm", "bhy"], ["bogus"]),
+            rng=RNG,
+            n_simulations=P([10, 50], [0, -1]),
+        ),
+        sigtest.haircut_sharpe_ratio,
+    ),
+    "profit_hurdle": (
+        _scalars(
+            P([1, 2, 10, 300], [0, -1, 2.5]),
+            P([1, 2, 12, 240], [0, -1, 2.5]),
+            volatility=P([None, 0.1, 1e-12], [0.0, -1.0, float("nan")]),
+            alpha=PROB,
+            periods_per_year=P([12, 252], [0, -1]),
+            correlation=P([0.0, 0.5, 0.99], [1.0, -0.1, float("nan")]),
+            rng=RNG,
+            n_simulations=P([10, 50], [0, -1]),
+        ),
+        sigtest.profit_hurdle,
+    ),
+}
+
+_SNOOP = {
+    "bootstrap": BOOT,
+    "block_length": BLOCK,
+    "n_resamples": RESAMPLES,
+    "batch_size": P([None, 1, 7], [0]),
+    "nan_policy": P(["raise", "omit"], ["propagate", "bogus"]),
+    "rng": RNG,
+    "measure": P(["mean", "sharpe"], ["bogus"]),
+}
+REGISTRY["reality_check"] = (_with_returns(**_SNOOP), sigtest.reality_check)
+REGISTRY["spa"] = (_with_returns(studentize=P([True, False]), **_SNOOP), sigtest.spa)
+REGISTRY["stepm"] = (
+    _with_returns(alpha=PROB, studentize=P([True, False]), **_SNOOP),
+    sigtest.stepm,
+)
+REGISTRY["model_confidence_set"] = (
+    _with_returns(alpha=PROB, statistic=P(["max", "range"], ["bogus"]), **_SNOOP),
+    sigtest.model_confidence_set,
+)
+REGISTRY["pbo"] = (
+    _with_returns(
+        n_partitions=P([2, 4, 6, 40], [3, 5, 0, 1, -2, 4.0]),
+        metric=P(["sharpe", "mean", "sortino"], ["bogus"]),
+        remainder=P(["raise", "drop_first", "drop_last", "drop_last"], ["bogus"]),
+        confidence_level=PROB,
+        n_effective=P([None, 1.0, 5.0], [0.0, -1.0, float("nan")]),
+        dominance_grid_size=P([512, 2], [1, 0]),
+        nan_policy=POLICY,
+    ),
+    sigtest.pbo,
+)
+REGISTRY["validate"] = (
+    _with_returns(
+        n_resamples=P([19], [0]),
+        rng=RNG,
+        alpha=PROB,
+        bootstrap=BOOT,
+        block_length=BLOCK,
+        confidence_level=PROB,
+        n_partitions=P([2, 4], [3, 0]),
+        haircut_simulations=P([10], [0]),
+        nan_policy=P(["raise", "omit"], ["bogus"]),
+    ),
+    sigtest.validate,
+)
+
+
+def test_registry_covers_public_api():
+    """Every public function of sigtest is fuzzed."""
+    functions = {
+        name
+        for name in sigtest.__all__
+        if callable(getattr(sigtest, name)) and not isinstance(getattr(sigtest, name), type)
+    }
+    fuzzed = {fn.__name__ for _, fn in REGISTRY.values()}
+    assert functions == fuzzed
+
+
+# ---------------------------------------------------------------------------------------------
+# The contract
+
+
+_BACKTICK = re.compile(r"`[^`]+`")
+
+
+def _walk(obj: Any, path: str, seen: set[int]) -> Any:
+    """Yield (path, value) for every numeric leaf and ConfidenceInterval of a result."""
+    if id(obj) in seen:
+        return
+    if isinstance(obj, ConfidenceInterval):
+        yield path, obj
+        return
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        seen.add(id(obj))
+        for f in dataclasses.fields(obj):
+            if f.name.startswith("_") or f.name in ("seed", "version"):
+                continue
+            yield from _walk(getattr(obj, f.name), f"{path}.{f.name}", seen)
+        return
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _walk(v, f"{path}[{k!r}]", seen)
+        return
+    if isinstance(obj, (pd.Series, pd.DataFrame)):
+        for col in obj.select_dtypes(include=["number", "bool"]).columns if isinstance(
+            obj, pd.DataFrame
+        ) else [None]:
+            values = obj[col] if col is not None else obj
+            if pd.api.types.is_numeric_dtype(values.dtype):
+                yield f"{path}[{col!r}]" if col is not None else path, values.to_numpy(float)
+        return
+    if isinstance(obj, (np.ndarray, list, tuple)):
+        arr = np.asarray(obj)
+        if arr.dtype.kind in "fiu":
+            yield path, arr.astype(float)
+        elif arr.dtype == object:
+            for i, v in enumerate(obj if not isinstance(obj, np.ndarray) else obj.ravel()):
+                yield from _walk(v, f"{path}[{i}]", seen)
+        return
+    if isinstance(obj, (float, int, np.floating, np.integer)) and not isinstance(obj, bool):
+        yield path, np.asarray(float(obj))
+
+
+# Known, not yet fixed (see test_resampled_sharpe_of_a_constant_replicate below): with
+# measure='sharpe', a bootstrap replicate that draws only equal returns has no Sharpe ratio, and
+# the snooping tests' null distributions then hold NaN/inf without a warning.
+KNOWN_UNDEFINED = ("null_distribution",)
+
+
+def check_result(
+    result: Any, *, degenerate: bool, input_nan: bool, zero_pvalue_ok: bool = False
+) -> None:
+    """The validity part of the contract on one result object.
+
+    ``zero_pvalue_ok``: p-values passed in by the user (``adjust_pvalues``) may be exactly 0, and
+    so may their adjustments; p-values sigtest computes never are.
+    """
+    for path, value in _walk(result, "result", set()):
+        leaf = path.rsplit(".", 1)[-1].lower()
+        if getattr(result, "measure", None) == "sharpe" and leaf.startswith(KNOWN_UNDEFINED):
+            continue
+        if isinstance(value, ConfidenceInterval):
+            low, high = np.asarray(value.low, float), np.asarray(value.high, float)
+            both = np.isfinite(low) & np.isfinite(high)
+            assert np.all(low[both] <= high[both]), f"{path}: low > high ({low}, {high})"
+            if not (degenerate or input_nan):
+                assert np.all(both), f"{path}: NaN interval without a DegenerateDataWarning"
+            continue
+        assert not np.isinf(value).any() or "length" in leaf or "hurdle" in leaf or (
+            "years" in leaf
+        ), f"{path} holds inf: {value}"
+        if "pvalue" in leaf:
+            low_ok = value >= 0 if zero_pvalue_ok else value > 0
+            ok = np.isnan(value) | (low_ok & (value <= 1))
+            assert ok.all(), f"{path} outside (0, 1]: {value}"
+        if leaf in ("pbo", "psr", "dsr", "prob_oos_loss", "relative_ranks"):
+            ok = np.isnan(value) | ((value >= 0) & (value <= 1))
+            assert ok.all(), f"{path} outside [0, 1]: {value}"
+        if np.isnan(value).any() and not (degenerate or input_nan):
+            raise AssertionError(f"{path} holds NaN without a DegenerateDataWarning: {value}")
+
+
+def run_contract(fn: Callable[..., Any], args: tuple, kwargs: dict, input_nan: bool) -> str:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
+                result = fn(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            msg = str(exc)
+            assert _BACKTICK.search(msg), f"{type(exc).__name__} without a parameter name: {msg}"
+            return "error"
+    bad = [
+        w
+        for w in caught
+        if issubclass(w.category, RuntimeWarning)
+        and not issubclass(w.category, DegenerateDataWarning)
+    ]
+    assert not bad, f"numpy/scipy warning escaped: {bad[0].category.__name__}: {bad[0].message}"
+    degenerate = any(issubclass(w.category, DegenerateDataWarning) for w in caught)
+    # user-supplied p-values may be 0, and so may closed-form (not Monte Carlo) p-values whose
+    # true value is below the smallest double (a Sharpe ratio of 1e6 over 240 months)
+    zero_ok = getattr(fn, "__name__", "") in ("adjust_pvalues", "haircut_sharpe_ratio")
+    check_result(result, degenerate=degenerate, input_nan=input_nan, zero_pvalue_ok=zero_ok)
+    return "result"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_fuzz_public_function(name):
+    """The contract holds on every generated call, and enough calls return a result for the
+    validity checks to bite (not only the error paths)."""
+    strategy, fn = REGISTRY[name]
+    outcomes = {"result": 0, "error": 0}
+    # CI runs a fixed (derandomized) sample; SIGTEST_FUZZ_SCALE=20 runs a 20x longer random hunt
+    scale = int(os.environ.get("SIGTEST_FUZZ_SCALE", "1"))
+    n_examples = (25 if name in ("validate", "model_confidence_set") else 60) * scale
+
+    @settings(
+        max_examples=n_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        derandomize=scale == 1,
+        database=None,
+    )
+    @given(strategy)
+    def inner(case):
+        args, kwargs, input_nan = case
+        outcomes[run_contract(fn, args, kwargs, input_nan)] += 1
+
+    inner()
+    assert outcomes["result"] >= 0.15 * sum(outcomes.values()), outcomes
+
+
+def test_contract_catches_escapes():
+    """The contract itself can fail: internal exceptions, unnamed errors, silent NaN."""
+
+    def index_error(_):
+        raise IndexError("index 3 is out of bounds")
+
+    def unnamed(_):
+        raise ValueError("bad input")
+
+    def silent_nan(_):
+        return sigtest.AdjustedPValues  # placeholder, replaced below
+
+    with pytest.raises(IndexError):
+        run_contract(index_error, (1,), {}, False)
+    with pytest.raises(AssertionError, match="without a parameter name"):
+        run_contract(unnamed, (1,), {}, False)
+
+    @dataclasses.dataclass
+    class R:
+        pvalue: float
+
+    with pytest.raises(AssertionError, match="without a DegenerateDataWarning"):
+        run_contract(lambda _: R(math.nan), (1,), {}, False)
+    with pytest.raises(AssertionError, match=r"outside \(0, 1\]"):
+        run_contract(lambda _: R(0.0), (1,), {}, False)
+    del silent_nan
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions: one test per bug the fuzzing found (each failed before its fix)
+
+
+def test_bootstrap_ci_one_replicate_is_rejected():
+    """B = 1 gave an interval of width 0 and a numpy 'Degrees of freedom <= 0' RuntimeWarning
+    for the standard error; an interval needs at least two replicates."""
+    x = np.random.default_rng(0).standard_normal((20, 2))
+    with pytest.raises(ValueError, match=r"`n_resamples` must be an integer >= 2; got 1"):
+        sigtest.bootstrap_ci(x, n_resamples=1, rng=0)
+    res = sigtest.bootstrap_ci(x, n_resamples=2, rng=0)
+    assert np.all(np.isfinite(res.standard_error))
+
+
+@pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa, sigtest.stepm])
+@pytest.mark.parametrize("level", [1.0, 0.1, 0.0])
+def test_snooping_sharpe_of_constant_column_is_nan(fn, level):
+    """measure='sharpe' reported a Sharpe ratio of +inf (or ~1e16 from rounding noise) for a
+    constant column with a non-zero level; like sharpe_ratio it is undefined (NaN + warning)
+    and the other columns' results are unchanged."""
+    x = np.random.default_rng(0).standard_normal((30, 3))
+    x[:, 0] = level
+    with pytest.warns(DegenerateDataWarning, match="column"):
+        res = fn(x, measure="sharpe", n_resamples=19, rng=0)
+    assert np.isnan(res.performance[0])
+    np.testing.assert_allclose(res.performance[1:], sigtest.sharpe_ratio(x[:, 1:]), rtol=1e-12)
+
+
+def test_snooping_all_degenerate_messages_name_the_parameter():
+    """These two errors named neither the parameter nor used its name: they now say `returns`."""
+    x = np.zeros((20, 2))
+    for fn in (sigtest.spa, sigtest.stepm):  # studentized statistics
+        with pytest.raises(ValueError, match=r"undefined for every strategy .* in `returns`"):
+            fn(x, n_resamples=19, rng=0)
+    y = np.random.default_rng(0).standard_normal((20, 3))
+    y[:, 1] = 0.5
+    with pytest.raises(ValueError, match=r"`returns` column\(s\) \[1\] have constant returns"):
+        sigtest.model_confidence_set(y, measure="sharpe", n_resamples=19, rng=0)
+
+
+@pytest.mark.parametrize("statistic", ["mean", "volatility"])
+def test_bootstrap_ci_bca_constant_column(statistic):
+    """BCa gave a silent NaN interval for a constant column (acceleration 0/0 from a flat
+    jackknife) while percentile and basic give the point interval [c, c]; BCa now agrees."""
+    x = np.random.default_rng(1).standard_normal((30, 2))
+    x[:, 0] = 0.25
+    res = sigtest.bootstrap_ci(x, statistic=statistic, method="bca", n_resamples=99, rng=0)
+    pct = sigtest.bootstrap_ci(x, statistic=statistic, method="percentile", n_resamples=99, rng=0)
+    low, high = res.confidence_interval.low, res.confidence_interval.high
+    assert low[0] == high[0] == pytest.approx(pct.confidence_interval.low[0], abs=1e-15)
+    assert np.isfinite(low[1]) and low[1] < high[1]
+
+
+@pytest.mark.xfail(strict=True, reason="known issue, left for a later session")
+@pytest.mark.parametrize(
+    "fn", [sigtest.reality_check, sigtest.spa, sigtest.model_confidence_set]
+)
+def test_resampled_sharpe_of_a_constant_replicate(fn):
+    """Lumpy returns (many equal values) and short samples: some replicates draw only equal
+    returns, whose Sharpe ratio is undefined. The null distribution then holds NaN/inf (and
+    rounding gives ~1e15 "Sharpe ratios") with no DegenerateDataWarning; the p-value counts
+    NaN replicates as not exceeding. A decision is needed (drop such replicates and report how
+    many, or count them as exceeding, conservatively) for RC, SPA, StepM and MCS alike."""
+    import warnings
+
+    x = np.array([[0.0, 0.0]] + [[100.0, 100.0]] * 11)
+    x[:, 1] += np.linspace(0, 1, 12)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fn(x, measure="sharpe", n_resamples=19, rng=0)
+    assert not caught, [str(w.message) for w in caught]
+    null = getattr(res, "null_distribution", None)
+    if null is not None:
+        assert np.isfinite(np.asarray(null, dtype=float)).all()
