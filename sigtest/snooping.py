@@ -256,10 +256,6 @@ def _sharpe_parts(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
             # a constant column (spread within rounding of its mean) has no Sharpe ratio
             sr = np.where(var > (1e-13 * mu) ** 2, mu / sd, np.nan)
             psi = e / np.sqrt(var) - sr / (2 * var) * (e * e - var)
-        # a constant column has no Sharpe ratio; its computed variance is rounding noise, not 0
-        const = y.max(axis=0) == y.min(axis=0)
-        sr[const] = np.nan
-        psi[:, const] = np.nan
         return sr, psi
 
     sr, psi = sr_and_psi(x)
@@ -900,8 +896,9 @@ def reality_check(
     null = np.empty(s.plan.n_resamples)
     naive_count = 0
     for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        th -= s.theta  # in place: each chunk is a fresh array, and memory is one chunk
-        th *= t_sqrt
+        with np.errstate(invalid="ignore"):  # degenerate columns are dropped by `keep`
+            th -= s.theta  # in place: each chunk is a fresh array, and memory is one chunk
+            th *= t_sqrt
         null[start:stop] = th[:, keep].max(axis=1)
         naive_count += int(np.sum(th[:, best] >= t_sqrt * s.theta[best]))
     return RealityCheckResult(
@@ -1018,8 +1015,9 @@ def spa(
     sq = math.sqrt(n)
     for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
         naive_count += int(np.sum(sq * (th[:, best] - s.theta[best]) >= sq * s.theta[best]))
-        th -= s.theta  # in place: z = scale (theta* - theta)
-        th *= s.scale
+        with np.errstate(invalid="ignore"):  # degenerate columns (inf scale) are dropped next
+            th -= s.theta  # in place: z = scale (theta* - theta)
+            th *= s.scale
         z = th[:, keep]
         for v in range(3):
             np.maximum(np.max(z + shifts[v], axis=1), 0.0, out=null[start:stop, v])
