@@ -366,10 +366,34 @@ _SNOOP = {
     "rng": RNG,
     "measure": P(["mean", "sharpe"], ["bogus"]),
 }
-REGISTRY["reality_check"] = (_with_returns(**_SNOOP), sigtest.reality_check)
-REGISTRY["spa"] = (_with_returns(studentize=P([True, False]), **_SNOOP), sigtest.spa)
+@st.composite
+def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool]:
+    """Returns plus a benchmark: None, or a series of the same (or, if hostile, another)
+    length, numpy or pandas (with the returns' index when both are pandas), maybe with NaN."""
+    hostile = draw(st.booleans())
+    data = draw(returns_inputs(hostile=hostile))
+    kwargs = {k: _p(v).draw(draw, hostile) for k, v in params.items()}
+    ret = data["value"]
+    t = len(ret)
+    has_nan = data["has_nan"]
+    if draw(st.booleans()):
+        t_b = t + (draw(st.sampled_from([0, 0, 0, -1, 1])) if hostile else 0)
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        b = 0.5 * rng.standard_normal(max(t_b, 0))
+        if t_b > 0 and draw(st.integers(0, 4)) == 0:
+            b[draw(st.integers(0, t_b - 1))] = np.nan
+            has_nan = True
+        if isinstance(ret, (pd.DataFrame, pd.Series)) and t_b == t:
+            index = ret.index if not hostile or draw(st.booleans()) else ret.index[::-1]
+            b = pd.Series(b, index=index, name="bench")
+        return (ret, b), kwargs, has_nan
+    return (ret,), kwargs, has_nan
+
+
+REGISTRY["reality_check"] = (_with_benchmark(**_SNOOP), sigtest.reality_check)
+REGISTRY["spa"] = (_with_benchmark(studentize=P([True, False]), **_SNOOP), sigtest.spa)
 REGISTRY["stepm"] = (
-    _with_returns(alpha=PROB, studentize=P([True, False]), **_SNOOP),
+    _with_benchmark(alpha=PROB, studentize=P([True, False]), **_SNOOP),
     sigtest.stepm,
 )
 REGISTRY["model_confidence_set"] = (
@@ -389,7 +413,7 @@ REGISTRY["pbo"] = (
     sigtest.pbo,
 )
 REGISTRY["validate"] = (
-    _with_returns(
+    _with_benchmark(
         n_resamples=P([19], [0]),
         rng=RNG,
         alpha=PROB,
