@@ -722,14 +722,7 @@ def reality_check(
     null = np.max(np.stack([p["null"] for p in parts]), axis=0)
     offsets = _offsets(parts)
     naive_count = _best_part(parts, best, offsets)["naive_best"]
-    n_res = s.plan.n_resamples
-    return sn.RealityCheckResult(
-        **sn._common_fields(s, best),
-        naive_pvalue=float(sn._mc_pvalue(naive_count, n_res)),
-        statistic=float(stat),
-        pvalue=float(sn._mc_pvalue(np.sum(null >= stat), n_res)),
-        null_distribution=null,
-    )
+    return sn._rc_result(s, best, stat, null, naive_count)
 
 
 def _offsets(parts: list[dict[str, Any]]) -> np.ndarray:
@@ -762,22 +755,7 @@ def spa(
     null = np.maximum(np.max(np.stack([p["null"] for p in parts]), axis=0), 0.0)
     offsets = _offsets(parts)
     naive_count = _best_part(parts, best, offsets)["naive_best"]
-    n_res = s.plan.n_resamples
-    p = sn._mc_pvalue(np.sum(null >= stat, axis=0), n_res)
-    data = s.prob.data
-    return sn.SPAResult(
-        **sn._common_fields(s, best),
-        naive_pvalue=float(sn._mc_pvalue(naive_count, n_res)),
-        statistic=float(stat),
-        pvalue=float(p[1]),
-        pvalue_lower=float(p[0]),
-        pvalue_consistent=float(p[1]),
-        pvalue_upper=float(p[2]),
-        tstat=data.per_strategy(s.tstat, "tstat"),
-        omega=data.per_strategy(s.omega, "omega"),
-        null_distribution=pd.DataFrame(null, columns=["lower", "consistent", "upper"]),
-        studentize=bool(studentize),
-    )
+    return sn._spa_result(s, best, stat, null, naive_count, bool(studentize))
 
 
 def stepm(
@@ -818,24 +796,7 @@ def stepm(
     naive_all = np.concatenate(
         [p["naive"] if p["naive"].size else np.zeros(p["theta"].size, np.int64) for p in parts]
     )
-    adj_sorted = np.maximum.accumulate(sn._mc_pvalue(counts, n_res))
-    n_all = s.theta.size
-    adjusted = np.full(n_all, np.nan)
-    adjusted[order] = adj_sorted
-    naive_p = np.full(n_all, np.nan)
-    naive_p[order] = sn._mc_pvalue(naive_all[order], n_res)
-    data = s.prob.data
-    rejected = [data.labels[j] for j in order[adj_sorted <= level]]
-    return sn.StepMResult(
-        **sn._common_fields(s, best),
-        naive_pvalue=float(naive_p[best]),
-        rejected=rejected,
-        adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
-        naive_pvalues=data.per_strategy(naive_p, "naive_pvalue"),
-        tstat=data.per_strategy(s.tstat, "tstat"),
-        alpha=level,
-        studentize=bool(studentize),
-    )
+    return sn._stepm_result(s, best, order, counts, naive_all[order], level, bool(studentize))
 
 
 # --------------------------------------------------------------------------------------------

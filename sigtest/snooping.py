@@ -792,6 +792,72 @@ def _common_fields(s: _Setup, best: int) -> dict[str, Any]:
     )
 
 
+def _rc_result(
+    s: _Setup, best: int, stat: float, null: np.ndarray, naive_count: int
+) -> RealityCheckResult:
+    """The Reality Check result from its reductions (shared by the in-memory and dask paths)."""
+    n_res = s.plan.n_resamples
+    return RealityCheckResult(
+        **_common_fields(s, best),
+        naive_pvalue=float(_mc_pvalue(naive_count, n_res)),
+        statistic=float(stat),
+        pvalue=float(_mc_pvalue(np.sum(null >= stat), n_res)),
+        null_distribution=null,
+    )
+
+
+def _spa_result(
+    s: _Setup, best: int, stat: float, null: np.ndarray, naive_count: int, studentize: bool
+) -> SPAResult:
+    """The SPA result from its reductions (``null``: B x (lower, consistent, upper))."""
+    n_res = s.plan.n_resamples
+    p = _mc_pvalue(np.sum(null >= stat, axis=0), n_res)
+    data = s.prob.data
+    return SPAResult(
+        **_common_fields(s, best),
+        naive_pvalue=float(_mc_pvalue(naive_count, n_res)),
+        statistic=float(stat),
+        pvalue=float(p[1]),
+        pvalue_lower=float(p[0]),
+        pvalue_consistent=float(p[1]),
+        pvalue_upper=float(p[2]),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        omega=data.per_strategy(s.omega, "omega"),
+        null_distribution=pd.DataFrame(null, columns=["lower", "consistent", "upper"]),
+        studentize=bool(studentize),
+    )
+
+
+def _stepm_result(
+    s: _Setup,
+    best: int,
+    order: np.ndarray,
+    counts: np.ndarray,
+    naive_sorted: np.ndarray,
+    level: float,
+    studentize: bool,
+) -> StepMResult:
+    """The StepM result from the suffix-maximum counts and naive counts, both in ``order``."""
+    n_res = s.plan.n_resamples
+    adj_sorted = np.maximum.accumulate(_mc_pvalue(counts, n_res))
+    data = s.prob.data
+    n_all = data.n_strategies
+    adjusted = np.full(n_all, np.nan)
+    adjusted[order] = adj_sorted
+    naive_p = np.full(n_all, np.nan)
+    naive_p[order] = _mc_pvalue(naive_sorted, n_res)
+    return StepMResult(
+        **_common_fields(s, best),
+        naive_pvalue=float(naive_p[best]),
+        rejected=[data.labels[j] for j in order[adj_sorted <= level]],
+        adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
+        naive_pvalues=data.per_strategy(naive_p, "naive_pvalue"),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        alpha=level,
+        studentize=bool(studentize),
+    )
+
+
 _DOC_COMMON = """
     returns : array_like, Series or DataFrame
         ``T x N`` returns of the strategies (1-D: one strategy); higher is better.
@@ -901,13 +967,7 @@ def reality_check(
             th *= t_sqrt
         null[start:stop] = th[:, keep].max(axis=1)
         naive_count += int(np.sum(th[:, best] >= t_sqrt * s.theta[best]))
-    return RealityCheckResult(
-        **_common_fields(s, best),
-        naive_pvalue=float(_mc_pvalue(naive_count, s.plan.n_resamples)),
-        statistic=stat,
-        pvalue=float(_mc_pvalue(np.sum(null >= stat), s.plan.n_resamples)),
-        null_distribution=null,
-    )
+    return _rc_result(s, best, stat, null, naive_count)
 
 
 reality_check.__doc__ = (reality_check.__doc__ or "").replace("{common}", _DOC_COMMON)
@@ -1021,21 +1081,7 @@ def spa(
         z = th[:, keep]
         for v in range(3):
             np.maximum(np.max(z + shifts[v], axis=1), 0.0, out=null[start:stop, v])
-    p = _mc_pvalue(np.sum(null >= stat, axis=0), s.plan.n_resamples)
-    data = s.prob.data
-    return SPAResult(
-        **_common_fields(s, best),
-        naive_pvalue=float(_mc_pvalue(naive_count, s.plan.n_resamples)),
-        statistic=stat,
-        pvalue=float(p[1]),
-        pvalue_lower=float(p[0]),
-        pvalue_consistent=float(p[1]),
-        pvalue_upper=float(p[2]),
-        tstat=data.per_strategy(s.tstat, "tstat"),
-        omega=data.per_strategy(s.omega, "omega"),
-        null_distribution=pd.DataFrame(null, columns=["lower", "consistent", "upper"]),
-        studentize=bool(studentize),
-    )
+    return _spa_result(s, best, stat, null, naive_count, bool(studentize))
 
 
 spa.__doc__ = (spa.__doc__ or "").replace("{common}", _DOC_COMMON)
@@ -1132,24 +1178,7 @@ def stepm(
         naive += np.sum(z >= t_sorted, axis=0)
         suffix = np.maximum.accumulate(z[:, ::-1], axis=1)[:, ::-1]
         counts += np.sum(suffix >= t_sorted, axis=0)
-    adj_sorted = np.maximum.accumulate(_mc_pvalue(counts, s.plan.n_resamples))
-    n_all = s.prob.data.n_strategies
-    adjusted = np.full(n_all, np.nan)
-    adjusted[order] = adj_sorted
-    naive_p = np.full(n_all, np.nan)
-    naive_p[order] = _mc_pvalue(naive, s.plan.n_resamples)
-    rejected = [s.prob.data.labels[j] for j in order[adj_sorted <= level]]
-    data = s.prob.data
-    return StepMResult(
-        **_common_fields(s, best),
-        naive_pvalue=float(naive_p[best]),
-        rejected=rejected,
-        adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
-        naive_pvalues=data.per_strategy(naive_p, "naive_pvalue"),
-        tstat=data.per_strategy(s.tstat, "tstat"),
-        alpha=level,
-        studentize=bool(studentize),
-    )
+    return _stepm_result(s, best, order, counts, naive, level, bool(studentize))
 
 
 stepm.__doc__ = (stepm.__doc__ or "").replace("{common}", _DOC_COMMON)
