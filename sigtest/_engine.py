@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,16 +50,18 @@ MEMORY_BUDGET = 64 * 2**20
 #: Largest ``T x N_c`` temporary (a power of a column block), in bytes.
 COLUMN_BLOCK_BYTES = 64 * 2**20
 #: Target size of the count matrix of one matrix product, in bytes (see :func:`gemm_rows`).
-GEMM_BYTES = 32 * 2**20
+GEMM_BYTES = 8 * 2**20
 
 
 def gemm_rows(n_obs: int) -> int:
     """Replicates per matrix product: 1 to 4 whole stream blocks, fixed by T alone.
 
     Products are always taken over the same aligned groups of replicates, whatever the chunk
-    size, so a replicate's results are bit-identical for every ``batch_size``. Larger products
-    keep BLAS efficient (its threads synchronise once per product, which costs most on a busy
-    machine); the cap keeps the count matrix near :data:`GEMM_BYTES` for long series.
+    size, so a replicate's results are bit-identical for every ``batch_size``. Each product runs
+    on one BLAS thread, which is as efficient with 256 rows as with 1,024 for T in the thousands;
+    short series get up to 4 stream blocks per product so that one product is not too small. The
+    cap keeps a product's count matrix near :data:`GEMM_BYTES`, so a chunk holds several products
+    that the worker threads share.
     """
     blocks = GEMM_BYTES // (8 * max(n_obs, 1) * STREAM_BLOCK)
     return int(max(1, min(4, blocks))) * STREAM_BLOCK
@@ -279,44 +281,101 @@ def power_sums(
 
     ``out``: optional ``n_resamples x N`` arrays (one per power) to write into; the yielded chunks
     are then views of them.
+
+    Pipelining: when ``x`` fits one column block, the next chunk's products run on the worker
+    threads while the caller reduces the current chunk, so two chunks are in memory at a time.
+    While the generator is alive, BLAS calls in this process run on one thread each.
     """
     t_obs, n_cols = x.shape
-    if batch_size is None:
-        batch_size = default_batch_size(t_obs, n_cols, len(powers), plan.n_resamples)
     col_block = max(1, COLUMN_BLOCK_BYTES // (8 * t_obs))
     unit = gemm_rows(t_obs)
     inv_t = 1.0 / t_obs
     n_threads = n_workers() if workers is None else max(1, int(workers))
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+    if batch_size is None:
+        batch_size = default_batch_size(t_obs, n_cols, len(powers), plan.n_resamples)
+        if n_cols <= col_block:
+            # at least two products per thread in a chunk, so that the threads overlap count
+            # generation (partly under the GIL) with products (no GIL), within 4x the budget
+            per_replicate = 8 * (3 * t_obs + len(powers) * n_cols)
+            cap = 4 * MEMORY_BUDGET // max(per_replicate, 1)
+            batch_size = max(batch_size, min(2 * n_threads * unit, cap))
+    whole = None
+    if n_cols <= col_block:  # the powers of x are computed once, not per chunk
+        whole = [x if p == 1 else (x * x if p == 2 else x**p) for p in powers]
+
+    def new_outs(start: int, stop: int) -> list[np.ndarray]:
+        if out is None:
+            return [np.empty((stop - start, n_cols)) for _ in powers]
+        return [o[start:stop] for o in out]
+
+    def groups_of(start: int, stop: int) -> list[tuple[int, int]]:
+        return [(g0, min(g0 + unit, stop)) for g0 in range(start, stop, unit)]
+
+    def submit(pool: ThreadPoolExecutor, start: int, stop: int) -> _Pending:
+        """Start a chunk: one task per product group (its counts, then its products), so that
+        one thread's count generation overlaps another's BLAS call."""
+        outs = new_outs(start, stop)
+        assert whole is not None
+
+        def group(g0: int, g1: int) -> None:
+            c = plan.counts(g0, g1)
+            for res, xp in zip(outs, whole):
+                block = res[g0 - start : g1 - start]
+                if block.flags.c_contiguous:
+                    np.matmul(c, xp, out=block)
+                else:
+                    block[...] = c @ xp
+                block *= inv_t
+
+        futures = [pool.submit(group, g0, g1) for g0, g1 in groups_of(start, stop)]
+        return start, stop, outs, futures
+
+    def blocked(pool: ThreadPoolExecutor, start: int, stop: int) -> list[np.ndarray]:
+        """A chunk of a matrix too wide for one product: counts once, then column blocks."""
+        outs = new_outs(start, stop)
+        groups = groups_of(start, stop)
+        counts = list(pool.map(lambda g: plan.counts(*g), groups))
+        for c0 in range(0, n_cols, col_block):
+            c1 = min(c0 + col_block, n_cols)
+            # one contiguous copy per column block (BLAS would copy a strided view)
+            xb = np.ascontiguousarray(x[:, c0:c1])
+            xps = [xb if p == 1 else (xb * xb if p == 2 else xb**p) for p in powers]
+
+            def product(task: tuple[int, int]) -> None:
+                k, i = task
+                r0, r1 = groups[i][0] - start, groups[i][1] - start
+                outs[k][r0:r1, c0:c1] = counts[i] @ xps[k]
+
+            tasks = [(k, i) for k in range(len(powers)) for i in range(len(groups))]
+            list(pool.map(product, tasks))
+        for res in outs:
+            res *= inv_t
+        return outs
+
+    # BLAS stays single-threaded while the generator is alive: the next chunk is computed while
+    # the caller reduces the current one, and its products must run on one thread each
+    with ThreadPoolExecutor(max_workers=n_threads) as pool, _single_threaded_blas():
+        pending: _Pending | None = None
         for start, stop in chunks(plan.n_resamples, batch_size, unit):
-            groups = [(g0, min(g0 + unit, stop)) for g0 in range(start, stop, unit)]
-            if out is None:
-                outs = [np.empty((stop - start, n_cols)) for _ in powers]
-            else:
-                outs = [o[start:stop] for o in out]
-            with _single_threaded_blas():
-                counts = list(pool.map(lambda g: plan.counts(*g), groups))
-                for c0 in range(0, n_cols, col_block):
-                    c1 = min(c0 + col_block, n_cols)
-                    # one contiguous copy per column block (BLAS would copy a strided view)
-                    xb = x if c1 - c0 == n_cols else np.ascontiguousarray(x[:, c0:c1])
-                    xps = [xb if p == 1 else (xb * xb if p == 2 else xb**p) for p in powers]
-                    whole = c1 - c0 == n_cols
+            if whole is None:
+                yield start, stop, blocked(pool, start, stop)
+                continue
+            ahead = submit(pool, start, stop)
+            if pending is not None:
+                yield _finish(pending)
+            pending = ahead
+        if pending is not None:
+            yield _finish(pending)
 
-                    def product(task: tuple[int, int]) -> None:
-                        k, i = task
-                        r0, r1 = groups[i][0] - start, groups[i][1] - start
-                        res = outs[k]
-                        if whole and res.flags.c_contiguous:
-                            np.matmul(counts[i], xps[k], out=res[r0:r1])
-                        else:
-                            res[r0:r1, c0:c1] = counts[i] @ xps[k]
 
-                    tasks = [(k, i) for k in range(len(powers)) for i in range(len(groups))]
-                    list(pool.map(product, tasks))
-            for res in outs:
-                res *= inv_t
-            yield start, stop, outs
+_Pending = tuple[int, int, list[np.ndarray], list[Future[None]]]
+
+
+def _finish(pending: _Pending) -> tuple[int, int, list[np.ndarray]]:
+    start, stop, outs, futures = pending
+    for f in futures:
+        f.result()
+    return start, stop, outs
 
 
 def resampled_power_means(

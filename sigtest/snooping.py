@@ -1057,30 +1057,42 @@ def spa(
     )
     best, _ = _best(s)
     n = s.prob.n_obs
-    keep: Any = ~s.degenerate
-    if keep.all():
-        keep = slice(None)
-    theta, scale, omega = s.theta[keep], s.scale[keep], s.omega[keep]
+    kept = np.flatnonzero(~s.degenerate)
+    theta, scale, omega = s.theta[kept], s.scale[kept], s.omega[kept]
     stat = max(0.0, float(np.max(scale * theta)))
     threshold = -omega * math.sqrt(2.0 * math.log(math.log(n)) / n)  # n >= 10
-    shifts = np.vstack(
-        [
-            scale * (theta - np.maximum(theta, 0.0)),  # lower: recentre by max(theta, 0)
-            scale * np.where(theta >= threshold, 0.0, theta),  # consistent
-            np.zeros_like(theta),  # upper: recentre by theta
-        ]
-    )
+    # Hansen's three recentrings of z = scale (theta* - theta): 'upper' adds nothing; 'lower'
+    # adds scale * min(theta, 0); 'consistent' adds scale * theta where theta < threshold (< 0).
+    # Columns sorted into theta >= 0 (never shifted), threshold <= theta < 0 (shifted under
+    # 'lower' only) and theta < threshold (shifted under both) need one shifted copy, not three.
+    kind = np.where(theta >= 0.0, 0, np.where(theta >= threshold, 1, 2))
+    srt = np.argsort(kind, kind="stable")
+    cols = kept[srt]
+    n0, n1 = np.searchsorted(kind[srt], [1, 2])
+    theta_c, scale_c = s.theta[cols], s.scale[cols]
+    shift = scale_c[n0:] * theta_c[n0:]
     null = np.empty((s.plan.n_resamples, 3))
     naive_count = 0
     sq = math.sqrt(n)
+
+    def part_max(z: np.ndarray) -> np.ndarray:
+        if z.shape[1] == 0:
+            return np.full(z.shape[0], -np.inf)
+        return np.max(z, axis=1)
+
     for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
         naive_count += int(np.sum(sq * (th[:, best] - s.theta[best]) >= sq * s.theta[best]))
-        with np.errstate(invalid="ignore"):  # degenerate columns (inf scale) are dropped next
-            th -= s.theta  # in place: z = scale (theta* - theta)
-            th *= s.scale
-        z = th[:, keep]
-        for v in range(3):
-            np.maximum(np.max(z + shifts[v], axis=1), 0.0, out=null[start:stop, v])
+        z = th[:, cols]
+        z -= theta_c
+        z *= scale_c
+        top, mid, low = part_max(z[:, :n0]), part_max(z[:, n0:n1]), part_max(z[:, n1:])
+        z[:, n0:] += shift
+        mid_l, low_l = part_max(z[:, n0:n1]), part_max(z[:, n1:])
+        out = null[start:stop]
+        np.maximum(np.maximum(top, mid_l), low_l, out=out[:, 0])  # lower
+        np.maximum(np.maximum(top, mid), low_l, out=out[:, 1])  # consistent
+        np.maximum(np.maximum(top, mid), low, out=out[:, 2])  # upper
+        np.maximum(out, 0.0, out=out)
     return _spa_result(s, best, stat, null, naive_count, bool(studentize))
 
 

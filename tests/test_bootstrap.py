@@ -515,8 +515,9 @@ def test_auto_block_length_uses_evenly_spaced_subset_for_wide_data():
 def test_product_groups_follow_series_length():
     from sigtest._engine import gemm_rows
 
-    assert gemm_rows(300) == 4 * STREAM_BLOCK and gemm_rows(2520) == 4 * STREAM_BLOCK
-    assert gemm_rows(50_000) == STREAM_BLOCK  # long series: count matrices stay near 32 MiB
+    assert gemm_rows(300) == 4 * STREAM_BLOCK and gemm_rows(1000) == 4 * STREAM_BLOCK
+    assert gemm_rows(2520) == STREAM_BLOCK  # count matrices of a product stay near 8 MiB
+    assert gemm_rows(50_000) == STREAM_BLOCK
     x = np.random.default_rng(2).standard_normal((20_000, 2))  # one stream block per product
     kw = dict(block_length=50, n_resamples=600, rng=5)
     a = sigtest.bootstrap_ci(x, **kw, batch_size=1)
