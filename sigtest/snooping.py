@@ -1186,10 +1186,13 @@ def stepm(
     naive = np.zeros(order.size, dtype=np.int64)
     theta_o, scale_o = s.theta[order], s.scale[order]
     for _, _, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        z = scale_o * (th[:, order] - theta_o)
-        naive += np.sum(z >= t_sorted, axis=0)
-        suffix = np.maximum.accumulate(z[:, ::-1], axis=1)[:, ::-1]
-        counts += np.sum(suffix >= t_sorted, axis=0)
+        z = th[:, order]  # a copy, reduced in place
+        z -= theta_o
+        z *= scale_o
+        naive += np.count_nonzero(z >= t_sorted, axis=0)
+        rev = z[:, ::-1]
+        np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
+        counts += np.count_nonzero(z >= t_sorted, axis=0)
     return _stepm_result(s, best, order, counts, naive, level, bool(studentize))
 
 
