@@ -525,6 +525,39 @@ def test_product_groups_follow_series_length():
     np.testing.assert_array_equal(a.bootstrap_distribution, b.bootstrap_distribution)
 
 
+def test_engine_pipelining_restores_blas_threads_and_reports_errors():
+    """The engine computes the next chunk while the caller reduces the current one, with BLAS
+    limited to one thread per product; leaving the loop early must restore the BLAS thread
+    count, and an error inside a worker task must reach the caller."""
+    from threadpoolctl import threadpool_info
+
+    from sigtest._engine import power_sums
+
+    def blas_threads():
+        return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    before = blas_threads()
+    x = np.random.default_rng(0).standard_normal((2100, 20))  # one stream block per product
+    plan = BootstrapPlan("stationary", 5.0, 2100, 4 * STREAM_BLOCK, root_seed_sequence(1))
+    gen = power_sums(plan, x, (1,), batch_size=STREAM_BLOCK)
+    first = next(gen)
+    assert first[0] == 0 and first[2][0].shape == (STREAM_BLOCK, 20)
+    gen.close()  # abandoned while the next chunk was in flight
+    assert blas_threads() == before
+
+    class Broken(BootstrapPlan):
+        def counts(self, start, stop):
+            if start >= STREAM_BLOCK:
+                raise RuntimeError("count generation failed")
+            return super().counts(start, stop)
+
+    broken = Broken("stationary", 5.0, 2100, 4 * STREAM_BLOCK, root_seed_sequence(1))
+    with pytest.raises(RuntimeError, match="count generation failed"):
+        for _ in power_sums(broken, x, (1,), batch_size=STREAM_BLOCK):
+            pass
+    assert blas_threads() == before
+
+
 def test_workers_do_not_change_the_numbers():
     from sigtest._engine import power_sums
 
