@@ -796,7 +796,11 @@ def stepm(
     naive_all = np.concatenate(
         [p["naive"] if p["naive"].size else np.zeros(p["theta"].size, np.int64) for p in parts]
     )
-    return sn._stepm_result(s, best, order, counts, naive_all[order], level, bool(studentize))
+    # a replicate with an undefined resampled Sharpe ratio (+inf, coded _BIG) in some block
+    n_undef = int(np.unique(rows[vals == _BIG]).size)
+    return sn._stepm_result(
+        s, best, order, counts, naive_all[order], level, bool(studentize), n_undef
+    )
 
 
 # --------------------------------------------------------------------------------------------

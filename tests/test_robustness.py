@@ -484,12 +484,6 @@ def _walk(obj: Any, path: str, seen: set[int]) -> Any:
         yield path, np.asarray(float(obj))
 
 
-# Known, not yet fixed (see test_resampled_sharpe_of_a_constant_replicate below): with
-# measure='sharpe', a bootstrap replicate that draws only equal returns has no Sharpe ratio, and
-# the snooping tests' null distributions then hold NaN/inf without a warning.
-KNOWN_UNDEFINED = ("null_distribution",)
-
-
 def check_result(
     result: Any, *, degenerate: bool, input_nan: bool, zero_pvalue_ok: bool = False
 ) -> None:
@@ -500,8 +494,6 @@ def check_result(
     """
     for path, value in _walk(result, "result", set()):
         leaf = path.rsplit(".", 1)[-1].lower()
-        if getattr(result, "measure", None) == "sharpe" and leaf.startswith(KNOWN_UNDEFINED):
-            continue
         if isinstance(value, ConfidenceInterval):
             low, high = np.asarray(value.low, float), np.asarray(value.high, float)
             both = np.isfinite(low) & np.isfinite(high)
@@ -509,6 +501,15 @@ def check_result(
             if not (degenerate or input_nan):
                 assert np.all(both), f"{path}: NaN interval without a DegenerateDataWarning"
             continue
+        if leaf.startswith("null_distribution") and np.isinf(value).any():
+            # a replicate with an undefined resampled Sharpe ratio counts as exceeding: +inf,
+            # and only with the DegenerateDataWarning that reports it
+            assert degenerate, f"{path} holds inf without a DegenerateDataWarning: {value}"
+            assert not np.isneginf(value).any(), f"{path} holds -inf: {value}"
+            assert getattr(result, "n_undefined_resamples", 0) == np.isposinf(value).reshape(
+                len(value), -1
+            ).any(axis=1).sum(), f"{path}: +inf count differs from n_undefined_resamples"
+            value = value[np.isfinite(value)]
         assert not np.isinf(value).any() or "length" in leaf or "hurdle" in leaf or (
             "years" in leaf
         ), f"{path} holds inf: {value}"
@@ -599,6 +600,23 @@ def test_contract_catches_escapes():
         run_contract(lambda _: R(math.nan), (1,), {}, False)
     with pytest.raises(AssertionError, match=r"outside \(0, 1\]"):
         run_contract(lambda _: R(0.0), (1,), {}, False)
+
+    @dataclasses.dataclass
+    class Null:
+        null_distribution: np.ndarray
+        n_undefined_resamples: int
+
+    inf_null = Null(np.array([0.5, np.inf, -1.0]), 1)
+    with pytest.raises(AssertionError, match="holds inf without a DegenerateDataWarning"):
+        run_contract(lambda _: inf_null, (1,), {}, False)
+
+    def warned(_):
+        warnings.warn("undefined replicates", DegenerateDataWarning)
+        return inf_null
+
+    assert run_contract(warned, (1,), {}, False) == "result"
+    with pytest.raises(AssertionError, match="differs from n_undefined_resamples"):
+        run_contract(lambda _: (warned(_), Null(inf_null.null_distribution, 2))[1], (1,), {}, False)
     del silent_nan
 
 
@@ -655,24 +673,6 @@ def test_bootstrap_ci_bca_constant_column(statistic):
     assert np.isfinite(low[1]) and low[1] < high[1]
 
 
-@pytest.mark.xfail(strict=True, reason="known issue, left for a later session")
-@pytest.mark.parametrize(
-    "fn", [sigtest.reality_check, sigtest.spa, sigtest.model_confidence_set]
-)
-def test_resampled_sharpe_of_a_constant_replicate(fn):
-    """Lumpy returns (many equal values) and short samples: some replicates draw only equal
-    returns, whose Sharpe ratio is undefined. The null distribution then holds NaN/inf (and
-    rounding gives ~1e15 "Sharpe ratios") with no DegenerateDataWarning; the p-value counts
-    NaN replicates as not exceeding. A decision is needed (drop such replicates and report how
-    many, or count them as exceeding, conservatively) for RC, SPA, StepM and MCS alike."""
-    import warnings
-
-    x = np.array([[0.0, 0.0]] + [[100.0, 100.0]] * 11)
-    x[:, 1] += np.linspace(0, 1, 12)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = fn(x, measure="sharpe", n_resamples=19, rng=0)
-    assert not caught, [str(w.message) for w in caught]
-    null = getattr(res, "null_distribution", None)
-    if null is not None:
-        assert np.isfinite(np.asarray(null, dtype=float)).all()
+# test_resampled_sharpe_of_a_constant_replicate (a strict xfail here before) became
+# tests/test_undefined_resamples.py: replicates with an undefined resampled Sharpe ratio count as
+# exceeding, are reported in n_undefined_resamples and warned about.
