@@ -956,7 +956,9 @@ def _stepm_result(
 
 _DOC_COMMON = """
     returns : array_like, Series or DataFrame
-        ``T x N`` returns of the strategies (1-D: one strategy); higher is better.
+        ``T x N`` returns of the strategies (1-D: one strategy); higher is better. Rows are
+        periods in time order: a pandas time index (dates, periods, timedeltas, numbers) must be
+        strictly increasing (ValueError otherwise); other indexes are read in row order.
     benchmark : None, label, int or array_like, default: None
         None (a zero benchmark: is any strategy's performance above zero?), a column label of
         ``returns`` (an integer position for a numpy array; that column is then the benchmark and

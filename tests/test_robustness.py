@@ -96,16 +96,34 @@ def returns_inputs(
         return {"value": arr, "has_nan": has_nan, "t": t}
     if kind == "list":
         return {"value": arr.tolist(), "has_nan": has_nan, "t": t}
-    index_kind = draw(st.sampled_from(["range", "dates"] + (["unsorted", "duplicated"] * hostile)))
+    index_kind = draw(
+        st.sampled_from(
+            ["range", "dates", "periods", "numbers"] * 3
+            + (["unsorted", "duplicated", "decreasing", "reversed_range"] * hostile)
+        )
+    )
     index: pd.Index = pd.RangeIndex(t)
     if index_kind == "dates":
         index = pd.date_range("2000-01-03", periods=t, freq="B")
+    elif index_kind == "periods":
+        index = pd.period_range("2000-01", periods=t, freq="M")
+    elif index_kind == "numbers":  # e.g. years or fractional times, increasing
+        index = pd.Index(1990.0 + 0.25 * np.arange(t))
     elif index_kind == "unsorted":
         index = pd.date_range("2000-01-03", periods=t, freq="B")[rng.permutation(t)]
     elif index_kind == "duplicated" and t:
         index = pd.Index(np.sort(rng.integers(0, max(1, t // 2), size=t)))
+    elif index_kind == "decreasing":  # newest first, as many downloads come
+        index = pd.date_range("2000-01-03", periods=t, freq="B")[::-1]
+    elif index_kind == "reversed_range":  # df.iloc[::-1] of a default index: row order, legal
+        index = pd.RangeIndex(t)[::-1]
+    # a time index must be strictly increasing: anything else must raise
+    bad_index = not isinstance(index, pd.RangeIndex) and t >= 2 and not (
+        index.is_monotonic_increasing and index.is_unique
+    )
     if kind == "series":
-        return {"value": pd.Series(arr, index=index, name="s"), "has_nan": has_nan, "t": t}
+        value = pd.Series(arr, index=index, name="s")
+        return {"value": value, "has_nan": has_nan, "t": t, "bad_index": bad_index}
     label_kind = draw(st.sampled_from(["str", "str", "int"] + ["duplicated", "none"] * hostile))
     if label_kind == "str":
         cols: list[Any] = [f"s{j}" for j in range(n)]
@@ -119,7 +137,7 @@ def returns_inputs(
     df.columns = cols
     if hostile and n and draw(st.integers(0, 9)) == 0:  # a datetime column (dates not set as the index)
         df.insert(0, "date", pd.date_range("2000-01-03", periods=t, freq="B"))
-    return {"value": df, "has_nan": has_nan, "t": t}
+    return {"value": df, "has_nan": has_nan, "t": t, "bad_index": bad_index}
 
 
 class P:
@@ -149,32 +167,33 @@ RNG = P(st.integers(0, 2**31))
 PPY = P([None, None, 252, 12], [0, -1, float("nan")])
 
 # ---------------------------------------------------------------------------------------------
-# Registry: name -> (hypothesis strategy of (args, kwargs, input_has_nan), callable)
+# Registry: name -> (hypothesis strategy of (args, kwargs, input_has_nan, must_raise), callable);
+# must_raise: an argument holds an unsorted or duplicated time index
 
 
 def _with_returns(**params: Any) -> st.SearchStrategy:
     @st.composite
-    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
         hostile = draw(st.booleans())
         data = draw(returns_inputs(hostile=hostile))
         kwargs = {k: _p(v).draw(draw, hostile) for k, v in params.items()}
-        return (data["value"],), kwargs, data["has_nan"]
+        return (data["value"],), kwargs, data["has_nan"], data.get("bad_index", False)
 
     return build()
 
 
 def _scalars(*args: Any, **params: Any) -> st.SearchStrategy:
     @st.composite
-    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
         hostile = draw(st.booleans())
         pos = tuple(_p(a).draw(draw, hostile) for a in args)
-        return pos, {k: _p(v).draw(draw, hostile) for k, v in params.items()}, False
+        return pos, {k: _p(v).draw(draw, hostile) for k, v in params.items()}, False, False
 
     return build()
 
 
 @st.composite
-def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
     hostile = draw(st.booleans())
     m = draw(st.integers(0 if hostile else 1, 30))
     odd = [0.0, 1.0, 1e-300, 5e-324, float("nan")] + ([-0.1, 1.7] if hostile else [])
@@ -187,7 +206,7 @@ def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
     if hostile and draw(st.integers(0, 9)) == 0:
         value = p.reshape(-1, 1) if m else p.reshape(0, 0)
     method = P(list(sigtest.ADJUSTMENT_METHODS), ["bogus"]).draw(draw, hostile)
-    return (value,), {"method": method, "alpha": PROB.draw(draw, hostile)}, has_nan
+    return (value,), {"method": method, "alpha": PROB.draw(draw, hostile)}, has_nan, False
 
 
 def _sharpe_vector() -> P:
@@ -367,7 +386,7 @@ _SNOOP = {
     "measure": P(["mean", "sharpe"], ["bogus"]),
 }
 @st.composite
-def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool]:
+def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool, bool]:
     """Returns plus a benchmark: None, or a series of the same (or, if hostile, another)
     length, numpy or pandas (with the returns' index when both are pandas), maybe with NaN."""
     hostile = draw(st.booleans())
@@ -376,6 +395,7 @@ def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool]:
     ret = data["value"]
     t = len(ret)
     has_nan = data["has_nan"]
+    must_raise = data.get("bad_index", False)
     if draw(st.booleans()):
         t_b = t + (draw(st.sampled_from([0, 0, 0, -1, 1])) if hostile else 0)
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -386,8 +406,10 @@ def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool]:
         if isinstance(ret, (pd.DataFrame, pd.Series)) and t_b == t:
             index = ret.index if not hostile or draw(st.booleans()) else ret.index[::-1]
             b = pd.Series(b, index=index, name="bench")
-        return (ret, b), kwargs, has_nan
-    return (ret,), kwargs, has_nan
+            # a reversed benchmark index is unsorted (time index) or misaligned (RangeIndex)
+            must_raise |= t >= 2 and not index.equals(ret.index)
+        return (ret, b), kwargs, has_nan, must_raise
+    return (ret,), kwargs, has_nan, must_raise
 
 
 REGISTRY["reality_check"] = (_with_benchmark(**_SNOOP), sigtest.reality_check)
@@ -557,7 +579,7 @@ def test_fuzz_public_function(name):
     outcomes = {"result": 0, "error": 0}
     # CI runs a fixed (derandomized) sample; SIGTEST_FUZZ_SCALE=20 runs a 20x longer random hunt
     scale = int(os.environ.get("SIGTEST_FUZZ_SCALE", "1"))
-    n_examples = (25 if name in ("validate", "model_confidence_set") else 60) * scale
+    n_examples = (40 if name in ("validate", "model_confidence_set") else 60) * scale
 
     @settings(
         max_examples=n_examples,
@@ -568,8 +590,10 @@ def test_fuzz_public_function(name):
     )
     @given(strategy)
     def inner(case):
-        args, kwargs, input_nan = case
-        outcomes[run_contract(fn, args, kwargs, input_nan)] += 1
+        args, kwargs, input_nan, must_raise = case
+        outcome = run_contract(fn, args, kwargs, input_nan)
+        assert outcome == "error" or not must_raise, "an unsorted or duplicated index was accepted"
+        outcomes[outcome] += 1
 
     inner()
     assert outcomes["result"] >= 0.15 * sum(outcomes.values()), outcomes

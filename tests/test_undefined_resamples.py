@@ -81,11 +81,11 @@ def test_reality_check_counts_undefined_replicates_as_exceeding():
     naive = int(np.sum(z[~undefined, best] >= stat)) + n_undef * (best == 0)
     assert res.naive_pvalue == (1 + naive) / (1 + B)
     assert msgs == [
-        f"The Reality Check: in {n_undef} of the {B} bootstrap replicates the resampled Sharpe "
+        (f"The Reality Check: in {n_undef} of the {B} bootstrap replicates the resampled Sharpe "
         "ratio of a strategy in `returns` is undefined (zero resampled variance: the replicate "
         "drew only equal returns, e.g. lumpy returns or a short sample); those replicates were "
         "counted as exceeding the statistic (conservative p-values) and are +inf in the null "
-        "distribution; measure='mean' has no such replicates."
+        "distribution; measure='mean' has no such replicates.")
     ]
     assert res.to_frame()["n_undefined_resamples"].iloc[0] == n_undef
     assert f"In {n_undef} of the {B} replicates the resampled Sharpe ratio" in " ".join(
@@ -243,10 +243,10 @@ def test_rounding_noise_is_not_a_sharpe_ratio(fn):
 
 
 BASELINE = {  # p-values x (1 + B) from the code before the rule (no undefined replicate here)
-    None: dict(rc=[52, 18], spa=[38, 38, 38, 18], adj=[119, 119, 54, 54, 38, 54],
-               naive=[88, 63, 13, 18, 9, 24]),
-    "bench": dict(rc=[300, 127], spa=[278, 290, 290, 127], adj=[367, 367, 323, 290, 290, 292],
-                  naive=[323, 280, 223, 127, 124, 169]),
+    None: {"rc": [52, 18], "spa": [38, 38, 38, 18], "adj": [119, 119, 54, 54, 38, 54],
+               "naive": [88, 63, 13, 18, 9, 24]},
+    "bench": {"rc": [300, 127], "spa": [278, 290, 290, 127], "adj": [367, 367, 323, 290, 290, 292],
+                  "naive": [323, 280, 223, 127, 124, 169]},
     "max": [370, 376, 426, 500, 496, 496],
     "range": [445, 471, 480, 500, 496, 496],
 }
@@ -258,7 +258,7 @@ def test_ordinary_data_unaffected():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((60, 6)) * 0.01 + 0.002
     b = rng.standard_normal(60) * 0.01
-    kw = dict(measure="sharpe", n_resamples=499, block_length=3, rng=7)
+    kw = {"measure": "sharpe", "n_resamples": 499, "block_length": 3, "rng": 7}
 
     def counts(p):
         return np.rint(np.asarray(p, dtype=float) * 500).astype(int).tolist()
@@ -288,7 +288,7 @@ def test_dask_path_same_result_and_warning():
     da = pytest.importorskip("dask.array")
     distributed = pytest.importorskip("distributed")
     x = lumpy_data()
-    kw = dict(measure="sharpe", bootstrap="iid", n_resamples=B, rng=SEED)
+    kw = {"measure": "sharpe", "bootstrap": "iid", "n_resamples": B, "rng": SEED}
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=":0", silence_logs=40,
