@@ -283,10 +283,12 @@ def _engine_input(prob: _Problem) -> tuple[np.ndarray, np.ndarray, tuple[int, ..
 #: at or below ``UNDEFINED_VARIANCE_FACTOR * T * eps * m2*`` is zero relative to rounding: the
 #: replicate's Sharpe ratio is undefined. Why ``2 T``: m1* and m2* are count-weighted dot
 #: products of length T, each with relative rounding error at most ``gamma_T ~ T eps / 2``
-#: (Higham 2002, section 3.1); scaling by the rounded 1/T and squaring m1* add a few eps, so for a
-#: replicate of equal values (true variance 0) the computed ``|var*|`` is at most ``(1.5 T + 3)
-#: eps m2*``, below ``2 T eps m2*`` for every T >= 6 (the snooping tests need T >= 10). Every
-#: replicate with no spread is therefore caught whatever the summation order of BLAS, and one
+#: (Higham 2002, section 3.1, any summation order); squaring the centred data, scaling by the
+#: rounded 1/T, squaring m1* and the subtraction add a few eps, so for a replicate of equal
+#: values (true variance 0) the computed ``|var*|`` is at most about ``(1.5 T + 4.5) eps m2*``,
+#: below ``2 T eps m2*`` for every T >= 10 (the snooping tests' minimum). Every replicate with no
+#: spread is therefore caught whatever the summation order of BLAS (a fixed multiple of eps
+#: would not do: the observed noise grows like sqrt(T), about 30 eps m2* at T = 1000), and one
 #: flagged with a true variance above zero has a variance that rounding cannot resolve (its
 #: computed Sharpe ratio has no correct digit). Ordinary data have ``var* / m2*`` of order 1.
 UNDEFINED_VARIANCE_FACTOR = 2.0

@@ -182,6 +182,36 @@ def mcs_max_reference(x):
     return order, dict(zip(order, mcs_p)), int((~ok).sum())
 
 
+def mcs_range_reference(x):
+    """T_R = max over pairs of the set of (L_i - L_j) / se_ij, se_ij from the replicates where
+    every Sharpe ratio is defined; a replicate's T*_R is +inf when a model of the set is
+    undefined in it; the i of the maximizing pair leaves."""
+    idx = iid_indices()
+    n = x.shape[1]
+    theta = sr(x)
+    const = np.array([[np.ptp(x[idx[b], k]) == 0 for k in range(n)] for b in range(B)])
+    ok = ~const.any(axis=1)
+    zb = np.array([-(sr(x[idx[b]]) - theta) if ok[b] else np.zeros(n) for b in range(B)])
+    loss = -theta
+    se = np.array([[np.sqrt(np.mean((zb[ok, i] - zb[ok, j]) ** 2)) for j in range(n)] for i in range(n)])
+    alive = list(range(n))
+    order, pvals = [], []
+    while len(alive) > 1:
+        pairs = [(i, j) for i in alive for j in alive if i != j]
+        t_ij = {(i, j): (loss[i] - loss[j]) / se[i, j] for i, j in pairs}
+        stat = max(t_ij.values())
+        tstar = np.array([
+            np.inf if const[b, alive].any() else max((zb[b, i] - zb[b, j]) / se[i, j] for i, j in pairs)
+            for b in range(B)
+        ])
+        pvals.append((1 + np.sum(tstar >= stat)) / (1 + B))
+        worst = max(pairs, key=lambda p: t_ij[p])[0]
+        order.append(worst)
+        alive.remove(worst)
+    order.append(alive[0])
+    return order, dict(zip(order, np.maximum.accumulate(pvals + [1.0]))), int((~ok).sum())
+
+
 def test_mcs_counts_undefined_replicates_at_the_steps_they_touch():
     x = lumpy_data()
     order, pvals, n_undef = mcs_max_reference(x)
@@ -192,9 +222,12 @@ def test_mcs_counts_undefined_replicates_at_the_steps_they_touch():
     np.testing.assert_allclose(np.asarray(res.pvalues), [pvals[k] for k in range(3)], rtol=1e-12)
     assert "at every elimination step whose set holds such a strategy" in msgs[0]
     assert res.to_frame().attrs["n_undefined_resamples"] == n_undef
-    # the range statistic: same rule; its p-values are valid and the count is the same
+    # the range statistic, against its own loop
+    order, pvals, _ = mcs_range_reference(x)
     rng_res, _ = call(sigtest.model_confidence_set, x, statistic="range")
     assert rng_res.n_undefined_resamples == n_undef
+    assert list(rng_res.elimination_order) == order
+    np.testing.assert_allclose(np.asarray(rng_res.pvalues), [pvals[k] for k in range(3)], rtol=1e-12)
 
 
 def test_mcs_needs_two_defined_replicates(monkeypatch):
@@ -308,3 +341,31 @@ def test_dask_path_same_result_and_warning():
                 a, b = np.asarray(mem.null_distribution, float), np.asarray(dist.null_distribution, float)
                 assert np.array_equal(np.isposinf(a), np.isposinf(b))
                 np.testing.assert_allclose(b[np.isfinite(a)], a[np.isfinite(a)], rtol=0, atol=1e-12)
+
+
+def test_every_constant_replicate_is_caught_at_large_t(monkeypatch):
+    """The threshold 2 T eps m2* bounds the rounding error of the one-pass variance for any T
+    (a fixed multiple of eps would not: the noise grows like sqrt(T)). T = 5000, a column whose
+    last 4,500 returns equal an awkward constant (0.37, far from the column mean); 30 given
+    replicates draw only among those rows, 10 others draw from the whole sample: exactly 30 are
+    undefined, whatever rounding the 5000-term dot products make."""
+    from sigtest import snooping
+    from sigtest._engine import IndexPlan
+
+    t = 5000
+    rng = np.random.default_rng(5)
+    x = np.column_stack([np.full(t, 0.37), 0.1 + rng.standard_normal(t)])
+    x[:500, 0] = rng.standard_normal(500)
+    idx = np.vstack([rng.integers(500, t, size=(30, t)), rng.integers(0, t, size=(10, t))])
+    real = snooping.make_plan
+
+    def given(*args, **kw):
+        _, seed, est = real(*args, **kw)
+        return IndexPlan(idx), seed, est
+
+    monkeypatch.setattr(snooping, "make_plan", given)
+    with pytest.warns(DegenerateDataWarning, match="in 30 of the 40 bootstrap replicates"):
+        res = sigtest.reality_check(x, measure="sharpe", n_resamples=40, rng=0)
+    assert np.isposinf(res.null_distribution[:30]).all()
+    assert np.isfinite(res.null_distribution[30:]).all()
+    assert (np.abs(res.null_distribution[30:]) < 10).all()  # ordinary sqrt(T) (SR* - SR)
