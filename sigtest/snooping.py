@@ -1248,6 +1248,12 @@ def stepm(
     ------
     ValueError, TypeError
 
+    Warns
+    -----
+    DegenerateDataWarning
+        Strategies with undefined performance (or zero long-run variance when studentizing) are
+        left out; replicates with an undefined resampled Sharpe ratio (see Notes) are counted.
+
     Notes
     -----
     Statistics :math:`t_k = \\sqrt T \\hat\\theta_k / \\hat\\omega_k` (or without
@@ -1359,6 +1365,17 @@ def model_confidence_set(
     MCSResult
         The included strategies, every strategy's MCS p-value and the elimination order.
 
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid settings, fewer than 2 strategies, a strategy with undefined performance, or
+        (``measure='sharpe'``) fewer than 2 replicates in which every Sharpe ratio is defined.
+
+    Warns
+    -----
+    DegenerateDataWarning
+        Replicates with an undefined resampled Sharpe ratio (see Notes) are counted.
+
     Notes
     -----
     Losses :math:`L_k = -\\hat\\theta_k` (mean return or Sharpe ratio). With
@@ -1454,36 +1471,7 @@ def model_confidence_set(
     z = np.empty((b_res, reps.size))
     for start, stop, th in _resampled_performance(prob, plan, batch_size):
         z[start:stop] = -(th[:, reps] - theta[reps])
-    # an undefined resampled Sharpe ratio is coded +inf performance, i.e. -inf here
-    undef: np.ndarray | None = np.isneginf(z)
-    n_undef = 0
-    zv = z  # the replicates the bootstrap variances are estimated from
-    if undef is not None and undef.any():
-        bad_rows = undef.any(axis=1)
-        n_undef = int(bad_rows.sum())
-        if b_res - n_undef < 2:
-            raise ValueError(
-                "the model confidence set with measure='sharpe' estimates its variances from "
-                "the bootstrap replicates in which every strategy's Sharpe ratio is defined; "
-                f"only {b_res - n_undef} of the {b_res} replicates of `{data.name}` are (the "
-                "others drew only equal returns for some strategy). Use measure='mean', more "
-                "periods or more replicates."
-            )
-        z[undef] = 0.0
-        zv = z[~bad_rows]
-        warnings.warn(
-            f"The model confidence set: in {n_undef} of the {b_res} bootstrap replicates the "
-            f"resampled Sharpe ratio of a strategy in `{data.name}` is undefined (zero "
-            "resampled variance: the replicate drew only equal returns, e.g. lumpy returns or "
-            "a short sample); those replicates were counted as exceeding the statistic at every "
-            "elimination step whose set holds such a strategy (conservative p-values), and the "
-            f"bootstrap variances use the other {b_res - n_undef} replicates; measure='mean' "
-            "has no such replicates.",
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
-    else:
-        undef = None
+    undef, zv, n_undef = _mcs_undefined(z, data.name)
     cov = (zv.T @ zv) / zv.shape[0]
     if reps.size == 1:
         order_r, pvals = np.array([0]), np.array([1.0])
@@ -1519,6 +1507,45 @@ def model_confidence_set(
         seed=seed,
         n_undefined_resamples=n_undef,
     )
+
+
+def _mcs_undefined(
+    z: np.ndarray, name: str, stacklevel: int = 3
+) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """Replicates with an undefined resampled Sharpe ratio in the MCS loss deviations ``z``.
+
+    ``z = -(theta* - theta)``: an undefined entry (``theta* = +inf``) is ``-inf``. Returns the
+    ``B x N`` mask (None when there is none), the rows the bootstrap variances come from, and
+    the number of replicates with an undefined entry; such entries of ``z`` are set to 0 in
+    place (the statistics then set those replicates to +inf where the model is involved).
+    """
+    undef = np.isneginf(z)
+    if not undef.any():
+        return None, z, 0
+    b_res = z.shape[0]
+    bad_rows = undef.any(axis=1)
+    n_undef = int(bad_rows.sum())
+    if b_res - n_undef < 2:
+        raise ValueError(
+            "the model confidence set with measure='sharpe' estimates its variances from the "
+            "bootstrap replicates in which every strategy's Sharpe ratio is defined; only "
+            f"{b_res - n_undef} of the {b_res} replicates of `{name}` are (the others drew only "
+            "equal returns for some strategy). Use measure='mean', more periods or more "
+            "replicates."
+        )
+    z[undef] = 0.0
+    warnings.warn(
+        f"The model confidence set: in {n_undef} of the {b_res} bootstrap replicates the "
+        f"resampled Sharpe ratio of a strategy in `{name}` is undefined (zero resampled "
+        "variance: the replicate drew only equal returns, e.g. lumpy returns or a short "
+        "sample); those replicates were counted as exceeding the statistic at every "
+        "elimination step whose set holds such a strategy (conservative p-values), and the "
+        f"bootstrap variances use the other {b_res - n_undef} replicates; measure='mean' has no "
+        "such replicates.",
+        DegenerateDataWarning,
+        stacklevel=stacklevel,
+    )
+    return undef, z[~bad_rows], n_undef
 
 
 def _signed_inf(x: np.ndarray) -> np.ndarray:
