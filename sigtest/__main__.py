@@ -128,7 +128,22 @@ def read_returns(path: str | os.PathLike[str]) -> pd.DataFrame:
     if dates is not None:
         frame = frame.drop(columns=[first])
         frame.index = dates
+        _check_dates(dates, name, first)
     return _check_numeric(frame, name, first=first)
+
+
+def _check_dates(dates: pd.DatetimeIndex, name: str, column: Any) -> None:
+    """Dates must increase strictly: the bootstrap and the partitions follow the row order."""
+    if dates.is_monotonic_increasing and dates.is_unique:
+        return
+    values = dates.to_numpy()
+    bad = int(np.flatnonzero(values[1:] <= values[:-1])[0]) + 1
+    what = "repeats" if values[bad] == values[bad - 1] else "comes before the row above it"
+    raise InputError(
+        f"{name}: the dates in column {str(column)!r} must increase from row to row; row "
+        f"{bad + 1} ({dates[bad].date()}) {what}. Sort the file oldest first and keep one row "
+        "per date"
+    )
 
 
 def _check_numeric(frame: pd.DataFrame, name: str, first: Any) -> pd.DataFrame:

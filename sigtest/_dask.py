@@ -77,6 +77,8 @@ from sigtest._validation import (
     check_int,
     check_nan_policy,
     check_probability,
+    check_time_index,
+    is_time_index,
     warn_degenerate,
 )
 
@@ -152,6 +154,8 @@ def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
             )
         if columns is None:
             columns = pd.Index(returns.columns)
+        if is_time_index(returns.index._meta):  # the in-memory rule, on the index alone
+            check_time_index(returns.index.compute(), name)
         arr = returns.to_dask_array(lengths=True)
         # a DataFrame is partitioned by rows: regroup into column blocks of about BLOCK_BYTES
         width = max(1, BLOCK_BYTES // (8 * max(int(arr.shape[0]), 1)))
@@ -796,7 +800,11 @@ def stepm(
     naive_all = np.concatenate(
         [p["naive"] if p["naive"].size else np.zeros(p["theta"].size, np.int64) for p in parts]
     )
-    return sn._stepm_result(s, best, order, counts, naive_all[order], level, bool(studentize))
+    # a replicate with an undefined resampled Sharpe ratio (+inf, coded _BIG) in some block
+    n_undef = int(np.unique(rows[vals == _BIG]).size)
+    return sn._stepm_result(
+        s, best, order, counts, naive_all[order], level, bool(studentize), n_undef
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ __all__ = [
     "check_nan_policy",
     "check_probability",
     "check_positive",
+    "check_time_index",
+    "is_time_index",
     "warn_degenerate",
 ]
 
@@ -163,6 +165,83 @@ def _frame_to_matrix(df: pd.DataFrame, name: str) -> np.ndarray:
     return df.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def is_time_index(index: pd.Index) -> bool:
+    """Whether row order must follow ``index``: a DatetimeIndex, PeriodIndex, TimedeltaIndex or
+    a numeric index other than a RangeIndex (a RangeIndex, strings, objects and MultiIndex rows
+    are read in row order)."""
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)):
+        return True
+    if isinstance(index, (pd.RangeIndex, pd.MultiIndex)):
+        return False
+    dtype = index.dtype
+    return bool(
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+def _index_kind(index: pd.Index) -> str:
+    for cls in (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex):
+        if isinstance(index, cls):
+            return cls.__name__
+    return f"numeric index ({index.dtype})"
+
+
+def check_time_index(index: pd.Index, name: str) -> None:
+    """Raise unless a time index (see :func:`is_time_index`) is strictly increasing.
+
+    Rows are periods in time order for every method (bootstrap blocks, autocovariances, CSCV
+    partitions), so a newest-first or shuffled index, or two rows for one timestamp, would give
+    wrong answers silently."""
+    if len(index) < 2 or not is_time_index(index):
+        return
+    if index.is_monotonic_increasing and index.is_unique:
+        return
+    kind = _index_kind(index)
+    if index.hasnans:
+        i = int(np.argmax(np.asarray(index.isna())))
+        raise ValueError(
+            f"`{name}` has a {kind} with a missing label ({index[i]} at row {i}); every row "
+            f"must be a dated period. Fix or drop that row, e.g. `{name}[{name}.index.notna()]`."
+        )
+    dup = index.duplicated(keep=False)
+    if index.is_monotonic_increasing:  # sorted, with duplicates
+        first = index[int(np.argmax(dup))]
+        count = int((index == first).sum())
+        raise ValueError(
+            f"`{name}` has a {kind} with duplicated labels: {first} appears {count} times "
+            f"({int(index.duplicated().sum())} repeated row(s) in all); each row must be one "
+            "period. Aggregate the rows of each period first (e.g. compound simple returns: "
+            f"`(1 + {name}).groupby(level=0).prod() - 1`) or drop the repeats: "
+            f"`{name}[~{name}.index.duplicated()]`."
+        )
+    also = (
+        f" It also has duplicated labels (e.g. {index[int(np.argmax(dup))]}); aggregate them "
+        "after sorting."
+        if dup.any()
+        else ""
+    )
+    # the first row whose label is below the previous one, else (NaT/NaN labels compare false)
+    # the first that is not above it
+    try:
+        prev, cur = index[:-1], index[1:]
+        below = np.asarray(cur < prev, dtype=bool)
+        not_above = ~np.asarray(cur > prev, dtype=bool)
+    except TypeError:  # labels that cannot be compared (mixed types)
+        below = not_above = np.ones(len(index) - 1, dtype=bool)
+    i = int(np.argmax(below)) + 1 if below.any() else int(np.argmax(not_above)) + 1
+    if index.is_monotonic_decreasing:
+        raise ValueError(
+            f"`{name}` has a {kind} in decreasing order (newest first: {index[i - 1]} comes "
+            f"before {index[i]}); rows must be periods in increasing time order. Sort it "
+            f"first: `{name}.sort_index()`.{also}"
+        )
+    raise ValueError(
+        f"`{name}` has a {kind} that is not sorted: {index[i]} (row {i}) comes after "
+        f"{index[i - 1]}; rows must be periods in increasing time order. Sort it first: "
+        f"`{name}.sort_index()`.{also}"
+    )
+
+
 def as_returns(
     returns: object,
     *,
@@ -186,6 +265,11 @@ def as_returns(
         method to handle.
     allow_nan : bool, optional
         Overrides the NaN decision taken from ``nan_policy``.
+
+    A pandas time index (DatetimeIndex, PeriodIndex, TimedeltaIndex, or a numeric index other
+    than a RangeIndex) must be strictly increasing: a decreasing (newest first) or unsorted
+    index, or duplicated labels, raise ValueError (:func:`check_time_index`). Other indexes
+    (RangeIndex, strings, objects, MultiIndex) are taken in row order.
     """
     nan_policy = check_nan_policy(nan_policy)
     columns: pd.Index | None = None
@@ -200,6 +284,8 @@ def as_returns(
         values = _frame_to_matrix(returns, name)
         columns = returns.columns
         index = returns.index
+    if index is not None:
+        check_time_index(index, name)
     else:
         if hasattr(returns, "dask") and hasattr(returns, "compute"):
             raise TypeError(

@@ -15,6 +15,7 @@ N is small).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +29,7 @@ from sigtest._engine import BootstrapPlan, IndexPlan, power_sums
 from sigtest._random import RngLike, SeedRecord
 from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
+    DegenerateDataWarning,
     ReturnsData,
     as_returns,
     check_choice,
@@ -277,28 +279,56 @@ def _engine_input(prob: _Problem) -> tuple[np.ndarray, np.ndarray, tuple[int, ..
     return x - mu, mu, (1, 2)
 
 
+#: A resampled variance ``var* = m2* - m1*^2`` (one pass over data centred at the sample mean)
+#: at or below ``UNDEFINED_VARIANCE_FACTOR * T * eps * m2*`` is zero relative to rounding: the
+#: replicate's Sharpe ratio is undefined. Why ``2 T``: m1* and m2* are count-weighted dot
+#: products of length T, each with relative rounding error at most ``gamma_T ~ T eps / 2``
+#: (Higham 2002, section 3.1, any summation order); squaring the centred data, scaling by the
+#: rounded 1/T, squaring m1* and the subtraction add a few eps, so for a replicate of equal
+#: values (true variance 0) the computed ``|var*|`` is at most about ``(1.5 T + 4.5) eps m2*``,
+#: below ``2 T eps m2*`` for every T >= 10 (the snooping tests' minimum). Every replicate with no
+#: spread is therefore caught whatever the summation order of BLAS (a fixed multiple of eps
+#: would not do: the observed noise grows like sqrt(T), about 30 eps m2* at T = 1000), and one
+#: flagged with a true variance above zero has a variance that rounding cannot resolve (its
+#: computed Sharpe ratio has no correct digit). Ordinary data have ``var* / m2*`` of order 1.
+UNDEFINED_VARIANCE_FACTOR = 2.0
+
+
 def _resampled_performance(
     prob: _Problem,
     plan: BootstrapPlan | IndexPlan,
     batch_size: int | None,
     engine_input: tuple[np.ndarray, np.ndarray, tuple[int, ...]] | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Chunks ``(start, stop, theta_star)`` of resampled performance, ``(stop-start) x N``."""
+    """Chunks ``(start, stop, theta_star)`` of resampled performance, ``(stop-start) x N``.
+
+    For ``measure='sharpe'`` a strategy's resampled Sharpe ratio is undefined in a replicate
+    whose resampled variance is zero relative to rounding (see
+    :data:`UNDEFINED_VARIANCE_FACTOR`), e.g. one that drew only equal returns; with a benchmark,
+    an undefined benchmark makes every difference undefined. Undefined entries are coded
+    ``+inf``: every replicate statistic of the snooping tests is a maximum of increasing
+    functions of ``theta_star``, so the replicate then counts as exceeding (conservative).
+    """
     xc, mu, powers = engine_input if engine_input is not None else _engine_input(prob)
     t = prob.n_obs
     n = prob.data.n_strategies
+    tol = UNDEFINED_VARIANCE_FACTOR * t * np.finfo(np.float64).eps
     for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size):
         if prob.measure == "mean":
             m[0] += mu
             yield start, stop, m[0]
             continue
         m1, m2 = m
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sr = (mu + m1) / np.sqrt((m2 - m1 * m1) * (t / (t - 1)))
-        if prob.bench is not None:
-            yield start, stop, sr[:, :n] - sr[:, n:]
-        else:
-            yield start, stop, sr
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            var = m2 - m1 * m1
+            sr = (mu + m1) / np.sqrt(var * (t / (t - 1)))
+            undefined = var <= tol * m2
+            if prob.bench is not None:
+                sr = sr[:, :n] - sr[:, n:]
+                undefined = undefined[:, :n] | undefined[:, n:]
+        if undefined.any():
+            sr[undefined] = np.inf
+        yield start, stop, sr
 
 
 def _weighted_autocovariance_sums(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -465,6 +495,7 @@ class _SnoopingResult(ResultBase):
     n_obs: int
     n_strategies: int
     n_dropped: int
+    n_undefined_resamples: int
     seed: SeedRecord
 
     def _common_text(self) -> str:
@@ -496,7 +527,8 @@ class _SnoopingResult(ResultBase):
         return (
             f"{self.n_strategies} strategies were compared with {bench} by their {meas} over "
             f"T = {self.n_obs} periods.{dropped} The bootstrap used {self.n_resamples} replicates "
-            f"of {scheme}{chosen}; Monte Carlo p-values are (1 + #{{T* >= T}}) / (1 + B). "
+            f"of {scheme}{chosen}; Monte Carlo p-values are (1 + #{{T* >= T}}) / (1 + B)."
+            f"{_undefined_text(self.n_undefined_resamples, self.n_resamples)} "
             f"Computed with sigtest {__version__} (seed entropy {self.seed.entropy}, spawn key "
             f"{self.seed.spawn_key})."
         )
@@ -528,6 +560,10 @@ class RealityCheckResult(_SnoopingResult):
         :math:`\\hat\\theta_k` for every strategy (relative to the benchmark).
     null_distribution : ndarray, shape (n_resamples,)
         :math:`V^*_b = \\max_k \\sqrt{T}(\\hat\\theta^*_{k,b} - \\hat\\theta_k)`.
+    n_undefined_resamples : int
+        Replicates in which the resampled Sharpe ratio of a tested strategy (or of the
+        benchmark) is undefined (``measure='sharpe'`` only; 0 otherwise); they count as
+        exceeding and are +inf in ``null_distribution``.
     measure, benchmark, bootstrap, block_length, block_length_estimated, n_resamples, n_obs,
     n_strategies, n_dropped, seed : settings used.
     """
@@ -558,6 +594,7 @@ class RealityCheckResult(_SnoopingResult):
                 "best": [self.best],
                 "best_performance": [self.best_performance],
                 "naive_pvalue": [self.naive_pvalue],
+                "n_undefined_resamples": [self.n_undefined_resamples],
             },
             index=["reality_check"],
         )
@@ -581,7 +618,11 @@ class SPAResult(_SnoopingResult):
     omega : Series or ndarray
         :math:`\\hat\\omega_k`, the bootstrap-implied long-run standard deviation.
     null_distribution : DataFrame, shape (n_resamples, 3)
-        Bootstrap statistics under the lower, consistent and upper recentring.
+        Bootstrap statistics under the lower, consistent and upper recentring (+inf in the
+        replicates counted in ``n_undefined_resamples``).
+    n_undefined_resamples : int
+        Replicates in which the resampled Sharpe ratio of a tested strategy (or of the
+        benchmark) is undefined (``measure='sharpe'`` only); they count as exceeding.
     studentize : bool
     """
 
@@ -624,6 +665,7 @@ class SPAResult(_SnoopingResult):
                 "pvalue_upper": [self.pvalue_upper],
                 "best": [self.best],
                 "naive_pvalue": [self.naive_pvalue],
+                "n_undefined_resamples": [self.n_undefined_resamples],
             },
             index=["spa"],
         )
@@ -644,6 +686,10 @@ class StepMResult(_SnoopingResult):
         Per-strategy single-test bootstrap p-values.
     tstat : Series or ndarray
         Per-strategy statistics.
+    n_undefined_resamples : int
+        Replicates in which the resampled Sharpe ratio of a tested strategy (or of the
+        benchmark) is undefined (``measure='sharpe'`` only); wherever such a strategy is among
+        those a maximum runs over, the replicate counts as exceeding.
     alpha : float
     studentize : bool
     """
@@ -682,6 +728,7 @@ class StepMResult(_SnoopingResult):
             index=self.performance.index if isinstance(self.performance, pd.Series) else None,
         )
         frame["rejected"] = frame["adjusted_pvalue"] <= self.alpha
+        frame.attrs["n_undefined_resamples"] = self.n_undefined_resamples
         return frame
 
 
@@ -704,6 +751,10 @@ class MCSResult(ResultBase):
         The p-value of each elimination test, before the running maximum.
     statistic : str
         'max' or 'range'.
+    n_undefined_resamples : int
+        Replicates in which the resampled Sharpe ratio of some strategy is undefined
+        (``measure='sharpe'`` only): they count as exceeding at every step whose set holds such
+        a strategy, and the bootstrap variances come from the other replicates.
     alpha, measure, bootstrap, block_length, block_length_estimated, n_resamples, n_obs,
     n_dropped, seed : settings used.
     """
@@ -724,6 +775,7 @@ class MCSResult(ResultBase):
     n_dropped: int
     seed: SeedRecord
     version: str = __version__
+    n_undefined_resamples: int = 0
 
     def references(self) -> tuple[Reference, ...]:
         refs: tuple[Reference, ...] = (HANSEN_LUNDE_NASON_2011,)
@@ -741,8 +793,9 @@ class MCSResult(ResultBase):
             f"minus the {meas}) of {len(self.elimination_order)} strategies over T = "
             f"{self.n_obs} periods, from {self.n_resamples} replicates of the "
             f"{self.bootstrap} bootstrap (block length {self.block_length:.4g}); "
-            f"{len(self.included)} strategies remain in the set. Computed with sigtest "
-            f"{self.version} (seed entropy {self.seed.entropy})."
+            f"{len(self.included)} strategies remain in the set."
+            f"{_undefined_text(self.n_undefined_resamples, self.n_resamples)} Computed with "
+            f"sigtest {self.version} (seed entropy {self.seed.entropy})."
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -752,7 +805,7 @@ class MCSResult(ResultBase):
             vals = pv.loc[self.elimination_order].to_numpy()
         else:
             vals = np.asarray(pv)[np.asarray(self.elimination_order, dtype=int)]
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "step": np.arange(1, len(vals) + 1),
                 "pvalue": vals,
@@ -760,6 +813,8 @@ class MCSResult(ResultBase):
             },
             index=pd.Index(self.elimination_order, name="strategy"),
         )
+        frame.attrs["n_undefined_resamples"] = self.n_undefined_resamples
+        return frame
 
 
 # --------------------------------------------------------------------------------------------
@@ -792,13 +847,46 @@ def _common_fields(s: _Setup, best: int) -> dict[str, Any]:
     )
 
 
+def _undefined_text(n_undefined: int, n_resamples: int) -> str:
+    if not n_undefined:
+        return ""
+    return (
+        f" In {n_undefined} of the {n_resamples} replicates the resampled Sharpe ratio of a "
+        "strategy was undefined (no spread in the replicate); they were counted as exceeding "
+        "the statistic, which keeps the p-values valid (upper bounds)."
+    )
+
+
+def _warn_undefined(s: _Setup, n_undefined: int, what: str, stacklevel: int = 4) -> None:
+    """The DegenerateDataWarning for replicates with an undefined resampled Sharpe ratio."""
+    if not n_undefined:
+        return
+    who = "a strategy" if s.prob.bench is None else "a strategy or of the benchmark"
+    warnings.warn(
+        f"{what}: in {n_undefined} of the {s.plan.n_resamples} bootstrap replicates the "
+        f"resampled Sharpe ratio of {who} in `{s.prob.data.name}` is undefined (zero "
+        "resampled variance: the replicate drew only equal returns, e.g. lumpy returns or a "
+        "short sample); those replicates were counted as exceeding the statistic (conservative "
+        "p-values) and are +inf in the null distribution; measure='mean' has no such "
+        "replicates.",
+        DegenerateDataWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def _rc_result(
     s: _Setup, best: int, stat: float, null: np.ndarray, naive_count: int
 ) -> RealityCheckResult:
-    """The Reality Check result from its reductions (shared by the in-memory and dask paths)."""
+    """The Reality Check result from its reductions (shared by the in-memory and dask paths).
+
+    A replicate whose resampled performance is undefined for a tested strategy has ``null =
+    +inf`` (see :func:`_resampled_performance`); it is counted and reported here."""
     n_res = s.plan.n_resamples
+    n_undef = int(np.count_nonzero(np.isposinf(null)))
+    _warn_undefined(s, n_undef, "The Reality Check")
     return RealityCheckResult(
         **_common_fields(s, best),
+        n_undefined_resamples=n_undef,
         naive_pvalue=float(_mc_pvalue(naive_count, n_res)),
         statistic=float(stat),
         pvalue=float(_mc_pvalue(np.sum(null >= stat), n_res)),
@@ -809,12 +897,16 @@ def _rc_result(
 def _spa_result(
     s: _Setup, best: int, stat: float, null: np.ndarray, naive_count: int, studentize: bool
 ) -> SPAResult:
-    """The SPA result from its reductions (``null``: B x (lower, consistent, upper))."""
+    """The SPA result from its reductions (``null``: B x (lower, consistent, upper); +inf in
+    the replicates with an undefined resampled performance, counted and reported here)."""
     n_res = s.plan.n_resamples
+    n_undef = int(np.count_nonzero(np.isposinf(null).any(axis=1)))
+    _warn_undefined(s, n_undef, "The SPA test")
     p = _mc_pvalue(np.sum(null >= stat, axis=0), n_res)
     data = s.prob.data
     return SPAResult(
         **_common_fields(s, best),
+        n_undefined_resamples=n_undef,
         naive_pvalue=float(_mc_pvalue(naive_count, n_res)),
         statistic=float(stat),
         pvalue=float(p[1]),
@@ -836,9 +928,14 @@ def _stepm_result(
     naive_sorted: np.ndarray,
     level: float,
     studentize: bool,
+    n_undefined: int,
 ) -> StepMResult:
-    """The StepM result from the suffix-maximum counts and naive counts, both in ``order``."""
+    """The StepM result from the suffix-maximum counts and naive counts, both in ``order``.
+
+    ``n_undefined``: replicates in which some tested strategy's resampled performance is
+    undefined (the maximum over all of them is +inf); already counted in ``counts``."""
     n_res = s.plan.n_resamples
+    _warn_undefined(s, n_undefined, "StepM")
     adj_sorted = np.maximum.accumulate(_mc_pvalue(counts, n_res))
     data = s.prob.data
     n_all = data.n_strategies
@@ -848,6 +945,7 @@ def _stepm_result(
     naive_p[order] = _mc_pvalue(naive_sorted, n_res)
     return StepMResult(
         **_common_fields(s, best),
+        n_undefined_resamples=int(n_undefined),
         naive_pvalue=float(naive_p[best]),
         rejected=[data.labels[j] for j in order[adj_sorted <= level]],
         adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
@@ -860,7 +958,9 @@ def _stepm_result(
 
 _DOC_COMMON = """
     returns : array_like, Series or DataFrame
-        ``T x N`` returns of the strategies (1-D: one strategy); higher is better.
+        ``T x N`` returns of the strategies (1-D: one strategy); higher is better. Rows are
+        periods in time order: a pandas time index (dates, periods, timedeltas, numbers) must be
+        strictly increasing (ValueError otherwise); other indexes are read in row order.
     benchmark : None, label, int or array_like, default: None
         None (a zero benchmark: is any strategy's performance above zero?), a column label of
         ``returns`` (an integer position for a numpy array; that column is then the benchmark and
@@ -918,6 +1018,7 @@ def reality_check(
     DegenerateDataWarning
         Strategies whose performance is undefined (e.g. constant returns for the Sharpe
         measure) are left out of the maximum.
+        Replicates with an undefined resampled Sharpe ratio (see Notes) are counted.
 
     Notes
     -----
@@ -926,6 +1027,17 @@ def reality_check(
     truncated, as in White (2000): it is the upper p-value of an unstudentized SPA test. The
     naive p-value tests the best strategy alone with the same draws. The resampled
     performances are moments from the engine; no resampled data are formed.
+
+    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
+    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
+    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
+    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
+    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
+    with a benchmark, an undefined benchmark makes every difference undefined. Such a replicate
+    counts as exceeding the statistic: :math:`V^*_b = +\\infty`, kept as +inf in
+    ``null_distribution``. The p-values therefore remain valid (upper bounds). A
+    ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
+    ``n_undefined_resamples``.
 
     Differences from ``arch.bootstrap.SPA`` (arch 8.0): arch's p-value is
     :math:`\\#\\{V^* > V\\}/B`, which can be 0; ours never is.
@@ -1012,6 +1124,7 @@ def spa(
     DegenerateDataWarning
         Strategies with undefined performance, or zero long-run variance when studentizing, are
         left out.
+        Replicates with an undefined resampled Sharpe ratio (see Notes) are counted.
 
     Notes
     -----
@@ -1030,6 +1143,17 @@ def spa(
     :math:`1 - i/l` for the circular and moving schemes; :math:`\\hat\\gamma_0` for iid. For
     ``measure='sharpe'`` the autocovariances are those of the Sharpe-ratio difference's
     delta-method influence series.
+
+    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
+    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
+    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
+    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
+    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
+    with a benchmark, an undefined benchmark makes every difference undefined. Such a replicate
+    counts as exceeding the statistic: :math:`T^{SPA*}_b = +\\infty` under all three
+    recentrings, kept as +inf in ``null_distribution``. The p-values therefore remain valid
+    (upper bounds). A ``DegenerateDataWarning`` gives the number of such replicates, which the
+    result keeps in ``n_undefined_resamples``.
 
     References
     ----------
@@ -1136,6 +1260,12 @@ def stepm(
     ------
     ValueError, TypeError
 
+    Warns
+    -----
+    DegenerateDataWarning
+        Strategies with undefined performance (or zero long-run variance when studentizing) are
+        left out; replicates with an undefined resampled Sharpe ratio (see Notes) are counted.
+
     Notes
     -----
     Statistics :math:`t_k = \\sqrt T \\hat\\theta_k / \\hat\\omega_k` (or without
@@ -1148,6 +1278,18 @@ def stepm(
     with :math:`p^{adj} \\le \\alpha`: step j rejects every remaining strategy whose statistic
     exceeds the bootstrap critical value of the maximum over the strategies not yet rejected.
     No Python loop over replicates or steps.
+
+    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
+    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
+    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
+    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
+    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
+    with a benchmark, an undefined benchmark makes every difference undefined. Such a replicate
+    counts as exceeding wherever the strategy is involved: every maximum over a set of
+    strategies holding it is +inf (so are its own naive statistic and the maxima of the steps it
+    takes part in). The p-values therefore remain valid (upper bounds). A
+    ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
+    ``n_undefined_resamples``.
 
     References
     ----------
@@ -1185,6 +1327,7 @@ def stepm(
     counts = np.zeros(order.size, dtype=np.int64)
     naive = np.zeros(order.size, dtype=np.int64)
     theta_o, scale_o = s.theta[order], s.scale[order]
+    n_undef = 0
     for _, _, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
         z = th[:, order]  # a copy, reduced in place
         z -= theta_o
@@ -1193,7 +1336,8 @@ def stepm(
         rev = z[:, ::-1]
         np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
         counts += np.count_nonzero(z >= t_sorted, axis=0)
-    return _stepm_result(s, best, order, counts, naive, level, bool(studentize))
+        n_undef += int(np.count_nonzero(np.isposinf(z[:, 0])))
+    return _stepm_result(s, best, order, counts, naive, level, bool(studentize), n_undef)
 
 
 stepm.__doc__ = (stepm.__doc__ or "").replace("{common}", _DOC_COMMON)
@@ -1236,6 +1380,17 @@ def model_confidence_set(
     MCSResult
         The included strategies, every strategy's MCS p-value and the elimination order.
 
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid settings, fewer than 2 strategies, a strategy with undefined performance, or
+        (``measure='sharpe'``) fewer than 2 replicates in which every Sharpe ratio is defined.
+
+    Warns
+    -----
+    DegenerateDataWarning
+        Replicates with an undefined resampled Sharpe ratio (see Notes) are counted.
+
     Notes
     -----
     Losses :math:`L_k = -\\hat\\theta_k` (mean return or Sharpe ratio). With
@@ -1262,6 +1417,19 @@ def model_confidence_set(
     share its elimination step and p-value. Two strategies whose losses differ by a constant
     have a zero-variance difference: the better one dominates in every period, the statistic is
     infinite and the worse one is eliminated with p-value 1 / (1 + B).
+
+    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
+    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
+    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
+    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
+    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
+    with a benchmark, an undefined benchmark makes every difference undefined. Such a
+    replicate's statistic is +inf at every elimination step whose set still holds a strategy
+    undefined in it (it counts as exceeding there), and the bootstrap covariance :math:`V` is
+    computed from the replicates in which every Sharpe ratio is defined (divisor: their number);
+    fewer than two of those is an error. The p-values therefore remain valid (upper bounds). A
+    ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
+    ``n_undefined_resamples``.
 
     References
     ----------
@@ -1318,13 +1486,14 @@ def model_confidence_set(
     z = np.empty((b_res, reps.size))
     for start, stop, th in _resampled_performance(prob, plan, batch_size):
         z[start:stop] = -(th[:, reps] - theta[reps])
-    cov = (z.T @ z) / b_res
+    undef, zv, n_undef = _mcs_undefined(z, data.name)
+    cov = (zv.T @ zv) / zv.shape[0]
     if reps.size == 1:
         order_r, pvals = np.array([0]), np.array([1.0])
     elif statistic == "max":
-        order_r, pvals = _mcs_max(loss, z, cov)
+        order_r, pvals = _mcs_max(loss, z, cov, undef, zv)
     else:
-        order_r, pvals = _mcs_range(loss, z, cov, batch_size or 256)
+        order_r, pvals = _mcs_range(loss, z, cov, batch_size or 256, undef, zv)
     mcs_p = np.maximum.accumulate(pvals)
     member_rep = rep_of_group[group]  # representative position of every column
     step_of_rep = np.empty(reps.size, dtype=np.intp)
@@ -1351,49 +1520,145 @@ def model_confidence_set(
         n_obs=prob.n_obs,
         n_dropped=prob.n_dropped,
         seed=seed,
+        n_undefined_resamples=n_undef,
     )
+
+
+def _mcs_undefined(
+    z: np.ndarray, name: str, stacklevel: int = 3
+) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """Replicates with an undefined resampled Sharpe ratio in the MCS loss deviations ``z``.
+
+    ``z = -(theta* - theta)``: an undefined entry (``theta* = +inf``) is ``-inf``. Returns the
+    ``B x N`` mask (None when there is none), the rows the bootstrap variances come from, and
+    the number of replicates with an undefined entry; such entries of ``z`` are set to 0 in
+    place (the statistics then set those replicates to +inf where the model is involved).
+    """
+    undef = np.isneginf(z)
+    if not undef.any():
+        return None, z, 0
+    b_res = z.shape[0]
+    bad_rows = undef.any(axis=1)
+    n_undef = int(bad_rows.sum())
+    if b_res - n_undef < 2:
+        raise ValueError(
+            "the model confidence set with measure='sharpe' estimates its variances from the "
+            "bootstrap replicates in which every strategy's Sharpe ratio is defined; only "
+            f"{b_res - n_undef} of the {b_res} replicates of `{name}` are (the others drew only "
+            "equal returns for some strategy). Use measure='mean', more periods or more "
+            "replicates."
+        )
+    z[undef] = 0.0
+    warnings.warn(
+        f"The model confidence set: in {n_undef} of the {b_res} bootstrap replicates the "
+        f"resampled Sharpe ratio of a strategy in `{name}` is undefined (zero resampled "
+        "variance: the replicate drew only equal returns, e.g. lumpy returns or a short "
+        "sample); those replicates were counted as exceeding the statistic at every "
+        "elimination step whose set holds such a strategy (conservative p-values), and the "
+        f"bootstrap variances use the other {b_res - n_undef} replicates; measure='mean' has no "
+        "such replicates.",
+        DegenerateDataWarning,
+        stacklevel=stacklevel,
+    )
+    return undef, z[~bad_rows], n_undef
 
 
 def _signed_inf(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, np.inf, np.where(x < 0, -np.inf, 0.0))
 
 
-def _mcs_max(loss: np.ndarray, z: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _mcs_max(
+    loss: np.ndarray,
+    z: np.ndarray,
+    cov: np.ndarray,
+    undef: np.ndarray | None = None,
+    zv: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Elimination by T_max. ``undef`` (B x N): replicates where a model's resampled performance
+    is undefined (its T* is +inf at every step whose set holds that model); ``zv``: the
+    replicates the variances come from (all of ``z`` when ``undef`` is None).
+
+    Step cost O(B m) for m models alive, in four passes over a working copy of the draws whose
+    eliminated columns are overwritten by the last live one (no gather per step). Each model's
+    variance relative to the set average, ``c_ii - 2 mean_j c_ij + mean_jk c_jk``, comes from the
+    covariance ``cov`` of the draws and running row sums; where that form loses more than three
+    digits to cancellation (a model close to the set average, e.g. near-duplicate models) it is
+    recomputed from the draws.
+    """
     n_mod = loss.size
     b_res = z.shape[0]
-    scale = math.sqrt(max(float(np.max(np.diag(cov))), 1e-300))
+    zv = z if zv is None else zv
+    n_var = zv.shape[0]
+    diag = np.diag(cov).copy()
+    scale = math.sqrt(max(float(np.max(diag)), 1e-300))
+    work = np.array(z.T, order="C")  # row s holds the draws of model ids[s]; rows [0, m) live
+    buf = np.empty_like(work)
+    ids = np.arange(n_mod)
+    row_sums = cov.sum(axis=1)  # sum over the live models of c_ij
+    n_undef = undef.sum(axis=1) if undef is not None else None  # live undefined models per draw
     alive = np.ones(n_mod, dtype=bool)
     order: list[int] = []
     pvals: list[float] = []
-    while alive.sum() > 1:
-        idx = np.flatnonzero(alive)
-        dev = loss[idx] - loss[idx].mean()
-        # variance of each model's loss relative to the average, from the centred draws: the
-        # covariance form c_ii - 2 mean_j c_ij + mean c cancels catastrophically for
-        # near-duplicate models (and then called them infinitely significant)
-        zc = z[:, idx]
-        zc = zc - zc.mean(axis=1, keepdims=True)
-        sd = np.sqrt(np.einsum("bi,bi->i", zc, zc) / b_res)
+    for m in range(n_mod, 1, -1):
+        live = ids[:m]
+        in_order = np.sort(live)
+        dev_all = np.zeros(n_mod)
+        dev_all[in_order] = loss[in_order] - loss[in_order].mean()
+        total = float(row_sums[in_order].sum())
+        var = diag[live] - 2.0 * row_sums[live] / m + total / (m * m)
+        lossy = var <= 1e-3 * diag[live]  # cancellation: recompute from the draws
+        if lossy.any():
+            zbar_v = zv[:, in_order].mean(axis=1)
+            cols = live[lossy]
+            d = zv[:, cols] - zbar_v[:, None]
+            var[lossy] = np.einsum("bi,bi->i", d, d) / n_var
+        sd = np.sqrt(np.maximum(var, 0.0))
+        dev = dev_all[live]
         # zero variance (a constant loss difference): infinitely significant, no bootstrap spread
         flat = sd <= 1e-12 * scale
         inv = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, sd))
         t = np.where(flat, _signed_inf(dev), dev * inv)
-        tstar = (zc * inv).max(axis=1)
-        stat = np.max(t)
-        pvals.append(float(_mc_pvalue(np.sum(tstar >= stat), b_res)))
-        worst = idx[int(np.argmax(t))]
-        order.append(int(worst))
+        w = work[:m]
+        zbar = w.mean(axis=0)
+        b = buf[:m]
+        np.subtract(w, zbar, out=b)
+        b *= inv[:, None]
+        tstar = b.max(axis=0)
+        if n_undef is not None:
+            tstar[n_undef > 0] = np.inf
+        stat = float(np.max(t))
+        pvals.append(float(_mc_pvalue(np.count_nonzero(tstar >= stat), b_res)))
+        ties = np.flatnonzero(t == stat)
+        slot = int(ties[np.argmin(live[ties])])  # the lowest model number among ties
+        worst = int(live[slot])
+        order.append(worst)
         alive[worst] = False
-    order.append(int(np.flatnonzero(alive)[0]))
+        row_sums -= cov[:, worst]
+        if n_undef is not None and undef is not None:
+            n_undef -= undef[:, worst]
+        last = m - 1
+        if slot != last:
+            work[slot] = work[last]
+            ids[slot] = ids[last]
+    order.append(int(ids[0]))
     pvals.append(1.0)
     return np.array(order), np.array(pvals)
 
 
 def _mcs_range(
-    loss: np.ndarray, z: np.ndarray, cov: np.ndarray, chunk: int
+    loss: np.ndarray,
+    z: np.ndarray,
+    cov: np.ndarray,
+    chunk: int,
+    undef: np.ndarray | None = None,
+    zv: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Elimination by T_R; ``undef`` and ``zv`` as in :func:`_mcs_max` (a pair's T* is +inf in
+    a replicate where either model's resampled performance is undefined)."""
     n_mod = loss.size
     b_res = z.shape[0]
+    if zv is None:
+        zv = z
     d = np.diag(cov)
     var = d[:, None] + d[None, :] - 2.0 * cov
     # near-duplicate models: c_ii + c_jj - 2 c_ij cancels catastrophically; recompute those
@@ -1401,8 +1666,8 @@ def _mcs_range(
     ii, jj = np.nonzero(np.triu(var <= 1e-6 * (d[:, None] + d[None, :]), 1))
     for c0 in range(0, ii.size, chunk):
         a, b = ii[c0 : c0 + chunk], jj[c0 : c0 + chunk]
-        diff_ab = z[:, a] - z[:, b]
-        var[a, b] = var[b, a] = np.einsum("ij,ij->j", diff_ab, diff_ab) / b_res
+        diff_ab = zv[:, a] - zv[:, b]
+        var[a, b] = var[b, a] = np.einsum("ij,ij->j", diff_ab, diff_ab) / zv.shape[0]
     se = np.sqrt(np.maximum(var, 0.0))
     # a pair with zero variance (constant loss difference) is infinitely significant and has no
     # bootstrap spread; identical strategies were merged before, so its difference is not 0
@@ -1439,6 +1704,9 @@ def _mcs_range(
     for b0 in range(0, b_res, chunk):
         zc = z[b0 : b0 + chunk]
         w = (zc[:, ii] - zc[:, jj]) * inv_se  # chunk x pairs
+        if undef is not None:
+            uc = undef[b0 : b0 + chunk]
+            w[uc[:, ii] | uc[:, jj]] = np.inf
         seg = np.maximum.reduceat(w, bounds, axis=1)  # max over pairs leaving at each step
         tstar = np.maximum.accumulate(seg[:, ::-1], axis=1)[:, ::-1]  # max over pairs alive
         counts += np.sum(tstar >= stat_arr, axis=0)

@@ -208,6 +208,14 @@ def _rows(n, header="date,a,b\n", fmt="2020-01-{d:02d},0.01,-0.02\n"):
          r"nan\.csv: column 'b' has a missing value \(row 11\); fill or drop the incomplete rows"),
         (lambda d: _bad(d, "one.csv", "a\n" + "0.01\n0.02\n" * 40), ["--periods-per-year", "12"],
          r"one\.csv: `returns` must hold at least 2 strategies"),
+        (lambda d: _bad(d, "newest.csv", "date,a,b\n" + "".join(
+            f"2020-03-{31 - i:02d},0.01,0.02\n" for i in range(30))), [],
+         r"newest\.csv: the dates in column 'date' must increase from row to row; row 2 "
+         r"\(2020-03-30\) comes before the row above it\. Sort the file oldest first"),
+        (lambda d: _bad(d, "dup.csv", "date,a,b\n" + "".join(
+            f"2020-03-{min(i, 5) + 1:02d},0.01,0.02\n" for i in range(30))), [],
+         r"dup\.csv: the dates in column 'date' must increase from row to row; row 7 "
+         r"\(2020-03-06\) repeats\. Sort the file oldest first and keep one row per date"),
     ],
 )
 def test_malformed_input(tmp_path, capsys, make, argv_extra, match):

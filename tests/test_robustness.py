@@ -96,16 +96,34 @@ def returns_inputs(
         return {"value": arr, "has_nan": has_nan, "t": t}
     if kind == "list":
         return {"value": arr.tolist(), "has_nan": has_nan, "t": t}
-    index_kind = draw(st.sampled_from(["range", "dates"] + (["unsorted", "duplicated"] * hostile)))
+    index_kind = draw(
+        st.sampled_from(
+            ["range", "dates", "periods", "numbers"] * 3
+            + (["unsorted", "duplicated", "decreasing", "reversed_range"] * hostile)
+        )
+    )
     index: pd.Index = pd.RangeIndex(t)
     if index_kind == "dates":
         index = pd.date_range("2000-01-03", periods=t, freq="B")
+    elif index_kind == "periods":
+        index = pd.period_range("2000-01", periods=t, freq="M")
+    elif index_kind == "numbers":  # e.g. years or fractional times, increasing
+        index = pd.Index(1990.0 + 0.25 * np.arange(t))
     elif index_kind == "unsorted":
         index = pd.date_range("2000-01-03", periods=t, freq="B")[rng.permutation(t)]
     elif index_kind == "duplicated" and t:
         index = pd.Index(np.sort(rng.integers(0, max(1, t // 2), size=t)))
+    elif index_kind == "decreasing":  # newest first, as many downloads come
+        index = pd.date_range("2000-01-03", periods=t, freq="B")[::-1]
+    elif index_kind == "reversed_range":  # df.iloc[::-1] of a default index: row order, legal
+        index = pd.RangeIndex(t)[::-1]
+    # a time index must be strictly increasing: anything else must raise
+    bad_index = not isinstance(index, pd.RangeIndex) and t >= 2 and not (
+        index.is_monotonic_increasing and index.is_unique
+    )
     if kind == "series":
-        return {"value": pd.Series(arr, index=index, name="s"), "has_nan": has_nan, "t": t}
+        value = pd.Series(arr, index=index, name="s")
+        return {"value": value, "has_nan": has_nan, "t": t, "bad_index": bad_index}
     label_kind = draw(st.sampled_from(["str", "str", "int"] + ["duplicated", "none"] * hostile))
     if label_kind == "str":
         cols: list[Any] = [f"s{j}" for j in range(n)]
@@ -119,7 +137,7 @@ def returns_inputs(
     df.columns = cols
     if hostile and n and draw(st.integers(0, 9)) == 0:  # a datetime column (dates not set as the index)
         df.insert(0, "date", pd.date_range("2000-01-03", periods=t, freq="B"))
-    return {"value": df, "has_nan": has_nan, "t": t}
+    return {"value": df, "has_nan": has_nan, "t": t, "bad_index": bad_index}
 
 
 class P:
@@ -149,32 +167,33 @@ RNG = P(st.integers(0, 2**31))
 PPY = P([None, None, 252, 12], [0, -1, float("nan")])
 
 # ---------------------------------------------------------------------------------------------
-# Registry: name -> (hypothesis strategy of (args, kwargs, input_has_nan), callable)
+# Registry: name -> (hypothesis strategy of (args, kwargs, input_has_nan, must_raise), callable);
+# must_raise: an argument holds an unsorted or duplicated time index
 
 
 def _with_returns(**params: Any) -> st.SearchStrategy:
     @st.composite
-    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
         hostile = draw(st.booleans())
         data = draw(returns_inputs(hostile=hostile))
         kwargs = {k: _p(v).draw(draw, hostile) for k, v in params.items()}
-        return (data["value"],), kwargs, data["has_nan"]
+        return (data["value"],), kwargs, data["has_nan"], data.get("bad_index", False)
 
     return build()
 
 
 def _scalars(*args: Any, **params: Any) -> st.SearchStrategy:
     @st.composite
-    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+    def build(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
         hostile = draw(st.booleans())
         pos = tuple(_p(a).draw(draw, hostile) for a in args)
-        return pos, {k: _p(v).draw(draw, hostile) for k, v in params.items()}, False
+        return pos, {k: _p(v).draw(draw, hostile) for k, v in params.items()}, False, False
 
     return build()
 
 
 @st.composite
-def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
+def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
     hostile = draw(st.booleans())
     m = draw(st.integers(0 if hostile else 1, 30))
     odd = [0.0, 1.0, 1e-300, 5e-324, float("nan")] + ([-0.1, 1.7] if hostile else [])
@@ -187,7 +206,7 @@ def _pvalue_vectors(draw: st.DrawFn) -> tuple[tuple, dict, bool]:
     if hostile and draw(st.integers(0, 9)) == 0:
         value = p.reshape(-1, 1) if m else p.reshape(0, 0)
     method = P(list(sigtest.ADJUSTMENT_METHODS), ["bogus"]).draw(draw, hostile)
-    return (value,), {"method": method, "alpha": PROB.draw(draw, hostile)}, has_nan
+    return (value,), {"method": method, "alpha": PROB.draw(draw, hostile)}, has_nan, False
 
 
 def _sharpe_vector() -> P:
@@ -367,7 +386,7 @@ _SNOOP = {
     "measure": P(["mean", "sharpe"], ["bogus"]),
 }
 @st.composite
-def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool]:
+def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool, bool]:
     """Returns plus a benchmark: None, or a series of the same (or, if hostile, another)
     length, numpy or pandas (with the returns' index when both are pandas), maybe with NaN."""
     hostile = draw(st.booleans())
@@ -376,6 +395,7 @@ def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool]:
     ret = data["value"]
     t = len(ret)
     has_nan = data["has_nan"]
+    must_raise = data.get("bad_index", False)
     if draw(st.booleans()):
         t_b = t + (draw(st.sampled_from([0, 0, 0, -1, 1])) if hostile else 0)
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -386,8 +406,10 @@ def _with_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool]:
         if isinstance(ret, (pd.DataFrame, pd.Series)) and t_b == t:
             index = ret.index if not hostile or draw(st.booleans()) else ret.index[::-1]
             b = pd.Series(b, index=index, name="bench")
-        return (ret, b), kwargs, has_nan
-    return (ret,), kwargs, has_nan
+            # a reversed benchmark index is unsorted (time index) or misaligned (RangeIndex)
+            must_raise |= t >= 2 and not index.equals(ret.index)
+        return (ret, b), kwargs, has_nan, must_raise
+    return (ret,), kwargs, has_nan, must_raise
 
 
 REGISTRY["reality_check"] = (_with_benchmark(**_SNOOP), sigtest.reality_check)
@@ -484,12 +506,6 @@ def _walk(obj: Any, path: str, seen: set[int]) -> Any:
         yield path, np.asarray(float(obj))
 
 
-# Known, not yet fixed (see test_resampled_sharpe_of_a_constant_replicate below): with
-# measure='sharpe', a bootstrap replicate that draws only equal returns has no Sharpe ratio, and
-# the snooping tests' null distributions then hold NaN/inf without a warning.
-KNOWN_UNDEFINED = ("null_distribution",)
-
-
 def check_result(
     result: Any, *, degenerate: bool, input_nan: bool, zero_pvalue_ok: bool = False
 ) -> None:
@@ -500,8 +516,6 @@ def check_result(
     """
     for path, value in _walk(result, "result", set()):
         leaf = path.rsplit(".", 1)[-1].lower()
-        if getattr(result, "measure", None) == "sharpe" and leaf.startswith(KNOWN_UNDEFINED):
-            continue
         if isinstance(value, ConfidenceInterval):
             low, high = np.asarray(value.low, float), np.asarray(value.high, float)
             both = np.isfinite(low) & np.isfinite(high)
@@ -509,6 +523,15 @@ def check_result(
             if not (degenerate or input_nan):
                 assert np.all(both), f"{path}: NaN interval without a DegenerateDataWarning"
             continue
+        if leaf.startswith("null_distribution") and np.isinf(value).any():
+            # a replicate with an undefined resampled Sharpe ratio counts as exceeding: +inf,
+            # and only with the DegenerateDataWarning that reports it
+            assert degenerate, f"{path} holds inf without a DegenerateDataWarning: {value}"
+            assert not np.isneginf(value).any(), f"{path} holds -inf: {value}"
+            assert getattr(result, "n_undefined_resamples", 0) == np.isposinf(value).reshape(
+                len(value), -1
+            ).any(axis=1).sum(), f"{path}: +inf count differs from n_undefined_resamples"
+            value = value[np.isfinite(value)]
         assert not np.isinf(value).any() or "length" in leaf or "hurdle" in leaf or (
             "years" in leaf
         ), f"{path} holds inf: {value}"
@@ -556,7 +579,7 @@ def test_fuzz_public_function(name):
     outcomes = {"result": 0, "error": 0}
     # CI runs a fixed (derandomized) sample; SIGTEST_FUZZ_SCALE=20 runs a 20x longer random hunt
     scale = int(os.environ.get("SIGTEST_FUZZ_SCALE", "1"))
-    n_examples = (25 if name in ("validate", "model_confidence_set") else 60) * scale
+    n_examples = (40 if name in ("validate", "model_confidence_set") else 60) * scale
 
     @settings(
         max_examples=n_examples,
@@ -567,8 +590,10 @@ def test_fuzz_public_function(name):
     )
     @given(strategy)
     def inner(case):
-        args, kwargs, input_nan = case
-        outcomes[run_contract(fn, args, kwargs, input_nan)] += 1
+        args, kwargs, input_nan, must_raise = case
+        outcome = run_contract(fn, args, kwargs, input_nan)
+        assert outcome == "error" or not must_raise, "an unsorted or duplicated index was accepted"
+        outcomes[outcome] += 1
 
     inner()
     assert outcomes["result"] >= 0.15 * sum(outcomes.values()), outcomes
@@ -599,6 +624,23 @@ def test_contract_catches_escapes():
         run_contract(lambda _: R(math.nan), (1,), {}, False)
     with pytest.raises(AssertionError, match=r"outside \(0, 1\]"):
         run_contract(lambda _: R(0.0), (1,), {}, False)
+
+    @dataclasses.dataclass
+    class Null:
+        null_distribution: np.ndarray
+        n_undefined_resamples: int
+
+    inf_null = Null(np.array([0.5, np.inf, -1.0]), 1)
+    with pytest.raises(AssertionError, match="holds inf without a DegenerateDataWarning"):
+        run_contract(lambda _: inf_null, (1,), {}, False)
+
+    def warned(_):
+        warnings.warn("undefined replicates", DegenerateDataWarning)
+        return inf_null
+
+    assert run_contract(warned, (1,), {}, False) == "result"
+    with pytest.raises(AssertionError, match="differs from n_undefined_resamples"):
+        run_contract(lambda _: (warned(_), Null(inf_null.null_distribution, 2))[1], (1,), {}, False)
     del silent_nan
 
 
@@ -655,24 +697,6 @@ def test_bootstrap_ci_bca_constant_column(statistic):
     assert np.isfinite(low[1]) and low[1] < high[1]
 
 
-@pytest.mark.xfail(strict=True, reason="known issue, left for a later session")
-@pytest.mark.parametrize(
-    "fn", [sigtest.reality_check, sigtest.spa, sigtest.model_confidence_set]
-)
-def test_resampled_sharpe_of_a_constant_replicate(fn):
-    """Lumpy returns (many equal values) and short samples: some replicates draw only equal
-    returns, whose Sharpe ratio is undefined. The null distribution then holds NaN/inf (and
-    rounding gives ~1e15 "Sharpe ratios") with no DegenerateDataWarning; the p-value counts
-    NaN replicates as not exceeding. A decision is needed (drop such replicates and report how
-    many, or count them as exceeding, conservatively) for RC, SPA, StepM and MCS alike."""
-    import warnings
-
-    x = np.array([[0.0, 0.0]] + [[100.0, 100.0]] * 11)
-    x[:, 1] += np.linspace(0, 1, 12)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = fn(x, measure="sharpe", n_resamples=19, rng=0)
-    assert not caught, [str(w.message) for w in caught]
-    null = getattr(res, "null_distribution", None)
-    if null is not None:
-        assert np.isfinite(np.asarray(null, dtype=float)).all()
+# test_resampled_sharpe_of_a_constant_replicate (a strict xfail here before) became
+# tests/test_undefined_resamples.py: replicates with an undefined resampled Sharpe ratio count as
+# exceeding, are reported in n_undefined_resamples and warned about.

@@ -128,3 +128,103 @@ def test_overflowing_column_sum_is_not_mistaken_for_bad_data():
     y = np.array([[1.0, np.inf], [2.0, -np.inf], [3.0, 1.0]])  # inf - inf sums to NaN
     with pytest.raises(ValueError, match=r"column index 1 holds an infinite value \(at row 0\)"):
         as_returns(y)
+
+
+# ---------------------------------------------------------------------------------------------
+# Time indexes: rows are periods in time order, so a time index must be strictly increasing
+
+
+DATES = pd.date_range("2020-01-01", periods=6, freq="D")
+X6 = np.arange(12.0).reshape(6, 2)
+
+
+@pytest.mark.parametrize(
+    "index, msg",
+    [
+        (DATES[::-1], (r"`returns` has a DatetimeIndex in decreasing order \(newest first: "
+         r"2020-01-06 00:00:00 comes before 2020-01-05 00:00:00\); rows must be periods in "
+         r"increasing time order\. Sort it first: `returns.sort_index\(\)`\.$")),
+        (DATES[[0, 1, 3, 2, 4, 5]], (r"`returns` has a DatetimeIndex that is not sorted: "
+         r"2020-01-03 00:00:00 \(row 3\) comes after 2020-01-04 00:00:00; .* Sort it first: "
+         r"`returns.sort_index\(\)`\.$")),
+        (DATES[[0, 1, 1, 2, 3, 4]], (r"`returns` has a DatetimeIndex with duplicated labels: "
+         r"2020-01-02 00:00:00 appears 2 times \(1 repeated row\(s\) in all\); each row must be "
+         r"one period\. Aggregate the rows of each period first \(e\.g\. compound simple returns: "
+         r"`\(1 \+ returns\)\.groupby\(level=0\)\.prod\(\) - 1`\) or drop the repeats: "
+         r"`returns\[~returns\.index\.duplicated\(\)\]`\.$")),
+        (DATES[[5, 4, 4, 3, 2, 1]], (r"in decreasing order .* It also has duplicated labels "
+         r"\(e\.g\. 2020-01-05 00:00:00\); aggregate them after sorting\.$")),
+        (pd.period_range("2000-01", periods=6, freq="M")[::-1],
+         (r"`returns` has a PeriodIndex in decreasing order \(newest first: 2000-06 comes before "
+         r"2000-05\)")),
+        (pd.to_timedelta([0, 1, 2, 5, 4, 6], unit="D"),
+         r"`returns` has a TimedeltaIndex that is not sorted: 4 days 00:00:00 \(row 4\)"),
+        (pd.Index([2001, 2002, 2002, 2003, 2004, 2005]),
+         r"`returns` has a numeric index \(int64\) with duplicated labels: 2002 appears 2 times"),
+        (pd.Index([0.0, 0.5, 0.25, 1.0, 1.5, 2.0]),
+         r"`returns` has a numeric index \(float64\) that is not sorted: 0\.25 \(row 2\)"),
+        (DATES.insert(2, pd.NaT)[:6], (r"`returns` has a DatetimeIndex with a missing label "
+         r"\(NaT at row 2\); every row must be a dated period\. Fix or drop that row, e\.g\. "
+         r"`returns\[returns\.index\.notna\(\)\]`\.$")),
+    ],
+)
+def test_time_index_must_be_strictly_increasing(index, msg):
+    with pytest.raises(ValueError, match=msg):
+        as_returns(pd.DataFrame(X6, index=index))
+    with pytest.raises(ValueError, match=msg.replace("returns", "benchmark").replace("simple benchmark", "simple returns")):
+        as_returns(pd.Series(X6[:, 0], index=index), name="benchmark")
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        pd.RangeIndex(6)[::-1],  # df.iloc[::-1] of a default index: row order is the user's
+        pd.Index(list("fedcba")),  # strings: row order
+        pd.Index(["b", 1, "a", 3.0, None, "b"], dtype=object),  # objects, even duplicated
+        pd.MultiIndex.from_arrays([list("aabbcc"), [2, 1, 2, 1, 2, 1]]),
+        DATES,
+        pd.Index([1990.0, 1990.25, 1990.5, 1991.0, 1995.0, 2000.0]),
+    ],
+)
+def test_other_indexes_are_read_in_row_order(index):
+    d = as_returns(pd.DataFrame(X6, index=index))
+    np.testing.assert_array_equal(d.values, X6)
+    assert d.index.equals(index)
+
+
+def test_unsorted_benchmark_index_is_rejected_by_the_snooping_tests():
+    import sigtest
+
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2020-01-01", periods=30, freq="D")
+    ret = pd.DataFrame(rng.standard_normal((30, 3)), index=dates)
+    bench = pd.Series(rng.standard_normal(30), index=dates[::-1])
+    with pytest.raises(ValueError, match=r"`benchmark` has a DatetimeIndex in decreasing order"):
+        sigtest.spa(ret, bench, n_resamples=19, rng=0)
+    with pytest.raises(ValueError, match=r"`returns` has a DatetimeIndex in decreasing order"):
+        sigtest.reality_check(ret.iloc[::-1], n_resamples=19, rng=0)
+    # sorting both is the remedy, and gives the same answer as data that came sorted
+    a = sigtest.spa(ret, bench.sort_index(), n_resamples=19, rng=0)
+    b = sigtest.spa(ret, bench.sort_index().to_numpy(), n_resamples=19, rng=0)
+    assert a.pvalue == b.pvalue
+
+
+def test_dask_dataframe_index_is_checked_the_same_way():
+    """A dask DataFrame whose partitions hold a newest-first index (unknown divisions) or
+    duplicated timestamps raises the in-memory message; its index alone is computed."""
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    import sigtest
+
+    dates = pd.date_range("2020-01-01", periods=30, freq="D")
+    x = np.random.default_rng(0).standard_normal((30, 2))
+    with dask.config.set(scheduler="synchronous"):
+        newest_first = dd.from_pandas(pd.DataFrame(x, index=dates[::-1]), npartitions=3, sort=False)
+        with pytest.raises(ValueError, match=r"`returns` has a DatetimeIndex in decreasing order"):
+            sigtest.sharpe_ratio(newest_first)
+        dup = pd.DataFrame(x, index=dates.insert(5, dates[5])[:30])
+        with pytest.raises(ValueError, match=r"`returns` has a DatetimeIndex with duplicated"):
+            sigtest.reality_check(dd.from_pandas(dup, npartitions=3), n_resamples=19, rng=0)
+        ok = dd.from_pandas(pd.DataFrame(x, index=dates), npartitions=3)
+        np.testing.assert_array_equal(sigtest.sharpe_ratio(ok), sigtest.sharpe_ratio(x))
