@@ -983,6 +983,14 @@ _DOC_COMMON = """
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7); the same seed gives the same draws in every bootstrap method of sigtest."""
 
+_DOC_UNDEFINED = """Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
+    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
+    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
+    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
+    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
+    with a benchmark, an undefined benchmark makes every difference undefined."""
+
+
 
 def reality_check(
     returns: Any,
@@ -1028,12 +1036,7 @@ def reality_check(
     naive p-value tests the best strategy alone with the same draws. The resampled
     performances are moments from the engine; no resampled data are formed.
 
-    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
-    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
-    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
-    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
-    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
-    with a benchmark, an undefined benchmark makes every difference undefined. Such a replicate
+    {undefined} Such a replicate
     counts as exceeding the statistic: :math:`V^*_b = +\\infty`, kept as +inf in
     ``null_distribution``. The p-values therefore remain valid (upper bounds). A
     ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
@@ -1082,7 +1085,9 @@ def reality_check(
     return _rc_result(s, best, stat, null, naive_count)
 
 
-reality_check.__doc__ = (reality_check.__doc__ or "").replace("{common}", _DOC_COMMON)
+reality_check.__doc__ = (
+    (reality_check.__doc__ or "").replace("{common}", _DOC_COMMON).replace("{undefined}", _DOC_UNDEFINED)
+)
 
 
 def spa(
@@ -1144,12 +1149,7 @@ def spa(
     ``measure='sharpe'`` the autocovariances are those of the Sharpe-ratio difference's
     delta-method influence series.
 
-    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
-    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
-    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
-    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
-    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
-    with a benchmark, an undefined benchmark makes every difference undefined. Such a replicate
+    {undefined} Such a replicate
     counts as exceeding the statistic: :math:`T^{SPA*}_b = +\\infty` under all three
     recentrings, kept as +inf in ``null_distribution``. The p-values therefore remain valid
     (upper bounds). A ``DegenerateDataWarning`` gives the number of such replicates, which the
@@ -1220,7 +1220,9 @@ def spa(
     return _spa_result(s, best, stat, null, naive_count, bool(studentize))
 
 
-spa.__doc__ = (spa.__doc__ or "").replace("{common}", _DOC_COMMON)
+spa.__doc__ = (
+    (spa.__doc__ or "").replace("{common}", _DOC_COMMON).replace("{undefined}", _DOC_UNDEFINED)
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1279,12 +1281,7 @@ def stepm(
     exceeds the bootstrap critical value of the maximum over the strategies not yet rejected.
     No Python loop over replicates or steps.
 
-    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
-    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
-    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
-    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
-    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
-    with a benchmark, an undefined benchmark makes every difference undefined. Such a replicate
+    {undefined} Such a replicate
     counts as exceeding wherever the strategy is involved: every maximum over a set of
     strategies holding it is +inf (so are its own naive statistic and the maxima of the steps it
     takes part in). The p-values therefore remain valid (upper bounds). A
@@ -1340,7 +1337,9 @@ def stepm(
     return _stepm_result(s, best, order, counts, naive, level, bool(studentize), n_undef)
 
 
-stepm.__doc__ = (stepm.__doc__ or "").replace("{common}", _DOC_COMMON)
+stepm.__doc__ = (
+    (stepm.__doc__ or "").replace("{common}", _DOC_COMMON).replace("{undefined}", _DOC_UNDEFINED)
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1418,12 +1417,7 @@ def model_confidence_set(
     have a zero-variance difference: the better one dominates in every period, the statistic is
     infinite and the worse one is eliminated with p-value 1 / (1 + B).
 
-    Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
-    resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
-    \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
-    :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
-    formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
-    with a benchmark, an undefined benchmark makes every difference undefined. Such a
+    {undefined} Such a
     replicate's statistic is +inf at every elimination step whose set still holds a strategy
     undefined in it (it counts as exceeding there), and the bootstrap covariance :math:`V` is
     computed from the replicates in which every Sharpe ratio is defined (divisor: their number);
@@ -1522,6 +1516,11 @@ def model_confidence_set(
         seed=seed,
         n_undefined_resamples=n_undef,
     )
+
+
+model_confidence_set.__doc__ = (model_confidence_set.__doc__ or "").replace(
+    "{undefined}", _DOC_UNDEFINED
+)
 
 
 def _mcs_undefined(
