@@ -42,7 +42,7 @@ def block_for(scheme, b=4):
         (dict(method="normal"), ValueError, r"`method` must be one of 'percentile', 'basic', 'bca', 'studentized'; got 'normal'"),
         (dict(periods_per_year=0), ValueError, r"`periods_per_year` must be a finite number > 0; got 0"),
         (dict(batch_size=0), ValueError, r"`batch_size` must be an integer >= 1; got 0"),
-        (dict(nan_policy="omit"), ValueError, r"'omit' is not supported by bootstrap_ci"),
+        (dict(nan_policy="drop"), ValueError, r"`nan_policy` must be one of 'raise', 'omit', 'propagate'; got 'drop'"),
         (dict(rng="seed"), TypeError, r"`rng` must be None, an int, a SeedSequence or a Generator; got str"),
         (dict(rng=np.random.RandomState(0)), TypeError, r"legacy RandomState is not supported"),
         (dict(rng=-1), ValueError, r"`rng` seed must be a non-negative integer; got -1"),
@@ -71,8 +71,10 @@ def test_statistic_and_data_rejections():
         sigtest.bootstrap_indices(0, 5, bootstrap="iid")
     with pytest.raises(ValueError, match=r"`returns` has 8 row\(s\); this method needs at least 9"):
         sigtest.optimal_block_length(x[:8])
-    with pytest.raises(ValueError, match=r"'omit' is not supported by optimal_block_length"):
-        sigtest.optimal_block_length(x, nan_policy="omit")
+    gap = x.copy()
+    gap[10, 1] = np.nan
+    with pytest.raises(ValueError, match=r"`returns` column index 1 has a gap inside its history \(first missing value at row 10\)"):
+        sigtest.optimal_block_length(gap, nan_policy="omit")
 
 
 # ---------------------------------------------------------------------------------------------
