@@ -1024,6 +1024,9 @@ def _ci_columns(
             levels = special.ndtr(z0 + (z0 + za) / (1 - accel * (z0 + za)))
             low = _column_quantiles(dist, levels[0])
             high = _column_quantiles(dist, levels[1])
+            # every replicate on one side of the estimate: z0 = +-inf, the BCa levels are
+            # undefined (NaN, warned below)
+            bca_bad = ~(np.isfinite(levels[0]) & np.isfinite(levels[1]))
         else:  # studentized
             tl, th = np.quantile(tstar, [alpha / 2, 1 - alpha / 2], axis=0)
             low, high = estimate - se_hat * th, estimate - se_hat * tl
@@ -1031,6 +1034,8 @@ def _ci_columns(
     bad = nan_cols | np.isnan(estimate) | np.isnan(dist).any(axis=0)
     if studentized:
         bad |= bad_se
+    if method == "bca":
+        bad |= bca_bad
     for arr in (low, high, estimate):
         arr[bad] = np.nan
     dist[:, nan_cols] = np.nan
