@@ -819,7 +819,10 @@ def bootstrap_ci(
     bootstrapped as the series ``returns[f:s]`` of length :math:`T_k = s - f`: the scheme is
     applied to that stretch alone (blocks never reach into the missing periods). Columns
     sharing a stretch share their draws and are computed in one engine pass; there is one pass
-    per distinct stretch. Every pass uses the same root seed (the one recorded in ``seed``):
+    per distinct stretch, so the cost grows with the number of distinct stretches, not of
+    columns (200 columns with 200 different start dates, T = 500, 999 replicates: 3.5 s against
+    0.05 s on a common grid, measured on a busy 2-core machine). Every pass uses the same root
+    seed (the one recorded in ``seed``):
     replicate b of a stretch of length :math:`T_k` is what ``bootstrap_ci`` would draw for any
     series of length :math:`T_k` with that ``rng``. Hence, with the same ``rng`` and block
     length, a column's interval equals that of the trimmed column computed alone (and of its
