@@ -451,6 +451,11 @@ class _SufficientStats:
         return a, b
 
 
+#: Largest magnitude accepted from a callable metric: squares and sums of up to ~1e8 such
+#: values stay finite in double precision.
+_METRIC_BOUND = 1e150
+
+
 class _CallableStats:
     """A user metric evaluated on the rows of each half (one call per half: no matrix form)."""
 
@@ -466,9 +471,15 @@ class _CallableStats:
         sub = self.x[self.rows[blocks].ravel()]
         try:
             out = np.asarray(self.metric(sub))
-        except Exception as exc:  # pragma: no cover - message pass-through
-            raise type(exc)(
-                f"`metric` {self.name!r} failed on a (rows x strategies) array: {exc}"
+        except Exception as exc:
+            # TypeError stays a TypeError, anything else becomes a ValueError naming `metric`
+            # (re-raising type(exc)(message) let IndexError, KeyError, ... escape, and failed
+            # for exception classes whose constructor takes other arguments); the original is
+            # chained as __cause__.
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(
+                f"`metric` {self.name!r} failed on a (rows x strategies) array: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
         n_strat = self.x.shape[1]
         if out.shape != (n_strat,):
@@ -485,6 +496,15 @@ class _CallableStats:
             raise ValueError(
                 f"`metric` returned an infinite value for strategy position "
                 f"{int(np.argmax(np.isinf(out)))}; return NaN where the statistic is undefined"
+            )
+        with np.errstate(invalid="ignore"):
+            big = np.abs(out) > _METRIC_BOUND
+        if big.any():
+            j = int(np.argmax(big))
+            raise ValueError(
+                f"`metric` returned {float(out[j])!r} for strategy position {j}; values must lie within "
+                f"+-{_METRIC_BOUND:g} (the performance-degradation regression and the dominance "
+                "integrals sum and square them in double precision); rescale the metric"
             )
         return out
 
@@ -669,6 +689,7 @@ def pbo(
         observations of the half, as in Sortino & Price, 1994). A callable receives a
         ``(rows x strategies)`` float64 array (the rows of one half, in time order) and must
         return one real value per strategy (shape ``(N,)``); NaN marks an undefined value.
+        Values must be finite and within +-1e150 (the degradation regression squares them).
     target : float, default: 0.0
         Minimum acceptable return of the Sortino ratio (used only by ``metric='sortino'``).
     periods_per_year : float, optional
@@ -713,17 +734,19 @@ def pbo(
     ValueError
         Invalid ``n_partitions`` (odd, < 2, or more blocks than rows), ``S`` not dividing ``T``
         under ``remainder='raise'``, fewer than two configurations, a callable metric returning the
-        wrong shape or an infinite value, or invalid options.
+        wrong shape, an infinite value or a value beyond +-1e150, a callable metric raising
+        anything but a TypeError (chained as ``__cause__``), or invalid options.
     TypeError
         Non-numeric returns, non-integer ``n_partitions`` or a callable metric returning
-        non-numeric values.
+        non-numeric values or raising a TypeError.
 
     Warns
     -----
     DegenerateDataWarning
         When a statistic is undefined (e.g. a Sharpe ratio on a constant half, a Sortino ratio on
         a half without a return below ``target``): PBO is then NaN. Also when every combination
-        has the same IS performance, so the degradation regression is undefined.
+        has the same IS performance, so the degradation regression is undefined, and when every
+        combination has the same OOS performance (its R^2 is undefined: NaN).
 
     Notes
     -----
@@ -1020,10 +1043,17 @@ def _degradation(
 ) -> PerformanceDegradation:
     if degenerate:
         return PerformanceDegradation(np.nan, np.nan, np.nan)
-    xm = is_perf.mean()
-    ym = oos_perf.mean()
-    dx = is_perf - xm
-    dy = oos_perf - ym
+    # on values divided by the power of two nearest their largest magnitude (exact: slope and
+    # R^2 are unchanged, the intercept scales back): tiny metric values (e.g. 1e-200) would
+    # square to 0 and look constant
+    top = float(max(np.abs(is_perf).max(), np.abs(oos_perf).max()))
+    c = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 1.0
+    xs = is_perf / c
+    ys = oos_perf / c
+    xm = xs.mean()
+    ym = ys.mean()
+    dx = xs - xm
+    dy = ys - ym
     sxx = float(dx @ dx)
     syy = float(dy @ dy)
     sxy = float(dx @ dy)
@@ -1036,5 +1066,13 @@ def _degradation(
         )
         return PerformanceDegradation(np.nan, np.nan, np.nan)
     slope = sxy / sxx
+    if syy == 0.0:
+        warnings.warn(
+            "the out-of-sample performance of the selected configuration is the same in every "
+            "combination, so the R^2 of the performance-degradation regression is undefined "
+            "(NaN)",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
     r2 = sxy * sxy / (sxx * syy) if syy > 0 else np.nan
-    return PerformanceDegradation(slope, float(ym - slope * xm), float(r2))
+    return PerformanceDegradation(slope, float((ym - slope * xm) * c), float(r2))

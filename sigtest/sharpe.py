@@ -388,22 +388,43 @@ def _check_ddof(ddof: object, name: str = "ddof") -> int:
 
 
 def _as_param_array(value: object, name: str, n_cols: int | None = None) -> np.ndarray:
-    """A finite real scalar or 1-D array (broadcast against the columns when ``n_cols``)."""
+    """A finite real scalar or 1-D array (broadcast against the columns when ``n_cols``).
+
+    Bool, complex, string and other non-numeric values are refused (they used to be cast: True
+    to 1.0, a complex number to its real part, '0.01' to 0.01); pandas nullable missing values
+    count as NaN."""
     if isinstance(value, (pd.Series, pd.DataFrame)):
-        arr = value.to_numpy(dtype=np.float64)
+        dtypes = [value.dtype] if isinstance(value, pd.Series) else list(value.dtypes)
+        for dt in dtypes:
+            if (
+                pd.api.types.is_bool_dtype(dt)
+                or not pd.api.types.is_numeric_dtype(dt)
+                or pd.api.types.is_complex_dtype(dt)
+            ):
+                raise TypeError(f"`{name}` must hold real numbers; got dtype {dt}")
+        arr = value.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         if isinstance(value, (bool, str, bytes)) or value is None:
             raise TypeError(f"`{name}` must be a real number or an array of them; got {value!r}")
+        what = type(value).__name__
         try:
-            arr = np.asarray(value, dtype=np.float64)
+            raw = np.asarray(value)
+            what = f"dtype {raw.dtype}"
+            if raw.dtype.kind in "bcUSV":
+                raise TypeError(what)
+            arr = raw.astype(np.float64)
         except (TypeError, ValueError):
             raise TypeError(
-                f"`{name}` must be a real number or an array of them; got {type(value).__name__}"
+                f"`{name}` must be a real number or an array of them; got {what}"
             ) from None
     if arr.ndim > 1:
         raise ValueError(f"`{name}` must be a scalar or 1-D; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"`{name}` must be finite; got {value!r}")
+    finite = np.isfinite(arr)
+    if not finite.all():
+        if arr.ndim == 0:
+            raise ValueError(f"`{name}` must be finite; got {float(arr)!r}")
+        i = int(np.argmin(finite))
+        raise ValueError(f"`{name}` must be finite; got {float(arr[i])!r} at position {i}")
     if n_cols is not None and arr.ndim == 1 and arr.size not in (1, n_cols):
         raise ValueError(
             f"`{name}` must be a scalar or have one entry per strategy ({n_cols}); got "
@@ -438,7 +459,9 @@ def sharpe_ratio(
         aggregation instead.
     risk_free : float or array_like of length T, default: 0.0
         Per-period risk-free rate (a constant or one value per period), subtracted from every
-        return before the ratio is taken.
+        return before the ratio is taken. A pandas Series must carry the same index as pandas
+        ``returns`` (it is not realigned); with numpy returns values are matched by position.
+        Real numbers only: bool, complex, strings and NaN/inf are refused.
     ddof : int, default: 1
         Delta degrees of freedom of the standard deviation (1: sample, 0: population).
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
@@ -453,7 +476,10 @@ def sharpe_ratio(
     Raises
     ------
     ValueError
-        Bad returns, ``ddof`` negative, ``risk_free`` of the wrong length.
+        Bad returns, ``ddof`` negative, ``risk_free`` of the wrong length, not finite, or a
+        Series whose index differs from the index of ``returns``.
+    TypeError
+        Non-numeric ``risk_free`` (bool, complex, strings).
 
     Warns
     -----
@@ -489,6 +515,15 @@ def sharpe_ratio(
     q = _check_periods(periods_per_year)
     data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
     rf = _as_param_array(risk_free, "risk_free")
+    if (
+        isinstance(risk_free, (pd.Series, pd.DataFrame))
+        and data.index is not None
+        and not risk_free.index.equals(data.index)
+    ):
+        raise ValueError(
+            "`risk_free` index does not match the index of `returns` (values are subtracted "
+            "period by period); align them first, e.g. risk_free.reindex(returns.index)"
+        )
     if rf.ndim == 1 and rf.size != 1:
         if rf.size != data.n_obs:
             raise ValueError(

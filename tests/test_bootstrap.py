@@ -42,7 +42,7 @@ def block_for(scheme, b=4):
         (dict(method="normal"), ValueError, r"`method` must be one of 'percentile', 'basic', 'bca', 'studentized'; got 'normal'"),
         (dict(periods_per_year=0), ValueError, r"`periods_per_year` must be a finite number > 0; got 0"),
         (dict(batch_size=0), ValueError, r"`batch_size` must be an integer >= 1; got 0"),
-        (dict(nan_policy="omit"), ValueError, r"'omit' is not supported by bootstrap_ci"),
+        (dict(nan_policy="drop"), ValueError, r"`nan_policy` must be one of 'raise', 'omit', 'propagate'; got 'drop'"),
         (dict(rng="seed"), TypeError, r"`rng` must be None, an int, a SeedSequence or a Generator; got str"),
         (dict(rng=np.random.RandomState(0)), TypeError, r"legacy RandomState is not supported"),
         (dict(rng=-1), ValueError, r"`rng` seed must be a non-negative integer; got -1"),
@@ -71,8 +71,10 @@ def test_statistic_and_data_rejections():
         sigtest.bootstrap_indices(0, 5, bootstrap="iid")
     with pytest.raises(ValueError, match=r"`returns` has 8 row\(s\); this method needs at least 9"):
         sigtest.optimal_block_length(x[:8])
-    with pytest.raises(ValueError, match=r"'omit' is not supported by optimal_block_length"):
-        sigtest.optimal_block_length(x, nan_policy="omit")
+    gap = x.copy()
+    gap[10, 1] = np.nan
+    with pytest.raises(ValueError, match=r"`returns` column index 1 has a gap inside its history \(first missing value at row 10\)"):
+        sigtest.optimal_block_length(gap, nan_policy="omit")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,3 +599,25 @@ def test_blas_thread_count_does_not_change_the_numbers(tmp_path):
         files.append(np.load(out))
     for key in ("a", "b"):
         np.testing.assert_array_equal(files[0][key], files[1][key])
+
+
+def test_bca_with_every_replicate_on_one_side_is_nan_with_a_warning():
+    """Found by fuzzing nan_policy='omit' with few replicates: when every replicate falls on
+    one side of the estimate, z0 = ndtri(0 or 1) = -+inf and the BCa percentile levels are
+    undefined; the interval was a silent NaN. It is now NaN with a DegenerateDataWarning naming
+    the column, and the other column's interval is the one it gets alone."""
+    x = np.random.default_rng(0).standard_normal((12, 2))
+    kw = {"method": "bca", "n_resamples": 2, "rng": 0, "block_length": 2}
+    res = sigtest.bootstrap_ci(x[:, :1], **kw)  # column 0 alone: a finite interval
+    assert np.isfinite(res.confidence_interval.low[0])
+    with pytest.warns(DegenerateDataWarning, match=r"bootstrap interval of the Sharpe ratio is "
+                      r"undefined for `returns` column\(s\) 1"):
+        both = sigtest.bootstrap_ci(x, **kw)
+    assert np.isnan(both.confidence_interval.low[1]) and np.isnan(both.confidence_interval.high[1])
+    assert both.confidence_interval.low[0] == pytest.approx(res.confidence_interval.low[0],
+                                                           rel=1e-12)
+    # why: both replicates of column 1 lie on one side of its estimate
+    est1 = sigtest.bootstrap_ci(x[:, 1:], method="percentile", n_resamples=2, rng=0,
+                                block_length=2)
+    side = np.sign(est1.bootstrap_distribution[:, 0] - est1.estimate[0])
+    assert abs(side.sum()) == 2

@@ -14,11 +14,17 @@ the data trimmed by hand):
   (``n_dropped``; ``n_obs`` for ``effective_trials``);
 * ``pbo``: each column's statistic on each half uses the periods where that column is
   observed (the partition into S blocks is over all T rows);
-* ``bootstrap_ci`` and ``optimal_block_length`` do not take 'omit' (resampling and
-  autocorrelation estimation need one common time grid); they say so with a ValueError.
+* ``bootstrap_ci`` and ``optimal_block_length``: each column uses its own observed stretch
+  (leading and trailing NaN dropped: a strategy that starts late or stops early), with the
+  counts recorded (``n_used``/``n_dropped``; ``'n_obs'``/``'n_dropped'`` columns); a gap
+  inside a history raises a ValueError naming the column and the row of the first gap.
 """
 
 from __future__ import annotations
+
+import math
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -178,16 +184,213 @@ def test_pbo_omit_uses_each_columns_observed_periods_in_each_half():
         assert oos_perf[k] == pytest.approx(sr_oos[best], rel=1e-12)
 
 
+# ---------------------------------------------------------------------------------------------
+# bootstrap_ci and optimal_block_length: each column on its own observed stretch
+
+
+# Equal "to rounding": the same operands in the same order, but numpy's SIMD reductions
+# (einsum, mean) may round the last bit differently depending on how a copy is aligned in
+# memory, so the comparisons use rtol=1e-13 rather than bit equality (they are bit-equal in
+# practice; a wrong stretch or seed moves the numbers at the percent level).
+RTOL = 1e-13
+
+
+def test_optimal_block_length_omit_equals_the_trimmed_columns():
+    """Each column's block lengths are those of the column trimmed by hand (same T, mean and
+    autocovariances); the frame records the observations used and dropped."""
+    df = ragged(n=4)  # s0 complete, s1 starts late, s2 stops early, s3 both
+    got = sigtest.optimal_block_length(df, nan_policy="omit")
+    assert list(got.columns) == ["stationary", "circular", "n_obs", "n_dropped"]
+    for col in df.columns:
+        ref = sigtest.optimal_block_length(df[col].dropna())
+        np.testing.assert_allclose(
+            got.loc[col, ["stationary", "circular"]].to_numpy(float), ref.to_numpy()[0],
+            rtol=RTOL, err_msg=col,
+        )
+        assert got.loc[col, "n_obs"] == df[col].notna().sum()
+        assert got.loc[col, "n_dropped"] == df[col].isna().sum()
+    assert got["n_dropped"].tolist() == [0, 20, 15, 10]
+
+
+def test_optimal_block_length_omit_groups_columns_sharing_a_stretch():
+    """Two columns with the same stretch are estimated in one pass: equal to the trimmed pair
+    and to each trimmed column alone."""
+    df = ragged(n=4)
+    df["s4"] = df["s3"] * 0.5 + 0.01 * np.random.default_rng(3).standard_normal(len(df))
+    got = sigtest.optimal_block_length(df, nan_policy="omit")
+    pair = sigtest.optimal_block_length(df[["s3", "s4"]].dropna())
+    np.testing.assert_allclose(got.loc[["s3", "s4"], ["stationary", "circular"]], pair, rtol=RTOL)
+    alone = sigtest.optimal_block_length(df["s4"].dropna())
+    np.testing.assert_allclose(
+        got.loc["s4", ["stationary", "circular"]].to_numpy(float), alone.to_numpy()[0],
+        rtol=RTOL,
+    )
+
+
+CI_CASES = [
+    ("percentile", "stationary"),
+    ("basic", "circular"),
+    ("bca", "moving"),
+    ("studentized", "iid"),
+]
+
+
+@pytest.mark.parametrize("method, scheme", CI_CASES)
+@pytest.mark.parametrize("statistic", ["sharpe", "mean", "volatility"])
+def test_bootstrap_ci_omit_equals_the_trimmed_columns(method, scheme, statistic):
+    """Same seed, same block length: every number of a column (estimate, interval, standard
+    error, the whole bootstrap distribution) is that of the trimmed column alone (each stretch
+    here holds one column, so the engine sees the same operands)."""
+    df = ragged(n=4)
+    kw = {
+        "statistic": statistic, "method": method, "bootstrap": scheme, "n_resamples": 299,
+        "block_length": None if scheme == "iid" else 4, "rng": 11,
+    }
+    got = sigtest.bootstrap_ci(df, nan_policy="omit", **kw)
+    for col in df.columns:
+        ref = sigtest.bootstrap_ci(df[col].dropna(), **kw)
+        np.testing.assert_allclose(
+            got.to_frame().loc[col].to_numpy(float), ref.to_frame().iloc[0].to_numpy(float),
+            rtol=RTOL, atol=1e-300, err_msg=col,
+        )
+        np.testing.assert_allclose(
+            got.bootstrap_distribution[col].to_numpy(), ref.bootstrap_distribution, rtol=RTOL,
+            err_msg=col,
+        )
+        assert got.n_used[col] == ref.n_obs == df[col].notna().sum()
+        assert got.n_dropped[col] == df[col].isna().sum()
+    assert got.n_obs == len(df)
+    assert got.seed == sigtest.bootstrap_ci(df["s0"], **kw).seed
+
+
+def test_bootstrap_ci_omit_is_independent_of_the_other_columns_and_their_order():
+    """Columns sharing a stretch share draws: the pair equals the trimmed pair, each column
+    equals itself alone (to rounding: BLAS may sum one column differently from two), and
+    reversing the columns changes nothing."""
+    df = ragged(n=4)
+    df["s4"] = df["s3"] * 0.5 + 0.01 * np.random.default_rng(3).standard_normal(len(df))
+    kw = {"block_length": 3, "n_resamples": 199, "rng": np.random.SeedSequence(5)}
+    got = sigtest.bootstrap_ci(df, nan_policy="omit", **kw)
+    pair = sigtest.bootstrap_ci(df[["s3", "s4"]].dropna(), **kw)
+    np.testing.assert_allclose(
+        got.bootstrap_distribution[["s3", "s4"]], pair.bootstrap_distribution, rtol=RTOL
+    )
+    alone = sigtest.bootstrap_ci(df["s4"].dropna(), **kw)
+    np.testing.assert_allclose(
+        got.bootstrap_distribution["s4"], alone.bootstrap_distribution, rtol=1e-12, atol=1e-15
+    )
+    rev = sigtest.bootstrap_ci(df[df.columns[::-1]], nan_policy="omit", **kw)
+    pd.testing.assert_frame_equal(rev.to_frame().loc[df.columns], got.to_frame(), rtol=RTOL)
+
+
+def test_bootstrap_ci_omit_estimates_the_block_length_on_each_columns_stretch():
+    """block_length=None: one Series with a late start gives exactly the trimmed Series'
+    result, block length included; with several columns the block length is the median of
+    their own-stretch optimal lengths (checked against optimal_block_length 'omit')."""
+    df = ragged(n=4)
+    got = sigtest.bootstrap_ci(df["s3"], nan_policy="omit", n_resamples=199, rng=2)
+    ref = sigtest.bootstrap_ci(df["s3"].dropna(), n_resamples=199, rng=2)
+    assert got.block_length_estimated and got.block_length == ref.block_length
+    assert got.confidence_interval.low == pytest.approx(ref.confidence_interval.low, rel=RTOL)
+    assert got.confidence_interval.high == pytest.approx(ref.confidence_interval.high, rel=RTOL)
+    assert got.n_used == df["s3"].notna().sum() and got.n_dropped == 10
+    for scheme in ("stationary", "circular"):
+        res = sigtest.bootstrap_ci(df, bootstrap=scheme, nan_policy="omit", n_resamples=19, rng=2)
+        own = sigtest.optimal_block_length(df, nan_policy="omit")[scheme]
+        expected = max(1.0, float(np.median(own)))
+        assert res.block_length == (expected if scheme == "stationary" else math.ceil(expected))
+
+
+def test_bootstrap_ci_omit_describes_the_ragged_sample():
+    res = sigtest.bootstrap_ci(ragged(n=4), nan_policy="omit", block_length=3, n_resamples=19,
+                               rng=0)
+    text = " ".join(res.describe().split())
+    assert "over each strategy's own observed periods" in text
+    assert "T from 130 to 150 of 150" in text
+
+
 @pytest.mark.parametrize(
     "call",
     [
-        lambda x: sigtest.bootstrap_ci(x, n_resamples=9, nan_policy="omit"),
+        lambda x: sigtest.bootstrap_ci(x, block_length=3, n_resamples=9, nan_policy="omit"),
         lambda x: sigtest.optimal_block_length(x, nan_policy="omit"),
     ],
 )
-def test_resampling_helpers_reject_omit_with_a_clear_message(call):
-    with pytest.raises(ValueError, match=r"`nan_policy`='omit' is not supported"):
-        call(ragged())
+def test_resampling_helpers_refuse_a_gap_inside_a_history(call):
+    """A gap inside a history is not closed (it would join returns that were not adjacent):
+    the error names the column, the row of its first gap, why, and what to do."""
+    df = ragged()  # s4 misses rows 40, 41 and 90
+    row = df.index[40]
+    with pytest.raises(
+        ValueError,
+        match=rf"`returns` column 's4' has a gap inside its history \(first missing value at row "
+        rf"{re.escape(repr(row))}\).*not adjacent.*Fill the gap .* or split the strategy",
+    ):
+        call(df)
+    x = df.to_numpy()
+    with pytest.raises(ValueError, match=r"`returns` column index 4 has a gap .* at row 40\)"):
+        call(x)
+
+
+@pytest.mark.parametrize(
+    "call, what",
+    [
+        (lambda x: sigtest.bootstrap_ci(x, block_length=3, n_resamples=19, rng=1,
+                                        nan_policy="omit"), "bootstrap interval"),
+        (lambda x: sigtest.optimal_block_length(x, nan_policy="omit"), "optimal block length"),
+    ],
+)
+def test_all_missing_and_too_short_columns_under_omit_are_nan_with_a_warning(call, what):
+    """An all-NaN column and a column with too few observations: NaN and a
+    DegenerateDataWarning naming them (as the per-column statistics do), no numpy warning,
+    the other columns unchanged."""
+    df = ragged(n=4)
+    df["empty"] = np.nan
+    df["short"] = np.nan
+    df.iloc[-2:, df.columns.get_loc("short")] = [0.01, -0.02]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = call(df)
+    assert {w.category for w in caught} == {sigtest.DegenerateDataWarning}
+    text = " ".join(str(w.message) for w in caught)
+    assert what in text and "'empty', 'short'" in text and "fewer than" in text
+    ref = call(df.iloc[:, :4])
+    if isinstance(got, pd.DataFrame):
+        assert got.loc[["empty", "short"], ["stationary", "circular"]].isna().all().all()
+        assert got.loc[["empty", "short"], "n_obs"].tolist() == [0, 2]
+        pd.testing.assert_frame_equal(got.iloc[:4], ref, rtol=RTOL)
+    else:
+        assert got.to_frame().loc[["empty", "short"]].isna().all().all()
+        assert got.n_used[["empty", "short"]].tolist() == [0, 2]
+        pd.testing.assert_frame_equal(got.to_frame().iloc[:4], ref.to_frame(), rtol=RTOL)
+
+
+def test_bootstrap_ci_omit_rejects_a_block_longer_than_a_columns_history():
+    df = ragged(n=4)
+    df.iloc[:-6, 1] = np.nan  # s1: 6 observations
+    with pytest.raises(
+        ValueError,
+        match=r"`returns` column 's1' has 6 observations after omitting NaN, fewer than the "
+        r"block length 8; pass a smaller `block_length` or drop the column",
+    ):
+        sigtest.bootstrap_ci(df, block_length=8, n_resamples=19, nan_policy="omit")
+
+
+def test_bootstrap_ci_raise_and_propagate_unchanged_by_omit():
+    """'raise' still refuses NaN; 'propagate' still gives NaN columns; complete data give the
+    same numbers under all three policies, with n_used = T and n_dropped = 0."""
+    df = ragged(n=4)
+    with pytest.raises(ValueError, match=r"missing value\(s\) \(NaN\) in column\(s\) 's1', 's2'"):
+        sigtest.bootstrap_ci(df, block_length=3, n_resamples=19)
+    prop = sigtest.bootstrap_ci(df, block_length=3, n_resamples=19, rng=1, nan_policy="propagate")
+    assert prop.to_frame().loc[["s1", "s2", "s3"]].isna().all().all()
+    assert prop.to_frame().loc["s0"].notna().all()
+    full = df[["s0"]].assign(s5=df["s0"] * 2 + 0.001)
+    kw = {"block_length": 3, "n_resamples": 49, "rng": 1}
+    runs = [sigtest.bootstrap_ci(full, nan_policy=p, **kw) for p in ("raise", "omit", "propagate")]
+    for res in runs[1:]:
+        pd.testing.assert_frame_equal(res.to_frame(), runs[0].to_frame(), rtol=RTOL)
+    assert runs[0].n_used.tolist() == [150, 150] and runs[0].n_dropped.tolist() == [0, 0]
 
 
 def test_propagate_affects_only_the_columns_holding_nan():
@@ -217,3 +420,44 @@ def test_all_missing_column_under_omit_is_nan_with_a_warning():
     assert "column(s) 0" in str(caught[0].message)
     assert np.isnan(res.min_track_record_length[0])
     assert np.isfinite(res.min_track_record_length[1])
+
+
+def test_omit_resampling_helpers_hold_the_fuzzing_contract():
+    """The contract of test_robustness.py on hostile input under nan_policy='omit' (ragged
+    starts, NaN cells, constant and all-NaN columns, few replicates): a valid result or a
+    ValueError/TypeError naming the parameter or column; no numpy warning; NaN only with a
+    DegenerateDataWarning. (A 2,000-example run found the silent NaN BCa interval fixed in
+    bootstrap.py; see test_bootstrap.py.)"""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from test_robustness import returns_inputs, run_contract
+
+    @st.composite
+    def cases(draw):
+        data = draw(returns_inputs(hostile=draw(st.booleans())))
+        value = data["value"]
+        if isinstance(value, pd.DataFrame) and any(c is None for c in value.columns):
+            value.columns = [f"c{i}" for i in range(value.shape[1])]  # the checker's limit
+        if draw(st.booleans()):
+            kw = {
+                "statistic": draw(st.sampled_from(["sharpe", "mean", "volatility"])),
+                "method": draw(st.sampled_from(["percentile", "basic", "bca", "studentized"])),
+                "bootstrap": draw(st.sampled_from(["stationary", "circular", "moving", "iid"])),
+                "block_length": draw(st.sampled_from([None, 1, 2, 3, 10])),
+                "n_resamples": draw(st.sampled_from([2, 19])),
+                "rng": 0,
+            }
+            return sigtest.bootstrap_ci, value, kw, data["has_nan"]
+        return sigtest.optimal_block_length, value, {}, data["has_nan"]
+
+    outcomes = {"result": 0, "error": 0}
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(cases())
+    def inner(case):
+        fn, value, kw, has_nan = case
+        outcomes[run_contract(fn, (value,), {**kw, "nan_policy": "omit"}, has_nan)] += 1
+
+    inner()
+    assert outcomes["result"] >= 0.15 * sum(outcomes.values()), outcomes

@@ -9,6 +9,7 @@ tolerances, which are set by the float64 conditioning of each formula, not by th
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -43,21 +44,120 @@ def test_dsr_sharpe_variance_ddof_at_least_n_trials_is_rejected():
     assert np.isfinite(sigtest.deflated_sharpe_ratio(x, sharpe_variance_ddof=1).dsr)
 
 
-def test_haircut_underflowing_pvalue_is_nan_with_warning_not_inf():
-    """A daily strategy with an annual Sharpe ratio of 25 over 10 years has t = 79 and a
-    p-value below the smallest double: t.isf(0) made its haircut Sharpe ratio +inf (larger than
-    the Sharpe ratio itself). It is now NaN with a DegenerateDataWarning; a merely tiny p-value
-    (t = 31.6, p = 4e-185) still gives a finite haircut in (0, 1)."""
+def _log_t_sf_quad(t: float, df: float) -> float:
+    """Reference log P(T_df > t) by numerical integration of the density, in log space so
+    nothing underflows: with s = t e^v, P(T > t) = t f(t) int_0^inf exp(log f(t e^v) -
+    log f(t) + v) dv; the integrand starts at 1 and decays like exp(-df v). Independent of the
+    incomplete beta function (continued fraction) sigtest uses; checked once against mpmath's
+    regularized betainc at 40 digits: relative error below 1e-13 for df in 1..2519 and t in
+    3..1e3."""
+    from scipy import integrate, special
+
+    def log_f(log_s: float) -> float:
+        return float(
+            special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * math.log(df * math.pi)
+            - (df + 1) / 2 * np.logaddexp(0.0, 2 * log_s - math.log(df))
+        )
+
+    lt = math.log(t)
+    l0 = log_f(lt)
+    val, _ = integrate.quad(
+        lambda v: math.exp(log_f(lt + v) - l0 + v), 0, np.inf, epsabs=0, epsrel=1e-13, limit=200
+    )
+    return lt + l0 + math.log(val)
+
+
+def _check_haircut(res, method: str, log_factor: float, sr: float, n_obs: int, q: int) -> None:
+    """The haircut t-ratio z of ``method`` must satisfy log P(T > z) = log(factor) + log
+    P(T > t), i.e. its two-sided p-value is the adjusted one (Harvey & Liu 2015, step 6), with
+    both tails from the quadrature reference. Tolerance 1e-11 relative on the log scale (the
+    reference is good to 1e-13; the old float path was off by 100% here: NaN or +inf)."""
+    years = n_obs / q
+    df = n_obs - 1
+    t = sr * math.sqrt(years)
+    target = min(log_factor + math.log(2) + _log_t_sf_quad(t, df), 0.0) - math.log(2)
+    z = res.haircut_sharpe_ratios[method] * math.sqrt(years)
+    assert np.isfinite(z) and 0 < z < t, (method, z, t)
+    assert _log_t_sf_quad(z, df) == pytest.approx(target, rel=1e-11), method
+
+
+# (annual Sharpe ratio, n_obs, periods per year, M): t = 79 (p = 1e-684), t = 1e3 (monthly,
+# p = 1e-434), t = 190 over 10 years monthly, and t = 9.5 (p = 5e-21, the ordinary path)
+HUGE_T = [(25.0, 2520, 252, 100), (1000 / math.sqrt(20), 240, 12, 100), (60.0, 120, 12, 300),
+          (3.0, 2520, 252, 50)]
+
+
+@pytest.mark.parametrize("sr, n_obs, q, m", HUGE_T)
+def test_haircut_is_exact_when_the_pvalue_underflows(sr, n_obs, q, m):
+    """p-values far below the smallest double: the chain p -> adjusted p -> haircut Sharpe
+    ratio runs on log p-values and stays exact (before: a t-ratio of 79 gave +inf, then NaN
+    with a warning). Bonferroni: log p_adj = log M + log p. When the strategy's p-value is
+    the smallest of all M + 1 in every simulation (any t above the simulated ones, here
+    t >= 79), Holm gives (M + 1) p and HLZ's BHY (M + 1) c(M + 1) p exactly, c(m) = sum 1/i,
+    and 'average' their mean with M p; each haircut is checked against the quadrature tail.
+    Cross-checked once with mpmath at 60 digits (findroot on its betainc): the four haircut
+    Sharpe ratios agree to 1.3e-15 relative in these cases."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sigtest.haircut_sharpe_ratio(
+            sr, n_obs, n_tests=m, periods_per_year=q, n_simulations=201, rng=0
+        )
+    _check_haircut(res, "bonferroni", math.log(m), sr, n_obs, q)
+    if sr * math.sqrt(n_obs / q) >= 79:
+        c = sum(1.0 / i for i in range(1, m + 2))
+        _check_haircut(res, "holm", math.log(m + 1), sr, n_obs, q)
+        _check_haircut(res, "bhy", math.log((m + 1) * c), sr, n_obs, q)
+        _check_haircut(res, "average", math.log((m + (m + 1) + (m + 1) * c) / 3), sr, n_obs, q)
+    for k in ("bonferroni", "holm", "bhy", "average"):
+        assert 0 < res.haircuts[k] < 1
+
+
+def test_haircut_is_continuous_where_the_log_space_path_takes_over():
+    """Bonferroni p-values from 1e-286 to 1e-294 straddle the switch to the log-space path
+    (at 1e-290): every haircut is exact there, and the haircut Sharpe ratio keeps increasing
+    with the Sharpe ratio."""
+    from scipy import stats
+
+    n_obs, q, m = 240, 12, 100
+    # t-ratios whose M p = 2 M P(T > t) runs from 1e-286 to 1e-294
+    ts = [stats.t.isf(10.0**-e / (2 * m), n_obs - 1) for e in np.arange(286, 294.5, 1.0)]
+    srs = np.array(ts) / math.sqrt(n_obs / q)
+    res = sigtest.haircut_sharpe_ratio(srs, n_obs, n_tests=m, periods_per_year=q,
+                                       n_simulations=11, rng=0)
+    for j, sr in enumerate(srs):
+        one = sigtest.haircut_sharpe_ratio(sr, n_obs, n_tests=m, periods_per_year=q,
+                                           n_simulations=11, rng=0)
+        assert one.haircut_sharpe_ratios["bonferroni"] == res.haircut_sharpe_ratios[
+            "bonferroni"][j]
+        _check_haircut(one, "bonferroni", math.log(m), float(sr), n_obs, q)
+    assert np.all(np.diff(res.haircut_sharpe_ratios["bonferroni"]) > 0)
+
+
+def test_haircut_of_an_infinite_t_ratio_is_nan_with_warning():
+    """Only a t-ratio that overflows to inf (a Sharpe ratio near the largest double) is left
+    without a haircut: NaN and a DegenerateDataWarning, the other entries unaffected."""
     kw = {"n_tests": 100, "periods_per_year": 252, "n_simulations": 200, "rng": 0}
-    with pytest.warns(DegenerateDataWarning, match="underflows to 0"):
-        res = sigtest.haircut_sharpe_ratio(np.array([25.0, 1.0]), 2520, **kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sigtest.haircut_sharpe_ratio(np.array([1e308, 25.0, 1.0]), 2520, **kw)
+    assert {w.category for w in caught} == {DegenerateDataWarning}
+    assert "t-ratio is infinite" in str(caught[0].message) and "position 0" in str(caught[0].message)
     for k in ("bonferroni", "holm", "bhy", "average"):
         assert np.isnan(res.haircut_sharpe_ratios[k][0])
-        assert 0 < res.haircut_sharpe_ratios[k][1] < 1.0
-    ok = sigtest.haircut_sharpe_ratio(10.0, 2520, **kw)
-    assert 1e-190 < ok.pvalue < 1e-180  # two-sided t(2519) tail at 31.6: 4.0e-185
-    for k in ("bonferroni", "holm", "bhy", "average"):
-        assert 0 < ok.haircuts[k] < 0.1 and np.isfinite(ok.haircut_sharpe_ratios[k])
+        assert 0 < res.haircut_sharpe_ratios[k][1] < 25.0
+        assert 0 < res.haircut_sharpe_ratios[k][2] < 1.0
+
+
+def test_haircut_far_tail_does_not_change_ordinary_values():
+    """The log-space path only takes over below 1e-290: an ordinary Bonferroni haircut is
+    still stats.t.isf of the adjusted p-value, bit for bit (the hand computation of
+    test_multiple_testing.py at 1e-12 would not see a 1e-14 drift; this does)."""
+    from scipy import stats
+
+    res = sigtest.haircut_sharpe_ratio(1.0, 120, n_tests=100, autocorrelation=0.1, rng=3,
+                                       n_simulations=64)
+    z = stats.t.isf(res.adjusted_pvalues["bonferroni"] / 2, 119)
+    assert res.haircut_sharpe_ratios["bonferroni"] == z / math.sqrt(10.0)
 
 
 def _hac_se_reference(x: np.ndarray, lags: int) -> float:

@@ -321,8 +321,11 @@ def test_two_configurations_s2():
     # S = 2: two combinations, each the other's complement. Means: first half a=(1, 0),
     # second half (0, 2) -> combination (0,): IS picks col 0, OOS col 0 = 0 < 2 -> rank 1, w 1/3;
     # combination (1,): IS picks col 1, OOS col 1 = 0 < 1 -> w 1/3. PBO = 1.
+    # Both selections have OOS mean 0: R^2 of the degradation regression is 0/0 (NaN, warned).
     x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0], [0.0, 2.0]])
-    res = pbo(x, n_partitions=2, metric="mean")
+    with pytest.warns(DegenerateDataWarning, match=r"R\^2 of the performance-degradation"):
+        res = pbo(x, n_partitions=2, metric="mean")
+    assert np.isnan(res.degradation.r_squared)
     assert res.pbo == 1.0
     np.testing.assert_array_equal(res.selected, [0, 1])
     np.testing.assert_allclose(res.relative_ranks, [1 / 3, 1 / 3])
