@@ -234,7 +234,7 @@ REGISTRY: dict[str, tuple[st.SearchStrategy, Callable[..., Any]]] = {
             confidence_level=PROB,
             periods_per_year=PPY,
             batch_size=P([None, 1, 7], [0, -1]),
-            nan_policy=P(["raise", "propagate"], ["omit", "bogus"]),
+            nan_policy=P(["raise", "propagate", "omit"], ["bogus"]),
             rng=RNG,
         ),
         sigtest.bootstrap_ci,
@@ -250,7 +250,7 @@ REGISTRY: dict[str, tuple[st.SearchStrategy, Callable[..., Any]]] = {
         sigtest.bootstrap_indices,
     ),
     "optimal_block_length": (
-        _with_returns(nan_policy=P(["raise", "propagate"], ["omit", "bogus"])),
+        _with_returns(nan_policy=P(["raise", "propagate", "omit"], ["bogus"])),
         sigtest.optimal_block_length,
     ),
     "sharpe_ratio": (
