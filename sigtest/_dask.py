@@ -81,8 +81,11 @@ from sigtest._validation import (
 )
 
 __all__ = [
+    "correlation_matrix",
     "deflated_sharpe_ratio",
+    "effective_trials",
     "is_dask",
+    "model_confidence_set",
     "pbo",
     "probabilistic_sharpe_ratio",
     "reality_check",
@@ -121,13 +124,13 @@ class DaskReturns:
     def n_strategies(self) -> int:
         return int(self.offsets[-1])
 
-    def shell(self) -> ReturnsData:
+    def shell(self, index: pd.Index | None = None) -> ReturnsData:
         """A ReturnsData with the right shape and labels but no data (a zero-stride view), for
         labelling results and warnings on the client."""
         empty = np.lib.stride_tricks.as_strided(
             np.zeros(1), shape=(self.n_obs, self.n_strategies), strides=(0, 0), writeable=False
         )
-        return ReturnsData(empty, self.columns, None, self.one_d, self.name)
+        return ReturnsData(empty, self.columns, index, self.one_d, self.name)
 
 
 def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
@@ -800,6 +803,64 @@ def stepm(
 
 
 # --------------------------------------------------------------------------------------------
+# Model confidence set: gathered on the client below a size limit
+# --------------------------------------------------------------------------------------------
+
+#: Largest ``T x N`` float64 matrix (bytes) that :func:`sigtest.model_confidence_set` gathers
+#: from dask input (1 GiB: e.g. 2,520 periods x 53,000 strategies).
+MCS_MAX_BYTES = 2**30
+
+
+def model_confidence_set(
+    returns: Any,
+    *,
+    alpha: float = 0.1,
+    statistic: str = "max",
+    measure: str = "mean",
+    bootstrap: str = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: str = "raise",
+    rng: Any = None,
+) -> Any:
+    """:func:`sigtest.model_confidence_set` on dask input: the settings and the size are checked
+    on the client, then the ``T x N`` matrix is gathered and the in-memory code runs on it.
+
+    The MCS eliminates strategies one at a time on the ``N x N`` structure of their bootstrap
+    covariances (``O(B N^2)`` work, ``B x N`` resampled performances in memory): it is meant
+    for tens to a few hundred candidates, whose returns are small, so the gather costs little
+    and the result is the in-memory result exactly."""
+    from sigtest import snooping as sn
+
+    check_probability(alpha, "alpha")
+    check_choice(statistic, "statistic", ("max", "range"))
+    check_choice(measure, "measure", sn.MEASURES)
+    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    check_int(n_resamples, "n_resamples", minimum=1)
+    if batch_size is not None:
+        check_int(batch_size, "batch_size", minimum=1)
+    check_nan_policy(nan_policy)
+    arr, _, _ = _to_array(returns, "returns")
+    t_obs, n_strat = (int(v) for v in arr.shape)
+    size = 8 * t_obs * n_strat
+    if size > MCS_MAX_BYTES:
+        raise ValueError(
+            f"`returns` is {t_obs} x {n_strat} ({size / 2**30:.3g} GiB as float64); "
+            "model_confidence_set gathers dask input on the client, up to "
+            f"{MCS_MAX_BYTES / 2**30:g} GiB (the MCS compares every pair of strategies and is "
+            "meant for tens to a few hundred candidates). Select the candidates first, e.g. "
+            "the best few hundred by sigtest.sharpe_ratio, and pass those columns."
+        )
+    return sn.model_confidence_set(
+        returns.compute(), alpha=alpha, statistic=statistic,  # type: ignore[arg-type]
+        measure=measure, bootstrap=bootstrap, block_length=block_length,  # type: ignore[arg-type]
+        n_resamples=n_resamples, batch_size=batch_size, nan_policy=nan_policy,  # type: ignore[arg-type]
+        rng=rng,
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Sharpe ratios (per-column moments; DSR adds a maximum and a variance over all columns)
 # --------------------------------------------------------------------------------------------
 
@@ -957,15 +1018,12 @@ def deflated_sharpe_ratio(
     em_method = check_choice(expected_max, "expected_max", sh._EMAX_METHODS)
     q = sh._check_periods(periods_per_year)
     eff_value: float | None = None
+    eff_method: str | None = None
     if effective_trials is not None:
         if isinstance(effective_trials, str):
-            check_choice(effective_trials, "effective_trials", sh._ET_METHODS)
-            raise ValueError(
-                f"`effective_trials={effective_trials!r}` needs the N x N correlation matrix of "
-                "the trials and is not computed on dask input; give `effective_trials` as a "
-                "number (e.g. estimated on a subset of columns)"
-            )
-        eff_value = sh._check_trials(effective_trials, "effective_trials")
+            eff_method = check_choice(effective_trials, "effective_trials", sh._ET_METHODS)
+        else:
+            eff_value = sh._check_trials(effective_trials, "effective_trials")
     _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis, n_trials=n_trials,
                  sharpe_variance=sharpe_variance, trials_sharpe=trials_sharpe)
     if q is not None:
@@ -993,6 +1051,8 @@ def deflated_sharpe_ratio(
         v = float(np.var(srs, ddof=vddof))
         best = shell.label(j)
     n_used = float(dr.n_strategies) if eff_value is None else eff_value
+    if eff_method is not None:
+        n_used = _effective_trials(returns, method=eff_method, nan_policy=policy).n_effective
     if math.isnan(v):
         emax = sr0 = z = dsr = float("nan")
     else:
@@ -1012,6 +1072,245 @@ def deflated_sharpe_ratio(
 
 
 # --------------------------------------------------------------------------------------------
+# Effective number of trials: the correlation structure from per-block cross-products
+# --------------------------------------------------------------------------------------------
+
+#: Largest ``min(N, T)`` (eigenvalue methods) or ``N`` ('cluster') for which the correlation
+#: matrix (or the ``T x T`` Gram matrix with the same non-zero spectrum) is assembled on the
+#: client: 16,384 is a 2 GiB float64 matrix.
+MAX_GRAM_SIZE = 16_384
+
+
+def _et_scan(block: np.ndarray, keep: np.ndarray | None, policy: str) -> dict[str, Any]:
+    """A block's non-finite values, NaN rows and columns, and constant columns (on ``keep``)."""
+    x, bad = _block_values(block)
+    if bad is not None and ("inf" in bad or policy == "raise"):
+        return {"bad_values": bad}
+    nan = np.isnan(x)
+    if keep is not None:
+        x = x[keep]
+    with np.errstate(invalid="ignore"):
+        const = np.ptp(x, axis=0) == 0
+    return {"rows": nan.any(axis=1), "nan_cols": nan.any(axis=0), "const": const}
+
+
+def _unit_block(block: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    from sigtest.sharpe import _unit_columns
+
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    return _unit_columns(x if keep is None else x[keep])
+
+
+def _cross(a: np.ndarray, b: np.ndarray | None, keep: np.ndarray | None) -> np.ndarray:
+    """``z_a.T @ z_b`` of two column blocks (``z_a.T @ z_a`` when ``b`` is None)."""
+    za = _unit_block(a, keep)
+    return za.T @ (za if b is None else _unit_block(b, keep))
+
+
+def _outer(a: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    """A block's share ``z_a @ z_a.T`` of the ``T x T`` Gram matrix."""
+    za = _unit_block(a, keep)
+    return za @ za.T
+
+
+def _tree_sum(parts: list[Any]) -> Any:
+    """Pairwise sums on the workers: the client receives one matrix."""
+    from dask import delayed
+
+    while len(parts) > 1:
+        pairs = [delayed(np.add)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
+
+
+def correlation_matrix(dr: DaskReturns, keep: np.ndarray | None = None) -> np.ndarray:
+    """The ``N x N`` correlation matrix of the columns (rows ``keep``), assembled on the client
+    from the ``K (K + 1) / 2`` block cross-products ``z_i.T @ z_j`` computed on the workers."""
+    from dask import delayed
+
+    n = dr.n_strategies  # the caller checked n <= MAX_GRAM_SIZE
+    keep_d = delayed(keep) if keep is not None else None
+    k = len(dr.blocks)
+    pairs = [(i, j) for i in range(k) for j in range(i, k)]
+    tasks = [
+        delayed(_cross)(dr.blocks[i], None if i == j else dr.blocks[j], keep_d) for i, j in pairs
+    ]
+    corr = np.empty((n, n))
+    off = dr.offsets
+    for (i, j), piece in zip(pairs, _compute(tasks)):
+        corr[off[i] : off[i + 1], off[j] : off[j + 1]] = piece
+        if i != j:
+            corr[off[j] : off[j + 1], off[i] : off[i + 1]] = piece.T
+    return corr
+
+
+def effective_trials(
+    returns: Any,
+    *,
+    method: str = "li_ji",
+    correlation_threshold: float = 0.5,
+    nan_policy: str = "raise",
+) -> Any:
+    """:func:`sigtest.effective_trials` on a dask array or DataFrame: the eigenvalues from the
+    ``N x N`` correlation matrix (``N <= T``) or the ``T x T`` Gram matrix (``N > T``), summed
+    or assembled from per-block products; 'cluster' from the ``N x N`` correlation matrix."""
+    from dask import delayed
+
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(nan_policy)
+    method, thr = sh._et_settings(method, correlation_threshold)
+    dr = as_dask_returns(returns, min_obs=2)
+    n, t = dr.n_strategies, dr.n_obs
+    size = n if method == "cluster" else min(n, t)
+    if size > MAX_GRAM_SIZE:
+        what = "N x N correlation" if method == "cluster" or n <= t else "T x T Gram"
+        raise ValueError(
+            f"`returns` has {t} rows and {n} columns; method={method!r} on dask input needs the "
+            f"{what} matrix on the client, limited to {MAX_GRAM_SIZE:,} x {MAX_GRAM_SIZE:,} "
+            f"({MAX_GRAM_SIZE**2 * 8 / 2**30:g} GiB); pass fewer columns or periods"
+            + ("" if method != "cluster" else ", or use 'li_ji' or 'nyholt' (min(N, T)^2)")
+        )
+    parts = _compute([delayed(_et_scan)(b, None, policy) for b in dr.blocks])
+    _raise_bad_values(parts, dr)
+    keep: np.ndarray | None = None
+    if policy != "raise":
+        nan_cols = np.concatenate([p["nan_cols"] for p in parts])
+        if policy == "propagate" and nan_cols.any():
+            return sh._et_result(dr.shell(), method, thr)
+        missing = np.any([p["rows"] for p in parts], axis=0)
+        if policy == "omit" and missing.any():
+            keep = ~missing
+            sh._et_check_rows(int(keep.sum()))
+            dr = replace(dr, n_obs=int(keep.sum()))
+            keep_d = delayed(keep)
+            parts = _compute([delayed(_et_scan)(b, keep_d, policy) for b in dr.blocks])
+    shell = dr.shell()
+    const = np.concatenate([p["const"] for p in parts])
+    if const.any():
+        warn_degenerate(shell, const, "The correlation matrix", stacklevel=4)
+        return sh._et_result(shell, method, thr)
+    if method == "cluster":
+        labels = sh._cluster_from_correlation(correlation_matrix(dr, keep), thr)
+        return sh._et_result(shell, method, thr, labels=labels)
+    if n <= dr.n_obs:
+        gram = correlation_matrix(dr, keep)
+    else:
+        keep_d = delayed(keep) if keep is not None else None
+        gram = _compute([_tree_sum([delayed(_outer)(b, keep_d) for b in dr.blocks])])[0]
+    return sh._et_result(shell, method, thr, eigenvalues=sh._gram_eigenvalues(gram, n))
+
+
+#: ``deflated_sharpe_ratio`` has a parameter named ``effective_trials``.
+_effective_trials = effective_trials
+
+
+# --------------------------------------------------------------------------------------------
+# validate: the battery on dask input
+# --------------------------------------------------------------------------------------------
+#
+# sigtest.validate calls the public functions, which dispatch here themselves; what validate
+# needs besides them comes from the helpers below. What travels to the client: the benchmark
+# column (T values), the time index (T entries), the NaN rows under nan_policy='omit' (T
+# booleans), the columns of the common block length (at most 1,000 evenly spaced, T x 1,000),
+# the n_top and mcs_max_strategies best columns, and one T-vector per block for the average
+# correlation.
+
+
+def validate_inputs(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable | None, ReturnsData]:
+    """Strategies (dask, benchmark column removed), benchmark (in memory) and its label, and a
+    data-less ReturnsData with the labels, index and shape."""
+    import dask.array as da
+
+    from sigtest.report import _split_benchmark
+
+    if is_dask(benchmark):
+        benchmark = benchmark.compute()  # T values
+    frame = not isinstance(returns, da.Array)
+    strategies, bench, label = _split_benchmark(returns, benchmark)
+    if is_dask(bench):
+        bench = bench.compute()
+    dr = as_dask_returns(strategies, min_obs=2)
+    index = pd.Index(strategies.index.compute()) if frame else None
+    return strategies, bench, label, dr.shell(index)
+
+
+def omit_rows(
+    strategies: Any, bench: Any, data: ReturnsData
+) -> tuple[Any, Any, ReturnsData, int]:
+    """``validate``'s nan_policy='omit': drop every row with a NaN in any strategy or the
+    benchmark (the NaN rows are found on the workers; T booleans travel)."""
+    from dask import delayed
+
+    dr = as_dask_returns(strategies, min_obs=2)
+    rows = _compute([delayed(_nan_rows)(b) for b in dr.blocks])
+    _raise_bad_values(rows, dr)
+    missing = np.any([r["rows"] for r in rows], axis=0)
+    if bench is not None:
+        missing |= np.isnan(np.asarray(bench, dtype=np.float64)).reshape(-1)
+    n_dropped = int(missing.sum())
+    if n_dropped:
+        keep = ~missing
+        strategies = _keep_rows(strategies, keep)
+        if bench is not None:
+            bench = bench[keep] if isinstance(bench, (pd.Series, np.ndarray)) else (
+                np.asarray(bench)[keep])
+        index = data.index[keep] if data.index is not None else None
+        data = replace(dr, n_obs=int(keep.sum())).shell(index)
+    return strategies, bench, data, n_dropped
+
+
+def _rows_of_partition(
+    part: pd.DataFrame, keep: np.ndarray, starts: np.ndarray, partition_info: Any = None
+) -> pd.DataFrame:
+    i = partition_info["number"]
+    return part[keep[starts[i] : starts[i + 1]]]
+
+
+def _keep_rows(returns: Any, keep: np.ndarray) -> Any:
+    """The rows ``keep`` (booleans) of a dask array or DataFrame, still distributed."""
+    import dask.array as da
+
+    if isinstance(returns, da.Array):
+        return returns[keep]
+    lengths = returns.map_partitions(len).compute().to_numpy()
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    return returns.map_partitions(_rows_of_partition, keep, starts, meta=returns._meta)
+
+
+def take_columns(returns: Any, positions: np.ndarray) -> Any:
+    """Pull the columns ``positions`` (in that order) into memory: pandas or numpy."""
+    import dask.array as da
+
+    pos = [int(p) for p in positions]
+    if isinstance(returns, da.Array):
+        return np.asarray(returns[:, pos].compute())
+    return returns.iloc[:, pos].compute()
+
+
+def _zsum_block(block: np.ndarray) -> tuple[np.ndarray, int]:
+    """Row sums of the block's standardized non-constant columns, and how many there are."""
+    x = np.asarray(block, dtype=np.float64)
+    sd = x.std(axis=0)
+    keep = sd > 0
+    z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
+    return z.sum(axis=1), int(keep.sum())
+
+
+def mean_correlation(returns: Any) -> float:
+    """``report._mean_correlation`` from per-block row sums (one T-vector per block)."""
+    from dask import delayed
+
+    dr = as_dask_returns(returns, min_obs=2)
+    parts = _compute([delayed(_zsum_block)(b) for b in dr.blocks])
+    n = sum(p[1] for p in parts)
+    if n < 2:
+        return 0.0
+    s = np.sum([p[0] for p in parts], axis=0)
+    return float((s @ s / dr.n_obs - n) / (n * (n - 1)))
+
+
+# --------------------------------------------------------------------------------------------
 # Probability of backtest overfitting (CSCV)
 # --------------------------------------------------------------------------------------------
 #
@@ -1023,15 +1322,26 @@ def deflated_sharpe_ratio(
 # values are below / equal to the selection's; summed over blocks these are the ranks.
 
 
-def _pbo_stats(block: np.ndarray, m: int, s: int, metric: str, target: float, policy: str) -> Any:
-    from sigtest.overfitting import _SufficientStats
+def _pbo_stats(
+    block: np.ndarray, m: int, s: int, metric: Any, target: float, policy: str, offset: int
+) -> Any:
+    from sigtest.overfitting import _CallableStats, _SufficientStats
 
     x = np.ascontiguousarray(block, dtype=np.float64)
     if not np.isfinite(x).all():
         _, bad_values = _block_values(x)
         if bad_values is not None and ("inf" in bad_values or policy == "raise"):
             return {"bad_values": bad_values}
+    if callable(metric):  # called on the block's (rows x N_k) halves: a column-wise metric
+        return _CallableStats(x, m, s, metric, offset)
     return _SufficientStats(x, m, s, metric, target, policy == "omit")
+
+
+def _pbo_width(stats: Any) -> int:
+    """The number of columns of a block's PBO engine."""
+    from sigtest.overfitting import _CallableStats
+
+    return int(stats.x.shape[1] if isinstance(stats, _CallableStats) else stats.b1.shape[1])
 
 
 def _pbo_pairs(n_partitions: int, n_cols: int, chunk_size: int | None) -> Any:
@@ -1053,7 +1363,7 @@ def _pbo_select_block(stats: Any, n_partitions: int, chunk_size: int | None) -> 
     if isinstance(stats, dict):
         return stats
     n_comb = _combination_table(n_partitions)[0].shape[0]
-    n_cols = stats.b1.shape[1]
+    n_cols = _pbo_width(stats)
     out: dict[str, Any] = {
         "nstar": np.empty(n_comb, dtype=np.int64),
         "is": np.empty(n_comb),
@@ -1103,7 +1413,7 @@ def _pbo_rank_block(
     n_comb = chosen_oos.size
     less = np.zeros(n_comb, dtype=np.int64)
     equal = np.zeros(n_comb, dtype=np.int64)
-    for p1, p2, ind in _pbo_pairs(n_partitions, stats.b1.shape[1], chunk_size):
+    for p1, p2, ind in _pbo_pairs(n_partitions, _pbo_width(stats), chunk_size):
         a, b = stats.pair(ind)
         for pos, oos_perf in ((p1, b), (p2, a)):
             col = chosen_oos[pos][:, None]
@@ -1127,9 +1437,7 @@ def pbo(
     nan_policy: str = "raise",
     chunk_size: int | None = None,
 ) -> Any:
-    """:func:`sigtest.pbo` on a dask array or DataFrame (built-in metrics), see above."""
-    import warnings
-
+    """:func:`sigtest.pbo` on a dask array or DataFrame, see above."""
     import dask
     from dask import delayed
 
@@ -1137,72 +1445,35 @@ def pbo(
 
     policy = check_nan_policy(nan_policy)
     arr, columns, _ = _to_array(returns, "returns")
-    t_full = int(arr.shape[0])
-    if isinstance(n_partitions, bool):
-        raise TypeError(f"`n_partitions` must be an integer; got {n_partitions!r}")
-    s = check_int(n_partitions, "n_partitions", minimum=2)
-    if s % 2:
-        raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
-    if s > t_full:
-        raise ValueError(
-            f"`n_partitions` must not exceed the number of rows of `returns` ({t_full}); got {s}"
-        )
-    metric_v = ov._check_metric(metric)
-    if callable(metric_v):
-        raise ValueError(
-            "a callable `metric` is not supported for dask input (it needs the rows of every "
-            "half of every column at once); use 'sharpe', 'mean' or 'sortino'"
-        )
-    remainder = check_choice(remainder, "remainder", ov.REMAINDERS)
-    for name, value in (("target", target), ("loss_threshold", loss_threshold)):
-        import numbers
-
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise ValueError(f"`{name}` must be a finite real number; got {value!r}")
-    ppy = None if periods_per_year is None else ov.check_positive(periods_per_year, "periods_per_year")
-    level = check_probability(confidence_level, "confidence_level")
-    if n_effective is not None:
-        ov.check_positive(n_effective, "n_effective")
-    n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
-    if chunk_size is not None:
-        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    extra = t_full % s
-    rows: slice | None = None
+    t_full, n_full = (int(v) for v in arr.shape)
+    st = ov._pbo_settings(
+        t_full, n_full, "returns", n_partitions=n_partitions, metric=metric, target=target,
+        periods_per_year=periods_per_year, loss_threshold=loss_threshold, remainder=remainder,
+        confidence_level=confidence_level, n_effective=n_effective,
+        dominance_grid_size=dominance_grid_size, chunk_size=chunk_size, nan_policy=policy,
+    )
+    s, chunk_size = st.n_partitions, st.chunk_size
+    rows, positions = ov._remainder(t_full, s, st.remainder, "returns")
     dropped: list[Hashable] = []
-    if extra:
-        if remainder == "raise":
-            raise ValueError(
-                f"`n_partitions`={s} does not divide the {t_full} rows of `returns` ({extra} "
-                f"row(s) left over); pass remainder='drop_first' to drop the {extra} oldest "
-                f"rows, remainder='drop_last' to drop the {extra} most recent, trim `returns` "
-                f"to {t_full - extra} rows yourself, or choose an `n_partitions` that divides "
-                f"{t_full}"
-            )
-        positions = np.arange(extra) if remainder == "drop_first" else np.arange(t_full - extra, t_full)
-        rows = slice(extra, None) if remainder == "drop_first" else slice(0, t_full - extra)
+    if rows is not None:
         if columns is not None and hasattr(returns, "index"):
-            index = returns.index.compute()
-            dropped = list(index[positions])
+            dropped = list(returns.index.compute()[positions])
         else:
             dropped = [int(p) for p in positions]
     dr = as_dask_returns(returns, min_obs=2, rows=rows)
-    if dr.n_strategies < 2:
-        raise ValueError(
-            f"`returns` must hold at least 2 configurations (columns) to select among; "
-            f"got {dr.n_strategies}"
-        )
     m = dr.n_obs // s
-    metric_name = str(metric_v)
-    # pass 0: sufficient statistics, kept on the workers for both passes
+    metric_v = st.metric
+    metric_name = getattr(metric_v, "__name__", type(metric_v).__name__) if callable(
+        metric_v) else str(metric_v)
+    # pass 0: sufficient statistics (or the block itself, for a callable), kept on the workers
     stats = [
-        delayed(_pbo_stats)(b, m, s, metric_name, float(target), policy) for b in dr.blocks
+        delayed(_pbo_stats)(b, m, s, metric_v, st.target, policy, int(dr.offsets[k]))
+        for k, b in enumerate(dr.blocks)
     ]
     stats = list(dask.persist(*stats))
-    parts = _compute([delayed(_pbo_select_block)(st, s, chunk_size) for st in stats])
+    parts = _compute([delayed(_pbo_select_block)(st_k, s, chunk_size) for st_k in stats])
     _raise_bad_values(parts, dr)
-    combos, _, _ = ov._combination_table(s)
-    n_comb = combos.shape[0]
-    n_strat = dr.n_strategies
+    n_comb = ov._combination_table(s)[0].shape[0]
     offsets = dr.offsets
     # global selection: the best block's best column; ties go to the first block
     is_vals = np.stack([p["is"] for p in parts])  # K x C
@@ -1214,78 +1485,21 @@ def pbo(
     flags = np.any(np.stack([p["flags"] for p in parts]), axis=0)  # C x 2 x 3
     bad = np.any(flags[:, :, 0] | (flags[:, :, 1] & flags[:, :, 2]), axis=1)
     nan_cols = np.concatenate([p["nan_cols"] for p in parts])
-    ranks = _compute([delayed(_pbo_rank_block)(st, s, chunk_size, chosen_oos) for st in stats])
+    ranks = _compute([delayed(_pbo_rank_block)(st_k, s, chunk_size, chosen_oos) for st_k in stats])
     less = np.sum([r[0] for r in ranks], axis=0)
     equal = np.sum([r[1] for r in ranks], axis=0)
     del stats
-
-    scale = 1.0
-    if ppy is not None:
-        scale = ppy if metric_name == "mean" else math.sqrt(ppy)
-    degenerate = bool(bad.any())
-    rank = less + (equal + 1) / 2.0
-    w = rank / (n_strat + 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logits = np.log(rank) - np.log(n_strat + 1 - rank)
-    overfit = 2 * less + equal <= n_strat
-    chosen_is = chosen_is * scale
-    chosen_oos = chosen_oos * scale
-    shell = dr.shell()
-    if degenerate:
-        nstar[bad] = -1
-        logits[bad] = np.nan
-        w[bad] = np.nan
-        chosen_is[bad] = np.nan
-        chosen_oos[bad] = np.nan
-        labels = shell.column_labels(nan_cols) or ["(undetermined)"]
-        shown = ", ".join(map(repr, labels[:5])) + (
-            f" and {len(labels) - 5} more" if len(labels) > 5 else ""
-        )
-        warnings.warn(
-            f"the {metric_name} is undefined (NaN) on some halves of `returns` column(s) "
-            f"{shown} (e.g. constant returns, no return below target, or missing data), so the "
-            f"ranking of {int(bad.sum())} of {n_comb} combinations is undefined; PBO is NaN",
-            ov.DegenerateDataWarning,
-            stacklevel=3,
-        )
-        pbo_value = loss = float("nan")
-    else:
-        pbo_value = float(np.mean(overfit))
-        loss = float(np.mean(chosen_oos < loss_threshold))
-    degradation = ov._degradation(chosen_is, chosen_oos, degenerate)
-    lo_all = min(p["range"][0] for p in parts)
-    hi_all = max(p["range"][1] for p in parts)
-    if degenerate or not np.isfinite(lo_all):
-        nan_grid = np.full(n_grid, np.nan)
-        dominance = ov.StochasticDominance(
-            nan_grid, nan_grid, nan_grid, nan_grid, np.nan, np.nan, False, False
-        )
-    else:
-        pooled = ov._PooledHistogram()
-        for p in parts:
-            if "hist" in p:
-                k0, cnt, tot = p["hist"]
-                pooled.count[k0 : k0 + cnt.size] += cnt
-                pooled.total[k0 : k0 + cnt.size] += tot
-                pooled.lo = min(pooled.lo, k0)
-                pooled.hi = max(pooled.hi, k0 + cnt.size)
-        grid = pooled.grid(lo_all, hi_all, n_grid)
-        cum_n, cum_s = pooled.at(grid)
-        dominance = ov._dominance(
-            chosen_oos / scale, grid, cum_n, cum_s, float(n_comb * n_strat), scale
-        )
-    n_eff = float(n_effective) if n_effective is not None else ov._default_n_effective(s, n_strat)
-    ci = ov._wilson(pbo_value, n_eff, level)
-    all_labels = shell.labels
-    return ov.PBOResult(
-        pbo=pbo_value, logits=logits, relative_ranks=w, is_performance=chosen_is,
-        oos_performance=chosen_oos, selected=nstar,
-        selected_labels=[all_labels[j] if j >= 0 else None for j in nstar],
-        combinations=combos, degradation=degradation, prob_oos_loss=loss,
-        dominance=dominance, confidence_interval=ci, confidence_level=level,
-        n_effective=float(n_eff), n_partitions=s, block_length=m, n_obs=dr.n_obs,
-        n_strategies=n_strat, n_combinations=n_comb, metric=metric_name, target=float(target),
-        periods_per_year=ppy, loss_threshold=float(loss_threshold), remainder=remainder,
-        rows_dropped=len(dropped), dropped_rows=dropped, nan_policy=policy,
-        dominance_grid_size=n_grid,
+    pooled = ov._PooledHistogram()
+    for p in parts:
+        if "hist" in p:
+            k0, cnt, tot = p["hist"]
+            pooled.count[k0 : k0 + cnt.size] += cnt
+            pooled.total[k0 : k0 + cnt.size] += tot
+            pooled.lo = min(pooled.lo, k0)
+            pooled.hi = max(pooled.hi, k0 + cnt.size)
+    return ov._pbo_result(
+        st, dr.shell(), metric_name, m, dr.n_obs, dropped, nstar=nstar, chosen_is=chosen_is,
+        chosen_oos=chosen_oos, less=less, equal=equal, bad=bad, nan_cols=nan_cols,
+        pooled=pooled, lo_all=min(p["range"][0] for p in parts),
+        hi_all=max(p["range"][1] for p in parts), stacklevel=4,
     )

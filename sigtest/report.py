@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sigtest import _dask
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import Reference, format_references
 from sigtest._validation import (
@@ -553,7 +554,7 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
     if isinstance(benchmark, (pd.Series, np.ndarray, list, tuple)):
         label = benchmark.name if isinstance(benchmark, pd.Series) else "benchmark"
         return returns, benchmark, label
-    if isinstance(returns, pd.DataFrame):
+    if isinstance(returns, pd.DataFrame) or (_dask.is_dask(returns) and hasattr(returns, "columns")):
         if benchmark not in returns.columns:
             shown = ", ".join(map(repr, list(returns.columns[:5])))
             more = " ..." if returns.shape[1] > 5 else ""
@@ -562,7 +563,7 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
                 " pass a column label or the benchmark's returns as a series"
             )
         return returns.drop(columns=[benchmark]), returns[benchmark], benchmark
-    arr = np.asarray(returns)
+    arr = returns if _dask.is_dask(returns) else np.asarray(returns)
     if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
         raise TypeError(
             "`benchmark` must be None, a column of `returns` (an integer position for a numpy "
@@ -574,6 +575,10 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
             f"{arr.shape}"
         )
     pos = int(benchmark)
+    if _dask.is_dask(arr):  # the benchmark column is pulled by the caller (T values)
+        import dask.array as da
+
+        return da.delete(arr, pos, axis=1), arr[:, pos], pos
     return np.delete(arr, pos, axis=1), arr[:, pos], pos
 
 
@@ -595,11 +600,17 @@ def _mean_correlation(x: np.ndarray) -> float:
     return float((s @ s / z.shape[0] - n) / (n * (n - 1)))
 
 
+def _block_length_positions(n_strategies: int) -> np.ndarray:
+    """The (at most 1,000 evenly spaced) columns whose optimal block lengths are used."""
+    if n_strategies > _BLOCK_LENGTH_COLUMNS:
+        cols = np.unique(np.linspace(0, n_strategies - 1, _BLOCK_LENGTH_COLUMNS).round())
+        return cols.astype(np.intp)
+    return np.arange(n_strategies)
+
+
 def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
-    """Median over (at most 1,000 evenly spaced, non-constant) columns of the optimal lengths."""
-    if rel.shape[1] > _BLOCK_LENGTH_COLUMNS:
-        cols = np.unique(np.linspace(0, rel.shape[1] - 1, _BLOCK_LENGTH_COLUMNS).round())
-        rel = rel[:, cols.astype(np.intp)]
+    """Median over the non-constant columns of ``rel`` (the columns of
+    :func:`_block_length_positions`) of the optimal lengths."""
     rel = rel[:, np.ptp(rel, axis=0) > 0]
     if rel.shape[1] == 0:
         return 1.0
@@ -761,10 +772,14 @@ def validate(
     if progress is not None and not callable(progress):
         raise TypeError(f"`progress` must be None or a callable; got {progress!r}")
 
-    strategies, bench, bench_label = _split_benchmark(returns, benchmark)
     min_obs = max(10, 2 * s_part)
-    data = as_returns(strategies, nan_policy="omit" if policy == "omit" else "raise",
-                      min_obs=2)
+    dask_input = _dask.is_dask(returns)  # distributed: see Notes
+    if dask_input:
+        strategies, bench, bench_label, data = _dask.validate_inputs(returns, benchmark)
+    else:
+        strategies, bench, bench_label = _split_benchmark(returns, benchmark)
+        data = as_returns(strategies, nan_policy="omit" if policy == "omit" else "raise",
+                          min_obs=2)
     if data.one_d or data.n_strategies < 2:
         raise ValueError(
             "`returns` must hold at least 2 strategies (columns) besides the benchmark; got "
@@ -781,7 +796,10 @@ def validate(
             )
         bvals = bdata.values[:, 0]
     n_dropped = 0
-    if policy == "omit":
+    if policy == "omit" and dask_input:
+        strategies, bench, data, n_dropped = _dask.omit_rows(strategies, bench, data)
+        bvals = None if bench is None else as_returns(bench, name="benchmark").values[:, 0]
+    elif policy == "omit":
         bad = np.isnan(data.values).any(axis=1)
         if bvals is not None:
             bad |= np.isnan(bvals)
@@ -800,8 +818,8 @@ def validate(
             f"`returns` has {data.n_obs} rows (periods); the report needs at least {min_obs} "
             f"(2 per CSCV block with n_partitions={s_part}, and 10 for the snooping tests)"
         )
-    x = data.values
-    t_obs, n_str = x.shape
+    t_obs, n_str = data.n_obs, data.n_strategies
+    take = _dask.take_columns if dask_input else _take
     root = root_seed_sequence(rng)
     haircut_ss = np.random.SeedSequence(
         root.entropy, spawn_key=(*root.spawn_key, HAIRCUT_STREAM), pool_size=root.pool_size
@@ -831,6 +849,9 @@ def validate(
     if boot == "iid":
         bl: float | None = None
     elif block_length is None:
+        pos = _block_length_positions(n_str)
+        x = take(strategies, pos) if dask_input or pos.size < n_str else data.values
+        x = np.asarray(x, dtype=np.float64)
         rel = x - bvals[:, None] if bvals is not None else x
         bl = _common_block_length(rel, boot)
     else:
@@ -838,7 +859,7 @@ def validate(
     common = dict(bootstrap=boot, block_length=bl, n_resamples=b_res, rng=root)
 
     tick("bootstrap intervals")
-    top_returns = _take(strategies, top_pos)
+    top_returns = take(strategies, top_pos)
     ci = bootstrap_ci(
         top_returns, "sharpe", method=cim,  # type: ignore[arg-type]
         confidence_level=confidence_level, periods_per_year=q, **common,  # type: ignore[arg-type]
@@ -850,7 +871,7 @@ def validate(
     dsr = deflated_sharpe_ratio(strategies, effective_trials=etm)
 
     tick("haircut Sharpe ratios")
-    rho = _mean_correlation(x)
+    rho = _dask.mean_correlation(strategies) if dask_input else _mean_correlation(data.values)
     rho_used = min(max(rho, 0.0), 0.99)
     q_int = int(q) if q is not None and float(q).is_integer() else None
     top_sr = sr.iloc[top_pos] if isinstance(sr, pd.Series) else sr_arr[top_pos]
@@ -868,7 +889,7 @@ def validate(
     sm = stepm(strategies, bench, alpha=level, measure=meas, **common)  # type: ignore[arg-type]
     tick("model confidence set")
     mcs = model_confidence_set(
-        _take(strategies, mcs_pos), alpha=level,
+        take(strategies, mcs_pos), alpha=level,
         measure=meas, **common,  # type: ignore[arg-type]
     )
     tick("probability of backtest overfitting")

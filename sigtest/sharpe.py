@@ -1354,9 +1354,20 @@ def _correlation_eigenvalues(x: np.ndarray) -> np.ndarray:
     coincide, the rest are zero.
     """
     t_obs, n_cols = x.shape
+    z = _unit_columns(x)
+    return _gram_eigenvalues(z.T @ z if n_cols <= t_obs else z @ z.T, n_cols)
+
+
+def _unit_columns(x: np.ndarray) -> np.ndarray:
+    """The columns of ``x`` centred and scaled to unit length (``z.T @ z`` is the correlation)."""
     z = x - x.mean(axis=0)
     z /= np.sqrt(np.einsum("ij,ij->j", z, z))
-    g = z.T @ z if n_cols <= t_obs else z @ z.T
+    return z
+
+
+def _gram_eigenvalues(g: np.ndarray, n_cols: int) -> np.ndarray:
+    """Eigenvalues (descending, length ``n_cols``) of the correlation matrix, from its ``N x N``
+    form or the ``T x T`` Gram matrix ``z @ z.T`` (same non-zero spectrum)."""
     lam = np.linalg.eigvalsh(g)[::-1]
     lam = np.clip(lam, 0.0, None)  # round-off negatives of a PSD matrix
     out = np.zeros(n_cols)
@@ -1460,37 +1471,68 @@ def effective_trials(
     >>> sigtest.effective_trials(noisy, method="cluster").n_effective
     3.0
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.effective_trials(**locals())
     nan_policy = check_nan_policy(nan_policy)
-    method = check_choice(method, "method", _ET_METHODS)  # type: ignore[assignment]
-    thr = _check_real(correlation_threshold, "correlation_threshold")
-    if not -1.0 < thr < 1.0:
-        raise ValueError(f"`correlation_threshold` must be in (-1, 1); got {correlation_threshold!r}")
+    meth, thr = _et_settings(method, correlation_threshold)
     data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-    n_cols = data.n_strategies
     if nan_policy == "propagate" and data.nan_columns().any():
-        return EffectiveTrialsResult(float("nan"), n_cols, method, data.n_obs,
-                                     correlation_threshold=thr if method == "cluster" else None)
+        return _et_result(data, meth, thr)
     if nan_policy == "omit":
         data, _ = data.complete_rows()
-        if data.n_obs < 2:
-            raise ValueError(
-                f"`returns` has {data.n_obs} complete row(s) after omitting NaN; effective_trials "
-                "needs at least 2"
-            )
+        _et_check_rows(data.n_obs)
     x = data.values
     const = np.ptp(x, axis=0) == 0
     if const.any():
         warn_degenerate(data, const, "The correlation matrix", stacklevel=3)
-        return EffectiveTrialsResult(float("nan"), n_cols, method, data.n_obs,
-                                     correlation_threshold=thr if method == "cluster" else None)
-    if method == "cluster":
-        labels = _cluster_labels(x, thr)
+        return _et_result(data, meth, thr)
+    if meth == "cluster":
+        return _et_result(data, meth, thr, labels=_cluster_labels(x, thr))
+    return _et_result(data, meth, thr, eigenvalues=_correlation_eigenvalues(x))
+
+
+def _et_settings(method: object, correlation_threshold: object) -> tuple[str, float]:
+    """Validated ``method`` and ``correlation_threshold`` of :func:`effective_trials`."""
+    method = check_choice(method, "method", _ET_METHODS)
+    thr = _check_real(correlation_threshold, "correlation_threshold")
+    if not -1.0 < thr < 1.0:
+        raise ValueError(f"`correlation_threshold` must be in (-1, 1); got {correlation_threshold!r}")
+    return str(method), thr
+
+
+def _et_check_rows(n_obs: int) -> None:
+    if n_obs < 2:
+        raise ValueError(
+            f"`returns` has {n_obs} complete row(s) after omitting NaN; effective_trials "
+            "needs at least 2"
+        )
+
+
+def _et_result(
+    data: ReturnsData,
+    method: str,
+    thr: float,
+    *,
+    labels: np.ndarray | None = None,
+    eigenvalues: np.ndarray | None = None,
+) -> EffectiveTrialsResult:
+    """The result from cluster labels, eigenvalues, or neither (undefined: NaN)."""
+    n_cols = data.n_strategies
+    if labels is not None:
         return EffectiveTrialsResult(
             float(labels.max() + 1), n_cols, method, data.n_obs,
             labels=data.per_strategy(labels, "cluster") if not data.one_d else np.array([0]),
             correlation_threshold=thr,
         )
-    lam = _correlation_eigenvalues(x)
+    if eigenvalues is not None:
+        return EffectiveTrialsResult(_n_effective(eigenvalues, method, n_cols), n_cols, method,
+                                     data.n_obs, eigenvalues=eigenvalues)
+    return EffectiveTrialsResult(float("nan"), n_cols, method, data.n_obs,
+                                 correlation_threshold=thr if method == "cluster" else None)
+
+
+def _n_effective(lam: np.ndarray, method: str, n_cols: int) -> float:
+    """The eigenvalue estimators of the effective number of trials (see effective_trials)."""
     if method == "li_ji":
         # f is discontinuous at the integers: snap round-off (e.g. 3.9999999999 for four
         # identical columns) to the integer so exact duplicates count once.
@@ -1504,7 +1546,7 @@ def effective_trials(
             # (two identical columns gave 0.9999999999999996 trials, and a NaN DSR)
             share = min(max(1.0 - np.var(lam, ddof=1) / n_cols, 0.0), 1.0)
             n_eff = float(1.0 + (n_cols - 1) * share)
-    return EffectiveTrialsResult(n_eff, n_cols, method, data.n_obs, eigenvalues=lam)
+    return n_eff
 
 
 #: ``deflated_sharpe_ratio`` has a parameter named ``effective_trials``.
@@ -1512,14 +1554,19 @@ _effective_trials: Callable[..., EffectiveTrialsResult] = effective_trials
 
 
 def _cluster_labels(x: np.ndarray, threshold: float) -> np.ndarray:
+    if x.shape[1] == 1:
+        return np.zeros(1, dtype=np.intp)
+    z = _unit_columns(x)
+    return _cluster_from_correlation(z.T @ z, threshold)
+
+
+def _cluster_from_correlation(corr: np.ndarray, threshold: float) -> np.ndarray:
+    """Complete-linkage clusters of an ``N x N`` correlation matrix (modified in place)."""
     from scipy.cluster import hierarchy
 
-    n_cols = x.shape[1]
+    n_cols = corr.shape[0]
     if n_cols == 1:
         return np.zeros(1, dtype=np.intp)
-    z = x - x.mean(axis=0)
-    z /= np.sqrt(np.einsum("ij,ij->j", z, z))
-    corr = z.T @ z
     np.clip(corr, -1.0, 1.0, out=corr)
     iu = np.triu_indices(n_cols, k=1)
     dist = np.sqrt(0.5 * (1.0 - corr[iu]))

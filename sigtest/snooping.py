@@ -1265,6 +1265,8 @@ def model_confidence_set(
     Validated against: ``arch.bootstrap.MCS`` fed the same indices (1e-12 on p-values up to the
     p-value convention); monotone p-values along the elimination order.
     """
+    if _dask.is_dask(returns):  # gathered when small enough: sigtest/_dask.py
+        return _dask.model_confidence_set(**locals())
     level = check_probability(alpha, "alpha")
     check_choice(statistic, "statistic", ("max", "range"))
     prob = _prepare(returns, None, measure, nan_policy)
