@@ -1041,33 +1041,17 @@ def deflated_sharpe_ratio(
     _warn_sharpe_nan(dr, res, policy)
     shell = dr.shell()
     srs = res["sr"]
-    best: Hashable | None = None
-    if np.isnan(srs).any():
-        sr_b = sk_b = ku_b = n_b = v = float("nan")
-    else:
-        j = int(np.argmax(srs))
-        sr_b, sk_b = float(srs[j]), float(res["skew"][j])
-        ku_b, n_b = float(res["kurtosis"][j]), float(res["n"][j])
-        v = float(np.var(srs, ddof=vddof))
-        best = shell.label(j)
+    sr_b, sk_b, ku_b, n_b, v, best = sh._best_trial(
+        shell, srs, res["skew"], res["kurtosis"], res["n"], vddof
+    )
     n_used = float(dr.n_strategies) if eff_value is None else eff_value
     if eff_method is not None:
         n_used = _effective_trials(returns, method=eff_method, nan_policy=policy).n_effective
-    if math.isnan(v):
-        emax = sr0 = z = dsr = float("nan")
-    else:
-        emax = sh._emax(n_used, em_method)
-        sr0 = math.sqrt(v) * emax
-        z_arr, p_arr = sh._psr_core(
-            np.float64(sr_b), np.float64(sr0), np.float64(n_b), np.float64(sk_b), np.float64(ku_b)
-        )
-        z, dsr = float(z_arr), float(p_arr)
-    return sh.DeflatedSharpeResult(
-        dsr=dsr, z=z, sr0=sr0, expected_max=emax, sharpe=sr_b, n_obs=n_b, skew=sk_b,
-        kurtosis=ku_b, best=best, n_trials=n_used, n_trials_total=dr.n_strategies,
-        effective_trials=effective_trials, sharpe_variance=v, sharpe_variance_ddof=vddof,
-        expected_max_method=em_method, periods_per_year=q, ddof=ddof,
-        trials_sharpe=shell.per_strategy(srs, "sharpe"),
+    return sh._dsr_result(
+        sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best,
+        n_trials_total=dr.n_strategies,
+        effective_trials=effective_trials, sharpe_variance_ddof=vddof, periods_per_year=q,
+        ddof=ddof, trials_sharpe=shell.per_strategy(srs, "sharpe"),
     )
 
 

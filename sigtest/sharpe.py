@@ -1815,19 +1815,8 @@ def deflated_sharpe_ratio(
         sks, kus = _skew_kurt(mom)
         _warn_nan(data, srs, "The Sharpe ratio", nan_policy)
         n_total = data.n_strategies
-        if vddof >= n_total:
-            raise ValueError(
-                f"`sharpe_variance_ddof` must be smaller than the number of trials ({n_total}); "
-                f"got {vddof}"
-            )
+        sr_b, sk_b, ku_b, n_b, v, best = _best_trial(data, srs, sks, kus, mom.n, vddof)
         trials_out = data.per_strategy(srs, "sharpe")
-        if np.isnan(srs).any():
-            sr_b = sk_b = ku_b = n_b = v = float("nan")  # best undefined: best stays None
-        else:
-            j = int(np.argmax(srs))
-            sr_b, sk_b, ku_b, n_b = float(srs[j]), float(sks[j]), float(kus[j]), float(mom.n[j])
-            v = float(np.var(srs, ddof=vddof))
-            best = data.label(j)
         n_used = float(n_total)
         if eff_method is not None:
             # keep the labels, so that warnings name columns as the user knows them
@@ -1882,6 +1871,50 @@ def deflated_sharpe_ratio(
         vddof_used: int | None = vddof if trials_sharpe is not None else None
     if eff_value is not None:
         n_used = eff_value
+    return _dsr_result(
+        sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best, n_trials_total=n_total,
+        effective_trials=effective_trials,
+        sharpe_variance_ddof=vddof if returns is not None else vddof_used, periods_per_year=q,
+        ddof=ddof if returns is not None else None, trials_sharpe=trials_out,
+    )
+
+
+def _best_trial(
+    data: ReturnsData,
+    srs: np.ndarray,
+    sks: np.ndarray,
+    kus: np.ndarray,
+    n: np.ndarray,
+    vddof: int,
+) -> tuple[float, float, float, float, float, Hashable | None]:
+    """The best trial's Sharpe ratio, skewness, kurtosis and observations, the variance of the
+    trials' Sharpe ratios and the best's label (all NaN, label None, if any is undefined)."""
+    n_total = data.n_strategies
+    if vddof >= n_total:
+        raise ValueError(
+            f"`sharpe_variance_ddof` must be smaller than the number of trials ({n_total}); "
+            f"got {vddof}"
+        )
+    if np.isnan(srs).any():
+        nan = float("nan")
+        return nan, nan, nan, nan, nan, None  # best undefined: best stays None
+    j = int(np.argmax(srs))
+    v = float(np.var(srs, ddof=vddof))
+    return float(srs[j]), float(sks[j]), float(kus[j]), float(n[j]), v, data.label(j)
+
+
+def _dsr_result(
+    sr_b: float,
+    sk_b: float,
+    ku_b: float,
+    n_b: float,
+    v: float,
+    n_used: float,
+    em_method: str,
+    **fields: Any,
+) -> DeflatedSharpeResult:
+    """The DSR of the best trial against ``n_used`` trials with Sharpe-ratio variance ``v``;
+    ``fields`` are the result's remaining (recorded) fields."""
     if math.isnan(v):
         emax = sr0 = z = dsr = float("nan")
     else:
@@ -1892,11 +1925,8 @@ def deflated_sharpe_ratio(
         z, dsr = float(z_arr), float(p_arr)
     return DeflatedSharpeResult(
         dsr=dsr, z=z, sr0=sr0, expected_max=emax, sharpe=sr_b, n_obs=n_b, skew=sk_b,
-        kurtosis=ku_b, best=best, n_trials=n_used, n_trials_total=n_total,
-        effective_trials=effective_trials, sharpe_variance=v,
-        sharpe_variance_ddof=vddof if returns is not None else vddof_used,
-        expected_max_method=em_method, periods_per_year=q,
-        ddof=ddof if returns is not None else None, trials_sharpe=trials_out,
+        kurtosis=ku_b, n_trials=n_used, sharpe_variance=v, expected_max_method=em_method,
+        **fields,
     )
 
 

@@ -382,6 +382,8 @@ def test_errors(client):
     bad[7, 20] = 0.0
     with pytest.raises(ValueError, match=r"column\(s\) 2, 33; pass nan_policy='omit'"):
         sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)))
+    with pytest.raises(ValueError, match=r"`sharpe_variance_ddof` must be smaller than the number of trials \(3\); got 3"):
+        sigtest.deflated_sharpe_ratio(xd[:, :3], sharpe_variance_ddof=3)
     with pytest.raises(ValueError, match=r"pass either `returns` or explicit numbers, not both"):
         sigtest.probabilistic_sharpe_ratio(xd, sharpe=0.1)
     with pytest.raises(ValueError, match=r"`risk_free` must be a scalar or have one value per period \(250\); got 3"):
