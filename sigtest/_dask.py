@@ -1,9 +1,10 @@
 """Distributed execution on Dask: the same tests on returns matrices larger than one machine.
 
-:func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`, :func:`sigtest.pbo`,
-:func:`sigtest.sharpe_ratio`, :func:`sigtest.probabilistic_sharpe_ratio` and
-:func:`sigtest.deflated_sharpe_ratio` dispatch here when ``returns`` is a ``dask.array.Array``
-or a dask DataFrame. The matrix is processed by *column blocks* (the dask chunks along the
+:func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`,
+:func:`sigtest.model_confidence_set`, :func:`sigtest.pbo`, :func:`sigtest.sharpe_ratio`,
+:func:`sigtest.probabilistic_sharpe_ratio`, :func:`sigtest.deflated_sharpe_ratio`,
+:func:`sigtest.effective_trials` and :func:`sigtest.validate` dispatch here when ``returns`` is a
+``dask.array.Array`` or a dask DataFrame. The matrix is processed by *column blocks* (the dask chunks along the
 strategy axis, each holding all T rows; a DataFrame, partitioned by rows, is regrouped into
 blocks of about 128 MB); each block is one task, and only small per-block reductions travel back
 to the client, which then builds the very result object of the in-memory function.
@@ -37,11 +38,26 @@ Sharpe ratio, PSR, DSR: per-column moments computed in the blocks by the in-memo
 DSR's best column and variance of the trials' Sharpe ratios are taken on the client from the
 N-vector of Sharpe ratios (which the result holds anyway).
 
+Effective number of trials: the eigenvalues of the correlation matrix come from the ``T x T``
+Gram matrix ``sum_k z_k z_k^T`` of the blocks' centred unit-length columns when N > T (summed
+pairwise on the workers), or from the ``N x N`` correlation matrix assembled from the block
+cross-products ``z_i^T z_j`` when N <= T ('cluster' always); the client holds that one matrix,
+at most :data:`MAX_GRAM_SIZE` square.
+
+Model confidence set: for tens to a few hundred candidates; the ``T x N`` matrix is gathered on
+the client up to :data:`MCS_MAX_BYTES` and the in-memory function runs on it.
+
+``validate``: the public functions above dispatch themselves; :func:`validate_inputs`,
+:func:`omit_rows`, :func:`take_columns` and :func:`mean_correlation` supply the rest, pulling
+only the benchmark column, the index, the block-length columns (at most 1,000), the top
+columns and one T-vector per block.
+
 PBO (CSCV): the per-partition sufficient statistics of each block (``S x N_k`` sums) are
 persisted on the workers; pass 1 gives, per combination, each block's in-sample best column,
 its IS and OOS values and NaN/infinity flags (plus its part of the pooled OOS histogram); the
 client picks the global selection; pass 2 counts, per combination and block, the OOS values
-below and equal to the selection's, which add up to the ranks.
+below and equal to the selection's, which add up to the ranks. A callable metric keeps the block
+itself on the worker and is called on the block's halves (it must be column-wise).
 
 Same numbers: every quantity is a per-column function or an exact reduction (maximum, count), and
 each replicate's counts depend only on the seed and the replicate's number, so the results equal

@@ -911,6 +911,17 @@ def pbo(
     (``tests/test_overfitting.py``), at ``1e-12``, on random data, data with ties and
     adversarial shapes; exact hand-worked cases.
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. Each column block keeps its per-partition sums (``S x N_k``; for a callable metric,
+    the block itself) on its worker; a first pass sends back, per combination, the block's
+    in-sample best column with its IS and OOS values (and its part of the pooled OOS histogram);
+    the client picks the global selection; a second pass counts, per combination and block, the
+    OOS values below and equal to the selection's, which add up to the ranks. A callable metric is
+    called on each block's ``(rows x N_k)`` halves, so it must be column-wise (column j's value
+    depends on column j only); a metric that is not gives other numbers than in memory, and one
+    returning the wrong shape is caught on the block. Same numbers as in memory (1e-12); memory
+    per worker thread about the block plus 70 MB (a callable: plus its own temporaries).
+
     References
     ----------
     Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J. (2017). The probability of

@@ -645,7 +645,7 @@ def validate(
 
     Parameters
     ----------
-    returns : array_like or pandas.DataFrame
+    returns : array_like, pandas.DataFrame, dask array or dask DataFrame
         ``T x N`` returns of every candidate strategy tried (rows periods, columns strategies),
         at least 2 strategies. Pass excess returns (over the risk-free rate): Sharpe ratios are
         ``mean / sd``.
@@ -727,6 +727,17 @@ def validate(
     model confidence set all see the same resamples. Each result therefore equals the direct
     call of its function with ``block_length=report.block_length`` and
     ``rng=report.seed.seed_sequence()``.
+
+    Dask: ``returns`` may be a dask array or DataFrame (the benchmark a column of it or a series
+    of T values). The steps then run distributed wherever the method does (Sharpe ratios, effective
+    trials and DSR, Reality Check, SPA, StepM, PBO; see each function's Notes) with the same shared
+    seed and block length, and the report equals the in-memory report (1e-12 on every number).
+    What is pulled into memory is small: the benchmark column and the time index (T values each),
+    the NaN rows under ``nan_policy='omit'`` (T booleans; the rows are then dropped on the
+    workers), the at most 1,000 evenly spaced columns that fix the common block length, the
+    ``n_top`` best columns (for the bootstrap intervals, which have no dask path, and their PSR)
+    and the ``mcs_max_strategies`` best (the model confidence set), and one T-vector per column
+    block for the average correlation of the haircut. The whole matrix never travels.
 
     References
     ----------

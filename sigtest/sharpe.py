@@ -467,6 +467,11 @@ def sharpe_ratio(
 
     Validated against: a plain per-column loop with ``numpy.std`` (tests).
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. Each column block computes its columns' moments with the in-memory kernel; the
+    N Sharpe ratios travel to the client. Same numbers as in memory (1e-12); memory per worker
+    thread about twice the block (``2 x 8 T N_k`` bytes).
+
     References
     ----------
     Lo, A. W. (2002). The statistics of Sharpe ratios. Financial Analysts Journal, 58(4), 36-52.
@@ -985,6 +990,11 @@ def probabilistic_sharpe_ratio(
 
     Validated against: exact hand computation; PSR = 0.5 at SR* = SR (tests).
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. Each column block computes its columns' Sharpe ratios, skewness, kurtosis and
+    observation counts (four N-vectors travel); the PSR is computed on the client. Same numbers as
+    in memory (1e-12); memory per worker thread about twice the block.
+
     References
     ----------
     Bailey, D. H., & Lopez de Prado, M. (2012). The Sharpe ratio efficient frontier. Journal of
@@ -1444,6 +1454,15 @@ def effective_trials(
     Validated against: identical columns (1), independent columns (about N), block-correlated
     columns (about the number of blocks), exact eigenvalue hand computations (tests).
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. For the eigenvalue methods the workers compute, from the centred unit-length
+    columns ``z_k`` of each block, either the ``T x T`` Gram matrix ``sum_k z_k z_k^T`` (N > T,
+    summed pairwise on the workers) or the blocks ``z_i^T z_j`` of the ``N x N`` correlation matrix
+    (N <= T); 'cluster' always uses the ``N x N`` matrix. Only that one matrix travels to the
+    client, which does the eigen-decomposition or clustering exactly as in memory (results equal to
+    1e-12); it is allowed up to 16,384 x 16,384 (2 GiB, ``sigtest._dask.MAX_GRAM_SIZE``), above
+    which a ValueError names `returns`. A pair task holds two blocks.
+
     References
     ----------
     Li, J., & Ji, L. (2005). Adjusting multiple testing in multilocus analyses using the
@@ -1748,6 +1767,12 @@ def deflated_sharpe_ratio(
 
     Validated against: the numerical example of Bailey & Lopez de Prado (2014); a Monte Carlo
     of the maximum Sharpe ratio of N null strategies; monotonicity in N (tests).
+
+    Dask: with ``returns`` a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame, the blocks compute the per-column moments (four N-vectors travel) and the client
+    takes the best trial and the variance of the N Sharpe ratios. ``effective_trials`` given as a
+    method name runs :func:`effective_trials` on the same dask input (its Notes say what travels).
+    Same numbers as in memory (1e-12).
 
     References
     ----------

@@ -930,6 +930,16 @@ def reality_check(
     Differences from ``arch.bootstrap.SPA`` (arch 8.0): arch's p-value is
     :math:`\\#\\{V^* > V\\}/B`, which can be 0; ours never is.
 
+    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
+    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
+    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
+    every replicate from the seed and sends back its per-column statistics and per-replicate maximum over
+    its strategies (B floats). With
+    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
+    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
+    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
+    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
+
     References
     ----------
     White, H. (2000). A reality check for data snooping. Econometrica, 68(5), 1097-1126.
@@ -1030,6 +1040,16 @@ def spa(
     :math:`1 - i/l` for the circular and moving schemes; :math:`\\hat\\gamma_0` for iid. For
     ``measure='sharpe'`` the autocovariances are those of the Sharpe-ratio difference's
     delta-method influence series.
+
+    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
+    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
+    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
+    every replicate from the seed and sends back its per-column statistics and per-replicate maxima under the
+    three recentrings (B x 3 floats). With
+    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
+    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
+    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
+    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
 
     References
     ----------
@@ -1136,6 +1156,17 @@ def stepm(
     with :math:`p^{adj} \\le \\alpha`: step j rejects every remaining strategy whose statistic
     exceeds the bootstrap critical value of the maximum over the strategies not yet rejected.
     No Python loop over replicates or steps.
+
+    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
+    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
+    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
+    every replicate from the seed and sends back its per-column statistics and records of its per-replicate
+    suffix maximum in the order of the statistics (about B ln N_k entries), which the client
+    merges exactly into the stepwise critical values. With
+    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
+    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
+    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
+    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
 
     References
     ----------
@@ -1247,6 +1278,13 @@ def model_confidence_set(
     share its elimination step and p-value. Two strategies whose losses differ by a constant
     have a zero-variance difference: the better one dominates in every period, the statistic is
     infinite and the worse one is eliminated with p-value 1 / (1 + B).
+
+    Dask: ``returns`` may be a dask array or DataFrame. The MCS compares every pair of
+    strategies (``O(B N^2)``) and is meant for tens to a few hundred candidates, so after the
+    settings and the size are checked on the client the ``T x N`` matrix is gathered there and the
+    in-memory code runs on it (the same result exactly). The gather is allowed up to 1 GiB of
+    float64 (``sigtest._dask.MCS_MAX_BYTES``); above it a ValueError names `returns`: select the
+    candidates first, e.g. the best few hundred by :func:`sharpe_ratio`, which runs distributed.
 
     References
     ----------
