@@ -827,19 +827,7 @@ def stepm(
 MCS_MAX_BYTES = 2**30
 
 
-def model_confidence_set(
-    returns: Any,
-    *,
-    alpha: float = 0.1,
-    statistic: str = "max",
-    measure: str = "mean",
-    bootstrap: str = "stationary",
-    block_length: float | None = None,
-    n_resamples: int = 9999,
-    batch_size: int | None = None,
-    nan_policy: str = "raise",
-    rng: Any = None,
-) -> Any:
+def model_confidence_set(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.model_confidence_set` on dask input: the settings and the size are checked
     on the client, then the ``T x N`` matrix is gathered and the in-memory code runs on it.
 
@@ -849,14 +837,14 @@ def model_confidence_set(
     and the result is the in-memory result exactly."""
     from sigtest import snooping as sn
 
-    check_probability(alpha, "alpha")
-    check_choice(statistic, "statistic", ("max", "range"))
-    check_choice(measure, "measure", sn.MEASURES)
-    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
-    check_int(n_resamples, "n_resamples", minimum=1)
-    if batch_size is not None:
-        check_int(batch_size, "batch_size", minimum=1)
-    check_nan_policy(nan_policy)
+    check_probability(settings["alpha"], "alpha")
+    check_choice(settings["statistic"], "statistic", ("max", "range"))
+    check_choice(settings["measure"], "measure", sn.MEASURES)
+    check_choice(settings["bootstrap"], "bootstrap", BOOTSTRAPS)
+    check_int(settings["n_resamples"], "n_resamples", minimum=1)
+    if settings["batch_size"] is not None:
+        check_int(settings["batch_size"], "batch_size", minimum=1)
+    check_nan_policy(settings["nan_policy"])
     arr, _, _ = _to_array(returns, "returns")
     t_obs, n_strat = (int(v) for v in arr.shape)
     size = 8 * t_obs * n_strat
@@ -868,12 +856,7 @@ def model_confidence_set(
             "meant for tens to a few hundred candidates). Select the candidates first, e.g. "
             "the best few hundred by sigtest.sharpe_ratio, and pass those columns."
         )
-    return sn.model_confidence_set(
-        returns.compute(), alpha=alpha, statistic=statistic,  # type: ignore[arg-type]
-        measure=measure, bootstrap=bootstrap, block_length=block_length,  # type: ignore[arg-type]
-        n_resamples=n_resamples, batch_size=batch_size, nan_policy=nan_policy,  # type: ignore[arg-type]
-        rng=rng,
-    )
+    return sn.model_confidence_set(returns.compute(), **settings)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1062,7 +1045,8 @@ def deflated_sharpe_ratio(
     )
     n_used = float(dr.n_strategies) if eff_value is None else eff_value
     if eff_method is not None:
-        n_used = _effective_trials(returns, method=eff_method, nan_policy=policy).n_effective
+        # the public function: it dispatches back here with every setting
+        n_used = sh._effective_trials(returns, method=eff_method, nan_policy=policy).n_effective
     return sh._dsr_result(
         sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best,
         n_trials_total=dr.n_strategies,
@@ -1144,13 +1128,7 @@ def correlation_matrix(dr: DaskReturns, keep: np.ndarray | None = None) -> np.nd
     return corr
 
 
-def effective_trials(
-    returns: Any,
-    *,
-    method: str = "li_ji",
-    correlation_threshold: float = 0.5,
-    nan_policy: str = "raise",
-) -> Any:
+def effective_trials(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.effective_trials` on a dask array or DataFrame: the eigenvalues from the
     ``N x N`` correlation matrix (``N <= T``) or the ``T x T`` Gram matrix (``N > T``), summed
     or assembled from per-block products; 'cluster' from the ``N x N`` correlation matrix."""
@@ -1158,8 +1136,8 @@ def effective_trials(
 
     from sigtest import sharpe as sh
 
-    policy = check_nan_policy(nan_policy)
-    method, thr = sh._et_settings(method, correlation_threshold)
+    policy = check_nan_policy(settings["nan_policy"])
+    method, thr = sh._et_settings(settings["method"], settings["correlation_threshold"])
     dr = as_dask_returns(returns, min_obs=2)
     n, t = dr.n_strategies, dr.n_obs
     size = n if method == "cluster" else min(n, t)
@@ -1200,9 +1178,6 @@ def effective_trials(
         gram = _compute([_tree_sum([delayed(_outer)(b, keep_d) for b in dr.blocks])])[0]
     return sh._et_result(shell, method, thr, eigenvalues=sh._gram_eigenvalues(gram, n))
 
-
-#: ``deflated_sharpe_ratio`` has a parameter named ``effective_trials``.
-_effective_trials = effective_trials
 
 
 # --------------------------------------------------------------------------------------------
@@ -1422,36 +1397,17 @@ def _pbo_rank_block(
     return less, equal
 
 
-def pbo(
-    returns: Any,
-    *,
-    n_partitions: int = 16,
-    metric: Any = "sharpe",
-    target: float = 0.0,
-    periods_per_year: float | None = None,
-    loss_threshold: float = 0.0,
-    remainder: str = "raise",
-    confidence_level: float = 0.95,
-    n_effective: float | None = None,
-    dominance_grid_size: int = 512,
-    nan_policy: str = "raise",
-    chunk_size: int | None = None,
-) -> Any:
+def pbo(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.pbo` on a dask array or DataFrame, see above."""
     import dask
     from dask import delayed
 
     from sigtest import overfitting as ov
 
-    policy = check_nan_policy(nan_policy)
+    policy = check_nan_policy(settings.pop("nan_policy"))
     arr, columns, _ = _to_array(returns, "returns")
     t_full, n_full = (int(v) for v in arr.shape)
-    st = ov._pbo_settings(
-        t_full, n_full, "returns", n_partitions=n_partitions, metric=metric, target=target,
-        periods_per_year=periods_per_year, loss_threshold=loss_threshold, remainder=remainder,
-        confidence_level=confidence_level, n_effective=n_effective,
-        dominance_grid_size=dominance_grid_size, chunk_size=chunk_size, nan_policy=policy,
-    )
+    st = ov._pbo_settings(t_full, n_full, "returns", nan_policy=policy, **settings)
     s, chunk_size = st.n_partitions, st.chunk_size
     rows, positions = ov._remainder(t_full, s, st.remainder, "returns")
     dropped: list[Hashable] = []
