@@ -69,7 +69,10 @@ tests about ``3 x 8 T N_k`` bytes (the block, its centred copy and, for the stat
 bootstrap, the ``T x N_k`` autocovariances of Hansen's variance; one more ``8 T N_k`` for
 ``measure='sharpe'``) plus about 0.4 GB of FFT and engine temporaries (the engine's are about
 64 MiB, or ``batch_size`` replicates); for PBO the block plus about 70 MB; for the Sharpe
-functions about twice the block. Nothing depends on N. Measured: 0.84-0.94 GB per worker for the
+functions about twice the block; for the effective number of trials two blocks and their
+centred copies (``4 x 8 T N_k``) plus the ``N_k x N_k`` or ``T x T`` product. Nothing depends
+on N, except the one correlation (or Gram) matrix the client assembles for the effective number
+of trials. Measured: 0.84-0.94 GB per worker for the
 Reality Check with ``N_k = 5,000``, ``T = 2520`` (``benchmarks/README.md``).
 """
 

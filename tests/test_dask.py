@@ -663,6 +663,42 @@ def test_validate_same_as_in_memory_array(client, kw):
     assert b.benchmark == bench
 
 
+def test_validate_array_omit_and_dask_benchmark(client):
+    x, bench = make_data(t=330, n=45, seed=5)
+    x[[3, 100], 10] = np.nan
+    bench[7] = np.nan
+    a = sigtest.validate(x, bench, nan_policy="omit", **VALIDATE_KW)
+    b = sigtest.validate(da.from_array(x, chunks=(100, 20)), da.from_array(bench, chunks=100),
+                         nan_policy="omit", **VALIDATE_KW)
+    assert a.n_dropped == b.n_dropped == 3
+    assert_tree_equal(a, b)
+
+
+def test_validate_pulls_only_small_pieces(client, monkeypatch):
+    """What travels to the client: the columns validate pulls are counted (the block-length
+    subset, the n_top best and the mcs_max_strategies best), never the whole matrix."""
+    from sigtest import _dask
+
+    pulled = []
+    take = _dask.take_columns
+
+    def counting(returns, positions):
+        pulled.append(len(positions))
+        return take(returns, positions)
+
+    def no_gather(*args, **kwargs):
+        raise AssertionError("the whole matrix was gathered")
+
+    monkeypatch.setattr(_dask, "take_columns", counting)
+    monkeypatch.setattr(_dask, "model_confidence_set", no_gather)
+    x, _ = make_data(t=200, n=1300, seed=8)
+    xd = da.from_array(x, chunks=(200, 400))
+    monkeypatch.setattr(type(xd), "__array__", no_gather)  # np.asarray(xd) would gather it all
+    rep = sigtest.validate(xd, **VALIDATE_KW)
+    assert sorted(pulled) == [4, 6, 1000]  # n_top, mcs_max_strategies, block-length columns
+    assert rep.n_strategies == 1300
+
+
 def test_validate_errors_on_dask(client):
     x, _ = make_data(t=200, n=20)
     xd = da.from_array(x, chunks=(200, 8))
