@@ -1072,7 +1072,7 @@ def _pbo_result(
         pbo_value = float(np.mean(overfit))
         loss = float(np.mean(chosen_oos < st.loss_threshold))
 
-    degradation = _degradation(chosen_is, chosen_oos, degenerate)
+    degradation = _degradation(chosen_is, chosen_oos, degenerate, stacklevel + 1)
 
     # Stochastic dominance: exact CDFs at an evenly spaced grid over the pooled OOS range.
     if degenerate or not np.isfinite(lo_all):
@@ -1124,7 +1124,7 @@ def _pbo_result(
 
 
 def _degradation(
-    is_perf: np.ndarray, oos_perf: np.ndarray, degenerate: bool
+    is_perf: np.ndarray, oos_perf: np.ndarray, degenerate: bool, stacklevel: int = 3
 ) -> PerformanceDegradation:
     if degenerate:
         return PerformanceDegradation(np.nan, np.nan, np.nan)
@@ -1140,7 +1140,7 @@ def _degradation(
             "the in-sample performance of the selected configuration is the same in every "
             "combination, so the performance-degradation regression is undefined (NaN)",
             DegenerateDataWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         return PerformanceDegradation(np.nan, np.nan, np.nan)
     slope = sxy / sxx
