@@ -983,56 +983,20 @@ def probabilistic_sharpe_ratio(
     bench = sh._benchmark(benchmark_sharpe, probe, q)
     res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
     _warn_sharpe_nan(dr, res, policy)
-    z, psr = sh._psr_core(res["sr"], bench, res["n"], res["skew"], res["kurtosis"])
-    return sh.ProbabilisticSharpeResult(
-        psr=shell.per_strategy(psr, "psr"), z=shell.per_strategy(z, "z"),
-        sharpe=shell.per_strategy(res["sr"], "sharpe"),
-        benchmark_sharpe=sh._benchmark_out(bench, shell), n_obs=shell.per_strategy(res["n"], "n_obs"),
-        skew=shell.per_strategy(res["skew"], "skew"),
-        kurtosis=shell.per_strategy(res["kurtosis"], "kurtosis"),
-        periods_per_year=q, ddof=ddof,
-    )
+    inp = sh._SharpeInputs(shell, res["sr"], res["n"], res["skew"], res["kurtosis"])
+    return sh._psr_result(inp, bench, q, ddof)
 
 
-def deflated_sharpe_ratio(
-    returns: Any = None,
-    *,
-    sharpe: float | None = None,
-    n_obs: float | None = None,
-    skew: float | None = None,
-    kurtosis: float | None = None,
-    n_trials: float | None = None,
-    sharpe_variance: float | None = None,
-    trials_sharpe: Any = None,
-    effective_trials: float | str | None = None,
-    ddof: int = 1,
-    sharpe_variance_ddof: int = 1,
-    expected_max: str = "approx",
-    periods_per_year: float | None = None,
-    nan_policy: str = "raise",
-) -> Any:
+def deflated_sharpe_ratio(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.deflated_sharpe_ratio` on a dask array or DataFrame (form (a))."""
     from sigtest import sharpe as sh
 
-    policy = check_nan_policy(nan_policy)
-    ddof = sh._check_ddof(ddof)
-    vddof = sh._check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
-    em_method = check_choice(expected_max, "expected_max", sh._EMAX_METHODS)
-    q = sh._check_periods(periods_per_year)
-    eff_value: float | None = None
-    eff_method: str | None = None
-    if effective_trials is not None:
-        if isinstance(effective_trials, str):
-            eff_method = check_choice(effective_trials, "effective_trials", sh._ET_METHODS)
-        else:
-            eff_value = sh._check_trials(effective_trials, "effective_trials")
-    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis, n_trials=n_trials,
-                 sharpe_variance=sharpe_variance, trials_sharpe=trials_sharpe)
-    if q is not None:
-        raise ValueError(
-            "`periods_per_year` converts annualized explicit inputs; with `returns` all "
-            f"quantities are per period; got periods_per_year={periods_per_year!r}"
-        )
+    explicit = {k: settings.pop(k) for k in ("sharpe", "n_obs", "skew", "kurtosis", "n_trials",
+                                             "sharpe_variance", "trials_sharpe")}
+    policy, ddof, vddof, em_method, q, eff_value, eff_method = sh._dsr_settings(
+        returns, explicit=explicit, **settings
+    )
+    effective_trials = settings["effective_trials"]
     dr = as_dask_returns(returns, min_obs=2)
     if dr.n_strategies < 2:
         raise ValueError(
@@ -1048,7 +1012,7 @@ def deflated_sharpe_ratio(
     )
     n_used = float(dr.n_strategies) if eff_value is None else eff_value
     if eff_method is not None:
-        # the public function: it dispatches back here with every setting
+        # the public function, which dispatches to effective_trials above with its defaults
         n_used = sh._effective_trials(returns, method=eff_method, nan_policy=policy).n_effective
     return sh._dsr_result(
         sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best,

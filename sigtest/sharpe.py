@@ -1016,8 +1016,15 @@ def probabilistic_sharpe_ratio(
     q = _check_periods(periods_per_year)
     inp = _sharpe_inputs(returns, sharpe, n_obs, skew, kurtosis, ddof=ddof,
                          nan_policy=nan_policy, q=q)
-    d = inp.data
     bench = _benchmark(benchmark_sharpe, inp, q)
+    return _psr_result(inp, bench, q, ddof)
+
+
+def _psr_result(
+    inp: _SharpeInputs, bench: np.ndarray, q: float | None, ddof: int
+) -> ProbabilisticSharpeResult:
+    """The PSR result of the inputs against the (per-period) benchmark Sharpe ratios."""
+    d = inp.data
     z, psr = _psr_core(inp.sharpe, bench, inp.n_obs, inp.skew, inp.kurtosis)
     bench_out = _benchmark_out(bench, d)
     return ProbabilisticSharpeResult(
@@ -1794,41 +1801,18 @@ def deflated_sharpe_ratio(
     """
     if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
         return _dask.deflated_sharpe_ratio(**locals())
-    nan_policy = check_nan_policy(nan_policy)
-    ddof = _check_ddof(ddof)
-    vddof = _check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
-    em_method = check_choice(expected_max, "expected_max", _EMAX_METHODS)
-    q = _check_periods(periods_per_year)
-    eff_value: float | None = None
-    eff_method: str | None = None
-    if effective_trials is not None:
-        if isinstance(effective_trials, str):
-            eff_method = check_choice(effective_trials, "effective_trials", _ET_METHODS)
-            if returns is None:
-                raise ValueError(
-                    f"`effective_trials={effective_trials!r}` is estimated from the returns "
-                    "matrix; pass `returns` or give `effective_trials` as a number"
-                )
-        else:
-            eff_value = _check_trials(effective_trials, "effective_trials")
+    nan_policy, ddof, vddof, em_method, q, eff_value, eff_method = _dsr_settings(
+        returns, effective_trials=effective_trials, ddof=ddof,
+        sharpe_variance_ddof=sharpe_variance_ddof, expected_max=expected_max,
+        periods_per_year=periods_per_year, nan_policy=nan_policy,
+        explicit={"sharpe": sharpe, "n_obs": n_obs, "skew": skew, "kurtosis": kurtosis,
+                  "n_trials": n_trials, "sharpe_variance": sharpe_variance,
+                  "trials_sharpe": trials_sharpe},
+    )
     best: Hashable | None = None
     trials_out: Any = None
     n_total: int | None = None
     if returns is not None:
-        given = [k for k, v in {"sharpe": sharpe, "n_obs": n_obs, "skew": skew,
-                                "kurtosis": kurtosis, "n_trials": n_trials,
-                                "sharpe_variance": sharpe_variance,
-                                "trials_sharpe": trials_sharpe}.items() if v is not None]
-        if given:
-            raise ValueError(
-                "pass either `returns` or explicit numbers, not both; got `returns` together "
-                f"with {', '.join(f'`{g}`' for g in given)}"
-            )
-        if q is not None:
-            raise ValueError(
-                "`periods_per_year` converts annualized explicit inputs; with `returns` all "
-                f"quantities are per period; got periods_per_year={periods_per_year!r}"
-            )
         data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
         if data.n_strategies < 2:
             raise ValueError(
@@ -1902,6 +1886,52 @@ def deflated_sharpe_ratio(
         sharpe_variance_ddof=vddof if returns is not None else vddof_used, periods_per_year=q,
         ddof=ddof if returns is not None else None, trials_sharpe=trials_out,
     )
+
+
+def _dsr_settings(
+    returns: Any,
+    *,
+    effective_trials: Any,
+    ddof: object,
+    sharpe_variance_ddof: object,
+    expected_max: object,
+    periods_per_year: object,
+    nan_policy: object,
+    explicit: dict[str, Any],
+) -> tuple[NanPolicy, int, int, str, float | None, float | None, str | None]:
+    """The checked settings of :func:`deflated_sharpe_ratio`: nan_policy, ddof, the variance
+    ddof, the expected-maximum method, periods per year, and ``effective_trials`` as a number or
+    a method name; with ``returns`` no ``explicit`` number and no ``periods_per_year``."""
+    policy = check_nan_policy(nan_policy)
+    ddof_v = _check_ddof(ddof)
+    vddof = _check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
+    em_method = check_choice(expected_max, "expected_max", _EMAX_METHODS)
+    q = _check_periods(periods_per_year)
+    eff_value: float | None = None
+    eff_method: str | None = None
+    if effective_trials is not None:
+        if isinstance(effective_trials, str):
+            eff_method = check_choice(effective_trials, "effective_trials", _ET_METHODS)
+            if returns is None:
+                raise ValueError(
+                    f"`effective_trials={effective_trials!r}` is estimated from the returns "
+                    "matrix; pass `returns` or give `effective_trials` as a number"
+                )
+        else:
+            eff_value = _check_trials(effective_trials, "effective_trials")
+    if returns is not None:
+        given = [k for k, v in explicit.items() if v is not None]
+        if given:
+            raise ValueError(
+                "pass either `returns` or explicit numbers, not both; got `returns` together "
+                f"with {', '.join(f'`{g}`' for g in given)}"
+            )
+        if q is not None:
+            raise ValueError(
+                "`periods_per_year` converts annualized explicit inputs; with `returns` all "
+                f"quantities are per period; got periods_per_year={periods_per_year!r}"
+            )
+    return policy, ddof_v, vddof, str(em_method), q, eff_value, eff_method
 
 
 def _best_trial(
