@@ -719,25 +719,12 @@ def _best_part(parts: list[dict[str, Any]], best: int, offsets: np.ndarray) -> d
     return parts[int(np.searchsorted(offsets, best, side="right") - 1)]
 
 
-def reality_check(
-    returns: Any,
-    benchmark: Any = None,
-    *,
-    measure: str = "mean",
-    bootstrap: str = "stationary",
-    block_length: float | None = None,
-    n_resamples: int = 9999,
-    batch_size: int | None = None,
-    nan_policy: str = "raise",
-    rng: Any = None,
-) -> Any:
+def reality_check(returns: Any, benchmark: Any = None, **settings: Any) -> Any:
     """:func:`sigtest.reality_check` on a dask array or DataFrame (see the module docstring)."""
     from sigtest import snooping as sn
 
     s, parts = _run_snooping(
-        returns, benchmark, method="rc", measure=measure, bootstrap=bootstrap,
-        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
-        nan_policy=nan_policy, rng=rng, studentize=False, what="The Reality Check",
+        returns, benchmark, method="rc", studentize=False, what="The Reality Check", **settings
     )
     best, _ = sn._best(s)
     stat = max(p["stat"] for p in parts)
@@ -751,57 +738,28 @@ def _offsets(parts: list[dict[str, Any]]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum([p["theta"].size for p in parts])])
 
 
-def spa(
-    returns: Any,
-    benchmark: Any = None,
-    *,
-    studentize: bool = True,
-    measure: str = "mean",
-    bootstrap: str = "stationary",
-    block_length: float | None = None,
-    n_resamples: int = 9999,
-    batch_size: int | None = None,
-    nan_policy: str = "raise",
-    rng: Any = None,
-) -> Any:
+def spa(returns: Any, benchmark: Any = None, **settings: Any) -> Any:
     """:func:`sigtest.spa` on a dask array or DataFrame (see the module docstring)."""
     from sigtest import snooping as sn
 
     s, parts = _run_snooping(
-        returns, benchmark, method="spa", measure=measure, bootstrap=bootstrap,
-        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
-        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The SPA statistic",
+        returns, benchmark, method="spa", what="The SPA statistic", **settings
     )
     best, _ = sn._best(s)
     stat = max(0.0, max(p["stat"] for p in parts))
     null = np.maximum(np.max(np.stack([p["null"] for p in parts]), axis=0), 0.0)
     offsets = _offsets(parts)
     naive_count = _best_part(parts, best, offsets)["naive_best"]
-    return sn._spa_result(s, best, stat, null, naive_count, bool(studentize))
+    return sn._spa_result(s, best, stat, null, naive_count, bool(settings["studentize"]))
 
 
-def stepm(
-    returns: Any,
-    benchmark: Any = None,
-    *,
-    alpha: float = 0.05,
-    studentize: bool = True,
-    measure: str = "mean",
-    bootstrap: str = "stationary",
-    block_length: float | None = None,
-    n_resamples: int = 9999,
-    batch_size: int | None = None,
-    nan_policy: str = "raise",
-    rng: Any = None,
-) -> Any:
+def stepm(returns: Any, benchmark: Any = None, **settings: Any) -> Any:
     """:func:`sigtest.stepm` on a dask array or DataFrame (see the module docstring)."""
     from sigtest import snooping as sn
 
-    level = check_probability(alpha, "alpha")
+    level = check_probability(settings.pop("alpha"), "alpha")
     s, parts = _run_snooping(
-        returns, benchmark, method="stepm", measure=measure, bootstrap=bootstrap,
-        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
-        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The StepM statistic",
+        returns, benchmark, method="stepm", what="The StepM statistic", **settings
     )
     best, _ = sn._best(s)
     offsets = _offsets(parts)
@@ -818,7 +776,9 @@ def stepm(
     naive_all = np.concatenate(
         [p["naive"] if p["naive"].size else np.zeros(p["theta"].size, np.int64) for p in parts]
     )
-    return sn._stepm_result(s, best, order, counts, naive_all[order], level, bool(studentize))
+    return sn._stepm_result(
+        s, best, order, counts, naive_all[order], level, bool(settings["studentize"])
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -913,22 +873,21 @@ def _warn_sharpe_nan(dr: DaskReturns, res: dict[str, np.ndarray], policy: str) -
     warn_degenerate(dr.shell(), bad, "The Sharpe ratio", stacklevel=5)
 
 
-def sharpe_ratio(
-    returns: Any,
-    *,
-    periods_per_year: float | None = None,
-    risk_free: Any = 0.0,
-    ddof: int = 1,
-    nan_policy: str = "raise",
-) -> Any:
+def _sharpe_settings(settings: dict[str, Any]) -> tuple[str, int, float | None]:
+    """``nan_policy``, ``ddof`` and ``periods_per_year`` of the Sharpe-ratio functions."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(settings["nan_policy"])
+    return policy, sh._check_ddof(settings["ddof"]), sh._check_periods(settings["periods_per_year"])
+
+
+def sharpe_ratio(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.sharpe_ratio` on a dask array or DataFrame, block by block."""
     from sigtest import sharpe as sh
 
-    policy = check_nan_policy(nan_policy)
-    ddof = sh._check_ddof(ddof)
-    q = sh._check_periods(periods_per_year)
+    policy, ddof, q = _sharpe_settings(settings)
     dr = as_dask_returns(returns, min_obs=2)
-    rf = sh._as_param_array(risk_free, "risk_free")
+    rf = sh._as_param_array(settings["risk_free"], "risk_free")
     rf_vec: np.ndarray | None = None
     rf_mean = 0.0
     if rf.ndim == 1 and rf.size != 1:
@@ -957,30 +916,17 @@ def _no_explicit(**given: Any) -> None:
         )
 
 
-def probabilistic_sharpe_ratio(
-    returns: Any = None,
-    *,
-    sharpe: Any = None,
-    n_obs: Any = None,
-    skew: Any = None,
-    kurtosis: Any = None,
-    benchmark_sharpe: Any = 0.0,
-    periods_per_year: float | None = None,
-    ddof: int = 1,
-    nan_policy: str = "raise",
-) -> Any:
+def probabilistic_sharpe_ratio(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.probabilistic_sharpe_ratio` on a dask array or DataFrame."""
     from sigtest import sharpe as sh
 
-    policy = check_nan_policy(nan_policy)
-    ddof = sh._check_ddof(ddof)
-    q = sh._check_periods(periods_per_year)
-    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis)
+    policy, ddof, q = _sharpe_settings(settings)
+    _no_explicit(**{k: settings[k] for k in ("sharpe", "n_obs", "skew", "kurtosis")})
     dr = as_dask_returns(returns, min_obs=2)
     shell = dr.shell()
     # validate the benchmark before computing anything
     probe = sh._SharpeInputs(shell, np.zeros(dr.n_strategies), np.zeros(0), np.zeros(0), np.zeros(0))
-    bench = sh._benchmark(benchmark_sharpe, probe, q)
+    bench = sh._benchmark(settings["benchmark_sharpe"], probe, q)
     res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
     _warn_sharpe_nan(dr, res, policy)
     inp = sh._SharpeInputs(shell, res["sr"], res["n"], res["skew"], res["kurtosis"])
