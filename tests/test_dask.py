@@ -712,6 +712,11 @@ def test_validate_errors_on_dask(client):
     with pytest.raises(ValueError, match=r"`returns` has 30 rows \(periods\); the report needs "
                        r"at least 32"):
         sigtest.validate(xd[:30], n_partitions=16)
+    y = x.copy()
+    y[5, 3] = np.nan  # the same message as in memory, from the first distributed pass
+    with pytest.raises(ValueError, match=r"`returns` holds 1 missing value\(s\) \(NaN\) in "
+                       r"column\(s\) 3; pass nan_policy='omit'"):
+        sigtest.validate(da.from_array(y, chunks=(200, 8)), **VALIDATE_KW)
 
 
 # ---------------------------------------------------------------------------------------------
