@@ -6,7 +6,8 @@ process ever holds the whole matrix. On a ``distributed.LocalCluster`` (2 worker
 thread each) it runs
 
 - ``reality_check`` with B = 1000 (stationary bootstrap, block length estimated), and
-- ``pbo`` with S = 16 (12,870 combinations; the 8 oldest rows are dropped),
+- ``pbo`` with S = 16 (12,870 combinations; the 8 oldest rows are dropped), and, on request
+  (``--methods validate``), the whole ``validate`` report with B = 1000 and S = 16,
 
 each on a fresh cluster so that every worker's peak resident memory (``ru_maxrss`` read in the
 worker) belongs to that run. Next to it, the in-memory functions run in a separate subprocess
@@ -17,6 +18,7 @@ Usage (from the repository root)::
 
     PYTHONPATH=. python benchmarks/bench_dask.py                      # full size
     PYTHONPATH=. python benchmarks/bench_dask.py --n 20000 --in-memory-n 20000   # quick
+    PYTHONPATH=. python benchmarks/bench_dask.py --methods validate --n 2000      # small report
 
 To run on a multi-machine cluster, start ``dask scheduler`` on one machine and ``dask worker
 tcp://<scheduler>:8786 --nthreads 1 --memory-limit <bytes>`` on each worker machine (sigtest
@@ -63,6 +65,10 @@ def summary(method: str, res) -> dict:
     if method == "reality_check":
         return {"pvalue": res.pvalue, "statistic": res.statistic, "best": int(res.best),
                 "block_length": res.block_length, "null": res.null_distribution.tolist()}
+    if method == "validate":
+        frame = res.to_frame()
+        return {"pvalue": float(res.reality_check.pvalue),
+                "table": frame[["value", "low", "high", "pvalue"]].to_numpy(float).tolist()}
     return {"pbo": res.pbo, "logits": res.logits.tolist(), "selected": res.selected.tolist()}
 
 
@@ -71,6 +77,8 @@ def call(method: str, x):
 
     if method == "reality_check":
         return sigtest.reality_check(x, n_resamples=1000, rng=1)
+    if method == "validate":
+        return sigtest.validate(x, n_resamples=1000, rng=1, n_partitions=16)
     return sigtest.pbo(x, n_partitions=16, remainder="drop_first")
 
 
@@ -127,7 +135,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--in-memory-n", type=int, default=None)
-    ap.add_argument("--methods", nargs="+", default=["reality_check", "pbo"])
+    ap.add_argument("--methods", nargs="+", default=["reality_check", "pbo"],
+                    choices=["reality_check", "pbo", "validate"])
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--child", default=None)
     args = ap.parse_args()
@@ -148,9 +157,10 @@ def main() -> None:
             print(f"{method}: in-memory N = {n_mem:,}: wall {m['wall']:.1f} s, peak RSS "
                   f"{m['peak_mb']:.0f} MB (input {m['input_mb']:.0f} MB)")
             if n_mem == args.n:
-                key = "null" if method == "reality_check" else "logits"
-                diff = np.max(np.abs(np.asarray(d[key]) - np.asarray(m[key])))
-                scal = "pvalue" if method == "reality_check" else "pbo"
+                key = {"reality_check": "null", "pbo": "logits", "validate": "table"}[method]
+                a, b = np.asarray(d[key], float), np.asarray(m[key], float)
+                diff = np.nanmax(np.abs(a - b)) if np.isfinite(a).any() else 0.0
+                scal = "pbo" if method == "pbo" else "pvalue"
                 print(f"{method}: {scal} dask {d[scal]:.6g} vs in-memory {m[scal]:.6g}; max abs "
                       f"diff of {key} {diff:.2e}")
 

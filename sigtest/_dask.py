@@ -1,9 +1,10 @@
 """Distributed execution on Dask: the same tests on returns matrices larger than one machine.
 
-:func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`, :func:`sigtest.pbo`,
-:func:`sigtest.sharpe_ratio`, :func:`sigtest.probabilistic_sharpe_ratio` and
-:func:`sigtest.deflated_sharpe_ratio` dispatch here when ``returns`` is a ``dask.array.Array``
-or a dask DataFrame. The matrix is processed by *column blocks* (the dask chunks along the
+:func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`,
+:func:`sigtest.model_confidence_set`, :func:`sigtest.pbo`, :func:`sigtest.sharpe_ratio`,
+:func:`sigtest.probabilistic_sharpe_ratio`, :func:`sigtest.deflated_sharpe_ratio`,
+:func:`sigtest.effective_trials` and :func:`sigtest.validate` dispatch here when ``returns`` is a
+``dask.array.Array`` or a dask DataFrame. The matrix is processed by *column blocks* (the dask chunks along the
 strategy axis, each holding all T rows; a DataFrame, partitioned by rows, is regrouped into
 blocks of about 128 MB); each block is one task, and only small per-block reductions travel back
 to the client, which then builds the very result object of the in-memory function.
@@ -37,11 +38,26 @@ Sharpe ratio, PSR, DSR: per-column moments computed in the blocks by the in-memo
 DSR's best column and variance of the trials' Sharpe ratios are taken on the client from the
 N-vector of Sharpe ratios (which the result holds anyway).
 
+Effective number of trials: the eigenvalues of the correlation matrix come from the ``T x T``
+Gram matrix ``sum_k z_k z_k^T`` of the blocks' centred unit-length columns when N > T (summed
+pairwise on the workers), or from the ``N x N`` correlation matrix assembled from the block
+cross-products ``z_i^T z_j`` when N <= T ('cluster' always); the client holds that one matrix,
+at most :data:`MAX_GRAM_SIZE` square.
+
+Model confidence set: for tens to a few hundred candidates; the ``T x N`` matrix is gathered on
+the client up to :data:`MCS_MAX_BYTES` and the in-memory function runs on it.
+
+``validate``: the public functions above dispatch themselves; :func:`validate_inputs`,
+:func:`omit_rows`, :func:`take_columns` and :func:`mean_correlation` supply the rest, pulling
+only the benchmark column, the index, the block-length columns (at most 1,000), the top
+columns and one T-vector per block.
+
 PBO (CSCV): the per-partition sufficient statistics of each block (``S x N_k`` sums) are
 persisted on the workers; pass 1 gives, per combination, each block's in-sample best column,
 its IS and OOS values and NaN/infinity flags (plus its part of the pooled OOS histogram); the
 client picks the global selection; pass 2 counts, per combination and block, the OOS values
-below and equal to the selection's, which add up to the ranks.
+below and equal to the selection's, which add up to the ranks. A callable metric keeps the block
+itself on the worker and is called on the block's halves (it must be column-wise).
 
 Same numbers: every quantity is a per-column function or an exact reduction (maximum, count), and
 each replicate's counts depend only on the seed and the replicate's number, so the results equal
@@ -53,7 +69,10 @@ tests about ``3 x 8 T N_k`` bytes (the block, its centred copy and, for the stat
 bootstrap, the ``T x N_k`` autocovariances of Hansen's variance; one more ``8 T N_k`` for
 ``measure='sharpe'``) plus about 0.4 GB of FFT and engine temporaries (the engine's are about
 64 MiB, or ``batch_size`` replicates); for PBO the block plus about 70 MB; for the Sharpe
-functions about twice the block. Nothing depends on N. Measured: 0.84-0.94 GB per worker for the
+functions about twice the block; for the effective number of trials two blocks and their
+centred copies (``4 x 8 T N_k``) plus the ``N_k x N_k`` or ``T x T`` product. Nothing depends
+on N, except the one correlation (or Gram) matrix the client assembles for the effective number
+of trials. Measured: 0.84-0.94 GB per worker for the
 Reality Check with ``N_k = 5,000``, ``T = 2520`` (``benchmarks/README.md``).
 """
 
@@ -83,8 +102,11 @@ from sigtest._validation import (
 )
 
 __all__ = [
+    "correlation_matrix",
     "deflated_sharpe_ratio",
+    "effective_trials",
     "is_dask",
+    "model_confidence_set",
     "pbo",
     "probabilistic_sharpe_ratio",
     "reality_check",
@@ -123,13 +145,13 @@ class DaskReturns:
     def n_strategies(self) -> int:
         return int(self.offsets[-1])
 
-    def shell(self) -> ReturnsData:
+    def shell(self, index: pd.Index | None = None) -> ReturnsData:
         """A ReturnsData with the right shape and labels but no data (a zero-stride view), for
         labelling results and warnings on the client."""
         empty = np.lib.stride_tricks.as_strided(
             np.zeros(1), shape=(self.n_obs, self.n_strategies), strides=(0, 0), writeable=False
         )
-        return ReturnsData(empty, self.columns, None, self.one_d, self.name)
+        return ReturnsData(empty, self.columns, index, self.one_d, self.name)
 
 
 def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
@@ -701,25 +723,12 @@ def _best_part(parts: list[dict[str, Any]], best: int, offsets: np.ndarray) -> d
     return parts[int(np.searchsorted(offsets, best, side="right") - 1)]
 
 
-def reality_check(
-    returns: Any,
-    benchmark: Any = None,
-    *,
-    measure: str = "mean",
-    bootstrap: str = "stationary",
-    block_length: float | None = None,
-    n_resamples: int = 9999,
-    batch_size: int | None = None,
-    nan_policy: str = "raise",
-    rng: Any = None,
-) -> Any:
+def reality_check(returns: Any, benchmark: Any = None, **settings: Any) -> Any:
     """:func:`sigtest.reality_check` on a dask array or DataFrame (see the module docstring)."""
     from sigtest import snooping as sn
 
     s, parts = _run_snooping(
-        returns, benchmark, method="rc", measure=measure, bootstrap=bootstrap,
-        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
-        nan_policy=nan_policy, rng=rng, studentize=False, what="The Reality Check",
+        returns, benchmark, method="rc", studentize=False, what="The Reality Check", **settings
     )
     best, _ = sn._best(s)
     stat = max(p["stat"] for p in parts)
@@ -733,57 +742,28 @@ def _offsets(parts: list[dict[str, Any]]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum([p["theta"].size for p in parts])])
 
 
-def spa(
-    returns: Any,
-    benchmark: Any = None,
-    *,
-    studentize: bool = True,
-    measure: str = "mean",
-    bootstrap: str = "stationary",
-    block_length: float | None = None,
-    n_resamples: int = 9999,
-    batch_size: int | None = None,
-    nan_policy: str = "raise",
-    rng: Any = None,
-) -> Any:
+def spa(returns: Any, benchmark: Any = None, **settings: Any) -> Any:
     """:func:`sigtest.spa` on a dask array or DataFrame (see the module docstring)."""
     from sigtest import snooping as sn
 
     s, parts = _run_snooping(
-        returns, benchmark, method="spa", measure=measure, bootstrap=bootstrap,
-        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
-        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The SPA statistic",
+        returns, benchmark, method="spa", what="The SPA statistic", **settings
     )
     best, _ = sn._best(s)
     stat = max(0.0, max(p["stat"] for p in parts))
     null = np.maximum(np.max(np.stack([p["null"] for p in parts]), axis=0), 0.0)
     offsets = _offsets(parts)
     naive_count = _best_part(parts, best, offsets)["naive_best"]
-    return sn._spa_result(s, best, stat, null, naive_count, bool(studentize))
+    return sn._spa_result(s, best, stat, null, naive_count, bool(settings["studentize"]))
 
 
-def stepm(
-    returns: Any,
-    benchmark: Any = None,
-    *,
-    alpha: float = 0.05,
-    studentize: bool = True,
-    measure: str = "mean",
-    bootstrap: str = "stationary",
-    block_length: float | None = None,
-    n_resamples: int = 9999,
-    batch_size: int | None = None,
-    nan_policy: str = "raise",
-    rng: Any = None,
-) -> Any:
+def stepm(returns: Any, benchmark: Any = None, **settings: Any) -> Any:
     """:func:`sigtest.stepm` on a dask array or DataFrame (see the module docstring)."""
     from sigtest import snooping as sn
 
-    level = check_probability(alpha, "alpha")
+    level = check_probability(settings.pop("alpha"), "alpha")
     s, parts = _run_snooping(
-        returns, benchmark, method="stepm", measure=measure, bootstrap=bootstrap,
-        block_length=block_length, n_resamples=n_resamples, batch_size=batch_size,
-        nan_policy=nan_policy, rng=rng, studentize=studentize, what="The StepM statistic",
+        returns, benchmark, method="stepm", what="The StepM statistic", **settings
     )
     best, _ = sn._best(s)
     offsets = _offsets(parts)
@@ -803,8 +783,49 @@ def stepm(
     # a replicate with an undefined resampled Sharpe ratio (+inf, coded _BIG) in some block
     n_undef = int(np.unique(rows[vals == _BIG]).size)
     return sn._stepm_result(
-        s, best, order, counts, naive_all[order], level, bool(studentize), n_undef
+        s, best, order, counts, naive_all[order], level, bool(settings["studentize"]), n_undef
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Model confidence set: gathered on the client below a size limit
+# --------------------------------------------------------------------------------------------
+
+#: Largest ``T x N`` float64 matrix (bytes) that :func:`sigtest.model_confidence_set` gathers
+#: from dask input (1 GiB: e.g. 2,520 periods x 53,000 strategies).
+MCS_MAX_BYTES = 2**30
+
+
+def model_confidence_set(returns: Any, **settings: Any) -> Any:
+    """:func:`sigtest.model_confidence_set` on dask input: the settings and the size are checked
+    on the client, then the ``T x N`` matrix is gathered and the in-memory code runs on it.
+
+    The MCS eliminates strategies one at a time on the ``N x N`` structure of their bootstrap
+    covariances (``O(B N^2)`` work, ``B x N`` resampled performances in memory): it is meant
+    for tens to a few hundred candidates, whose returns are small, so the gather costs little
+    and the result is the in-memory result exactly."""
+    from sigtest import snooping as sn
+
+    check_probability(settings["alpha"], "alpha")
+    check_choice(settings["statistic"], "statistic", ("max", "range"))
+    check_choice(settings["measure"], "measure", sn.MEASURES)
+    check_choice(settings["bootstrap"], "bootstrap", BOOTSTRAPS)
+    check_int(settings["n_resamples"], "n_resamples", minimum=1)
+    if settings["batch_size"] is not None:
+        check_int(settings["batch_size"], "batch_size", minimum=1)
+    check_nan_policy(settings["nan_policy"])
+    arr, _, _ = _to_array(returns, "returns")
+    t_obs, n_strat = (int(v) for v in arr.shape)
+    size = 8 * t_obs * n_strat
+    if size > MCS_MAX_BYTES:
+        raise ValueError(
+            f"`returns` is {t_obs} x {n_strat} ({size / 2**30:.3g} GiB as float64); "
+            "model_confidence_set gathers dask input on the client, up to "
+            f"{MCS_MAX_BYTES / 2**30:g} GiB (the MCS compares every pair of strategies and is "
+            "meant for tens to a few hundred candidates). Select the candidates first, e.g. "
+            "the best few hundred by sigtest.sharpe_ratio, and pass those columns."
+        )
+    return sn.model_confidence_set(returns.compute(), **settings)
 
 
 # --------------------------------------------------------------------------------------------
@@ -858,22 +879,21 @@ def _warn_sharpe_nan(dr: DaskReturns, res: dict[str, np.ndarray], policy: str) -
     warn_degenerate(dr.shell(), bad, "The Sharpe ratio", stacklevel=5)
 
 
-def sharpe_ratio(
-    returns: Any,
-    *,
-    periods_per_year: float | None = None,
-    risk_free: Any = 0.0,
-    ddof: int = 1,
-    nan_policy: str = "raise",
-) -> Any:
+def _sharpe_settings(settings: dict[str, Any]) -> tuple[str, int, float | None]:
+    """``nan_policy``, ``ddof`` and ``periods_per_year`` of the Sharpe-ratio functions."""
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(settings["nan_policy"])
+    return policy, sh._check_ddof(settings["ddof"]), sh._check_periods(settings["periods_per_year"])
+
+
+def sharpe_ratio(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.sharpe_ratio` on a dask array or DataFrame, block by block."""
     from sigtest import sharpe as sh
 
-    policy = check_nan_policy(nan_policy)
-    ddof = sh._check_ddof(ddof)
-    q = sh._check_periods(periods_per_year)
+    policy, ddof, q = _sharpe_settings(settings)
     dr = as_dask_returns(returns, min_obs=2)
-    rf = sh._as_param_array(risk_free, "risk_free")
+    rf = sh._as_param_array(settings["risk_free"], "risk_free")
     rf_vec: np.ndarray | None = None
     rf_mean = 0.0
     if rf.ndim == 1 and rf.size != 1:
@@ -902,85 +922,33 @@ def _no_explicit(**given: Any) -> None:
         )
 
 
-def probabilistic_sharpe_ratio(
-    returns: Any = None,
-    *,
-    sharpe: Any = None,
-    n_obs: Any = None,
-    skew: Any = None,
-    kurtosis: Any = None,
-    benchmark_sharpe: Any = 0.0,
-    periods_per_year: float | None = None,
-    ddof: int = 1,
-    nan_policy: str = "raise",
-) -> Any:
+def probabilistic_sharpe_ratio(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.probabilistic_sharpe_ratio` on a dask array or DataFrame."""
     from sigtest import sharpe as sh
 
-    policy = check_nan_policy(nan_policy)
-    ddof = sh._check_ddof(ddof)
-    q = sh._check_periods(periods_per_year)
-    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis)
+    policy, ddof, q = _sharpe_settings(settings)
+    _no_explicit(**{k: settings[k] for k in ("sharpe", "n_obs", "skew", "kurtosis")})
     dr = as_dask_returns(returns, min_obs=2)
     shell = dr.shell()
     # validate the benchmark before computing anything
     probe = sh._SharpeInputs(shell, np.zeros(dr.n_strategies), np.zeros(0), np.zeros(0), np.zeros(0))
-    bench = sh._benchmark(benchmark_sharpe, probe, q)
+    bench = sh._benchmark(settings["benchmark_sharpe"], probe, q)
     res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
     _warn_sharpe_nan(dr, res, policy)
-    z, psr = sh._psr_core(res["sr"], bench, res["n"], res["skew"], res["kurtosis"])
-    return sh.ProbabilisticSharpeResult(
-        psr=shell.per_strategy(psr, "psr"), z=shell.per_strategy(z, "z"),
-        sharpe=shell.per_strategy(res["sr"], "sharpe"),
-        benchmark_sharpe=sh._benchmark_out(bench, shell), n_obs=shell.per_strategy(res["n"], "n_obs"),
-        skew=shell.per_strategy(res["skew"], "skew"),
-        kurtosis=shell.per_strategy(res["kurtosis"], "kurtosis"),
-        periods_per_year=q, ddof=ddof,
-    )
+    inp = sh._SharpeInputs(shell, res["sr"], res["n"], res["skew"], res["kurtosis"])
+    return sh._psr_result(inp, bench, q, ddof)
 
 
-def deflated_sharpe_ratio(
-    returns: Any = None,
-    *,
-    sharpe: float | None = None,
-    n_obs: float | None = None,
-    skew: float | None = None,
-    kurtosis: float | None = None,
-    n_trials: float | None = None,
-    sharpe_variance: float | None = None,
-    trials_sharpe: Any = None,
-    effective_trials: float | str | None = None,
-    ddof: int = 1,
-    sharpe_variance_ddof: int = 1,
-    expected_max: str = "approx",
-    periods_per_year: float | None = None,
-    nan_policy: str = "raise",
-) -> Any:
+def deflated_sharpe_ratio(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.deflated_sharpe_ratio` on a dask array or DataFrame (form (a))."""
     from sigtest import sharpe as sh
 
-    policy = check_nan_policy(nan_policy)
-    ddof = sh._check_ddof(ddof)
-    vddof = sh._check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
-    em_method = check_choice(expected_max, "expected_max", sh._EMAX_METHODS)
-    q = sh._check_periods(periods_per_year)
-    eff_value: float | None = None
-    if effective_trials is not None:
-        if isinstance(effective_trials, str):
-            check_choice(effective_trials, "effective_trials", sh._ET_METHODS)
-            raise ValueError(
-                f"`effective_trials={effective_trials!r}` needs the N x N correlation matrix of "
-                "the trials and is not computed on dask input; give `effective_trials` as a "
-                "number (e.g. estimated on a subset of columns)"
-            )
-        eff_value = sh._check_trials(effective_trials, "effective_trials")
-    _no_explicit(sharpe=sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis, n_trials=n_trials,
-                 sharpe_variance=sharpe_variance, trials_sharpe=trials_sharpe)
-    if q is not None:
-        raise ValueError(
-            "`periods_per_year` converts annualized explicit inputs; with `returns` all "
-            f"quantities are per period; got periods_per_year={periods_per_year!r}"
-        )
+    explicit = {k: settings.pop(k) for k in ("sharpe", "n_obs", "skew", "kurtosis", "n_trials",
+                                             "sharpe_variance", "trials_sharpe")}
+    policy, ddof, vddof, em_method, q, eff_value, eff_method = sh._dsr_settings(
+        returns, explicit=explicit, **settings
+    )
+    effective_trials = settings["effective_trials"]
     dr = as_dask_returns(returns, min_obs=2)
     if dr.n_strategies < 2:
         raise ValueError(
@@ -991,32 +959,249 @@ def deflated_sharpe_ratio(
     _warn_sharpe_nan(dr, res, policy)
     shell = dr.shell()
     srs = res["sr"]
-    best: Hashable | None = None
-    if np.isnan(srs).any():
-        sr_b = sk_b = ku_b = n_b = v = float("nan")
-    else:
-        j = int(np.argmax(srs))
-        sr_b, sk_b = float(srs[j]), float(res["skew"][j])
-        ku_b, n_b = float(res["kurtosis"][j]), float(res["n"][j])
-        v = float(np.var(srs, ddof=vddof))
-        best = shell.label(j)
-    n_used = float(dr.n_strategies) if eff_value is None else eff_value
-    if math.isnan(v):
-        emax = sr0 = z = dsr = float("nan")
-    else:
-        emax = sh._emax(n_used, em_method)
-        sr0 = math.sqrt(v) * emax
-        z_arr, p_arr = sh._psr_core(
-            np.float64(sr_b), np.float64(sr0), np.float64(n_b), np.float64(sk_b), np.float64(ku_b)
-        )
-        z, dsr = float(z_arr), float(p_arr)
-    return sh.DeflatedSharpeResult(
-        dsr=dsr, z=z, sr0=sr0, expected_max=emax, sharpe=sr_b, n_obs=n_b, skew=sk_b,
-        kurtosis=ku_b, best=best, n_trials=n_used, n_trials_total=dr.n_strategies,
-        effective_trials=effective_trials, sharpe_variance=v, sharpe_variance_ddof=vddof,
-        expected_max_method=em_method, periods_per_year=q, ddof=ddof,
-        trials_sharpe=shell.per_strategy(srs, "sharpe"),
+    sr_b, sk_b, ku_b, n_b, v, best = sh._best_trial(
+        shell, srs, res["skew"], res["kurtosis"], res["n"], vddof
     )
+    n_used = float(dr.n_strategies) if eff_value is None else eff_value
+    if eff_method is not None:
+        # the public function, which dispatches to effective_trials above with its defaults
+        n_used = sh._effective_trials(returns, method=eff_method, nan_policy=policy).n_effective
+    return sh._dsr_result(
+        sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best,
+        n_trials_total=dr.n_strategies,
+        effective_trials=effective_trials, sharpe_variance_ddof=vddof, periods_per_year=q,
+        ddof=ddof, trials_sharpe=shell.per_strategy(srs, "sharpe"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Effective number of trials: the correlation structure from per-block cross-products
+# --------------------------------------------------------------------------------------------
+
+#: Largest ``min(N, T)`` (eigenvalue methods) or ``N`` ('cluster') for which the correlation
+#: matrix (or the ``T x T`` Gram matrix with the same non-zero spectrum) is assembled on the
+#: client: 16,384 is a 2 GiB float64 matrix.
+MAX_GRAM_SIZE = 16_384
+
+
+def _et_scan(block: np.ndarray, keep: np.ndarray | None, policy: str) -> dict[str, Any]:
+    """A block's non-finite values, NaN rows and columns, and constant columns (on ``keep``)."""
+    x, bad = _block_values(block)
+    if bad is not None and ("inf" in bad or policy == "raise"):
+        return {"bad_values": bad}
+    nan = np.isnan(x)
+    if keep is not None:
+        x = x[keep]
+    with np.errstate(invalid="ignore"):
+        const = np.ptp(x, axis=0) == 0
+    return {"rows": nan.any(axis=1), "nan_cols": nan.any(axis=0), "const": const}
+
+
+def _unit_block(block: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    from sigtest.sharpe import _unit_columns
+
+    x = np.ascontiguousarray(block, dtype=np.float64)
+    return _unit_columns(x if keep is None else x[keep])
+
+
+def _cross(a: np.ndarray, b: np.ndarray | None, keep: np.ndarray | None) -> np.ndarray:
+    """``z_a.T @ z_b`` of two column blocks (``z_a.T @ z_a`` when ``b`` is None)."""
+    za = _unit_block(a, keep)
+    return za.T @ (za if b is None else _unit_block(b, keep))
+
+
+def _outer(a: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    """A block's share ``z_a @ z_a.T`` of the ``T x T`` Gram matrix."""
+    za = _unit_block(a, keep)
+    return za @ za.T
+
+
+def _tree_sum(parts: list[Any]) -> Any:
+    """Pairwise sums on the workers: the client receives one matrix."""
+    from dask import delayed
+
+    while len(parts) > 1:
+        pairs = [delayed(np.add)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
+
+
+def correlation_matrix(dr: DaskReturns, keep: np.ndarray | None = None) -> np.ndarray:
+    """The ``N x N`` correlation matrix of the columns (rows ``keep``), assembled on the client
+    from the ``K (K + 1) / 2`` block cross-products ``z_i.T @ z_j`` computed on the workers."""
+    from dask import delayed
+
+    n = dr.n_strategies  # the caller checked n <= MAX_GRAM_SIZE
+    keep_d = delayed(keep) if keep is not None else None
+    k = len(dr.blocks)
+    pairs = [(i, j) for i in range(k) for j in range(i, k)]
+    tasks = [
+        delayed(_cross)(dr.blocks[i], None if i == j else dr.blocks[j], keep_d) for i, j in pairs
+    ]
+    corr = np.empty((n, n))
+    off = dr.offsets
+    for (i, j), piece in zip(pairs, _compute(tasks)):
+        corr[off[i] : off[i + 1], off[j] : off[j + 1]] = piece
+        if i != j:
+            corr[off[j] : off[j + 1], off[i] : off[i + 1]] = piece.T
+    return corr
+
+
+def effective_trials(returns: Any, **settings: Any) -> Any:
+    """:func:`sigtest.effective_trials` on a dask array or DataFrame: the eigenvalues from the
+    ``N x N`` correlation matrix (``N <= T``) or the ``T x T`` Gram matrix (``N > T``), summed
+    or assembled from per-block products; 'cluster' from the ``N x N`` correlation matrix."""
+    from dask import delayed
+
+    from sigtest import sharpe as sh
+
+    policy = check_nan_policy(settings["nan_policy"])
+    method, thr = sh._et_settings(settings["method"], settings["correlation_threshold"])
+    dr = as_dask_returns(returns, min_obs=2)
+    n, t = dr.n_strategies, dr.n_obs
+    size = n if method == "cluster" else min(n, t)
+    if size > MAX_GRAM_SIZE:
+        what = "N x N correlation" if method == "cluster" or n <= t else "T x T Gram"
+        raise ValueError(
+            f"`returns` has {t} rows and {n} columns; method={method!r} on dask input needs the "
+            f"{what} matrix on the client, limited to {MAX_GRAM_SIZE:,} x {MAX_GRAM_SIZE:,} "
+            f"({MAX_GRAM_SIZE**2 * 8 / 2**30:g} GiB); pass fewer columns or periods"
+            + ("" if method != "cluster" else ", or use 'li_ji' or 'nyholt' (min(N, T)^2)")
+        )
+    parts = _compute([delayed(_et_scan)(b, None, policy) for b in dr.blocks])
+    _raise_bad_values(parts, dr)
+    keep: np.ndarray | None = None
+    if policy != "raise":
+        nan_cols = np.concatenate([p["nan_cols"] for p in parts])
+        if policy == "propagate" and nan_cols.any():
+            return sh._et_result(dr.shell(), method, thr)
+        missing = np.any([p["rows"] for p in parts], axis=0)
+        if policy == "omit" and missing.any():
+            keep = ~missing
+            sh._et_check_rows(int(keep.sum()))
+            dr = replace(dr, n_obs=int(keep.sum()))
+            keep_d = delayed(keep)
+            parts = _compute([delayed(_et_scan)(b, keep_d, policy) for b in dr.blocks])
+    shell = dr.shell()
+    const = np.concatenate([p["const"] for p in parts])
+    if const.any():
+        warn_degenerate(shell, const, "The correlation matrix", stacklevel=4)
+        return sh._et_result(shell, method, thr)
+    if method == "cluster":
+        labels = sh._cluster_from_correlation(correlation_matrix(dr, keep), thr)
+        return sh._et_result(shell, method, thr, labels=labels)
+    if n <= dr.n_obs:
+        gram = correlation_matrix(dr, keep)
+    else:
+        keep_d = delayed(keep) if keep is not None else None
+        gram = _compute([_tree_sum([delayed(_outer)(b, keep_d) for b in dr.blocks])])[0]
+    return sh._et_result(shell, method, thr, eigenvalues=sh._gram_eigenvalues(gram, n))
+
+
+
+# --------------------------------------------------------------------------------------------
+# validate: the battery on dask input
+# --------------------------------------------------------------------------------------------
+#
+# sigtest.validate calls the public functions, which dispatch here themselves; what validate
+# needs besides them comes from the helpers below. What travels to the client: the benchmark
+# column (T values), the time index (T entries), the NaN rows under nan_policy='omit' (T
+# booleans), the columns of the common block length (at most 1,000 evenly spaced, T x 1,000),
+# the n_top and mcs_max_strategies best columns, and one T-vector per block for the average
+# correlation.
+
+
+def validate_inputs(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable | None, ReturnsData]:
+    """Strategies (dask, benchmark column removed), benchmark (in memory) and its label, and a
+    data-less ReturnsData with the labels, index and shape."""
+    import dask.array as da
+
+    from sigtest.report import _split_benchmark
+
+    if is_dask(benchmark):
+        benchmark = benchmark.compute()  # T values
+    frame = not isinstance(returns, da.Array)
+    strategies, bench, label = _split_benchmark(returns, benchmark)
+    if is_dask(bench):
+        bench = bench.compute()
+    dr = as_dask_returns(strategies, min_obs=2)
+    index = pd.Index(strategies.index.compute()) if frame else None
+    return strategies, bench, label, dr.shell(index)
+
+
+def omit_rows(
+    strategies: Any, bench: Any, data: ReturnsData
+) -> tuple[Any, Any, ReturnsData, int]:
+    """``validate``'s nan_policy='omit': drop every row with a NaN in any strategy or the
+    benchmark (the NaN rows are found on the workers; T booleans travel)."""
+    from dask import delayed
+
+    dr = as_dask_returns(strategies, min_obs=2)
+    rows = _compute([delayed(_nan_rows)(b) for b in dr.blocks])
+    _raise_bad_values(rows, dr)
+    missing = np.any([r["rows"] for r in rows], axis=0)
+    if bench is not None:
+        missing |= np.isnan(np.asarray(bench, dtype=np.float64)).reshape(-1)
+    n_dropped = int(missing.sum())
+    if n_dropped:
+        keep = ~missing
+        strategies = _keep_rows(strategies, keep)
+        if bench is not None:
+            bench = bench[keep] if isinstance(bench, (pd.Series, np.ndarray)) else (
+                np.asarray(bench)[keep])
+        index = data.index[keep] if data.index is not None else None
+        data = replace(dr, n_obs=int(keep.sum())).shell(index)
+    return strategies, bench, data, n_dropped
+
+
+def _rows_of_partition(
+    part: pd.DataFrame, keep: np.ndarray, starts: np.ndarray, partition_info: Any = None
+) -> pd.DataFrame:
+    i = partition_info["number"]
+    return part[keep[starts[i] : starts[i + 1]]]
+
+
+def _keep_rows(returns: Any, keep: np.ndarray) -> Any:
+    """The rows ``keep`` (booleans) of a dask array or DataFrame, still distributed."""
+    import dask.array as da
+
+    if isinstance(returns, da.Array):
+        return returns[keep]
+    lengths = returns.map_partitions(len).compute().to_numpy()
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    return returns.map_partitions(_rows_of_partition, keep, starts, meta=returns._meta)
+
+
+def take_columns(returns: Any, positions: np.ndarray) -> Any:
+    """Pull the columns ``positions`` (in that order) into memory: pandas or numpy."""
+    import dask.array as da
+
+    pos = [int(p) for p in positions]
+    if isinstance(returns, da.Array):
+        return np.asarray(returns[:, pos].compute())
+    return returns.iloc[:, pos].compute()
+
+
+def _zsum_block(block: np.ndarray) -> tuple[np.ndarray, int]:
+    """Row sums of the block's standardized non-constant columns, and how many there are."""
+    x = np.asarray(block, dtype=np.float64)
+    sd = x.std(axis=0)
+    keep = sd > 0
+    z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
+    return z.sum(axis=1), int(keep.sum())
+
+
+def mean_correlation(returns: Any) -> float:
+    """``report._mean_correlation`` from per-block row sums (one T-vector per block)."""
+    from dask import delayed
+
+    dr = as_dask_returns(returns, min_obs=2)
+    parts = _compute([delayed(_zsum_block)(b) for b in dr.blocks])
+    n = sum(p[1] for p in parts)
+    if n < 2:
+        return 0.0
+    s = np.sum([p[0] for p in parts], axis=0)
+    return float((s @ s / dr.n_obs - n) / (n * (n - 1)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1031,15 +1216,26 @@ def deflated_sharpe_ratio(
 # values are below / equal to the selection's; summed over blocks these are the ranks.
 
 
-def _pbo_stats(block: np.ndarray, m: int, s: int, metric: str, target: float, policy: str) -> Any:
-    from sigtest.overfitting import _SufficientStats
+def _pbo_stats(
+    block: np.ndarray, m: int, s: int, metric: Any, target: float, policy: str, offset: int
+) -> Any:
+    from sigtest.overfitting import _CallableStats, _SufficientStats
 
     x = np.ascontiguousarray(block, dtype=np.float64)
     if not np.isfinite(x).all():
         _, bad_values = _block_values(x)
         if bad_values is not None and ("inf" in bad_values or policy == "raise"):
             return {"bad_values": bad_values}
+    if callable(metric):  # called on the block's (rows x N_k) halves: a column-wise metric
+        return _CallableStats(x, m, s, metric, offset)
     return _SufficientStats(x, m, s, metric, target, policy == "omit")
+
+
+def _pbo_width(stats: Any) -> int:
+    """The number of columns of a block's PBO engine."""
+    from sigtest.overfitting import _CallableStats
+
+    return int(stats.x.shape[1] if isinstance(stats, _CallableStats) else stats.b1.shape[1])
 
 
 def _pbo_pairs(n_partitions: int, n_cols: int, chunk_size: int | None) -> Any:
@@ -1061,7 +1257,7 @@ def _pbo_select_block(stats: Any, n_partitions: int, chunk_size: int | None) -> 
     if isinstance(stats, dict):
         return stats
     n_comb = _combination_table(n_partitions)[0].shape[0]
-    n_cols = stats.b1.shape[1]
+    n_cols = _pbo_width(stats)
     out: dict[str, Any] = {
         "nstar": np.empty(n_comb, dtype=np.int64),
         "is": np.empty(n_comb),
@@ -1111,7 +1307,7 @@ def _pbo_rank_block(
     n_comb = chosen_oos.size
     less = np.zeros(n_comb, dtype=np.int64)
     equal = np.zeros(n_comb, dtype=np.int64)
-    for p1, p2, ind in _pbo_pairs(n_partitions, stats.b1.shape[1], chunk_size):
+    for p1, p2, ind in _pbo_pairs(n_partitions, _pbo_width(stats), chunk_size):
         a, b = stats.pair(ind)
         for pos, oos_perf in ((p1, b), (p2, a)):
             col = chosen_oos[pos][:, None]
@@ -1120,97 +1316,39 @@ def _pbo_rank_block(
     return less, equal
 
 
-def pbo(
-    returns: Any,
-    *,
-    n_partitions: int = 16,
-    metric: Any = "sharpe",
-    target: float = 0.0,
-    periods_per_year: float | None = None,
-    loss_threshold: float = 0.0,
-    remainder: str = "raise",
-    confidence_level: float = 0.95,
-    n_effective: float | None = None,
-    dominance_grid_size: int = 512,
-    nan_policy: str = "raise",
-    chunk_size: int | None = None,
-) -> Any:
-    """:func:`sigtest.pbo` on a dask array or DataFrame (built-in metrics), see above."""
-    import warnings
-
+def pbo(returns: Any, **settings: Any) -> Any:
+    """:func:`sigtest.pbo` on a dask array or DataFrame, see above."""
     import dask
     from dask import delayed
 
     from sigtest import overfitting as ov
 
-    policy = check_nan_policy(nan_policy)
+    policy = check_nan_policy(settings.pop("nan_policy"))
     arr, columns, _ = _to_array(returns, "returns")
-    t_full = int(arr.shape[0])
-    if isinstance(n_partitions, bool):
-        raise TypeError(f"`n_partitions` must be an integer; got {n_partitions!r}")
-    s = check_int(n_partitions, "n_partitions", minimum=2)
-    if s % 2:
-        raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
-    if s > t_full:
-        raise ValueError(
-            f"`n_partitions` must not exceed the number of rows of `returns` ({t_full}); got {s}"
-        )
-    metric_v = ov._check_metric(metric)
-    if callable(metric_v):
-        raise ValueError(
-            "a callable `metric` is not supported for dask input (it needs the rows of every "
-            "half of every column at once); use 'sharpe', 'mean' or 'sortino'"
-        )
-    remainder = check_choice(remainder, "remainder", ov.REMAINDERS)
-    for name, value in (("target", target), ("loss_threshold", loss_threshold)):
-        import numbers
-
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise ValueError(f"`{name}` must be a finite real number; got {value!r}")
-    ppy = None if periods_per_year is None else ov.check_positive(periods_per_year, "periods_per_year")
-    level = check_probability(confidence_level, "confidence_level")
-    if n_effective is not None:
-        ov.check_positive(n_effective, "n_effective")
-    n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
-    if chunk_size is not None:
-        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    extra = t_full % s
-    rows: slice | None = None
+    t_full, n_full = (int(v) for v in arr.shape)
+    st = ov._pbo_settings(t_full, n_full, "returns", nan_policy=policy, **settings)
+    s, chunk_size = st.n_partitions, st.chunk_size
+    rows, positions = ov._remainder(t_full, s, st.remainder, "returns")
     dropped: list[Hashable] = []
-    if extra:
-        if remainder == "raise":
-            raise ValueError(
-                f"`n_partitions`={s} does not divide the {t_full} rows of `returns` ({extra} "
-                f"row(s) left over); pass remainder='drop_first' to drop the {extra} oldest "
-                f"rows, remainder='drop_last' to drop the {extra} most recent, trim `returns` "
-                f"to {t_full - extra} rows yourself, or choose an `n_partitions` that divides "
-                f"{t_full}"
-            )
-        positions = np.arange(extra) if remainder == "drop_first" else np.arange(t_full - extra, t_full)
-        rows = slice(extra, None) if remainder == "drop_first" else slice(0, t_full - extra)
+    if rows is not None:
         if columns is not None and hasattr(returns, "index"):
-            index = returns.index.compute()
-            dropped = list(index[positions])
+            dropped = list(returns.index.compute()[positions])
         else:
             dropped = [int(p) for p in positions]
     dr = as_dask_returns(returns, min_obs=2, rows=rows)
-    if dr.n_strategies < 2:
-        raise ValueError(
-            f"`returns` must hold at least 2 configurations (columns) to select among; "
-            f"got {dr.n_strategies}"
-        )
     m = dr.n_obs // s
-    metric_name = str(metric_v)
-    # pass 0: sufficient statistics, kept on the workers for both passes
+    metric_v = st.metric
+    metric_name = getattr(metric_v, "__name__", type(metric_v).__name__) if callable(
+        metric_v) else str(metric_v)
+    # pass 0: sufficient statistics (or the block itself, for a callable), kept on the workers
     stats = [
-        delayed(_pbo_stats)(b, m, s, metric_name, float(target), policy) for b in dr.blocks
+        delayed(_pbo_stats)(b, m, s, metric_v, st.target, policy, int(dr.offsets[k]))
+        for k, b in enumerate(dr.blocks)
     ]
     stats = list(dask.persist(*stats))
-    parts = _compute([delayed(_pbo_select_block)(st, s, chunk_size) for st in stats])
+    parts = _compute([delayed(_pbo_select_block)(st_k, s, chunk_size) for st_k in stats])
     _raise_bad_values(parts, dr)
-    combos, _, _ = ov._combination_table(s)
-    n_comb = combos.shape[0]
-    n_strat = dr.n_strategies
+    n_comb = ov._combination_table(s)[0].shape[0]
     offsets = dr.offsets
     # global selection: the best block's best column; ties go to the first block
     is_vals = np.stack([p["is"] for p in parts])  # K x C
@@ -1222,78 +1360,21 @@ def pbo(
     flags = np.any(np.stack([p["flags"] for p in parts]), axis=0)  # C x 2 x 3
     bad = np.any(flags[:, :, 0] | (flags[:, :, 1] & flags[:, :, 2]), axis=1)
     nan_cols = np.concatenate([p["nan_cols"] for p in parts])
-    ranks = _compute([delayed(_pbo_rank_block)(st, s, chunk_size, chosen_oos) for st in stats])
+    ranks = _compute([delayed(_pbo_rank_block)(st_k, s, chunk_size, chosen_oos) for st_k in stats])
     less = np.sum([r[0] for r in ranks], axis=0)
     equal = np.sum([r[1] for r in ranks], axis=0)
     del stats
-
-    scale = 1.0
-    if ppy is not None:
-        scale = ppy if metric_name == "mean" else math.sqrt(ppy)
-    degenerate = bool(bad.any())
-    rank = less + (equal + 1) / 2.0
-    w = rank / (n_strat + 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logits = np.log(rank) - np.log(n_strat + 1 - rank)
-    overfit = 2 * less + equal <= n_strat
-    chosen_is = chosen_is * scale
-    chosen_oos = chosen_oos * scale
-    shell = dr.shell()
-    if degenerate:
-        nstar[bad] = -1
-        logits[bad] = np.nan
-        w[bad] = np.nan
-        chosen_is[bad] = np.nan
-        chosen_oos[bad] = np.nan
-        labels = shell.column_labels(nan_cols) or ["(undetermined)"]
-        shown = ", ".join(map(repr, labels[:5])) + (
-            f" and {len(labels) - 5} more" if len(labels) > 5 else ""
-        )
-        warnings.warn(
-            f"the {metric_name} is undefined (NaN) on some halves of `returns` column(s) "
-            f"{shown} (e.g. constant returns, no return below target, or missing data), so the "
-            f"ranking of {int(bad.sum())} of {n_comb} combinations is undefined; PBO is NaN",
-            ov.DegenerateDataWarning,
-            stacklevel=3,
-        )
-        pbo_value = loss = float("nan")
-    else:
-        pbo_value = float(np.mean(overfit))
-        loss = float(np.mean(chosen_oos < loss_threshold))
-    degradation = ov._degradation(chosen_is, chosen_oos, degenerate)
-    lo_all = min(p["range"][0] for p in parts)
-    hi_all = max(p["range"][1] for p in parts)
-    if degenerate or not np.isfinite(lo_all):
-        nan_grid = np.full(n_grid, np.nan)
-        dominance = ov.StochasticDominance(
-            nan_grid, nan_grid, nan_grid, nan_grid, np.nan, np.nan, False, False
-        )
-    else:
-        pooled = ov._PooledHistogram()
-        for p in parts:
-            if "hist" in p:
-                k0, cnt, tot = p["hist"]
-                pooled.count[k0 : k0 + cnt.size] += cnt
-                pooled.total[k0 : k0 + cnt.size] += tot
-                pooled.lo = min(pooled.lo, k0)
-                pooled.hi = max(pooled.hi, k0 + cnt.size)
-        grid = pooled.grid(lo_all, hi_all, n_grid)
-        cum_n, cum_s = pooled.at(grid)
-        dominance = ov._dominance(
-            chosen_oos / scale, grid, cum_n, cum_s, float(n_comb * n_strat), scale
-        )
-    n_eff = float(n_effective) if n_effective is not None else ov._default_n_effective(s, n_strat)
-    ci = ov._wilson(pbo_value, n_eff, level)
-    all_labels = shell.labels
-    return ov.PBOResult(
-        pbo=pbo_value, logits=logits, relative_ranks=w, is_performance=chosen_is,
-        oos_performance=chosen_oos, selected=nstar,
-        selected_labels=[all_labels[j] if j >= 0 else None for j in nstar],
-        combinations=combos, degradation=degradation, prob_oos_loss=loss,
-        dominance=dominance, confidence_interval=ci, confidence_level=level,
-        n_effective=float(n_eff), n_partitions=s, block_length=m, n_obs=dr.n_obs,
-        n_strategies=n_strat, n_combinations=n_comb, metric=metric_name, target=float(target),
-        periods_per_year=ppy, loss_threshold=float(loss_threshold), remainder=remainder,
-        rows_dropped=len(dropped), dropped_rows=dropped, nan_policy=policy,
-        dominance_grid_size=n_grid,
+    pooled = ov._PooledHistogram()
+    for p in parts:
+        if "hist" in p:
+            k0, cnt, tot = p["hist"]
+            pooled.count[k0 : k0 + cnt.size] += cnt
+            pooled.total[k0 : k0 + cnt.size] += tot
+            pooled.lo = min(pooled.lo, k0)
+            pooled.hi = max(pooled.hi, k0 + cnt.size)
+    return ov._pbo_result(
+        st, dr.shell(), metric_name, m, dr.n_obs, dropped, nstar=nstar, chosen_is=chosen_is,
+        chosen_oos=chosen_oos, less=less, equal=equal, bad=bad, nan_cols=nan_cols,
+        pooled=pooled, lo_all=min(p["range"][0] for p in parts),
+        hi_all=max(p["range"][1] for p in parts), stacklevel=4,
     )

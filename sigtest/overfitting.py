@@ -256,24 +256,124 @@ def _partition(
 ) -> tuple[np.ndarray, int, list[Hashable]]:
     """The rows used (a view when nothing is dropped), the block length and the dropped rows."""
     t_obs = data.n_obs
+    keep, positions = _remainder(t_obs, n_partitions, remainder, data.name)
+    if keep is None:
+        return data.values, t_obs // n_partitions, []
+    dropped: list[Hashable] = (
+        list(data.index[positions]) if data.index is not None else [int(p) for p in positions]
+    )
+    return data.values[keep], (t_obs - positions.size) // n_partitions, dropped
+
+
+def _remainder(
+    t_obs: int, n_partitions: int, remainder: str, name: str
+) -> tuple[slice | None, np.ndarray]:
+    """The rows kept (None: all) and the positions dropped when S does not divide T."""
     extra = t_obs % n_partitions
     if extra == 0:
-        return data.values, t_obs // n_partitions, []
+        return None, np.zeros(0, dtype=np.intp)
     if remainder == "raise":
         lower = t_obs - extra
         raise ValueError(
             f"`n_partitions`={n_partitions} does not divide the {t_obs} rows of "
-            f"`{data.name}` ({extra} row(s) left over); pass remainder='drop_first' to drop "
+            f"`{name}` ({extra} row(s) left over); pass remainder='drop_first' to drop "
             f"the {extra} oldest rows, remainder='drop_last' to drop the {extra} most recent, "
-            f"trim `{data.name}` to {lower} rows yourself, or choose an `n_partitions` that "
+            f"trim `{name}` to {lower} rows yourself, or choose an `n_partitions` that "
             f"divides {t_obs}"
         )
     positions = np.arange(extra) if remainder == "drop_first" else np.arange(t_obs - extra, t_obs)
-    dropped: list[Hashable] = (
-        list(data.index[positions]) if data.index is not None else [int(p) for p in positions]
-    )
     keep = slice(extra, None) if remainder == "drop_first" else slice(0, t_obs - extra)
-    return data.values[keep], (t_obs - extra) // n_partitions, dropped
+    return keep, positions
+
+
+@dataclass(frozen=True)
+class _PBOSettings:
+    """The validated settings of :func:`pbo` (shared by the in-memory and dask paths)."""
+
+    n_partitions: int
+    metric: str | Callable[[np.ndarray], Any]
+    remainder: str
+    target: float
+    loss_threshold: float
+    periods_per_year: float | None
+    confidence_level: float
+    n_effective: float | None
+    dominance_grid_size: int
+    chunk_size: int | None
+    nan_policy: str
+
+
+def _pbo_settings(
+    n_obs: int,
+    n_strategies: int,
+    name: str,
+    *,
+    n_partitions: object,
+    metric: object,
+    target: Any,
+    periods_per_year: Any,
+    loss_threshold: Any,
+    remainder: object,
+    confidence_level: Any,
+    n_effective: Any,
+    dominance_grid_size: object,
+    chunk_size: Any,
+    nan_policy: str,
+) -> _PBOSettings:
+    """Every check of :func:`pbo`'s settings, in the order the messages are documented."""
+    if isinstance(n_partitions, bool):
+        raise TypeError(f"`n_partitions` must be an integer; got {n_partitions!r}")
+    s = check_int(n_partitions, "n_partitions", minimum=2)
+    if s % 2:
+        raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
+    if s > _MAX_PARTITIONS:
+        raise ValueError(
+            f"`n_partitions` must be at most {_MAX_PARTITIONS} (C({_MAX_PARTITIONS}, "
+            f"{_MAX_PARTITIONS // 2}) = {math.comb(_MAX_PARTITIONS, _MAX_PARTITIONS // 2):,} "
+            f"combinations already); got {s}"
+        )
+    if s > n_obs:
+        raise ValueError(
+            f"`n_partitions` must not exceed the number of rows of `{name}` "
+            f"({n_obs}); got {s}"
+        )
+    metric_v = _check_metric(metric)
+    remainder = check_choice(remainder, "remainder", REMAINDERS)
+    for label, value in (("target", target), ("loss_threshold", loss_threshold)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not np.isfinite(float(value))
+        ):
+            raise ValueError(f"`{label}` must be a finite real number; got {value!r}")
+    ppy = None if periods_per_year is None else check_positive(periods_per_year, "periods_per_year")
+    level = check_probability(confidence_level, "confidence_level")
+    if n_effective is not None:
+        check_positive(n_effective, "n_effective")
+    n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    if n_strategies < 2:
+        raise ValueError(
+            f"`{name}` must hold at least 2 configurations (columns) to select among; "
+            f"got {n_strategies}"
+        )
+    if callable(metric_v) and ppy is not None:
+        raise ValueError(
+            "`periods_per_year` annualizes the built-in metrics only; a callable `metric` "
+            "should annualize itself (got periods_per_year="
+            f"{periods_per_year!r})"
+        )
+    if callable(metric_v) and nan_policy == "omit":
+        raise ValueError(
+            "nan_policy='omit' needs a built-in `metric`; a callable receives the rows as they "
+            "are, so handle NaN inside it and pass nan_policy='propagate'"
+        )
+
+    return _PBOSettings(
+        s, metric_v, str(remainder), float(target), float(loss_threshold), ppy, level,
+        None if n_effective is None else float(n_effective), n_grid, chunk_size, nan_policy,
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -460,8 +560,14 @@ class _CallableStats:
     """A user metric evaluated on the rows of each half (one call per half: no matrix form)."""
 
     def __init__(
-        self, x: np.ndarray, block_length: int, n_partitions: int, metric: Callable[..., Any]
+        self,
+        x: np.ndarray,
+        block_length: int,
+        n_partitions: int,
+        metric: Callable[..., Any],
+        offset: int = 0,
     ):
+        self.offset = offset  # of the first column, in messages (a dask column block)
         self.x = x
         self.metric = metric
         self.rows = np.arange(x.shape[0]).reshape(n_partitions, block_length)
@@ -495,7 +601,8 @@ class _CallableStats:
         if np.isinf(out).any():
             raise ValueError(
                 f"`metric` returned an infinite value for strategy position "
-                f"{int(np.argmax(np.isinf(out)))}; return NaN where the statistic is undefined"
+                f"{self.offset + int(np.argmax(np.isinf(out)))}; return NaN where the statistic "
+                "is undefined"
             )
         with np.errstate(invalid="ignore"):
             big = np.abs(out) > _METRIC_BOUND
@@ -827,6 +934,17 @@ def pbo(
     (``tests/test_overfitting.py``), at ``1e-12``, on random data, data with ties and
     adversarial shapes; exact hand-worked cases.
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. Each column block keeps its per-partition sums (``S x N_k``; for a callable metric,
+    the block itself) on its worker; a first pass sends back, per combination, the block's
+    in-sample best column with its IS and OOS values (and its part of the pooled OOS histogram);
+    the client picks the global selection; a second pass counts, per combination and block, the
+    OOS values below and equal to the selection's, which add up to the ranks. A callable metric is
+    called on each block's ``(rows x N_k)`` halves, so it must be column-wise (column j's value
+    depends on column j only); a metric that is not gives other numbers than in memory, and one
+    returning the wrong shape is caught on the block. Same numbers as in memory (1e-12); memory
+    per worker thread about the block plus 70 MB (a callable: plus its own temporaries).
+
     References
     ----------
     Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J. (2017). The probability of
@@ -859,57 +977,14 @@ def pbo(
         return _dask.pbo(**locals())
     nan_policy = check_nan_policy(nan_policy)
     data = as_returns(returns, min_obs=2, nan_policy=nan_policy)
-    if isinstance(n_partitions, bool):
-        raise TypeError(f"`n_partitions` must be an integer; got {n_partitions!r}")
-    s = check_int(n_partitions, "n_partitions", minimum=2)
-    if s % 2:
-        raise ValueError(f"`n_partitions` must be an even integer >= 2; got {s}")
-    if s > _MAX_PARTITIONS:
-        raise ValueError(
-            f"`n_partitions` must be at most {_MAX_PARTITIONS} (C({_MAX_PARTITIONS}, "
-            f"{_MAX_PARTITIONS // 2}) = {math.comb(_MAX_PARTITIONS, _MAX_PARTITIONS // 2):,} "
-            f"combinations already); got {s}"
-        )
-    if s > data.n_obs:
-        raise ValueError(
-            f"`n_partitions` must not exceed the number of rows of `{data.name}` "
-            f"({data.n_obs}); got {s}"
-        )
-    metric_v = _check_metric(metric)
-    remainder = check_choice(remainder, "remainder", REMAINDERS)  # type: ignore[assignment]
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not np.isfinite(target):
-        raise ValueError(f"`target` must be a finite real number; got {target!r}")
-    if (
-        isinstance(loss_threshold, bool)
-        or not isinstance(loss_threshold, numbers.Real)
-        or not (np.isfinite(loss_threshold))
-    ):
-        raise ValueError(f"`loss_threshold` must be a finite real number; got {loss_threshold!r}")
-    ppy = None if periods_per_year is None else check_positive(periods_per_year, "periods_per_year")
-    level = check_probability(confidence_level, "confidence_level")
-    if n_effective is not None:
-        check_positive(n_effective, "n_effective")
-    n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
-    if chunk_size is not None:
-        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    if data.n_strategies < 2:
-        raise ValueError(
-            f"`{data.name}` must hold at least 2 configurations (columns) to select among; "
-            f"got {data.n_strategies}"
-        )
-    if callable(metric_v) and ppy is not None:
-        raise ValueError(
-            "`periods_per_year` annualizes the built-in metrics only; a callable `metric` "
-            "should annualize itself (got periods_per_year="
-            f"{periods_per_year!r})"
-        )
-    if callable(metric_v) and nan_policy == "omit":
-        raise ValueError(
-            "nan_policy='omit' needs a built-in `metric`; a callable receives the rows as they "
-            "are, so handle NaN inside it and pass nan_policy='propagate'"
-        )
-
-    x, m, dropped = _partition(data, s, remainder)
+    st = _pbo_settings(
+        data.n_obs, data.n_strategies, data.name, n_partitions=n_partitions, metric=metric,
+        target=target, periods_per_year=periods_per_year, loss_threshold=loss_threshold,
+        remainder=remainder, confidence_level=confidence_level, n_effective=n_effective,
+        dominance_grid_size=dominance_grid_size, chunk_size=chunk_size, nan_policy=nan_policy,
+    )
+    s, metric_v = st.n_partitions, st.metric
+    x, m, dropped = _partition(data, s, st.remainder)
     n_strat = data.n_strategies
     combos, indicator, complement = _combination_table(s)
     n_comb = combos.shape[0]
@@ -923,13 +998,9 @@ def pbo(
         engine = _CallableStats(x, m, s, metric_v)
         metric_name = engine.name
     else:
-        engine = _SufficientStats(x, m, s, metric_v, float(target), nan_policy == "omit")
+        engine = _SufficientStats(x, m, s, metric_v, st.target, nan_policy == "omit")
         metric_name = metric_v
-    scale = 1.0
-    if ppy is not None:
-        scale = ppy if metric_name == "mean" else math.sqrt(ppy)
-
-    step = chunk_size or max(1, _CHUNK_ENTRIES // n_strat)
+    step = st.chunk_size or max(1, _CHUNK_ENTRIES // n_strat)
     pooled = _PooledHistogram()
 
     nstar = np.empty(n_comb, dtype=np.intp)
@@ -956,6 +1027,43 @@ def pbo(
             pooled.add(a)
             pooled.add(b)
 
+    return _pbo_result(
+        st, data, metric_name, m, int(x.shape[0]), dropped, nstar=nstar, chosen_is=chosen_is,
+        chosen_oos=chosen_oos, less=less, equal=equal, bad=bad, nan_cols=nan_cols,
+        pooled=pooled, lo_all=lo_all, hi_all=hi_all, stacklevel=3,
+    )
+
+
+def _pbo_result(
+    st: _PBOSettings,
+    data: ReturnsData,
+    metric_name: str,
+    m: int,
+    n_obs: int,
+    dropped: list[Hashable],
+    *,
+    nstar: np.ndarray,
+    chosen_is: np.ndarray,
+    chosen_oos: np.ndarray,
+    less: np.ndarray,
+    equal: np.ndarray,
+    bad: np.ndarray,
+    nan_cols: np.ndarray,
+    pooled: _PooledHistogram,
+    lo_all: float,
+    hi_all: float,
+    stacklevel: int,
+) -> PBOResult:
+    """The PBO result from every combination's selection (``nstar``, its IS and OOS values),
+    its OOS rank counts (``less``, ``equal``), the undefined combinations (``bad``), the columns
+    with undefined performance and the pooled OOS histogram with its range."""
+    n_strat = data.n_strategies
+    n_comb = nstar.size
+    s = st.n_partitions
+    scale = 1.0
+    if st.periods_per_year is not None:
+        ppy = st.periods_per_year
+        scale = ppy if metric_name == "mean" else math.sqrt(ppy)
     degenerate = bool(bad.any())
     rank = less + (equal + 1) / 2.0
     w = rank / (n_strat + 1)
@@ -979,32 +1087,32 @@ def pbo(
             f"{shown} (e.g. constant returns, no return below target, or missing data), so the "
             f"ranking of {int(bad.sum())} of {n_comb} combinations is undefined; PBO is NaN",
             DegenerateDataWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
         pbo_value = float("nan")
         loss = float("nan")
     else:
         pbo_value = float(np.mean(overfit))
-        loss = float(np.mean(chosen_oos < loss_threshold))
+        loss = float(np.mean(chosen_oos < st.loss_threshold))
 
-    degradation = _degradation(chosen_is, chosen_oos, degenerate)
+    degradation = _degradation(chosen_is, chosen_oos, degenerate, stacklevel + 1)
 
     # Stochastic dominance: exact CDFs at an evenly spaced grid over the pooled OOS range.
     if degenerate or not np.isfinite(lo_all):
-        nan_grid = np.full(n_grid, np.nan)
+        nan_grid = np.full(st.dominance_grid_size, np.nan)
         dominance = StochasticDominance(
             nan_grid, nan_grid, nan_grid, nan_grid, np.nan, np.nan, False, False
         )
     else:
-        grid = pooled.grid(lo_all, hi_all, n_grid)
+        grid = pooled.grid(lo_all, hi_all, st.dominance_grid_size)
         cum_n, cum_s = pooled.at(grid)
         # Comparisons on the unscaled values; the grid and SD2 are scaled afterwards.
         dominance = _dominance(
             chosen_oos / scale, grid, cum_n, cum_s, float(n_comb * n_strat), scale
         )
 
-    n_eff = float(n_effective) if n_effective is not None else _default_n_effective(s, n_strat)
-    ci = _wilson(pbo_value, n_eff, level)
+    n_eff = st.n_effective if st.n_effective is not None else _default_n_effective(s, n_strat)
+    ci = _wilson(pbo_value, n_eff, st.confidence_level)
     all_labels = data.labels
     return PBOResult(
         pbo=pbo_value,
@@ -1014,32 +1122,32 @@ def pbo(
         oos_performance=chosen_oos,
         selected=nstar,
         selected_labels=[all_labels[j] if j >= 0 else None for j in nstar],
-        combinations=combos,
+        combinations=_combination_table(s)[0],
         degradation=degradation,
         prob_oos_loss=loss,
         dominance=dominance,
         confidence_interval=ci,
-        confidence_level=level,
+        confidence_level=st.confidence_level,
         n_effective=float(n_eff),
         n_partitions=s,
         block_length=m,
-        n_obs=int(x.shape[0]),
+        n_obs=n_obs,
         n_strategies=n_strat,
         n_combinations=n_comb,
         metric=metric_name,
-        target=float(target),
-        periods_per_year=ppy,
-        loss_threshold=float(loss_threshold),
-        remainder=remainder,
+        target=st.target,
+        periods_per_year=st.periods_per_year,
+        loss_threshold=st.loss_threshold,
+        remainder=st.remainder,
         rows_dropped=len(dropped),
         dropped_rows=dropped,
-        nan_policy=nan_policy,
-        dominance_grid_size=n_grid,
+        nan_policy=st.nan_policy,
+        dominance_grid_size=st.dominance_grid_size,
     )
 
 
 def _degradation(
-    is_perf: np.ndarray, oos_perf: np.ndarray, degenerate: bool
+    is_perf: np.ndarray, oos_perf: np.ndarray, degenerate: bool, stacklevel: int = 3
 ) -> PerformanceDegradation:
     if degenerate:
         return PerformanceDegradation(np.nan, np.nan, np.nan)
@@ -1062,7 +1170,7 @@ def _degradation(
             "the in-sample performance of the selected configuration is the same in every "
             "combination, so the performance-degradation regression is undefined (NaN)",
             DegenerateDataWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         return PerformanceDegradation(np.nan, np.nan, np.nan)
     slope = sxy / sxx

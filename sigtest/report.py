@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sigtest import _dask
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import Reference, format_references
 from sigtest._validation import (
@@ -553,7 +554,7 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
     if isinstance(benchmark, (pd.Series, np.ndarray, list, tuple)):
         label = benchmark.name if isinstance(benchmark, pd.Series) else "benchmark"
         return returns, benchmark, label
-    if isinstance(returns, pd.DataFrame):
+    if isinstance(returns, pd.DataFrame) or (_dask.is_dask(returns) and hasattr(returns, "columns")):
         if benchmark not in returns.columns:
             shown = ", ".join(map(repr, list(returns.columns[:5])))
             more = " ..." if returns.shape[1] > 5 else ""
@@ -562,7 +563,7 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
                 " pass a column label or the benchmark's returns as a series"
             )
         return returns.drop(columns=[benchmark]), returns[benchmark], benchmark
-    arr = np.asarray(returns)
+    arr = returns if _dask.is_dask(returns) else np.asarray(returns)
     if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
         raise TypeError(
             "`benchmark` must be None, a column of `returns` (an integer position for a numpy "
@@ -574,6 +575,10 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
             f"{arr.shape}"
         )
     pos = int(benchmark)
+    if _dask.is_dask(arr):  # the benchmark column is pulled by the caller (T values)
+        import dask.array as da
+
+        return da.delete(arr, pos, axis=1), arr[:, pos], pos
     return np.delete(arr, pos, axis=1), arr[:, pos], pos
 
 
@@ -595,11 +600,17 @@ def _mean_correlation(x: np.ndarray) -> float:
     return float((s @ s / z.shape[0] - n) / (n * (n - 1)))
 
 
+def _block_length_positions(n_strategies: int) -> np.ndarray:
+    """The (at most 1,000 evenly spaced) columns whose optimal block lengths are used."""
+    if n_strategies > _BLOCK_LENGTH_COLUMNS:
+        cols = np.unique(np.linspace(0, n_strategies - 1, _BLOCK_LENGTH_COLUMNS).round())
+        return cols.astype(np.intp)
+    return np.arange(n_strategies)
+
+
 def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
-    """Median over (at most 1,000 evenly spaced, non-constant) columns of the optimal lengths."""
-    if rel.shape[1] > _BLOCK_LENGTH_COLUMNS:
-        cols = np.unique(np.linspace(0, rel.shape[1] - 1, _BLOCK_LENGTH_COLUMNS).round())
-        rel = rel[:, cols.astype(np.intp)]
+    """Median over the non-constant columns of ``rel`` (the columns of
+    :func:`_block_length_positions`) of the optimal lengths."""
     rel = rel[:, np.ptp(rel, axis=0) > 0]
     if rel.shape[1] == 0:
         return 1.0
@@ -634,7 +645,7 @@ def validate(
 
     Parameters
     ----------
-    returns : array_like or pandas.DataFrame
+    returns : array_like, pandas.DataFrame, dask array or dask DataFrame
         ``T x N`` returns of every candidate strategy tried (rows periods, columns strategies),
         at least 2 strategies. Pass excess returns (over the risk-free rate): Sharpe ratios are
         ``mean / sd``.
@@ -717,6 +728,17 @@ def validate(
     call of its function with ``block_length=report.block_length`` and
     ``rng=report.seed.seed_sequence()``.
 
+    Dask: ``returns`` may be a dask array or DataFrame (the benchmark a column of it or a series
+    of T values). The steps then run distributed wherever the method does (Sharpe ratios, effective
+    trials and DSR, Reality Check, SPA, StepM, PBO; see each function's Notes) with the same shared
+    seed and block length, and the report equals the in-memory report (1e-12 on every number).
+    What is pulled into memory is small: the benchmark column and the time index (T values each),
+    the NaN rows under ``nan_policy='omit'`` (T booleans; the rows are then dropped on the
+    workers), the at most 1,000 evenly spaced columns that fix the common block length, the
+    ``n_top`` best columns (for the bootstrap intervals, which have no dask path, and their PSR)
+    and the ``mcs_max_strategies`` best (the model confidence set), and one T-vector per column
+    block for the average correlation of the haircut. The whole matrix never travels.
+
     References
     ----------
     Each sub-result's ``references()`` lists its papers; ``report.cite()`` gives the BibTeX of all
@@ -761,10 +783,14 @@ def validate(
     if progress is not None and not callable(progress):
         raise TypeError(f"`progress` must be None or a callable; got {progress!r}")
 
-    strategies, bench, bench_label = _split_benchmark(returns, benchmark)
     min_obs = max(10, 2 * s_part)
-    data = as_returns(strategies, nan_policy="omit" if policy == "omit" else "raise",
-                      min_obs=2)
+    dask_input = _dask.is_dask(returns)  # distributed: see Notes
+    if dask_input:
+        strategies, bench, bench_label, data = _dask.validate_inputs(returns, benchmark)
+    else:
+        strategies, bench, bench_label = _split_benchmark(returns, benchmark)
+        data = as_returns(strategies, nan_policy="omit" if policy == "omit" else "raise",
+                          min_obs=2)
     if data.one_d or data.n_strategies < 2:
         raise ValueError(
             "`returns` must hold at least 2 strategies (columns) besides the benchmark; got "
@@ -781,7 +807,10 @@ def validate(
             )
         bvals = bdata.values[:, 0]
     n_dropped = 0
-    if policy == "omit":
+    if policy == "omit" and dask_input:
+        strategies, bench, data, n_dropped = _dask.omit_rows(strategies, bench, data)
+        bvals = None if bench is None else as_returns(bench, name="benchmark").values[:, 0]
+    elif policy == "omit":
         bad = np.isnan(data.values).any(axis=1)
         if bvals is not None:
             bad |= np.isnan(bvals)
@@ -800,8 +829,8 @@ def validate(
             f"`returns` has {data.n_obs} rows (periods); the report needs at least {min_obs} "
             f"(2 per CSCV block with n_partitions={s_part}, and 10 for the snooping tests)"
         )
-    x = data.values
-    t_obs, n_str = x.shape
+    t_obs, n_str = data.n_obs, data.n_strategies
+    take = _dask.take_columns if dask_input else _take
     root = root_seed_sequence(rng)
     haircut_ss = np.random.SeedSequence(
         root.entropy, spawn_key=(*root.spawn_key, HAIRCUT_STREAM), pool_size=root.pool_size
@@ -831,6 +860,9 @@ def validate(
     if boot == "iid":
         bl: float | None = None
     elif block_length is None:
+        pos = _block_length_positions(n_str)
+        x = take(strategies, pos) if dask_input or pos.size < n_str else data.values
+        x = np.asarray(x, dtype=np.float64)
         rel = x - bvals[:, None] if bvals is not None else x
         bl = _common_block_length(rel, boot)
     else:
@@ -838,7 +870,7 @@ def validate(
     common = dict(bootstrap=boot, block_length=bl, n_resamples=b_res, rng=root)
 
     tick("bootstrap intervals")
-    top_returns = _take(strategies, top_pos)
+    top_returns = take(strategies, top_pos)
     ci = bootstrap_ci(
         top_returns, "sharpe", method=cim,  # type: ignore[arg-type]
         confidence_level=confidence_level, periods_per_year=q, **common,  # type: ignore[arg-type]
@@ -850,7 +882,7 @@ def validate(
     dsr = deflated_sharpe_ratio(strategies, effective_trials=etm)
 
     tick("haircut Sharpe ratios")
-    rho = _mean_correlation(x)
+    rho = _dask.mean_correlation(strategies) if dask_input else _mean_correlation(data.values)
     rho_used = min(max(rho, 0.0), 0.99)
     q_int = int(q) if q is not None and float(q).is_integer() else None
     top_sr = sr.iloc[top_pos] if isinstance(sr, pd.Series) else sr_arr[top_pos]
@@ -868,7 +900,7 @@ def validate(
     sm = stepm(strategies, bench, alpha=level, measure=meas, **common)  # type: ignore[arg-type]
     tick("model confidence set")
     mcs = model_confidence_set(
-        _take(strategies, mcs_pos), alpha=level,
+        take(strategies, mcs_pos), alpha=level,
         measure=meas, **common,  # type: ignore[arg-type]
     )
     tick("probability of backtest overfitting")

@@ -493,6 +493,11 @@ def sharpe_ratio(
 
     Validated against: a plain per-column loop with ``numpy.std`` (tests).
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. Each column block computes its columns' moments with the in-memory kernel; the
+    N Sharpe ratios travel to the client. Same numbers as in memory (1e-12); memory per worker
+    thread about twice the block (``2 x 8 T N_k`` bytes).
+
     References
     ----------
     Lo, A. W. (2002). The statistics of Sharpe ratios. Financial Analysts Journal, 58(4), 36-52.
@@ -1020,6 +1025,11 @@ def probabilistic_sharpe_ratio(
 
     Validated against: exact hand computation; PSR = 0.5 at SR* = SR (tests).
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. Each column block computes its columns' Sharpe ratios, skewness, kurtosis and
+    observation counts (four N-vectors travel); the PSR is computed on the client. Same numbers as
+    in memory (1e-12); memory per worker thread about twice the block.
+
     References
     ----------
     Bailey, D. H., & Lopez de Prado, M. (2012). The Sharpe ratio efficient frontier. Journal of
@@ -1041,8 +1051,15 @@ def probabilistic_sharpe_ratio(
     q = _check_periods(periods_per_year)
     inp = _sharpe_inputs(returns, sharpe, n_obs, skew, kurtosis, ddof=ddof,
                          nan_policy=nan_policy, q=q)
-    d = inp.data
     bench = _benchmark(benchmark_sharpe, inp, q)
+    return _psr_result(inp, bench, q, ddof)
+
+
+def _psr_result(
+    inp: _SharpeInputs, bench: np.ndarray, q: float | None, ddof: int
+) -> ProbabilisticSharpeResult:
+    """The PSR result of the inputs against the (per-period) benchmark Sharpe ratios."""
+    d = inp.data
     z, psr = _psr_core(inp.sharpe, bench, inp.n_obs, inp.skew, inp.kurtosis)
     bench_out = _benchmark_out(bench, d)
     return ProbabilisticSharpeResult(
@@ -1389,9 +1406,20 @@ def _correlation_eigenvalues(x: np.ndarray) -> np.ndarray:
     coincide, the rest are zero.
     """
     t_obs, n_cols = x.shape
+    z = _unit_columns(x)
+    return _gram_eigenvalues(z.T @ z if n_cols <= t_obs else z @ z.T, n_cols)
+
+
+def _unit_columns(x: np.ndarray) -> np.ndarray:
+    """The columns of ``x`` centred and scaled to unit length (``z.T @ z`` is the correlation)."""
     z = x - x.mean(axis=0)
     z /= np.sqrt(np.einsum("ij,ij->j", z, z))
-    g = z.T @ z if n_cols <= t_obs else z @ z.T
+    return z
+
+
+def _gram_eigenvalues(g: np.ndarray, n_cols: int) -> np.ndarray:
+    """Eigenvalues (descending, length ``n_cols``) of the correlation matrix, from its ``N x N``
+    form or the ``T x T`` Gram matrix ``z @ z.T`` (same non-zero spectrum)."""
     lam = np.linalg.eigvalsh(g)[::-1]
     lam = np.clip(lam, 0.0, None)  # round-off negatives of a PSD matrix
     out = np.zeros(n_cols)
@@ -1468,6 +1496,15 @@ def effective_trials(
     Validated against: identical columns (1), independent columns (about N), block-correlated
     columns (about the number of blocks), exact eigenvalue hand computations (tests).
 
+    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame. For the eigenvalue methods the workers compute, from the centred unit-length
+    columns ``z_k`` of each block, either the ``T x T`` Gram matrix ``sum_k z_k z_k^T`` (N > T,
+    summed pairwise on the workers) or the blocks ``z_i^T z_j`` of the ``N x N`` correlation matrix
+    (N <= T); 'cluster' always uses the ``N x N`` matrix. Only that one matrix travels to the
+    client, which does the eigen-decomposition or clustering exactly as in memory (results equal to
+    1e-12); it is allowed up to 16,384 x 16,384 (2 GiB, ``sigtest._dask.MAX_GRAM_SIZE``), above
+    which a ValueError names `returns`. A pair task holds two blocks.
+
     References
     ----------
     Li, J., & Ji, L. (2005). Adjusting multiple testing in multilocus analyses using the
@@ -1495,37 +1532,68 @@ def effective_trials(
     >>> sigtest.effective_trials(noisy, method="cluster").n_effective
     3.0
     """
+    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
+        return _dask.effective_trials(**locals())
     nan_policy = check_nan_policy(nan_policy)
-    method = check_choice(method, "method", _ET_METHODS)  # type: ignore[assignment]
-    thr = _check_real(correlation_threshold, "correlation_threshold")
-    if not -1.0 < thr < 1.0:
-        raise ValueError(f"`correlation_threshold` must be in (-1, 1); got {correlation_threshold!r}")
+    meth, thr = _et_settings(method, correlation_threshold)
     data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-    n_cols = data.n_strategies
     if nan_policy == "propagate" and data.nan_columns().any():
-        return EffectiveTrialsResult(float("nan"), n_cols, method, data.n_obs,
-                                     correlation_threshold=thr if method == "cluster" else None)
+        return _et_result(data, meth, thr)
     if nan_policy == "omit":
         data, _ = data.complete_rows()
-        if data.n_obs < 2:
-            raise ValueError(
-                f"`returns` has {data.n_obs} complete row(s) after omitting NaN; effective_trials "
-                "needs at least 2"
-            )
+        _et_check_rows(data.n_obs)
     x = data.values
     const = np.ptp(x, axis=0) == 0
     if const.any():
         warn_degenerate(data, const, "The correlation matrix", stacklevel=3)
-        return EffectiveTrialsResult(float("nan"), n_cols, method, data.n_obs,
-                                     correlation_threshold=thr if method == "cluster" else None)
-    if method == "cluster":
-        labels = _cluster_labels(x, thr)
+        return _et_result(data, meth, thr)
+    if meth == "cluster":
+        return _et_result(data, meth, thr, labels=_cluster_labels(x, thr))
+    return _et_result(data, meth, thr, eigenvalues=_correlation_eigenvalues(x))
+
+
+def _et_settings(method: object, correlation_threshold: object) -> tuple[str, float]:
+    """Validated ``method`` and ``correlation_threshold`` of :func:`effective_trials`."""
+    method = check_choice(method, "method", _ET_METHODS)
+    thr = _check_real(correlation_threshold, "correlation_threshold")
+    if not -1.0 < thr < 1.0:
+        raise ValueError(f"`correlation_threshold` must be in (-1, 1); got {correlation_threshold!r}")
+    return str(method), thr
+
+
+def _et_check_rows(n_obs: int) -> None:
+    if n_obs < 2:
+        raise ValueError(
+            f"`returns` has {n_obs} complete row(s) after omitting NaN; effective_trials "
+            "needs at least 2"
+        )
+
+
+def _et_result(
+    data: ReturnsData,
+    method: str,
+    thr: float,
+    *,
+    labels: np.ndarray | None = None,
+    eigenvalues: np.ndarray | None = None,
+) -> EffectiveTrialsResult:
+    """The result from cluster labels, eigenvalues, or neither (undefined: NaN)."""
+    n_cols = data.n_strategies
+    if labels is not None:
         return EffectiveTrialsResult(
             float(labels.max() + 1), n_cols, method, data.n_obs,
             labels=data.per_strategy(labels, "cluster") if not data.one_d else np.array([0]),
             correlation_threshold=thr,
         )
-    lam = _correlation_eigenvalues(x)
+    if eigenvalues is not None:
+        return EffectiveTrialsResult(_n_effective(eigenvalues, method, n_cols), n_cols, method,
+                                     data.n_obs, eigenvalues=eigenvalues)
+    return EffectiveTrialsResult(float("nan"), n_cols, method, data.n_obs,
+                                 correlation_threshold=thr if method == "cluster" else None)
+
+
+def _n_effective(lam: np.ndarray, method: str, n_cols: int) -> float:
+    """The eigenvalue estimators of the effective number of trials (see effective_trials)."""
     if method == "li_ji":
         # f is discontinuous at the integers: snap round-off (e.g. 3.9999999999 for four
         # identical columns) to the integer so exact duplicates count once.
@@ -1539,7 +1607,7 @@ def effective_trials(
             # (two identical columns gave 0.9999999999999996 trials, and a NaN DSR)
             share = min(max(1.0 - np.var(lam, ddof=1) / n_cols, 0.0), 1.0)
             n_eff = float(1.0 + (n_cols - 1) * share)
-    return EffectiveTrialsResult(n_eff, n_cols, method, data.n_obs, eigenvalues=lam)
+    return n_eff
 
 
 #: ``deflated_sharpe_ratio`` has a parameter named ``effective_trials``.
@@ -1547,14 +1615,19 @@ _effective_trials: Callable[..., EffectiveTrialsResult] = effective_trials
 
 
 def _cluster_labels(x: np.ndarray, threshold: float) -> np.ndarray:
+    if x.shape[1] == 1:
+        return np.zeros(1, dtype=np.intp)
+    z = _unit_columns(x)
+    return _cluster_from_correlation(z.T @ z, threshold)
+
+
+def _cluster_from_correlation(corr: np.ndarray, threshold: float) -> np.ndarray:
+    """Complete-linkage clusters of an ``N x N`` correlation matrix (modified in place)."""
     from scipy.cluster import hierarchy
 
-    n_cols = x.shape[1]
+    n_cols = corr.shape[0]
     if n_cols == 1:
         return np.zeros(1, dtype=np.intp)
-    z = x - x.mean(axis=0)
-    z /= np.sqrt(np.einsum("ij,ij->j", z, z))
-    corr = z.T @ z
     np.clip(corr, -1.0, 1.0, out=corr)
     iu = np.triu_indices(n_cols, k=1)
     dist = np.sqrt(0.5 * (1.0 - corr[iu]))
@@ -1737,6 +1810,12 @@ def deflated_sharpe_ratio(
     Validated against: the numerical example of Bailey & Lopez de Prado (2014); a Monte Carlo
     of the maximum Sharpe ratio of N null strategies; monotonicity in N (tests).
 
+    Dask: with ``returns`` a dask array (T x N, chunked by strategy columns) or a dask
+    DataFrame, the blocks compute the per-column moments (four N-vectors travel) and the client
+    takes the best trial and the variance of the N Sharpe ratios. ``effective_trials`` given as a
+    method name runs :func:`effective_trials` on the same dask input (its Notes say what travels).
+    Same numbers as in memory (1e-12).
+
     References
     ----------
     Bailey, D. H., & Lopez de Prado, M. (2014). The deflated Sharpe ratio: correcting for
@@ -1757,41 +1836,18 @@ def deflated_sharpe_ratio(
     """
     if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
         return _dask.deflated_sharpe_ratio(**locals())
-    nan_policy = check_nan_policy(nan_policy)
-    ddof = _check_ddof(ddof)
-    vddof = _check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
-    em_method = check_choice(expected_max, "expected_max", _EMAX_METHODS)
-    q = _check_periods(periods_per_year)
-    eff_value: float | None = None
-    eff_method: str | None = None
-    if effective_trials is not None:
-        if isinstance(effective_trials, str):
-            eff_method = check_choice(effective_trials, "effective_trials", _ET_METHODS)
-            if returns is None:
-                raise ValueError(
-                    f"`effective_trials={effective_trials!r}` is estimated from the returns "
-                    "matrix; pass `returns` or give `effective_trials` as a number"
-                )
-        else:
-            eff_value = _check_trials(effective_trials, "effective_trials")
+    nan_policy, ddof, vddof, em_method, q, eff_value, eff_method = _dsr_settings(
+        returns, effective_trials=effective_trials, ddof=ddof,
+        sharpe_variance_ddof=sharpe_variance_ddof, expected_max=expected_max,
+        periods_per_year=periods_per_year, nan_policy=nan_policy,
+        explicit={"sharpe": sharpe, "n_obs": n_obs, "skew": skew, "kurtosis": kurtosis,
+                  "n_trials": n_trials, "sharpe_variance": sharpe_variance,
+                  "trials_sharpe": trials_sharpe},
+    )
     best: Hashable | None = None
     trials_out: Any = None
     n_total: int | None = None
     if returns is not None:
-        given = [k for k, v in {"sharpe": sharpe, "n_obs": n_obs, "skew": skew,
-                                "kurtosis": kurtosis, "n_trials": n_trials,
-                                "sharpe_variance": sharpe_variance,
-                                "trials_sharpe": trials_sharpe}.items() if v is not None]
-        if given:
-            raise ValueError(
-                "pass either `returns` or explicit numbers, not both; got `returns` together "
-                f"with {', '.join(f'`{g}`' for g in given)}"
-            )
-        if q is not None:
-            raise ValueError(
-                "`periods_per_year` converts annualized explicit inputs; with `returns` all "
-                f"quantities are per period; got periods_per_year={periods_per_year!r}"
-            )
         data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
         if data.n_strategies < 2:
             raise ValueError(
@@ -1803,19 +1859,8 @@ def deflated_sharpe_ratio(
         sks, kus = _skew_kurt(mom)
         _warn_nan(data, srs, "The Sharpe ratio", nan_policy)
         n_total = data.n_strategies
-        if vddof >= n_total:
-            raise ValueError(
-                f"`sharpe_variance_ddof` must be smaller than the number of trials ({n_total}); "
-                f"got {vddof}"
-            )
+        sr_b, sk_b, ku_b, n_b, v, best = _best_trial(data, srs, sks, kus, mom.n, vddof)
         trials_out = data.per_strategy(srs, "sharpe")
-        if np.isnan(srs).any():
-            sr_b = sk_b = ku_b = n_b = v = float("nan")  # best undefined: best stays None
-        else:
-            j = int(np.argmax(srs))
-            sr_b, sk_b, ku_b, n_b = float(srs[j]), float(sks[j]), float(kus[j]), float(mom.n[j])
-            v = float(np.var(srs, ddof=vddof))
-            best = data.label(j)
         n_used = float(n_total)
         if eff_method is not None:
             # keep the labels, so that warnings name columns as the user knows them
@@ -1870,6 +1915,96 @@ def deflated_sharpe_ratio(
         vddof_used: int | None = vddof if trials_sharpe is not None else None
     if eff_value is not None:
         n_used = eff_value
+    return _dsr_result(
+        sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best, n_trials_total=n_total,
+        effective_trials=effective_trials,
+        sharpe_variance_ddof=vddof if returns is not None else vddof_used, periods_per_year=q,
+        ddof=ddof if returns is not None else None, trials_sharpe=trials_out,
+    )
+
+
+def _dsr_settings(
+    returns: Any,
+    *,
+    effective_trials: Any,
+    ddof: object,
+    sharpe_variance_ddof: object,
+    expected_max: object,
+    periods_per_year: object,
+    nan_policy: object,
+    explicit: dict[str, Any],
+) -> tuple[NanPolicy, int, int, str, float | None, float | None, str | None]:
+    """The checked settings of :func:`deflated_sharpe_ratio`: nan_policy, ddof, the variance
+    ddof, the expected-maximum method, periods per year, and ``effective_trials`` as a number or
+    a method name; with ``returns`` no ``explicit`` number and no ``periods_per_year``."""
+    policy = check_nan_policy(nan_policy)
+    ddof_v = _check_ddof(ddof)
+    vddof = _check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
+    em_method = check_choice(expected_max, "expected_max", _EMAX_METHODS)
+    q = _check_periods(periods_per_year)
+    eff_value: float | None = None
+    eff_method: str | None = None
+    if effective_trials is not None:
+        if isinstance(effective_trials, str):
+            eff_method = check_choice(effective_trials, "effective_trials", _ET_METHODS)
+            if returns is None:
+                raise ValueError(
+                    f"`effective_trials={effective_trials!r}` is estimated from the returns "
+                    "matrix; pass `returns` or give `effective_trials` as a number"
+                )
+        else:
+            eff_value = _check_trials(effective_trials, "effective_trials")
+    if returns is not None:
+        given = [k for k, v in explicit.items() if v is not None]
+        if given:
+            raise ValueError(
+                "pass either `returns` or explicit numbers, not both; got `returns` together "
+                f"with {', '.join(f'`{g}`' for g in given)}"
+            )
+        if q is not None:
+            raise ValueError(
+                "`periods_per_year` converts annualized explicit inputs; with `returns` all "
+                f"quantities are per period; got periods_per_year={periods_per_year!r}"
+            )
+    return policy, ddof_v, vddof, str(em_method), q, eff_value, eff_method
+
+
+def _best_trial(
+    data: ReturnsData,
+    srs: np.ndarray,
+    sks: np.ndarray,
+    kus: np.ndarray,
+    n: np.ndarray,
+    vddof: int,
+) -> tuple[float, float, float, float, float, Hashable | None]:
+    """The best trial's Sharpe ratio, skewness, kurtosis and observations, the variance of the
+    trials' Sharpe ratios and the best's label (all NaN, label None, if any is undefined)."""
+    n_total = data.n_strategies
+    if vddof >= n_total:
+        raise ValueError(
+            f"`sharpe_variance_ddof` must be smaller than the number of trials ({n_total}); "
+            f"got {vddof}"
+        )
+    if np.isnan(srs).any():
+        nan = float("nan")
+        return nan, nan, nan, nan, nan, None  # best undefined: best stays None
+    j = int(np.argmax(srs))
+    v = float(np.var(srs, ddof=vddof))
+    return float(srs[j]), float(sks[j]), float(kus[j]), float(n[j]), v, data.label(j)
+
+
+def _dsr_result(
+    sr_b: float,
+    sk_b: float,
+    ku_b: float,
+    n_b: float,
+    v: float,
+    n_used: float,
+    em_method: str,
+    **fields: Any,
+) -> DeflatedSharpeResult:
+    """The DSR of the best trial against ``n_used`` trials with Sharpe-ratio variance ``v``;
+    ``fields`` are the result's remaining (recorded) fields."""
     if math.isnan(v):
         emax = sr0 = z = dsr = float("nan")
     else:
@@ -1880,11 +2015,8 @@ def deflated_sharpe_ratio(
         z, dsr = float(z_arr), float(p_arr)
     return DeflatedSharpeResult(
         dsr=dsr, z=z, sr0=sr0, expected_max=emax, sharpe=sr_b, n_obs=n_b, skew=sk_b,
-        kurtosis=ku_b, best=best, n_trials=n_used, n_trials_total=n_total,
-        effective_trials=effective_trials, sharpe_variance=v,
-        sharpe_variance_ddof=vddof if returns is not None else vddof_used,
-        expected_max_method=em_method, periods_per_year=q,
-        ddof=ddof if returns is not None else None, trials_sharpe=trials_out,
+        kurtosis=ku_b, n_trials=n_used, sharpe_variance=v, expected_max_method=em_method,
+        **fields,
     )
 
 

@@ -1045,6 +1045,16 @@ def reality_check(
     Differences from ``arch.bootstrap.SPA`` (arch 8.0): arch's p-value is
     :math:`\\#\\{V^* > V\\}/B`, which can be 0; ours never is.
 
+    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
+    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
+    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
+    every replicate from the seed and sends back its per-column statistics and per-replicate maximum over
+    its strategies (B floats). With
+    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
+    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
+    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
+    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
+
     References
     ----------
     White, H. (2000). A reality check for data snooping. Econometrica, 68(5), 1097-1126.
@@ -1154,6 +1164,16 @@ def spa(
     recentrings, kept as +inf in ``null_distribution``. The p-values therefore remain valid
     (upper bounds). A ``DegenerateDataWarning`` gives the number of such replicates, which the
     result keeps in ``n_undefined_resamples``.
+
+    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
+    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
+    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
+    every replicate from the seed and sends back its per-column statistics and per-replicate maxima under the
+    three recentrings (B x 3 floats). With
+    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
+    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
+    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
+    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
 
     References
     ----------
@@ -1287,6 +1307,17 @@ def stepm(
     takes part in). The p-values therefore remain valid (upper bounds). A
     ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
     ``n_undefined_resamples``.
+
+    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
+    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
+    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
+    every replicate from the seed and sends back its per-column statistics and records of its per-replicate
+    suffix maximum in the order of the statistics (about B ln N_k entries), which the client
+    merges exactly into the stepwise critical values. With
+    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
+    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
+    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
+    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
 
     References
     ----------
@@ -1425,6 +1456,13 @@ def model_confidence_set(
     ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
     ``n_undefined_resamples``.
 
+    Dask: ``returns`` may be a dask array or DataFrame. The MCS compares every pair of
+    strategies (``O(B N^2)``) and is meant for tens to a few hundred candidates, so after the
+    settings and the size are checked on the client the ``T x N`` matrix is gathered there and the
+    in-memory code runs on it (the same result exactly). The gather is allowed up to 1 GiB of
+    float64 (``sigtest._dask.MCS_MAX_BYTES``); above it a ValueError names `returns`: select the
+    candidates first, e.g. the best few hundred by :func:`sharpe_ratio`, which runs distributed.
+
     References
     ----------
     Hansen, P. R., Lunde, A., & Nason, J. M. (2011). The model confidence set. Econometrica,
@@ -1442,6 +1480,8 @@ def model_confidence_set(
     Validated against: ``arch.bootstrap.MCS`` fed the same indices (1e-12 on p-values up to the
     p-value convention); monotone p-values along the elimination order.
     """
+    if _dask.is_dask(returns):  # gathered when small enough: sigtest/_dask.py
+        return _dask.model_confidence_set(**locals())
     level = check_probability(alpha, "alpha")
     check_choice(statistic, "statistic", ("max", "range"))
     prob = _prepare(returns, None, measure, nan_policy)

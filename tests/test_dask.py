@@ -382,8 +382,8 @@ def test_errors(client):
     bad[7, 20] = 0.0
     with pytest.raises(ValueError, match=r"column\(s\) 2, 33; pass nan_policy='omit'"):
         sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)))
-    with pytest.raises(ValueError, match=r"`effective_trials='li_ji'` needs the N x N correlation"):
-        sigtest.deflated_sharpe_ratio(xd, effective_trials="li_ji")
+    with pytest.raises(ValueError, match=r"`sharpe_variance_ddof` must be smaller than the number of trials \(3\); got 3"):
+        sigtest.deflated_sharpe_ratio(xd[:, :3], sharpe_variance_ddof=3)
     with pytest.raises(ValueError, match=r"pass either `returns` or explicit numbers, not both"):
         sigtest.probabilistic_sharpe_ratio(xd, sharpe=0.1)
     with pytest.raises(ValueError, match=r"`risk_free` must be a scalar or have one value per period \(250\); got 3"):
@@ -392,8 +392,6 @@ def test_errors(client):
         sigtest.probabilistic_sharpe_ratio(xd, benchmark_sharpe=[0.1, 0.2])
     with pytest.raises(ValueError, match=r"at least 2 columns\) for the deflated Sharpe ratio; got 1"):
         sigtest.deflated_sharpe_ratio(xd[:, :1])
-    with pytest.raises(ValueError, match=r"a callable `metric` is not supported for dask input"):
-        sigtest.pbo(xd, n_partitions=2, metric=lambda r: r.mean(axis=0))
     with pytest.raises(ValueError, match=r"`n_partitions`=4 does not divide the 250 rows of `returns` \(2 row"):
         sigtest.pbo(xd, n_partitions=4)
     with pytest.raises(ValueError, match=r"`n_partitions` must be an even integer >= 2; got 3"):
@@ -404,6 +402,321 @@ def test_errors(client):
         sigtest.pbo(da.from_array(np.where(np.isinf(bad), 0.0, bad), chunks=(250, 15)), n_partitions=2)
     with pytest.raises(ValueError, match=r"The SPA statistic is undefined for every strategy"):
         sigtest.spa(da.from_array(np.tile(bench[:, None], (1, 3))), bench, n_resamples=10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Effective number of trials (and the DSR with it): correlation structure from block products
+# ---------------------------------------------------------------------------------------------
+
+
+def trials_data(t, n, seed=12):
+    """Three correlated groups plus noise, and a duplicated column (an exact eigenvalue tie)."""
+    rng = np.random.default_rng(seed)
+    f = rng.standard_normal((t, 3))
+    x = f[:, rng.integers(0, 3, n)] + 0.8 * rng.standard_normal((t, n))
+    x[:, 9] = x[:, 8]
+    return 0.01 * x
+
+
+@pytest.mark.parametrize("t, n", [(200, 90), (60, 150)], ids=["N<=T (N x N)", "N>T (T x T)"])
+@pytest.mark.parametrize("method", ["li_ji", "nyholt", "cluster"])
+def test_effective_trials_same_as_in_memory(client, t, n, method):
+    x = trials_data(t, n)
+    a = sigtest.effective_trials(x, method=method, correlation_threshold=0.3)
+    for chunks in [(t, (40, 1, 49, n - 90)), (t, n)]:
+        b = sigtest.effective_trials(da.from_array(x, chunks=chunks), method=method,
+                                     correlation_threshold=0.3)
+        assert (b.n_trials, b.n_obs, b.method) == (a.n_trials, a.n_obs, a.method)
+        assert abs(b.n_effective - a.n_effective) <= TOL
+        if method == "cluster":
+            np.testing.assert_array_equal(b.labels, a.labels)
+        else:
+            np.testing.assert_allclose(b.eigenvalues, a.eigenvalues, rtol=0, atol=TOL)
+    assert 3 <= a.n_effective < n  # the groups are found: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("policy", ["omit", "propagate"])
+def test_effective_trials_and_dsr_nan_policies(client, policy):
+    x = trials_data(200, 90)
+    x[[4, 50], 3] = np.nan
+    x[120, 70] = np.nan
+    xd = da.from_array(x, chunks=(100, 25))
+    for method in ["li_ji", "cluster"]:
+        a = sigtest.effective_trials(x, method=method, nan_policy=policy)
+        b = sigtest.effective_trials(xd, method=method, nan_policy=policy)
+        assert b.n_obs == a.n_obs == (197 if policy == "omit" else 200)
+        np.testing.assert_allclose(b.n_effective, a.n_effective, rtol=0, atol=TOL)
+        assert np.isnan(a.n_effective) == (policy == "propagate")
+    a = sigtest.deflated_sharpe_ratio(x, effective_trials="nyholt", nan_policy=policy)
+    b = sigtest.deflated_sharpe_ratio(xd, effective_trials="nyholt", nan_policy=policy)
+    for f in ["dsr", "n_trials", "sr0", "sharpe_variance"]:
+        np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+    assert b.effective_trials == "nyholt" and b.n_trials_total == 90
+
+
+def test_dsr_with_effective_trials_method_and_labels(client):
+    dd = pytest.importorskip("dask.dataframe")
+    x = trials_data(300, 60)
+    x[:, 5] += 0.002
+    df = pd.DataFrame(x, columns=[f"k{i}" for i in range(60)])
+    ddf = dd.from_pandas(df, npartitions=3)
+    for m in ["li_ji", "nyholt", "cluster"]:
+        a = sigtest.deflated_sharpe_ratio(df, effective_trials=m)
+        b = sigtest.deflated_sharpe_ratio(ddf, effective_trials=m)
+        assert b.best == a.best == "k5" and b.effective_trials == m
+        for f in ["dsr", "z", "sr0", "n_trials", "expected_max", "sharpe_variance"]:
+            np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
+        assert a.n_trials < 60
+    a = sigtest.effective_trials(df, method="cluster")
+    b = sigtest.effective_trials(ddf, method="cluster")
+    pd.testing.assert_series_equal(b.labels, a.labels)
+    df["k7"] = 0.5  # constant: correlations undefined, named in the warning
+    with pytest.warns(DegenerateDataWarning, match=r"The correlation matrix is undefined .* 'k7'"):
+        b = sigtest.effective_trials(dd.from_pandas(df, npartitions=3))
+    assert np.isnan(b.n_effective)
+
+
+def test_effective_trials_size_limit(client, monkeypatch):
+    from sigtest import _dask
+
+    monkeypatch.setattr(_dask, "MAX_GRAM_SIZE", 50)
+    xd = da.from_array(trials_data(40, 60), chunks=(40, 20))
+    with pytest.raises(ValueError, match=r"`returns` has 40 rows and 60 columns; method='cluster' "
+                       r"on dask input needs the N x N correlation matrix on the client, limited "
+                       r"to 50 x 50 .*or use 'li_ji' or 'nyholt'"):
+        sigtest.effective_trials(xd, method="cluster")
+    # li_ji needs only the 40 x 40 Gram matrix: allowed, and equal to in memory
+    a = sigtest.effective_trials(trials_data(40, 60), method="li_ji")
+    assert abs(sigtest.effective_trials(xd).n_effective - a.n_effective) <= TOL
+    xd = da.from_array(trials_data(55, 60), chunks=(55, 20))
+    with pytest.raises(ValueError, match=r"needs the T x T Gram matrix on the client, limited to 50"):
+        sigtest.deflated_sharpe_ratio(xd, effective_trials="li_ji")
+    with pytest.raises(ValueError, match=r"`method` must be one of 'li_ji', 'nyholt', 'cluster'; got 'x'"):
+        sigtest.effective_trials(xd, method="x")
+    with pytest.raises(ValueError, match=r"`correlation_threshold` must be in \(-1, 1\); got 1"):
+        sigtest.effective_trials(xd, method="cluster", correlation_threshold=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Model confidence set: gathered below a documented size, the in-memory result exactly
+# ---------------------------------------------------------------------------------------------
+
+
+def test_model_confidence_set_same_as_in_memory(client, monkeypatch):
+    dd = pytest.importorskip("dask.dataframe")
+    from sigtest import _dask
+
+    x, _ = make_data(n=12)
+    x[:, 4] += 0.003
+    df = pd.DataFrame(x, columns=[f"m{i}" for i in range(12)])
+    for data, ddata in [(x, da.from_array(x, chunks=(100, 5))), (df, dd.from_pandas(df, npartitions=2))]:
+        for kw in [{}, {"statistic": "range", "measure": "sharpe", "bootstrap": "circular"}]:
+            a = sigtest.model_confidence_set(data, n_resamples=300, rng=4, **kw)
+            b = sigtest.model_confidence_set(ddata, n_resamples=300, rng=4, **kw)
+            assert 0 < len(a.included) < 12
+            assert_tree_equal(a, b)
+            np.testing.assert_array_equal(np.asarray(b.pvalues), np.asarray(a.pvalues))
+    assert isinstance(b.included[0], str)
+    monkeypatch.setattr(_dask, "MCS_MAX_BYTES", 8 * 250 * 11)
+    with pytest.raises(ValueError, match=r"`returns` is 250 x 12 \(.* GiB as float64\); "
+                       r"model_confidence_set gathers dask input on the client, up to .* Select "
+                       r"the candidates first"):
+        sigtest.model_confidence_set(da.from_array(x, chunks=(100, 5)))
+    with pytest.raises(ValueError, match=r"`statistic` must be one of 'max', 'range'; got 'sum'"):
+        sigtest.model_confidence_set(da.from_array(x), statistic="sum")
+
+
+# ---------------------------------------------------------------------------------------------
+# PBO with a callable metric: called on every column block's halves
+# ---------------------------------------------------------------------------------------------
+
+
+def calmar_like(r):
+    """A column-wise metric with no sufficient-statistic form: mean over worst drawdown."""
+    wealth = np.cumsum(r, axis=0)
+    dd = np.max(np.maximum.accumulate(wealth, axis=0) - wealth, axis=0)
+    return r.mean(axis=0) / (dd + 1e-3)
+
+
+def test_pbo_callable_metric_same_as_in_memory(client):
+    rng = np.random.default_rng(13)
+    x = rng.normal(0.0, 0.01, size=(400, 50)) + np.linspace(0.0, 0.0004, 50)
+    kw = {"n_partitions": 8, "metric": calmar_like}
+    expected = sigtest.pbo(x, **kw)
+    for chunks in [(200, 13), (400, (1, 48, 1))]:
+        got = sigtest.pbo(da.from_array(x, chunks=chunks), **kw)
+        assert_same_pbo(expected, got)
+        assert got.metric == "calmar_like"
+    assert 0.0 <= expected.pbo < 1.0
+    xn = x.copy()
+    xn[:60, 20] = np.nan  # NaN passed through to the metric under 'propagate'
+    with pytest.warns(DegenerateDataWarning, match=r"calmar_like is undefined .* column\(s\) 20"):
+        a = sigtest.pbo(xn, nan_policy="propagate", **kw)
+    with pytest.warns(DegenerateDataWarning, match=r"calmar_like is undefined .* column\(s\) 20"):
+        b = sigtest.pbo(da.from_array(xn, chunks=(400, 15)), nan_policy="propagate", **kw)
+    np.testing.assert_array_equal(a.selected, b.selected)
+    xd = da.from_array(x, chunks=(400, 15))
+    with pytest.raises(ValueError, match=r"`periods_per_year` annualizes the built-in metrics only"):
+        sigtest.pbo(xd, periods_per_year=252, **kw)
+    with pytest.raises(ValueError, match=r"nan_policy='omit' needs a built-in `metric`"):
+        sigtest.pbo(xd, nan_policy="omit", **kw)
+    # a metric that is not column-wise is caught on the block it sees
+    with pytest.raises(ValueError, match=r"must return one value per strategy, an array of shape \(15,\)"):
+        sigtest.pbo(xd, n_partitions=8, metric=lambda r: r.mean(axis=0)[:10])
+
+    def infinite(r):  # infinite for the column whose first return is the marker
+        out = r.mean(axis=0)
+        out[r[0] == 0.5] = np.inf
+        return out
+
+    xi = x.copy()
+    xi[0, 30] = 0.5
+    with pytest.raises(ValueError, match=r"infinite value for strategy position 30;"):
+        sigtest.pbo(da.from_array(xi, chunks=(400, 15)), n_partitions=8, metric=infinite)
+
+
+# ---------------------------------------------------------------------------------------------
+# validate: the whole report on dask input, every number equal to the in-memory report
+# ---------------------------------------------------------------------------------------------
+
+
+def assert_tree_equal(a, b, path="report"):
+    """Every field of two (nested) results: numbers to 1e-12, everything else equal."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        assert type(a) is type(b), path
+        for f in dataclasses.fields(a):
+            assert_tree_equal(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
+    elif isinstance(a, (pd.Series, pd.DataFrame)):
+        assert type(b) is type(a), path
+        assert a.index.equals(b.index), path
+        if isinstance(a, pd.DataFrame):
+            assert a.columns.equals(b.columns), path
+        if a.to_numpy().dtype.kind in "fiub":
+            np.testing.assert_allclose(b.to_numpy(float), a.to_numpy(float), rtol=0, atol=TOL,
+                                       err_msg=path)
+        else:
+            assert a.equals(b), path
+    elif isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.shape == b.shape, path
+        if a.dtype.kind in "fiub":
+            np.testing.assert_allclose(b, a, rtol=0, atol=TOL, err_msg=path)
+        else:
+            np.testing.assert_array_equal(b, a, err_msg=path)
+    elif isinstance(a, (float, np.floating)) and not isinstance(a, bool):
+        assert isinstance(b, (float, np.floating)), path
+        assert (np.isnan(a) and np.isnan(b)) or abs(a - b) <= TOL, (path, a, b)
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for i, (u, v) in enumerate(zip(a, b)):
+            assert_tree_equal(u, v, f"{path}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            assert_tree_equal(a[k], b[k], f"{path}[{k!r}]")
+    else:
+        assert a == b, (path, a, b)
+
+
+VALIDATE_KW = {"n_resamples": 99, "rng": 3, "n_top": 4, "mcs_max_strategies": 6,
+               "n_partitions": 8, "haircut_simulations": 200}
+
+
+def test_validate_same_as_in_memory_dataframe(client):
+    dd = pytest.importorskip("dask.dataframe")
+    x, bench = make_data(t=330, n=45, seed=5)
+    df = pd.DataFrame(x, columns=[f"s{i}" for i in range(45)],
+                      index=pd.date_range("2020-01-01", periods=330))
+    df["spx"] = bench
+    ddf = dd.from_pandas(df, npartitions=3)
+    a = sigtest.validate(df, "spx", measure="sharpe", periods_per_year=252, **VALIDATE_KW)
+    b = sigtest.validate(ddf, "spx", measure="sharpe", periods_per_year=252, **VALIDATE_KW)
+    assert_tree_equal(a, b)
+    assert b.benchmark == "spx" and b.best == "s7" and b.start == df.index[0]
+    assert b.to_markdown() == a.to_markdown()
+    assert a.pbo.rows_dropped == 2 and len(a.stepm.rejected) > 0  # the report had work to do
+    # a benchmark series and nan_policy='omit' (rows dropped on the workers)
+    df.iloc[[3, 100], 10] = np.nan
+    spx = df.pop("spx")
+    spx.iloc[7] = np.nan
+    ddf = dd.from_pandas(df, npartitions=3)
+    a = sigtest.validate(df, spx, nan_policy="omit", effective_trials_method="cluster",
+                         ci_method="percentile", **VALIDATE_KW)
+    b = sigtest.validate(ddf, spx, nan_policy="omit", effective_trials_method="cluster",
+                         ci_method="percentile", **VALIDATE_KW)
+    assert a.n_dropped == b.n_dropped == 3 and b.n_obs == 327
+    assert_tree_equal(a, b)
+
+
+@pytest.mark.parametrize("kw", [
+    {"benchmark": 3, "bootstrap": "circular"},
+    {"effective_trials_method": "nyholt", "block_length": 4.0, "ci_method": "basic"},
+])
+def test_validate_same_as_in_memory_array(client, kw):
+    x, _ = make_data(t=200, n=1050, seed=6)  # N > 1,000: the block length uses a subset
+    kw = dict(kw)
+    bench = kw.pop("benchmark", None)
+    a = sigtest.validate(x, bench, **kw, **VALIDATE_KW)
+    b = sigtest.validate(da.from_array(x, chunks=(100, 300)), bench, **kw, **VALIDATE_KW)
+    assert_tree_equal(a, b)
+    assert b.benchmark == bench
+
+
+def test_validate_array_omit_and_dask_benchmark(client):
+    x, bench = make_data(t=330, n=45, seed=5)
+    x[[3, 100], 10] = np.nan
+    bench[7] = np.nan
+    a = sigtest.validate(x, bench, nan_policy="omit", **VALIDATE_KW)
+    b = sigtest.validate(da.from_array(x, chunks=(100, 20)), da.from_array(bench, chunks=100),
+                         nan_policy="omit", **VALIDATE_KW)
+    assert a.n_dropped == b.n_dropped == 3
+    assert_tree_equal(a, b)
+
+
+def test_validate_pulls_only_small_pieces(client, monkeypatch):
+    """What travels to the client: the columns validate pulls are counted (the block-length
+    subset, the n_top best and the mcs_max_strategies best), never the whole matrix."""
+    from sigtest import _dask
+
+    pulled = []
+    take = _dask.take_columns
+
+    def counting(returns, positions):
+        pulled.append(len(positions))
+        return take(returns, positions)
+
+    def no_gather(*args, **kwargs):
+        raise AssertionError("the whole matrix was gathered")
+
+    monkeypatch.setattr(_dask, "take_columns", counting)
+    monkeypatch.setattr(_dask, "model_confidence_set", no_gather)
+    x, _ = make_data(t=200, n=1300, seed=8)
+    xd = da.from_array(x, chunks=(200, 400))
+    monkeypatch.setattr(type(xd), "__array__", no_gather)  # np.asarray(xd) would gather it all
+    rep = sigtest.validate(xd, **VALIDATE_KW)
+    assert sorted(pulled) == [4, 6, 1000]  # n_top, mcs_max_strategies, block-length columns
+    assert rep.n_strategies == 1300
+
+
+def test_validate_errors_on_dask(client):
+    x, _ = make_data(t=200, n=20)
+    xd = da.from_array(x, chunks=(200, 8))
+    with pytest.raises(ValueError, match=r"`benchmark` column position 20 is out of range"):
+        sigtest.validate(xd, 20)
+    with pytest.raises(ValueError, match=r"must hold at least 2 strategies \(columns\) besides"):
+        sigtest.validate(xd[:, :2], 0)
+    with pytest.raises(ValueError, match=r"`benchmark` must be one series with one return per "
+                       r"period of `returns` \(200\)"):
+        sigtest.validate(xd, np.zeros(199))
+    with pytest.raises(ValueError, match=r"`returns` has 30 rows \(periods\); the report needs "
+                       r"at least 32"):
+        sigtest.validate(xd[:30], n_partitions=16)
+    y = x.copy()
+    y[5, 3] = np.nan  # the same message as in memory, from the first distributed pass
+    with pytest.raises(ValueError, match=r"`returns` holds 1 missing value\(s\) \(NaN\) in "
+                       r"column\(s\) 3; pass nan_policy='omit'"):
+        sigtest.validate(da.from_array(y, chunks=(200, 8)), **VALIDATE_KW)
 
 
 # ---------------------------------------------------------------------------------------------
