@@ -893,18 +893,11 @@ def sharpe_ratio(returns: Any, **settings: Any) -> Any:
 
     policy, ddof, q = _sharpe_settings(settings)
     dr = as_dask_returns(returns, min_obs=2)
-    rf = sh._as_param_array(settings["risk_free"], "risk_free")
-    rf_vec: np.ndarray | None = None
-    rf_mean = 0.0
-    if rf.ndim == 1 and rf.size != 1:
-        if rf.size != dr.n_obs:
-            raise ValueError(
-                f"`risk_free` must be a scalar or have one value per period ({dr.n_obs}); got "
-                f"{rf.size} values"
-            )
-        rf_vec = rf
-    else:
-        rf_mean = float(rf.reshape(-1)[0]) if rf.ndim else float(rf)
+    risk_free = settings["risk_free"]
+    index = None
+    if isinstance(risk_free, (pd.Series, pd.DataFrame)) and hasattr(returns, "index"):
+        index = returns.index.compute()  # a dask DataFrame's index (T labels), for alignment
+    rf_vec, rf_mean = sh._risk_free(risk_free, dr.n_obs, index)
     res = _sharpe_pass(dr, rf_vec, rf_mean, ddof, False, policy)
     _warn_sharpe_nan(dr, res, policy)
     sr = res["sr"]

@@ -438,6 +438,32 @@ def _as_param_array(value: object, name: str, n_cols: int | None = None) -> np.n
 # --------------------------------------------------------------------------------------------
 
 
+
+def _risk_free(
+    risk_free: Any, n_obs: int, index: pd.Index | None
+) -> tuple[np.ndarray | None, float]:
+    """``risk_free`` as a per-period vector (None for a constant) and a constant rate (0 with a
+    vector). A pandas ``risk_free`` must have the index of ``returns`` (when that has one)."""
+    rf = _as_param_array(risk_free, "risk_free")
+    if (
+        isinstance(risk_free, (pd.Series, pd.DataFrame))
+        and index is not None
+        and not risk_free.index.equals(index)
+    ):
+        raise ValueError(
+            "`risk_free` index does not match the index of `returns` (values are subtracted "
+            "period by period); align them first, e.g. risk_free.reindex(returns.index)"
+        )
+    if rf.ndim == 1 and rf.size != 1:
+        if rf.size != n_obs:
+            raise ValueError(
+                f"`risk_free` must be a scalar or have one value per period ({n_obs}); got "
+                f"{rf.size} values"
+            )
+        return rf, 0.0
+    return None, float(rf.reshape(-1)[0]) if rf.ndim else float(rf)
+
+
 def sharpe_ratio(
     returns: Any,
     *,
@@ -519,29 +545,12 @@ def sharpe_ratio(
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
     data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-    rf = _as_param_array(risk_free, "risk_free")
-    if (
-        isinstance(risk_free, (pd.Series, pd.DataFrame))
-        and data.index is not None
-        and not risk_free.index.equals(data.index)
-    ):
-        raise ValueError(
-            "`risk_free` index does not match the index of `returns` (values are subtracted "
-            "period by period); align them first, e.g. risk_free.reindex(returns.index)"
-        )
-    if rf.ndim == 1 and rf.size != 1:
-        if rf.size != data.n_obs:
-            raise ValueError(
-                f"`risk_free` must be a scalar or have one value per period ({data.n_obs}); got "
-                f"{rf.size} values"
-            )
+    rf, rf_mean = _risk_free(risk_free, data.n_obs, data.index)
+    if rf is not None:
         data = ReturnsData(
             np.ascontiguousarray(data.values - rf[:, None]), data.columns, data.index,
             data.one_d, data.name,
         )
-        rf_mean: Any = 0.0
-    else:
-        rf_mean = float(rf.reshape(-1)[0]) if rf.ndim else float(rf)
     mom = _moments(data, higher=False, nan_policy=nan_policy)
     sr = _sharpe_from(mom, ddof, rf_mean)
     _warn_nan(data, sr, "The Sharpe ratio", nan_policy)

@@ -283,6 +283,25 @@ def test_sharpe_family_dataframe_labels_and_degenerate_warning(client):
     assert b.best == a.best and isinstance(b.best, str) and abs(a.dsr - b.dsr) <= TOL
 
 
+def test_sharpe_ratio_risk_free_series_aligned_as_in_memory(client):
+    """A pandas ``risk_free`` is subtracted period by period: on a dask DataFrame it must carry
+    the same index as in memory, and a misaligned one raises the in-memory error."""
+    dd = pytest.importorskip("dask.dataframe")
+    x, _ = sharpe_data()
+    idx = pd.date_range("2015-01-01", periods=x.shape[0], freq="D")
+    df = pd.DataFrame(x[:, :12], index=idx, columns=[f"s{i}" for i in range(12)])
+    rf = pd.Series(np.linspace(0.0, 1e-4, x.shape[0]), index=idx)
+    ddf = dd.from_pandas(df, npartitions=3)
+    a = sigtest.sharpe_ratio(df, risk_free=rf)
+    b = sigtest.sharpe_ratio(ddf, risk_free=rf)
+    pd.testing.assert_series_equal(b, a, rtol=0, atol=TOL)
+    shifted = rf.shift(1, freq="D")
+    for data in (df, ddf):
+        with pytest.raises(ValueError, match=r"`risk_free` index does not match the index of "
+                                             r"`returns`"):
+            sigtest.sharpe_ratio(data, risk_free=shifted)
+
+
 # ---------------------------------------------------------------------------------------------
 # PBO: per-block selection and ranks, combined over blocks
 # ---------------------------------------------------------------------------------------------
