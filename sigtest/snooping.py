@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import fft as sfft
 
 from sigtest import _dask
-from sigtest._engine import BootstrapPlan, IndexPlan, power_sums
+from sigtest._engine import BootstrapPlan, IndexPlan, n_workers, power_sums
 from sigtest._random import RngLike, SeedRecord
 from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
@@ -353,8 +353,9 @@ def _weighted_autocovariance_sums(u: np.ndarray, weights: np.ndarray) -> np.ndar
     kernel = m * w_hat / (nfft * t)
     out = np.empty(n)
     step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
+    workers = n_workers()  # the FFTs run before the engine starts: use every core
     for c0 in range(0, n, step):
-        f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0)
+        f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0, workers=workers)
         out[c0 : c0 + step] = kernel @ (f.real**2 + f.imag**2)
     return out
 
