@@ -291,18 +291,15 @@ def power_sums(
     unit = gemm_rows(t_obs)
     inv_t = 1.0 / t_obs
     n_threads = n_workers() if workers is None else max(1, int(workers))
+    single = n_cols <= col_block  # one product per group covers every column
     if batch_size is None:
         batch_size = default_batch_size(t_obs, n_cols, len(powers), plan.n_resamples)
-        if n_cols <= col_block:
+        if single:
             # at least two products per thread in a chunk, so that the threads overlap count
             # generation (partly under the GIL) with products (no GIL), within 4x the budget
             per_replicate = 8 * (3 * t_obs + len(powers) * n_cols)
             cap = 4 * MEMORY_BUDGET // max(per_replicate, 1)
             batch_size = max(batch_size, min(2 * n_threads * unit, cap))
-    whole = None
-    if n_cols <= col_block:  # the powers of x are computed once, not per chunk
-        whole = [x if p == 1 else (x * x if p == 2 else x**p) for p in powers]
-
     def new_outs(start: int, stop: int) -> list[np.ndarray]:
         if out is None:
             return [np.empty((stop - start, n_cols)) for _ in powers]
@@ -311,15 +308,16 @@ def power_sums(
     def groups_of(start: int, stop: int) -> list[tuple[int, int]]:
         return [(g0, min(g0 + unit, stop)) for g0 in range(start, stop, unit)]
 
-    def submit(pool: ThreadPoolExecutor, start: int, stop: int) -> _Pending:
+    def submit(
+        pool: ThreadPoolExecutor, start: int, stop: int, xps: list[np.ndarray]
+    ) -> _Pending:
         """Start a chunk: one task per product group (its counts, then its products), so that
         one thread's count generation overlaps another's BLAS call."""
         outs = new_outs(start, stop)
-        assert whole is not None
 
         def group(g0: int, g1: int) -> None:
             c = plan.counts(g0, g1)
-            for res, xp in zip(outs, whole):
+            for res, xp in zip(outs, xps):
                 block = res[g0 - start : g1 - start]
                 if block.flags.c_contiguous:
                     np.matmul(c, xp, out=block)
@@ -338,8 +336,7 @@ def power_sums(
         for c0 in range(0, n_cols, col_block):
             c1 = min(c0 + col_block, n_cols)
             # one contiguous copy per column block (BLAS would copy a strided view)
-            xb = np.ascontiguousarray(x[:, c0:c1])
-            xps = [xb if p == 1 else (xb * xb if p == 2 else xb**p) for p in powers]
+            xps = _powers(np.ascontiguousarray(x[:, c0:c1]), powers)
 
             def product(task: tuple[int, int]) -> None:
                 k, i = task
@@ -355,12 +352,13 @@ def power_sums(
     # BLAS stays single-threaded while the generator is alive: the next chunk is computed while
     # the caller reduces the current one, and its products must run on one thread each
     with ThreadPoolExecutor(max_workers=n_threads) as pool, _single_threaded_blas():
+        whole = _powers(x, powers) if single else None  # once, not per chunk
         pending: _Pending | None = None
         for start, stop in chunks(plan.n_resamples, batch_size, unit):
             if whole is None:
                 yield start, stop, blocked(pool, start, stop)
                 continue
-            ahead = submit(pool, start, stop)
+            ahead = submit(pool, start, stop, whole)
             if pending is not None:
                 yield _finish(pending)
             pending = ahead
@@ -369,6 +367,11 @@ def power_sums(
 
 
 _Pending = tuple[int, int, list[np.ndarray], list[Future[None]]]
+
+
+def _powers(x: np.ndarray, powers: Sequence[int]) -> list[np.ndarray]:
+    """``x ** p`` for each p (``x`` itself for p = 1)."""
+    return [x if p == 1 else (x * x if p == 2 else x**p) for p in powers]
 
 
 def _finish(pending: _Pending) -> tuple[int, int, list[np.ndarray]]:
