@@ -18,7 +18,9 @@ that under ``MEMORY_BUDGET`` bytes.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -223,10 +225,12 @@ class IndexPlan:
 Plan = BootstrapPlan | IndexPlan
 
 
-def default_batch_size(n_obs: int, n_cols: int, n_powers: int, n_resamples: int) -> int:
-    """Replicates per chunk so that one chunk's extra memory stays near :data:`MEMORY_BUDGET`."""
+def default_batch_size(
+    n_obs: int, n_cols: int, n_powers: int, n_resamples: int, budget: int = MEMORY_BUDGET
+) -> int:
+    """Replicates per chunk so that one chunk's extra memory stays near ``budget`` bytes."""
     per_replicate = 8 * (3 * n_obs + n_powers * n_cols)  # indices, counts, draws + outputs
-    size = max(STREAM_BLOCK, MEMORY_BUDGET // max(per_replicate, 1))
+    size = max(STREAM_BLOCK, budget // max(per_replicate, 1))
     return int(min(size, n_resamples))
 
 
@@ -247,14 +251,35 @@ def n_workers() -> int:
 
 
 _CONTROLLER: ThreadpoolController | None = None
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0  # engine runs alive in this process
+_BLAS_LIMITER: Any = None  # threadpoolctl limiter holding the original thread counts
 
 
-def _single_threaded_blas() -> Any:
-    """A context in which BLAS runs one thread per call (the engine parallelizes by itself)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+@contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """A context in which BLAS runs one thread per call (the engine parallelizes by itself).
+
+    The BLAS thread count is process-wide, and engine runs may overlap (threads of a dask
+    worker, interleaved generators), so the limit is reference-counted: the first run in sets
+    one thread, the last run out restores the counts found by the first. A save/restore per
+    run would let overlapping runs leave the process on one thread.
+    """
+    global _BLAS_USERS, _BLAS_LIMITER, _CONTROLLER
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            if _CONTROLLER is None:
+                _CONTROLLER = ThreadpoolController()
+            _BLAS_LIMITER = _CONTROLLER.limit(limits=1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 def power_sums(
@@ -270,7 +295,9 @@ def power_sums(
 
     Yields ``(start, stop, [M_p for p in powers])`` with ``M_p[b - start, n] = (1/T) sum_t
     x[idx_b[t], n] ** p``, each ``(stop - start) x N``. Callers reduce each chunk (e.g. a maximum
-    over strategies) before the next one is computed, so peak memory is one chunk's.
+    over strategies) as it comes, so peak memory is that of the chunks in flight: two (see
+    Pipelining), each sized to half of :data:`MEMORY_BUDGET` by default, or one for matrices
+    wider than a column block.
 
     Bit-for-bit reproducibility: each matrix product covers one aligned group of
     :func:`gemm_rows` replicates (cut at ``n_resamples``) and a column block, both fixed by the
@@ -284,7 +311,8 @@ def power_sums(
 
     Pipelining: when ``x`` fits one column block, the next chunk's products run on the worker
     threads while the caller reduces the current chunk, so two chunks are in memory at a time.
-    While the generator is alive, BLAS calls in this process run on one thread each.
+    While the generator is alive, BLAS calls in this process run on one thread each (a
+    reference-counted limit, see :func:`_single_threaded_blas`).
     """
     t_obs, n_cols = x.shape
     col_block = max(1, COLUMN_BLOCK_BYTES // (8 * t_obs))
@@ -293,13 +321,9 @@ def power_sums(
     n_threads = n_workers() if workers is None else max(1, int(workers))
     single = n_cols <= col_block  # one product per group covers every column
     if batch_size is None:
-        batch_size = default_batch_size(t_obs, n_cols, len(powers), plan.n_resamples)
-        if single:
-            # at least two products per thread in a chunk, so that the threads overlap count
-            # generation (partly under the GIL) with products (no GIL), within 4x the budget
-            per_replicate = 8 * (3 * t_obs + len(powers) * n_cols)
-            cap = 4 * MEMORY_BUDGET // max(per_replicate, 1)
-            batch_size = max(batch_size, min(2 * n_threads * unit, cap))
+        # pipelined (single) runs hold two chunks at a time: each gets half the budget
+        budget = MEMORY_BUDGET // 2 if single else MEMORY_BUDGET
+        batch_size = default_batch_size(t_obs, n_cols, len(powers), plan.n_resamples, budget)
     def new_outs(start: int, stop: int) -> list[np.ndarray]:
         if out is None:
             return [np.empty((stop - start, n_cols)) for _ in powers]

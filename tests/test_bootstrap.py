@@ -553,6 +553,18 @@ def test_engine_pipelining_restores_blas_threads_and_reports_errors():
                 raise RuntimeError("count generation failed")
             return super().counts(start, stop)
 
+    # two runs interleaved in one thread (as dask worker threads overlap): the process must get
+    # its BLAS threads back only when the last one ends, and then all of them
+    g1 = power_sums(plan, x, (1,), batch_size=STREAM_BLOCK)
+    g2 = power_sums(plan, x, (1,), batch_size=STREAM_BLOCK)
+    next(g1)
+    next(g2)
+    assert blas_threads() == [1] * len(before)
+    list(g1)
+    assert blas_threads() == [1] * len(before)  # g2 still runs
+    list(g2)
+    assert blas_threads() == before
+
     broken = Broken("stationary", 5.0, 2100, 4 * STREAM_BLOCK, root_seed_sequence(1))
     with pytest.raises(RuntimeError, match="count generation failed"):
         for _ in power_sums(broken, x, (1,), batch_size=STREAM_BLOCK):
