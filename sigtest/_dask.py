@@ -503,7 +503,9 @@ def _snoop_block(
     prob, engine_input, theta, infl, ref = _influence(x, bench, spec.measure)
     t = x.shape[0]
     with np.errstate(invalid="ignore"):
-        omega = np.sqrt(np.maximum(sn.long_run_variance(infl, plan.bootstrap, plan.block_length), 0))
+        # one FFT thread: the tasks of a worker already run side by side
+        lrv = sn.long_run_variance(infl, plan.bootstrap, plan.block_length, workers=1)
+        omega = np.sqrt(np.maximum(lrv, 0))
     del infl
     bad = ~np.isfinite(theta) | ~np.isfinite(omega)
     if spec.studentize:
@@ -539,22 +541,11 @@ def _snoop_block(
             naive_best += int(np.sum(sq * (th[:, best] - theta[best]) >= sq * theta[best]))
         out["null"] = null
     elif spec.method == "spa":
-        k = slice(None) if keep.size == theta.size else keep
-        th_k, sc_k, om_k = theta[k], scale[k], omega[k]
-        out["stat"] = float(np.max(sc_k * th_k))
-        threshold = -om_k * math.sqrt(2.0 * math.log(math.log(t)) / t)
-        shifts = np.vstack(
-            [
-                sc_k * (th_k - np.maximum(th_k, 0.0)),
-                sc_k * np.where(th_k >= threshold, 0.0, th_k),
-                np.zeros_like(th_k),
-            ]
-        )
+        rec = sn._spa_recentring(theta, scale, omega, keep, t)
+        out["stat"] = rec.stat
         null3 = np.empty((n_res, 3))
         for start, stop, th in chunks:
-            z = sc_k * (th[:, k] - th_k)
-            for v in range(3):
-                null3[start:stop, v] = np.max(z + shifts[v], axis=1)
+            sn._spa_null_chunk(th, rec, null3[start:stop])
             naive_best += int(np.sum(sq * (th[:, best] - theta[best]) >= sq * theta[best]))
         out["null"] = null3
     else:  # stepm
@@ -563,8 +554,8 @@ def _snoop_block(
         naive = np.zeros(order.size, dtype=np.int64)
         recs = []
         for start, _, th in chunks:
-            z = scale_o * (th[:, order] - theta_o)
-            naive += np.sum(z >= t_sorted, axis=0)
+            z, naive_chunk = sn._stepm_chunk(th, order, theta_o, scale_o, t_sorted)
+            naive += naive_chunk
             recs.append(_suffix_records(z, start))
         rows = np.concatenate([r[0] for r in recs])
         pos = np.concatenate([r[1] for r in recs])

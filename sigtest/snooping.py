@@ -331,7 +331,9 @@ def _resampled_performance(
         yield start, stop, sr
 
 
-def _weighted_autocovariance_sums(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _weighted_autocovariance_sums(
+    u: np.ndarray, weights: np.ndarray, workers: int | None = None
+) -> np.ndarray:
     """``gamma_0 w_0 + 2 sum_{k>=1} w_k gamma_k`` per column, gamma_k = (1/T) sum_t u[t] u[t+k].
 
     By Parseval, in the frequency domain: with W the real FFT of the symmetric weight sequence
@@ -353,20 +355,24 @@ def _weighted_autocovariance_sums(u: np.ndarray, weights: np.ndarray) -> np.ndar
     kernel = m * w_hat / (nfft * t)
     out = np.empty(n)
     step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
-    workers = n_workers()  # the FFTs run before the engine starts: use every core
+    if workers is None:  # in memory the FFTs run before the engine starts: use every core
+        workers = n_workers()
     for c0 in range(0, n, step):
         f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0, workers=workers)
         out[c0 : c0 + step] = kernel @ (f.real**2 + f.imag**2)
     return out
 
 
-def long_run_variance(u: np.ndarray, bootstrap: str, block_length: float) -> np.ndarray:
+def long_run_variance(
+    u: np.ndarray, bootstrap: str, block_length: float, workers: int | None = None
+) -> np.ndarray:
     """The variance of sqrt(T) * mean(u) that the bootstrap scheme implies (u demeaned).
 
     stationary (Hansen 2005, eq. (A.1)-style): gamma_0 + 2 sum_{i=1}^{T-1} kappa(T, i) gamma_i with
     kappa(T, i) = (1 - i/T)(1 - q)^i + (i/T)(1 - q)^(T - i), q = 1 / block_length;
     circular and moving: Bartlett weights 1 - i/l for i < l (Kuensch 1989);
-    iid: gamma_0. Autocovariances use the divisor T and are computed by FFT in O(T log T).
+    iid: gamma_0. Autocovariances use the divisor T and are computed by FFT in O(T log T), on
+    ``workers`` threads (default: every core; dask tasks, which run side by side, pass 1).
     """
     t = u.shape[0]
     if bootstrap in ("iid", "given") or t == 1:
@@ -376,7 +382,7 @@ def long_run_variance(u: np.ndarray, bootstrap: str, block_length: float) -> np.
         i = np.arange(1, t, dtype=float)
         with np.errstate(under="ignore"):
             kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
-        return _weighted_autocovariance_sums(u, np.concatenate([[1.0], kappa]))
+        return _weighted_autocovariance_sums(u, np.concatenate([[1.0], kappa]), workers)
     length = int(block_length)
     if length <= 1:
         return np.einsum("ij,ij->j", u, u) / t
@@ -464,6 +470,75 @@ def _setup(
         _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, engine_input),
         batch_size,
     )
+
+
+
+@dataclass(frozen=True)
+class _Recentring:
+    """Hansen's three recentrings of ``z = scale (theta* - theta)`` over the kept columns.
+
+    'upper' adds nothing; 'lower' adds ``scale * min(theta, 0)``; 'consistent' adds ``scale *
+    theta`` where ``theta < threshold (< 0)``. The columns are sorted into theta >= 0 (never
+    shifted, ``cols[:n0]``), threshold <= theta < 0 (shifted under 'lower' only,
+    ``cols[n0:n1]``) and theta < threshold (shifted under both, ``cols[n1:]``), so one shifted
+    copy serves all three (:func:`_spa_null_chunk`).
+    """
+
+    cols: np.ndarray
+    n0: int
+    n1: int
+    theta: np.ndarray  # theta[cols]
+    scale: np.ndarray  # scale[cols]
+    shift: np.ndarray  # scale * theta of cols[n0:]
+    stat: float  # max over the kept columns of scale * theta (not truncated)
+
+
+def _spa_recentring(
+    theta: np.ndarray, scale: np.ndarray, omega: np.ndarray, kept: np.ndarray, n_obs: int
+) -> _Recentring:
+    th, sc = theta[kept], scale[kept]
+    threshold = -omega[kept] * math.sqrt(2.0 * math.log(math.log(n_obs)) / n_obs)  # n >= 10
+    kind = np.where(th >= 0.0, 0, np.where(th >= threshold, 1, 2))
+    srt = np.argsort(kind, kind="stable")
+    n0, n1 = (int(v) for v in np.searchsorted(kind[srt], [1, 2]))
+    cols = kept[srt]
+    theta_c, scale_c = theta[cols], scale[cols]
+    return _Recentring(
+        cols, n0, n1, theta_c, scale_c, scale_c[n0:] * theta_c[n0:], float(np.max(sc * th))
+    )
+
+
+def _part_max(z: np.ndarray) -> np.ndarray:
+    if z.shape[1] == 0:
+        return np.full(z.shape[0], -np.inf)
+    return np.max(z, axis=1)
+
+
+def _spa_null_chunk(th: np.ndarray, rec: _Recentring, out: np.ndarray) -> None:
+    """Per replicate of the chunk ``th``, the maxima of z under the lower, consistent and upper
+    recentrings into ``out`` (rows x 3), not truncated at zero."""
+    z = th[:, rec.cols]  # a copy, shifted in place
+    z -= rec.theta
+    z *= rec.scale
+    n0, n1 = rec.n0, rec.n1
+    top, mid, low = _part_max(z[:, :n0]), _part_max(z[:, n0:n1]), _part_max(z[:, n1:])
+    z[:, n0:] += rec.shift
+    mid_l, low_l = _part_max(z[:, n0:n1]), _part_max(z[:, n1:])
+    np.maximum(np.maximum(top, mid_l), low_l, out=out[:, 0])  # lower
+    np.maximum(np.maximum(top, mid), low_l, out=out[:, 1])  # consistent
+    np.maximum(np.maximum(top, mid), low, out=out[:, 2])  # upper
+
+
+def _stepm_chunk(
+    th: np.ndarray, order: np.ndarray, theta_o: np.ndarray, scale_o: np.ndarray,
+    t_sorted: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """StepM's statistics ``z = scale (theta* - theta)`` of a chunk in ``order`` (a new array)
+    and the per-column counts of ``z >= t`` (the naive tests)."""
+    z = th[:, order]
+    z -= theta_o
+    z *= scale_o
+    return z, np.count_nonzero(z >= t_sorted, axis=0)
 
 
 def _mc_pvalue(count: Any, n_resamples: int) -> Any:
@@ -989,7 +1064,10 @@ _DOC_UNDEFINED = """Undefined resampled Sharpe ratios (``measure='sharpe'``): a 
     \\varepsilon\\, m^*_2` for the resampled moments of the data centred at the sample mean,
     :math:`\\varepsilon` the float64 machine epsilon: the worst-case rounding error of that
     formula, so every replicate that drew only equal returns is caught) has no Sharpe ratio;
-    with a benchmark, an undefined benchmark makes every difference undefined."""
+    with a benchmark, an undefined benchmark makes every difference undefined. With many
+    strategies whose returns are mostly equal (sparse signals, short samples), most replicates
+    can hold such a strategy and the p-values then drift towards 1: prefer ``measure='mean'``
+    there, or set those strategies aside."""
 
 
 
@@ -1202,42 +1280,16 @@ def spa(
     )
     best, _ = _best(s)
     n = s.prob.n_obs
-    kept = np.flatnonzero(~s.degenerate)
-    theta, scale, omega = s.theta[kept], s.scale[kept], s.omega[kept]
-    stat = max(0.0, float(np.max(scale * theta)))
-    threshold = -omega * math.sqrt(2.0 * math.log(math.log(n)) / n)  # n >= 10
-    # Hansen's three recentrings of z = scale (theta* - theta): 'upper' adds nothing; 'lower'
-    # adds scale * min(theta, 0); 'consistent' adds scale * theta where theta < threshold (< 0).
-    # Columns sorted into theta >= 0 (never shifted), threshold <= theta < 0 (shifted under
-    # 'lower' only) and theta < threshold (shifted under both) need one shifted copy, not three.
-    kind = np.where(theta >= 0.0, 0, np.where(theta >= threshold, 1, 2))
-    srt = np.argsort(kind, kind="stable")
-    cols = kept[srt]
-    n0, n1 = np.searchsorted(kind[srt], [1, 2])
-    theta_c, scale_c = s.theta[cols], s.scale[cols]
-    shift = scale_c[n0:] * theta_c[n0:]
+    rec = _spa_recentring(s.theta, s.scale, s.omega, np.flatnonzero(~s.degenerate), n)
+    stat = max(0.0, rec.stat)
     null = np.empty((s.plan.n_resamples, 3))
     naive_count = 0
     sq = math.sqrt(n)
-
-    def part_max(z: np.ndarray) -> np.ndarray:
-        if z.shape[1] == 0:
-            return np.full(z.shape[0], -np.inf)
-        return np.max(z, axis=1)
-
     for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
         naive_count += int(np.sum(sq * (th[:, best] - s.theta[best]) >= sq * s.theta[best]))
-        z = th[:, cols]
-        z -= theta_c
-        z *= scale_c
-        top, mid, low = part_max(z[:, :n0]), part_max(z[:, n0:n1]), part_max(z[:, n1:])
-        z[:, n0:] += shift
-        mid_l, low_l = part_max(z[:, n0:n1]), part_max(z[:, n1:])
         out = null[start:stop]
-        np.maximum(np.maximum(top, mid_l), low_l, out=out[:, 0])  # lower
-        np.maximum(np.maximum(top, mid), low_l, out=out[:, 1])  # consistent
-        np.maximum(np.maximum(top, mid), low, out=out[:, 2])  # upper
-        np.maximum(out, 0.0, out=out)
+        _spa_null_chunk(th, rec, out)
+        np.maximum(out, 0.0, out=out)  # the statistic is truncated at zero
     return _spa_result(s, best, stat, null, naive_count, bool(studentize))
 
 
@@ -1358,10 +1410,8 @@ def stepm(
     theta_o, scale_o = s.theta[order], s.scale[order]
     n_undef = 0
     for _, _, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        z = th[:, order]  # a copy, reduced in place
-        z -= theta_o
-        z *= scale_o
-        naive += np.count_nonzero(z >= t_sorted, axis=0)
+        z, naive_chunk = _stepm_chunk(th, order, theta_o, scale_o, t_sorted)
+        naive += naive_chunk
         rev = z[:, ::-1]
         np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
         counts += np.count_nonzero(z >= t_sorted, axis=0)
