@@ -136,6 +136,12 @@ def _check_dates(dates: pd.DatetimeIndex, name: str, column: Any) -> None:
     """Dates must increase strictly: the bootstrap and the partitions follow the row order."""
     if dates.is_monotonic_increasing and dates.is_unique:
         return
+    if dates.hasnans:
+        row = int(np.flatnonzero(np.asarray(dates.isna()))[0])
+        raise InputError(
+            f"{name}: row {row + 1} has no date in column {str(column)!r}; fill it in or "
+            "remove the row"
+        )
     values = dates.to_numpy()
     bad = int(np.flatnonzero(values[1:] <= values[:-1])[0]) + 1
     what = "repeats" if values[bad] == values[bad - 1] else "comes before the row above it"

@@ -284,8 +284,6 @@ def as_returns(
         values = _frame_to_matrix(returns, name)
         columns = returns.columns
         index = returns.index
-    if index is not None:
-        check_time_index(index, name)
     else:
         if hasattr(returns, "dask") and hasattr(returns, "compute"):
             raise TypeError(
@@ -310,6 +308,8 @@ def as_returns(
         one_d = arr.ndim == 1
         values = arr.reshape(-1, 1) if one_d else arr
         values = values.astype(np.float64, copy=False)
+    if index is not None:
+        check_time_index(index, name)
     values = np.ascontiguousarray(values, dtype=np.float64)
     t_obs, n_strat = values.shape
     if n_strat == 0:

@@ -609,8 +609,9 @@ class _CallableStats:
         if big.any():
             j = int(np.argmax(big))
             raise ValueError(
-                f"`metric` returned {float(out[j])!r} for strategy position {j}; values must lie within "
-                f"+-{_METRIC_BOUND:g} (the performance-degradation regression and the dominance "
+                f"`metric` returned {float(out[j])!r} for strategy position {self.offset + j}; "
+                f"values must lie within +-{_METRIC_BOUND:g} (the performance-degradation "
+                "regression and the dominance "
                 "integrals sum and square them in double precision); rescale the metric"
             )
         return out
@@ -1180,7 +1181,7 @@ def _degradation(
             "combination, so the R^2 of the performance-degradation regression is undefined "
             "(NaN)",
             DegenerateDataWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     r2 = sxy * sxy / (sxx * syy) if syy > 0 else np.nan
     return PerformanceDegradation(slope, float((ym - slope * xm) * c), float(r2))

@@ -212,6 +212,10 @@ def _rows(n, header="date,a,b\n", fmt="2020-01-{d:02d},0.01,-0.02\n"):
             f"2020-03-{31 - i:02d},0.01,0.02\n" for i in range(30))), [],
          r"newest\.csv: the dates in column 'date' must increase from row to row; row 2 "
          r"\(2020-03-30\) comes before the row above it\. Sort the file oldest first"),
+        (lambda d: _bad(d, "nat.csv", "date,a,b\n" + "".join(
+            f"2020-03-{i + 1:02d},0.01,0.02\n" for i in range(20)) + ",0.01,0.02\n" + "".join(
+            f"2020-04-{i + 1:02d},0.01,0.02\n" for i in range(20))), [],
+         r"nat\.csv: row 21 has no date in column 'date'; fill it in or remove the row"),
         (lambda d: _bad(d, "dup.csv", "date,a,b\n" + "".join(
             f"2020-03-{min(i, 5) + 1:02d},0.01,0.02\n" for i in range(30))), [],
          r"dup\.csv: the dates in column 'date' must increase from row to row; row 7 "

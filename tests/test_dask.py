@@ -593,6 +593,15 @@ def test_pbo_callable_metric_same_as_in_memory(client):
     with pytest.raises(ValueError, match=r"infinite value for strategy position 30;"):
         sigtest.pbo(da.from_array(xi, chunks=(400, 15)), n_partitions=8, metric=infinite)
 
+    def huge(r):  # beyond the +-1e150 bound for the marked column
+        out = r.mean(axis=0)
+        out[r[0] == 0.5] = 1e200
+        return out
+
+    for data in (xi, da.from_array(xi, chunks=(400, 15))):  # the global position on dask too
+        with pytest.raises(ValueError, match=r"returned 1e\+200 for strategy position 30;"):
+            sigtest.pbo(data, n_partitions=8, metric=huge)
+
 
 # ---------------------------------------------------------------------------------------------
 # validate: the whole report on dask input, every number equal to the in-memory report
