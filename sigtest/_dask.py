@@ -450,7 +450,7 @@ def _make_plan(
     (on the rows ``keep`` when given)."""
     from dask import delayed
 
-    from sigtest.bootstrap import _BLOCK_LENGTH_COLUMNS, _check_block_length
+    from sigtest.bootstrap import _block_length_subset, _check_block_length, _median_block_length
 
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     b_res = check_int(n_resamples, "n_resamples", minimum=1)
@@ -465,11 +465,7 @@ def _make_plan(
                 f"`block_length`=None needs at least 9 observations to estimate it; got "
                 f"{dr.n_obs}. Pass a block_length explicitly."
             )
-        n = dr.n_strategies
-        if n > _BLOCK_LENGTH_COLUMNS:
-            subset = np.unique(np.linspace(0, n - 1, _BLOCK_LENGTH_COLUMNS).round()).astype(np.int64)
-        else:
-            subset = np.arange(n)
+        subset = _block_length_subset(dr.n_strategies)
         bench_d = delayed(bench) if bench is not None else None
         tasks = []
         for k, blk in enumerate(dr.blocks):
@@ -478,13 +474,7 @@ def _make_plan(
             tasks.append(delayed(_block_length_part)(blk, cols, bench_d, measure, scheme, keep))
         parts = _compute(tasks)
         _raise_bad_values(parts, dr)
-        est = np.concatenate([p["estimates"] for p in parts])
-        if est.size == 0:
-            b = 1.0
-        else:
-            b = max(1.0, float(np.median(est)))
-            if scheme != "stationary":
-                b = float(math.ceil(b))
+        b = _median_block_length(np.concatenate([p["estimates"] for p in parts]), scheme)
     root = root_seed_sequence(rng)
     return BootstrapPlan(scheme, b, dr.n_obs, b_res, root), seed_record(root), estimated
 

@@ -392,6 +392,24 @@ def _check_block_length(bootstrap: str, block_length: object, n_obs: int) -> flo
 _BLOCK_LENGTH_COLUMNS = 1000
 
 
+def _block_length_subset(n_cols: int) -> np.ndarray:
+    """The columns whose optimal block lengths set a common one: all of them, or 1,000 evenly
+    spaced ones (a fixed subset, so the result is deterministic)."""
+    if n_cols > _BLOCK_LENGTH_COLUMNS:
+        return np.unique(np.linspace(0, n_cols - 1, _BLOCK_LENGTH_COLUMNS).round()).astype(np.intp)
+    return np.arange(n_cols)
+
+
+def _median_block_length(lengths: np.ndarray, bootstrap: str) -> float:
+    """The common block length from per-column optimal ones (stationary or circular lengths, as
+    the scheme needs): their median, at least 1, rounded up for the fixed-length schemes; 1 when
+    there is none."""
+    if lengths.size == 0:
+        return 1.0
+    b = max(1.0, float(np.median(lengths)))
+    return b if bootstrap == "stationary" else float(math.ceil(b))
+
+
 def _auto_block_length(values: np.ndarray, bootstrap: str) -> float:
     """One block length for all columns: the median over columns of their optimal lengths.
 
@@ -403,17 +421,14 @@ def _auto_block_length(values: np.ndarray, bootstrap: str) -> float:
             f"`block_length`=None needs at least 9 observations to estimate it; got {values.shape[0]}."
             " Pass a block_length explicitly."
         )
-    if values.shape[1] > _BLOCK_LENGTH_COLUMNS:  # a fixed, evenly spaced subset
-        cols = np.unique(np.linspace(0, values.shape[1] - 1, _BLOCK_LENGTH_COLUMNS).round())
-        values = values[:, cols.astype(np.intp)]
+    if values.shape[1] > _BLOCK_LENGTH_COLUMNS:
+        values = values[:, _block_length_subset(values.shape[1])]
     const = np.ptp(values, axis=0) == 0
     usable = values[:, ~const & ~np.isnan(values).any(axis=0)]
     if usable.shape[1] == 0:
         return 1.0
     b_sb, b_cb = _optimal_block_lengths(usable)
-    b = float(np.median(b_sb if bootstrap == "stationary" else b_cb))
-    b = max(1.0, b)
-    return b if bootstrap == "stationary" else float(math.ceil(b))
+    return _median_block_length(b_sb if bootstrap == "stationary" else b_cb, bootstrap)
 
 
 def make_plan(
@@ -1058,19 +1073,11 @@ def _ragged_auto_block_length(
             f"observed history has {int(count.max())} after omitting NaN. Pass a block_length "
             "explicitly."
         )
-    cols = np.arange(values.shape[1])
-    if cols.size > _BLOCK_LENGTH_COLUMNS:  # the same fixed, evenly spaced subset
-        cols = np.unique(np.linspace(0, cols.size - 1, _BLOCK_LENGTH_COLUMNS).round()).astype(
-            np.intp
-        )
+    cols = _block_length_subset(values.shape[1])
     cols = cols[count[cols] >= 9]
     b_sb, b_cb, const = _ragged_block_lengths(values, first, stop, cols)
     use = cols[~const[cols]]
-    if use.size == 0:
-        return 1.0
-    b = float(np.median((b_sb if bootstrap == "stationary" else b_cb)[use]))
-    b = max(1.0, b)
-    return b if bootstrap == "stationary" else float(math.ceil(b))
+    return _median_block_length((b_sb if bootstrap == "stationary" else b_cb)[use], bootstrap)
 
 
 def _bootstrap_ci_ragged(

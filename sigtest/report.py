@@ -29,7 +29,13 @@ from sigtest._validation import (
     check_probability,
 )
 from sigtest._version import __version__
-from sigtest.bootstrap import BootstrapCIResult, bootstrap_ci, optimal_block_length
+from sigtest.bootstrap import (
+    BootstrapCIResult,
+    _block_length_subset,
+    _median_block_length,
+    bootstrap_ci,
+    optimal_block_length,
+)
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
 from sigtest.sharpe import (
@@ -71,7 +77,6 @@ TESTS = (
 #: bootstrap's stream-block keys (0, 1, 2, ...) so the two never share draws.
 HAIRCUT_STREAM = 2**32 - 1
 
-_BLOCK_LENGTH_COLUMNS = 1000
 _ET_METHODS = ("li_ji", "nyholt", "cluster")
 _BOOTSTRAPS = ("stationary", "circular", "moving", "iid")
 _CI_METHODS = ("percentile", "basic", "bca", "studentized")
@@ -600,24 +605,15 @@ def _mean_correlation(x: np.ndarray) -> float:
     return float((s @ s / z.shape[0] - n) / (n * (n - 1)))
 
 
-def _block_length_positions(n_strategies: int) -> np.ndarray:
-    """The (at most 1,000 evenly spaced) columns whose optimal block lengths are used."""
-    if n_strategies > _BLOCK_LENGTH_COLUMNS:
-        cols = np.unique(np.linspace(0, n_strategies - 1, _BLOCK_LENGTH_COLUMNS).round())
-        return cols.astype(np.intp)
-    return np.arange(n_strategies)
-
-
 def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
     """Median over the non-constant columns of ``rel`` (the columns of
-    :func:`_block_length_positions`) of the optimal lengths."""
+    :func:`~sigtest.bootstrap._block_length_subset`) of the optimal lengths."""
     rel = rel[:, np.ptp(rel, axis=0) > 0]
     if rel.shape[1] == 0:
         return 1.0
     lengths = optimal_block_length(rel)
-    b = max(1.0, float(np.median(lengths["stationary" if bootstrap == "stationary"
-                                         else "circular"])))
-    return b if bootstrap == "stationary" else float(math.ceil(b))
+    scheme = "stationary" if bootstrap == "stationary" else "circular"
+    return _median_block_length(lengths[scheme].to_numpy(), bootstrap)
 
 
 def validate(
@@ -860,7 +856,7 @@ def validate(
     if boot == "iid":
         bl: float | None = None
     elif block_length is None:
-        pos = _block_length_positions(n_str)
+        pos = _block_length_subset(n_str)
         x = take(strategies, pos) if dask_input or pos.size < n_str else data.values
         x = np.asarray(x, dtype=np.float64)
         rel = x - bvals[:, None] if bvals is not None else x
