@@ -1157,25 +1157,21 @@ def take_columns(returns: Any, positions: np.ndarray) -> Any:
 
 
 def _zsum_block(block: np.ndarray) -> tuple[np.ndarray, int]:
-    """Row sums of the block's standardized non-constant columns, and how many there are."""
-    x = np.asarray(block, dtype=np.float64)
-    sd = x.std(axis=0)
-    keep = sd > 0
-    z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
-    return z.sum(axis=1), int(keep.sum())
+    from sigtest.report import _zsum
+
+    return _zsum(np.asarray(block, dtype=np.float64))
 
 
 def mean_correlation(returns: Any) -> float:
     """``report._mean_correlation`` from per-block row sums (one T-vector per block)."""
     from dask import delayed
 
+    from sigtest.report import _correlation_from_zsum
+
     dr = as_dask_returns(returns, min_obs=2)
     parts = _compute([delayed(_zsum_block)(b) for b in dr.blocks])
-    n = sum(p[1] for p in parts)
-    if n < 2:
-        return 0.0
     s = np.sum([p[0] for p in parts], axis=0)
-    return float((s @ s / dr.n_obs - n) / (n * (n - 1)))
+    return _correlation_from_zsum(s, sum(p[1] for p in parts))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1312,8 +1308,7 @@ def pbo(returns: Any, **settings: Any) -> Any:
     dr = as_dask_returns(returns, min_obs=2, rows=rows)
     m = dr.n_obs // s
     metric_v = st.metric
-    metric_name = getattr(metric_v, "__name__", type(metric_v).__name__) if callable(
-        metric_v) else str(metric_v)
+    metric_name = ov._metric_name(metric_v)
     # pass 0: sufficient statistics (or the block itself, for a callable), kept on the workers
     stats = [
         delayed(_pbo_stats)(b, m, s, metric_v, st.target, policy, int(dr.offsets[k]))

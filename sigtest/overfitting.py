@@ -556,6 +556,13 @@ class _SufficientStats:
 _METRIC_BOUND = 1e150
 
 
+def _metric_name(metric: Any) -> str:
+    """A metric's name in results and messages: the built-in's, or the callable's."""
+    if callable(metric):
+        return str(getattr(metric, "__name__", type(metric).__name__))
+    return str(metric)
+
+
 class _CallableStats:
     """A user metric evaluated on the rows of each half (one call per half: no matrix form)."""
 
@@ -571,7 +578,7 @@ class _CallableStats:
         self.x = x
         self.metric = metric
         self.rows = np.arange(x.shape[0]).reshape(n_partitions, block_length)
-        self.name = getattr(metric, "__name__", type(metric).__name__)
+        self.name = _metric_name(metric)
 
     def _call(self, blocks: np.ndarray) -> np.ndarray:
         sub = self.x[self.rows[blocks].ravel()]

@@ -593,16 +593,25 @@ def _take(returns: Any, positions: np.ndarray) -> Any:
     return np.asarray(returns)[:, positions]
 
 
-def _mean_correlation(x: np.ndarray) -> float:
-    """Average off-diagonal correlation, in O(T N): ``(|sum_i z_i|^2 / T - N) / (N (N - 1))``."""
+def _zsum(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Row sums of the standardized non-constant columns of ``x``, and how many there are."""
     sd = x.std(axis=0)
     keep = sd > 0
     z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
-    n = z.shape[1]
+    return z.sum(axis=1), int(keep.sum())
+
+
+def _correlation_from_zsum(s: np.ndarray, n: int) -> float:
+    """Average off-diagonal correlation of n standardized columns whose row sums are ``s``:
+    ``(|sum_i z_i|^2 / T - N) / (N (N - 1))``."""
     if n < 2:
         return 0.0
-    s = z.sum(axis=1)
-    return float((s @ s / z.shape[0] - n) / (n * (n - 1)))
+    return float((s @ s / s.shape[0] - n) / (n * (n - 1)))
+
+
+def _mean_correlation(x: np.ndarray) -> float:
+    """Average off-diagonal correlation, in O(T N) (see :func:`_correlation_from_zsum`)."""
+    return _correlation_from_zsum(*_zsum(x))
 
 
 def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
