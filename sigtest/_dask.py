@@ -79,6 +79,7 @@ Reality Check with ``N_k = 5,000``, ``T = 2520`` (``benchmarks/README.md``).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -154,6 +155,33 @@ class DaskReturns:
         return ReturnsData(empty, self.columns, index, self.one_d, self.name)
 
 
+#: Column-block arrays of dask DataFrames already converted (and whose time index passed the
+#: check), by the frame's graph name: ``validate`` passes one frame to a dozen functions, and
+#: each conversion reads every partition (for the index and the partition lengths).
+_FRAME_CACHE: OrderedDict[str, Any] = OrderedDict()
+_FRAME_CACHE_SIZE = 8
+
+
+def _frame_blocks(frame: Any, name: str) -> Any:
+    """A dask DataFrame as a dask array of column blocks of about BLOCK_BYTES (all T rows each),
+    after the in-memory rule on its time index."""
+    key = getattr(frame, "_name", None)
+    if key is not None and key in _FRAME_CACHE:
+        _FRAME_CACHE.move_to_end(key)
+        return _FRAME_CACHE[key]
+    if is_time_index(frame.index._meta):  # the in-memory rule, on the index alone
+        check_time_index(frame.index.compute(), name)
+    arr = frame.to_dask_array(lengths=True)
+    # a DataFrame is partitioned by rows: regroup into column blocks of about BLOCK_BYTES
+    width = max(1, BLOCK_BYTES // (8 * max(int(arr.shape[0]), 1)))
+    arr = arr.rechunk({0: -1, 1: width})
+    if key is not None:
+        _FRAME_CACHE[key] = arr
+        while len(_FRAME_CACHE) > _FRAME_CACHE_SIZE:
+            _FRAME_CACHE.popitem(last=False)
+    return arr
+
+
 def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
     import dask.array as da
 
@@ -176,12 +204,7 @@ def _to_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
             )
         if columns is None:
             columns = pd.Index(returns.columns)
-        if is_time_index(returns.index._meta):  # the in-memory rule, on the index alone
-            check_time_index(returns.index.compute(), name)
-        arr = returns.to_dask_array(lengths=True)
-        # a DataFrame is partitioned by rows: regroup into column blocks of about BLOCK_BYTES
-        width = max(1, BLOCK_BYTES // (8 * max(int(arr.shape[0]), 1)))
-        arr = arr.rechunk({0: -1, 1: width})
+        arr = _frame_blocks(returns, name)
     elif isinstance(returns, da.Array):
         arr = returns
     else:
