@@ -344,70 +344,28 @@ def _snoop_prepare(
     returns: Any, benchmark: Any, measure: object, nan_policy: object
 ) -> tuple[DaskReturns, np.ndarray | None, Hashable | None]:
     """The client-side part of ``snooping._prepare``: settings, benchmark and shapes."""
-    from sigtest.snooping import MEASURES, _is_series_like
+    from sigtest import snooping as sn
 
-    check_choice(measure, "measure", MEASURES)
-    policy = check_nan_policy(nan_policy)
-    if policy == "propagate":
-        raise ValueError(
-            "`nan_policy`='propagate' is not supported by the data-snooping tests (a NaN in any "
-            "strategy would make the joint test undefined); use 'omit' to test on the rows where "
-            "every strategy and the benchmark are observed, or 'raise'"
-        )
-    if benchmark is None or (
-        is_dask(benchmark) or (_is_series_like(benchmark) and not isinstance(benchmark, (str, bytes)))
-    ):
+    check_choice(measure, "measure", sn.MEASURES)
+    policy = sn._snooping_nan_policy(nan_policy)
+    if benchmark is None or is_dask(benchmark) or sn._is_benchmark_series(benchmark):
         dr = as_dask_returns(returns, min_obs=10)
         if benchmark is None:
             return dr, None, None
         if is_dask(benchmark):
             benchmark = benchmark.compute()
-        b = as_returns(benchmark, name="benchmark", min_obs=1, nan_policy=policy)
-        if b.n_strategies != 1:
-            raise ValueError(
-                f"`benchmark` must be one series of returns; got {b.n_strategies} columns"
-            )
-        if b.n_obs != dr.n_obs:
-            raise ValueError(
-                f"`benchmark` has {b.n_obs} observations but `returns` has {dr.n_obs}; pass "
-                "the benchmark's returns over the same periods"
-            )
-        if b.index is not None and dr.columns is not None and hasattr(returns, "index"):
-            if not b.index.equals(pd.Index(returns.index.compute())):  # one pass over the index
-                raise ValueError(
-                    "`benchmark` index does not match the index of `returns`; align them first, "
-                    "e.g. benchmark.reindex(returns.index)"
-                )
-        name = b.labels[0] if b.columns is not None else "benchmark"
-        return dr, b.values[:, 0].copy(), name
+
+        def returns_index() -> pd.Index | None:  # one pass over a dask DataFrame's index
+            if dr.columns is None or not hasattr(returns, "index"):
+                return None
+            return pd.Index(returns.index.compute())
+
+        bench_values, name = sn._benchmark_series(benchmark, dr.n_obs, returns_index, policy)
+        return dr, bench_values, name
     # a column of returns
     arr, columns, _ = _to_array(returns, "returns")
-    n_strat = int(arr.shape[1])
-    if columns is None:
-        if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
-            raise TypeError(
-                "`benchmark` must be None, a column of `returns` (an integer position for a "
-                f"numpy array) or a series of returns; got {benchmark!r}"
-            )
-        pos = int(benchmark)
-        if not 0 <= pos < n_strat:
-            raise ValueError(
-                f"`benchmark` column position {pos} is out of range for `returns` with "
-                f"{n_strat} columns"
-            )
-        label: Hashable = pos
-    else:
-        if benchmark not in columns:
-            labels = list(columns)
-            shown = ", ".join(map(repr, labels[:5])) + (" ..." if len(labels) > 5 else "")
-            raise ValueError(
-                f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}); "
-                "pass a column label or the benchmark's returns as a series"
-            )
-        pos = int(columns.get_loc(benchmark))
-        label = benchmark
-    if n_strat < 2:
-        raise ValueError("`returns` must hold at least one strategy besides the `benchmark` column")
+    pos = sn._benchmark_position(benchmark, columns, int(arr.shape[1]))
+    label: Hashable = pos if columns is None else benchmark
     bench = as_returns(
         np.asarray(arr[:, pos].compute()), name="benchmark", min_obs=1, nan_policy=policy
     )

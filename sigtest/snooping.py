@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ from sigtest._random import RngLike, SeedRecord
 from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
     DegenerateDataWarning,
+    NanPolicy,
     ReturnsData,
     as_returns,
     check_choice,
@@ -137,68 +138,96 @@ def _is_series_like(x: object) -> bool:
     return isinstance(x, (pd.Series, np.ndarray, list, tuple)) or hasattr(x, "__array__")
 
 
-def _prepare(
-    returns: Any, benchmark: Any, measure: object, nan_policy: object, min_obs: int = 10
-) -> _Problem:
-    check_choice(measure, "measure", MEASURES)
-    nan_policy = check_nan_policy(nan_policy)
-    if nan_policy == "propagate":
+def _snooping_nan_policy(nan_policy: object) -> NanPolicy:
+    """``nan_policy`` of the data-snooping tests: 'raise' or 'omit'."""
+    policy = check_nan_policy(nan_policy)
+    if policy == "propagate":
         raise ValueError(
             "`nan_policy`='propagate' is not supported by the data-snooping tests (a NaN in any "
             "strategy would make the joint test undefined); use 'omit' to test on the rows where "
             "every strategy and the benchmark are observed, or 'raise'"
         )
+    return policy
+
+
+def _is_benchmark_series(benchmark: Any) -> bool:
+    """Whether ``benchmark`` is a series of returns (not None, not a column of ``returns``)."""
+    return _is_series_like(benchmark) and not isinstance(benchmark, (str, bytes))
+
+
+def _benchmark_series(
+    benchmark: Any,
+    n_obs: int,
+    returns_index: Callable[[], pd.Index | None],
+    nan_policy: NanPolicy,
+) -> tuple[np.ndarray, Hashable]:
+    """A separate benchmark series: its values and label, checked against the ``n_obs`` rows of
+    ``returns`` and (for pandas input, ``returns_index()`` being asked only then) its index."""
+    b = as_returns(benchmark, name="benchmark", min_obs=1, nan_policy=nan_policy)
+    if b.n_strategies != 1:
+        raise ValueError(f"`benchmark` must be one series of returns; got {b.n_strategies} columns")
+    if b.n_obs != n_obs:
+        raise ValueError(
+            f"`benchmark` has {b.n_obs} observations but `returns` has {n_obs}; pass the "
+            "benchmark's returns over the same periods"
+        )
+    if b.index is not None:
+        index = returns_index()
+        if index is not None and not b.index.equals(index):
+            raise ValueError(
+                "`benchmark` index does not match the index of `returns`; align them first, e.g. "
+                "benchmark.reindex(returns.index)"
+            )
+    return b.values[:, 0].copy(), b.labels[0] if b.columns is not None else "benchmark"
+
+
+def _benchmark_position(benchmark: Any, columns: pd.Index | None, n_strat: int) -> int:
+    """The position of the benchmark column of ``returns`` (a label, or an integer position for
+    a numpy array); ``returns`` must keep at least one strategy besides it."""
+    if columns is None:
+        if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
+            raise TypeError(
+                "`benchmark` must be None, a column of `returns` (an integer position for a "
+                f"numpy array) or a series of returns; got {benchmark!r}"
+            )
+        pos = int(benchmark)
+        if not 0 <= pos < n_strat:
+            raise ValueError(
+                f"`benchmark` column position {pos} is out of range for `returns` with "
+                f"{n_strat} columns"
+            )
+    else:
+        if benchmark not in columns:
+            labels = list(columns)
+            shown = ", ".join(map(repr, labels[:5])) + (" ..." if len(labels) > 5 else "")
+            raise ValueError(
+                f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}); "
+                "pass a column label or the benchmark's returns as a series"
+            )
+        pos = int(columns.get_loc(benchmark))
+    if n_strat < 2:
+        raise ValueError("`returns` must hold at least one strategy besides the `benchmark` column")
+    return pos
+
+
+def _prepare(
+    returns: Any, benchmark: Any, measure: object, nan_policy: object, min_obs: int = 10
+) -> _Problem:
+    check_choice(measure, "measure", MEASURES)
+    nan_policy = _snooping_nan_policy(nan_policy)
     data = as_returns(returns, min_obs=min_obs, nan_policy=nan_policy)
     bench: np.ndarray | None = None
     bench_label: Hashable | None = None
     if benchmark is None:
         pass
-    elif _is_series_like(benchmark) and not isinstance(benchmark, (str, bytes)):
-        b = as_returns(benchmark, name="benchmark", min_obs=1, nan_policy=nan_policy)
-        if b.n_strategies != 1:
-            raise ValueError(
-                f"`benchmark` must be one series of returns; got {b.n_strategies} columns"
-            )
-        if b.n_obs != data.n_obs:
-            raise ValueError(
-                f"`benchmark` has {b.n_obs} observations but `returns` has {data.n_obs}; pass "
-                "the benchmark's returns over the same periods"
-            )
-        if b.index is not None and data.index is not None and not b.index.equals(data.index):
-            raise ValueError(
-                "`benchmark` index does not match the index of `returns`; align them first, e.g. "
-                "benchmark.reindex(returns.index)"
-            )
-        bench = b.values[:, 0].copy()
-        bench_label = b.labels[0] if b.columns is not None else "benchmark"
+    elif _is_benchmark_series(benchmark):
+        bench, bench_label = _benchmark_series(
+            benchmark, data.n_obs, lambda: data.index, nan_policy
+        )
     else:
-        labels = data.labels
-        if data.columns is None:
-            if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
-                raise TypeError(
-                    "`benchmark` must be None, a column of `returns` (an integer position for a "
-                    f"numpy array) or a series of returns; got {benchmark!r}"
-                )
-            pos = int(benchmark)
-            if not 0 <= pos < data.n_strategies:
-                raise ValueError(
-                    f"`benchmark` column position {pos} is out of range for `returns` with "
-                    f"{data.n_strategies} columns"
-                )
-        else:
-            if benchmark not in data.columns:
-                shown = ", ".join(map(repr, labels[:5])) + (" ..." if len(labels) > 5 else "")
-                raise ValueError(
-                    f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}); "
-                    "pass a column label or the benchmark's returns as a series"
-                )
-            pos = int(data.columns.get_loc(benchmark))
-        if data.n_strategies < 2:
-            raise ValueError(
-                "`returns` must hold at least one strategy besides the `benchmark` column"
-            )
+        pos = _benchmark_position(benchmark, data.columns, data.n_strategies)
         bench = data.values[:, pos].copy()
-        bench_label = labels[pos]
+        bench_label = data.labels[pos]
         keep = [j for j in range(data.n_strategies) if j != pos]
         data = data.take_columns(keep)
     n_dropped = 0
