@@ -1,0 +1,229 @@
+"""Golden numbers: every public function on fixed inputs and seeds, in memory and on Dask.
+
+Run ``python tests/reference/golden.py`` to (re)write ``golden.json`` beside this file. The test
+``tests/test_golden.py`` calls :func:`collect` and requires every number to equal the stored one
+bit for bit. The file was written before the execution layer was redesigned; a change to it must
+be named and justified in the commit that makes it.
+
+Each entry maps ``call/field`` to a list of floats (stored as ``float.hex`` so that the JSON holds
+them exactly; long fields are summarized with a digest, see :data:`LONG`). Results are flattened generically: every numeric field of the frozen result
+(scalars, arrays, pandas objects, nested intervals), in field order; strings and references are
+left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+GOLDEN = HERE / "golden.json"
+
+T_OBS = 320
+N_STRAT = 7
+
+
+def returns_frame() -> pd.DataFrame:
+    """T x N AR(1)-dependent returns with different means, a dated index and string labels."""
+    rng = np.random.default_rng(20261204)
+    e = rng.standard_normal((T_OBS + 50, N_STRAT)) * 0.01
+    x = np.empty_like(e)
+    x[0] = e[0]
+    for t in range(1, len(e)):
+        x[t] = 0.2 * x[t - 1] + e[t]
+    x = x[50:] + np.linspace(-0.0004, 0.0012, N_STRAT)
+    x[:, 3] += 0.3 * x[:, 1]  # some correlation between strategies
+    idx = pd.bdate_range("2015-01-02", periods=T_OBS)
+    return pd.DataFrame(x, index=idx, columns=[f"s{j}" for j in range(N_STRAT)])
+
+
+def _numbers(value: Any) -> list[float] | None:
+    """The numbers in ``value`` as a flat list of floats, or None when it holds none."""
+    if value is None or isinstance(value, (str, bytes)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return [float(value)]
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return [float(value)]
+    if isinstance(value, (pd.Series, pd.DataFrame)):
+        arr = value.to_numpy()
+        if arr.dtype.kind in "biuf":
+            return [float(v) for v in np.asarray(arr, dtype=float).ravel()]
+        return None
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf":
+            return [float(v) for v in value.astype(float).ravel()]
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: list[float] = []
+        for f in dataclasses.fields(value):
+            sub = _numbers(getattr(value, f.name))
+            if sub:
+                out += sub
+        return out or None
+    if isinstance(value, (list, tuple)):
+        out = []
+        for v in value:
+            sub = _numbers(v)
+            if sub:
+                out += sub
+        return out or None
+    return None
+
+
+def flatten(prefix: str, result: Any) -> dict[str, list[float]]:
+    """Every numeric field of a result (or a plain number/array) under ``prefix/field``."""
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        out: dict[str, list[float]] = {}
+        for f in dataclasses.fields(result):
+            if f.name in ("version",):
+                continue
+            val = getattr(result, f.name)
+            if dataclasses.is_dataclass(val) and hasattr(val, "describe"):
+                out.update(flatten(f"{prefix}.{f.name}", val))
+                continue
+            nums = _numbers(val)
+            if nums is not None:
+                out[f"{prefix}/{f.name}"] = nums
+        return out
+    nums = _numbers(result)
+    return {prefix: nums if nums is not None else []}
+
+
+def _calls(x: Any, bench: Any, lib: Any) -> dict[str, Callable[[], Any]]:
+    """The public calls, by name. ``x``: the strategies; ``bench``: a benchmark series."""
+    kw = dict(n_resamples=199, rng=7)
+    return {
+        "sharpe_ratio": lambda: lib.sharpe_ratio(x, periods_per_year=252),
+        "psr": lambda: lib.probabilistic_sharpe_ratio(x, benchmark_sharpe=0.01),
+        "dsr": lambda: lib.deflated_sharpe_ratio(x),
+        "dsr.li_ji": lambda: lib.deflated_sharpe_ratio(x, effective_trials="li_ji"),
+        "effective_trials.li_ji": lambda: lib.effective_trials(x, method="li_ji"),
+        "effective_trials.nyholt": lambda: lib.effective_trials(x, method="nyholt"),
+        "effective_trials.cluster": lambda: lib.effective_trials(x, method="cluster"),
+        "reality_check": lambda: lib.reality_check(x, bench, **kw),
+        "reality_check.sharpe": lambda: lib.reality_check(x, measure="sharpe", **kw),
+        "spa": lambda: lib.spa(x, bench, **kw),
+        "spa.raw": lambda: lib.spa(x, studentize=False, bootstrap="circular", **kw),
+        "stepm": lambda: lib.stepm(x, bench, **kw),
+        "stepm.sharpe": lambda: lib.stepm(x, measure="sharpe", block_length=4.0, **kw),
+        "mcs.max": lambda: lib.model_confidence_set(x, statistic="max", **kw),
+        "mcs.range": lambda: lib.model_confidence_set(x, statistic="range", **kw),
+        "pbo.sharpe": lambda: lib.pbo(x, n_partitions=8),
+        "pbo.sortino": lambda: lib.pbo(x, n_partitions=8, metric="sortino"),
+        "pbo.callable": lambda: lib.pbo(x, n_partitions=8, metric=lambda v: v.mean(axis=0)),
+    }
+
+
+def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
+    kw = dict(n_resamples=199, rng=7)
+    return {
+        "sharpe_ratio_se.hac": lambda: lib.sharpe_ratio_se(x, method="hac"),
+        "sharpe_ratio_se.nonnormal": lambda: lib.sharpe_ratio_se(x, method="nonnormal"),
+        "min_trl": lambda: lib.min_track_record_length(x, benchmark_sharpe=0.01),
+        "bootstrap_indices": lambda: lib.bootstrap_indices(50, 3, block_length=5.0, rng=3),
+        "optimal_block_length": lambda: lib.optimal_block_length(x),
+        "bootstrap_ci.percentile": lambda: lib.bootstrap_ci(x, "sharpe", **kw),
+        "bootstrap_ci.bca": lambda: lib.bootstrap_ci(x, "mean", method="bca", **kw),
+        "bootstrap_ci.studentized": lambda: lib.bootstrap_ci(
+            x, "volatility", method="studentized", bootstrap="moving", block_length=5, **kw
+        ),
+        "psr.stats": lambda: lib.probabilistic_sharpe_ratio(
+            sharpe=0.1, n_obs=250, skew=-0.5, kurtosis=5.0, benchmark_sharpe=0.02
+        ),
+        "min_trl.stats": lambda: lib.min_track_record_length(
+            sharpe=0.1, n_obs=250, skew=-0.5, kurtosis=5.0
+        ),
+        "dsr.stats": lambda: lib.deflated_sharpe_ratio(
+            sharpe=0.1, n_obs=1250, skew=-0.3, kurtosis=4.0, n_trials=100, sharpe_variance=0.002
+        ),
+        "expected_max_sharpe.approx": lambda: lib.expected_max_sharpe(100, 0.5),
+        "expected_max_sharpe.exact": lambda: lib.expected_max_sharpe(100, 0.5, method="exact"),
+        "min_backtest_length": lambda: lib.min_backtest_length(45, 1.0),
+        "adjust_pvalues.holm": lambda: lib.adjust_pvalues([0.01, 0.04, 0.03, 0.2], method="holm"),
+        "adjust_pvalues.by": lambda: lib.adjust_pvalues([0.01, 0.04, 0.03, 0.2], method="by"),
+        "haircut": lambda: lib.haircut_sharpe_ratio(
+            [0.8, 1.2], 240, n_tests=50, periods_per_year=12, rng=5, n_simulations=500
+        ),
+        "profit_hurdle": lambda: lib.profit_hurdle(
+            50, 240, volatility=0.1, periods_per_year=12, rng=5, n_simulations=500
+        ),
+        "validate": lambda: lib.validate(
+            x, periods_per_year=252, n_resamples=199, rng=11, n_partitions=8,
+            haircut_simulations=500,
+        ),
+    }
+
+
+def collect(include_dask: bool = True) -> dict[str, list[float]]:
+    """Every golden number, by ``call/field``."""
+    import sigtest as lib
+
+    df = returns_frame()
+    x, bench = df.iloc[:, 1:], df.iloc[:, 0]
+    out: dict[str, list[float]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, call in {**_calls(x, bench, lib), **_memory_only(x, lib)}.items():
+            out.update(flatten(f"memory/{name}", call()))
+        if include_dask:
+            import dask
+            import dask.array as da
+
+            xd = da.from_array(x.to_numpy(), chunks=(T_OBS, 2))
+            with dask.config.set(scheduler="sync"):
+                calls = _calls(xd, bench.to_numpy(), lib)
+                for name, call in calls.items():
+                    out.update(flatten(f"dask/{name}", call()))
+                report = lib.validate(
+                    xd, periods_per_year=252, n_resamples=199, rng=11, n_partitions=8,
+                    haircut_simulations=500,
+                )
+                out.update(flatten("dask/validate", report))
+    return out
+
+
+#: Fields with more numbers than this (null and bootstrap distributions) are stored as their
+#: length, exact sum, minimum, maximum, first and last three values and a SHA-256 digest of all
+#: the bytes, which keeps the comparison bit-exact and the file small.
+LONG = 12
+
+
+def summarize(numbers: dict[str, list[float]]) -> dict[str, list[str]]:
+    """The stored form: every float as ``float.hex``; long fields summarized (see :data:`LONG`)."""
+    out: dict[str, list[str]] = {}
+    for key, vals in numbers.items():
+        if len(vals) > LONG:
+            arr = np.asarray(vals, dtype=np.float64)
+            head = [float(len(vals)), math.fsum(np.nan_to_num(arr, posinf=0.0, neginf=0.0)),
+                    float(np.nanmin(arr)) if np.isfinite(arr).any() else math.nan,
+                    float(np.nanmax(arr)) if np.isfinite(arr).any() else math.nan,
+                    *vals[:3], *vals[-3:]]
+            digest = hashlib.sha256(arr.tobytes()).hexdigest()
+            out[key] = [float.hex(v) for v in head] + [f"sha256:{digest}"]
+        else:
+            out[key] = [float.hex(v) for v in vals]
+    return out
+
+
+def main() -> None:
+    numbers = collect()
+    GOLDEN.write_text(json.dumps(summarize(numbers), indent=0, sort_keys=True) + "\n")
+    n = sum(len(v) for v in numbers.values())
+    finite = sum(1 for v in numbers.values() for f in v if math.isfinite(f))
+    print(f"wrote {GOLDEN.name}: {len(numbers)} fields, {n} numbers ({finite} finite)",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
