@@ -331,27 +331,81 @@ def as_returns(
         j = int(np.argmax(inf_cols))
         i = int(np.argmax(np.isinf(values[:, j])))
         row = index[i] if index is not None else i
-        which = "column" if columns is not None else "column index"
-        raise ValueError(
-            f"`{name}` {which} {labels[j]!r} holds an infinite value (at row {row!r}); returns "
-            "must be finite. Fix or drop the offending rows before testing."
-        )
+        _raise_infinite(name, labels[j], row, columns is not None)
     if allow_nan is None:
         allow_nan = nan_policy != "raise"
     if not allow_nan:
         if nan_cols.any():
             bad = [lab for lab, m in zip(labels, nan_cols) if m]
-            count = int(np.isnan(values[:, nan_cols]).sum())
-            raise ValueError(
-                f"`{name}` holds {count} missing value(s) (NaN) in column(s) "
-                f"{_describe_labels(bad)}; pass nan_policy='omit' to use the available "
-                "observations, or fill or drop them first."
-            )
+            _raise_missing(name, int(np.isnan(values[:, nan_cols]).sum()), bad)
     if t_obs < min_obs:
         raise ValueError(
             f"`{name}` has {t_obs} row(s); this method needs at least {min_obs} periods of returns"
         )
     return ReturnsData(values, columns, index, one_d, name)
+
+
+def _raise_infinite(name: str, label: Hashable, row: Hashable, is_pandas: bool) -> None:
+    which = "column" if is_pandas else "column index"
+    raise ValueError(
+        f"`{name}` {which} {label!r} holds an infinite value (at row {row!r}); returns "
+        "must be finite. Fix or drop the offending rows before testing."
+    )
+
+
+def _raise_missing(name: str, count: int, labels: Sequence[Hashable]) -> None:
+    raise ValueError(
+        f"`{name}` holds {count} missing value(s) (NaN) in column(s) "
+        f"{_describe_labels(labels)}; pass nan_policy='omit' to use the available "
+        "observations, or fill or drop them first."
+    )
+
+
+@dataclass(frozen=True)
+class BadValues:
+    """What a column block holds that validation refuses (found where the block lives).
+
+    ``inf``: (column in the block, row) of the first infinite value; ``nan_columns`` and
+    ``nan_count``: the block's columns holding a NaN and how many NaN there are."""
+
+    inf: tuple[int, int] | None
+    nan_columns: np.ndarray
+    nan_count: int
+
+
+def bad_values(x: np.ndarray, *, allow_nan: bool) -> BadValues | None:
+    """The refused values of a block (infinities always, NaN unless ``allow_nan``), or None."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(x.sum(axis=0)).all():
+            return None
+    inf_cols = np.isinf(x).any(axis=0)
+    if inf_cols.any():
+        j = int(np.argmax(inf_cols))
+        return BadValues((j, int(np.argmax(np.isinf(x[:, j])))), np.zeros(0, np.intp), 0)
+    if allow_nan:
+        return None
+    nan = np.isnan(x)
+    return BadValues(None, np.flatnonzero(nan.any(axis=0)), int(nan.sum()))
+
+
+def raise_bad_values(
+    parts: Sequence[object],
+    labels: Sequence[Hashable],
+    offsets: np.ndarray,
+    name: str,
+    is_pandas: bool,
+) -> None:
+    """Raise the validation error of :func:`as_returns` (same message) for the first block
+    output that is a :class:`BadValues` (infinite values first, then every missing value)."""
+    bad = [(k, p) for k, p in enumerate(parts) if isinstance(p, BadValues)]
+    if not bad:
+        return
+    for k, p in bad:
+        if p.inf is not None:
+            j, row = p.inf
+            _raise_infinite(name, labels[int(offsets[k]) + j], row, is_pandas)
+    nan_labels = [labels[int(offsets[k]) + int(j)] for k, p in bad for j in p.nan_columns]
+    _raise_missing(name, sum(p.nan_count for _, p in bad), nan_labels)
 
 
 def check_probability(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -410,47 +411,65 @@ def _median_block_length(lengths: np.ndarray, bootstrap: str) -> float:
     return b if bootstrap == "stationary" else float(math.ceil(b))
 
 
+def _block_length_estimates(values: np.ndarray, bootstrap: str) -> np.ndarray:
+    """Politis-White optimal block lengths (stationary or circular, as ``bootstrap`` needs) of
+    the columns of ``values`` that are neither constant nor hold a NaN."""
+    const = np.ptp(values, axis=0) == 0
+    usable = values[:, ~const & ~np.isnan(values).any(axis=0)]
+    if usable.shape[1] == 0:
+        return np.empty(0)
+    b_sb, b_cb = _optimal_block_lengths(usable)
+    return b_sb if bootstrap == "stationary" else b_cb
+
+
 def _auto_block_length(values: np.ndarray, bootstrap: str) -> float:
     """One block length for all columns: the median over columns of their optimal lengths.
 
     With more than 1,000 columns the median is taken over 1,000 evenly spaced columns (a fixed
     subset, so the result is deterministic): the median of 1,000 estimates is already precise,
     and estimating 10^5 block lengths would cost more than the tests themselves."""
-    if values.shape[0] < 9:
-        raise ValueError(
-            f"`block_length`=None needs at least 9 observations to estimate it; got {values.shape[0]}."
-            " Pass a block_length explicitly."
-        )
     if values.shape[1] > _BLOCK_LENGTH_COLUMNS:
         values = values[:, _block_length_subset(values.shape[1])]
-    const = np.ptp(values, axis=0) == 0
-    usable = values[:, ~const & ~np.isnan(values).any(axis=0)]
-    if usable.shape[1] == 0:
-        return 1.0
-    b_sb, b_cb = _optimal_block_lengths(usable)
-    return _median_block_length(b_sb if bootstrap == "stationary" else b_cb, bootstrap)
+    return _median_block_length(_block_length_estimates(values, bootstrap), bootstrap)
 
 
 def make_plan(
-    values: np.ndarray,
+    values: np.ndarray | None,
     *,
     bootstrap: str,
     block_length: object,
     n_resamples: object,
     rng: RngLike,
+    n_obs: int | None = None,
+    estimates: Callable[[], np.ndarray] | None = None,
 ) -> tuple[BootstrapPlan, SeedRecord, bool]:
     """Validate the resampling settings and build the plan every bootstrap method consumes.
 
-    Returns the plan, the seed record and whether the block length was estimated."""
+    The block length, when estimated, comes from the columns of ``values``, or (``values``
+    None) from ``estimates()``: the per-column optimal block lengths of the (at most 1,000)
+    columns of :func:`_block_length_subset`, computed where the columns live, in ``n_obs``
+    rows. Returns the plan, the seed record and whether the block length was estimated."""
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     b_res = check_int(n_resamples, "n_resamples", minimum=1)
-    n_obs = values.shape[0]
-    b = _check_block_length(bootstrap, block_length, n_obs)
+    t_obs = int(values.shape[0]) if values is not None else int(n_obs or 0)
+    b = _check_block_length(bootstrap, block_length, t_obs)
     estimated = b is None and bootstrap != "iid"
-    if b is None:
-        b = 1.0 if bootstrap == "iid" else _auto_block_length(values, bootstrap)
+    if b is None and bootstrap == "iid":
+        b = 1.0
+    elif b is None:
+        if t_obs < 9:
+            raise ValueError(
+                f"`block_length`=None needs at least 9 observations to estimate it; got {t_obs}."
+                " Pass a block_length explicitly."
+            )
+        if values is not None:
+            b = _auto_block_length(values, bootstrap)
+        elif estimates is not None:
+            b = _median_block_length(estimates(), bootstrap)
+        else:
+            raise TypeError("make_plan needs `values` or `estimates` to estimate the block length")
     root = root_seed_sequence(rng)
-    return BootstrapPlan(bootstrap, b, n_obs, b_res, root), seed_record(root), estimated
+    return BootstrapPlan(bootstrap, b, t_obs, b_res, root), seed_record(root), estimated
 
 
 def bootstrap_indices(

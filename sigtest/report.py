@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from sigtest import _dask
+from sigtest._execution import as_blocks, from_data, is_dask
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import Reference, format_references
 from sigtest._validation import (
+    ReturnsData,
     as_returns,
     check_choice,
     check_int,
@@ -52,10 +54,12 @@ from sigtest.snooping import (
     RealityCheckResult,
     SPAResult,
     StepMResult,
+    _Problem,
+    _rc_combine,
+    _run_snooping,
+    _spa_combine,
+    _stepm_combine,
     model_confidence_set,
-    reality_check,
-    spa,
-    stepm,
 )
 
 __all__ = ["TESTS", "ValidationReport", "validate"]
@@ -625,6 +629,30 @@ def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
     return _median_block_length(lengths[scheme].to_numpy(), bootstrap)
 
 
+def _snooping_battery(
+    strategies: Any,
+    bench: Any,
+    bench_label: Hashable | None,
+    bvals: np.ndarray | None,
+    data: ReturnsData,
+    measure: str,
+    level: float,
+    common: dict[str, Any],
+) -> tuple[RealityCheckResult, SPAResult, StepMResult]:
+    """The Reality Check, SPA and StepM on one set of bootstrap draws and one engine pass over
+    the validated strategies (the numbers of the three public calls with the same settings)."""
+    blocks = as_blocks(strategies, min_obs=10) if is_dask(strategies) else from_data(data)
+    bench_v = None if bench is None else np.asarray(bvals, dtype=np.float64)
+    prob = _Problem(blocks, bench_v, bench_label if bench is not None else None, measure, 0)
+    runs = _run_snooping(prob, ("rc", "spa", "stepm"), studentize=True, batch_size=None,
+                         stacklevel=4, **common)
+    return (
+        _rc_combine(*runs["rc"]),
+        _spa_combine(*runs["spa"], True),
+        _stepm_combine(*runs["stepm"], level, True),
+    )
+
+
 def validate(
     returns: Any,
     benchmark: Any = None,
@@ -840,7 +868,7 @@ def validate(
     haircut_ss = np.random.SeedSequence(
         root.entropy, spawn_key=(*root.spawn_key, HAIRCUT_STREAM), pool_size=root.pool_size
     )
-    n_steps = 9
+    n_steps = 7
     step = 0
 
     def tick(name: str) -> None:
@@ -897,12 +925,9 @@ def validate(
                               correlation=rho_used, method="average", rng=haircut_ss,
                               n_simulations=n_sim)
 
-    tick("Reality Check")
-    rc = reality_check(strategies, bench, measure=meas, **common)  # type: ignore[arg-type]
-    tick("SPA test")
-    sp = spa(strategies, bench, measure=meas, **common)  # type: ignore[arg-type]
-    tick("StepM")
-    sm = stepm(strategies, bench, alpha=level, measure=meas, **common)  # type: ignore[arg-type]
+    tick("Reality Check, SPA and StepM")
+    rc, sp, sm = _snooping_battery(strategies, bench, bench_label, bvals, data, meas, level,
+                                   common)
     tick("model confidence set")
     mcs = model_confidence_set(
         take(strategies, mcs_pos), alpha=level,

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import fft as sfft
 
-from sigtest import _dask
-from sigtest._engine import BootstrapPlan, IndexPlan, n_workers, power_sums
+from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
+from sigtest._execution import Blocks, as_blocks, is_dask, kernel_threads
 from sigtest._random import RngLike, SeedRecord
 from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
@@ -45,6 +45,8 @@ from sigtest.bootstrap import (
     POLITIS_ROMANO_1994,
     POLITIS_WHITE_2004,
     BootstrapName,
+    _block_length_estimates,
+    _block_length_subset,
     make_plan,
 )
 
@@ -121,9 +123,10 @@ HANSEN_LUNDE_NASON_2011 = Reference(
 
 @dataclass(frozen=True)
 class _Problem:
-    """Validated inputs of a snooping test."""
+    """Validated inputs of a snooping test: the strategies as column blocks (benchmark column
+    removed, common sample applied) and the benchmark's returns."""
 
-    data: ReturnsData  # the strategies (benchmark column removed)
+    blocks: Blocks
     bench: np.ndarray | None  # (T,) benchmark returns, None for a zero benchmark
     bench_label: Hashable | None
     measure: str
@@ -131,7 +134,12 @@ class _Problem:
 
     @property
     def n_obs(self) -> int:
-        return self.data.n_obs
+        return self.blocks.n_obs
+
+    @property
+    def data(self) -> ReturnsData:
+        """The strategies' labels and shape (in memory: the validated matrix)."""
+        return self.blocks.shell()
 
 
 def _is_series_like(x: object) -> bool:
@@ -215,67 +223,59 @@ def _prepare(
 ) -> _Problem:
     check_choice(measure, "measure", MEASURES)
     nan_policy = _snooping_nan_policy(nan_policy)
-    data = as_returns(returns, min_obs=min_obs, nan_policy=nan_policy)
+    blocks = as_blocks(returns, min_obs=min_obs, nan_policy=nan_policy)
     bench: np.ndarray | None = None
     bench_label: Hashable | None = None
     if benchmark is None:
         pass
-    elif _is_benchmark_series(benchmark):
-        bench, bench_label = _benchmark_series(
-            benchmark, data.n_obs, lambda: data.index, nan_policy
-        )
+    elif is_dask(benchmark) or _is_benchmark_series(benchmark):
+        if is_dask(benchmark):
+            benchmark = benchmark.compute()  # T values
+        bench, bench_label = _benchmark_series(benchmark, blocks.n_obs, blocks.index, nan_policy)
     else:
-        pos = _benchmark_position(benchmark, data.columns, data.n_strategies)
-        bench = data.values[:, pos].copy()
-        bench_label = data.labels[pos]
-        keep = [j for j in range(data.n_strategies) if j != pos]
-        data = data.take_columns(keep)
+        pos = _benchmark_position(benchmark, blocks.columns, blocks.n_strategies)
+        column = blocks.columns_in_memory([pos])
+        bench = as_returns(
+            column.values, name="benchmark", min_obs=1, nan_policy=nan_policy
+        ).values[:, 0].copy()
+        bench_label = blocks.labels[pos]
+        blocks = blocks.drop(pos)
     n_dropped = 0
-    if nan_policy == "omit":
+    if nan_policy == "omit":  # the common sample: rows where every column is observed
+        missing = blocks.nan_rows()
         if bench is not None:
-            both = np.column_stack([data.values, bench])
-            keep_rows = ~np.isnan(both).any(axis=1)
-            bench = bench[keep_rows]
-            n_dropped = int((~keep_rows).sum())
-            if n_dropped:
-                index = data.index[keep_rows] if data.index is not None else None
-                data = ReturnsData(
-                    np.ascontiguousarray(data.values[keep_rows]),
-                    data.columns,
-                    index,
-                    data.one_d,
-                    data.name,
-                )
-        else:
-            data, n_dropped = data.complete_rows()
-        if data.n_obs < min_obs:
+            missing |= np.isnan(bench)
+        n_dropped = int(missing.sum())
+        if n_dropped:
+            blocks = blocks.restrict(~missing)
+            if bench is not None:
+                bench = bench[~missing]
+        if blocks.n_obs < min_obs:
             raise ValueError(
-                f"`returns` has {data.n_obs} rows without missing values (after dropping "
+                f"`returns` has {blocks.n_obs} rows without missing values (after dropping "
                 f"{n_dropped}); this method needs at least {min_obs}"
             )
-    return _Problem(data, bench, bench_label, str(measure), n_dropped)
+    return _Problem(blocks, bench, bench_label, str(measure), n_dropped)
 
 
-def _centred_diffs(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
+def _centred_diffs(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """For 'mean': the return differences with the benchmark, centred, and their means.
 
     The centred matrix is at once the influence series of the mean difference (for the long-run
     variance), the engine's input and the block-length input, so it is built once.
     """
-    x = prob.data.values
-    d = x - prob.bench[:, None] if prob.bench is not None else x.copy()
+    d = x - bench[:, None] if bench is not None else x.copy()
     mu = d.mean(axis=0)
     d -= mu
     return d, mu
 
 
-def _sharpe_parts(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
+def _sharpe_parts(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """For 'sharpe': SR_k - SR_b per strategy and the influence series psi_k - psi_b.
 
     psi_t = (r_t - mu) / sigma - SR / (2 sigma^2) ((r_t - mu)^2 - sigma^2) is the delta-method
     influence function of the Sharpe ratio SR = mu / sd (sd with ddof 1).
     """
-    x = prob.data.values
     t = x.shape[0]
 
     def sr_and_psi(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -290,22 +290,41 @@ def _sharpe_parts(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
         return sr, psi
 
     sr, psi = sr_and_psi(x)
-    if prob.bench is not None:
-        sr_b, psi_b = sr_and_psi(prob.bench[:, None])
+    if bench is not None:
+        sr_b, psi_b = sr_and_psi(bench[:, None])
         return sr - sr_b, psi - psi_b
     return sr, psi
 
 
-def _engine_input(prob: _Problem) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+def _engine_input(
+    x: np.ndarray, bench: np.ndarray | None, measure: str
+) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """The matrix handed to the engine (centred), its column means, and the powers needed."""
-    if prob.measure == "mean":
-        d, mu = _centred_diffs(prob)
+    if measure == "mean":
+        d, mu = _centred_diffs(x, bench)
         return d, mu, (1,)
-    x = prob.data.values
-    if prob.bench is not None:
-        x = np.column_stack([x, prob.bench])
+    if bench is not None:
+        x = np.column_stack([x, bench])
     mu = x.mean(axis=0)
     return x - mu, mu, (1, 2)
+
+
+def _influence(
+    x: np.ndarray, bench: np.ndarray | None, measure: str
+) -> tuple[tuple[np.ndarray, np.ndarray, tuple[int, ...]], np.ndarray, np.ndarray, np.ndarray]:
+    """A block's engine input, performance theta, influence series and the reference scale of
+    the zero-variance check."""
+    engine_input = _engine_input(x, bench, measure)
+    t = x.shape[0]
+    if measure == "mean":
+        infl, theta, _ = engine_input  # centred differences and their means
+        theta = theta.copy()
+        # scale of the data for the zero-variance check: RMS of the uncentred differences
+        ref = np.sqrt(np.einsum("ij,ij->j", infl, infl) / t + theta * theta)
+    else:
+        theta, infl = _sharpe_parts(x, bench)
+        ref = np.ones_like(theta)  # the Sharpe influence series is dimensionless
+    return engine_input, theta, infl, ref
 
 
 #: A resampled variance ``var* = m2* - m1*^2`` (one pass over data centred at the sample mean)
@@ -324,10 +343,11 @@ UNDEFINED_VARIANCE_FACTOR = 2.0
 
 
 def _resampled_performance(
-    prob: _Problem,
+    engine_input: tuple[np.ndarray, np.ndarray, tuple[int, ...]],
+    benchmarked: bool,
+    measure: str,
     plan: BootstrapPlan | IndexPlan,
     batch_size: int | None,
-    engine_input: tuple[np.ndarray, np.ndarray, tuple[int, ...]] | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Chunks ``(start, stop, theta_star)`` of resampled performance, ``(stop-start) x N``.
 
@@ -338,12 +358,12 @@ def _resampled_performance(
     ``+inf``: every replicate statistic of the snooping tests is a maximum of increasing
     functions of ``theta_star``, so the replicate then counts as exceeding (conservative).
     """
-    xc, mu, powers = engine_input if engine_input is not None else _engine_input(prob)
-    t = prob.n_obs
-    n = prob.data.n_strategies
+    xc, mu, powers = engine_input
+    t = xc.shape[0]
+    n = xc.shape[1] - 1 if benchmarked and measure == "sharpe" else xc.shape[1]
     tol = UNDEFINED_VARIANCE_FACTOR * t * np.finfo(np.float64).eps
     for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size):
-        if prob.measure == "mean":
+        if measure == "mean":
             m[0] += mu
             yield start, stop, m[0]
             continue
@@ -352,7 +372,7 @@ def _resampled_performance(
             var = m2 - m1 * m1
             sr = (mu + m1) / np.sqrt(var * (t / (t - 1)))
             undefined = var <= tol * m2
-            if prob.bench is not None:
+            if benchmarked:
                 sr = sr[:, :n] - sr[:, n:]
                 undefined = undefined[:, :n] | undefined[:, n:]
         if undefined.any():
@@ -384,8 +404,8 @@ def _weighted_autocovariance_sums(
     kernel = m * w_hat / (nfft * t)
     out = np.empty(n)
     step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
-    if workers is None:  # in memory the FFTs run before the engine starts: use every core
-        workers = n_workers()
+    if workers is None:  # every core in memory, one inside a dask task
+        workers = kernel_threads()
     for c0 in range(0, n, step):
         f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0, workers=workers)
         out[c0 : c0 + step] = kernel @ (f.real**2 + f.imag**2)
@@ -401,7 +421,7 @@ def long_run_variance(
     kappa(T, i) = (1 - i/T)(1 - q)^i + (i/T)(1 - q)^(T - i), q = 1 / block_length;
     circular and moving: Bartlett weights 1 - i/l for i < l (Kuensch 1989);
     iid: gamma_0. Autocovariances use the divisor T and are computed by FFT in O(T log T), on
-    ``workers`` threads (default: every core; dask tasks, which run side by side, pass 1).
+    ``workers`` threads (default: every core in memory, one inside a dask task).
     """
     t = u.shape[0]
     if bootstrap in ("iid", "given") or t == 1:
@@ -422,8 +442,266 @@ def long_run_variance(
     return gam[0] + 2.0 * (w @ gam[1:])
 
 
+# --------------------------------------------------------------------------------------------
+# One pass for the Reality Check, SPA and StepM: a kernel per column block, one combine step
+# --------------------------------------------------------------------------------------------
+#
+# Pass 1 (only when the block length is estimated): each block's engine input, performance,
+# influence series and its share of the Politis-White estimates (of the at most 1,000 columns
+# of ``_block_length_subset``) are computed and held where the block lives; the client takes
+# the median. Pass 2: with the plan (a seed and four numbers) every block computes its long-run
+# variances, regenerates the bootstrap counts from the seed, and reduces its ``B x N_k``
+# resampled statistics at once, for every test asked:
+#
+# - Reality Check: per replicate, the maximum over the block (``B`` floats);
+# - SPA: per replicate, the maxima under the three recentrings (``B x 3``);
+# - StepM: per replicate, the suffix-maximum counts of the block's statistics in their order
+#   (one block), or the *records* of the suffix maximum (several blocks; merged exactly on the
+#   client by :func:`_merge_records`), plus per-column naive counts.
+#
+# The client combines blocks by elementwise maximum (RC, SPA) or by merging records (StepM);
+# the best strategy's naive count comes from the block holding it. Every quantity is a
+# per-column function or an exact reduction, and a replicate's counts depend only on the seed
+# and its number, so the results do not depend on the blocks, up to BLAS rounding in the
+# products when the column blocks differ.
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What every block needs besides its values (small, shipped with every task)."""
+
+    methods: tuple[str, ...]  # among 'rc', 'spa', 'stepm'
+    measure: str
+    studentize: bool  # SPA and StepM (the Reality Check never studentizes)
+    plan: BootstrapPlan | IndexPlan
+    batch_size: int | None
+    records: bool  # StepM over several blocks: suffix-maximum records instead of counts
+
+
+@dataclass
+class _BlockState:
+    """Pass 1 of a block: what pass 2 reuses."""
+
+    engine_input: tuple[np.ndarray, np.ndarray, tuple[int, ...]]
+    theta: np.ndarray
+    infl: np.ndarray
+    ref: np.ndarray
+    estimates: np.ndarray | None  # Politis-White block lengths of the block's subset columns
+
+
+def _snoop_state(
+    x: np.ndarray,
+    bench: np.ndarray | None,
+    measure: str,
+    subset: np.ndarray | None,
+    bootstrap: str,
+    offset: int = 0,
+) -> _BlockState:
+    """Kernel of pass 1 (``subset``: global columns whose block lengths are estimated)."""
+    engine_input, theta, infl, ref = _influence(x, bench, measure)
+    est = None
+    if subset is not None:
+        cols = subset[(subset >= offset) & (subset < offset + theta.size)] - offset
+        est = _block_length_estimates(infl if cols.size == theta.size else infl[:, cols],
+                                      bootstrap)
+    return _BlockState(engine_input, theta, infl, ref, est)
+
+
+def _estimates_of(state: _BlockState) -> np.ndarray:
+    return state.estimates if state.estimates is not None else np.empty(0)
+
+
+def _snoop_block(x: np.ndarray, bench: np.ndarray | None, spec: _Spec) -> dict[str, Any]:
+    """Kernel of a single pass (block length given)."""
+    return _snoop_reduce(_snoop_state(x, bench, spec.measure, None, ""), bench, spec)
+
+
+def _columns_used(
+    theta: np.ndarray, omega: np.ndarray | None, ref: np.ndarray, studentize: bool
+) -> np.ndarray:
+    """Degenerate columns (left out of a test): undefined performance, or an undefined or (when
+    studentizing) zero long-run variance relative to the data's scale."""
+    bad = ~np.isfinite(theta)
+    if omega is not None:
+        bad |= ~np.isfinite(omega)
+        if studentize:
+            bad |= omega <= 1e-10 * ref  # rounding noise is not variance
+    return bad
+
+
+def _snoop_reduce(state: _BlockState, bench: np.ndarray | None, spec: _Spec) -> dict[str, Any]:
+    """Kernel of pass 2: per-column statistics and the block's reductions for every test."""
+    plan = spec.plan
+    theta, ref = state.theta, state.ref
+    t = state.infl.shape[0]
+    sq = math.sqrt(t)
+    out: dict[str, Any] = {"theta": theta}
+    omega: np.ndarray | None = None
+    if any(m != "rc" for m in spec.methods):
+        with np.errstate(invalid="ignore"):
+            lrv = long_run_variance(state.infl, plan.bootstrap, plan.block_length)
+            omega = np.sqrt(np.maximum(lrv, 0))
+        out["omega"] = omega
+    n_res = plan.n_resamples
+    tests: dict[str, dict[str, Any]] = {}
+    for m in spec.methods:
+        stud = spec.studentize and m != "rc"
+        bad = _columns_used(theta, None if m == "rc" else omega, ref, stud)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = sq / omega if stud else np.full(theta.shape, sq)
+            tstat = scale * theta
+        tstat[bad] = np.nan
+        keep = np.flatnonzero(~bad)
+        best = int(np.argmax(np.where(bad, -np.inf, theta))) if keep.size else -1
+        tests[m] = {"bad": bad, "tstat": tstat, "scale": scale, "keep": keep, "best": best,
+                    "naive_best": 0}
+    kept = [m for m in spec.methods if tests[m]["keep"].size]
+    red: dict[str, Any] = {}
+    if "rc" in tests:
+        r = tests["rc"]
+        k: Any = slice(None) if r["keep"].size == theta.size else r["keep"]
+        r["stat"] = float(np.max(sq * theta[k])) if r["keep"].size else -np.inf
+        r["null"] = np.full(n_res, -np.inf)
+    if "spa" in tests:
+        r = tests["spa"]
+        r["null"] = np.full((n_res, 3), -np.inf)
+        r["stat"] = -np.inf
+        if r["keep"].size:
+            r["rec"] = _spa_recentring(theta, r["scale"], omega, r["keep"], t)
+            r["stat"] = r["rec"].stat
+    if "stepm" in tests:
+        r = tests["stepm"]
+        order = r["keep"][np.argsort(-r["tstat"][r["keep"]], kind="stable")]
+        r.update(order=order, t_sorted=r["tstat"][order], theta_o=theta[order],
+                 scale_o=r["scale"][order], naive=np.zeros(order.size, dtype=np.int64),
+                 counts=np.zeros(order.size, dtype=np.int64), n_undef=0, recs=[])
+    if kept:
+        chunks = _resampled_performance(
+            state.engine_input, bench is not None, spec.measure, plan, spec.batch_size
+        )
+        for start, stop, th in chunks:
+            if "spa" in kept:  # before the Reality Check shifts ``th`` in place
+                r = tests["spa"]
+                b = r["best"]
+                r["naive_best"] += int(np.sum(sq * (th[:, b] - theta[b]) >= sq * theta[b]))
+                _spa_null_chunk(th, r["rec"], r["null"][start:stop])
+            if "stepm" in kept:
+                r = tests["stepm"]
+                z, naive_chunk = _stepm_chunk(th, r["order"], r["theta_o"], r["scale_o"],
+                                              r["t_sorted"])
+                r["naive"] += naive_chunk
+                if spec.records:
+                    r["recs"].append(_suffix_records(z, start))
+                else:
+                    rev = z[:, ::-1]
+                    np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
+                    r["counts"] += np.count_nonzero(z >= r["t_sorted"], axis=0)
+                    r["n_undef"] += int(np.count_nonzero(np.isposinf(z[:, 0])))
+            if "rc" in kept:
+                r = tests["rc"]
+                b = r["best"]
+                k = slice(None) if r["keep"].size == theta.size else r["keep"]
+                with np.errstate(invalid="ignore"):  # degenerate columns are dropped by `k`
+                    th -= theta  # in place: each chunk is a fresh array
+                    th *= sq
+                r["null"][start:stop] = th[:, k].max(axis=1)
+                r["naive_best"] += int(np.sum(th[:, b] >= sq * theta[b]))
+    for m, r in tests.items():
+        part: dict[str, Any] = {"bad": r["bad"], "tstat": r["tstat"], "best": r["best"],
+                                "naive_best": r["naive_best"]}
+        if m in ("rc", "spa"):
+            part.update(stat=r["stat"], null=r["null"])
+        else:
+            order = r["order"]
+            part["naive"] = _scatter(r["naive"], order, theta.size)
+            if spec.records:
+                recs = r["recs"] or [_no_records()]
+                part["records"] = (np.concatenate([q[0] for q in recs]),
+                                   order[np.concatenate([q[1] for q in recs])],
+                                   np.concatenate([q[2] for q in recs]))
+            else:
+                part.update(counts=r["counts"], n_undef=r["n_undef"])
+        red[m] = part
+    out["tests"] = red
+    return out
+
+
+def _scatter(values: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+    full = np.zeros(size, dtype=values.dtype)
+    full[where] = values
+    return full
+
+
+def _no_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+
+
+_BIG = np.finfo(np.float64).max
+
+
+def _suffix_records(z: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Records of the per-replicate suffix maximum of ``z`` (replicates x positions).
+
+    Position ``i`` of row ``b`` is a record when ``z[b, i]`` exceeds every ``z[b, j]``, ``j > i``
+    (the last position always is): the suffix maximum ``max_{j >= i} z[b, j]`` is a step function
+    whose steps are exactly the records, so (position, value) of the records describe it
+    exactly. For independent columns a row has about ``ln N_k`` records; in the worst case (``z``
+    decreasing along the row) all ``N_k``. Returns ``(replicate, position, value)``.
+
+    A single block takes ``np.maximum.accumulate``, in which a NaN absorbs every earlier
+    position (and then never counts as exceeding a statistic): NaN is coded as ``+inf`` and a
+    genuine ``+inf`` as the largest float, which keeps those semantics exact in the merge.
+    """
+    zc = np.where(np.isnan(z), np.inf, np.where(z == np.inf, _BIG, z))
+    suffix = np.maximum.accumulate(zc[:, ::-1], axis=1)[:, ::-1]
+    is_rec = np.empty(zc.shape, dtype=bool)
+    if zc.shape[1]:
+        is_rec[:, -1] = True
+    np.greater(suffix[:, :-1], suffix[:, 1:], out=is_rec[:, :-1])
+    rows, pos = np.nonzero(is_rec)
+    return rows.astype(np.int64) + start, pos.astype(np.int64), zc[rows, pos]
+
+
+def _merge_records(
+    rows: np.ndarray, ranks: np.ndarray, vals: np.ndarray, t_sorted: np.ndarray
+) -> np.ndarray:
+    """``counts[i] = #{b : max_{l >= i} z_(l),b >= t_(i)}`` from the blocks' records.
+
+    A global record (replicate b, rank p, value v) is a block record whose value exceeds every
+    record of b at higher ranks; consecutive global records bound the pieces on which the global
+    suffix maximum is constant (= v). On a piece ``[lo, hi)`` the statistics ``t_(i)``
+    decrease, so ``v >= t_(i)`` holds on a suffix ``[max(lo, s), hi)`` of it, with ``s`` found by
+    binary search; a difference array adds up the pieces. No loop over replicates.
+    """
+    n = t_sorted.size
+    if rows.size == 0 or n == 0:
+        return np.zeros(n, dtype=np.int64)
+    o = np.lexsort((-ranks, rows))  # by replicate, then rank descending
+    rows, ranks, vals = rows[o], ranks[o], vals[o]
+    _, dense = np.unique(vals, return_inverse=True)
+    key = dense.astype(np.int64).reshape(-1) + rows * (int(dense.max()) + 1)
+    prev = np.maximum.accumulate(np.concatenate([[-1], key[:-1]]))
+    glob = key > prev  # strictly above everything at higher ranks of the same replicate
+    rows, ranks, vals = rows[glob], ranks[glob], vals[glob]
+    hi = ranks + 1
+    nxt = np.empty_like(ranks)
+    nxt[:-1] = ranks[1:]
+    last_in_row = np.ones(rows.size, dtype=bool)
+    last_in_row[:-1] = rows[1:] != rows[:-1]
+    lo = np.where(last_in_row, 0, nxt + 1)
+    live = vals != np.inf  # NaN marker: never >= a statistic
+    s = np.searchsorted(-t_sorted, -vals, side="left")
+    begin = np.maximum(lo, s)
+    use = live & (begin < hi)
+    diff = (np.bincount(begin[use], minlength=n + 1)[: n + 1]
+            - np.bincount(hi[use], minlength=n + 1)[: n + 1])
+    return np.cumsum(diff)[:n].astype(np.int64)
+
+
 @dataclass(frozen=True)
 class _Setup:
+    """A test's per-column statistics over all blocks, with its plan and seed."""
+
     prob: _Problem
     plan: BootstrapPlan | IndexPlan
     seed: SeedRecord
@@ -433,73 +711,124 @@ class _Setup:
     scale: np.ndarray  # sqrt(T) / omega if studentized, else sqrt(T)
     tstat: np.ndarray  # scale * theta
     degenerate: np.ndarray  # columns excluded (undefined performance or zero variance)
-    engine_input: tuple[np.ndarray, np.ndarray, tuple[int, ...]]
 
 
-def _setup(
-    returns: Any,
-    benchmark: Any,
+_WHAT = {"rc": "The Reality Check", "spa": "The SPA statistic", "stepm": "The StepM statistic"}
+
+
+def _check_studentize(studentize: object) -> bool:
+    if not isinstance(studentize, (bool, np.bool_)):
+        raise TypeError(f"`studentize` must be True or False; got {studentize!r}")
+    return bool(studentize)
+
+
+def _run_snooping(
+    prob: _Problem,
+    methods: tuple[str, ...],
     *,
-    measure: object,
+    studentize: bool,
     bootstrap: object,
     block_length: object,
     n_resamples: object,
     rng: RngLike,
-    studentize: bool,
-    nan_policy: object,
     batch_size: object,
-    what: str,
-    need_omega: bool = True,
-) -> tuple[_Setup, int | None]:
-    if not isinstance(studentize, (bool, np.bool_)):
-        raise TypeError(f"`studentize` must be True or False; got {studentize!r}")
-    prob = _prepare(returns, benchmark, measure, nan_policy)
-    if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
-    t = prob.n_obs
-    engine_input = _engine_input(prob)
-    if prob.measure == "mean":
-        infl, theta, _ = engine_input  # centred differences and their means
-        theta = theta.copy()
-        # scale of the data for the zero-variance check: RMS of the uncentred differences
-        ref = np.sqrt(np.einsum("ij,ij->j", infl, infl) / t + theta * theta)
-    else:
-        theta, infl = _sharpe_parts(prob)
-        ref = np.ones_like(theta)  # the Sharpe influence series is dimensionless
-    plan, seed, estimated = make_plan(
-        infl,
-        bootstrap=str(bootstrap),
-        block_length=block_length,
-        n_resamples=n_resamples,
-        rng=rng,
-    )
-    if need_omega:
-        with np.errstate(invalid="ignore"):
-            lrv = long_run_variance(infl, plan.bootstrap, plan.block_length)
-            omega = np.sqrt(np.maximum(lrv, 0))
-        bad = ~np.isfinite(theta) | ~np.isfinite(omega)
-    else:  # the Reality Check neither studentizes nor recentres: no long-run variance needed
-        omega = np.full_like(theta, np.nan)
-        bad = ~np.isfinite(theta)
-    if studentize:
-        # zero long-run variance relative to the data's scale (rounding noise is not variance)
-        bad |= omega <= 1e-10 * ref
-    if bad.all():
-        raise ValueError(
-            f"{what} is undefined for every strategy (constant returns or returns identical to "
-            f"the benchmark) in `{prob.data.name}`; nothing to test"
-        )
-    warn_degenerate(prob.data, bad, f"{what} (relative performance or its variance)", 5)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = math.sqrt(t) / omega if studentize else np.full(theta.shape, math.sqrt(t))
-    with np.errstate(invalid="ignore"):
-        tstat = scale * theta
-    tstat[bad] = np.nan
-    return (
-        _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad, engine_input),
-        batch_size,
-    )
+    stacklevel: int = 5,
+) -> dict[str, tuple[_Setup, list[dict[str, Any]]]]:
+    """The one pass of :func:`reality_check`, :func:`spa` and :func:`stepm` (any of them, on
+    one set of bootstrap draws): per test, its setup and the blocks' reductions."""
+    batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+    blocks, bench = prob.blocks, prob.bench
+    held: list[Any] | None = None
+    if block_length is None and bootstrap != "iid":
+        subset = _block_length_subset(blocks.n_strategies)
+        held = blocks.persist(_snoop_state, bench, prob.measure, subset, str(bootstrap),
+                              offsets=True)
 
+        def estimates() -> np.ndarray:
+            return np.concatenate(blocks.then(_estimates_of, held))
+    else:
+        def estimates() -> np.ndarray:  # never asked: the block length is given
+            return np.empty(0)
+
+    plan, seed, estimated = make_plan(
+        None, bootstrap=str(bootstrap), block_length=block_length, n_resamples=n_resamples,
+        rng=rng, n_obs=prob.n_obs, estimates=estimates,
+    )
+    spec = _Spec(methods, prob.measure, studentize, plan, batch, len(blocks.parts) > 1)
+    if held is not None:
+        parts = blocks.then(_snoop_reduce, held, bench, spec)
+    else:
+        parts = blocks.map(_snoop_block, bench, spec)
+    theta = np.concatenate([p["theta"] for p in parts])
+    omega = (np.concatenate([p["omega"] for p in parts]) if "omega" in parts[0]
+             else np.full_like(theta, np.nan))
+    t = prob.n_obs
+    out = {}
+    for m in methods:
+        per = [p["tests"][m] for p in parts]
+        bad = np.concatenate([q["bad"] for q in per])
+        if bad.all():
+            raise ValueError(
+                f"{_WHAT[m]} is undefined for every strategy (constant returns or returns "
+                f"identical to the benchmark) in `{blocks.name}`; nothing to test"
+            )
+        warn_degenerate(prob.data, bad, f"{_WHAT[m]} (relative performance or its variance)",
+                        stacklevel)
+        stud = studentize and m != "rc"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = math.sqrt(t) / omega if stud else np.full(theta.shape, math.sqrt(t))
+        tstat = np.concatenate([q["tstat"] for q in per])
+        setup = _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad)
+        out[m] = (setup, per)
+    return out
+
+
+def _offsets(per: list[dict[str, Any]]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([q["bad"].size for q in per])])
+
+
+def _naive_best(per: list[dict[str, Any]], best: int) -> int:
+    """The naive count of the global best, from the block holding it (whose own best it is:
+    ties go to the first column)."""
+    offsets = _offsets(per)
+    return int(per[int(np.searchsorted(offsets, best, side="right") - 1)]["naive_best"])
+
+
+def _rc_combine(s: _Setup, per: list[dict[str, Any]]) -> RealityCheckResult:
+    best, _ = _best(s)
+    stat = max(q["stat"] for q in per)
+    null = np.max(np.stack([q["null"] for q in per]), axis=0) if len(per) > 1 else per[0]["null"]
+    return _rc_result(s, best, stat, null, _naive_best(per, best))
+
+
+def _spa_combine(s: _Setup, per: list[dict[str, Any]], studentize: bool) -> SPAResult:
+    best, _ = _best(s)
+    stat = max(0.0, max(q["stat"] for q in per))
+    null = np.max(np.stack([q["null"] for q in per]), axis=0) if len(per) > 1 else per[0]["null"]
+    null = np.maximum(null, 0.0)  # the statistic is truncated at zero
+    return _spa_result(s, best, stat, null, _naive_best(per, best), studentize)
+
+
+def _stepm_combine(
+    s: _Setup, per: list[dict[str, Any]], level: float, studentize: bool
+) -> StepMResult:
+    best, _ = _best(s)
+    keep = np.flatnonzero(~s.degenerate)
+    order = keep[np.argsort(-s.tstat[keep], kind="stable")]
+    naive_all = np.concatenate([q["naive"] for q in per])
+    if len(per) == 1:  # one block: its order is the global order, its counts are exact
+        counts, n_undef = per[0]["counts"], per[0]["n_undef"]
+    else:
+        offsets = _offsets(per)
+        rank = np.full(s.theta.size, -1, dtype=np.int64)
+        rank[order] = np.arange(order.size)
+        rows = np.concatenate([q["records"][0] for q in per])
+        cols = np.concatenate([q["records"][1] + offsets[k] for k, q in enumerate(per)])
+        vals = np.concatenate([q["records"][2] for q in per])
+        counts = _merge_records(rows, rank[cols], vals, s.tstat[order])
+        # a replicate with an undefined resampled Sharpe ratio (+inf, coded _BIG) in some block
+        n_undef = int(np.unique(rows[vals == _BIG]).size)
+    return _stepm_result(s, best, order, counts, naive_all[order], level, studentize, n_undef)
 
 
 @dataclass(frozen=True)
@@ -1179,28 +1508,12 @@ def reality_check(
     Validated against: ``arch.bootstrap.SPA`` fed the same indices (1e-12), size under the null
     by simulation (slow tests).
     """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.reality_check(**locals())
-    s, batch = _setup(
-        returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, studentize=False, nan_policy=nan_policy,
-        batch_size=batch_size, what="The Reality Check", need_omega=False,
-    )
-    best, _ = _best(s)
-    t_sqrt = math.sqrt(s.prob.n_obs)
-    keep: Any = ~s.degenerate
-    if keep.all():
-        keep = slice(None)  # a view, not a copy of every chunk
-    stat = float(np.max(t_sqrt * s.theta[keep]))
-    null = np.empty(s.plan.n_resamples)
-    naive_count = 0
-    for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        with np.errstate(invalid="ignore"):  # degenerate columns are dropped by `keep`
-            th -= s.theta  # in place: each chunk is a fresh array, and memory is one chunk
-            th *= t_sqrt
-        null[start:stop] = th[:, keep].max(axis=1)
-        naive_count += int(np.sum(th[:, best] >= t_sqrt * s.theta[best]))
-    return _rc_result(s, best, stat, null, naive_count)
+    prob = _prepare(returns, benchmark, measure, nan_policy)
+    s, per = _run_snooping(
+        prob, ("rc",), studentize=False, bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+    )["rc"]
+    return _rc_combine(s, per)
 
 
 reality_check.__doc__ = (
@@ -1300,26 +1613,13 @@ def spa(
     following Hansen (2005) step by step (studentized, same indices, 1e-12); Hansen's variance
     estimator against a direct O(T^2) sum; size and power by simulation (slow tests).
     """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.spa(**locals())
-    s, batch = _setup(
-        returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, studentize=studentize, nan_policy=nan_policy,
-        batch_size=batch_size, what="The SPA statistic",
-    )
-    best, _ = _best(s)
-    n = s.prob.n_obs
-    rec = _spa_recentring(s.theta, s.scale, s.omega, np.flatnonzero(~s.degenerate), n)
-    stat = max(0.0, rec.stat)
-    null = np.empty((s.plan.n_resamples, 3))
-    naive_count = 0
-    sq = math.sqrt(n)
-    for start, stop, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        naive_count += int(np.sum(sq * (th[:, best] - s.theta[best]) >= sq * s.theta[best]))
-        out = null[start:stop]
-        _spa_null_chunk(th, rec, out)
-        np.maximum(out, 0.0, out=out)  # the statistic is truncated at zero
-    return _spa_result(s, best, stat, null, naive_count, bool(studentize))
+    studentize = _check_studentize(studentize)
+    prob = _prepare(returns, benchmark, measure, nan_policy)
+    s, per = _run_snooping(
+        prob, ("spa",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+    )["spa"]
+    return _spa_combine(s, per, studentize)
 
 
 spa.__doc__ = (
@@ -1422,30 +1722,14 @@ def stepm(
     Validated against: a plain loop of the stepwise procedure and of the adjusted p-values in
     the tests (same indices); FWER by simulation (slow tests).
     """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.stepm(**locals())
     level = check_probability(alpha, "alpha")
-    s, batch = _setup(
-        returns, benchmark, measure=measure, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, studentize=studentize, nan_policy=nan_policy,
-        batch_size=batch_size, what="The StepM statistic",
-    )
-    best, _ = _best(s)
-    keep = np.flatnonzero(~s.degenerate)
-    order = keep[np.argsort(-s.tstat[keep], kind="stable")]
-    t_sorted = s.tstat[order]
-    counts = np.zeros(order.size, dtype=np.int64)
-    naive = np.zeros(order.size, dtype=np.int64)
-    theta_o, scale_o = s.theta[order], s.scale[order]
-    n_undef = 0
-    for _, _, th in _resampled_performance(s.prob, s.plan, batch, s.engine_input):
-        z, naive_chunk = _stepm_chunk(th, order, theta_o, scale_o, t_sorted)
-        naive += naive_chunk
-        rev = z[:, ::-1]
-        np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
-        counts += np.count_nonzero(z >= t_sorted, axis=0)
-        n_undef += int(np.count_nonzero(np.isposinf(z[:, 0])))
-    return _stepm_result(s, best, order, counts, naive, level, bool(studentize), n_undef)
+    studentize = _check_studentize(studentize)
+    prob = _prepare(returns, benchmark, measure, nan_policy)
+    s, per = _run_snooping(
+        prob, ("stepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+    )["stepm"]
+    return _stepm_combine(s, per, level, studentize)
 
 
 stepm.__doc__ = (
@@ -1540,7 +1824,7 @@ def model_confidence_set(
     strategies (``O(B N^2)``) and is meant for tens to a few hundred candidates, so after the
     settings and the size are checked on the client the ``T x N`` matrix is gathered there and the
     in-memory code runs on it (the same result exactly). The gather is allowed up to 1 GiB of
-    float64 (``sigtest._dask.MCS_MAX_BYTES``); above it a ValueError names `returns`: select the
+    float64 (``sigtest.snooping.MCS_MAX_BYTES``); above it a ValueError names `returns`: select the
     candidates first, e.g. the best few hundred by :func:`sharpe_ratio`, which runs distributed.
 
     References
@@ -1560,23 +1844,23 @@ def model_confidence_set(
     Validated against: ``arch.bootstrap.MCS`` fed the same indices (1e-12 on p-values up to the
     p-value convention); monotone p-values along the elimination order.
     """
-    if _dask.is_dask(returns):  # gathered when small enough: sigtest/_dask.py
-        return _dask.model_confidence_set(**locals())
     level = check_probability(alpha, "alpha")
     check_choice(statistic, "statistic", ("max", "range"))
+    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    check_int(n_resamples, "n_resamples", minimum=1)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
     prob = _prepare(returns, None, measure, nan_policy)
-    data = prob.data
+    data = _gather_for_mcs(prob.blocks)
     if data.n_strategies < 2:
         raise ValueError(
             f"`returns` must hold at least 2 strategies for a model confidence set; got "
             f"{data.n_strategies}"
         )
-    if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
     if prob.measure == "mean":
         theta = data.values.mean(axis=0)
     else:
-        theta = _sharpe_parts(prob)[0]
+        theta = _sharpe_parts(data.values, None)[0]
     bad = ~np.isfinite(theta)
     if bad.any():
         raise ValueError(
@@ -1598,7 +1882,9 @@ def model_confidence_set(
     rep_of_group[group[reps]] = np.arange(reps.size)
     loss = -theta[reps]
     z = np.empty((b_res, reps.size))
-    for start, stop, th in _resampled_performance(prob, plan, batch_size):
+    engine_input = _engine_input(data.values, None, prob.measure)
+    for start, stop, th in _resampled_performance(engine_input, False, prob.measure, plan,
+                                                  batch_size):
         z[start:stop] = -(th[:, reps] - theta[reps])
     undef, zv, n_undef = _mcs_undefined(z, data.name)
     cov = (zv.T @ zv) / zv.shape[0]
@@ -1641,6 +1927,27 @@ def model_confidence_set(
 model_confidence_set.__doc__ = (model_confidence_set.__doc__ or "").replace(
     "{undefined}", _DOC_UNDEFINED
 )
+
+
+#: Largest ``T x N`` float64 matrix (bytes) that :func:`model_confidence_set` gathers from
+#: dask input (1 GiB: e.g. 2,520 periods x 53,000 strategies).
+MCS_MAX_BYTES = 2**30
+
+
+def _gather_for_mcs(blocks: Blocks) -> ReturnsData:
+    """The MCS compares every pair of strategies (``O(B N^2)`` work on the ``B x N`` resampled
+    performances): it is meant for tens to a few hundred candidates, whose returns are small,
+    so distributed input is gathered, up to :data:`MCS_MAX_BYTES`."""
+    size = 8 * blocks.n_obs * blocks.n_strategies
+    if not blocks.in_memory and size > MCS_MAX_BYTES:
+        raise ValueError(
+            f"`returns` is {blocks.n_obs} x {blocks.n_strategies} ({size / 2**30:.3g} GiB as "
+            "float64); model_confidence_set gathers distributed input, up to "
+            f"{MCS_MAX_BYTES / 2**30:g} GiB (the MCS compares every pair of strategies and is "
+            "meant for tens to a few hundred candidates). Select the candidates first, e.g. "
+            "the best few hundred by sigtest.sharpe_ratio, and pass those columns."
+        )
+    return blocks.gather()
 
 
 def _mcs_undefined(

@@ -20,7 +20,8 @@ distributed = pytest.importorskip("distributed")
 
 import sigtest  # noqa: E402
 from sigtest import DegenerateDataWarning  # noqa: E402
-from sigtest._dask import _merge_records, _suffix_records, is_dask  # noqa: E402
+from sigtest._execution import is_dask  # noqa: E402
+from sigtest.snooping import _merge_records, _suffix_records  # noqa: E402
 
 TOL = 1e-12
 
@@ -120,7 +121,7 @@ def test_merge_records_equals_suffix_maximum_loop(seed):
         rows.append(r)
         ranks.append(pos[p])
         vals.append(v)
-    got = _merge_records(np.concatenate(rows), np.concatenate(ranks), np.concatenate(vals), t_sorted, b)
+    got = _merge_records(np.concatenate(rows), np.concatenate(ranks), np.concatenate(vals), t_sorted)
     np.testing.assert_array_equal(got, brute_counts(z, t_sorted))
 
 
@@ -545,7 +546,7 @@ def test_effective_trials_size_limit(client, monkeypatch):
 
 def test_model_confidence_set_same_as_in_memory(client, monkeypatch):
     dd = pytest.importorskip("dask.dataframe")
-    from sigtest import _dask
+    from sigtest import snooping
 
     x, _ = make_data(n=12)
     x[:, 4] += 0.003
@@ -558,9 +559,9 @@ def test_model_confidence_set_same_as_in_memory(client, monkeypatch):
             assert_tree_equal(a, b)
             np.testing.assert_array_equal(np.asarray(b.pvalues), np.asarray(a.pvalues))
     assert isinstance(b.included[0], str)
-    monkeypatch.setattr(_dask, "MCS_MAX_BYTES", 8 * 250 * 11)
+    monkeypatch.setattr(snooping, "MCS_MAX_BYTES", 8 * 250 * 11)
     with pytest.raises(ValueError, match=r"`returns` is 250 x 12 \(.* GiB as float64\); "
-                       r"model_confidence_set gathers dask input on the client, up to .* Select "
+                       r"model_confidence_set gathers distributed input, up to .* Select "
                        r"the candidates first"):
         sigtest.model_confidence_set(da.from_array(x, chunks=(100, 5)))
     with pytest.raises(ValueError, match=r"`statistic` must be one of 'max', 'range'; got 'sum'"):
@@ -740,7 +741,6 @@ def test_validate_pulls_only_small_pieces(client, monkeypatch):
         raise AssertionError("the whole matrix was gathered")
 
     monkeypatch.setattr(_dask, "take_columns", counting)
-    monkeypatch.setattr(_dask, "model_confidence_set", no_gather)
     x, _ = make_data(t=200, n=1300, seed=8)
     xd = da.from_array(x, chunks=(200, 400))
     monkeypatch.setattr(type(xd), "__array__", no_gather)  # np.asarray(xd) would gather it all
@@ -787,7 +787,7 @@ def test_worker_killed_mid_run(client):
     deadline = time.monotonic() + 60
     while victim is None and time.monotonic() < deadline:
         for addr, keys in client.processing().items():
-            if any("_snoop_block" in str(k) for k in keys):
+            if any("_snoop_" in str(k) for k in keys):
                 victim = addr
                 break
         time.sleep(0.01)

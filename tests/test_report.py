@@ -155,8 +155,14 @@ def test_numbers_equal_direct_calls(frame, report):
     sp = sigtest.spa(frame, n_resamples=B, block_length=bl, rng=ss())
     assert (report.spa.pvalue_lower, report.spa.pvalue, report.spa.pvalue_upper) == (
         sp.pvalue_lower, sp.pvalue, sp.pvalue_upper)
+    pd.testing.assert_frame_equal(report.spa.null_distribution, sp.null_distribution,
+                                  check_exact=True)
     sm = sigtest.stepm(frame, n_resamples=B, block_length=bl, rng=ss())
-    pd.testing.assert_series_equal(report.stepm.adjusted_pvalues, sm.adjusted_pvalues)
+    pd.testing.assert_series_equal(report.stepm.adjusted_pvalues, sm.adjusted_pvalues,
+                                   check_exact=True)
+    pd.testing.assert_series_equal(report.stepm.naive_pvalues, sm.naive_pvalues,
+                                   check_exact=True)
+    assert report.stepm.rejected == sm.rejected
     mcs_cols = list(sr.sort_values(ascending=False, kind="stable").index[:8])
     assert report.mcs_strategies == mcs_cols
     mcs = sigtest.model_confidence_set(frame[mcs_cols], alpha=0.05, n_resamples=B,
@@ -174,6 +180,27 @@ def test_numbers_equal_direct_calls(frame, report):
     assert table.loc["sharpe_ratio", "low"] == ci.confidence_interval.low[top[0]]
     assert table.loc["haircut", "pvalue"] == hc.adjusted_pvalue[top[0]]
     assert table.loc["stepm", "value"] == len(sm.rejected)
+
+
+def test_snooping_tests_share_one_engine_pass(frame, monkeypatch):
+    """The Reality Check, SPA and StepM of the report come from one pass of the engine over
+    the strategies (the model confidence set makes the only other pass in snooping)."""
+    from sigtest import snooping
+
+    calls = []
+    real = snooping.power_sums
+
+    def counting(plan, x, *args, **kw):
+        calls.append(x.shape)
+        return real(plan, x, *args, **kw)
+
+    monkeypatch.setattr(snooping, "power_sums", counting)
+    rep = validate(frame, n_resamples=B, rng=1, n_top=3, mcs_max_strategies=4)
+    assert calls == [frame.shape, (frame.shape[0], 4)]
+    calls.clear()
+    sigtest.reality_check(frame, n_resamples=B, block_length=rep.block_length, rng=1)
+    sigtest.spa(frame, n_resamples=B, block_length=rep.block_length, rng=1)
+    assert len(calls) == 2  # separately, a pass each
 
 
 def test_one_set_of_draws_plain_loop(frame, report):
@@ -332,7 +359,7 @@ def test_progress_callback(frame):
     calls = []
     validate(frame, n_resamples=B, rng=1, n_top=3, mcs_max_strategies=4,
              progress=lambda i, n, name: calls.append((i, n, name)))
-    assert [c[0] for c in calls] == list(range(1, 10)) and {c[1] for c in calls} == {9}
+    assert [c[0] for c in calls] == list(range(1, 8)) and {c[1] for c in calls} == {7}
 
 
 def test_report_is_frozen(report):
