@@ -227,12 +227,18 @@ def run_report(
     from sigtest.report import validate
 
     progress = ProgressLine(stderr, enabled=not quiet)
+    steps = [0]
+
+    def step(i: int, n: int, name: str) -> None:
+        steps[0] = n + 1  # validate's steps, then the page
+        progress(i, n + 1, name)
+
     try:
         report = validate(
             returns, benchmark, periods_per_year=periods_per_year, n_resamples=n_resamples,
-            rng=seed, progress=lambda i, n, name: progress(i, n + 1, name),
+            rng=seed, progress=step,
         )
-        progress(10, 10, "figures and HTML")
+        progress(steps[0], steps[0], "figures and HTML")
         page = report.to_html(title=title, source=source)
     except (ValueError, TypeError) as exc:
         raise InputError(f"{source}: {_one_line(exc)}") from None
