@@ -15,6 +15,9 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sigtest._results import seed_text
+from sigtest._validation import _describe_labels
+
 if TYPE_CHECKING:  # pragma: no cover
     from sigtest.report import ValidationReport
 
@@ -33,6 +36,7 @@ td.pass { color: #1d6b2f; font-weight: 600; } td.fail { color: #a12a2a; font-wei
            border-left: 4px solid #4878a8; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; }
+details { margin: 0.8em 0; } summary { cursor: pointer; font-weight: 600; }
 .note { color: #6a4b00; background: #fff6dd; padding: 0.5em 0.8em; }
 """
 
@@ -138,8 +142,14 @@ def render_html(
     body = [f"<h1>{_e(title)}</h1>"]
     meta = (f"{report.n_strategies} strategies, T = {report.n_obs} periods"
             + (f", from {_e(source)}" if source else "") + f"; sigtest {_e(report.version)}, "
-            f"seed entropy {_e(report.seed.entropy)}.")
+            f"{_e(seed_text(report.seed))}.")
     body.append(f"<p>{meta}</p>")
+    if report.degenerate:
+        body.append(
+            f'<p class="note">{len(report.degenerate)} column(s) with constant returns (zero '
+            "variance, so no Sharpe ratio) were set aside before any test: "
+            f"{_e(_describe_labels(report.degenerate, limit=10))}.</p>"
+        )
     body.append(f'<p class="verdict">{_e(report.verdict)}</p>')
     body.append("<h2>Summary</h2>")
     body.append(_table(report))
@@ -165,13 +175,15 @@ def render_html(
     for p in paras:
         if p.startswith("References\n"):
             items = p.split("\n")[1:]
-            body.append("<h3>References</h3><ul>")
+            body.append(f"<details><summary>References ({len(items)})</summary><ul>")
             body += [f"<li>{_e(item.removeprefix('- '))}</li>" for item in items]
-            body.append("</ul>")
+            body.append("</ul></details>")
         else:
             body.append(f"<p>{_e(' '.join(p.split()))}</p>")
     body.append("<h2>BibTeX</h2>")
-    body.append(f"<pre>{_e(report.cite())}</pre>")
+    body.append(f"<details><summary>BibTeX of every method used ({len(report.references())} "
+                "entries)</summary>")
+    body.append(f"<pre>{_e(report.cite())}</pre></details>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"

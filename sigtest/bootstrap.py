@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -14,7 +14,7 @@ from scipy import special
 
 from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
-from sigtest._results import ConfidenceInterval, Reference, ResultBase
+from sigtest._results import ConfidenceInterval, Reference, ResultBase, seed_text
 from sigtest._validation import (
     DegenerateDataWarning,
     ReturnsData,
@@ -44,9 +44,10 @@ POLITIS_ROMANO_1994 = Reference(
     1994,
     "The stationary bootstrap",
     "Journal of the American Statistical Association",
-    "89(428)",
+    "89",
     "1303-1313",
     "10.1080/01621459.1994.10476870",
+    number="428",
 )
 POLITIS_ROMANO_1992 = Reference(
     "politis1992circular",
@@ -65,9 +66,10 @@ KUNSCH_1989 = Reference(
     1989,
     "The jackknife and the bootstrap for general stationary observations",
     "The Annals of Statistics",
-    "17(3)",
+    "17",
     "1217-1241",
     "10.1214/aos/1176347265",
+    number="3",
 )
 POLITIS_WHITE_2004 = Reference(
     "politis2004automatic",
@@ -75,9 +77,10 @@ POLITIS_WHITE_2004 = Reference(
     2004,
     "Automatic block-length selection for the dependent bootstrap",
     "Econometric Reviews",
-    "23(1)",
+    "23",
     "53-70",
     "10.1081/ETC-120028836",
+    number="1",
 )
 PATTON_POLITIS_WHITE_2009 = Reference(
     "patton2009correction",
@@ -85,9 +88,10 @@ PATTON_POLITIS_WHITE_2009 = Reference(
     2009,
     "Correction to 'Automatic block-length selection for the dependent bootstrap'",
     "Econometric Reviews",
-    "28(4)",
+    "28",
     "372-375",
     "10.1080/07474930802459016",
+    number="4",
 )
 EFRON_1987 = Reference(
     "efron1987better",
@@ -95,9 +99,10 @@ EFRON_1987 = Reference(
     1987,
     "Better bootstrap confidence intervals",
     "Journal of the American Statistical Association",
-    "82(397)",
+    "82",
     "171-185",
     "10.1080/01621459.1987.10478410",
+    number="397",
 )
 MERTENS_2002 = Reference(
     "mertens2002comments",
@@ -659,6 +664,8 @@ class BootstrapCIResult(ResultBase):
         Entropy and spawn key: ``rng=result.seed.seed_sequence()`` repeats the run.
     version : str
         sigtest version.
+    label : hashable or None
+        The name of a pandas Series input (the row label of ``to_frame()``); None otherwise.
     """
 
     confidence_interval: ConfidenceInterval
@@ -678,6 +685,7 @@ class BootstrapCIResult(ResultBase):
     n_used: Any = None
     n_dropped: Any = None
     version: str = __version__
+    label: Hashable = None
 
     _references: ClassVar[tuple[Reference, ...]] = ()
 
@@ -724,8 +732,7 @@ class BootstrapCIResult(ResultBase):
             f"{self.n_resamples} replicates of {scheme} over {self._periods_text()}"
             + (" (block length chosen by Politis and White 2004, as corrected by Patton, Politis"
                " and White 2009)" if self.block_length_estimated else "")
-            + f", with sigtest {self.version} (seed entropy {self.seed.entropy}, spawn key "
-            f"{self.seed.spawn_key})."
+            + f", with sigtest {self.version} ({seed_text(self.seed)})."
         )
 
     def _periods_text(self) -> str:
@@ -747,7 +754,8 @@ class BootstrapCIResult(ResultBase):
             "high": self.confidence_interval.high,
         }
         if all(np.ndim(v) == 0 for v in cols.values()):
-            return pd.DataFrame({k: [v] for k, v in cols.items()})
+            index = None if self.label is None else pd.Index([self.label])
+            return pd.DataFrame({k: [v] for k, v in cols.items()}, index=index)
         return pd.DataFrame(cols)
 
 
@@ -996,6 +1004,7 @@ def _ci_result(
         block_length_estimated=estimated,
         n_used=data.per_strategy(n_used, "n_used"),
         n_dropped=data.per_strategy(n_dropped, "n_dropped"),
+        label=data.columns[0] if data.one_d and data.columns is not None else None,
     )
 
 

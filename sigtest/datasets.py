@@ -25,9 +25,10 @@ SULLIVAN_TIMMERMANN_WHITE_1999 = Reference(
     1999,
     "Data-snooping, technical trading rule performance, and the bootstrap",
     "The Journal of Finance",
-    "54(5)",
+    "54",
     "1647-1691",
     "10.1111/0022-1082.00163",
+    number="5",
 )
 
 MA_FAST = (1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100)

@@ -50,9 +50,10 @@ _DUNN = Reference(
     1961,
     "Multiple comparisons among means",
     "Journal of the American Statistical Association",
-    "56(293)",
+    "56",
     "52-64",
     "10.1080/01621459.1961.10482090",
+    number="293",
 )
 _SIDAK = Reference(
     "sidak1967",
@@ -60,9 +61,10 @@ _SIDAK = Reference(
     1967,
     "Rectangular confidence regions for the means of multivariate normal distributions",
     "Journal of the American Statistical Association",
-    "62(318)",
+    "62",
     "626-633",
     "10.1080/01621459.1967.10482935",
+    number="318",
 )
 _HOLM = Reference(
     "holm1979",
@@ -70,9 +72,10 @@ _HOLM = Reference(
     1979,
     "A simple sequentially rejective multiple test procedure",
     "Scandinavian Journal of Statistics",
-    "6(2)",
+    "6",
     "65-70",
     "10.2307/4615733",
+    number="2",
 )
 _HOCHBERG = Reference(
     "hochberg1988",
@@ -80,9 +83,10 @@ _HOCHBERG = Reference(
     1988,
     "A sharper Bonferroni procedure for multiple tests of significance",
     "Biometrika",
-    "75(4)",
+    "75",
     "800-802",
     "10.1093/biomet/75.4.800",
+    number="4",
 )
 _BH = Reference(
     "benjamini1995",
@@ -90,9 +94,10 @@ _BH = Reference(
     1995,
     "Controlling the false discovery rate: a practical and powerful approach to multiple testing",
     "Journal of the Royal Statistical Society: Series B",
-    "57(1)",
+    "57",
     "289-300",
     "10.1111/j.2517-6161.1995.tb02031.x",
+    number="1",
 )
 _BY = Reference(
     "benjamini2001",
@@ -100,9 +105,10 @@ _BY = Reference(
     2001,
     "The control of the false discovery rate in multiple testing under dependency",
     "The Annals of Statistics",
-    "29(4)",
+    "29",
     "1165-1188",
     "10.1214/aos/1013699998",
+    number="4",
 )
 _HL2015 = Reference(
     "harvey2015backtesting",
@@ -110,9 +116,10 @@ _HL2015 = Reference(
     2015,
     "Backtesting",
     "The Journal of Portfolio Management",
-    "42(1)",
+    "42",
     "13-28",
     "10.3905/jpm.2015.42.1.013",
+    number="1",
 )
 _HLZ2016 = Reference(
     "harvey2016cross",
@@ -120,9 +127,10 @@ _HLZ2016 = Reference(
     2016,
     "... and the cross-section of expected returns",
     "The Review of Financial Studies",
-    "29(1)",
+    "29",
     "5-68",
     "10.1093/rfs/hhv059",
+    number="1",
 )
 _LO2002 = Reference(
     "lo2002statistics",
@@ -130,9 +138,10 @@ _LO2002 = Reference(
     2002,
     "The statistics of Sharpe ratios",
     "Financial Analysts Journal",
-    "58(4)",
+    "58",
     "36-52",
     "10.2469/faj.v58.n4.2453",
+    number="4",
 )
 
 # --------------------------------------------------------------------------------------------

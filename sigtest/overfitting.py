@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sigtest import _dask
-from sigtest._results import ConfidenceInterval, Reference, ResultBase
+from sigtest._results import ConfidenceInterval, Reference, ResultBase, ShortRepr
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
@@ -73,9 +73,10 @@ _BAILEY_2017 = Reference(
     year=2017,
     title="The probability of backtest overfitting",
     journal="Journal of Computational Finance",
-    volume="20(4)",
+    volume="20",
     pages="39-69",
     doi="10.21314/JCF.2016.322",
+    number="4",
 )
 _WILSON_1927 = Reference(
     key="wilson1927",
@@ -83,14 +84,15 @@ _WILSON_1927 = Reference(
     year=1927,
     title="Probable inference, the law of succession, and statistical inference",
     journal="Journal of the American Statistical Association",
-    volume="22(158)",
+    volume="22",
     pages="209-212",
     doi="10.1080/01621459.1927.10502953",
+    number="158",
 )
 
 
 @dataclass(frozen=True)
-class PerformanceDegradation:
+class PerformanceDegradation(ShortRepr):
     """Least-squares line of out-of-sample on in-sample performance of the selected configuration.
 
     ``oos = intercept + slope * is`` fitted over the combinations; ``r_squared`` is the squared
@@ -104,7 +106,7 @@ class PerformanceDegradation:
 
 
 @dataclass(frozen=True)
-class StochasticDominance:
+class StochasticDominance(ShortRepr):
     """Optimized selection (IS-best configuration) against random selection, out of sample.
 
     ``cdf_optimized`` is the empirical CDF of the out-of-sample performance of the selected

@@ -32,6 +32,10 @@ def _text(label: object) -> str:
     return str(label).replace("$", r"\$")
 
 
+#: At most this many distinct logits are drawn as bars of shares, not as a density histogram.
+_FEW_VALUES = 40
+
+
 def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
@@ -60,7 +64,9 @@ def plot_pbo_logits(result: PBOResult, *, ax: Any = None, bins: int | str = "aut
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     bins : int or str, default: 'auto'
-        Passed to ``Axes.hist``.
+        Passed to ``Axes.hist``. When the logits take at most 40 distinct values (few
+        strategies: one value per out-of-sample rank), each value gets a bar of the share of
+        splits at it instead (a density histogram of a few values is a row of needles).
 
     Returns
     -------
@@ -69,10 +75,18 @@ def plot_pbo_logits(result: PBOResult, *, ax: Any = None, bins: int | str = "aut
     ax = _axes(ax)
     logits = np.asarray(result.logits, dtype=float)
     finite = logits[np.isfinite(logits)]
-    ax.hist(finite, bins=bins, density=True, color="#4878a8", alpha=0.8)
+    values, counts = np.unique(finite, return_counts=True)
+    if values.size <= _FEW_VALUES:
+        # few strategies: the logits take few values (one per OOS rank), and a density
+        # histogram of them is a row of needles; draw the share of splits at each value
+        width = 0.8 * float(np.diff(values).min()) if values.size > 1 else 0.8
+        ax.bar(values, counts / max(finite.size, 1), width=width, color="#4878a8", alpha=0.8)
+        ax.set_ylabel("share of CSCV splits")
+    else:
+        ax.hist(finite, bins=bins, density=True, color="#4878a8", alpha=0.8)
+        ax.set_ylabel("density")
     ax.axvline(0.0, color="#b03030", linestyle="--", linewidth=1)
     ax.set_xlabel("logit of the OOS relative rank of the IS-best configuration")
-    ax.set_ylabel("density")
     ax.set_title(f"PBO = {result.pbo:.3f} ({result.n_combinations} combinations)")
     return ax
 
@@ -98,7 +112,8 @@ def plot_pbo_degradation(result: PBOResult, *, ax: Any = None) -> Any:
             xs,
             deg.intercept + deg.slope * xs,
             color="#b03030",
-            label=f"OOS = {deg.intercept:.3g} + {deg.slope:.3g} IS (R^2 = {deg.r_squared:.2f})",
+            label=f"OOS = {deg.intercept:.3g} {'-' if deg.slope < 0 else '+'} "
+            f"{abs(deg.slope):.3g} IS (R^2 = {deg.r_squared:.2f})",
         )
     ax.axhline(result.loss_threshold, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel(f"in-sample {result.metric}")
@@ -186,6 +201,12 @@ def plot_dsr_trials(result: DeflatedSharpeResult, *, ax: Any = None,
     from sigtest.sharpe import deflated_sharpe_ratio
 
     ax = _axes(ax)
+    if not (np.isfinite(result.sharpe_variance) and np.isfinite(result.sharpe)):
+        ax.text(0.5, 0.5, "deflated Sharpe ratio undefined (NaN):\nsee the DegenerateDataWarning",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(f"DSR of {_text(result.best)} against the number of trials")
+        ax.set_axis_off()
+        return ax
     total = result.n_trials_total or result.n_trials
     top = float(max_trials) if max_trials is not None else max(2.0 * float(total), 10.0)
     grid = np.unique(np.geomspace(2.0, top, n_points))

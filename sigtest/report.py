@@ -10,7 +10,7 @@ is in :mod:`sigtest._html`.
 from __future__ import annotations
 
 import math
-import textwrap
+import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,9 +21,11 @@ import pandas as pd
 from sigtest import _dask
 from sigtest._execution import as_blocks, from_data, is_dask
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
-from sigtest._results import Reference, format_references
+from sigtest._results import Reference, fill, format_references, seed_text, short_repr
 from sigtest._validation import (
+    DegenerateDataWarning,
     ReturnsData,
+    _describe_labels,
     as_returns,
     check_choice,
     check_int,
@@ -103,7 +105,12 @@ def _fmt(x: Any, digits: int = 4) -> str:
             return "-"
         if x == int(x) and abs(x) < 1e6:
             return str(int(x))
-        return f"{x:.{digits}g}"
+        text = f"{x:.{digits}g}"
+        if 0 < x < 1 and float(text) == 1:  # a probability just below 1 is not 1
+            return ">0." + "9" * digits
+        if -1 < x < 0 and float(text) == -1:
+            return "<-0." + "9" * digits
+        return text
     return str(x)
 
 
@@ -139,6 +146,8 @@ class ValidationReport:
         Sharpe ratio (all of them when N is smaller).
     pbo : PBOResult
         Probability of backtest overfitting (CSCV).
+    pbo_threshold : float
+        The PBO row passes when the probability of backtest overfitting is at most this.
     alpha, periods_per_year, n_resamples, bootstrap, block_length, block_length_estimated,
     measure, ci_method, n_partitions : settings used.
     mean_correlation : float
@@ -146,7 +155,11 @@ class ValidationReport:
         handed to the haircut (the same, floored at 0 and capped at 0.99: the Harvey-Liu-Zhu
         model needs [0, 1)).
     n_obs, n_strategies, n_dropped : int
-        Periods used, strategies (benchmark excluded), rows dropped under ``nan_policy='omit'``.
+        Periods used, strategies tested (benchmark and ``degenerate`` columns excluded), rows
+        dropped under ``nan_policy='omit'``.
+    degenerate : list
+        The columns set aside before any test: constant returns (zero variance, e.g. a rule
+        that never trades), whose Sharpe ratio is undefined. Their ``sharpe`` entry is NaN.
     benchmark : hashable or None
         The benchmark's label (None: a zero benchmark).
     start, end : object or None
@@ -172,6 +185,7 @@ class ValidationReport:
     mcs_strategies: list[Hashable]
     pbo: PBOResult
     alpha: float
+    pbo_threshold: float
     periods_per_year: float | None
     n_resamples: int
     bootstrap: str
@@ -185,6 +199,7 @@ class ValidationReport:
     n_obs: int
     n_strategies: int
     n_dropped: int
+    degenerate: list[Hashable]
     benchmark: Hashable | None
     start: Any
     end: Any
@@ -206,6 +221,28 @@ class ValidationReport:
     @property
     def _sr_unit(self) -> str:
         return "annualized" if self.periods_per_year is not None else "per period"
+
+    # ---------------------------------------------------------------- short forms
+
+    def __repr__(self) -> str:
+        """The headline settings and the overall verdict (``summary()`` has the table)."""
+        head = short_repr(self, ("best", "n_strategies", "n_obs", "n_dropped", "degenerate",
+                                 "alpha", "pbo_threshold", "n_resamples", "bootstrap",
+                                 "block_length", "seed"))
+        return head + "\n" + fill("verdict: " + self.verdict)
+
+    def _repr_html_(self) -> str:
+        """The summary table and the overall verdict, for notebooks."""
+        import html
+
+        from sigtest._html import _table
+
+        aside = ""
+        if self.degenerate:
+            aside = (f"<p>Set aside (constant returns): "
+                     f"{html.escape(_describe_labels(self.degenerate, limit=10))}</p>")
+        return (f"<p><b>ValidationReport</b>: {self.n_strategies} strategies, T = "
+                f"{self.n_obs}</p>{aside}{_table(self)}<p>{html.escape(self.verdict)}</p>")
 
     # ---------------------------------------------------------------- summary
 
@@ -266,15 +303,18 @@ class ValidationReport:
                  detail="p-value: smallest adjusted p-value"),
             dict(strategy=best, statistic="model confidence set: size",
                  value=float(len(mc.included)), low=nan, high=nan, pvalue=mcs_p, passed=pd.NA,
-                 detail=f"of {len(self.mcs_strategies)} strategies entered; p-value: MCS "
-                 "p-value of the best"),
+                 detail=f"of the {len(self.mcs_strategies)} best by Sharpe ratio (of "
+                 f"{self.n_strategies}); p-value: MCS p-value of the best"),
             dict(strategy=None, statistic="probability of backtest overfitting", value=pb.pbo,
                  low=float(pb.confidence_interval.low), high=float(pb.confidence_interval.high),
-                 pvalue=nan, passed=bool(pb.pbo <= a),
+                 pvalue=nan, passed=bool(pb.pbo <= self.pbo_threshold),
                  detail=f"P(OOS loss) {_fmt(pb.prob_oos_loss)}, degradation slope "
                  f"{_fmt(pb.degradation.slope)}"),
         ]
         frame = pd.DataFrame(rows, index=pd.Index(list(TESTS), name="test"))
+        # object dtype: integer positions (numpy input) must not become floats beside the None
+        frame["strategy"] = pd.Series([r["strategy"] for r in rows], index=frame.index,
+                                      dtype=object)
         frame["passed"] = frame["passed"].astype("boolean")
         frame.loc[frame["value"].isna(), "passed"] = pd.NA  # undefined: neither pass nor fail
         return frame
@@ -344,13 +384,21 @@ class ValidationReport:
             + (" and more." if n_rej > 5 else ".")
         )
         k = len(self.mcs.included)
+        m = len(self.mcs_strategies)
+        entered = (f"all {m} strategies" if m == self.n_strategies else
+                   f"the {m} strategies with the highest Sharpe ratios (of {self.n_strategies}; "
+                   "the set costs O(B N^2), see `mcs_max_strategies`)")
         v["mcs"] = (
-            f"The {100 * (1 - self.mcs.alpha):g}% model confidence set keeps {k} of the "
-            f"{len(self.mcs_strategies)} best strategies: they cannot be told apart from the "
-            "best" + (
-                f"; the best by Sharpe ratio, {best!r}, is "
-                + ("in it." if best in self.mcs.included else "not in it.")
-            )
+            f"The {100 * (1 - self.mcs.alpha):g}% model confidence set, computed on {entered}, "
+            f"keeps {k} of them: those the data cannot tell apart from the best by {self.measure} "
+            "performance. "
+            + ("It keeps every candidate entered: the data cannot rank them, so the ranking by "
+               "Sharpe ratio is not informative."
+               if k == m else f"The other {m - k} are significantly worse.")
+            + f" The best by Sharpe ratio, {best!r}, is "
+            + ("in it" if best in self.mcs.included else "not in it")
+            + (" (MCS p-value 1: the last strategy standing gets 1 by construction)."
+               if f.loc["mcs", "pvalue"] == 1 else f" (MCS p-value {_fmt(f.loc['mcs', 'pvalue'], 3)}).")
         )
         pb = self.pbo
         v["pbo"] = (
@@ -358,8 +406,10 @@ class ValidationReport:
             f"the {pb.n_combinations} CSCV splits the in-sample best strategy ranked below the "
             f"median out of sample; the out-of-sample loss probability is "
             f"{_fmt(pb.prob_oos_loss, 3)}. "
-            + (f"At most alpha = {a:g}: low risk of overfitting." if yes("pbo") else
-               f"Above alpha = {a:g}: the selection is at risk of overfitting.")
+            + (f"At most the threshold {self.pbo_threshold:g}: the in-sample ranking carries "
+               "information out of sample." if yes("pbo") else
+               f"Above the threshold {self.pbo_threshold:g}: the in-sample best is more likely "
+               "than not to rank below the median out of sample, so the selection is overfit.")
         )
         for key in TESTS:
             if pd.isna(f.loc[key, "value"]):
@@ -420,6 +470,12 @@ class ValidationReport:
              if self.periods_per_year is not None else "Sharpe ratios are per period")
         dropped = (f" {self.n_dropped} periods with a missing value were dropped first."
                    if self.n_dropped else "")
+        if self.degenerate:
+            dropped += (
+                f" {len(self.degenerate)} more column(s) had constant returns (zero variance, so "
+                "no Sharpe ratio) and were set aside before any test: "
+                f"{_describe_labels(self.degenerate, limit=10)}."
+            )
         bl = (f"mean block length {self.block_length:.4g}" if self.bootstrap == "stationary"
               else f"block length {self.block_length:g}")
         how = (" estimated once (Politis and White 2004, corrected by Patton, Politis and White "
@@ -431,19 +487,21 @@ class ValidationReport:
             f"We validated {self.n_strategies} candidate strategies over T = {self.n_obs} "
             f"periods{span} against {bench} with sigtest {self.version}.{dropped} {q}. Every "
             f"bootstrap-based result uses the same {self.n_resamples} replicates of the "
-            f"{self.bootstrap} bootstrap ({bl},{how}): one seed sequence (entropy "
-            f"{self.seed.entropy}, spawn key {self.seed.spawn_key}) is passed to each method, so "
-            "all of them draw identical resampling indices. Tests are at level "
-            f"alpha = {self.alpha:g}. The best strategy is the one with the highest Sharpe "
+            f"{self.bootstrap} bootstrap ({bl},{how}): one {seed_text(self.seed)} is passed to "
+            "each method, so all of them draw identical resampling indices. Tests are at level "
+            f"alpha = {self.alpha:g}; the probability of backtest overfitting is judged against "
+            f"{self.pbo_threshold:g} (above it, the in-sample best is more likely than not to "
+            "rank below the median out of sample). The best strategy is the one with the highest Sharpe "
             f"ratio, {self.best!r}; intervals, PSR and haircuts are reported for the "
             f"{len(self.top)} best, the model confidence set is computed on the "
             f"{len(self.mcs_strategies)} best. The haircut uses the average pairwise correlation "
             f"of the strategies ({self.mean_correlation:.3g}"
             + ("" if self.haircut_correlation == self.mean_correlation else
                f", used as {self.haircut_correlation:.3g} since the model needs [0, 1)")
-            + ") and its own random stream (spawn key suffix "
-            f"{HAIRCUT_STREAM}). CSCV drops the first {self.pbo.rows_dropped} periods so that "
-            f"{self.n_partitions} blocks have equal length."
+            + ") and its own random stream, independent of the bootstrap draws (the "
+            f"SeedSequence child {HAIRCUT_STREAM} of the seed)."
+            + (f" CSCV drops the first {self.pbo.rows_dropped} periods so that "
+               f"{self.n_partitions} blocks have equal length." if self.pbo.rows_dropped else "")
         )
 
     def describe(self) -> str:
@@ -451,7 +509,7 @@ class ValidationReport:
         paras = [self._settings_text()]
         for res in self.results().values():
             paras.append(res._method_text())
-        body = "\n\n".join(textwrap.fill(p, width=100) for p in paras)
+        body = "\n\n".join(fill(p) for p in paras)
         return body + "\n\nReferences\n" + format_references(self.references())
 
     def cite(self) -> str:
@@ -485,7 +543,10 @@ class ValidationReport:
                  "|" + "|".join(["---"] * 3 + ["---:"] * 3 + [":---:"]) + "|"]
         lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
         verdicts = [f"- **{k}**: {cell(s)}" for k, s in self.verdicts.items()]
-        return "\n".join(lines + ["", cell(self.verdict), ""] + verdicts) + "\n"
+        aside = ([f"Set aside before any test (constant returns, so no Sharpe ratio): "
+                  f"{cell(_describe_labels(self.degenerate, limit=10))}.", ""]
+                 if self.degenerate else [])
+        return "\n".join(lines + ["", cell(self.verdict), ""] + aside + verdicts) + "\n"
 
     def to_latex(self) -> str:
         """The summary table as a LaTeX ``tabular`` (booktabs rules), special characters escaped."""
@@ -510,7 +571,12 @@ class ValidationReport:
     def summary(self) -> str:
         """The summary table as fixed-width text (what the command line prints)."""
         head, rows = self._display_rows()
-        return _text_table(head, rows) + "\n\n" + textwrap.fill(self.verdict, width=100)
+        text = _text_table(head, rows) + "\n\n" + fill(self.verdict)
+        if self.degenerate:
+            text += "\n\n" + fill(
+                f"Set aside before any test ({len(self.degenerate)} column(s) with constant "
+                f"returns, so no Sharpe ratio): {_describe_labels(self.degenerate, limit=10)}.")
+        return text
 
 
 def _upper_first(text: str) -> str:
@@ -589,6 +655,65 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
 
         return da.delete(arr, pos, axis=1), arr[:, pos], pos
     return np.delete(arr, pos, axis=1), arr[:, pos], pos
+
+
+def _set_aside_degenerate(
+    strategies: Any, data: ReturnsData, sr: Any, dask_input: bool
+) -> tuple[Any, ReturnsData, Any, list[Hashable]]:
+    """The strategies with a defined Sharpe ratio, their data and Sharpe ratios, and the labels
+    of the columns set aside (constant returns: zero variance, so an undefined Sharpe ratio).
+
+    Called once, on the Sharpe ratios of every column (no extra pass over the data). Strategies
+    keep their labels: numpy input (a plain or a dask array) becomes a DataFrame whose column
+    labels are the original positions, so that every sub-result names the columns as the
+    caller knows them.
+    """
+    sr_arr = np.asarray(sr, dtype=float).reshape(-1)
+    bad = np.isnan(sr_arr)
+    if not bad.any():
+        return strategies, data, sr, []
+    labels = data.labels
+    degenerate = [labels[int(j)] for j in np.flatnonzero(bad)]
+    keep = np.flatnonzero(~bad)
+    n_kept = int(keep.size)
+    warnings.warn(
+        f"`returns` column(s) {_describe_labels(degenerate)} have constant returns (zero "
+        "variance, e.g. a rule that never trades), so their Sharpe ratio is undefined; validate "
+        f"set {len(degenerate)} column(s) aside and ran every test on the other {n_kept} "
+        "(listed in `report.degenerate`). Drop them from `returns` to silence this warning.",
+        DegenerateDataWarning,
+        stacklevel=3,
+    )
+    if n_kept == 0:
+        raise ValueError("every strategy in `returns` has constant returns; nothing to validate")
+    if n_kept < 2:
+        raise ValueError(
+            "`returns` must hold at least 2 strategies with non-constant returns; got "
+            f"{n_kept} after setting aside {len(degenerate)} constant column(s) "
+            f"({_describe_labels(degenerate)})"
+        )
+    cols = pd.Index(labels).take(keep)
+    if dask_input:
+        import dask.array as da
+
+        if isinstance(strategies, da.Array):
+            import dask.dataframe as dd
+
+            strategies = dd.from_dask_array(strategies[:, keep], columns=list(cols))
+        else:
+            strategies = strategies[list(cols)]
+    elif isinstance(strategies, pd.DataFrame):
+        strategies = strategies.iloc[:, keep]
+    else:
+        strategies = pd.DataFrame(np.asarray(strategies)[:, keep], columns=cols)
+    if dask_input:  # a data-less shell, as from _dask.validate_inputs
+        values = np.lib.stride_tricks.as_strided(
+            np.zeros(1), shape=(data.n_obs, n_kept), strides=(0, 0), writeable=False)
+    else:
+        values = np.ascontiguousarray(data.values[:, keep])
+    data = ReturnsData(values, cols, data.index, False, data.name)
+    sr = sr.iloc[keep] if isinstance(sr, pd.Series) else pd.Series(sr_arr[keep], index=cols)
+    return strategies, data, sr, degenerate
 
 
 def _take(returns: Any, positions: np.ndarray) -> Any:
@@ -673,6 +798,7 @@ def validate(
     haircut_simulations: int = 5000,
     nan_policy: Literal["raise", "omit"] = "raise",
     progress: Progress | None = None,
+    pbo_threshold: float = 0.5,
 ) -> ValidationReport:
     """Run the whole battery of selection-bias-aware tests on a ``T x N`` returns matrix.
 
@@ -696,8 +822,8 @@ def validate(
         use identical bootstrap indices; the report records its entropy.
     alpha : float, default: 0.05
         Level of every test (PSR and DSR pass when they are at least ``1 - alpha``; StepM's
-        familywise error rate; the model confidence set's ``alpha``; PBO passes at most
-        ``alpha``).
+        familywise error rate; the model confidence set's ``alpha``). PBO is not a test and has
+        its own threshold, ``pbo_threshold``.
     measure : {'mean', 'sharpe'}, default: 'mean'
         Performance measure of the data-snooping tests and the model confidence set.
     bootstrap : {'stationary', 'circular', 'moving', 'iid'}, default: 'stationary'
@@ -725,6 +851,13 @@ def validate(
     progress : callable, default: None
         Called as ``progress(step, n_steps, name)`` before each step (the command line's
         progress line).
+    pbo_threshold : float, default: 0.5
+        The PBO row passes when the probability of backtest overfitting is at most this. PBO is
+        the probability that the in-sample best strategy ranks below the median out of sample
+        (Bailey, Borwein, Lopez de Prado & Zhu 2017); above 0.5 that is more likely than not,
+        i.e. the selection is overfit. Selecting among pure noise gives PBO near 0.5, so the
+        default flags selections worse than chance; a skill that survives the split gives PBO
+        near 0. A smaller threshold asks for stronger evidence. Must be in (0, 1).
 
     Returns
     -------
@@ -733,14 +866,25 @@ def validate(
     Raises
     ------
     ValueError, TypeError
-        Invalid returns or settings; each message names the parameter or column.
+        Invalid returns or settings; each message names the parameter or column. ValueError
+        also when fewer than 2 strategies with non-constant returns remain.
+
+    Warns
+    -----
+    DegenerateDataWarning
+        Columns with constant returns (zero variance: no Sharpe ratio), named once; they are
+        set aside (``report.degenerate``) and every test runs on the other columns.
 
     Notes
     -----
     The steps, each a call of the public function of the same name with the settings above:
 
-    1. :func:`sigtest.sharpe_ratio` of every strategy; the best is the highest (the first on
-       ties), the ``n_top`` best are ranked.
+    1. :func:`sigtest.sharpe_ratio` of every strategy. Columns with constant returns (an
+       undefined Sharpe ratio) are set aside here, before any test: every later step, N
+       included, uses the other columns (for numpy input they are passed on as a DataFrame
+       whose column labels are their positions in ``returns``, so that every sub-result names
+       them as the caller does). The best is the highest Sharpe ratio (the first on ties), the
+       ``n_top`` best are ranked.
     2. :func:`sigtest.bootstrap_ci` (Sharpe ratio, ``ci_method``) and
        :func:`sigtest.probabilistic_sharpe_ratio` (SR* = 0) of the ``n_top`` best.
     3. :func:`sigtest.effective_trials` and :func:`sigtest.deflated_sharpe_ratio` of all N
@@ -799,6 +943,7 @@ def validate(
     block length (tests compare every number).
     """
     level = check_probability(alpha, "alpha")
+    pbo_cut = check_probability(pbo_threshold, "pbo_threshold")
     check_probability(confidence_level, "confidence_level")
     b_res = check_int(n_resamples, "n_resamples", minimum=1)
     boot = check_choice(bootstrap, "bootstrap", _BOOTSTRAPS)
@@ -878,11 +1023,15 @@ def validate(
             progress(step, n_steps, name)
 
     tick("Sharpe ratios and block length")
-    sr = sharpe_ratio(strategies, periods_per_year=q)
+    with warnings.catch_warnings():  # the constant columns are named once, below
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        sr = sharpe_ratio(strategies, periods_per_year=q)
+    sr_all = sr
+    index = data.index
+    strategies, data, sr, degenerate = _set_aside_degenerate(strategies, data, sr, dask_input)
+    n_str = data.n_strategies
     sr_arr = np.asarray(sr, dtype=float).reshape(-1)
-    order = np.argsort(np.where(np.isnan(sr_arr), np.inf, -sr_arr), kind="stable")
-    if np.isnan(sr_arr).all():
-        raise ValueError("every strategy in `returns` has constant returns; nothing to validate")
+    order = np.argsort(-sr_arr, kind="stable")
     labels = data.labels
     top_pos = order[: min(k_top, n_str)]
     top_pos = top_pos[np.isfinite(sr_arr[top_pos])]
@@ -937,11 +1086,11 @@ def validate(
     pb = pbo(strategies, n_partitions=s_part, metric="sharpe", periods_per_year=q,
              remainder="drop_first")
 
-    index = data.index
     return ValidationReport(
-        best=best, sharpe=sr, top=[labels[int(j)] for j in top_pos], sharpe_ci=ci, psr=psr,
+        best=best, sharpe=sr_all, top=[labels[int(j)] for j in top_pos], sharpe_ci=ci, psr=psr,
         effective_trials=et, dsr=dsr, haircut=hc, reality_check=rc, spa=sp, stepm=sm, mcs=mcs,
         mcs_strategies=[labels[int(j)] for j in mcs_pos], pbo=pb, alpha=level,
+        pbo_threshold=pbo_cut, degenerate=degenerate,
         periods_per_year=q, n_resamples=b_res, bootstrap=boot,
         block_length=1.0 if bl is None else bl, block_length_estimated=estimated,
         measure=meas, ci_method=cim, n_partitions=s_part, mean_correlation=rho,

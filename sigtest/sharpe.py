@@ -78,7 +78,8 @@ _CHUNK_BYTES = 2**19  # d, e, v = d + e and d**2 of a chunk (4 x 512 KiB) fit in
 
 LO_2002 = Reference(
     "lo2002", "Lo, A. W.", 2002, "The statistics of Sharpe ratios", "Financial Analysts Journal",
-    "58(4)", "36-52", "10.2469/faj.v58.n4.2453",
+    "58", "36-52", "10.2469/faj.v58.n4.2453",
+    number="4",
 )
 MERTENS_2002 = Reference(
     "mertens2002", "Mertens, E.", 2002,
@@ -88,50 +89,59 @@ MERTENS_2002 = Reference(
 OPDYKE_2007 = Reference(
     "opdyke2007", "Opdyke, J. D.", 2007,
     "Comparing Sharpe ratios: so where are the p-values?", "Journal of Asset Management",
-    "8(5)", "308-336", "10.1057/palgrave.jam.2250084",
+    "8", "308-336", "10.1057/palgrave.jam.2250084",
+    number="5",
 )
 NEWEY_WEST_1987 = Reference(
     "newey1987", "Newey, W. K., & West, K. D.", 1987,
     "A simple, positive semi-definite, heteroskedasticity and autocorrelation consistent "
-    "covariance matrix", "Econometrica", "55(3)", "703-708", "10.2307/1913610",
+    "covariance matrix", "Econometrica", "55", "703-708", "10.2307/1913610",
+    number="3",
 )
 NEWEY_WEST_1994 = Reference(
     "newey1994", "Newey, W. K., & West, K. D.", 1994,
     "Automatic lag selection in covariance matrix estimation", "Review of Economic Studies",
-    "61(4)", "631-653", "10.2307/2297912",
+    "61", "631-653", "10.2307/2297912",
+    number="4",
 )
 BAILEY_LDP_2012 = Reference(
     "bailey2012", "Bailey, D. H., & Lopez de Prado, M.", 2012,
-    "The Sharpe ratio efficient frontier", "Journal of Risk", "15(2)", "3-44",
+    "The Sharpe ratio efficient frontier", "Journal of Risk", "15", "3-44",
     "10.21314/JOR.2012.255",
+    number="2",
 )
 BAILEY_LDP_2014 = Reference(
     "bailey2014dsr", "Bailey, D. H., & Lopez de Prado, M.", 2014,
     "The deflated Sharpe ratio: correcting for selection bias, backtest overfitting, and "
-    "non-normality", "Journal of Portfolio Management", "40(5)", "94-107",
+    "non-normality", "Journal of Portfolio Management", "40", "94-107",
     "10.3905/jpm.2014.40.5.094",
+    number="5",
 )
 BAILEY_ET_AL_2014 = Reference(
     "bailey2014minbtl", "Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J.", 2014,
     "Pseudo-mathematics and financial charlatanism: the effects of backtest overfitting on "
-    "out-of-sample performance", "Notices of the American Mathematical Society", "61(5)",
+    "out-of-sample performance", "Notices of the American Mathematical Society", "61",
     "458-471", "10.1090/noti1105",
+    number="5",
 )
 LI_JI_2005 = Reference(
     "li2005", "Li, J., & Ji, L.", 2005,
     "Adjusting multiple testing in multilocus analyses using the eigenvalues of a correlation "
-    "matrix", "Heredity", "95(3)", "221-227", "10.1038/sj.hdy.6800717",
+    "matrix", "Heredity", "95", "221-227", "10.1038/sj.hdy.6800717",
+    number="3",
 )
 NYHOLT_2004 = Reference(
     "nyholt2004", "Nyholt, D. R.", 2004,
     "A simple correction for multiple testing for single-nucleotide polymorphisms in linkage "
-    "disequilibrium with each other", "American Journal of Human Genetics", "74(4)", "765-769",
+    "disequilibrium with each other", "American Journal of Human Genetics", "74", "765-769",
     "10.1086/383251",
+    number="4",
 )
 LDP_LEWIS_2019 = Reference(
     "lopezdeprado2019", "Lopez de Prado, M., & Lewis, M. J.", 2019,
     "Detection of false investment strategies using unsupervised learning methods",
-    "Quantitative Finance", "19(9)", "1555-1565", "10.1080/14697688.2019.1622311",
+    "Quantitative Finance", "19", "1555-1565", "10.1080/14697688.2019.1622311",
+    number="9",
 )
 
 
@@ -498,6 +508,10 @@ def sharpe_ratio(
     -------
     float, pandas.Series or numpy.ndarray
         Float for 1-D input, a Series labelled by column for a DataFrame, an array for 2-D numpy.
+        Only the ratios: under ``nan_policy='omit'`` the number of observations behind each one
+        is ``returns.notna().sum()`` (``(~np.isnan(returns)).sum(axis=0)`` for numpy), and
+        :func:`sharpe_ratio_se` returns the same ratios with that count (``n_obs``) and their
+        standard errors.
 
     Raises
     ------

@@ -27,7 +27,7 @@ from scipy import fft as sfft
 from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
 from sigtest._execution import Blocks, as_blocks, is_dask, kernel_threads
 from sigtest._random import RngLike, SeedRecord
-from sigtest._results import Reference, ResultBase
+from sigtest._results import Reference, ResultBase, seed_text
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
@@ -70,9 +70,10 @@ WHITE_2000 = Reference(
     2000,
     "A reality check for data snooping",
     "Econometrica",
-    "68(5)",
+    "68",
     "1097-1126",
     "10.1111/1468-0262.00152",
+    number="5",
 )
 HANSEN_2005 = Reference(
     "hansen2005test",
@@ -80,9 +81,10 @@ HANSEN_2005 = Reference(
     2005,
     "A test for superior predictive ability",
     "Journal of Business & Economic Statistics",
-    "23(4)",
+    "23",
     "365-380",
     "10.1198/073500105000000063",
+    number="4",
 )
 ROMANO_WOLF_2005 = Reference(
     "romano2005stepwise",
@@ -90,9 +92,10 @@ ROMANO_WOLF_2005 = Reference(
     2005,
     "Stepwise multiple testing as formalized data snooping",
     "Econometrica",
-    "73(4)",
+    "73",
     "1237-1282",
     "10.1111/j.1468-0262.2005.00615.x",
+    number="4",
 )
 ROMANO_WOLF_2016 = Reference(
     "romano2016efficient",
@@ -110,9 +113,10 @@ HANSEN_LUNDE_NASON_2011 = Reference(
     2011,
     "The model confidence set",
     "Econometrica",
-    "79(2)",
+    "79",
     "453-497",
     "10.3982/ECTA5771",
+    number="2",
 )
 
 
@@ -963,8 +967,7 @@ class _SnoopingResult(ResultBase):
             f"T = {self.n_obs} periods.{dropped} The bootstrap used {self.n_resamples} replicates "
             f"of {scheme}{chosen}; Monte Carlo p-values are (1 + #{{T* >= T}}) / (1 + B)."
             f"{_undefined_text(self.n_undefined_resamples, self.n_resamples)} "
-            f"Computed with sigtest {__version__} (seed entropy {self.seed.entropy}, spawn key "
-            f"{self.seed.spawn_key})."
+            f"Computed with sigtest {__version__} ({seed_text(self.seed)})."
         )
 
     def _scheme_refs(self) -> tuple[Reference, ...]:
@@ -1229,7 +1232,7 @@ class MCSResult(ResultBase):
             f"{self.bootstrap} bootstrap (block length {self.block_length:.4g}); "
             f"{len(self.included)} strategies remain in the set."
             f"{_undefined_text(self.n_undefined_resamples, self.n_resamples)} Computed with "
-            f"sigtest {self.version} (seed entropy {self.seed.entropy})."
+            f"sigtest {self.version} ({seed_text(self.seed)})."
         )
 
     def to_frame(self) -> pd.DataFrame:

@@ -322,7 +322,7 @@ def test_verdicts_follow_the_table(report):
 def test_describe_has_every_setting_seed_version_and_reference(report):
     text = report.describe()
     assert f"sigtest {sigtest.__version__}" in text
-    assert "entropy 7" in text and f"same {B} replicates" in text
+    assert "seed 7" in text and f"same {B} replicates" in text
     assert f"{report.block_length:.4g}" in text and "alpha = 0.05" in text
     assert "annualized with 252 periods per year" in text
     for doi in ("10.1111/1468-0262.00152", "10.1198/073500105000000063",
@@ -368,18 +368,115 @@ def test_report_is_frozen(report):
         report.alpha = 0.1  # type: ignore[misc]
 
 
-def test_constant_column_warns_and_leaves_undefined_rows_open():
+def test_constant_column_is_set_aside_and_the_rest_is_computed():
     x = _universe(n_obs=320, n_cols=6, seed=3)
-    x["rule_4"] = 0.001  # legal but degenerate: Sharpe ratio undefined
+    x["rule_4"] = 0.001  # legal but degenerate: a rule that never trades
     with pytest.warns(sigtest.DegenerateDataWarning) as rec:
         rep = validate(x, n_resamples=B, rng=1, n_top=3, mcs_max_strategies=4)
-    assert any("'rule_4'" in str(w.message) for w in rec)
-    assert "rule_4" not in rep.top and "rule_4" not in rep.mcs_strategies
-    assert math.isnan(rep.sharpe["rule_4"]) and rep.best != "rule_4"
-    table = rep.to_frame()
-    assert math.isnan(rep.dsr.dsr) and pd.isna(table.loc["dsr", "passed"])
-    assert rep.verdicts["dsr"].startswith("Deflated Sharpe ratio is undefined here (NaN)")
-    assert "| dsr |  | deflated Sharpe ratio | - |  | - | n/a |" in rep.to_markdown()
+    assert len(rec) == 1  # named once, by validate
+    msg = str(rec[0].message)
+    assert "'rule_4'" in msg and "set 1 column(s) aside" in msg and "report.degenerate" in msg
+    assert rep.degenerate == ["rule_4"] and rep.n_strategies == 5
+    assert math.isnan(rep.sharpe["rule_4"]) and len(rep.sharpe) == 6
+    # every number is that of the report on the other columns
+    ref = validate(x.drop(columns="rule_4"), n_resamples=B, rng=1, n_top=3, mcs_max_strategies=4)
+    pd.testing.assert_frame_equal(rep.to_frame(), ref.to_frame())
+    assert not math.isnan(rep.dsr.dsr) and not math.isnan(rep.pbo.pbo)
+    assert rep.dsr.n_trials_total == 5 and rep.pbo.n_strategies == 5
+    # and the report says which column was set aside and why
+    for text in (rep.summary(), rep.to_markdown(), rep.describe()):
+        assert "'rule_4'" in text and "constant returns" in text
+    page = rep.to_html(figures=True)  # raised in the DSR figure before
+    assert "set aside before any test: &#x27;rule_4&#x27;" in page
+
+
+def test_constant_column_numpy_keeps_positions():
+    x = _universe(n_obs=320, n_cols=6, seed=3).to_numpy(copy=True)
+    x[:, 2] = 0.0
+    with pytest.warns(sigtest.DegenerateDataWarning, match=r"column\(s\) 2 have constant"):
+        rep = validate(x, n_resamples=B, rng=1, n_top=3, mcs_max_strategies=4)
+    assert rep.degenerate == [2] and isinstance(rep.sharpe, np.ndarray)
+    kept = [0, 1, 3, 4, 5]
+    sr = np.asarray(rep.sharpe)
+    assert rep.best == kept[int(np.argmax(sr[kept]))]
+    # the sub-results name the strategies by their positions in `returns`
+    assert list(rep.psr.psr.index) == rep.top and rep.reality_check.best in kept
+    assert rep.to_frame().loc["reality_check", "strategy"] == rep.reality_check.best
+
+
+def test_degenerate_leaving_fewer_than_two_strategies_raises():
+    x = _universe(n_obs=320, n_cols=3, seed=3)
+    x["rule_0"] = 0.0
+    x["rule_1"] = 0.002
+    with pytest.warns(sigtest.DegenerateDataWarning, match=r"'rule_0', 'rule_1'"):
+        with pytest.raises(ValueError, match=r"`returns` must hold at least 2 strategies with "
+                           r"non-constant returns; got 1 after setting aside 2 constant column"):
+            validate(x, n_resamples=B)
+
+
+def test_pbo_threshold(frame, report):
+    with pytest.raises(ValueError, match=r"`pbo_threshold` must be in \(0, 1\); got 1.2"):
+        validate(frame, n_resamples=B, pbo_threshold=1.2)
+    assert report.pbo_threshold == 0.5
+    pb = report.pbo.pbo
+    assert report.to_frame().loc["pbo", "passed"] == (pb <= 0.5)
+    assert "threshold 0.5" in report.verdicts["pbo"] and "alpha" not in report.verdicts["pbo"]
+    assert "judged against 0.5" in report.describe()
+    strict = validate(frame, periods_per_year=252, n_resamples=B, rng=7, n_top=5,
+                      mcs_max_strategies=8, pbo_threshold=pb / 2)
+    assert not strict.to_frame().loc["pbo", "passed"] and strict.pbo.pbo == pb
+    assert "Above the threshold" in strict.verdicts["pbo"]
+
+
+def test_mcs_verdict_says_which_set(report, frame):
+    v = report.verdicts["mcs"]
+    assert ("computed on the 8 strategies with the highest Sharpe ratios (of 24" in v
+            and "mcs_max_strategies" in v)
+    assert "of the 8 best by Sharpe ratio (of 24)" in report.to_frame().loc["mcs", "detail"]
+    small = validate(frame.iloc[:, :6], n_resamples=B, rng=7, n_top=3)
+    assert "computed on all 6 strategies" in small.verdicts["mcs"]
+
+
+def test_numpy_labels_stay_integers(frame):
+    rep = validate(frame.to_numpy()[:, :6], n_resamples=B, rng=7, n_top=3)
+    strategies = rep.to_frame()["strategy"]
+    assert strategies["reality_check"] == rep.reality_check.best
+    assert isinstance(strategies["sharpe_ratio"], int) and strategies["pbo"] is None
+    assert f"sharpe_ratio   {rep.best}  " in rep.summary()
+    assert ".0 " not in rep.summary().splitlines()[2]
+
+
+def test_text_for_people(report):
+    import re
+
+    text = report.describe()
+    assert "seed 7" in text and "spawn key ()" not in text and "entropy" not in text
+    # wrapped between words, never at a hyphen ("two- sided", "Benjamini- Hochberg")
+    assert not any(re.search(r"[A-Za-z]-$", line) for line in text.splitlines())
+    assert "two-sided" in text and "Benjamini-Hochberg-Yekutieli" in text
+    page = report.to_html(figures=False)
+    assert "two- sided" not in page and "seed 7." in page
+    assert "<details><summary>References (" in page
+    assert "<details><summary>BibTeX" in page
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(0.99999, ">0.9999"), (0.99994, "0.9999"), (1.0, "1"), (1e-6, "1e-06"), (0.5, "0.5"),
+     (-0.99999, "<-0.9999")],
+)
+def test_probabilities_near_one_are_not_rounded_to_one(value, shown):
+    from sigtest.report import _fmt
+
+    assert _fmt(value) == shown
+
+
+def test_short_repr_and_html(report):
+    text = repr(report)
+    assert len(text) < 1000 and text.startswith("ValidationReport(best='rule_")
+    assert "verdict: " in text and "<Series" not in text
+    page = report._repr_html_()
+    assert page.count("<tr>") == 1 + len(TESTS) and report.verdict[:30] in page
 
 
 def test_report_figures(report):
@@ -407,3 +504,58 @@ def test_report_figures(report):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == [str(s) for s in report.top]
     assert ax.get_yticks()[0] == max(ax.get_yticks())  # the best is drawn on top
+
+
+def test_plots_for_few_strategies_and_negative_slopes():
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from sigtest import plotting
+
+    x = _universe(n_obs=320, n_cols=4, seed=2)
+    res = sigtest.pbo(x, n_partitions=8)
+    ax = Figure().add_subplot()
+    plotting.plot_pbo_logits(res, ax=ax)
+    values, counts = np.unique(res.logits, return_counts=True)
+    heights = [p.get_height() for p in ax.patches]
+    assert len(ax.patches) == values.size <= 8  # one bar per value, not needles of density
+    assert heights == pytest.approx(counts / res.logits.size) and sum(heights) == pytest.approx(1)
+    assert min(p.get_width() for p in ax.patches) >= 0.5 * np.diff(values).min()
+
+    ax = Figure().add_subplot()
+    plotting.plot_pbo_degradation(res, ax=ax)
+    label = ax.get_legend_handles_labels()[1][1]
+    slope = res.degradation.slope
+    sign = "-" if slope < 0 else "+"
+    assert f" {sign} {abs(slope):.3g} IS" in label and "+ -" not in label
+
+
+def test_dsr_figure_of_an_undefined_dsr_does_not_raise():
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from sigtest import plotting
+
+    import dataclasses
+
+    ok = sigtest.deflated_sharpe_ratio(_universe(n_obs=320, n_cols=4, seed=2))
+    res = dataclasses.replace(ok, dsr=float("nan"), sharpe_variance=float("nan"))
+    ax = Figure().add_subplot()
+    plotting.plot_dsr_trials(res, ax=ax)
+    assert "undefined" in ax.texts[0].get_text()
+
+
+def test_constant_column_set_aside_on_dask_equals_in_memory():
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    x = _universe(n_obs=320, n_cols=6, seed=3).to_numpy(copy=True)
+    x[:, 3] = 0.0
+    kw = dict(n_resamples=B, rng=1, n_top=3, mcs_max_strategies=4)
+    with pytest.warns(sigtest.DegenerateDataWarning):
+        ref = validate(x, **kw)
+    with dask.config.set(scheduler="sync"), pytest.warns(sigtest.DegenerateDataWarning):
+        rep = validate(da.from_array(x, chunks=(320, 2)), **kw)
+    assert rep.degenerate == ref.degenerate == [3]
+    a, b = ref.to_frame(), rep.to_frame()
+    assert list(a["strategy"]) == list(b["strategy"])
+    np.testing.assert_allclose(b["value"].astype(float), a["value"].astype(float), rtol=1e-12)
