@@ -223,19 +223,25 @@ def _one_char(what: str) -> Callable[[str], str]:
 
 
 REPORT_EPILOG = f"""\
-units: decimal returns per period (0.01 = 1%), excess over the risk-free rate for Sharpe
-ratios. Returns that look percent-scaled get a warning (median |return| above
-{PERCENT_MEDIAN_ABS:g} per period, or a value below -1).
+units: decimal returns per period (0.01 = 1%), excess over the risk-free rate
+for Sharpe ratios. Returns that look percent-scaled get a warning (median
+|return| above {PERCENT_MEDIAN_ABS:g} per period, or a value below -1).
 
-dates: the first column is the time index when it holds dates: text (2020-01-31,
-31/01/2020, ...) or whole numbers written YYYYMMDD, YYYYMM or YYYY. Dates written
-a/b/yyyy are read in the one order that fits every row; when every row fits both
-orders, pass --dayfirst or --monthfirst. Another column: --index-col; none:
---no-index. A header row that looks like data (a column named 0.0123 or
-2020-01-02) is refused, and so is a column that increases on every row (dates or a
-counter, not returns) unless --index-col or --no-index says what it is.
+dates: the first column is the time index when it holds dates: text
+(2020-01-31, 31/01/2020, ...) or whole numbers written YYYYMMDD, YYYYMM or
+YYYY. Dates written a/b/yyyy are read in the one order that fits every row;
+when every row fits both, pass --dayfirst or --monthfirst. Another column:
+--index-col; none: --no-index.
 
-Every failure prints one line (sigtest: error: ...) and exits with status 2."""
+refused: a header row that looks like data (the first name a date, or every
+name a number other than 0, 1, 2, ...); a column that increases on every row
+(dates or a counter, not returns) unless --index-col or --no-index says what
+it is. Every failure prints one line (sigtest: error: ...), exit status 2."""
+
+REPORT_DESCRIPTION = """\
+Run sigtest.validate on RETURNS (rows periods, columns strategies, decimal
+returns: 0.01 = 1%), print the summary table and write one self-contained HTML
+report."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,9 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p_rep = sub.add_parser(
         "report", help="validate a returns file and write an HTML report",
-        description="Run sigtest.validate on RETURNS (rows periods, columns strategies, decimal "
-        "returns: 0.01 = 1%), print the summary table and write one self-contained HTML "
-        "report.",
+        description=REPORT_DESCRIPTION,
         epilog=REPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
