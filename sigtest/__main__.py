@@ -1,12 +1,14 @@
 """Command line: ``sigtest report RETURNS.csv`` and ``sigtest demo`` (also ``python -m sigtest``).
 
-``report`` reads a T x N returns file (CSV or parquet; rows periods, columns strategies), runs
-:func:`sigtest.validate`, prints the summary table and writes one self-contained HTML report.
-``demo`` does the same on the 393 technical trading rules of
-:func:`sigtest.datasets.sp500_technical_rules` (S&P 500 daily data shipped with arch).
+``report`` reads a T x N returns file (CSV or parquet; rows periods, columns strategies; decimal
+returns, 0.01 = 1%), runs :func:`sigtest.validate`, prints the summary table and writes one
+self-contained HTML report. ``demo`` does the same on the 393 technical trading rules of
+:func:`sigtest.datasets.sp500_technical_rules` (S&P 500 daily data shipped with arch). How a file
+is read (dates, header, separators) is in :mod:`sigtest._cli_input`.
 
-Bad input ends with one line on stderr (``sigtest: error: ...`` naming the file, the column and
-the fix) and exit status 2, never a traceback.
+Every failure ends with one line on stderr (``sigtest: error: ...`` naming the file, the column
+and the fix) and exit status 2, never a traceback; warnings are one line each
+(``sigtest: warning: ...``) and ``--quiet`` silences them.
 """
 
 from __future__ import annotations
@@ -15,22 +17,33 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
 
+from sigtest._cli_input import (
+    PERCENT_MEDIAN_ABS,
+    InputError,
+    one_line,
+    percent_warning,
+    read_returns,
+)
+from sigtest._version import __version__
+
+__all__ = ["InputError", "ProgressLine", "infer_periods_per_year", "main", "read_returns"]
+
 #: Default replicates of ``sigtest demo``: the whole demo (data, report, figures) takes about
 #: 20 s on a 2-core machine; ``sigtest report`` defaults to 9999 like the library.
 DEMO_N_RESAMPLES = 1999
 DEMO_SEED = 20261124
 DEMO_OUT = "sigtest-demo.html"
-
-
-class InputError(Exception):
-    """Malformed input: reported as one line on stderr with exit status 2."""
+#: The progress line and its eraser fit an 80-column terminal.
+LINE_WIDTH = 79
 
 
 class ProgressLine:
@@ -45,136 +58,21 @@ class ProgressLine:
     def __call__(self, step: int, n_steps: int, name: str) -> None:
         if not self.enabled:
             return
-        width = 24
+        width = 20
         done = int(width * (step - 1) / n_steps)
         bar = "#" * done + "-" * (width - done)
-        elapsed = time.monotonic() - self.start
-        self.stream.write(f"\r[{bar}] {step}/{n_steps} {name:<45.45} {elapsed:5.1f} s")
+        elapsed = f"{time.monotonic() - self.start:.1f} s"
+        head = f"[{bar}] {step}/{n_steps} "
+        room = max(LINE_WIDTH - len(head) - len(elapsed) - 1, 0)
+        self.stream.write(f"\r{head}{name:<{room}.{room}} {elapsed}"[: LINE_WIDTH + 1])
         self.stream.flush()
 
-    def close(self) -> None:
+    def clear(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + " " * 90 + "\r")
+            self.stream.write("\r" + " " * LINE_WIDTH + "\r")
             self.stream.flush()
 
-
-# ------------------------------------------------------------------------------------------------
-# Reading returns
-# ------------------------------------------------------------------------------------------------
-
-
-def _as_dates(col: pd.Series) -> pd.DatetimeIndex | None:
-    """The column as dates if every entry parses as one (and it is not numeric), else None."""
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        return None
-    try:
-        dates = pd.to_datetime(col.astype(str), errors="raise", format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return pd.DatetimeIndex(dates, name=col.name)
-
-
-def read_returns(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a returns file: CSV (first column the dates if it parses as dates) or parquet.
-
-    Raises :class:`InputError` with a one-line message naming the file, the column and the fix.
-    """
-    p = Path(path)
-    name = str(path)
-    if not p.exists():
-        raise InputError(f"{name}: no such file; check the path")
-    if p.is_dir():
-        raise InputError(f"{name}: is a directory; pass a .csv or .parquet file of returns")
-    suffix = p.suffix.lower()
-    if suffix == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise InputError(
-                f"{name}: reading parquet needs pyarrow; install it with `pip install pyarrow` "
-                "or save the returns as CSV"
-            ) from None
-        try:
-            frame = pd.read_parquet(p)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
-            raise InputError(f"{name}: cannot read as parquet ({_one_line(exc)})") from None
-    elif suffix in (".csv", ".txt"):
-        try:
-            frame = pd.read_csv(p)
-        except pd.errors.EmptyDataError:
-            raise InputError(f"{name}: the file is empty; it needs a header row and one row "
-                             "of returns per period") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"{name}: cannot parse as CSV ({_one_line(exc)})") from None
-    else:
-        raise InputError(
-            f"{name}: unsupported file type {suffix or '(none)'!r}; save the returns as .csv or "
-            ".parquet"
-        )
-    if frame.shape[1] == 0:
-        raise InputError(f"{name}: no columns; the file needs one column per strategy")
-    if isinstance(frame.index, pd.DatetimeIndex):  # parquet written with a date index
-        return _check_numeric(frame, name, first=None)
-    first = frame.columns[0]
-    if str(first).startswith("Unnamed: 0") and frame[first].equals(
-        pd.Series(np.arange(len(frame)), name=first)
-    ):  # a numbered index written by DataFrame.to_csv: not a strategy
-        frame = frame.drop(columns=[first])
-        if frame.shape[1] == 0:
-            raise InputError(f"{name}: only a row-number column; add one column of returns per "
-                             "strategy")
-        first = frame.columns[0]
-    dates = _as_dates(frame[first])
-    if dates is not None:
-        frame = frame.drop(columns=[first])
-        frame.index = dates
-        _check_dates(dates, name, first)
-    return _check_numeric(frame, name, first=first)
-
-
-def _check_dates(dates: pd.DatetimeIndex, name: str, column: Any) -> None:
-    """Dates must increase strictly: the bootstrap and the partitions follow the row order."""
-    if dates.is_monotonic_increasing and dates.is_unique:
-        return
-    if dates.hasnans:
-        row = int(np.flatnonzero(np.asarray(dates.isna()))[0])
-        raise InputError(
-            f"{name}: row {row + 1} has no date in column {str(column)!r}; fill it in or "
-            "remove the row"
-        )
-    values = dates.to_numpy()
-    bad = int(np.flatnonzero(values[1:] <= values[:-1])[0]) + 1
-    what = "repeats" if values[bad] == values[bad - 1] else "comes before the row above it"
-    raise InputError(
-        f"{name}: the dates in column {str(column)!r} must increase from row to row; row "
-        f"{bad + 1} ({dates[bad].date()}) {what}. Sort the file oldest first and keep one row "
-        "per date"
-    )
-
-
-def _check_numeric(frame: pd.DataFrame, name: str, first: Any) -> pd.DataFrame:
-    """The frame as float64, or an InputError naming the first non-numeric column."""
-    for col in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(
-            frame[col]
-        ):
-            values = frame[col]
-            bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
-            row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
-            if col == first:
-                raise InputError(
-                    f"{name}: the first column {str(col)!r} is neither dates nor numbers (row "
-                    f"{row + 1}: {str(values.iloc[row])!r}); make it the dates (e.g. 2020-01-31)"
-                    " or remove it"
-                )
-            raise InputError(
-                f"{name}: column {str(col)!r} is not numeric (row {row + 1}: "
-                f"{str(values.iloc[row])!r}); every column after the dates must hold returns "
-                "(fix or remove that column)"
-            )
-    if frame.shape[1] == 0:
-        raise InputError(f"{name}: only a date column; add one column of returns per strategy")
-    return frame.astype(np.float64)
+    close = clear
 
 
 def infer_periods_per_year(index: pd.Index, name: str) -> float:
@@ -200,13 +98,18 @@ def infer_periods_per_year(index: pd.Index, name: str) -> float:
     )
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
 # ------------------------------------------------------------------------------------------------
 # Running a report
 # ------------------------------------------------------------------------------------------------
+
+
+def _largest(returns: pd.DataFrame) -> str:
+    """', largest |return| 1e+157 in column 'a'' for a message about a failed computation."""
+    x = np.abs(returns.to_numpy(dtype=np.float64))
+    if x.size == 0 or not np.isfinite(x).any():
+        return ""
+    j = int(np.nanargmax(np.where(np.isfinite(x), x, -1.0)) % x.shape[1])
+    return f"; largest |return| {np.nanmax(x[:, j]):.4g} in column {str(returns.columns[j])!r}"
 
 
 def run_report(
@@ -223,6 +126,8 @@ def run_report(
     stdout: TextIO,
     stderr: TextIO,
     intro: str = "",
+    measure: str = "mean",
+    nan_policy: str = "raise",
 ) -> int:
     from sigtest.report import validate
 
@@ -234,20 +139,27 @@ def run_report(
         progress(i, n + 1, name)
 
     try:
-        report = validate(
-            returns, benchmark, periods_per_year=periods_per_year, n_resamples=n_resamples,
-            rng=seed, progress=step,
-        )
-        progress(steps[0], steps[0], "figures and HTML")
-        page = report.to_html(title=title, source=source)
+        with _one_line_warnings(stderr, quiet, progress):
+            report = validate(
+                returns, benchmark, periods_per_year=periods_per_year, n_resamples=n_resamples,
+                rng=seed, measure=measure, nan_policy=nan_policy,  # type: ignore[arg-type]
+                progress=step,
+            )
+            progress(steps[0], steps[0], "figures and HTML")
+            page = report.to_html(title=title, source=source)
     except (ValueError, TypeError) as exc:
-        raise InputError(f"{source}: {_one_line(exc)}") from None
+        raise InputError(f"{source}: {one_line(exc)}") from None
+    except ArithmeticError as exc:  # overflow, division by zero, floating-point errors
+        raise InputError(
+            f"{source}: the computation failed ({type(exc).__name__}: {one_line(exc)}); check "
+            f"the returns for extreme values{_largest(returns)}"
+        ) from None
     finally:
         progress.close()
     try:
         Path(out).write_text(page, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{out}: cannot write the report ({_one_line(exc)}); pass another "
+        raise InputError(f"{out}: cannot write the report ({one_line(exc)}); pass another "
                          "--out") from None
     if not quiet:
         if intro:
@@ -255,6 +167,25 @@ def run_report(
         print(report.summary(), file=stdout)
         print(f"\nHTML report written to {out}", file=stdout)
     return 0
+
+
+@contextmanager
+def _one_line_warnings(stderr: TextIO, quiet: bool, progress: ProgressLine) -> Iterator[None]:
+    """Warnings as ``sigtest: warning: ...`` lines on ``stderr``; none at all when ``quiet``."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        else:
+            warnings.simplefilter("default")  # whatever -W or PYTHONWARNINGS say: one line each
+
+            def show(message: Warning | str, category: type[Warning], filename: str,
+                     lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+                progress.clear()
+                print(f"sigtest: warning: {category.__name__}: {one_line(str(message))}",
+                      file=stderr)
+
+            warnings.showwarning = show
+        yield
 
 
 def _int_at_least(minimum: int, what: str) -> Callable[[str], int]:
@@ -286,24 +217,65 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _one_char(what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        text = "\t" if text == "\\t" else text
+        if len(text) != 1:
+            raise argparse.ArgumentTypeError(
+                f"must be one character ({what}; '\\t' for a tab); got {text!r}")
+        return text
+
+    return parse
+
+
+REPORT_EPILOG = f"""\
+units: decimal returns per period (0.01 = 1%), excess over the risk-free rate
+for Sharpe ratios. Returns that look percent-scaled get a warning (median
+|return| above {PERCENT_MEDIAN_ABS:g} per period, or a value below -1).
+
+dates: the first column is the time index when it holds dates: text
+(2020-01-31, 31/01/2020, ...) or whole numbers written YYYYMMDD, YYYYMM or
+YYYY. Dates written a/b/yyyy are read in the one order that fits every row;
+when every row fits both, pass --dayfirst or --monthfirst. Another column:
+--index-col; none: --no-index.
+
+refused: a header row that looks like data (the first name a date, or every
+name a number other than 0, 1, 2, ...); a column that increases on every row
+(dates or a counter, not returns) unless --index-col or --no-index says what
+it is. Every failure prints one line (sigtest: error: ...), exit status 2."""
+
+REPORT_DESCRIPTION = """\
+Run sigtest.validate on RETURNS (rows periods, columns strategies, decimal
+returns: 0.01 = 1%), print the summary table and write one self-contained HTML
+report."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sigtest",
         description="Is the best backtest real? Selection-bias-aware validation of a T x N "
-        "matrix of strategy returns.",
+        "matrix of strategy returns (decimal returns, 0.01 = 1%).",
     )
+    parser.add_argument("--version", action="version", version=f"sigtest {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_rep = sub.add_parser(
         "report", help="validate a returns file and write an HTML report",
-        description="Run sigtest.validate on RETURNS (rows periods, columns strategies; a CSV's "
-        "first column is taken as the dates if it parses as dates), print the summary table "
-        "and write one self-contained HTML report.",
+        description=REPORT_DESCRIPTION,
+        epilog=REPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p_rep.add_argument("returns", metavar="RETURNS", help="returns file (.csv or .parquet)")
+    p_rep.add_argument("returns", metavar="RETURNS",
+                       help="returns file (.csv or .parquet): decimal returns, 0.01 = 1%%")
     p_rep.add_argument("--benchmark", metavar="COL", default=None,
                        help="column holding the benchmark's returns (default: zero benchmark)")
     p_rep.add_argument("--periods-per-year", type=_positive_float, default=None, metavar="Q",
                        help="periods per year, e.g. 252 (default: inferred from the dates)")
+    p_rep.add_argument("--measure", choices=("mean", "sharpe"), default="mean",
+                       help="performance measure of Reality Check, SPA, StepM and the model "
+                       "confidence set (default mean)")
+    p_rep.add_argument("--nan-policy", choices=("raise", "omit"), default="raise",
+                       help="missing returns: 'raise' refuses them (default); 'omit' drops every "
+                       "period with a missing value (ragged histories)")
     p_rep.add_argument("--seed", type=_seed, default=None, metavar="N",
                        help="random seed (default: fresh entropy, recorded in the report)")
     p_rep.add_argument("--n-resamples", type=_positive_int, default=9999, metavar="B",
@@ -311,7 +283,24 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--out", default=None, metavar="PATH",
                        help="HTML file to write (default: RETURNS stem + '-report.html')")
     p_rep.add_argument("--quiet", action="store_true",
-                       help="print nothing (no table, no progress); errors still go to stderr")
+                       help="print nothing (no table, no progress, no warnings); errors still "
+                       "go to stderr")
+    g_in = p_rep.add_argument_group("reading the file")
+    g_in.add_argument("--sep", type=_one_char("field separator"), default=",", metavar="C",
+                      help="CSV field separator (default ','; e.g. ';' or '\\t')")
+    g_in.add_argument("--decimal", type=_one_char("decimal mark"), default=".", metavar="C",
+                      help="CSV decimal mark (default '.'; ',' for 0,01)")
+    idx = g_in.add_mutually_exclusive_group()
+    idx.add_argument("--index-col", metavar="COL", default=None,
+                     help="column holding the dates (or increasing period numbers); default: "
+                     "the first column when it holds dates")
+    idx.add_argument("--no-index", action="store_true",
+                     help="no date column: every column is a strategy, as given")
+    order = g_in.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
+                       default=None, help="dates written a/b/yyyy are day/month/year")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="dates written a/b/yyyy are month/day/year")
     p_demo = sub.add_parser(
         "demo", help="full report on 393 technical trading rules on the S&P 500",
         description="Build the technical-rule universe of sigtest.datasets."
@@ -324,13 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="B", help=f"bootstrap replicates (default {DEMO_N_RESAMPLES})")
     p_demo.add_argument("--out", default=DEMO_OUT, metavar="PATH",
                         help=f"HTML file to write (default {DEMO_OUT})")
-    p_demo.add_argument("--quiet", action="store_true", help="print nothing")
+    p_demo.add_argument("--quiet", action="store_true", help="print nothing, warnings included")
     return parser
 
 
 def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     name = args.returns
-    frame = read_returns(name)
+    frame = read_returns(name, sep=args.sep, decimal=args.decimal, index_col=args.index_col,
+                         no_index=args.no_index, dayfirst=args.dayfirst)
     q = args.periods_per_year
     if q is None:
         q = infer_periods_per_year(frame.index, name)
@@ -341,25 +331,31 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
             f"{name}: --benchmark column {bench!r} not found (columns: {shown}"
             f"{' ...' if frame.shape[1] > 5 else ''}); pass one of the column names"
         )
-    if frame.isna().to_numpy().any():
+    if args.nan_policy == "raise" and frame.isna().to_numpy().any():
         col = frame.columns[frame.isna().any().to_numpy()][0]
         row = int(np.flatnonzero(frame[col].isna().to_numpy())[0])
         raise InputError(
             f"{name}: column {str(col)!r} has a missing value (row {row + 1}); fill or drop the "
-            "incomplete rows first"
+            "incomplete rows first, or pass --nan-policy omit"
         )
+    if not args.quiet:
+        message = percent_warning(frame, name)
+        if message:
+            print(f"sigtest: warning: {message}", file=stderr)
     out = args.out or f"{Path(name).stem}-report.html"
     return run_report(
         frame, source=name, title=f"sigtest report: {Path(name).name}", out=out,
         benchmark=bench, periods_per_year=q, seed=args.seed, n_resamples=args.n_resamples,
-        quiet=args.quiet, stdout=stdout, stderr=stderr,
+        quiet=args.quiet, stdout=stdout, stderr=stderr, measure=args.measure,
+        nan_policy=args.nan_policy,
     )
 
 
 def _cmd_demo(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from sigtest.datasets import sp500_technical_rules
 
-    rules = sp500_technical_rules()
+    with _one_line_warnings(stderr, args.quiet, ProgressLine(stderr, enabled=False)):
+        rules = sp500_technical_rules()
     intro = (
         f"{rules.shape[1]} technical trading rules on the S&P 500 (moving-average crossovers, "
         f"channel breakouts, filter rules), daily, {rules.index[0]:%Y-%m-%d} to "
@@ -374,10 +370,20 @@ def _cmd_demo(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     )
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no real stdout
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sigtest`` command; returns the exit status."""
     stdout, stderr = sys.stdout, sys.stderr
     args = build_parser().parse_args(argv)
+    source = getattr(args, "returns", "sigtest demo")
     try:
         if args.command == "report":
             return _cmd_report(args, stdout, stderr)
@@ -385,9 +391,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"sigtest: error: {exc}", file=stderr)
         return 2
+    except BrokenPipeError:  # `sigtest report ... | head`: the reader stopped; report written
+        _silence_stdout()
+        return 0
     except KeyboardInterrupt:  # pragma: no cover - interactive
         print("sigtest: interrupted", file=stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback; one line, exit status 2
+        print(f"sigtest: error: {source}: unexpected {type(exc).__name__} "
+              f"({one_line(exc)[:300]}); please report it with the command line used",
+              file=stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -306,3 +306,373 @@ def test_csv_written_without_dates_drops_the_row_numbers(tmp_path):
     got = read_returns(tmp_path / "plain.csv")
     assert list(got.columns) == list(frame.columns)
     np.testing.assert_allclose(got.to_numpy(), frame.to_numpy(), rtol=1e-15)
+
+
+# ------------------------------------------------------------------------------------------------
+# reading files: dates, headers, separators, units
+# ------------------------------------------------------------------------------------------------
+
+
+def _fast(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # no figures: fast
+
+
+def _write(tmp_path, name, frame, **kw):
+    path = tmp_path / name
+    frame.to_csv(path, **kw)
+    return path
+
+
+def _frame_with_first(first_name, first_values, n_cols=3, seed=1):
+    rng = np.random.default_rng(seed)
+    n = len(first_values)
+    frame = pd.DataFrame(rng.normal(0.0, 0.01, size=(n, n_cols)),
+                         columns=[f"s{j}" for j in range(n_cols)])
+    frame.insert(0, first_name, first_values)
+    return frame
+
+
+@pytest.mark.parametrize(
+    "values, expected, q",
+    [
+        (pd.bdate_range("2015-01-01", periods=60).strftime("%Y%m%d").astype(int),
+         pd.bdate_range("2015-01-01", periods=60), 252),
+        (pd.date_range("2001-01-01", periods=40, freq="MS").strftime("%Y%m").astype(int),
+         pd.date_range("2001-01-01", periods=40, freq="MS"), 12),
+        (np.arange(1961, 2001), pd.date_range("1961-01-01", periods=40, freq="YS"), 1),
+    ],
+    ids=["YYYYMMDD", "YYYYMM", "YYYY"],
+)
+def test_integer_dates_are_the_time_index(tmp_path, values, expected, q):
+    from sigtest.__main__ import read_returns
+
+    frame = _frame_with_first("date", values)
+    got = read_returns(_write(tmp_path, "d.csv", frame, index=False))
+    assert list(got.columns) == ["s0", "s1", "s2"]  # the date is not a strategy
+    assert isinstance(got.index, pd.DatetimeIndex)
+    np.testing.assert_array_equal(got.index.to_numpy(), expected.to_numpy())
+    assert infer_periods_per_year(got.index, "d.csv") == q
+
+
+def test_integer_dates_never_win_as_a_strategy(tmp_path, capsys, monkeypatch):
+    _fast(monkeypatch)
+    idx = pd.bdate_range("2015-01-01", periods=300)
+    frame = _frame_with_first("date", idx.strftime("%Y%m%d").astype(int), n_cols=4)
+    path = _write(tmp_path, "ymd.csv", frame, index=False)
+    status, out, err = _run(["report", str(path), "--n-resamples", B, "--seed", "3",
+                             "--periods-per-year", "252", "--out", str(tmp_path / "o.html")],
+                            capsys)
+    assert status == 0, err
+    rep = sigtest.validate(frame.drop(columns="date").set_axis(idx), periods_per_year=252,
+                           n_resamples=int(B), rng=3)
+    for line in rep.summary().splitlines():
+        assert line in out
+    assert "date" not in out.split("\n\n")[0].split("Sharpe")[0]
+
+
+def test_increasing_column_is_refused_unless_named(tmp_path, capsys, monkeypatch):
+    _fast(monkeypatch)
+    frame = _frame_with_first("t", np.arange(1, 61) * 86_400 + 1_600_000_000)  # unix seconds
+    path = _write(tmp_path, "t.csv", frame, index=False)
+    argv = ["report", str(path), "--n-resamples", B, "--periods-per-year", "252", "--out",
+            str(tmp_path / "o.html"), "--quiet"]
+    status, out, err = _run(argv, capsys)
+    assert status == 2 and out == ""
+    assert re.fullmatch(
+        r"sigtest: error: .*t\.csv: column 't' increases on every row \(1600086400, 1600172800, "
+        r"\.\.\., 1605184000\): dates or a counter, not returns; pass --index-col 't' to make it "
+        r"the time index, remove it, or pass --no-index to test it as a strategy\n", err)
+    from sigtest.__main__ import read_returns
+
+    got = read_returns(path, index_col="t")
+    assert list(got.columns) == ["s0", "s1", "s2"]
+    np.testing.assert_array_equal(got.index.to_numpy(), frame["t"].to_numpy())
+    assert list(read_returns(path, no_index=True).columns) == ["t", "s0", "s1", "s2"]
+    assert _run([*argv, "--index-col", "t"], capsys)[0] == 0
+    assert _run([*argv, "--no-index"], capsys)[0] == 0
+
+
+def test_increasing_rule_boundaries(tmp_path):
+    from sigtest.__main__ import InputError, read_returns
+    from sigtest._cli_input import INCREASING_MIN_ROWS
+
+    idx = pd.bdate_range("2020-01-01", periods=INCREASING_MIN_ROWS)
+    base = _frame_with_first("date", idx.strftime("%Y-%m-%d"))
+    rising = np.linspace(0.001, 0.002, INCREASING_MIN_ROWS)  # not whole numbers
+    with pytest.raises(InputError, match=r"column 'up' increases on every row"):
+        read_returns(_write(tmp_path, "a.csv", base.assign(up=rising), index=False))
+    short = base.iloc[:-1].assign(up=rising[:-1])  # one row fewer: a (strange) return series
+    assert "up" in read_returns(_write(tmp_path, "b.csv", short, index=False)).columns
+    whole = base.iloc[:3].assign(up=[1.0, 2.0, 5.0])  # whole numbers: refused from 3 rows
+    with pytest.raises(InputError, match=r"column 'up' increases on every row \(1, 2, \.\.\., 5"):
+        read_returns(_write(tmp_path, "c.csv", whole, index=False))
+    wobbly = base.assign(up=rising[::-1])
+    assert "up" in read_returns(_write(tmp_path, "d.csv", wobbly, index=False)).columns
+
+
+def test_header_that_looks_like_data_is_refused(tmp_path, capsys):
+    frame = _returns(n_obs=50, n_cols=3)
+    path = _write(tmp_path, "nohead.csv", frame, header=False)
+    status, out, err = _run(["report", str(path), "--n-resamples", B], capsys)
+    assert status == 2 and out == ""
+    assert re.fullmatch(
+        r"sigtest: error: .*nohead\.csv: the header row looks like data \(column name "
+        r"'2018-01-01'\); the first line must name the columns, e.g\. date,strategy_1,"
+        r"strategy_2: add a header row\n", err)
+    path = _write(tmp_path, "nohead2.csv", frame, header=False, index=False)
+    status, _, err = _run(["report", str(path), "--n-resamples", B], capsys)
+    assert status == 2 and "looks like data (column name '0.0" in err
+    from sigtest.__main__ import read_returns
+
+    numbered = pd.DataFrame(frame.to_numpy())  # columns 0, 1, 2: numbered strategies are fine
+    got = read_returns(_write(tmp_path, "numbered.csv", numbered))
+    assert list(got.columns) == ["0", "1", "2"]
+    grid = frame.set_axis(["0.5", "1.0", "1.5"], axis=1)  # parameter values after 'date'
+    got = read_returns(_write(tmp_path, "grid.csv", grid))
+    assert list(got.columns) == ["0.5", "1.0", "1.5"]
+    ymd = frame.set_axis(frame.index.strftime("%Y%m%d").astype(int)).rename_axis("date")
+    status, _, err = _run(["report", str(_write(tmp_path, "ymd.csv", ymd, header=False))],
+                          capsys)
+    assert status == 2 and "looks like data (column name '20180101')" in err
+
+
+def test_header_only_csv(tmp_path, capsys):
+    path = _bad(tmp_path, "head.csv", "date,a,b\n")
+    status, out, err = _run(["report", str(path)], capsys)
+    assert status == 2 and out == ""
+    assert re.fullmatch(r"sigtest: error: .*head\.csv: a header row but no returns; add one row "
+                        r"per period below the header\n", err)
+
+
+def _dmy_frame(dates):
+    return _frame_with_first("day", dates, n_cols=2)
+
+
+def test_day_first_dates(tmp_path, capsys):
+    from sigtest.__main__ import InputError, read_returns
+
+    idx = pd.bdate_range("2020-01-01", periods=40)
+    path = _write(tmp_path, "dmy.csv", _dmy_frame(idx.strftime("%d/%m/%Y")), index=False)
+    got = read_returns(path)  # 13/01/2020 makes the order certain
+    np.testing.assert_array_equal(got.index.to_numpy(), idx.to_numpy())
+    with pytest.raises(InputError, match=r"dmy\.csv: --monthfirst was given but the dates in "
+                       r"column 'day' are day first \(row 9: '13/01/2020'\); drop --monthfirst"):
+        read_returns(path, dayfirst=False)
+    mdy = _write(tmp_path, "mdy.csv", _dmy_frame(idx.strftime("%m/%d/%Y")), index=False)
+    np.testing.assert_array_equal(read_returns(mdy).index.to_numpy(), idx.to_numpy())
+    with pytest.raises(InputError, match=r"--dayfirst was given but the dates in column 'day' "
+                       r"are month first \(row 9: '01/13/2020'\); drop --dayfirst"):
+        read_returns(mdy, dayfirst=True)
+    # month starts: every date reads both ways
+    months = pd.date_range("2020-01-01", periods=36, freq="MS")
+    amb = _write(tmp_path, "amb.csv", _dmy_frame(months.strftime("%d.%m.%Y")), index=False)
+    status, out, err = _run(["report", str(amb), "--n-resamples", B], capsys)
+    assert status == 2 and out == ""
+    assert re.fullmatch(r"sigtest: error: .*amb\.csv: the dates in column 'day' read both day "
+                        r"first and month first \(every day is at most 12, row 1: "
+                        r"'01\.01\.2020'\); pass --dayfirst or --monthfirst\n", err)
+    np.testing.assert_array_equal(read_returns(amb, dayfirst=True).index.to_numpy(),
+                                  months.to_numpy())
+    swapped = pd.to_datetime(months.strftime("%m/%d/%Y"), format="%d/%m/%Y")
+    np.testing.assert_array_equal(read_returns(amb, dayfirst=False).index.to_numpy(),
+                                  swapped.to_numpy())
+    mixed = list(idx.strftime("%d/%m/%Y")[:20]) + list(idx.strftime("%m/%d/%Y")[20:])
+    with pytest.raises(InputError, match=r"mixes day-first \(row 9: '13/01/2020'\) and "
+                       r"month-first \(row 21: '01/29/2020'\) dates"):
+        read_returns(_write(tmp_path, "mixed.csv", _dmy_frame(mixed), index=False))
+
+
+def test_dayfirst_option_changes_the_dates(tmp_path, capsys, monkeypatch):
+    _fast(monkeypatch)
+    months = pd.date_range("2020-01-01", periods=40, freq="MS")
+    path = _write(tmp_path, "m.csv", _dmy_frame(months.strftime("%d/%m/%Y")), index=False)
+    out = tmp_path / "o.html"
+    argv = ["report", str(path), "--n-resamples", B, "--out", str(out), "--quiet"]
+    assert _run([*argv, "--dayfirst"], capsys)[0] == 0
+    assert "annualized with 12 periods per year" in out.read_text()  # monthly
+    assert _run([*argv, "--monthfirst"], capsys)[0] == 0  # 1 Jan, 2 Jan, ... 12 Jan, 1 Jan 2021
+    assert "annualized with 365 periods per year" in out.read_text()
+
+
+def test_semicolon_file_gets_a_hint(tmp_path, capsys, monkeypatch):
+    _fast(monkeypatch)
+    frame = _returns(n_obs=60, n_cols=3)
+    path = _write(tmp_path, "semi.csv", frame, sep=";")
+    status, out, err = _run(["report", str(path), "--n-resamples", B], capsys)
+    assert status == 2
+    assert re.fullmatch(r"sigtest: error: .*semi\.csv: only one column, 'date;s0;s1;<script>"
+                        r"alert\(1\)</script>'; the header looks separated by ';': pass --sep "
+                        r"';'\n", err)
+    assert len(err) < 200
+    status, _, err = _run(["report", str(path), "--n-resamples", B, "--sep", ";", "--quiet",
+                           "--out", str(tmp_path / "o.html")], capsys)
+    assert status == 0, err
+    tab = _write(tmp_path, "tab.csv", frame, sep="\t")
+    status, _, err = _run(["report", str(tab)], capsys)
+    assert status == 2 and err.endswith("pass --sep '\\t'\n")
+    status, _, err = _run(["report", str(tab), "--sep", "\\t", "--n-resamples", B, "--quiet",
+                           "--out", str(tmp_path / "o.html")], capsys)
+    assert status == 0, err
+    euro = _write(tmp_path, "euro.csv", frame, sep=";", decimal=",")
+    status, _, err = _run(["report", str(euro), "--sep", ";"], capsys)
+    assert status == 2 and err.endswith("decimal commas? pass --decimal ','\n")
+    assert err.count("\n") == 1
+    status, _, err = _run(["report", str(euro), "--sep", ";", "--decimal", ",", "--quiet",
+                           "--n-resamples", B, "--out", str(tmp_path / "o.html")], capsys)
+    assert status == 0, err
+
+
+def test_percent_rule_both_sides():
+    from sigtest._cli_input import PERCENT_MEDIAN_ABS, percent_warning
+
+    assert PERCENT_MEDIAN_ABS == 0.2
+    signs = np.tile([1.0, -1.0], 50)
+
+    def frame(values):
+        return pd.DataFrame({"a": values, "b": values[::-1]})
+
+    assert percent_warning(frame(0.19 * signs), "f") is None
+    assert percent_warning(frame(0.21 * signs), "f") == (
+        "f: the returns look percent-scaled (median |return| 0.21 > 0.2 per period); sigtest "
+        "expects decimal returns (0.01 = 1%): divide percentages by 100")
+    low = 0.01 * signs
+    low[3] = -1.0  # a total loss is possible
+    assert percent_warning(frame(low), "f") is None
+    low[3] = -1.01
+    assert percent_warning(frame(low), "f") == (
+        "f: the returns look percent-scaled (a return of -1.01 is below -1, a loss of more than "
+        "100%); sigtest expects decimal returns (0.01 = 1%): divide percentages by 100")
+
+
+def test_percent_scaled_file_warns_and_quiet_silences_every_warning(tmp_path, capsys,
+                                                                     monkeypatch):
+    _fast(monkeypatch)
+    frame = _returns(n_obs=120, n_cols=4) * 100.0
+    frame["flat"] = 0.5  # a constant strategy: DegenerateDataWarning from the library
+    path = _write(tmp_path, "pct.csv", frame)
+    argv = ["report", str(path), "--n-resamples", B, "--out", str(tmp_path / "o.html")]
+    status, out, err = _run(argv, capsys)
+    assert status == 0 and out, err
+    lines = err.splitlines()
+    assert lines[0].startswith("sigtest: warning: ") and "pct.csv: the returns look percent-" \
+        "scaled (median |return| 0." in lines[0]
+    assert any(line.startswith("sigtest: warning: DegenerateDataWarning: ") for line in lines)
+    assert all(line.startswith("sigtest: warning: ") for line in lines)  # one line each
+    status, out, err = _run([*argv, "--quiet"], capsys)
+    assert status == 0 and out == "" and err == ""
+
+
+def test_nan_policy_omit(tmp_path, capsys, monkeypatch):
+    _fast(monkeypatch)
+    frame = _returns(n_obs=200, n_cols=4)
+    frame.iloc[:30, 1] = np.nan  # a strategy that starts later
+    path = _write(tmp_path, "ragged.csv", frame)
+    argv = ["report", str(path), "--n-resamples", B, "--seed", "2", "--out",
+            str(tmp_path / "o.html")]
+    status, _, err = _run(argv, capsys)
+    assert status == 2 and err.endswith("(row 1); fill or drop the incomplete rows first, or "
+                                        "pass --nan-policy omit\n")
+    status, out, err = _run([*argv, "--nan-policy", "omit"], capsys)
+    assert status == 0, err
+    rep = sigtest.validate(frame, periods_per_year=252, n_resamples=int(B), rng=2,
+                           nan_policy="omit")
+    for line in rep.summary().splitlines():
+        assert line in out
+
+
+def test_measure_option(tmp_path, capsys, monkeypatch):
+    _fast(monkeypatch)
+    frame = _returns(n_obs=200, n_cols=5, seed=3)
+    path = _write(tmp_path, "m.csv", frame)
+    argv = ["report", str(path), "--n-resamples", B, "--seed", "4", "--out",
+            str(tmp_path / "o.html")]
+    outs = {}
+    for measure in ("mean", "sharpe"):
+        status, out, err = _run([*argv, "--measure", measure], capsys)
+        assert status == 0, err
+        rep = sigtest.validate(frame, periods_per_year=252, n_resamples=int(B), rng=4,
+                               measure=measure)
+        assert rep.summary() in out
+        outs[measure] = out
+    assert outs["mean"] != outs["sharpe"]
+    with pytest.raises(SystemExit):
+        main([*argv, "--measure", "median"])
+    assert "invalid choice: 'median'" in capsys.readouterr().err
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"sigtest {sigtest.__version__}\n"
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for needle in ("decimal returns per period (0.01 = 1%)", "median |return| above 0.2 per "
+                   "period, or a value below -1", "YYYYMMDD, YYYYMM or YYYY", "--dayfirst",
+                   "--monthfirst", "--index-col COL", "--no-index", "--sep C", "--decimal C",
+                   "--nan-policy {raise,omit}", "--measure {mean,sharpe}",
+                   "no progress, no warnings"):
+        assert needle in text, needle
+
+
+def test_progress_line_fits_79_columns():
+    tty = _FakeTTY()
+    line = ProgressLine(tty)
+    line.start -= 12_345.0  # a long run
+    line(10, 10, "x" * 200)
+    line(3, 10, "Reality Check")
+    line.close()
+    pieces = tty.getvalue().split("\r")
+    assert max(len(p) for p in pieces) == 79
+    assert any("10/10 xxx" in p and p.endswith("12345.0 s") for p in pieces)
+
+
+def test_library_failures_are_one_line(tmp_path, capsys, monkeypatch, csv):
+    import sigtest.report
+
+    argv = ["report", str(csv), "--n-resamples", B, "--out", str(tmp_path / "o.html")]
+    for exc, match in ((ZeroDivisionError("float division by zero"),
+                        r"rets\.csv: the computation failed \(ZeroDivisionError: float division "
+                        r"by zero\); check the returns for extreme values; largest \|return\| "
+                        r"0\.0\d+ in column '.*'\n"),
+                       (OverflowError("math range error"), r"OverflowError: math range error"),
+                       (RuntimeError("boom\nsecond line"),
+                        r"rets\.csv: unexpected RuntimeError \(boom second line\); please "
+                        r"report it")):
+        def fail(*args, _exc=exc, **kwargs):
+            raise _exc
+
+        monkeypatch.setattr(sigtest.report, "validate", fail)
+        status, out, err = _run(argv, capsys)
+        assert status == 2 and out == "" and err.count("\n") == 1
+        assert err.startswith("sigtest: error: ") and re.search(match, err), err
+
+
+def test_huge_values_never_print_a_traceback(tmp_path):
+    path = _write(tmp_path, "huge.csv", _returns(n_obs=120, n_cols=3) * 1e157)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['matplotlib.figure'] = None; "
+         "from sigtest.__main__ import main; sys.exit(main(sys.argv[1:]))", "report", str(path),
+         "--n-resamples", B, "--out", str(tmp_path / "o.html")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+    assert proc.returncode in (0, 2)
+    assert "Traceback" not in proc.stderr
+    assert all(line.startswith("sigtest: ") for line in proc.stderr.splitlines())
+    assert "look percent-scaled" in proc.stderr
+
+
+def test_broken_pipe_is_quiet(csv, tmp_path):
+    code = ("import sys; sys.modules['matplotlib.figure'] = None; "
+            "from sigtest.__main__ import main; sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "report", str(csv), "--n-resamples", B, "--out",
+         str(tmp_path / "o.html")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )
+    proc.stdout.close()  # `| head -0`: the reader is gone before the table is printed
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert err == ""
+    assert (tmp_path / "o.html").exists()
