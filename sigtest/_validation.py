@@ -23,12 +23,15 @@ __all__ = [
     "ReturnsData",
     "as_returns",
     "check_choice",
+    "check_edge_rows",
     "check_int",
     "check_nan_policy",
     "check_probability",
     "check_positive",
     "check_time_index",
     "is_time_index",
+    "rescale",
+    "scale_exponents",
     "warn_degenerate",
 ]
 
@@ -410,4 +413,72 @@ def warn_degenerate(data: ReturnsData, mask: np.ndarray, what: str, stacklevel: 
             f"(e.g. constant returns); the result is NaN there.",
             DegenerateDataWarning,
             stacklevel=stacklevel,
+        )
+
+
+#: Columns whose largest absolute value lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]`` are
+#: used as given. Their fourth powers times any realistic T stay far inside the double range
+#: (``2**256 * T`` and ``2**-256``), so moments up to the kurtosis neither overflow nor lose
+#: precision to subnormals, and results on such data do not depend on the rescaling below.
+SAFE_EXPONENT = 64
+
+
+def scale_exponents(values: np.ndarray, *, common: bool = False) -> np.ndarray | None:
+    """Power-of-two exponents that bring columns outside the safe range near unit scale.
+
+    For every column of the ``T x N`` matrix ``values`` whose largest absolute value (NaN
+    ignored) is outside ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]``, the exponent ``e`` of
+    ``frexp`` of that value, so that ``ldexp(column, -e)`` has its largest absolute value in
+    ``[0.5, 1)``; 0 for the other columns. With ``common=True`` one exponent (a length-1 array)
+    for the whole matrix, from its largest absolute value. ``None`` when nothing needs
+    rescaling, so that ordinary data take no extra pass and stay bit for bit as computed
+    before. Multiplying by a power of two is exact (no rounding) unless a value falls into the
+    subnormal range, which needs a column spanning more than 2**1000 in magnitude.
+    """
+    with np.errstate(invalid="ignore"):
+        hi = np.fmax.reduce(values, axis=0)
+        lo = np.fmin.reduce(values, axis=0)
+    big = np.fmax(np.abs(hi), np.abs(lo))
+    if common:
+        big = np.fmax.reduce(big, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        out = (big > 2.0**SAFE_EXPONENT) | ((big < 2.0**-SAFE_EXPONENT) & (big > 0))
+    if not out.any():
+        return None
+    return np.where(out, np.frexp(np.where(out, big, 1.0))[1], 0)
+
+
+def rescale(values: np.ndarray, exponents: np.ndarray | None) -> np.ndarray:
+    """``values * 2**-exponents`` (per column; exact), or ``values`` itself for ``None``."""
+    if exponents is None:
+        return values
+    return np.ascontiguousarray(np.ldexp(values, -exponents))
+
+
+def check_edge_rows(missing: np.ndarray, index: pd.Index | None, name: str) -> None:
+    """Raise unless the rows flagged ``missing`` form a leading and/or a trailing run.
+
+    The joint tests (and ``validate``) under ``nan_policy='omit'`` keep the rows observed for
+    every strategy (and the benchmark). Dropping rows at the start or end (strategies that start
+    late or stop early) keeps the rest adjacent; dropping a row inside the sample would join
+    returns that were not adjacent, and a block bootstrap would then resample a dependence the
+    data do not have (``bootstrap_ci`` refuses such gaps for the same reason).
+    """
+    missing = np.asarray(missing, dtype=bool)
+    keep = ~missing
+    if not keep.any() or not missing.any():
+        return
+    first = int(np.argmax(keep))
+    last = keep.size - 1 - int(np.argmax(keep[::-1]))
+    inner = missing[first : last + 1]
+    if inner.any():
+        i = first + int(np.argmax(inner))
+        row = index[i] if index is not None else i
+        raise ValueError(
+            f"`{name}` has {int(inner.sum())} row(s) with a missing value (NaN) inside the "
+            f"sample (the first at row {row!r}); nan_policy='omit' drops only rows at the start "
+            "or end of the sample (strategies that start late or stop early), because dropping "
+            "an inner row would join returns that were not adjacent and the block bootstrap "
+            "would resample a dependence the data do not have. Fill the gap (e.g. with 0 for a "
+            "flat position) or restrict the sample to the stretch without gaps."
         )

@@ -36,6 +36,8 @@ from sigtest._validation import (
     check_nan_policy,
     check_positive,
     check_probability,
+    rescale,
+    scale_exponents,
 )
 from sigtest._version import __version__
 
@@ -758,7 +760,9 @@ def _default_n_effective(n_partitions: int, n_strategies: int) -> float:
 def _wilson(p: float, n: float, level: float) -> ConfidenceInterval:
     if not np.isfinite(p):
         return ConfidenceInterval(np.nan, np.nan)
-    z = NormalDist().inv_cdf(0.5 + level / 2)
+    upper = 0.5 + level / 2
+    # a level within 2**-53 of 1 rounds the upper quantile's probability to 1: use the lower tail
+    z = NormalDist().inv_cdf(upper) if upper < 1.0 else -NormalDist().inv_cdf((1.0 - level) / 2)
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
@@ -1002,11 +1006,24 @@ def pbo(
     n_pairs = first.size
 
     engine: _SufficientStats | _CallableStats
+    perf_exp = None  # power of two the performance of the rescaled data is to be multiplied by
     if callable(metric_v):
         engine = _CallableStats(x, m, s, metric_v)
         metric_name = engine.name
     else:
-        engine = _SufficientStats(x, m, s, metric_v, st.target, nan_policy == "omit")
+        # Data far from unit scale (squares overflow or vanish) are divided by a power of two,
+        # exactly: per column for the unit-free Sharpe ratio; by one power for the whole matrix
+        # (and the target) for the Sortino ratio, also unit-free, and for the mean, whose
+        # performance is multiplied back.
+        target = st.target
+        exp = scale_exponents(x, common=metric_v != "sharpe")
+        if exp is not None:
+            x = rescale(x, exp)
+            if metric_v == "sortino":
+                target = float(np.ldexp(target, -exp[0]))
+            elif metric_v == "mean":
+                perf_exp = int(exp[0])
+        engine = _SufficientStats(x, m, s, metric_v, target, nan_policy == "omit")
         metric_name = metric_v
     step = st.chunk_size or max(1, _CHUNK_ENTRIES // n_strat)
     pooled = _PooledHistogram()
@@ -1023,6 +1040,8 @@ def pbo(
         p1 = first[start : start + step]
         p2 = second[start : start + step]
         a, b = engine.pair(indicator[p1])
+        if perf_exp is not None:
+            a, b = np.ldexp(a, perf_exp), np.ldexp(b, perf_exp)
         nan_rows = np.isnan(a.sum(axis=1)) | np.isnan(b.sum(axis=1))
         for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
             res = _select(is_perf, oos_perf, nan_rows)

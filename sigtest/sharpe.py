@@ -41,6 +41,8 @@ from sigtest._validation import (
     check_nan_policy,
     check_positive,
     check_probability,
+    rescale,
+    scale_exponents,
     warn_degenerate,
 )
 
@@ -155,6 +157,10 @@ class _Moments:
     s22: np.ndarray | None = None
     # q + 2 sum_{k=1}^{q-1} (q - k) rho_k (Lo's time-aggregation denominator).
     agg: np.ndarray | None = None
+    # Power-of-two exponent each column was divided by before the moments were taken (0 for
+    # columns in the safe range, see sigtest._validation.scale_exponents): every moment above is
+    # in those units, so only ratios of them (Sharpe ratio, skewness, kurtosis) are used.
+    exp: np.ndarray | None = None
 
 
 def _chunk_width(t_obs: int, n_cols: int) -> int:
@@ -303,7 +309,13 @@ def _moments(
 
     def work(a: int) -> dict[str, np.ndarray]:
         block = _transposed_copy(values, a, min(a + width, n_cols))
-        return _chunk_moments(block, higher, hac_lags, acf_lags)
+        # columns far outside unit scale: squares and fourth powers would overflow or vanish
+        exp = scale_exponents(block.T)
+        if exp is not None:
+            np.ldexp(block, -exp[:, None], out=block)
+        out = _chunk_moments(block, higher, hac_lags, acf_lags)
+        out["exp"] = exp if exp is not None else np.zeros(block.shape[0], dtype=np.intc)
+        return out
 
     workers = min(len(starts), os.cpu_count() or 1)
     if workers > 1:
@@ -319,7 +331,7 @@ def _moments(
         bad = data.nan_columns()
         if bad.any():
             for k, v in merged.items():
-                if k != "n":
+                if k not in ("n", "exp"):
                     v[..., bad] = np.nan
     return _Moments(**merged)
 
@@ -335,6 +347,8 @@ def _constant(mom: _Moments) -> np.ndarray:
 
 
 def _sharpe_from(mom: _Moments, ddof: int, risk_free_mean: Any = 0.0) -> np.ndarray:
+    if mom.exp is not None and mom.exp.any():  # the moments are in rescaled units
+        risk_free_mean = np.ldexp(risk_free_mean, -mom.exp)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = mom.m2 * mom.n / (mom.n - ddof)
         std = np.sqrt(var)
@@ -1421,7 +1435,8 @@ def _correlation_eigenvalues(x: np.ndarray) -> np.ndarray:
 
 def _unit_columns(x: np.ndarray) -> np.ndarray:
     """The columns of ``x`` centred and scaled to unit length (``z.T @ z`` is the correlation)."""
-    z = x - x.mean(axis=0)
+    z = rescale(x, scale_exponents(x))  # far from unit scale: squares overflow or vanish
+    z = z - z.mean(axis=0)
     z /= np.sqrt(np.einsum("ij,ij->j", z, z))
     return z
 
@@ -1551,7 +1566,7 @@ def effective_trials(
     if nan_policy == "omit":
         data, _ = data.complete_rows()
         _et_check_rows(data.n_obs)
-    x = data.values
+    x = rescale(data.values, scale_exponents(data.values))  # correlations are unit-free
     const = np.ptp(x, axis=0) == 0
     if const.any():
         warn_degenerate(data, const, "The correlation matrix", stacklevel=3)

@@ -34,9 +34,12 @@ from sigtest._validation import (
     ReturnsData,
     as_returns,
     check_choice,
+    check_edge_rows,
     check_int,
     check_nan_policy,
     check_probability,
+    rescale,
+    scale_exponents,
     warn_degenerate,
 )
 from sigtest._version import __version__
@@ -218,9 +221,12 @@ def _prepare(
     data = as_returns(returns, min_obs=min_obs, nan_policy=nan_policy)
     bench: np.ndarray | None = None
     bench_label: Hashable | None = None
+    # a tuple naming a column (MultiIndex columns) is a label, not a series of returns
+    is_label = (isinstance(benchmark, tuple) and data.columns is not None
+                and benchmark in data.columns)
     if benchmark is None:
         pass
-    elif _is_benchmark_series(benchmark):
+    elif not is_label and _is_benchmark_series(benchmark):
         bench, bench_label = _benchmark_series(
             benchmark, data.n_obs, lambda: data.index, nan_policy
         )
@@ -232,9 +238,12 @@ def _prepare(
         data = data.take_columns(keep)
     n_dropped = 0
     if nan_policy == "omit":
+        missing = np.isnan(data.values).any(axis=1)
         if bench is not None:
-            both = np.column_stack([data.values, bench])
-            keep_rows = ~np.isnan(both).any(axis=1)
+            missing |= np.isnan(bench)
+        check_edge_rows(missing, data.index, data.name)
+        if bench is not None:
+            keep_rows = ~missing
             bench = bench[keep_rows]
             n_dropped = int((~keep_rows).sum())
             if n_dropped:
@@ -253,7 +262,24 @@ def _prepare(
                 f"`returns` has {data.n_obs} rows without missing values (after dropping "
                 f"{n_dropped}); this method needs at least {min_obs}"
             )
-    return _Problem(data, bench, bench_label, str(measure), n_dropped)
+    prob = _Problem(data, bench, bench_label, str(measure), n_dropped)
+    # Sharpe ratios are unit-free: data far from unit scale are rescaled (exactly)
+    return _rescaled(prob) if measure == "sharpe" else prob
+
+
+def _rescaled(prob: _Problem) -> _Problem:
+    """``prob`` with the strategies and the benchmark divided by one power of two when they
+    lie far from unit scale (see sigtest._validation.scale_exponents), else ``prob`` itself.
+    Only for statistics that do not depend on the units."""
+    both = prob.data.values if prob.bench is None else np.column_stack(
+        [prob.data.values, prob.bench])
+    exp = scale_exponents(both, common=True)
+    if exp is None:
+        return prob
+    d = prob.data
+    data = ReturnsData(rescale(d.values, exp), d.columns, d.index, d.one_d, d.name)
+    bench = None if prob.bench is None else np.ldexp(prob.bench, -exp[0])
+    return _Problem(data, bench, prob.bench_label, prob.measure, prob.n_dropped)
 
 
 def _centred_diffs(prob: _Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -1564,7 +1590,8 @@ def model_confidence_set(
         return _dask.model_confidence_set(**locals())
     level = check_probability(alpha, "alpha")
     check_choice(statistic, "statistic", ("max", "range"))
-    prob = _prepare(returns, None, measure, nan_policy)
+    # the MCS p-values are unit-free for either measure: rescale data far from unit scale
+    prob = _rescaled(_prepare(returns, None, measure, nan_policy))
     data = prob.data
     if data.n_strategies < 2:
         raise ValueError(
