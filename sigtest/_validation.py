@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import os
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "as_returns",
     "check_choice",
     "check_edge_rows",
+    "check_memory",
     "check_int",
     "check_nan_policy",
     "check_probability",
@@ -258,7 +260,9 @@ def as_returns(
     Parameters
     ----------
     returns : array_like, pandas.Series or pandas.DataFrame
-        ``T x N`` (rows periods, columns strategies) or a 1-D single strategy.
+        ``T x N`` (rows periods, columns strategies) or a 1-D single strategy. The masked
+        cells of a ``numpy.ma.MaskedArray`` are missing values (NaN, handled by
+        ``nan_policy``).
     name : str
         Parameter name for messages.
     min_obs : int
@@ -298,7 +302,21 @@ def as_returns(
                 f"`{name}` must be a numpy array, pandas Series or DataFrame of returns; "
                 f"got {type(returns).__name__}"
             )
-        arr = np.asarray(returns)
+        if isinstance(returns, np.ma.MaskedArray):
+            # masked cells are missing values: NaN, then handled by `nan_policy`
+            if returns.dtype.kind == "b" or returns.dtype.kind not in "iuf":
+                raise TypeError(
+                    f"`{name}` must hold numeric (int or float) returns; got dtype "
+                    f"{returns.dtype}"
+                )
+            returns = returns.astype(np.float64).filled(np.nan)
+        try:
+            arr = np.asarray(returns)
+        except ValueError as exc:  # ragged nested sequences
+            raise ValueError(
+                f"`{name}` could not be read as a T x N array of returns ({exc}); pass a "
+                "rectangular array, every row holding one return per strategy"
+            ) from None
         if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
             raise TypeError(
                 f"`{name}` must hold numeric (int or float) returns; got dtype {arr.dtype}"
@@ -481,4 +499,25 @@ def check_edge_rows(missing: np.ndarray, index: pd.Index | None, name: str) -> N
             "an inner row would join returns that were not adjacent and the block bootstrap "
             "would resample a dependence the data do not have. Fill the gap (e.g. with 0 for a "
             "flat position) or restrict the sample to the stretch without gaps."
+        )
+
+
+def memory_limit() -> int:
+    """Bytes a single request may allocate: half the machine's physical memory (from
+    ``os.sysconf``; 8 GiB where the platform does not report it)."""
+    try:
+        total = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        total = 16 * 2**30
+    return max(total // 2, 2**30)
+
+
+def check_memory(nbytes: float, name: str, value: object, what: str) -> None:
+    """Refuse up front a request whose arrays would need more than :func:`memory_limit`."""
+    limit = memory_limit()
+    if nbytes > limit:
+        raise ValueError(
+            f"`{name}`={value!r} would need about {nbytes / 2**30:,.3g} GiB of memory for "
+            f"{what}, more than the {limit / 2**30:.3g} GiB (half of this machine's memory) "
+            f"one call may use; pass a smaller `{name}`"
         )

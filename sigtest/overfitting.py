@@ -206,12 +206,15 @@ class PBOResult(ResultBase):
         )
 
     def _method_text(self) -> str:
-        drop = (
-            f" The {self.rows_dropped} row(s) left over by the partition were dropped "
-            f"(remainder='{self.remainder}')."
-            if self.rows_dropped
-            else ""
-        )
+        drop = ""
+        if self.rows_dropped:
+            which = "oldest" if self.remainder == "drop_first" else "most recent"
+            first, last = self.dropped_rows[0], self.dropped_rows[-1]
+            span = f"row {first}" if self.rows_dropped == 1 else f"rows {first} to {last}"
+            drop = (
+                f" The {self.rows_dropped} row(s) left over by the partition were dropped "
+                f"(remainder='{self.remainder}': the {which}, {span})."
+            )
         ann = (
             f" (annualized with {self.periods_per_year:g} periods per year)"
             if (self.periods_per_year is not None)
@@ -779,7 +782,7 @@ def pbo(
     target: float = 0.0,
     periods_per_year: float | None = None,
     loss_threshold: float = 0.0,
-    remainder: Remainder = "raise",
+    remainder: Remainder = "drop_first",
     confidence_level: float = 0.95,
     n_effective: float | None = None,
     dominance_grid_size: int = 512,
@@ -818,11 +821,11 @@ def pbo(
     loss_threshold : float, default: 0.0
         The probability of OOS loss is the share of combinations whose selected configuration has
         OOS performance below this value (on the reported, possibly annualized, scale).
-    remainder : {'raise', 'drop_first', 'drop_last'}, default: 'raise'
-        What to do when ``S`` does not divide ``T``: ``'raise'`` (default) raises a
-        ``ValueError`` naming the fix; ``'drop_first'`` drops the ``T mod S`` oldest rows,
-        ``'drop_last'`` the ``T mod S`` most recent. The dropped rows are recorded in the result
-        (``rows_dropped``, ``dropped_rows``).
+    remainder : {'drop_first', 'raise', 'drop_last'}, default: 'drop_first'
+        What to do when ``S`` does not divide ``T``: ``'drop_first'`` (default) drops the
+        ``T mod S`` oldest rows (fewer than ``S``), ``'drop_last'`` the ``T mod S`` most recent,
+        ``'raise'`` raises a ``ValueError`` naming the fix. The dropped rows are recorded in the
+        result (``rows_dropped``, ``dropped_rows``) and named by ``describe()``.
     confidence_level : float, default: 0.95
         Level of the confidence interval for PBO.
     n_effective : float, optional
@@ -892,7 +895,8 @@ def pbo(
     package ``pbo`` (Barry) uses ``rank / N``, which gives an infinite logit when the selection is
     also best out of sample, and counts ``w = 1/2`` the same way; for ``N`` odd the two conventions
     differ in which ranks count as overfitting near the median. pypbo silently drops the ``T mod
-    S`` oldest rows; here that needs ``remainder`` and is recorded. Both peers, like us, select
+    S`` oldest rows; here they are dropped by default too (``remainder``), but recorded on the
+    result and stated by ``describe()``. Both peers, like us, select
     the first column among in-sample ties.
 
     *Performance degradation* is the least-squares regression of the OOS performance of the

@@ -1220,12 +1220,21 @@ def min_track_record_length(
 # --------------------------------------------------------------------------------------------
 
 
+def _upper_quantile(p: float) -> float:
+    """``Phi^{-1}(1 - p)`` for a small tail probability ``p``: as written for ``p >= 2**-50``,
+    by symmetry (``-Phi^{-1}(p)``) below, where ``1 - p`` would round to 1 (an infinite
+    quantile; also beyond ``n = 1e17`` trials)."""
+    if p >= 2.0**-50:
+        return float(special.ndtri(1.0 - p))
+    return float(-special.ndtri(p))
+
+
 def _emax_approx(n: float) -> float:
     if n == 1.0:
         return 0.0
     return float(
-        (1.0 - EULER_GAMMA) * special.ndtri(1.0 - 1.0 / n)
-        + EULER_GAMMA * special.ndtri(1.0 - 1.0 / (n * math.e))
+        (1.0 - EULER_GAMMA) * _upper_quantile(1.0 / n)
+        + EULER_GAMMA * _upper_quantile(1.0 / (n * math.e))
     )
 
 
@@ -1238,7 +1247,7 @@ def _emax_exact(n: float) -> float:
     """
     if n == 1.0:
         return 0.0
-    center = float(special.ndtri(1.0 - 1.0 / n)) if n > 1 else 0.0
+    center = _upper_quantile(1.0 / n) if n > 1 else 0.0
     hi = max(center, 0.0) + 12.0
 
     def upper(x: float) -> float:
@@ -1259,9 +1268,15 @@ def _emax_exact(n: float) -> float:
 def _check_trials(n_trials: object, name: str = "n_trials") -> float:
     if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Real):
         raise TypeError(f"`{name}` must be a real number >= 1; got {type(n_trials).__name__}")
-    v = float(n_trials)
+    try:
+        v = float(n_trials)
+    except OverflowError:  # an int beyond the float range
+        v = math.inf
     if not (math.isfinite(v) and v >= 1.0):
-        raise ValueError(f"`{name}` must be a finite number >= 1; got {n_trials!r}")
+        shown = repr(n_trials)
+        if len(shown) > 40:
+            shown = f"an integer of {len(str(n_trials))} digits"
+        raise ValueError(f"`{name}` must be a finite number >= 1; got {shown}")
     return v
 
 
@@ -2132,8 +2147,20 @@ def min_backtest_length(
     target = check_positive(target_sharpe, "target_sharpe")
     em = check_choice(expected_max, "expected_max", _EMAX_METHODS)
     e = _emax(n, em)
+    try:
+        length = (e / target) ** 2
+        # log(1) = 0: the bound is 0 however small the target (target**2 may underflow to 0)
+        bound = 2.0 * math.log(n) / target**2 if n > 1.0 else 0.0
+    except (OverflowError, ZeroDivisionError):
+        length = bound = math.inf
+    if not (math.isfinite(length) and math.isfinite(bound)):
+        raise ValueError(
+            f"`target_sharpe` {target_sharpe!r} is too small for {n:g} trials: the minimum "
+            "backtest length (E[max SR] / target)^2 or its bound 2 log(N) / target^2 exceeds the "
+            "largest float (about 1.8e308 years); use a larger `target_sharpe`"
+        )
     return MinBacktestLengthResult(
-        min_backtest_length=(e / target) ** 2,
-        upper_bound=2.0 * math.log(n) / target**2,
+        min_backtest_length=length,
+        upper_bound=bound,
         n_trials=n, target_sharpe=target, expected_max=e, expected_max_method=em,
     )

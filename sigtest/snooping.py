@@ -213,9 +213,22 @@ def _benchmark_position(benchmark: Any, columns: pd.Index | None, n_strat: int) 
     return pos
 
 
+#: With measure='mean' the statistics are in the units of the returns; their variances (squares
+#: of the returns summed over T) need returns of magnitude within 2**-MEAN_UNITS_EXPONENT and
+#: 2**MEAN_UNITS_EXPONENT (about 1e-120 to 1e120) to neither overflow nor lose all precision.
+MEAN_UNITS_EXPONENT = 400
+
+
 def _prepare(
-    returns: Any, benchmark: Any, measure: object, nan_policy: object, min_obs: int = 10
+    returns: Any,
+    benchmark: Any,
+    measure: object,
+    nan_policy: object,
+    min_obs: int = 10,
+    unit_free: bool = False,
 ) -> _Problem:
+    """Validated inputs. ``unit_free``: the caller's results do not depend on the units of the
+    returns for either measure (the model confidence set), which may then be rescaled."""
     check_choice(measure, "measure", MEASURES)
     nan_policy = _snooping_nan_policy(nan_policy)
     data = as_returns(returns, min_obs=min_obs, nan_policy=nan_policy)
@@ -264,7 +277,20 @@ def _prepare(
             )
     prob = _Problem(data, bench, bench_label, str(measure), n_dropped)
     # Sharpe ratios are unit-free: data far from unit scale are rescaled (exactly)
-    return _rescaled(prob) if measure == "sharpe" else prob
+    if measure == "sharpe" or unit_free:
+        return _rescaled(prob)
+    both = data.values if bench is None else np.column_stack([data.values, bench])
+    with np.errstate(invalid="ignore"):
+        big = float(np.fmax.reduce(np.abs(both), axis=None))
+    if big > 2.0**MEAN_UNITS_EXPONENT or 0 < big < 2.0**-MEAN_UNITS_EXPONENT:
+        raise ValueError(
+            f"`{data.name}` (with the benchmark) holds returns of magnitude up to {big:.3g}; "
+            "with measure='mean' the statistics are in the units of the returns and their "
+            "variances would overflow or vanish beyond about 1e120 or below 1e-120. Express the "
+            "returns in other units (e.g. divide them by a power of ten) or use "
+            "measure='sharpe', which does not depend on the units."
+        )
+    return prob
 
 
 def _rescaled(prob: _Problem) -> _Problem:
@@ -1591,7 +1617,7 @@ def model_confidence_set(
     level = check_probability(alpha, "alpha")
     check_choice(statistic, "statistic", ("max", "range"))
     # the MCS p-values are unit-free for either measure: rescale data far from unit scale
-    prob = _rescaled(_prepare(returns, None, measure, nan_policy))
+    prob = _prepare(returns, None, measure, nan_policy, unit_free=True)
     data = prob.data
     if data.n_strategies < 2:
         raise ValueError(
