@@ -94,6 +94,7 @@ from sigtest._validation import (
     _describe_labels,
     as_returns,
     check_choice,
+    check_edge_rows,
     check_int,
     check_nan_policy,
     check_probability,
@@ -631,6 +632,7 @@ def omit_rows(
     missing = np.any([r["rows"] for r in rows], axis=0)
     if bench is not None:
         missing |= np.isnan(np.asarray(bench, dtype=np.float64)).reshape(-1)
+    check_edge_rows(missing, data.index, data.name)
     n_dropped = int(missing.sum())
     if n_dropped:
         keep = ~missing

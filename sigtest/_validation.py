@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import os
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -23,12 +24,16 @@ __all__ = [
     "ReturnsData",
     "as_returns",
     "check_choice",
+    "check_edge_rows",
+    "check_memory",
     "check_int",
     "check_nan_policy",
     "check_probability",
     "check_positive",
     "check_time_index",
     "is_time_index",
+    "rescale",
+    "scale_exponents",
     "warn_degenerate",
 ]
 
@@ -255,7 +260,9 @@ def as_returns(
     Parameters
     ----------
     returns : array_like, pandas.Series or pandas.DataFrame
-        ``T x N`` (rows periods, columns strategies) or a 1-D single strategy.
+        ``T x N`` (rows periods, columns strategies) or a 1-D single strategy. The masked
+        cells of a ``numpy.ma.MaskedArray`` are missing values (NaN, handled by
+        ``nan_policy``).
     name : str
         Parameter name for messages.
     min_obs : int
@@ -295,7 +302,21 @@ def as_returns(
                 f"`{name}` must be a numpy array, pandas Series or DataFrame of returns; "
                 f"got {type(returns).__name__}"
             )
-        arr = np.asarray(returns)
+        if isinstance(returns, np.ma.MaskedArray):
+            # masked cells are missing values: NaN, then handled by `nan_policy`
+            if returns.dtype.kind == "b" or returns.dtype.kind not in "iuf":
+                raise TypeError(
+                    f"`{name}` must hold numeric (int or float) returns; got dtype "
+                    f"{returns.dtype}"
+                )
+            returns = returns.astype(np.float64).filled(np.nan)
+        try:
+            arr = np.asarray(returns)
+        except ValueError as exc:  # ragged nested sequences
+            raise ValueError(
+                f"`{name}` could not be read as a T x N array of returns ({exc}); pass a "
+                "rectangular array, every row holding one return per strategy"
+            ) from None
         if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
             raise TypeError(
                 f"`{name}` must hold numeric (int or float) returns; got dtype {arr.dtype}"
@@ -464,4 +485,93 @@ def warn_degenerate(data: ReturnsData, mask: np.ndarray, what: str, stacklevel: 
             f"(e.g. constant returns); the result is NaN there.",
             DegenerateDataWarning,
             stacklevel=stacklevel,
+        )
+
+
+#: Columns whose largest absolute value lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]`` are
+#: used as given. Their fourth powers times any realistic T stay far inside the double range
+#: (``2**256 * T`` and ``2**-256``), so moments up to the kurtosis neither overflow nor lose
+#: precision to subnormals, and results on such data do not depend on the rescaling below.
+SAFE_EXPONENT = 64
+
+
+def scale_exponents(values: np.ndarray, *, common: bool = False) -> np.ndarray | None:
+    """Power-of-two exponents that bring columns outside the safe range near unit scale.
+
+    For every column of the ``T x N`` matrix ``values`` whose largest absolute value (NaN
+    ignored) is outside ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]``, the exponent ``e`` of
+    ``frexp`` of that value, so that ``ldexp(column, -e)`` has its largest absolute value in
+    ``[0.5, 1)``; 0 for the other columns. With ``common=True`` one exponent (a length-1 array)
+    for the whole matrix, from its largest absolute value. ``None`` when nothing needs
+    rescaling, so that ordinary data take no extra pass and stay bit for bit as computed
+    before. Multiplying by a power of two is exact (no rounding) unless a value falls into the
+    subnormal range, which needs a column spanning more than 2**1000 in magnitude.
+    """
+    with np.errstate(invalid="ignore"):
+        hi = np.fmax.reduce(values, axis=0)
+        lo = np.fmin.reduce(values, axis=0)
+    big = np.fmax(np.abs(hi), np.abs(lo))
+    if common:
+        big = np.fmax.reduce(big, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        out = (big > 2.0**SAFE_EXPONENT) | ((big < 2.0**-SAFE_EXPONENT) & (big > 0))
+    if not out.any():
+        return None
+    return np.where(out, np.frexp(np.where(out, big, 1.0))[1], 0)
+
+
+def rescale(values: np.ndarray, exponents: np.ndarray | None) -> np.ndarray:
+    """``values * 2**-exponents`` (per column; exact), or ``values`` itself for ``None``."""
+    if exponents is None:
+        return values
+    return np.ascontiguousarray(np.ldexp(values, -exponents))
+
+
+def check_edge_rows(missing: np.ndarray, index: pd.Index | None, name: str) -> None:
+    """Raise unless the rows flagged ``missing`` form a leading and/or a trailing run.
+
+    The joint tests (and ``validate``) under ``nan_policy='omit'`` keep the rows observed for
+    every strategy (and the benchmark). Dropping rows at the start or end (strategies that start
+    late or stop early) keeps the rest adjacent; dropping a row inside the sample would join
+    returns that were not adjacent, and a block bootstrap would then resample a dependence the
+    data do not have (``bootstrap_ci`` refuses such gaps for the same reason).
+    """
+    missing = np.asarray(missing, dtype=bool)
+    keep = ~missing
+    if not keep.any() or not missing.any():
+        return
+    first = int(np.argmax(keep))
+    last = keep.size - 1 - int(np.argmax(keep[::-1]))
+    inner = missing[first : last + 1]
+    if inner.any():
+        i = first + int(np.argmax(inner))
+        row = index[i] if index is not None else i
+        raise ValueError(
+            f"`{name}` has {int(inner.sum())} row(s) with a missing value (NaN) inside the "
+            f"sample (the first at row {row!r}); nan_policy='omit' drops only rows at the start "
+            "or end of the sample (strategies that start late or stop early), because dropping "
+            "an inner row would join returns that were not adjacent and the block bootstrap "
+            "would resample a dependence the data do not have. Fill the gap (e.g. with 0 for a "
+            "flat position) or restrict the sample to the stretch without gaps."
+        )
+
+
+def memory_limit() -> int:
+    """Bytes a single request may allocate: half the machine's physical memory (from
+    ``os.sysconf``; 8 GiB where the platform does not report it)."""
+    try:
+        total = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        total = 16 * 2**30
+    return max(total // 2, 2**30)
+
+
+def check_memory(nbytes: float, name: str, value: object, what: str) -> None:
+    """Refuse up front a request whose arrays would need more than :func:`memory_limit`."""
+    limit = memory_limit()
+    if nbytes > limit:
+        raise ValueError(
+            f"`{name}`={value!r} would need about {nbytes / 2**30:,.3g} GiB of memory for "
+            f"{what}, more than the {limit / 2**30:.3g} GiB (half of this machine's memory) "
+            f"one call may use; pass a smaller `{name}`"
         )

@@ -21,6 +21,7 @@ from sigtest._validation import (
     as_returns,
     check_choice,
     check_int,
+    check_memory,
     check_nan_policy,
     check_positive,
     check_probability,
@@ -547,6 +548,9 @@ def bootstrap_indices(
     t = check_int(n_obs, "n_obs", minimum=1)
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     b_res = check_int(n_resamples, "n_resamples", minimum=1)
+    # the int64 result, and as much again while the blocks are laid out
+    check_memory(16.0 * t * b_res, "n_resamples", b_res,
+                 f"{b_res:,} x {t:,} bootstrap indices (n_resamples x n_obs)")
     b = _check_block_length(bootstrap, block_length, t)
     if b is None and bootstrap != "iid":
         raise ValueError(
@@ -1061,6 +1065,13 @@ def _ci_columns(
             below = (dist < estimate).mean(axis=0) + 0.5 * (dist == estimate).mean(axis=0)
             z0 = special.ndtri(below)
             block = 1 if plan.bootstrap in ("iid", "given") else math.ceil(plan.block_length)
+            if xc.shape[0] - block < 2:
+                raise ValueError(
+                    f"`block_length` {plan.block_length:g} leaves {xc.shape[0] - block} "
+                    f"period(s) of the {xc.shape[0]} in each delete-a-block jackknife sample "
+                    "that method='bca' needs for its acceleration (at least 2); use a "
+                    "`block_length` of at most T - 2 or another method"
+                )
             jk = _jackknife(xc, mu, statistic, block, scale)
             d = jk.mean(axis=0) - jk
             ss = np.sum(d**2, axis=0)

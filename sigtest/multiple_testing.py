@@ -27,6 +27,7 @@ from sigtest._validation import (
     DegenerateDataWarning,
     check_choice,
     check_int,
+    check_memory,
     check_probability,
 )
 
@@ -647,6 +648,21 @@ def _chunks(n_simulations: int, n_tests: int) -> list[tuple[int, int]]:
     return [(s, min(s + per, n_simulations)) for s in range(0, n_simulations, per)]
 
 
+def _check_simulation_memory(n_simulations: int, n_tests: int) -> None:
+    """Refuse up front a simulation whose chunk would not fit in memory.
+
+    The draws of a chunk come in whole stream blocks of ``STREAM_BLOCK`` simulations (so that
+    every simulation's numbers do not depend on the chunking, see sigtest._random.draw_rows),
+    each ``n_tests`` wide: the largest chunk holds about seven float64 arrays of that size at
+    its peak."""
+    from sigtest._random import STREAM_BLOCK
+
+    start, stop = _chunks(n_simulations, n_tests)[0]
+    rows = -(-stop // STREAM_BLOCK) * STREAM_BLOCK
+    check_memory(7.0 * 8.0 * rows * n_tests, "n_tests", n_tests,
+                 f"the simulated t-ratios ({rows:,} simulations x {n_tests:,} tests at a time)")
+
+
 def _lo_factor(autocorrelation: float, q: int) -> float:
     """Lo (2002) AR(1) time-aggregation factor: the annualized Sharpe ratio is
     ``sqrt(q) * SR * factor`` with factor = [1 + 2 rho/(1 - rho) (1 - (1 - rho^q)/(q (1 - rho)))]^(-1/2)."""
@@ -1135,6 +1151,7 @@ def haircut_sharpe_ratio(
     # t-ratio whose p-value underflows double precision keeps an exact haircut
     log_p = np.minimum(_LOG2 + _t_log_sf(np.abs(t_stat), df), 0.0)
 
+    _check_simulation_memory(n_simulations, n_tests)
     holm_parts, bhy_parts = [], []
     for start, stop in _chunks(n_simulations, n_tests):
         tstats = _simulate_hlz_tstats(root, start, stop, n_tests, correlation)
@@ -1411,6 +1428,7 @@ def profit_hurdle(
     if n_tests == 1:
         t_h["holm"] = t_h["bhy"] = z_single
     else:
+        _check_simulation_memory(n_simulations, n_tests)
         holm_parts, bhy_parts = [], []
         for start, stop in _chunks(n_simulations, n_tests):
             tstats = _simulate_hlz_tstats(root, start, stop, n_tests, correlation)

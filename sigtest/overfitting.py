@@ -36,6 +36,8 @@ from sigtest._validation import (
     check_nan_policy,
     check_positive,
     check_probability,
+    rescale,
+    scale_exponents,
 )
 from sigtest._version import __version__
 
@@ -206,12 +208,15 @@ class PBOResult(ResultBase):
         )
 
     def _method_text(self) -> str:
-        drop = (
-            f" The {self.rows_dropped} row(s) left over by the partition were dropped "
-            f"(remainder='{self.remainder}')."
-            if self.rows_dropped
-            else ""
-        )
+        drop = ""
+        if self.rows_dropped:
+            which = "oldest" if self.remainder == "drop_first" else "most recent"
+            first, last = self.dropped_rows[0], self.dropped_rows[-1]
+            span = f"row {first}" if self.rows_dropped == 1 else f"rows {first} to {last}"
+            drop = (
+                f" The {self.rows_dropped} row(s) left over by the partition were dropped "
+                f"(remainder='{self.remainder}': the {which}, {span})."
+            )
         ann = (
             f" (annualized with {self.periods_per_year:g} periods per year)"
             if (self.periods_per_year is not None)
@@ -760,7 +765,9 @@ def _default_n_effective(n_partitions: int, n_strategies: int) -> float:
 def _wilson(p: float, n: float, level: float) -> ConfidenceInterval:
     if not np.isfinite(p):
         return ConfidenceInterval(np.nan, np.nan)
-    z = NormalDist().inv_cdf(0.5 + level / 2)
+    upper = 0.5 + level / 2
+    # a level within 2**-53 of 1 rounds the upper quantile's probability to 1: use the lower tail
+    z = NormalDist().inv_cdf(upper) if upper < 1.0 else -NormalDist().inv_cdf((1.0 - level) / 2)
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
@@ -777,7 +784,7 @@ def pbo(
     target: float = 0.0,
     periods_per_year: float | None = None,
     loss_threshold: float = 0.0,
-    remainder: Remainder = "raise",
+    remainder: Remainder = "drop_first",
     confidence_level: float = 0.95,
     n_effective: float | None = None,
     dominance_grid_size: int = 512,
@@ -816,11 +823,11 @@ def pbo(
     loss_threshold : float, default: 0.0
         The probability of OOS loss is the share of combinations whose selected configuration has
         OOS performance below this value (on the reported, possibly annualized, scale).
-    remainder : {'raise', 'drop_first', 'drop_last'}, default: 'raise'
-        What to do when ``S`` does not divide ``T``: ``'raise'`` (default) raises a
-        ``ValueError`` naming the fix; ``'drop_first'`` drops the ``T mod S`` oldest rows,
-        ``'drop_last'`` the ``T mod S`` most recent. The dropped rows are recorded in the result
-        (``rows_dropped``, ``dropped_rows``).
+    remainder : {'drop_first', 'raise', 'drop_last'}, default: 'drop_first'
+        What to do when ``S`` does not divide ``T``: ``'drop_first'`` (default) drops the
+        ``T mod S`` oldest rows (fewer than ``S``), ``'drop_last'`` the ``T mod S`` most recent,
+        ``'raise'`` raises a ``ValueError`` naming the fix. The dropped rows are recorded in the
+        result (``rows_dropped``, ``dropped_rows``) and named by ``describe()``.
     confidence_level : float, default: 0.95
         Level of the confidence interval for PBO.
     n_effective : float, optional
@@ -890,7 +897,8 @@ def pbo(
     package ``pbo`` (Barry) uses ``rank / N``, which gives an infinite logit when the selection is
     also best out of sample, and counts ``w = 1/2`` the same way; for ``N`` odd the two conventions
     differ in which ranks count as overfitting near the median. pypbo silently drops the ``T mod
-    S`` oldest rows; here that needs ``remainder`` and is recorded. Both peers, like us, select
+    S`` oldest rows; here they are dropped by default too (``remainder``), but recorded on the
+    result and stated by ``describe()``. Both peers, like us, select
     the first column among in-sample ties.
 
     *Performance degradation* is the least-squares regression of the OOS performance of the
@@ -1004,11 +1012,24 @@ def pbo(
     n_pairs = first.size
 
     engine: _SufficientStats | _CallableStats
+    perf_exp = None  # power of two the performance of the rescaled data is to be multiplied by
     if callable(metric_v):
         engine = _CallableStats(x, m, s, metric_v)
         metric_name = engine.name
     else:
-        engine = _SufficientStats(x, m, s, metric_v, st.target, nan_policy == "omit")
+        # Data far from unit scale (squares overflow or vanish) are divided by a power of two,
+        # exactly: per column for the unit-free Sharpe ratio; by one power for the whole matrix
+        # (and the target) for the Sortino ratio, also unit-free, and for the mean, whose
+        # performance is multiplied back.
+        target = st.target
+        exp = scale_exponents(x, common=metric_v != "sharpe")
+        if exp is not None:
+            x = rescale(x, exp)
+            if metric_v == "sortino":
+                target = float(np.ldexp(target, -exp[0]))
+            elif metric_v == "mean":
+                perf_exp = int(exp[0])
+        engine = _SufficientStats(x, m, s, metric_v, target, nan_policy == "omit")
         metric_name = metric_v
     step = st.chunk_size or max(1, _CHUNK_ENTRIES // n_strat)
     pooled = _PooledHistogram()
@@ -1025,6 +1046,8 @@ def pbo(
         p1 = first[start : start + step]
         p2 = second[start : start + step]
         a, b = engine.pair(indicator[p1])
+        if perf_exp is not None:
+            a, b = np.ldexp(a, perf_exp), np.ldexp(b, perf_exp)
         nan_rows = np.isnan(a.sum(axis=1)) | np.isnan(b.sum(axis=1))
         for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
             res = _select(is_perf, oos_perf, nan_rows)

@@ -28,6 +28,7 @@ from sigtest._validation import (
     _describe_labels,
     as_returns,
     check_choice,
+    check_edge_rows,
     check_int,
     check_positive,
     check_probability,
@@ -626,7 +627,16 @@ def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable |
     """Strategies, benchmark returns (or None) and the benchmark's label."""
     if benchmark is None:
         return returns, None, None
-    if isinstance(benchmark, (pd.Series, np.ndarray, list, tuple)):
+    columns = getattr(returns, "columns", None)
+    is_label = isinstance(benchmark, tuple) and columns is not None and benchmark in columns
+    if isinstance(benchmark, pd.DataFrame):  # one column of returns, as reality_check takes
+        if benchmark.shape[1] != 1:
+            raise ValueError(
+                f"`benchmark` must be one series of returns; got a DataFrame with "
+                f"{benchmark.shape[1]} columns"
+            )
+        return returns, benchmark.iloc[:, 0], benchmark.columns[0]
+    if not is_label and isinstance(benchmark, (pd.Series, np.ndarray, list, tuple)):
         label = benchmark.name if isinstance(benchmark, pd.Series) else "benchmark"
         return returns, benchmark, label
     if isinstance(returns, pd.DataFrame) or (_dask.is_dask(returns) and hasattr(returns, "columns")):
@@ -992,6 +1002,7 @@ def validate(
         bad = np.isnan(data.values).any(axis=1)
         if bvals is not None:
             bad |= np.isnan(bvals)
+        check_edge_rows(bad, data.index, data.name)
         n_dropped = int(bad.sum())
         if n_dropped:
             keep = ~bad

@@ -41,6 +41,8 @@ from sigtest._validation import (
     check_nan_policy,
     check_positive,
     check_probability,
+    rescale,
+    scale_exponents,
     warn_degenerate,
 )
 
@@ -165,6 +167,10 @@ class _Moments:
     s22: np.ndarray | None = None
     # q + 2 sum_{k=1}^{q-1} (q - k) rho_k (Lo's time-aggregation denominator).
     agg: np.ndarray | None = None
+    # Power-of-two exponent each column was divided by before the moments were taken (0 for
+    # columns in the safe range, see sigtest._validation.scale_exponents): every moment above is
+    # in those units, so only ratios of them (Sharpe ratio, skewness, kurtosis) are used.
+    exp: np.ndarray | None = None
 
 
 def _chunk_width(t_obs: int, n_cols: int) -> int:
@@ -313,7 +319,13 @@ def _moments(
 
     def work(a: int) -> dict[str, np.ndarray]:
         block = _transposed_copy(values, a, min(a + width, n_cols))
-        return _chunk_moments(block, higher, hac_lags, acf_lags)
+        # columns far outside unit scale: squares and fourth powers would overflow or vanish
+        exp = scale_exponents(block.T)
+        if exp is not None:
+            np.ldexp(block, -exp[:, None], out=block)
+        out = _chunk_moments(block, higher, hac_lags, acf_lags)
+        out["exp"] = exp if exp is not None else np.zeros(block.shape[0], dtype=np.intc)
+        return out
 
     workers = min(len(starts), os.cpu_count() or 1)
     if workers > 1:
@@ -329,7 +341,7 @@ def _moments(
         bad = data.nan_columns()
         if bad.any():
             for k, v in merged.items():
-                if k != "n":
+                if k not in ("n", "exp"):
                     v[..., bad] = np.nan
     return _Moments(**merged)
 
@@ -345,6 +357,8 @@ def _constant(mom: _Moments) -> np.ndarray:
 
 
 def _sharpe_from(mom: _Moments, ddof: int, risk_free_mean: Any = 0.0) -> np.ndarray:
+    if mom.exp is not None and mom.exp.any():  # the moments are in rescaled units
+        risk_free_mean = np.ldexp(risk_free_mean, -mom.exp)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = mom.m2 * mom.n / (mom.n - ddof)
         std = np.sqrt(var)
@@ -1220,12 +1234,21 @@ def min_track_record_length(
 # --------------------------------------------------------------------------------------------
 
 
+def _upper_quantile(p: float) -> float:
+    """``Phi^{-1}(1 - p)`` for a small tail probability ``p``: as written for ``p >= 2**-50``,
+    by symmetry (``-Phi^{-1}(p)``) below, where ``1 - p`` would round to 1 (an infinite
+    quantile; also beyond ``n = 1e17`` trials)."""
+    if p >= 2.0**-50:
+        return float(special.ndtri(1.0 - p))
+    return float(-special.ndtri(p))
+
+
 def _emax_approx(n: float) -> float:
     if n == 1.0:
         return 0.0
     return float(
-        (1.0 - EULER_GAMMA) * special.ndtri(1.0 - 1.0 / n)
-        + EULER_GAMMA * special.ndtri(1.0 - 1.0 / (n * math.e))
+        (1.0 - EULER_GAMMA) * _upper_quantile(1.0 / n)
+        + EULER_GAMMA * _upper_quantile(1.0 / (n * math.e))
     )
 
 
@@ -1238,7 +1261,7 @@ def _emax_exact(n: float) -> float:
     """
     if n == 1.0:
         return 0.0
-    center = float(special.ndtri(1.0 - 1.0 / n)) if n > 1 else 0.0
+    center = _upper_quantile(1.0 / n) if n > 1 else 0.0
     hi = max(center, 0.0) + 12.0
 
     def upper(x: float) -> float:
@@ -1259,9 +1282,15 @@ def _emax_exact(n: float) -> float:
 def _check_trials(n_trials: object, name: str = "n_trials") -> float:
     if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Real):
         raise TypeError(f"`{name}` must be a real number >= 1; got {type(n_trials).__name__}")
-    v = float(n_trials)
+    try:
+        v = float(n_trials)
+    except OverflowError:  # an int beyond the float range
+        v = math.inf
     if not (math.isfinite(v) and v >= 1.0):
-        raise ValueError(f"`{name}` must be a finite number >= 1; got {n_trials!r}")
+        shown = repr(n_trials)
+        if len(shown) > 40:
+            shown = f"an integer of {len(str(n_trials))} digits"
+        raise ValueError(f"`{name}` must be a finite number >= 1; got {shown}")
     return v
 
 
@@ -1435,7 +1464,8 @@ def _correlation_eigenvalues(x: np.ndarray) -> np.ndarray:
 
 def _unit_columns(x: np.ndarray) -> np.ndarray:
     """The columns of ``x`` centred and scaled to unit length (``z.T @ z`` is the correlation)."""
-    z = x - x.mean(axis=0)
+    z = rescale(x, scale_exponents(x))  # far from unit scale: squares overflow or vanish
+    z = z - z.mean(axis=0)
     z /= np.sqrt(np.einsum("ij,ij->j", z, z))
     return z
 
@@ -1565,7 +1595,7 @@ def effective_trials(
     if nan_policy == "omit":
         data, _ = data.complete_rows()
         _et_check_rows(data.n_obs)
-    x = data.values
+    x = rescale(data.values, scale_exponents(data.values))  # correlations are unit-free
     const = np.ptp(x, axis=0) == 0
     if const.any():
         warn_degenerate(data, const, "The correlation matrix", stacklevel=3)
@@ -2131,8 +2161,20 @@ def min_backtest_length(
     target = check_positive(target_sharpe, "target_sharpe")
     em = check_choice(expected_max, "expected_max", _EMAX_METHODS)
     e = _emax(n, em)
+    try:
+        length = (e / target) ** 2
+        # log(1) = 0: the bound is 0 however small the target (target**2 may underflow to 0)
+        bound = 2.0 * math.log(n) / target**2 if n > 1.0 else 0.0
+    except (OverflowError, ZeroDivisionError):
+        length = bound = math.inf
+    if not (math.isfinite(length) and math.isfinite(bound)):
+        raise ValueError(
+            f"`target_sharpe` {target_sharpe!r} is too small for {n:g} trials: the minimum "
+            "backtest length (E[max SR] / target)^2 or its bound 2 log(N) / target^2 exceeds the "
+            "largest float (about 1.8e308 years); use a larger `target_sharpe`"
+        )
     return MinBacktestLengthResult(
-        min_backtest_length=(e / target) ** 2,
-        upper_bound=2.0 * math.log(n) / target**2,
+        min_backtest_length=length,
+        upper_bound=bound,
         n_trials=n, target_sharpe=target, expected_max=e, expected_max_method=em,
     )

@@ -34,9 +34,12 @@ from sigtest._validation import (
     ReturnsData,
     as_returns,
     check_choice,
+    check_edge_rows,
     check_int,
     check_nan_policy,
     check_probability,
+    rescale,
+    scale_exponents,
     warn_degenerate,
 )
 from sigtest._version import __version__
@@ -222,17 +225,30 @@ def _benchmark_position(benchmark: Any, columns: pd.Index | None, n_strat: int) 
     return pos
 
 
+#: With measure='mean' the statistics are in the units of the returns; their variances (squares
+#: of the returns summed over T) need returns of magnitude within 2**-MEAN_UNITS_EXPONENT and
+#: 2**MEAN_UNITS_EXPONENT (about 1e-120 to 1e120) to neither overflow nor lose all precision.
+MEAN_UNITS_EXPONENT = 400
+
+
 def _prepare(
-    returns: Any, benchmark: Any, measure: object, nan_policy: object, min_obs: int = 10
+    returns: Any,
+    benchmark: Any,
+    measure: object,
+    nan_policy: object,
+    min_obs: int = 10,
 ) -> _Problem:
     check_choice(measure, "measure", MEASURES)
     nan_policy = _snooping_nan_policy(nan_policy)
     blocks = as_blocks(returns, min_obs=min_obs, nan_policy=nan_policy)
     bench: np.ndarray | None = None
     bench_label: Hashable | None = None
+    # a tuple naming a column (MultiIndex columns) is a label, not a series of returns
+    is_label = (isinstance(benchmark, tuple) and blocks.columns is not None
+                and benchmark in blocks.columns)
     if benchmark is None:
         pass
-    elif is_dask(benchmark) or _is_benchmark_series(benchmark):
+    elif is_dask(benchmark) or (not is_label and _is_benchmark_series(benchmark)):
         if is_dask(benchmark):
             benchmark = benchmark.compute()  # T values
         bench, bench_label = _benchmark_series(benchmark, blocks.n_obs, blocks.index, nan_policy)
@@ -249,6 +265,7 @@ def _prepare(
         missing = blocks.nan_rows()
         if bench is not None:
             missing |= np.isnan(bench)
+        check_edge_rows(missing, blocks.index(), blocks.name)
         n_dropped = int(missing.sum())
         if n_dropped:
             blocks = blocks.restrict(~missing)
@@ -260,6 +277,48 @@ def _prepare(
                 f"{n_dropped}); this method needs at least {min_obs}"
             )
     return _Problem(blocks, bench, bench_label, str(measure), n_dropped)
+
+
+@dataclass(frozen=True)
+class _OutOfRange:
+    """A block whose returns (with the benchmark) are too large or too small for measure='mean'
+    (see :data:`MEAN_UNITS_EXPONENT`): found where the block lives, raised on the client."""
+
+    big: float
+
+
+def _units(
+    x: np.ndarray, bench: np.ndarray | None, measure: str
+) -> tuple[np.ndarray, np.ndarray | None] | _OutOfRange:
+    """A block and the benchmark ready for the kernels. Sharpe ratios are unit-free: data far
+    from unit scale are divided by a power of two (exact; the block and the benchmark each by
+    their own, see sigtest._validation.scale_exponents), ordinary data are left as they are.
+    With measure='mean' the statistics are in the units of the returns: too large or too small
+    a magnitude is refused."""
+    if measure == "sharpe":
+        x = rescale(x, scale_exponents(x, common=True))
+        if bench is not None:
+            bench = rescale(bench[:, None], scale_exponents(bench[:, None]))[:, 0]
+        return x, bench
+    both = x if bench is None else np.column_stack([x, bench])
+    with np.errstate(invalid="ignore"):
+        big = float(np.fmax.reduce(np.abs(both), axis=None)) if both.size else 0.0
+    if big > 2.0**MEAN_UNITS_EXPONENT or 0 < big < 2.0**-MEAN_UNITS_EXPONENT:
+        return _OutOfRange(big)
+    return x, bench
+
+
+def _raise_out_of_range(parts: list[Any], name: str) -> None:
+    bad = [p.big for p in parts if isinstance(p, _OutOfRange)]
+    if bad:
+        big = max(bad, key=lambda v: abs(math.log2(v)) if v > 0 else 0.0)
+        raise ValueError(
+            f"`{name}` (with the benchmark) holds returns of magnitude up to {big:.3g}; "
+            "with measure='mean' the statistics are in the units of the returns and their "
+            "variances would overflow or vanish beyond about 1e120 or below 1e-120. Express the "
+            "returns in other units (e.g. divide them by a power of ten) or use "
+            "measure='sharpe', which does not depend on the units."
+        )
 
 
 def _centred_diffs(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -500,8 +559,12 @@ def _snoop_state(
     subset: np.ndarray | None,
     bootstrap: str,
     offset: int = 0,
-) -> _BlockState:
+) -> _BlockState | _OutOfRange:
     """Kernel of pass 1 (``subset``: global columns whose block lengths are estimated)."""
+    ready = _units(x, bench, measure)
+    if isinstance(ready, _OutOfRange):
+        return ready
+    x, bench = ready
     engine_input, theta, infl, ref = _influence(x, bench, measure)
     est = None
     if subset is not None:
@@ -511,11 +574,15 @@ def _snoop_state(
     return _BlockState(engine_input, theta, infl, ref, est)
 
 
-def _estimates_of(state: _BlockState) -> np.ndarray:
+def _estimates_of(state: _BlockState | _OutOfRange) -> np.ndarray | _OutOfRange:
+    if isinstance(state, _OutOfRange):
+        return state
     return state.estimates if state.estimates is not None else np.empty(0)
 
 
-def _snoop_block(x: np.ndarray, bench: np.ndarray | None, spec: _Spec) -> dict[str, Any]:
+def _snoop_block(
+    x: np.ndarray, bench: np.ndarray | None, spec: _Spec
+) -> dict[str, Any] | _OutOfRange:
     """Kernel of a single pass (block length given)."""
     return _snoop_reduce(_snoop_state(x, bench, spec.measure, None, ""), bench, spec)
 
@@ -533,8 +600,12 @@ def _columns_used(
     return bad
 
 
-def _snoop_reduce(state: _BlockState, bench: np.ndarray | None, spec: _Spec) -> dict[str, Any]:
+def _snoop_reduce(
+    state: _BlockState | _OutOfRange, bench: np.ndarray | None, spec: _Spec
+) -> dict[str, Any] | _OutOfRange:
     """Kernel of pass 2: per-column statistics and the block's reductions for every test."""
+    if isinstance(state, _OutOfRange):
+        return state
     plan = spec.plan
     theta, ref = state.theta, state.ref
     t = state.infl.shape[0]
@@ -741,18 +812,20 @@ def _run_snooping(
     """The one pass of :func:`reality_check`, :func:`spa` and :func:`stepm` (any of them, on
     one set of bootstrap draws): per test, its setup and the blocks' reductions."""
     batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    check_int(n_resamples, "n_resamples", minimum=1)
     blocks, bench = prob.blocks, prob.bench
     held: list[Any] | None = None
+    found: list[Any] = []
     if block_length is None and bootstrap != "iid":
         subset = _block_length_subset(blocks.n_strategies)
         held = blocks.persist(_snoop_state, bench, prob.measure, subset, str(bootstrap),
                               offsets=True)
+        found = blocks.then(_estimates_of, held)
+        _raise_out_of_range(found, blocks.name)
 
-        def estimates() -> np.ndarray:
-            return np.concatenate(blocks.then(_estimates_of, held))
-    else:
-        def estimates() -> np.ndarray:  # never asked: the block length is given
-            return np.empty(0)
+    def estimates() -> np.ndarray:  # asked only when the block length is estimated
+        return np.concatenate(found) if found else np.empty(0)
 
     plan, seed, estimated = make_plan(
         None, bootstrap=str(bootstrap), block_length=block_length, n_resamples=n_resamples,
@@ -763,6 +836,7 @@ def _run_snooping(
         parts = blocks.then(_snoop_reduce, held, bench, spec)
     else:
         parts = blocks.map(_snoop_block, bench, spec)
+    _raise_out_of_range(parts, blocks.name)
     theta = np.concatenate([p["theta"] for p in parts])
     omega = (np.concatenate([p["omega"] for p in parts]) if "omega" in parts[0]
              else np.full_like(theta, np.nan))
@@ -1855,6 +1929,8 @@ def model_confidence_set(
         batch_size = check_int(batch_size, "batch_size", minimum=1)
     prob = _prepare(returns, None, measure, nan_policy)
     data = _gather_for_mcs(prob.blocks)
+    # the MCS p-values are unit-free for either measure: rescale data far from unit scale
+    data = _unit_free(data)
     if data.n_strategies < 2:
         raise ValueError(
             f"`returns` must hold at least 2 strategies for a model confidence set; got "
@@ -1935,6 +2011,16 @@ model_confidence_set.__doc__ = (model_confidence_set.__doc__ or "").replace(
 #: Largest ``T x N`` float64 matrix (bytes) that :func:`model_confidence_set` gathers from
 #: dask input (1 GiB: e.g. 2,520 periods x 53,000 strategies).
 MCS_MAX_BYTES = 2**30
+
+
+def _unit_free(data: ReturnsData) -> ReturnsData:
+    """``data`` divided by one power of two when it lies far from unit scale (see
+    sigtest._validation.scale_exponents), else ``data`` itself: for statistics that do not
+    depend on the units."""
+    exp = scale_exponents(data.values, common=True)
+    if exp is None:
+        return data
+    return ReturnsData(rescale(data.values, exp), data.columns, data.index, data.one_d, data.name)
 
 
 def _gather_for_mcs(blocks: Blocks) -> ReturnsData:

@@ -127,7 +127,7 @@ def _assert_same_numbers(got, ref, skip=("n_dropped",)):
 
 @pytest.mark.parametrize("name", sorted(JOINT))
 def test_joint_tests_use_the_common_sample_and_report_the_rows_dropped(name):
-    df = ragged()
+    df = ragged(n=4)  # late starts and early stops only: the rows dropped are at the ends
     complete = df.dropna()
     got = JOINT[name](df, nan_policy="omit")
     ref = JOINT[name](complete)
@@ -138,10 +138,10 @@ def test_joint_tests_use_the_common_sample_and_report_the_rows_dropped(name):
 
 
 def test_joint_tests_drop_rows_where_the_benchmark_is_missing():
-    df = ragged()
+    df = ragged(n=4)
     bench = pd.Series(0.0005 + 0.01 * np.random.default_rng(1).standard_normal(len(df)),
                       index=df.index)
-    bench.iloc[[0, 60, 61]] = np.nan
+    bench.iloc[[0, 8, -1]] = np.nan
     keep = df.notna().all(axis=1) & bench.notna()
     got = sigtest.spa(df, bench, n_resamples=199, rng=2, nan_policy="omit")
     ref = sigtest.spa(df[keep], bench[keep], n_resamples=199, rng=2)
@@ -149,8 +149,26 @@ def test_joint_tests_drop_rows_where_the_benchmark_is_missing():
     _assert_same_numbers(got, ref)
 
 
+@pytest.mark.parametrize("name", sorted(JOINT))
+def test_joint_tests_refuse_to_close_a_gap_inside_the_sample(name):
+    df = ragged()  # column s4 misses rows 40, 41 and 90: dropping them joins distant returns
+    with pytest.raises(ValueError, match=r"`returns` has 3 row\(s\) with a missing value "
+                       r"\(NaN\) inside the sample \(the first at row Timestamp\('2013-05-31"):
+        JOINT[name](df, nan_policy="omit")
+
+
+def test_joint_tests_refuse_a_gap_of_the_benchmark_inside_the_sample():
+    df = ragged(n=4)
+    bench = pd.Series(0.01 * np.random.default_rng(1).standard_normal(len(df)), index=df.index)
+    bench.iloc[60] = np.nan
+    with pytest.raises(ValueError, match=r"1 row\(s\) with a missing value .* inside the sample"):
+        sigtest.spa(df, bench, n_resamples=99, rng=2, nan_policy="omit")
+    with pytest.raises(ValueError, match=r"inside the sample"):
+        sigtest.validate(df, bench, nan_policy="omit", n_resamples=99, rng=2)
+
+
 def test_validate_omit_equals_validate_on_the_complete_rows():
-    df = ragged()
+    df = ragged(n=4)
     kw = {"n_resamples": 99, "rng": 4, "haircut_simulations": 100, "n_partitions": 4}
     got = sigtest.validate(df, nan_policy="omit", **kw)
     ref = sigtest.validate(df.dropna(), **kw)

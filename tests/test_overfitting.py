@@ -211,7 +211,20 @@ def test_remainder_raise_names_the_fix():
         match=r"`n_partitions`=4 does not divide the 50 rows of `returns` \(2 row\(s\) left over\); "
         r"pass remainder='drop_first' .* remainder='drop_last' .* trim `returns` to 48 rows",
     ):
-        pbo(x, n_partitions=4)
+        pbo(x, n_partitions=4, remainder="raise")
+
+
+def test_default_remainder_drops_the_oldest_rows_and_says_so():
+    rng = np.random.default_rng(5)
+    idx = pd.date_range("2020-01-01", periods=250, freq="D")
+    df = pd.DataFrame(rng.standard_normal((250, 4)), index=idx, columns=list("wxyz"))
+    res = pbo(df)  # T = 250 is not a multiple of S = 16: the 10 oldest rows go
+    assert res.remainder == "drop_first" and res.rows_dropped == 10 and res.n_obs == 240
+    assert res.dropped_rows == list(idx[:10])
+    assert_matches_oracle(res, ref_pbo(df.iloc[10:].to_numpy(), 16, "sharpe"))
+    assert ("The 10 row(s) left over by the partition were dropped (remainder='drop_first': "
+            "the oldest, rows 2020-01-01 00:00:00 to 2020-01-10 00:00:00).") in " ".join(
+        res.describe().split())
 
 
 def test_one_configuration_rejected():

@@ -263,13 +263,16 @@ def test_seed_reproduces_and_is_recorded(frame, report):
 
 def test_nan_omit_drops_rows_once(frame):
     holes = frame.copy()
-    holes.iloc[[5, 50], [1, 2]] = np.nan
+    holes.iloc[[0, -1], [1, 2]] = np.nan  # a late start and an early stop
     rep = validate(holes, nan_policy="omit", n_resamples=B, rng=2, n_top=3, mcs_max_strategies=4)
-    ref = validate(frame.drop(index=frame.index[[5, 50]]), n_resamples=B, rng=2, n_top=3,
-                   mcs_max_strategies=4)
+    ref = validate(frame.iloc[1:-1], n_resamples=B, rng=2, n_top=3, mcs_max_strategies=4)
     assert rep.n_dropped == 2 and rep.n_obs == 638
     pd.testing.assert_frame_equal(rep.to_frame(), ref.to_frame())
     assert "2 periods with a missing value were dropped" in rep.describe()
+    holes.iloc[50, 3] = np.nan  # a gap inside the sample is refused, not closed
+    with pytest.raises(ValueError, match=r"`returns` has 1 row\(s\) with a missing value "
+                       r"\(NaN\) inside the sample"):
+        validate(holes, nan_policy="omit", n_resamples=B, rng=2)
 
 
 @pytest.mark.parametrize(

@@ -340,13 +340,13 @@ def test_pvalue_properties_and_flags():
 def test_nan_policy_omit_uses_common_sample():
     x, bench = make_data(t=220, n=5)
     xn = x.copy()
-    xn[[3, 50, 51], 1] = np.nan
+    xn[[0, 1, 218], 1] = np.nan
     bn = bench.copy()
-    bn[100] = np.nan
+    bn[219] = np.nan
     kw = dict(block_length=4, n_resamples=200, rng=3)
     res = sigtest.spa(xn, bn, nan_policy="omit", **kw)
     keep = np.ones(220, bool)
-    keep[[3, 50, 51, 100]] = False
+    keep[[0, 1, 218, 219]] = False
     ref = sigtest.spa(x[keep], bench[keep], **kw)
     assert res.n_dropped == 4 and res.n_obs == 216
     assert res.pvalue_consistent == ref.pvalue_consistent and res.statistic == ref.statistic
