@@ -18,7 +18,7 @@ import math
 import warnings
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
     ReturnsData,
+    ReturnsLike,
     as_returns,
     check_choice,
     check_int,
@@ -59,8 +60,13 @@ __all__ = [
     "stepm",
 ]
 
-MEASURES = ("mean", "sharpe")
 Measure = Literal["mean", "sharpe"]
+#: The registry of performance measures of the data-snooping tests (the options of
+#: :data:`Measure`).
+MEASURES: tuple[str, ...] = get_args(Measure)
+MCSStatistic = Literal["max", "range"]
+#: The registry of test statistics of :func:`model_confidence_set`.
+MCS_STATISTICS: tuple[str, ...] = get_args(MCSStatistic)
 
 WHITE_2000 = Reference(
     "white2000reality",
@@ -1062,7 +1068,7 @@ def _stepm_result(
 
 
 _DOC_COMMON = """
-    returns : array_like, Series or DataFrame
+    returns : ReturnsLike
         ``T x N`` returns of the strategies (1-D: one strategy); higher is better. Rows are
         periods in time order: a pandas time index (dates, periods, timedeltas, numbers) must be
         strictly increasing (ValueError otherwise); other indexes are read in row order.
@@ -1101,7 +1107,7 @@ _DOC_UNDEFINED = """Undefined resampled Sharpe ratios (``measure='sharpe'``): a 
 
 
 def reality_check(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
     measure: Measure = "mean",
@@ -1209,7 +1215,7 @@ reality_check.__doc__ = (
 
 
 def spa(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
     studentize: bool = True,
@@ -1333,7 +1339,7 @@ spa.__doc__ = (
 
 
 def stepm(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
     alpha: float = 0.05,
@@ -1459,10 +1465,10 @@ stepm.__doc__ = (
 
 
 def model_confidence_set(
-    returns: Any,
+    returns: ReturnsLike,
     *,
     alpha: float = 0.1,
-    statistic: Literal["max", "range"] = "max",
+    statistic: MCSStatistic = "max",
     measure: Measure = "mean",
     bootstrap: BootstrapName = "stationary",
     block_length: float | None = None,
@@ -1475,7 +1481,7 @@ def model_confidence_set(
 
     Parameters
     ----------
-    returns : array_like or DataFrame
+    returns : ReturnsLike
         ``T x N`` returns (N >= 2); higher is better (losses are minus the performance).
     alpha : float, default: 0.1
         The set contains the best strategy with probability at least 1 - alpha.
@@ -1563,7 +1569,7 @@ def model_confidence_set(
     if _dask.is_dask(returns):  # gathered when small enough: sigtest/_dask.py
         return _dask.model_confidence_set(**locals())
     level = check_probability(alpha, "alpha")
-    check_choice(statistic, "statistic", ("max", "range"))
+    check_choice(statistic, "statistic", MCS_STATISTICS)
     prob = _prepare(returns, None, measure, nan_policy)
     data = prob.data
     if data.n_strategies < 2:

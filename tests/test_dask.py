@@ -334,7 +334,7 @@ def assert_same_pbo(a, b):
               "oos_performance", "selected", "n_effective"]:
         np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
     for f in ["selected_labels", "n_obs", "n_strategies", "n_combinations", "block_length",
-              "rows_dropped", "dropped_rows", "metric", "remainder", "nan_policy"]:
+              "rows_dropped", "dropped_rows", "measure", "remainder", "nan_policy"]:
         assert getattr(a, f) == getattr(b, f), f
     for f in ["grid", "cdf_optimized", "cdf_random", "sd2", "first_order_statistic",
               "second_order_statistic", "first_order", "second_order"]:
@@ -349,8 +349,8 @@ def assert_same_pbo(a, b):
 
 @pytest.mark.parametrize("kw", [
     {"n_partitions": 8, "remainder": "drop_first"},
-    {"n_partitions": 10, "metric": "mean", "remainder": "drop_last", "periods_per_year": 252},
-    {"n_partitions": 6, "metric": "sortino", "remainder": "drop_first", "chunk_size": 3},
+    {"n_partitions": 10, "measure": "mean", "remainder": "drop_last", "periods_per_year": 252},
+    {"n_partitions": 6, "measure": "sortino", "remainder": "drop_first", "batch_size": 3},
 ])
 def test_pbo_same_as_in_memory(client, kw):
     rng = np.random.default_rng(9)
@@ -582,12 +582,12 @@ def calmar_like(r):
 def test_pbo_callable_metric_same_as_in_memory(client):
     rng = np.random.default_rng(13)
     x = rng.normal(0.0, 0.01, size=(400, 50)) + np.linspace(0.0, 0.0004, 50)
-    kw = {"n_partitions": 8, "metric": calmar_like}
+    kw = {"n_partitions": 8, "measure": calmar_like}
     expected = sigtest.pbo(x, **kw)
     for chunks in [(200, 13), (400, (1, 48, 1))]:
         got = sigtest.pbo(da.from_array(x, chunks=chunks), **kw)
         assert_same_pbo(expected, got)
-        assert got.metric == "calmar_like"
+        assert got.measure == "calmar_like"
     assert 0.0 <= expected.pbo < 1.0
     xn = x.copy()
     xn[:60, 20] = np.nan  # NaN passed through to the metric under 'propagate'
@@ -603,7 +603,7 @@ def test_pbo_callable_metric_same_as_in_memory(client):
         sigtest.pbo(xd, nan_policy="omit", **kw)
     # a metric that is not column-wise is caught on the block it sees
     with pytest.raises(ValueError, match=r"must return one value per strategy, an array of shape \(15,\)"):
-        sigtest.pbo(xd, n_partitions=8, metric=lambda r: r.mean(axis=0)[:10])
+        sigtest.pbo(xd, n_partitions=8, measure=lambda r: r.mean(axis=0)[:10])
 
     def infinite(r):  # infinite for the column whose first return is the marker
         out = r.mean(axis=0)
@@ -613,7 +613,7 @@ def test_pbo_callable_metric_same_as_in_memory(client):
     xi = x.copy()
     xi[0, 30] = 0.5
     with pytest.raises(ValueError, match=r"infinite value for strategy position 30;"):
-        sigtest.pbo(da.from_array(xi, chunks=(400, 15)), n_partitions=8, metric=infinite)
+        sigtest.pbo(da.from_array(xi, chunks=(400, 15)), n_partitions=8, measure=infinite)
 
     def huge(r):  # beyond the +-1e150 bound for the marked column
         out = r.mean(axis=0)
@@ -622,7 +622,7 @@ def test_pbo_callable_metric_same_as_in_memory(client):
 
     for data in (xi, da.from_array(xi, chunks=(400, 15))):  # the global position on dask too
         with pytest.raises(ValueError, match=r"returned 1e\+200 for strategy position 30;"):
-            sigtest.pbo(data, n_partitions=8, metric=huge)
+            sigtest.pbo(data, n_partitions=8, measure=huge)
 
 
 # ---------------------------------------------------------------------------------------------
