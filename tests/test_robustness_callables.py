@@ -194,7 +194,7 @@ def test_pbo_metric_raising_another_exception_is_a_value_error_naming_metric(exc
     """A metric raising something other than ValueError/TypeError was re-raised as
     ``type(exc)(message)``: a ZeroDivisionError or KeyError escaped the contract, and an
     exception class needing other constructor arguments turned into an unrelated TypeError
-    from the constructor. It is now a ValueError naming `metric`, chained to the original."""
+    from the constructor. It is now a ValueError naming `measure`, chained to the original."""
     x = np.random.default_rng(0).standard_normal((16, 3))
     with pytest.raises(ValueError, match=r"`measure` '<lambda>' failed on a \(rows x strategies\) "
                        rf"array: {type(exc).__name__}") as info:
@@ -212,7 +212,7 @@ def test_pbo_metric_value_and_type_errors_keep_their_type(exc):
 def test_pbo_metric_values_too_large_for_double_precision_are_rejected():
     """Metric values of +-1e308: the degradation regression and the dominance integrals
     overflowed (numpy RuntimeWarnings, then inf/NaN summaries with no warning). Values beyond
-    +-1e150 are now a ValueError naming `metric`; 1e149 still works (see the loop test)."""
+    +-1e150 are now a ValueError naming `measure`; 1e149 still works (see the loop test)."""
     x = np.random.default_rng(1).standard_normal((16, 4))
     with pytest.raises(ValueError, match=r"`measure` returned 1e\+308 for strategy position 0; "
                        r"values must lie within \+-1e\+150 .* rescale the measure"):
