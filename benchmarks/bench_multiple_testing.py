@@ -105,7 +105,7 @@ def main() -> None:
     srs = np.linspace(0.3, 2.0, 10)
     t1, m1, res = measure(
         lambda: sigtest.haircut_sharpe_ratio(
-            srs, 120, n_tests=M, correlation=0.2, rng=seed, n_simulations=W
+            srs, 120, periods_per_year=12, n_tests=M, correlation=0.2, rng=seed, n_simulations=W
         ),
         3,
     )
@@ -127,7 +127,7 @@ def main() -> None:
     M, W = 300, 2000
     t1, m1, ph = measure(
         lambda: sigtest.profit_hurdle(
-            M, 240, volatility=0.1, correlation=0.4, rng=seed, n_simulations=W
+            M, 240, periods_per_year=12, volatility=0.1, correlation=0.4, rng=seed, n_simulations=W
         ),
         3,
     )
@@ -144,7 +144,7 @@ def main() -> None:
     print("\n4. scaling of haircut_sharpe_ratio (one strategy, default 5,000 simulations)")
     for M in (100, 1000, 10000):
         t1, m1, _ = measure(
-            lambda M=M: sigtest.haircut_sharpe_ratio(1.0, 240, n_tests=M, correlation=0.2, rng=seed)
+            lambda M=M: sigtest.haircut_sharpe_ratio(1.0, 240, periods_per_year=12, n_tests=M, correlation=0.2, rng=seed)
         )
         print(f"M = {M:>6}: {t1:.3f} s, peak {m1:.1f} MB")
 

@@ -1,7 +1,7 @@
 """Benchmark of sigtest.pbo (CSCV) against a plain loop over combinations.
 
 S = 16 blocks (12,870 combinations), T = 2520 daily returns (S does not divide 2520, so the
-8 oldest rows are dropped with remainder='drop_first', as the result records), metric = Sharpe.
+8 oldest rows are dropped with remainder='drop_first', as the result records), measure = Sharpe.
 Each size runs in its own subprocess so that its peak resident memory (ru_maxrss, which
 includes the T x N input itself: 2 GB at N = 100,000) is its own;
 the plain loop runs in another subprocess on the same input (same seed) over the first K
@@ -102,7 +102,7 @@ def main() -> None:
     n_comb = math.comb(S, S // 2)
     print(
         f"sigtest.pbo, S = {S} ({n_comb} combinations), T = {T_OBS} (8 oldest rows dropped), "
-        f"metric = sharpe; numpy {np.__version__}, {os.cpu_count()} CPU(s)"
+        f"measure = sharpe; numpy {np.__version__}, {os.cpu_count()} CPU(s)"
     )
     print(
         f"{'N':>8} {'sigtest s':>10} {'(CPU s)':>8} {'peak RSS MB':>12} {'loop combos':>12} "

@@ -57,7 +57,7 @@ def child(case: str, data: str, b: int) -> dict[str, float]:
     elif case == "separate":
         sr = sigtest.sharpe_ratio(frame, periods_per_year=252)
         order = sr.sort_values(ascending=False).index
-        sigtest.bootstrap_ci(frame[order[:20]], "sharpe", method="bca", n_resamples=b,
+        sigtest.bootstrap_ci(frame[order[:20]], measure="sharpe", method="bca", n_resamples=b,
                              periods_per_year=252, rng=1)
         sigtest.probabilistic_sharpe_ratio(frame[order[:20]])
         sigtest.effective_trials(frame)

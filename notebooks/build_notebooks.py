@@ -111,7 +111,7 @@ PBO_DSR = [
     ),
     new_code_cell(
         "n = np.unique(np.geomspace(1, 5000, 60).round())\n"
-        "dsr_n = [sigtest.deflated_sharpe_ratio(sharpe=dsr_all.sharpe, n_obs=dsr_all.n_obs,\n"
+        "dsr_n = [sigtest.deflated_sharpe_ratio_from_stats(sharpe=dsr_all.sharpe, n_obs=dsr_all.n_obs,\n"
         "         skew=dsr_all.skew, kurtosis=dsr_all.kurtosis, n_trials=k,\n"
         "         sharpe_variance=dsr_all.sharpe_variance).dsr for k in n]\n"
         "fig, ax = plt.subplots(figsize=(7, 3.5))\n"

@@ -8,7 +8,7 @@ probability of backtest overfitting.
 
 from sigtest._random import SeedRecord
 from sigtest._results import ConfidenceInterval, Reference
-from sigtest._validation import DegenerateDataWarning
+from sigtest._validation import DegenerateDataWarning, ReturnsLike
 from sigtest._version import __version__
 from sigtest.bootstrap import (
     BootstrapCIResult,
@@ -35,11 +35,14 @@ from sigtest.sharpe import (
     ProbabilisticSharpeResult,
     SharpeRatioSEResult,
     deflated_sharpe_ratio,
+    deflated_sharpe_ratio_from_stats,
     effective_trials,
     expected_max_sharpe,
     min_backtest_length,
     min_track_record_length,
+    min_track_record_length_from_stats,
     probabilistic_sharpe_ratio,
+    probabilistic_sharpe_ratio_from_stats,
     sharpe_ratio,
     sharpe_ratio_se,
 )
@@ -72,6 +75,7 @@ __all__ = [
     "ProfitHurdleResult",
     "RealityCheckResult",
     "Reference",
+    "ReturnsLike",
     "SPAResult",
     "SeedRecord",
     "SharpeRatioSEResult",
@@ -83,15 +87,18 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_indices",
     "deflated_sharpe_ratio",
+    "deflated_sharpe_ratio_from_stats",
     "effective_trials",
     "expected_max_sharpe",
     "haircut_sharpe_ratio",
     "min_backtest_length",
     "min_track_record_length",
+    "min_track_record_length_from_stats",
     "model_confidence_set",
     "optimal_block_length",
     "pbo",
     "probabilistic_sharpe_ratio",
+    "probabilistic_sharpe_ratio_from_stats",
     "profit_hurdle",
     "reality_check",
     "sharpe_ratio",

@@ -403,21 +403,11 @@ def sharpe_ratio(returns: Any, **settings: Any) -> Any:
     return dr.shell().per_strategy(sr, name="sharpe_ratio")
 
 
-def _no_explicit(**given: Any) -> None:
-    named = [k for k, v in given.items() if v is not None]
-    if named:
-        raise ValueError(
-            "pass either `returns` or explicit numbers, not both; got `returns` together "
-            f"with {', '.join(f'`{g}`' for g in named)}"
-        )
-
-
 def probabilistic_sharpe_ratio(returns: Any, **settings: Any) -> Any:
     """:func:`sigtest.probabilistic_sharpe_ratio` on a dask array or DataFrame."""
     from sigtest import sharpe as sh
 
     policy, ddof, q = _sharpe_settings(settings)
-    _no_explicit(**{k: settings[k] for k in ("sharpe", "n_obs", "skew", "kurtosis")})
     dr = as_dask_returns(returns, min_obs=2)
     shell = dr.shell()
     # validate the benchmark before computing anything
@@ -430,20 +420,17 @@ def probabilistic_sharpe_ratio(returns: Any, **settings: Any) -> Any:
 
 
 def deflated_sharpe_ratio(returns: Any, **settings: Any) -> Any:
-    """:func:`sigtest.deflated_sharpe_ratio` on a dask array or DataFrame (form (a))."""
+    """:func:`sigtest.deflated_sharpe_ratio` on a dask array or DataFrame."""
     from sigtest import sharpe as sh
 
-    explicit = {k: settings.pop(k) for k in ("sharpe", "n_obs", "skew", "kurtosis", "n_trials",
-                                             "sharpe_variance", "trials_sharpe")}
-    policy, ddof, vddof, em_method, q, eff_value, eff_method = sh._dsr_settings(
-        returns, explicit=explicit, **settings
-    )
+    policy, ddof, vddof, em_method, eff_value, eff_method = sh._dsr_settings(returns, **settings)
     effective_trials = settings["effective_trials"]
     dr = as_dask_returns(returns, min_obs=2)
     if dr.n_strategies < 2:
         raise ValueError(
             f"`returns` must hold every trial (at least 2 columns) for the deflated Sharpe "
-            f"ratio; got {dr.n_strategies}. Pass explicit numbers for a single strategy."
+            f"ratio; got {dr.n_strategies}. For a single strategy use "
+            "`deflated_sharpe_ratio_from_stats` with the number of trials."
         )
     res = _sharpe_pass(dr, None, 0.0, ddof, True, policy)
     _warn_sharpe_nan(dr, res, policy)
@@ -459,7 +446,7 @@ def deflated_sharpe_ratio(returns: Any, **settings: Any) -> Any:
     return sh._dsr_result(
         sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best,
         n_trials_total=dr.n_strategies,
-        effective_trials=effective_trials, sharpe_variance_ddof=vddof, periods_per_year=q,
+        effective_trials=effective_trials, sharpe_variance_ddof=vddof, periods_per_year=None,
         ddof=ddof, trials_sharpe=shell.per_strategy(srs, "sharpe"),
     )
 

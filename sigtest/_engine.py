@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -32,6 +32,7 @@ from sigtest._random import STREAM_BLOCK, draw_rows
 
 __all__ = [
     "BOOTSTRAPS",
+    "Bootstrap",
     "blocks_to_counts",
     "blocks_to_indices",
     "draw_blocks",
@@ -43,7 +44,9 @@ __all__ = [
     "power_sums",
 ]
 
-BOOTSTRAPS = ("iid", "stationary", "circular", "moving")
+Bootstrap = Literal["iid", "stationary", "circular", "moving"]
+#: The registry of resampling schemes (the options of :data:`Bootstrap`).
+BOOTSTRAPS: tuple[str, ...] = get_args(Bootstrap)
 
 #: Target for the extra memory of one chunk (bytes), used to pick the default batch size. Each
 #: matrix product covers one stream block whatever the chunk size, so a small budget costs no

@@ -13,15 +13,17 @@ import os
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias, Union, get_args
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "DegenerateDataWarning",
+    "NAN_POLICIES",
     "NanPolicy",
     "ReturnsData",
+    "ReturnsLike",
     "as_returns",
     "check_choice",
     "check_edge_rows",
@@ -38,7 +40,28 @@ __all__ = [
 ]
 
 NanPolicy = Literal["raise", "omit", "propagate"]
-_NAN_POLICIES = ("raise", "omit", "propagate")
+#: The registry of ``nan_policy`` values (the options of :data:`NanPolicy`).
+NAN_POLICIES: tuple[str, ...] = get_args(NanPolicy)
+
+ReturnsLike: TypeAlias = Union[np.ndarray, pd.DataFrame, pd.Series, Sequence[float], Any]
+"""What a data (returns) argument accepts.
+
+A ``T x N`` matrix of returns, rows periods in time order and columns strategies, or a 1-D
+series of one strategy, given as any of:
+
+- a numpy array (or anything :func:`numpy.asarray` turns into a numeric array: lists, tuples);
+- a pandas DataFrame or Series: column labels become the strategy labels of every result, and
+  a time index (DatetimeIndex, PeriodIndex, TimedeltaIndex, numeric) must be increasing;
+- a polars DataFrame or Series (converted with ``.to_numpy()``; column names are kept as
+  labels; rows are taken in their order, since a polars frame has no index, and a Date or
+  Datetime column is refused: make it the index of a pandas frame or drop it);
+- a dask array or dask DataFrame, for the functions whose docstring has a "Dask" paragraph
+  (the others ask for ``.compute()``).
+
+Every public function validates it once (:func:`as_returns`). The alias is ``Any`` to type
+checkers beyond the listed types, since array-likes and dask or polars objects (optional
+dependencies) have no common type.
+"""
 
 
 class DegenerateDataWarning(RuntimeWarning):
@@ -135,9 +158,9 @@ class ReturnsData:
 
 
 def check_nan_policy(nan_policy: object) -> NanPolicy:
-    if nan_policy not in _NAN_POLICIES:
+    if nan_policy not in NAN_POLICIES:
         raise ValueError(
-            f"`nan_policy` must be one of {', '.join(map(repr, _NAN_POLICIES))}; got {nan_policy!r}"
+            f"`nan_policy` must be one of {', '.join(map(repr, NAN_POLICIES))}; got {nan_policy!r}"
         )
     return nan_policy  # type: ignore[return-value]
 
@@ -247,6 +270,37 @@ def check_time_index(index: pd.Index, name: str) -> None:
     )
 
 
+def _is_polars(x: object) -> bool:
+    """A polars DataFrame or Series, recognized by its module (polars is never imported)."""
+    mod = type(x).__module__ or ""
+    return (mod == "polars" or mod.startswith("polars.")) and type(x).__name__ in (
+        "DataFrame", "Series"
+    )
+
+
+def _polars_to_pandas(x: Any, name: str) -> pd.DataFrame | pd.Series:
+    """A polars frame or series as a pandas one with a RangeIndex (rows in their order) and the
+    polars column names as labels. Date and time columns are refused: they would be read as
+    returns, and a polars frame has no index to carry them."""
+    is_series = type(x).__name__ == "Series"
+    cols = [x.name] if is_series else list(x.columns)
+    dtypes = [x.dtype] if is_series else list(x.dtypes)
+    for col, dtype in zip(cols, dtypes):
+        kind = str(dtype)
+        if kind.startswith(("Date", "Datetime", "Time", "Duration")):
+            raise TypeError(
+                f"`{name}` is a polars {type(x).__name__} with the {kind} column {col!r}; "
+                "a polars frame has no index, so sigtest would read dates as returns. Pass it "
+                f"as pandas with that column as the index (`{name}.to_pandas()"
+                f".set_index({col!r})`) or drop it (`{name}.drop({col!r})`)."
+            )
+    if is_series:
+        return pd.Series(x.to_numpy(), name=x.name)
+    if len(cols) == 0:
+        return pd.DataFrame(np.empty((x.height, 0)))
+    return pd.DataFrame({c: x.get_column(c).to_numpy() for c in cols}, columns=pd.Index(cols))
+
+
 def as_returns(
     returns: object,
     *,
@@ -259,10 +313,10 @@ def as_returns(
 
     Parameters
     ----------
-    returns : array_like, pandas.Series or pandas.DataFrame
-        ``T x N`` (rows periods, columns strategies) or a 1-D single strategy. The masked
-        cells of a ``numpy.ma.MaskedArray`` are missing values (NaN, handled by
-        ``nan_policy``).
+    returns : ReturnsLike
+        ``T x N`` (rows periods, columns strategies) or a 1-D single strategy: an array-like,
+        a pandas or a polars DataFrame or Series (see :data:`ReturnsLike`). The masked cells
+        of a ``numpy.ma.MaskedArray`` are missing values (NaN, handled by ``nan_policy``).
     name : str
         Parameter name for messages.
     min_obs : int
@@ -281,6 +335,8 @@ def as_returns(
     nan_policy = check_nan_policy(nan_policy)
     columns: pd.Index | None = None
     index: pd.Index | None = None
+    if _is_polars(returns):
+        returns = _polars_to_pandas(returns, name)
     if isinstance(returns, pd.Series):
         one_d = True
         values = _frame_to_matrix(returns.to_frame(), name)
@@ -299,7 +355,7 @@ def as_returns(
             )
         if isinstance(returns, (str, bytes)) or returns is None or isinstance(returns, dict):
             raise TypeError(
-                f"`{name}` must be a numpy array, pandas Series or DataFrame of returns; "
+                f"`{name}` must be a numpy array, pandas or polars Series or DataFrame of returns; "
                 f"got {type(returns).__name__}"
             )
         if isinstance(returns, np.ma.MaskedArray):

@@ -6,18 +6,20 @@ import math
 import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
+from sigtest._engine import BOOTSTRAPS, Bootstrap, BootstrapPlan, IndexPlan, power_sums
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import ConfidenceInterval, Reference, ResultBase, seed_text
 from sigtest._validation import (
     DegenerateDataWarning,
+    NanPolicy,
     ReturnsData,
+    ReturnsLike,
     as_returns,
     check_choice,
     check_int,
@@ -31,13 +33,15 @@ from sigtest._version import __version__
 
 __all__ = [
     "BOOTSTRAPS",
+    "CI_METHODS",
+    "MEASURES",
     "BootstrapCIResult",
     "bootstrap_ci",
     "bootstrap_indices",
     "optimal_block_length",
 ]
 
-BootstrapName = Literal["iid", "stationary", "circular", "moving"]
+BootstrapName = Bootstrap
 
 POLITIS_ROMANO_1994 = Reference(
     "politis1994stationary",
@@ -246,7 +250,7 @@ def _warn_short(data: ReturnsData, mask: np.ndarray, what: str, need: int, stack
         )
 
 
-def optimal_block_length(returns: Any, *, nan_policy: str = "raise") -> pd.DataFrame:
+def optimal_block_length(returns: ReturnsLike, *, nan_policy: NanPolicy = "raise") -> pd.DataFrame:
     """Estimate the optimal (mean) block length per strategy.
 
     Politis & White (2004) with the correction of Patton, Politis & White (2009), for the
@@ -254,7 +258,7 @@ def optimal_block_length(returns: Any, *, nan_policy: str = "raise") -> pd.DataF
 
     Parameters
     ----------
-    returns : array_like, Series or DataFrame
+    returns : ReturnsLike
         ``T x N`` returns (1-D: one strategy). At least 9 observations.
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
         ``'propagate'`` gives NaN for columns holding NaN. ``'omit'`` handles ragged histories:
@@ -565,8 +569,12 @@ def bootstrap_indices(
 # Statistics from moments
 # --------------------------------------------------------------------------------------------
 
-STATISTICS = ("sharpe", "mean", "volatility")
-CI_METHODS = ("percentile", "basic", "bca", "studentized")
+Measure = Literal["sharpe", "mean", "volatility"]
+#: The registry of performance measures of :func:`bootstrap_ci` (the options of :data:`Measure`).
+MEASURES: tuple[str, ...] = get_args(Measure)
+CIMethod = Literal["percentile", "basic", "bca", "studentized"]
+#: The registry of interval methods of :func:`bootstrap_ci` (the options of :data:`CIMethod`).
+CI_METHODS: tuple[str, ...] = get_args(CIMethod)
 _STAT_NAMES = {"sharpe": "Sharpe ratio", "mean": "mean return", "volatility": "volatility"}
 
 
@@ -643,19 +651,19 @@ def _jackknife(
 
 @dataclass(frozen=True)
 class BootstrapCIResult(ResultBase):
-    """Bootstrap confidence intervals for a per-strategy statistic.
+    """Bootstrap confidence intervals for a per-strategy performance measure.
 
     Attributes
     ----------
     confidence_interval : ConfidenceInterval
         ``low`` and ``high`` per strategy (Series for DataFrame input, float for 1-D input).
     estimate : float, ndarray or Series
-        The statistic on the original sample.
+        The measure on the original sample.
     standard_error : float, ndarray or Series
         Standard deviation of the bootstrap distribution (ddof = 1).
     bootstrap_distribution : ndarray or DataFrame
-        ``n_resamples x N`` resampled statistics (1-D for 1-D input).
-    statistic, method, bootstrap, block_length, n_resamples, confidence_level, periods_per_year :
+        ``n_resamples x N`` resampled values of the measure (1-D for 1-D input).
+    measure, method, bootstrap, block_length, n_resamples, confidence_level, periods_per_year :
         The settings used (``block_length`` is the value actually used, estimated if not given).
     block_length_estimated : bool
         Whether ``block_length`` was estimated (Politis-White) rather than given.
@@ -676,7 +684,7 @@ class BootstrapCIResult(ResultBase):
     estimate: Any
     standard_error: Any
     bootstrap_distribution: Any
-    statistic: str
+    measure: str
     method: str
     bootstrap: str
     block_length: float
@@ -697,7 +705,7 @@ class BootstrapCIResult(ResultBase):
         refs: list[Reference] = list(_SCHEME_REFS.get(self.bootstrap, ()))
         if self.method == "bca":
             refs += [EFRON_1987, KUNSCH_1989] if self.bootstrap != "iid" else [EFRON_1987]
-        if self.method == "studentized" and self.statistic == "sharpe":
+        if self.method == "studentized" and self.measure == "sharpe":
             refs.append(MERTENS_2002)
         if self.block_length_estimated:
             refs += [POLITIS_WHITE_2004, PATTON_POLITIS_WHITE_2009]
@@ -728,11 +736,11 @@ class BootstrapCIResult(ResultBase):
                 " Kuensch 1989)"
             ),
             "studentized": "the studentized (bootstrap-t) method"
-            + (", with Mertens' (2002) standard error" if self.statistic == "sharpe" else ""),
+            + (", with Mertens' (2002) standard error" if self.measure == "sharpe" else ""),
         }[self.method]
         return (
             f"{self.confidence_level:.0%} confidence intervals for the "
-            f"{_STAT_NAMES[self.statistic]}{ann} were computed by {method}, from "
+            f"{_STAT_NAMES[self.measure]}{ann} were computed by {method}, from "
             f"{self.n_resamples} replicates of {scheme} over {self._periods_text()}"
             + (" (block length chosen by Politis and White 2004, as corrected by Patton, Politis"
                " and White 2009)" if self.block_length_estimated else "")
@@ -764,30 +772,32 @@ class BootstrapCIResult(ResultBase):
 
 
 def bootstrap_ci(
-    returns: Any,
-    statistic: Literal["sharpe", "mean", "volatility"] = "sharpe",
+    returns: ReturnsLike,
     *,
-    method: Literal["percentile", "basic", "bca", "studentized"] = "percentile",
-    bootstrap: BootstrapName = "stationary",
+    measure: Measure = "sharpe",
+    method: CIMethod = "percentile",
+    bootstrap: Bootstrap = "stationary",
     block_length: float | None = None,
     n_resamples: int = 9999,
     confidence_level: float = 0.95,
     periods_per_year: float | None = None,
     batch_size: int | None = None,
-    nan_policy: Literal["raise", "omit", "propagate"] = "raise",
+    nan_policy: NanPolicy = "raise",
     rng: RngLike = None,
 ) -> BootstrapCIResult:
     """Bootstrap confidence intervals for the Sharpe ratio, mean or volatility of each strategy.
 
     Parameters
     ----------
-    returns : array_like, Series or DataFrame
-        ``T x N`` returns (1-D: one strategy), at least 3 periods.
-    statistic : {'sharpe', 'mean', 'volatility'}, default: 'sharpe'
-        Sharpe ratio ``mean / sd`` (sd with ddof = 1, no risk-free rate: pass excess returns),
-        mean, or standard deviation (ddof = 1).
+    returns : ReturnsLike
+        ``T x N`` returns (1-D: one strategy), at least 3 periods: an array, a pandas or polars
+        DataFrame or Series (see :data:`sigtest.ReturnsLike`).
+    measure : {'sharpe', 'mean', 'volatility'}, default: 'sharpe'
+        The performance measure: Sharpe ratio ``mean / sd`` (sd with ddof = 1, no risk-free
+        rate: pass excess returns), mean, or standard deviation (ddof = 1). The registry is
+        :data:`sigtest.bootstrap.MEASURES`.
     method : {'percentile', 'basic', 'bca', 'studentized'}, default: 'percentile'
-        Interval construction (see Notes).
+        Interval construction (see Notes); the registry is :data:`sigtest.bootstrap.CI_METHODS`.
     bootstrap : {'iid', 'stationary', 'circular', 'moving'}, default: 'stationary'
         Resampling scheme (:func:`bootstrap_indices`). All strategies share the same draws.
     block_length : float, optional
@@ -912,7 +922,7 @@ def bootstrap_ci(
     error), a plain loop over resampled data with the same indices (1e-12), and coverage by
     simulation (slow tests).
     """
-    check_choice(statistic, "statistic", STATISTICS)
+    check_choice(measure, "measure", MEASURES)
     check_choice(method, "method", CI_METHODS)
     level = check_probability(confidence_level, "confidence_level")
     policy = check_nan_policy(nan_policy)
@@ -925,7 +935,7 @@ def bootstrap_ci(
         batch_size = check_int(batch_size, "batch_size", minimum=1)
     if policy == "omit":
         return _bootstrap_ci_ragged(
-            data, bootstrap, block_length, n_resamples, rng, statistic, method, level, scale,
+            data, bootstrap, block_length, n_resamples, rng, measure, method, level, scale,
             periods_per_year, batch_size,
         )
     plan, seed, estimated = make_plan(
@@ -935,7 +945,7 @@ def bootstrap_ci(
     # an interval and a standard error need at least two replicates
     check_int(n_resamples, "n_resamples", minimum=2)
     return _bootstrap_ci(
-        data, plan, seed, estimated, statistic, method, level, scale, periods_per_year, batch_size
+        data, plan, seed, estimated, measure, method, level, scale, periods_per_year, batch_size
     )
 
 
@@ -996,7 +1006,7 @@ def _ci_result(
         estimate=data.per_strategy(estimate, statistic),
         standard_error=data.per_strategy(se, "standard_error"),
         bootstrap_distribution=distribution,
-        statistic=statistic,
+        measure=statistic,
         method=method,
         bootstrap=bootstrap,
         block_length=block_length,

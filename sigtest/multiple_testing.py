@@ -15,7 +15,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -28,11 +28,14 @@ from sigtest._validation import (
     check_choice,
     check_int,
     check_memory,
+    check_positive,
     check_probability,
 )
 
 __all__ = [
     "ADJUSTMENT_METHODS",
+    "HAIRCUT_METHODS",
+    "HURDLE_METHODS",
     "AdjustedPValues",
     "HaircutSharpeResult",
     "ProfitHurdleResult",
@@ -599,9 +602,12 @@ _HLZ_TABLE = np.array(
 _HLZ_N_OBS = 240
 _HLZ_SIGMA = 0.15 / np.sqrt(12.0)
 
-_HAIRCUT_METHODS = ("bonferroni", "holm", "bhy", "average")
-_HURDLE_METHODS = ("independent", "bonferroni", "holm", "bhy", "average")
 HaircutMethod = Literal["bonferroni", "holm", "bhy", "average"]
+#: The registry of haircut adjustments (the options of :data:`HaircutMethod`).
+HAIRCUT_METHODS: tuple[str, ...] = get_args(HaircutMethod)
+HurdleMethod = Literal["independent", "bonferroni", "holm", "bhy", "average"]
+#: The hurdles :func:`profit_hurdle` reports, in order (the values of :data:`HurdleMethod`).
+HURDLE_METHODS: tuple[str, ...] = get_args(HurdleMethod)
 
 
 def _hlz_parameters(correlation: float) -> tuple[float, float]:
@@ -663,7 +669,7 @@ def _check_simulation_memory(n_simulations: int, n_tests: int) -> None:
                  f"the simulated t-ratios ({rows:,} simulations x {n_tests:,} tests at a time)")
 
 
-def _lo_factor(autocorrelation: float, q: int) -> float:
+def _lo_factor(autocorrelation: float, q: float) -> float:
     """Lo (2002) AR(1) time-aggregation factor: the annualized Sharpe ratio is
     ``sqrt(q) * SR * factor`` with factor = [1 + 2 rho/(1 - rho) (1 - (1 - rho^q)/(q (1 - rho)))]^(-1/2)."""
     rho = autocorrelation
@@ -927,7 +933,7 @@ class HaircutSharpeResult(ResultBase):
     method: str
     n_obs: int
     n_tests: int
-    periods_per_year: int
+    periods_per_year: float
     autocorrelation: float
     correlation: float
     n_simulations: int
@@ -957,7 +963,7 @@ class HaircutSharpeResult(ResultBase):
     def _method_text(self) -> str:
         ac = (
             f" after Lo's (2002) AR(1) correction for a first-order autocorrelation of "
-            f"{self.autocorrelation:g} at {self.periods_per_year} periods per year"
+            f"{self.autocorrelation:g} at {self.periods_per_year:g} periods per year"
             if self.autocorrelation != 0
             else ""
         )
@@ -981,8 +987,8 @@ class HaircutSharpeResult(ResultBase):
         dicts = (self.adjusted_pvalues, self.haircut_sharpe_ratios, self.haircuts)
         if isinstance(self.sharpe, float):
             return pd.DataFrame(
-                {c: [d[m] for m in _HAIRCUT_METHODS] for c, d in zip(cols, dicts)},
-                index=pd.Index(_HAIRCUT_METHODS, name="method"),
+                {c: [d[m] for m in HAIRCUT_METHODS] for c, d in zip(cols, dicts)},
+                index=pd.Index(HAIRCUT_METHODS, name="method"),
             )
         labels = (
             list(self.sharpe.index)
@@ -990,10 +996,10 @@ class HaircutSharpeResult(ResultBase):
             else list(range(len(self.sharpe)))
         )
         index = pd.MultiIndex.from_product(
-            [labels, list(_HAIRCUT_METHODS)], names=["strategy", "method"]
+            [labels, list(HAIRCUT_METHODS)], names=["strategy", "method"]
         )
         data = {
-            c: np.column_stack([np.asarray(d[m], dtype=float) for m in _HAIRCUT_METHODS]).ravel()
+            c: np.column_stack([np.asarray(d[m], dtype=float) for m in HAIRCUT_METHODS]).ravel()
             for c, d in zip(cols, dicts)
         }
         return pd.DataFrame(data, index=index)
@@ -1004,7 +1010,7 @@ def haircut_sharpe_ratio(
     n_obs: int,
     *,
     n_tests: int,
-    periods_per_year: int = 12,
+    periods_per_year: float,
     autocorrelation: float = 0.0,
     correlation: float = 0.0,
     method: HaircutMethod = "average",
@@ -1024,8 +1030,11 @@ def haircut_sharpe_ratio(
         ratio; at least 2.
     n_tests : int
         Number of tests M allowed for (Harvey & Liu's ``num_test``), at least 1.
-    periods_per_year : int, default: 12
-        Sampling frequency of the returns (12 monthly, 52 weekly, 252 daily).
+    periods_per_year : float
+        Sampling frequency of the returns (12 monthly, 52 weekly, 252 daily). Required: the
+        Sharpe ratios are annualized, so the number of years ``n_obs / periods_per_year`` and
+        Lo's correction depend on it, and no frequency is a safe default. A whole number when
+        ``autocorrelation`` is not 0 (Lo's factor aggregates that many periods).
     autocorrelation : float, default: 0.0
         First-order autocorrelation of the returns, in (-1, 1), for Lo's (2002) AR(1) correction
         of the annualized Sharpe ratio.
@@ -1124,8 +1133,8 @@ def haircut_sharpe_ratio(
     Examples
     --------
     >>> import sigtest
-    >>> res = sigtest.haircut_sharpe_ratio(1.0, 120, n_tests=100, autocorrelation=0.1,
-    ...                                    correlation=0.4, rng=1)
+    >>> res = sigtest.haircut_sharpe_ratio(1.0, 120, n_tests=100, periods_per_year=12,
+    ...                                    autocorrelation=0.1, correlation=0.4, rng=1)
     >>> round(res.sharpe_adjusted, 3), round(res.adjusted_pvalues["bonferroni"], 3)
     (0.912, 0.465)
     >>> round(res.haircut_sharpe_ratios["bonferroni"], 3)
@@ -1134,10 +1143,16 @@ def haircut_sharpe_ratio(
     sr, labels, scalar = _as_float_array(sharpe, "sharpe")
     n_obs = check_int(n_obs, "n_obs", minimum=2)
     n_tests = check_int(n_tests, "n_tests", minimum=1)
-    periods_per_year = check_int(periods_per_year, "periods_per_year", minimum=1)
+    periods_per_year = check_positive(periods_per_year, "periods_per_year")
     autocorrelation = _check_real(autocorrelation, "autocorrelation", -1.0, 1.0, closed_low=False)
+    if autocorrelation != 0.0 and not float(periods_per_year).is_integer():
+        raise ValueError(
+            "`periods_per_year` must be a whole number when `autocorrelation` is not 0 (Lo's "
+            "(2002) correction aggregates that many periods); got "
+            f"periods_per_year={periods_per_year!r}. Round it, or pass autocorrelation=0."
+        )
     correlation = _check_real(correlation, "correlation", 0.0, 1.0, closed_low=True)
-    method = check_choice(method, "method", _HAIRCUT_METHODS)  # type: ignore[assignment]
+    method = check_choice(method, "method", HAIRCUT_METHODS)  # type: ignore[assignment]
     n_simulations = check_int(n_simulations, "n_simulations", minimum=1)
     root = root_seed_sequence(rng)
 
@@ -1264,7 +1279,7 @@ class ProfitHurdleResult(ResultBase):
     n_obs: int
     alpha: float
     volatility: float | None
-    periods_per_year: int
+    periods_per_year: float
     correlation: float
     n_simulations: int
     seed: SeedRecord
@@ -1290,12 +1305,12 @@ class ProfitHurdleResult(ResultBase):
     def to_frame(self) -> pd.DataFrame:
         """One row per method: t-ratio, Sharpe ratio and (if volatility given) return hurdle."""
         data: dict[str, list[float]] = {
-            "t_hurdle": [self.t_hurdles[m] for m in _HURDLE_METHODS],
-            "sharpe_hurdle": [self.sharpe_hurdles[m] for m in _HURDLE_METHODS],
+            "t_hurdle": [self.t_hurdles[m] for m in HURDLE_METHODS],
+            "sharpe_hurdle": [self.sharpe_hurdles[m] for m in HURDLE_METHODS],
         }
         if self.return_hurdles is not None:
-            data["return_hurdle"] = [self.return_hurdles[m] for m in _HURDLE_METHODS]
-        return pd.DataFrame(data, index=pd.Index(_HURDLE_METHODS, name="method"))
+            data["return_hurdle"] = [self.return_hurdles[m] for m in HURDLE_METHODS]
+        return pd.DataFrame(data, index=pd.Index(HURDLE_METHODS, name="method"))
 
 
 def _holm_cutoff(p_sorted: np.ndarray, alpha: float, z_single: float) -> np.ndarray:
@@ -1328,7 +1343,7 @@ def profit_hurdle(
     *,
     volatility: float | None = None,
     alpha: float = 0.05,
-    periods_per_year: int = 12,
+    periods_per_year: float,
     correlation: float = 0.0,
     rng: Any = None,
     n_simulations: int = 5000,
@@ -1347,8 +1362,10 @@ def profit_hurdle(
         also expressed as minimum mean returns per period.
     alpha : float, default: 0.05
         Significance level, in (0, 1).
-    periods_per_year : int, default: 12
-        Sampling frequency (12 gives Harvey & Liu's minimum average monthly return).
+    periods_per_year : float
+        Sampling frequency of the returns (12 monthly, 52 weekly, 252 daily; 12 gives Harvey &
+        Liu's minimum average monthly return). Required: the hurdles are annualized Sharpe
+        ratios, so ``n_obs / periods_per_year`` years enter them.
     correlation : float, default: 0.0
         Average correlation among the tests, in [0, 1), for the Harvey-Liu-Zhu simulation.
     rng : None, int, SeedSequence or Generator, default: None
@@ -1404,7 +1421,8 @@ def profit_hurdle(
     Examples
     --------
     >>> import sigtest
-    >>> res = sigtest.profit_hurdle(300, 240, volatility=0.10, correlation=0.4, rng=0)
+    >>> res = sigtest.profit_hurdle(300, 240, volatility=0.10, periods_per_year=12,
+    ...                             correlation=0.4, rng=0)
     >>> round(res.t_hurdles["independent"], 2), round(res.t_hurdles["bonferroni"], 2)
     (1.96, 3.76)
     >>> round(res.return_hurdles["bonferroni"], 5)
@@ -1415,7 +1433,7 @@ def profit_hurdle(
     if volatility is not None:
         volatility = _check_real(volatility, "volatility", 0.0, np.inf, closed_low=False)
     alpha = check_probability(alpha, "alpha")
-    periods_per_year = check_int(periods_per_year, "periods_per_year", minimum=1)
+    periods_per_year = check_positive(periods_per_year, "periods_per_year")
     correlation = _check_real(correlation, "correlation", 0.0, 1.0, closed_low=True)
     n_simulations = check_int(n_simulations, "n_simulations", minimum=1)
     root = root_seed_sequence(rng)

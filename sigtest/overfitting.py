@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from itertools import combinations
 from statistics import NormalDist
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
     ReturnsData,
+    ReturnsLike,
     as_returns,
     check_choice,
     check_int,
@@ -41,15 +42,23 @@ from sigtest._validation import (
 )
 from sigtest._version import __version__
 
-__all__ = ["PBOResult", "PerformanceDegradation", "StochasticDominance", "pbo"]
+__all__ = [
+    "MEASURES",
+    "REMAINDERS",
+    "PBOResult",
+    "PerformanceDegradation",
+    "StochasticDominance",
+    "pbo",
+]
 
-MetricName = Literal["sharpe", "mean", "sortino"]
-Metric = MetricName | Callable[[np.ndarray], Any]
+MeasureName = Literal["sharpe", "mean", "sortino"]
+Measure = MeasureName | Callable[[np.ndarray], Any]
 Remainder = Literal["raise", "drop_first", "drop_last"]
 
-#: The built-in performance statistics (one lowercase name each).
-METRICS: tuple[str, ...] = ("sharpe", "mean", "sortino")
-REMAINDERS: tuple[str, ...] = ("raise", "drop_first", "drop_last")
+#: The registry of built-in performance measures (the options of :data:`MeasureName`).
+MEASURES: tuple[str, ...] = get_args(MeasureName)
+#: The registry of ``remainder`` options (the options of :data:`Remainder`).
+REMAINDERS: tuple[str, ...] = get_args(Remainder)
 # C(24, 12) = 2,704,156 combinations; the combination table alone grows 4x per +2 blocks.
 _MAX_PARTITIONS = 24
 _METRIC_NAMES = {"sharpe": "Sharpe ratio", "mean": "mean return", "sortino": "Sortino ratio"}
@@ -179,7 +188,7 @@ class PBOResult(ResultBase):
     n_obs: int
     n_strategies: int
     n_combinations: int
-    metric: str
+    measure: str
     target: float
     periods_per_year: float | None
     loss_threshold: float
@@ -222,7 +231,7 @@ class PBOResult(ResultBase):
             if (self.periods_per_year is not None)
             else ""
         )
-        name = _METRIC_NAMES.get(self.metric, f"`{self.metric}`")
+        name = _METRIC_NAMES.get(self.measure, f"`{self.measure}`")
         lo, hi = self.confidence_interval
         return (
             f"The probability of backtest overfitting was estimated by combinatorially symmetric "
@@ -247,15 +256,15 @@ class PBOResult(ResultBase):
 # validation
 
 
-def _check_metric(metric: object) -> str | Callable[[np.ndarray], Any]:
-    if callable(metric):
-        return metric
-    if not isinstance(metric, str) or metric not in METRICS:
+def _check_measure(measure: object) -> str | Callable[[np.ndarray], Any]:
+    if callable(measure):
+        return measure
+    if not isinstance(measure, str) or measure not in MEASURES:
         raise ValueError(
-            f"`metric` must be one of {', '.join(map(repr, METRICS))} or a callable taking a "
-            f"(rows x strategies) array and returning one value per strategy; got {metric!r}"
+            f"`measure` must be one of {', '.join(map(repr, MEASURES))} or a callable taking a "
+            f"(rows x strategies) array and returning one value per strategy; got {measure!r}"
         )
-    return metric
+    return measure
 
 
 def _partition(
@@ -316,7 +325,7 @@ def _pbo_settings(
     name: str,
     *,
     n_partitions: object,
-    metric: object,
+    measure: object,
     target: Any,
     periods_per_year: Any,
     loss_threshold: Any,
@@ -324,7 +333,7 @@ def _pbo_settings(
     confidence_level: Any,
     n_effective: Any,
     dominance_grid_size: object,
-    chunk_size: Any,
+    batch_size: Any,
     nan_policy: str,
 ) -> _PBOSettings:
     """Every check of :func:`pbo`'s settings, in the order the messages are documented."""
@@ -344,7 +353,7 @@ def _pbo_settings(
             f"`n_partitions` must not exceed the number of rows of `{name}` "
             f"({n_obs}); got {s}"
         )
-    metric_v = _check_metric(metric)
+    metric_v = _check_measure(measure)
     remainder = check_choice(remainder, "remainder", REMAINDERS)
     for label, value in (("target", target), ("loss_threshold", loss_threshold)):
         if (
@@ -358,8 +367,8 @@ def _pbo_settings(
     if n_effective is not None:
         check_positive(n_effective, "n_effective")
     n_grid = check_int(dominance_grid_size, "dominance_grid_size", minimum=2)
-    if chunk_size is not None:
-        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
     if n_strategies < 2:
         raise ValueError(
             f"`{name}` must hold at least 2 configurations (columns) to select among; "
@@ -367,19 +376,19 @@ def _pbo_settings(
         )
     if callable(metric_v) and ppy is not None:
         raise ValueError(
-            "`periods_per_year` annualizes the built-in metrics only; a callable `metric` "
+            "`periods_per_year` annualizes the built-in measures only; a callable `measure` "
             "should annualize itself (got periods_per_year="
             f"{periods_per_year!r})"
         )
     if callable(metric_v) and nan_policy == "omit":
         raise ValueError(
-            "nan_policy='omit' needs a built-in `metric`; a callable receives the rows as they "
+            "nan_policy='omit' needs a built-in `measure`; a callable receives the rows as they "
             "are, so handle NaN inside it and pass nan_policy='propagate'"
         )
 
     return _PBOSettings(
         s, metric_v, str(remainder), float(target), float(loss_threshold), ppy, level,
-        None if n_effective is None else float(n_effective), n_grid, chunk_size, nan_policy,
+        None if n_effective is None else float(n_effective), n_grid, batch_size, nan_policy,
     )
 
 
@@ -412,7 +421,7 @@ def _combination_table(n_partitions: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 class _SufficientStats:
-    """Per-block sums from which the built-in metrics of any union of blocks follow exactly."""
+    """Per-block sums from which the built-in measures of any union of blocks follow exactly."""
 
     def __init__(
         self,
@@ -558,7 +567,7 @@ class _SufficientStats:
         return a, b
 
 
-#: Largest magnitude accepted from a callable metric: squares and sums of up to ~1e8 such
+#: Largest magnitude accepted from a callable measure: squares and sums of up to ~1e8 such
 #: values stay finite in double precision.
 _METRIC_BOUND = 1e150
 
@@ -592,29 +601,29 @@ class _CallableStats:
         try:
             out = np.asarray(self.metric(sub))
         except Exception as exc:
-            # TypeError stays a TypeError, anything else becomes a ValueError naming `metric`
+            # TypeError stays a TypeError, anything else becomes a ValueError naming `measure`
             # (re-raising type(exc)(message) let IndexError, KeyError, ... escape, and failed
             # for exception classes whose constructor takes other arguments); the original is
             # chained as __cause__.
             kind = TypeError if isinstance(exc, TypeError) else ValueError
             raise kind(
-                f"`metric` {self.name!r} failed on a (rows x strategies) array: "
+                f"`measure` {self.name!r} failed on a (rows x strategies) array: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         n_strat = self.x.shape[1]
         if out.shape != (n_strat,):
             raise ValueError(
-                f"`metric` must return one value per strategy, an array of shape ({n_strat},); "
+                f"`measure` must return one value per strategy, an array of shape ({n_strat},); "
                 f"{self.name!r} returned shape {out.shape} for an input of shape {sub.shape}"
             )
         if out.dtype.kind not in "iuf" or out.dtype.kind == "b":
             raise TypeError(
-                f"`metric` must return real numbers; {self.name!r} returned dtype {out.dtype}"
+                f"`measure` must return real numbers; {self.name!r} returned dtype {out.dtype}"
             )
         out = out.astype(np.float64)
         if np.isinf(out).any():
             raise ValueError(
-                f"`metric` returned an infinite value for strategy position "
+                f"`measure` returned an infinite value for strategy position "
                 f"{self.offset + int(np.argmax(np.isinf(out)))}; return NaN where the statistic "
                 "is undefined"
             )
@@ -623,10 +632,10 @@ class _CallableStats:
         if big.any():
             j = int(np.argmax(big))
             raise ValueError(
-                f"`metric` returned {float(out[j])!r} for strategy position {self.offset + j}; "
+                f"`measure` returned {float(out[j])!r} for strategy position {self.offset + j}; "
                 f"values must lie within +-{_METRIC_BOUND:g} (the performance-degradation "
                 "regression and the dominance "
-                "integrals sum and square them in double precision); rescale the metric"
+                "integrals sum and square them in double precision); rescale the measure"
             )
         return out
 
@@ -634,7 +643,7 @@ class _CallableStats:
         k = ind.shape[0]
         a = np.empty((k, self.x.shape[1]))
         b = np.empty_like(a)
-        for i in range(k):  # one call per half: the documented cost of a callable metric
+        for i in range(k):  # one call per half: the documented cost of a callable measure
             a[i] = self._call(np.flatnonzero(ind[i] > 0))
             b[i] = self._call(np.flatnonzero(ind[i] == 0))
         return a, b
@@ -777,10 +786,10 @@ def _wilson(p: float, n: float, level: float) -> ConfidenceInterval:
 
 
 def pbo(
-    returns: Any,
+    returns: ReturnsLike,
     *,
     n_partitions: int = 16,
-    metric: Metric = "sharpe",
+    measure: Measure = "sharpe",
     target: float = 0.0,
     periods_per_year: float | None = None,
     loss_threshold: float = 0.0,
@@ -789,7 +798,7 @@ def pbo(
     n_effective: float | None = None,
     dominance_grid_size: int = 512,
     nan_policy: NanPolicy = "raise",
-    chunk_size: int | None = None,
+    batch_size: int | None = None,
 ) -> PBOResult:
     """Probability of backtest overfitting by combinatorially symmetric cross-validation (CSCV).
 
@@ -801,13 +810,15 @@ def pbo(
 
     Parameters
     ----------
-    returns : array_like, pandas.Series or pandas.DataFrame
-        ``T x N`` returns of every configuration tried (rows periods, columns configurations).
-        At least two configurations.
+    returns : ReturnsLike
+        ``T x N`` returns of every configuration tried (rows periods, columns configurations):
+        an array, a pandas or polars DataFrame, or a dask array or DataFrame (see Notes). At
+        least two configurations.
     n_partitions : int, default: 16
         ``S``, the number of blocks; even, >= 2 and <= 24. ``S = 16`` gives 12,870 combinations.
-    metric : {'sharpe', 'mean', 'sortino'} or callable, default: 'sharpe'
-        Performance statistic used to select and rank. ``'sharpe'``: mean / standard deviation
+    measure : {'sharpe', 'mean', 'sortino'} or callable, default: 'sharpe'
+        Performance measure used to select and rank (the built-in ones are in the registry
+        :data:`sigtest.overfitting.MEASURES`). ``'sharpe'``: mean / standard deviation
         (``ddof = 1``), per period; ``'mean'``: the average return; ``'sortino'``:
         ``(mean - target) / sqrt(mean(min(r - target, 0)^2))`` (downside deviation over all
         observations of the half, as in Sortino & Price, 1994). A callable receives a
@@ -815,9 +826,9 @@ def pbo(
         return one real value per strategy (shape ``(N,)``); NaN marks an undefined value.
         Values must be finite and within +-1e150 (the degradation regression squares them).
     target : float, default: 0.0
-        Minimum acceptable return of the Sortino ratio (used only by ``metric='sortino'``).
+        Minimum acceptable return of the Sortino ratio (used only by ``measure='sortino'``).
     periods_per_year : float, optional
-        Annualizes the reported IS/OOS performance of the built-in metrics (Sharpe and Sortino by
+        Annualizes the reported IS/OOS performance of the built-in measures (Sharpe and Sortino by
         ``sqrt(periods_per_year)``, the mean by ``periods_per_year``). Ranks, logits and PBO do not
         depend on it.
     loss_threshold : float, default: 0.0
@@ -840,10 +851,10 @@ def pbo(
         merged, so ``grid`` may be shorter).
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
         ``'omit'``: each column's statistic on each half uses the periods where it is available
-        (built-in metrics only); ``'propagate'``: NaN returns give NaN performance. Any NaN
+        (built-in measures only); ``'propagate'``: NaN returns give NaN performance. Any NaN
         performance makes the ranking of that combination undefined: its logit, and PBO, are NaN
         and a :class:`~sigtest.DegenerateDataWarning` names the columns.
-    chunk_size : int, optional
+    batch_size : int, optional
         Number of complementary pairs of combinations processed at once (memory knob; results do
         not depend on it). By default about 64 MB per performance matrix.
 
@@ -857,11 +868,11 @@ def pbo(
     ------
     ValueError
         Invalid ``n_partitions`` (odd, < 2, or more blocks than rows), ``S`` not dividing ``T``
-        under ``remainder='raise'``, fewer than two configurations, a callable metric returning the
-        wrong shape, an infinite value or a value beyond +-1e150, a callable metric raising
+        under ``remainder='raise'``, fewer than two configurations, a callable measure returning the
+        wrong shape, an infinite value or a value beyond +-1e150, a callable measure raising
         anything but a TypeError (chained as ``__cause__``), or invalid options.
     TypeError
-        Non-numeric returns, non-integer ``n_partitions`` or a callable metric returning
+        Non-numeric returns, non-integer ``n_partitions`` or a callable measure returning
         non-numeric values or raising a TypeError.
 
     Warns
@@ -882,11 +893,11 @@ def pbo(
     ``PBO = #{c: lambda_c <= 0} / C(S, S/2)``, i.e. ``2 rank_c <= N + 1``, decided in integers.
     Combinations are in lexicographic order of their IS blocks (``combinations``).
 
-    *Vectorization.* The built-in metrics need only per-block sums (of ``r - mean_n`` and its
+    *Vectorization.* The built-in measures need only per-block sums (of ``r - mean_n`` and its
     square for the Sharpe ratio, of ``r`` for the mean, of ``r`` and ``min(r - target, 0)^2`` for
     the Sortino ratio). IS sums of a chunk of combinations are the product of their 0/1 indicator
     rows with the ``S x N`` block sums; OOS sums are totals minus IS sums. No loop runs over
-    combinations or columns. A callable metric has no such form: it is called once per half (each
+    combinations or columns. A callable measure has no such form: it is called once per half (each
     half is the in-sample half of one combination and the out-of-sample half of its complement),
     i.e. ``C(S, S/2)`` times in a Python loop (12,870 calls at ``S = 16``, each on
     ``T/2 x N`` rows): expect seconds to minutes, against milliseconds for the built-ins.
@@ -953,13 +964,13 @@ def pbo(
     adversarial shapes; exact hand-worked cases.
 
     Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
-    DataFrame. Each column block keeps its per-partition sums (``S x N_k``; for a callable metric,
+    DataFrame. Each column block keeps its per-partition sums (``S x N_k``; for a callable measure,
     the block itself) on its worker; a first pass sends back, per combination, the block's
     in-sample best column with its IS and OOS values (and its part of the pooled OOS histogram);
     the client picks the global selection; a second pass counts, per combination and block, the
-    OOS values below and equal to the selection's, which add up to the ranks. A callable metric is
+    OOS values below and equal to the selection's, which add up to the ranks. A callable measure is
     called on each block's ``(rows x N_k)`` halves, so it must be column-wise (column j's value
-    depends on column j only); a metric that is not gives other numbers than in memory, and one
+    depends on column j only); a measure that is not gives other numbers than in memory, and one
     returning the wrong shape is caught on the block. Same numbers as in memory (1e-12); memory
     per worker thread about the block plus 70 MB (a callable: plus its own temporaries).
 
@@ -996,10 +1007,10 @@ def pbo(
     nan_policy = check_nan_policy(nan_policy)
     data = as_returns(returns, min_obs=2, nan_policy=nan_policy)
     st = _pbo_settings(
-        data.n_obs, data.n_strategies, data.name, n_partitions=n_partitions, metric=metric,
+        data.n_obs, data.n_strategies, data.name, n_partitions=n_partitions, measure=measure,
         target=target, periods_per_year=periods_per_year, loss_threshold=loss_threshold,
         remainder=remainder, confidence_level=confidence_level, n_effective=n_effective,
-        dominance_grid_size=dominance_grid_size, chunk_size=chunk_size, nan_policy=nan_policy,
+        dominance_grid_size=dominance_grid_size, batch_size=batch_size, nan_policy=nan_policy,
     )
     s, metric_v = st.n_partitions, st.metric
     x, m, dropped = _partition(data, s, st.remainder)
@@ -1167,7 +1178,7 @@ def _pbo_result(
         n_obs=n_obs,
         n_strategies=n_strat,
         n_combinations=n_comb,
-        metric=metric_name,
+        measure=metric_name,
         target=st.target,
         periods_per_year=st.periods_per_year,
         loss_threshold=st.loss_threshold,

@@ -116,8 +116,8 @@ def plot_pbo_degradation(result: PBOResult, *, ax: Any = None) -> Any:
             f"{abs(deg.slope):.3g} IS (R^2 = {deg.r_squared:.2f})",
         )
     ax.axhline(result.loss_threshold, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_xlabel(f"in-sample {result.metric}")
-    ax.set_ylabel(f"out-of-sample {result.metric}")
+    ax.set_xlabel(f"in-sample {result.measure}")
+    ax.set_ylabel(f"out-of-sample {result.measure}")
     ax.set_title(f"P(OOS < {result.loss_threshold:g}) = {result.prob_oos_loss:.3f}")
     ax.legend(loc="best", fontsize="small")
     return ax
@@ -141,13 +141,13 @@ def plot_pbo_dominance(result: PBOResult, *, fig: Any = None) -> Any:
     d = result.dominance
     ax1.step(d.grid, d.cdf_optimized, where="post", label="optimized (IS-best)", color="#b03030")
     ax1.step(d.grid, d.cdf_random, where="post", label="random selection", color="#4878a8")
-    ax1.set_xlabel(f"out-of-sample {result.metric}")
+    ax1.set_xlabel(f"out-of-sample {result.measure}")
     ax1.set_ylabel("cumulative probability")
     ax1.set_title(f"first-order dominance: {d.first_order}")
     ax1.legend(loc="best", fontsize="small")
     ax2.plot(d.grid, d.sd2, color="#4878a8")
     ax2.axhline(0.0, color="grey", linewidth=0.8)
-    ax2.set_xlabel(f"out-of-sample {result.metric}")
+    ax2.set_xlabel(f"out-of-sample {result.measure}")
     ax2.set_ylabel("SD2 = integral of (F_random - F_optimized)")
     ax2.set_title(f"second-order dominance: {d.second_order}")
     fig.tight_layout()
@@ -198,7 +198,7 @@ def plot_dsr_trials(result: DeflatedSharpeResult, *, ax: Any = None,
     -------
     matplotlib.axes.Axes
     """
-    from sigtest.sharpe import deflated_sharpe_ratio
+    from sigtest.sharpe import deflated_sharpe_ratio_from_stats
 
     ax = _axes(ax)
     if not (np.isfinite(result.sharpe_variance) and np.isfinite(result.sharpe)):
@@ -211,9 +211,8 @@ def plot_dsr_trials(result: DeflatedSharpeResult, *, ax: Any = None,
     top = float(max_trials) if max_trials is not None else max(2.0 * float(total), 10.0)
     grid = np.unique(np.geomspace(2.0, top, n_points))
     dsr = [
-        deflated_sharpe_ratio(
-            sharpe=result.sharpe, n_obs=result.n_obs, skew=result.skew,
-            kurtosis=result.kurtosis, n_trials=float(n), sharpe_variance=result.sharpe_variance,
+        deflated_sharpe_ratio_from_stats(
+            result.sharpe, result.n_obs, result.skew, result.kurtosis, n_trials=float(n), sharpe_variance=result.sharpe_variance,
             expected_max=result.expected_max_method,  # type: ignore[arg-type]
         ).dsr
         for n in grid

@@ -26,6 +26,7 @@ from sigtest._validation import (
     DegenerateDataWarning,
     ReturnsData,
     _describe_labels,
+    ReturnsLike,
     as_returns,
     check_choice,
     check_edge_rows,
@@ -35,7 +36,11 @@ from sigtest._validation import (
 )
 from sigtest._version import __version__
 from sigtest.bootstrap import (
+    BOOTSTRAPS,
+    CI_METHODS,
+    Bootstrap,
     BootstrapCIResult,
+    CIMethod,
     _block_length_subset,
     _median_block_length,
     bootstrap_ci,
@@ -44,7 +49,9 @@ from sigtest.bootstrap import (
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
 from sigtest.sharpe import (
+    EFFECTIVE_TRIALS_METHODS,
     DeflatedSharpeResult,
+    EffectiveTrialsMethod,
     EffectiveTrialsResult,
     ProbabilisticSharpeResult,
     deflated_sharpe_ratio,
@@ -53,7 +60,9 @@ from sigtest.sharpe import (
     sharpe_ratio,
 )
 from sigtest.snooping import (
+    MEASURES,
     MCSResult,
+    Measure,
     RealityCheckResult,
     SPAResult,
     StepMResult,
@@ -84,9 +93,6 @@ TESTS = (
 #: bootstrap's stream-block keys (0, 1, 2, ...) so the two never share draws.
 HAIRCUT_STREAM = 2**32 - 1
 
-_ET_METHODS = ("li_ji", "nyholt", "cluster")
-_BOOTSTRAPS = ("stationary", "circular", "moving", "iid")
-_CI_METHODS = ("percentile", "basic", "bca", "studentized")
 
 Progress = Callable[[int, int, str], None]
 
@@ -789,19 +795,19 @@ def _snooping_battery(
 
 
 def validate(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
     periods_per_year: float | None = None,
     n_resamples: int = 9999,
     rng: RngLike = None,
     alpha: float = 0.05,
-    measure: Literal["mean", "sharpe"] = "mean",
-    bootstrap: Literal["stationary", "circular", "moving", "iid"] = "stationary",
+    measure: Measure = "mean",
+    bootstrap: Bootstrap = "stationary",
     block_length: float | None = None,
-    ci_method: Literal["percentile", "basic", "bca", "studentized"] = "bca",
+    ci_method: CIMethod = "bca",
     confidence_level: float = 0.95,
-    effective_trials_method: Literal["li_ji", "nyholt", "cluster"] = "li_ji",
+    effective_trials_method: EffectiveTrialsMethod = "li_ji",
     n_top: int = 20,
     mcs_max_strategies: int = 50,
     n_partitions: int = 16,
@@ -814,7 +820,7 @@ def validate(
 
     Parameters
     ----------
-    returns : array_like, pandas.DataFrame, dask array or dask DataFrame
+    returns : ReturnsLike
         ``T x N`` returns of every candidate strategy tried (rows periods, columns strategies),
         at least 2 strategies. Pass excess returns (over the risk-free rate): Sharpe ratios are
         ``mean / sd``.
@@ -956,10 +962,11 @@ def validate(
     pbo_cut = check_probability(pbo_threshold, "pbo_threshold")
     check_probability(confidence_level, "confidence_level")
     b_res = check_int(n_resamples, "n_resamples", minimum=1)
-    boot = check_choice(bootstrap, "bootstrap", _BOOTSTRAPS)
-    meas = check_choice(measure, "measure", ("mean", "sharpe"))
-    cim = check_choice(ci_method, "ci_method", _CI_METHODS)
-    etm = check_choice(effective_trials_method, "effective_trials_method", _ET_METHODS)
+    boot = check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    meas = check_choice(measure, "measure", MEASURES)
+    cim = check_choice(ci_method, "ci_method", CI_METHODS)
+    etm = check_choice(effective_trials_method, "effective_trials_method",
+                       EFFECTIVE_TRIALS_METHODS)
     k_top = check_int(n_top, "n_top", minimum=1)
     k_mcs = check_int(mcs_max_strategies, "mcs_max_strategies", minimum=2)
     s_part = check_int(n_partitions, "n_partitions", minimum=2)
@@ -1065,7 +1072,7 @@ def validate(
     tick("bootstrap intervals")
     top_returns = take(strategies, top_pos)
     ci = bootstrap_ci(
-        top_returns, "sharpe", method=cim,  # type: ignore[arg-type]
+        top_returns, measure="sharpe", method=cim,  # type: ignore[arg-type]
         confidence_level=confidence_level, periods_per_year=q, **common,  # type: ignore[arg-type]
     )
     psr = probabilistic_sharpe_ratio(top_returns)
@@ -1094,7 +1101,7 @@ def validate(
         measure=meas, **common,  # type: ignore[arg-type]
     )
     tick("probability of backtest overfitting")
-    pb = pbo(strategies, n_partitions=s_part, metric="sharpe", periods_per_year=q,
+    pb = pbo(strategies, n_partitions=s_part, measure="sharpe", periods_per_year=q,
              remainder="drop_first")
 
     return ValidationReport(

@@ -24,7 +24,7 @@ import textwrap
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
     NanPolicy,
     ReturnsData,
+    ReturnsLike,
     as_returns,
     check_choice,
     check_int,
@@ -47,6 +48,9 @@ from sigtest._validation import (
 )
 
 __all__ = [
+    "EFFECTIVE_TRIALS_METHODS",
+    "EXPECTED_MAX_METHODS",
+    "SE_METHODS",
     "DeflatedSharpeResult",
     "EffectiveTrialsResult",
     "MinBacktestLengthResult",
@@ -54,11 +58,14 @@ __all__ = [
     "ProbabilisticSharpeResult",
     "SharpeRatioSEResult",
     "deflated_sharpe_ratio",
+    "deflated_sharpe_ratio_from_stats",
     "effective_trials",
     "expected_max_sharpe",
     "min_backtest_length",
     "min_track_record_length",
+    "min_track_record_length_from_stats",
     "probabilistic_sharpe_ratio",
+    "probabilistic_sharpe_ratio_from_stats",
     "sharpe_ratio",
     "sharpe_ratio_se",
 ]
@@ -70,8 +77,10 @@ SEMethod = Literal["normal", "nonnormal", "hac"]
 ExpectedMaxMethod = Literal["approx", "exact"]
 EffectiveTrialsMethod = Literal["li_ji", "nyholt", "cluster"]
 
-_SE_METHODS = ("normal", "nonnormal", "hac")
-_EMAX_METHODS = ("approx", "exact")
+#: The registries of options (the values of the ``Literal`` types above).
+SE_METHODS: tuple[str, ...] = get_args(SEMethod)
+EXPECTED_MAX_METHODS: tuple[str, ...] = get_args(ExpectedMaxMethod)
+EFFECTIVE_TRIALS_METHODS: tuple[str, ...] = get_args(EffectiveTrialsMethod)
 _CHUNK_BYTES = 2**19  # d, e, v = d + e and d**2 of a chunk (4 x 512 KiB) fit in one core's L2
 
 # --------------------------------------------------------------------------------------------
@@ -489,7 +498,7 @@ def _risk_free(
 
 
 def sharpe_ratio(
-    returns: Any,
+    returns: ReturnsLike,
     *,
     periods_per_year: float | None = None,
     risk_free: Any = 0.0,
@@ -500,7 +509,7 @@ def sharpe_ratio(
 
     Parameters
     ----------
-    returns : array_like, pandas.Series or pandas.DataFrame
+    returns : ReturnsLike
         ``T x N`` returns (rows periods, columns strategies) or one 1-D strategy.
     periods_per_year : float, default: None
         If given, the per-period Sharpe ratio is multiplied by ``sqrt(periods_per_year)``. This
@@ -658,7 +667,7 @@ class SharpeRatioSEResult(ResultBase):
 
 
 def sharpe_ratio_se(
-    returns: Any,
+    returns: ReturnsLike,
     *,
     method: SEMethod = "normal",
     periods_per_year: float | None = None,
@@ -670,7 +679,7 @@ def sharpe_ratio_se(
 
     Parameters
     ----------
-    returns : array_like, pandas.Series or pandas.DataFrame
+    returns : ReturnsLike
         ``T x N`` returns or one 1-D strategy.
     method : {'normal', 'nonnormal', 'hac'}, default: 'normal'
         See Notes.
@@ -767,7 +776,7 @@ def sharpe_ratio_se(
     0.0316
     """
     nan_policy = check_nan_policy(nan_policy)
-    method = check_choice(method, "method", _SE_METHODS)  # type: ignore[assignment]
+    method = check_choice(method, "method", SE_METHODS)  # type: ignore[assignment]
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
     data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
@@ -865,47 +874,30 @@ class _SharpeInputs:
     kurtosis: np.ndarray
 
 
-def _sharpe_inputs(
-    returns: Any,
-    sharpe: Any,
-    n_obs: Any,
-    skew: Any,
-    kurtosis: Any,
-    *,
-    ddof: int,
-    nan_policy: NanPolicy,
-    q: float | None,
+def _returns_inputs(returns: ReturnsLike, *, ddof: int, nan_policy: NanPolicy) -> _SharpeInputs:
+    """The Sharpe ratio, skewness, Pearson kurtosis and ``T`` of every column of ``returns``."""
+    data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
+    mom = _moments(data, higher=True, nan_policy=nan_policy)
+    sr = _sharpe_from(mom, ddof)
+    sk, ku = _skew_kurt(mom)
+    n = mom.n.copy()
+    if nan_policy == "propagate":
+        n[data.nan_columns()] = np.nan
+    _warn_nan(data, sr, "The Sharpe ratio", nan_policy)
+    return _SharpeInputs(data, sr, n, sk, ku)
+
+
+def _stats_inputs(
+    sharpe: object, n_obs: object, skew: object, kurtosis: object, *, q: float | None
 ) -> _SharpeInputs:
-    """Either moments of ``returns`` or the explicit numbers, never both."""
-    explicit = {"sharpe": sharpe, "n_obs": n_obs, "skew": skew, "kurtosis": kurtosis}
-    given = [k for k, v in explicit.items() if v is not None]
-    if returns is not None:
-        if given:
-            raise ValueError(
-                "pass either `returns` or explicit numbers, not both; got `returns` together "
-                f"with {', '.join(f'`{g}`' for g in given)}"
-            )
-        data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-        mom = _moments(data, higher=True, nan_policy=nan_policy)
-        sr = _sharpe_from(mom, ddof)
-        sk, ku = _skew_kurt(mom)
-        n = mom.n.copy()
-        if nan_policy == "propagate":
-            n[data.nan_columns()] = np.nan
-        _warn_nan(data, sr, "The Sharpe ratio", nan_policy)
-        return _SharpeInputs(data, sr, n, sk, ku)
-    if sharpe is None or n_obs is None:
-        missing = [k for k in ("sharpe", "n_obs") if explicit[k] is None]
-        raise ValueError(
-            "pass `returns`, or the explicit numbers `sharpe` and `n_obs` (and optionally "
-            f"`skew`, `kurtosis`); missing {', '.join(f'`{m}`' for m in missing)}"
-        )
+    """The checked summary statistics of the ``_from_stats`` functions (Sharpe ratios per
+    period: annualized ones are divided by ``sqrt(q)``)."""
     sr = _as_param_array(sharpe, "sharpe")
     n = _as_param_array(n_obs, "n_obs")
     if np.any(n < 2):
         raise ValueError(f"`n_obs` must be >= 2; got {n_obs!r}")
-    sk = _as_param_array(0.0 if skew is None else skew, "skew")
-    ku = _as_param_array(3.0 if kurtosis is None else kurtosis, "kurtosis")
+    sk = _as_param_array(skew, "skew")
+    ku = _as_param_array(kurtosis, "kurtosis")
     try:
         b = np.broadcast_arrays(sr, n, sk, ku)
     except ValueError:
@@ -1001,42 +993,34 @@ def _broadcast_like(value: Any, like: Any) -> Any:
 
 
 def probabilistic_sharpe_ratio(
-    returns: Any = None,
+    returns: ReturnsLike,
     *,
-    sharpe: Any = None,
-    n_obs: Any = None,
-    skew: Any = None,
-    kurtosis: Any = None,
     benchmark_sharpe: Any = 0.0,
     periods_per_year: float | None = None,
     ddof: int = 1,
     nan_policy: NanPolicy = "raise",
 ) -> ProbabilisticSharpeResult:
-    """Probabilistic Sharpe ratio: the probability that the true Sharpe ratio exceeds a benchmark.
+    """Probabilistic Sharpe ratio of each strategy: the probability that its true Sharpe ratio
+    exceeds a benchmark.
+
+    For a Sharpe ratio known only by its summary statistics use
+    :func:`probabilistic_sharpe_ratio_from_stats`.
 
     Parameters
     ----------
-    returns : array_like, pandas.Series or pandas.DataFrame, default: None
-        ``T x N`` returns; the Sharpe ratio, skewness, Pearson kurtosis and ``T`` of each column
-        are estimated from them. Give either ``returns`` or the explicit numbers.
-    sharpe : float or array_like, default: None
-        Observed Sharpe ratio (per period, or annualized when ``periods_per_year`` is given).
-    n_obs : float or array_like, default: None
-        Number of return observations ``T`` behind ``sharpe``.
-    skew : float or array_like, default: None (0 with explicit numbers)
-        Skewness of the returns.
-    kurtosis : float or array_like, default: None (3 with explicit numbers)
-        **Pearson** kurtosis of the returns (normal = 3, not excess kurtosis).
+    returns : ReturnsLike
+        ``T x N`` returns (an array, a pandas or polars DataFrame or Series, or a dask array or
+        DataFrame); the Sharpe ratio, skewness, Pearson kurtosis and ``T`` of each column are
+        estimated from them.
     benchmark_sharpe : float or array_like, default: 0.0
         ``SR*`` (per period, or annualized when ``periods_per_year`` is given); a scalar or one
         value per strategy.
     periods_per_year : float, default: None
-        When given, ``sharpe`` and ``benchmark_sharpe`` are annualized inputs and are divided by
-        ``sqrt(periods_per_year)`` (the iid convention of the paper) before use. Results are per
-        period.
+        When given, ``benchmark_sharpe`` is an annualized Sharpe ratio and is divided by
+        ``sqrt(periods_per_year)`` (the iid convention of the paper) before use. Results are
+        per period.
     ddof : int, default: 1
-        Delta degrees of freedom of the standard deviation in Sharpe ratios computed from
-        ``returns``.
+        Delta degrees of freedom of the standard deviation in the Sharpe ratios.
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
         'omit' uses each column's own observed periods (its Sharpe ratio, moments and
         ``n_obs``); 'propagate' gives NaN for a column holding NaN.
@@ -1047,9 +1031,8 @@ def probabilistic_sharpe_ratio(
 
     Raises
     ------
-    ValueError
-        Both ``returns`` and explicit numbers, or neither; ``kurtosis < 1 + skew**2`` (e.g.
-        excess kurtosis passed); ``n_obs < 2``.
+    ValueError, TypeError
+        Invalid returns or settings; each message names the parameter.
 
     Notes
     -----
@@ -1058,7 +1041,8 @@ def probabilistic_sharpe_ratio(
     Peers differ: some use ``sqrt(T)`` instead of ``sqrt(T - 1)``, some take excess kurtosis in
     the ``(kurt - 1)/4`` term; sigtest follows the paper (normal kurtosis = 3 and ``T - 1``).
     Skewness and kurtosis from ``returns`` are the moment ratios without small-sample
-    correction. At ``SR* = SR`` the PSR is exactly 0.5.
+    correction. At ``SR* = SR`` the PSR is exactly 0.5. The formula is shared with
+    :func:`probabilistic_sharpe_ratio_from_stats`.
 
     Validated against: exact hand computation; PSR = 0.5 at SR* = SR (tests).
 
@@ -1074,26 +1058,91 @@ def probabilistic_sharpe_ratio(
 
     Examples
     --------
-    >>> import sigtest
-    >>> res = sigtest.probabilistic_sharpe_ratio(sharpe=0.1, n_obs=250, skew=-0.5, kurtosis=5)
-    >>> round(res.psr, 4)
-    0.9373
-    >>> sigtest.probabilistic_sharpe_ratio(sharpe=0.1, n_obs=250, benchmark_sharpe=0.1).psr
-    0.5
+    >>> import numpy as np, sigtest
+    >>> x = np.random.default_rng(3).normal(0.05, 1.0, size=(500, 2))
+    >>> res = sigtest.probabilistic_sharpe_ratio(x, benchmark_sharpe=0.0)
+    >>> res.psr.shape
+    (2,)
     """
     if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
         return _dask.probabilistic_sharpe_ratio(**locals())
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
-    inp = _sharpe_inputs(returns, sharpe, n_obs, skew, kurtosis, ddof=ddof,
-                         nan_policy=nan_policy, q=q)
+    inp = _returns_inputs(returns, ddof=ddof, nan_policy=nan_policy)
     bench = _benchmark(benchmark_sharpe, inp, q)
     return _psr_result(inp, bench, q, ddof)
 
 
+def probabilistic_sharpe_ratio_from_stats(
+    sharpe: Any,
+    n_obs: Any,
+    skew: Any = 0.0,
+    kurtosis: Any = 3.0,
+    *,
+    benchmark_sharpe: Any = 0.0,
+    periods_per_year: float | None = None,
+) -> ProbabilisticSharpeResult:
+    """Probabilistic Sharpe ratio from summary statistics (see
+    :func:`probabilistic_sharpe_ratio` for returns).
+
+    Parameters
+    ----------
+    sharpe : float or array_like
+        Observed Sharpe ratio(s) (per period, or annualized when ``periods_per_year`` is given).
+    n_obs : float or array_like
+        Number of return observations ``T`` behind ``sharpe`` (>= 2).
+    skew : float or array_like, default: 0.0
+        Skewness of the returns (0: symmetric, as normal returns).
+    kurtosis : float or array_like, default: 3.0
+        **Pearson** kurtosis of the returns (normal = 3, not excess kurtosis); at least
+        ``1 + skew**2``.
+    benchmark_sharpe : float or array_like, default: 0.0
+        ``SR*``, in the units of ``sharpe``; a scalar or one value per Sharpe ratio.
+    periods_per_year : float, default: None
+        When given, ``sharpe`` and ``benchmark_sharpe`` are annualized and are divided by
+        ``sqrt(periods_per_year)`` (the iid convention of the paper) before use. Results are
+        per period.
+
+    Returns
+    -------
+    ProbabilisticSharpeResult
+        ``ddof`` is None (no Sharpe ratio is computed).
+
+    Raises
+    ------
+    ValueError
+        ``kurtosis < 1 + skew**2`` (e.g. excess kurtosis passed); ``n_obs < 2``; arrays of
+        different lengths.
+
+    Notes
+    -----
+    The formula of :func:`probabilistic_sharpe_ratio` (one shared implementation).
+
+    Validated against: exact hand computation; PSR = 0.5 at SR* = SR (tests).
+
+    References
+    ----------
+    Bailey, D. H., & Lopez de Prado, M. (2012). The Sharpe ratio efficient frontier. Journal of
+    Risk, 15(2), 3-44. doi:10.21314/JOR.2012.255
+
+    Examples
+    --------
+    >>> import sigtest
+    >>> res = sigtest.probabilistic_sharpe_ratio_from_stats(0.1, 250, skew=-0.5, kurtosis=5)
+    >>> round(res.psr, 4)
+    0.9373
+    >>> sigtest.probabilistic_sharpe_ratio_from_stats(0.1, 250, benchmark_sharpe=0.1).psr
+    0.5
+    """
+    q = _check_periods(periods_per_year)
+    inp = _stats_inputs(sharpe, n_obs, skew, kurtosis, q=q)
+    bench = _benchmark(benchmark_sharpe, inp, q)
+    return _psr_result(inp, bench, q, None)
+
+
 def _psr_result(
-    inp: _SharpeInputs, bench: np.ndarray, q: float | None, ddof: int
+    inp: _SharpeInputs, bench: np.ndarray, q: float | None, ddof: int | None
 ) -> ProbabilisticSharpeResult:
     """The PSR result of the inputs against the (per-period) benchmark Sharpe ratios."""
     d = inp.data
@@ -1146,25 +1195,91 @@ class MinTrackRecordResult(ResultBase):
 
 
 def min_track_record_length(
-    returns: Any = None,
+    returns: ReturnsLike,
     *,
-    sharpe: Any = None,
-    n_obs: Any = None,
-    skew: Any = None,
-    kurtosis: Any = None,
     benchmark_sharpe: Any = 0.0,
     confidence_level: float = 0.95,
     periods_per_year: float | None = None,
     ddof: int = 1,
     nan_policy: NanPolicy = "raise",
 ) -> MinTrackRecordResult:
-    """Minimum track record length for the Sharpe ratio to beat a benchmark at a confidence level.
+    """Minimum track record length for each strategy's Sharpe ratio to beat a benchmark at a
+    confidence level.
+
+    For a Sharpe ratio known only by its summary statistics use
+    :func:`min_track_record_length_from_stats`.
 
     Parameters
     ----------
-    returns, sharpe, n_obs, skew, kurtosis, benchmark_sharpe, periods_per_year, ddof, nan_policy
-        As in :func:`probabilistic_sharpe_ratio` (``kurtosis`` is Pearson, normal = 3).
-        ``n_obs`` is not used by the formula and may be omitted with explicit numbers.
+    returns, benchmark_sharpe, periods_per_year, ddof, nan_policy
+        As in :func:`probabilistic_sharpe_ratio`; with ``periods_per_year`` the result is also
+        given in years.
+    confidence_level : float, default: 0.95
+        ``1 - alpha``; ``z_alpha = Phi^-1(confidence_level)``.
+
+    Returns
+    -------
+    MinTrackRecordResult
+        In periods (observations) and, with ``periods_per_year``, in years.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`probabilistic_sharpe_ratio`; ``confidence_level`` outside (0, 1).
+
+    Notes
+    -----
+    ``MinTRL = 1 + (1 - skew SR + (kurt - 1)/4 SR^2) (z_alpha / (SR - SR*))^2`` (Bailey &
+    Lopez de Prado 2012), the ``T`` at which ``PSR(SR*) = confidence_level``, with Pearson
+    ``kurt``. When ``SR <= SR*`` no track record length suffices and the result is ``inf``
+    (not an error). The formula is shared with :func:`min_track_record_length_from_stats`.
+
+    Validated against: exact hand computation and the identity PSR(T = MinTRL) =
+    confidence_level (tests).
+
+    References
+    ----------
+    Bailey, D. H., & Lopez de Prado, M. (2012). The Sharpe ratio efficient frontier. Journal of
+    Risk, 15(2), 3-44. doi:10.21314/JOR.2012.255
+
+    Examples
+    --------
+    >>> import numpy as np, sigtest
+    >>> x = np.random.default_rng(3).normal(0.05, 1.0, size=(500, 2))
+    >>> res = sigtest.min_track_record_length(x, periods_per_year=252)
+    >>> res.years.shape
+    (2,)
+    """
+    nan_policy = check_nan_policy(nan_policy)
+    ddof = _check_ddof(ddof)
+    q = _check_periods(periods_per_year)
+    cl = check_probability(confidence_level, "confidence_level")
+    inp = _returns_inputs(returns, ddof=ddof, nan_policy=nan_policy)
+    return _mintrl_result(inp, benchmark_sharpe, cl, q, record_n_obs=True)
+
+
+def min_track_record_length_from_stats(
+    sharpe: Any,
+    n_obs: Any = None,
+    skew: Any = 0.0,
+    kurtosis: Any = 3.0,
+    *,
+    benchmark_sharpe: Any = 0.0,
+    confidence_level: float = 0.95,
+    periods_per_year: float | None = None,
+) -> MinTrackRecordResult:
+    """Minimum track record length from summary statistics (see
+    :func:`min_track_record_length` for returns).
+
+    Parameters
+    ----------
+    sharpe, skew, kurtosis, benchmark_sharpe, periods_per_year
+        As in :func:`probabilistic_sharpe_ratio_from_stats` (``kurtosis`` is Pearson, normal =
+        3); with ``periods_per_year`` the result is also given in years.
+    n_obs : float or array_like, default: None
+        Length of the track record so far, recorded in the result (``n_obs``) next to the
+        minimum; the formula does not use it. The parameters keep the positions they have in
+        :func:`probabilistic_sharpe_ratio_from_stats`.
     confidence_level : float, default: 0.95
         ``1 - alpha``; ``z_alpha = Phi^-1(confidence_level)``.
 
@@ -1176,13 +1291,11 @@ def min_track_record_length(
     Raises
     ------
     ValueError
-        As :func:`probabilistic_sharpe_ratio`; ``confidence_level`` outside (0, 1).
+        As :func:`probabilistic_sharpe_ratio_from_stats`; ``confidence_level`` outside (0, 1).
 
     Notes
     -----
-    ``MinTRL = 1 + (1 - skew SR + (kurt - 1)/4 SR^2) (z_alpha / (SR - SR*))^2`` (Bailey &
-    Lopez de Prado 2012), the ``T`` at which ``PSR(SR*) = confidence_level``. When
-    ``SR <= SR*`` no track record length suffices and the result is ``inf`` (not an error).
+    The formula of :func:`min_track_record_length` (one shared implementation).
 
     Validated against: exact hand computation and the identity PSR(T = MinTRL) =
     confidence_level (tests).
@@ -1195,21 +1308,24 @@ def min_track_record_length(
     Examples
     --------
     >>> import sigtest
-    >>> res = sigtest.min_track_record_length(sharpe=0.1, skew=-0.5, kurtosis=5)
+    >>> res = sigtest.min_track_record_length_from_stats(0.1, skew=-0.5, kurtosis=5)
     >>> round(res.min_track_record_length, 2)
     287.79
-    >>> sigtest.min_track_record_length(sharpe=0.1, benchmark_sharpe=0.2).min_track_record_length
+    >>> sigtest.min_track_record_length_from_stats(
+    ...     0.1, benchmark_sharpe=0.2).min_track_record_length
     inf
     """
-    nan_policy = check_nan_policy(nan_policy)
-    ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
     cl = check_probability(confidence_level, "confidence_level")
-    n_obs_given = n_obs is not None
-    if returns is None and sharpe is not None and n_obs is None:
-        n_obs = 2.0  # placeholder: the formula does not use T
-    inp = _sharpe_inputs(returns, sharpe, n_obs, skew, kurtosis, ddof=ddof,
-                         nan_policy=nan_policy, q=q)
+    # the formula does not use T: a placeholder passes the check of n_obs when none is given
+    inp = _stats_inputs(sharpe, 2.0 if n_obs is None else n_obs, skew, kurtosis, q=q)
+    return _mintrl_result(inp, benchmark_sharpe, cl, q, record_n_obs=n_obs is not None)
+
+
+def _mintrl_result(
+    inp: _SharpeInputs, benchmark_sharpe: Any, cl: float, q: float | None, *, record_n_obs: bool
+) -> MinTrackRecordResult:
+    """The minimum track record length of the inputs at confidence ``cl``."""
     d = inp.data
     bench = _benchmark(benchmark_sharpe, inp, q)
     sr, sk, ku = inp.sharpe, inp.skew, inp.kurtosis
@@ -1223,7 +1339,7 @@ def min_track_record_length(
     return MinTrackRecordResult(
         min_track_record_length=_out(d, mintrl, "min_track_record_length"),
         years=years, sharpe=_out(d, sr, "sharpe"), benchmark_sharpe=bench_out,
-        n_obs=_out(d, inp.n_obs, "n_obs") if returns is not None or n_obs_given else None,
+        n_obs=_out(d, inp.n_obs, "n_obs") if record_n_obs else None,
         skew=_out(d, sk, "skew"), kurtosis=_out(d, ku, "kurtosis"),
         confidence_level=cl, periods_per_year=q,
     )
@@ -1379,7 +1495,7 @@ def expected_max_sharpe(
     """
     n = _check_trials(n_trials)
     v = check_positive(sharpe_variance, "sharpe_variance", allow_zero=True)
-    method = check_choice(method, "method", _EMAX_METHODS)  # type: ignore[assignment]
+    method = check_choice(method, "method", EXPECTED_MAX_METHODS)  # type: ignore[assignment]
     mu = _check_real(mean, "mean")
     return mu + math.sqrt(v) * _emax(n, method)
 
@@ -1448,7 +1564,6 @@ class EffectiveTrialsResult(ResultBase):
         )
 
 
-_ET_METHODS = ("li_ji", "nyholt", "cluster")
 
 
 def _correlation_eigenvalues(x: np.ndarray) -> np.ndarray:
@@ -1482,7 +1597,7 @@ def _gram_eigenvalues(g: np.ndarray, n_cols: int) -> np.ndarray:
 
 
 def effective_trials(
-    returns: Any,
+    returns: ReturnsLike,
     *,
     method: EffectiveTrialsMethod = "li_ji",
     correlation_threshold: float = 0.5,
@@ -1492,7 +1607,7 @@ def effective_trials(
 
     Parameters
     ----------
-    returns : array_like or pandas.DataFrame
+    returns : ReturnsLike
         ``T x N`` returns of every trial (at least 2 periods).
     method : {'li_ji', 'nyholt', 'cluster'}, default: 'li_ji'
         See Notes.
@@ -1607,7 +1722,7 @@ def effective_trials(
 
 def _et_settings(method: object, correlation_threshold: object) -> tuple[str, float]:
     """Validated ``method`` and ``correlation_threshold`` of :func:`effective_trials`."""
-    method = check_choice(method, "method", _ET_METHODS)
+    method = check_choice(method, "method", EFFECTIVE_TRIALS_METHODS)
     thr = _check_real(correlation_threshold, "correlation_threshold")
     if not -1.0 < thr < 1.0:
         raise ValueError(f"`correlation_threshold` must be in (-1, 1); got {correlation_threshold!r}")
@@ -1780,58 +1895,39 @@ class DeflatedSharpeResult(ResultBase):
 
 
 def deflated_sharpe_ratio(
-    returns: Any = None,
+    returns: ReturnsLike,
     *,
-    sharpe: float | None = None,
-    n_obs: float | None = None,
-    skew: float | None = None,
-    kurtosis: float | None = None,
-    n_trials: float | None = None,
-    sharpe_variance: float | None = None,
-    trials_sharpe: Any = None,
-    effective_trials: float | str | None = None,
+    effective_trials: float | EffectiveTrialsMethod | None = None,
     ddof: int = 1,
     sharpe_variance_ddof: int = 1,
     expected_max: ExpectedMaxMethod = "approx",
-    periods_per_year: float | None = None,
     nan_policy: NanPolicy = "raise",
 ) -> DeflatedSharpeResult:
     """Deflated Sharpe ratio: the PSR of the best trial against the expected maximum of N trials.
 
+    For a selected strategy known only by its summary statistics (and those of the trials) use
+    :func:`deflated_sharpe_ratio_from_stats`.
+
     Parameters
     ----------
-    returns : array_like or pandas.DataFrame, default: None
-        Form (a): the ``T x N`` returns of **every** trial. The best column (highest Sharpe
-        ratio; the first on ties) is selected; its Sharpe ratio, skewness, Pearson kurtosis and
-        ``T`` enter the PSR, ``N`` is the number of columns and ``V`` the variance of the
-        columns' Sharpe ratios.
-    sharpe, n_obs, skew, kurtosis : float, default: None
-        Form (b): the selected strategy's Sharpe ratio, number of observations, skewness
-        (default 0) and **Pearson** kurtosis (default 3; normal = 3, not excess).
-    n_trials : float, default: None
-        Form (b): number of trials ``N`` (or taken from ``trials_sharpe``).
-    sharpe_variance : float, default: None
-        Form (b): variance ``V`` of the trials' Sharpe ratios (or computed from
-        ``trials_sharpe``).
-    trials_sharpe : array_like, default: None
-        Form (b): the Sharpe ratios of all trials; gives ``V`` (with
-        ``sharpe_variance_ddof``) and, unless ``n_trials`` is given, ``N``.
+    returns : ReturnsLike
+        The ``T x N`` returns of **every** trial (an array, a pandas or polars DataFrame, or a
+        dask array or DataFrame). The best column (highest Sharpe ratio; the first on ties) is
+        selected; its Sharpe ratio, skewness, Pearson kurtosis and ``T`` enter the PSR, ``N`` is
+        the number of columns and ``V`` the variance of the columns' Sharpe ratios. All
+        quantities are per period.
     effective_trials : float or {'li_ji', 'nyholt', 'cluster'}, default: None
         Use an effective number of independent trials instead of ``N`` in the expected maximum:
         a number ``>= 1``, or an :func:`effective_trials` method computed from ``returns``.
         For effective numbers close to 1 prefer ``expected_max='exact'``: the approximation is
         negative below about 1.3 trials (see :func:`expected_max_sharpe`).
     ddof : int, default: 1
-        Delta degrees of freedom of the standard deviation in Sharpe ratios from ``returns``.
+        Delta degrees of freedom of the standard deviation in the Sharpe ratios.
     sharpe_variance_ddof : int, default: 1
         Delta degrees of freedom of the variance across trials' Sharpe ratios: 1 is the sample
         variance (pandas / R default), 0 the population variance (``numpy.var`` default).
     expected_max : {'approx', 'exact'}, default: 'approx'
         How ``E[max_N]`` is computed (:func:`expected_max_sharpe`); 'approx' is the paper's.
-    periods_per_year : float, default: None
-        With explicit numbers: ``sharpe`` is annualized (divided by ``sqrt(q)``) and
-        ``sharpe_variance`` / ``trials_sharpe`` are annualized (divided by ``q`` / ``sqrt(q)``),
-        as in the paper's numerical example. Results are per period.
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
         With 'omit' each column uses its own observations; a column whose Sharpe ratio is NaN
         (propagated NaN or degenerate) makes the result NaN.
@@ -1842,10 +1938,8 @@ def deflated_sharpe_ratio(
 
     Raises
     ------
-    ValueError
-        Both ``returns`` and explicit numbers; missing ``n_trials`` / ``sharpe_variance`` in
-        form (b); an effective-trials method name without ``returns``; ``kurtosis < 1 +
-        skew**2``; fewer than 2 trials in form (a).
+    ValueError, TypeError
+        Invalid returns or settings; fewer than 2 trials (columns).
 
     Notes
     -----
@@ -1853,15 +1947,16 @@ def deflated_sharpe_ratio(
     1/(N e))]`` (Bailey & Lopez de Prado 2014, gamma the Euler-Mascheroni constant) and the
     PSR of Bailey & Lopez de Prado (2012), ``sqrt(T - 1)``, Pearson kurtosis. ``V`` is in the
     units of the Sharpe ratio (per period); ``V`` of the trials is computed over all ``N``
-    trials even when an effective number of trials is used.
+    trials even when an effective number of trials is used. The computation after the
+    selection is shared with :func:`deflated_sharpe_ratio_from_stats`.
 
     Conventions where packages differ: the trial-SR variance may be the sample (ddof 1, the
     default here) or population (ddof 0) variance; the PSR may use ``T`` or ``T - 1`` (sigtest:
     ``T - 1`` as the paper); the kurtosis term may take excess or Pearson kurtosis (sigtest:
     Pearson, ``(kurt - 1)/4``). The skewness/kurtosis here have no small-sample correction.
 
-    Validated against: the numerical example of Bailey & Lopez de Prado (2014); a Monte Carlo
-    of the maximum Sharpe ratio of N null strategies; monotonicity in N (tests).
+    Validated against: a Monte Carlo of the maximum Sharpe ratio of N null strategies;
+    monotonicity in N (tests).
 
     Dask: with ``returns`` a dask array (T x N, chunked by strategy columns) or a dask
     DataFrame, the blocks compute the per-column moments (four N-vectors travel) and the client
@@ -1880,146 +1975,221 @@ def deflated_sharpe_ratio(
 
     Examples
     --------
-    >>> import sigtest
-    >>> res = sigtest.deflated_sharpe_ratio(
-    ...     sharpe=2.5, n_obs=1250, skew=-3, kurtosis=10, n_trials=100,
-    ...     sharpe_variance=0.5, periods_per_year=250)
-    >>> round(res.sr0, 4), round(res.dsr, 4)
-    (0.1132, 0.9004)
+    >>> import numpy as np, sigtest
+    >>> x = np.random.default_rng(5).normal(0.0, 0.01, size=(250, 20))
+    >>> res = sigtest.deflated_sharpe_ratio(x)
+    >>> res.n_trials, bool(0.0 <= res.dsr <= 1.0)
+    (20.0, True)
     """
     if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
         return _dask.deflated_sharpe_ratio(**locals())
-    nan_policy, ddof, vddof, em_method, q, eff_value, eff_method = _dsr_settings(
+    nan_policy, ddof, vddof, em_method, eff_value, eff_method = _dsr_settings(
         returns, effective_trials=effective_trials, ddof=ddof,
         sharpe_variance_ddof=sharpe_variance_ddof, expected_max=expected_max,
-        periods_per_year=periods_per_year, nan_policy=nan_policy,
-        explicit={"sharpe": sharpe, "n_obs": n_obs, "skew": skew, "kurtosis": kurtosis,
-                  "n_trials": n_trials, "sharpe_variance": sharpe_variance,
-                  "trials_sharpe": trials_sharpe},
+        nan_policy=nan_policy,
     )
-    best: Hashable | None = None
-    trials_out: Any = None
-    n_total: int | None = None
-    if returns is not None:
-        data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-        if data.n_strategies < 2:
-            raise ValueError(
-                f"`returns` must hold every trial (at least 2 columns) for the deflated Sharpe "
-                f"ratio; got {data.n_strategies}. Pass explicit numbers for a single strategy."
-            )
-        mom = _moments(data, higher=True, nan_policy=nan_policy)
-        srs = _sharpe_from(mom, ddof)
-        sks, kus = _skew_kurt(mom)
-        _warn_nan(data, srs, "The Sharpe ratio", nan_policy)
-        n_total = data.n_strategies
-        sr_b, sk_b, ku_b, n_b, v, best = _best_trial(data, srs, sks, kus, mom.n, vddof)
-        trials_out = data.per_strategy(srs, "sharpe")
-        n_used = float(n_total)
-        if eff_method is not None:
-            # keep the labels, so that warnings name columns as the user knows them
-            src = (pd.DataFrame(data.values, columns=data.columns, copy=False)
-                   if data.columns is not None else data.values)
-            n_used = _effective_trials(src, method=eff_method, nan_policy=nan_policy).n_effective
-    else:
-        if trials_sharpe is not None:
-            ts = _as_param_array(trials_sharpe, "trials_sharpe")
-            if ts.ndim != 1 or ts.size < 2:
-                raise ValueError(
-                    f"`trials_sharpe` must be 1-D with at least 2 trials; got shape {ts.shape}"
-                )
-            if sharpe_variance is not None:
-                raise ValueError(
-                    "pass either `trials_sharpe` or `sharpe_variance`, not both"
-                )
-            if q is not None:
-                ts = ts / math.sqrt(q)
-            if vddof >= ts.size:
-                raise ValueError(
-                    "`sharpe_variance_ddof` must be smaller than the number of trials "
-                    f"({ts.size}); got {vddof}"
-                )
-            v = float(np.var(ts, ddof=vddof))
-            n_total = int(ts.size)
-            n_used = float(n_total) if n_trials is None else _check_trials(n_trials)
-            trials_out = ts
-        else:
-            missing = [k for k, val in (("n_trials", n_trials),
-                                        ("sharpe_variance", sharpe_variance)) if val is None]
-            if eff_value is not None and "n_trials" in missing:
-                missing.remove("n_trials")
-            if missing:
-                raise ValueError(
-                    "without `returns` pass `sharpe`, `n_obs`, `n_trials` and `sharpe_variance` "
-                    f"(or `trials_sharpe`); missing {', '.join(f'`{m}`' for m in missing)}"
-                )
-            v = check_positive(sharpe_variance, "sharpe_variance", allow_zero=True)
-            if q is not None:
-                v = v / q
-            n_used = _check_trials(n_trials) if n_trials is not None else float("nan")
-        inp = _sharpe_inputs(None, sharpe, n_obs, skew, kurtosis, ddof=ddof,
-                             nan_policy=nan_policy, q=q)
-        if inp.sharpe.ndim != 0:
-            raise ValueError(
-                f"`sharpe`, `n_obs`, `skew` and `kurtosis` must be scalars for the deflated "
-                f"Sharpe ratio; got shape {inp.sharpe.shape}"
-            )
-        sr_b, sk_b, ku_b, n_b = (float(inp.sharpe), float(inp.skew), float(inp.kurtosis),
-                                 float(inp.n_obs))
-        vddof_used: int | None = vddof if trials_sharpe is not None else None
+    data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
+    if data.n_strategies < 2:
+        raise ValueError(
+            f"`returns` must hold every trial (at least 2 columns) for the deflated Sharpe "
+            f"ratio; got {data.n_strategies}. For a single strategy use "
+            "`deflated_sharpe_ratio_from_stats` with the number of trials."
+        )
+    mom = _moments(data, higher=True, nan_policy=nan_policy)
+    srs = _sharpe_from(mom, ddof)
+    sks, kus = _skew_kurt(mom)
+    _warn_nan(data, srs, "The Sharpe ratio", nan_policy)
+    n_total = data.n_strategies
+    sr_b, sk_b, ku_b, n_b, v, best = _best_trial(data, srs, sks, kus, mom.n, vddof)
+    n_used = float(n_total)
+    if eff_method is not None:
+        # keep the labels, so that warnings name columns as the user knows them
+        src = (pd.DataFrame(data.values, columns=data.columns, copy=False)
+               if data.columns is not None else data.values)
+        n_used = _effective_trials(src, method=eff_method, nan_policy=nan_policy).n_effective
     if eff_value is not None:
         n_used = eff_value
     return _dsr_result(
         sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best, n_trials_total=n_total,
-        effective_trials=effective_trials,
-        sharpe_variance_ddof=vddof if returns is not None else vddof_used, periods_per_year=q,
-        ddof=ddof if returns is not None else None, trials_sharpe=trials_out,
+        effective_trials=effective_trials, sharpe_variance_ddof=vddof, periods_per_year=None,
+        ddof=ddof, trials_sharpe=data.per_strategy(srs, "sharpe"),
+    )
+
+
+def deflated_sharpe_ratio_from_stats(
+    sharpe: float,
+    n_obs: float,
+    skew: float = 0.0,
+    kurtosis: float = 3.0,
+    *,
+    n_trials: float | None = None,
+    sharpe_variance: float | None = None,
+    trials_sharpe: Any = None,
+    effective_trials: float | None = None,
+    sharpe_variance_ddof: int = 1,
+    expected_max: ExpectedMaxMethod = "approx",
+    periods_per_year: float | None = None,
+) -> DeflatedSharpeResult:
+    """Deflated Sharpe ratio from summary statistics (see :func:`deflated_sharpe_ratio` for the
+    returns of every trial).
+
+    Parameters
+    ----------
+    sharpe : float
+        The selected strategy's Sharpe ratio (per period, or annualized when
+        ``periods_per_year`` is given).
+    n_obs : float
+        Its number of return observations ``T`` (>= 2).
+    skew : float, default: 0.0
+        Its skewness.
+    kurtosis : float, default: 3.0
+        Its **Pearson** kurtosis (normal = 3, not excess).
+    n_trials : float, default: None
+        Number of trials ``N``; may be omitted when ``trials_sharpe`` (its length) or
+        ``effective_trials`` gives it.
+    sharpe_variance : float, default: None
+        Variance ``V`` of the trials' Sharpe ratios; give it or ``trials_sharpe``.
+    trials_sharpe : array_like, default: None
+        The Sharpe ratios of all trials; gives ``V`` (with ``sharpe_variance_ddof``) and,
+        unless ``n_trials`` is given, ``N``.
+    effective_trials : float, default: None
+        An effective number of independent trials (``>= 1``) used instead of ``N`` in the
+        expected maximum. The estimators of :func:`effective_trials` need the returns: use
+        :func:`deflated_sharpe_ratio` for them.
+    sharpe_variance_ddof : int, default: 1
+        Delta degrees of freedom of the variance of ``trials_sharpe``: 1 is the sample variance,
+        0 the population variance.
+    expected_max : {'approx', 'exact'}, default: 'approx'
+        How ``E[max_N]`` is computed (:func:`expected_max_sharpe`); 'approx' is the paper's.
+    periods_per_year : float, default: None
+        When given, ``sharpe`` and ``trials_sharpe`` are annualized (divided by ``sqrt(q)``) and
+        ``sharpe_variance`` is annualized (divided by ``q``), as in the paper's numerical
+        example. Results are per period.
+
+    Returns
+    -------
+    DeflatedSharpeResult
+        ``best`` and ``ddof`` are None; ``sharpe_variance_ddof`` is None unless
+        ``trials_sharpe`` was given.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Missing ``n_trials`` / ``sharpe_variance``; both ``sharpe_variance`` and
+        ``trials_sharpe``; an effective-trials method name; ``kurtosis < 1 + skew**2``;
+        non-scalar statistics.
+
+    Notes
+    -----
+    The formula of :func:`deflated_sharpe_ratio` (one shared implementation).
+
+    Validated against: the numerical example of Bailey & Lopez de Prado (2014) (tests).
+
+    References
+    ----------
+    Bailey, D. H., & Lopez de Prado, M. (2014). The deflated Sharpe ratio: correcting for
+    selection bias, backtest overfitting, and non-normality. Journal of Portfolio Management,
+    40(5), 94-107. doi:10.3905/jpm.2014.40.5.094
+
+    Examples
+    --------
+    >>> import sigtest
+    >>> res = sigtest.deflated_sharpe_ratio_from_stats(
+    ...     2.5, 1250, skew=-3, kurtosis=10, n_trials=100,
+    ...     sharpe_variance=0.5, periods_per_year=250)
+    >>> round(res.sr0, 4), round(res.dsr, 4)
+    (0.1132, 0.9004)
+    """
+    vddof = _check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
+    em_method = str(check_choice(expected_max, "expected_max", EXPECTED_MAX_METHODS))
+    q = _check_periods(periods_per_year)
+    eff_value: float | None = None
+    if effective_trials is not None:
+        if isinstance(effective_trials, str):
+            raise ValueError(
+                f"`effective_trials={effective_trials!r}` is estimated from the returns matrix; "
+                "call `deflated_sharpe_ratio(returns, effective_trials=...)`, or give "
+                "`effective_trials` as a number"
+            )
+        eff_value = _check_trials(effective_trials, "effective_trials")
+    trials_out: Any = None
+    n_total: int | None = None
+    vddof_used: int | None = None
+    if trials_sharpe is not None:
+        ts = _as_param_array(trials_sharpe, "trials_sharpe")
+        if ts.ndim != 1 or ts.size < 2:
+            raise ValueError(
+                f"`trials_sharpe` must be 1-D with at least 2 trials; got shape {ts.shape}"
+            )
+        if sharpe_variance is not None:
+            raise ValueError(
+                "pass either `trials_sharpe` or `sharpe_variance`, not both"
+            )
+        if q is not None:
+            ts = ts / math.sqrt(q)
+        if vddof >= ts.size:
+            raise ValueError(
+                "`sharpe_variance_ddof` must be smaller than the number of trials "
+                f"({ts.size}); got {vddof}"
+            )
+        v = float(np.var(ts, ddof=vddof))
+        n_total = int(ts.size)
+        n_used = float(n_total) if n_trials is None else _check_trials(n_trials)
+        trials_out = ts
+        vddof_used = vddof
+    else:
+        missing = [k for k, val in (("n_trials", n_trials),
+                                    ("sharpe_variance", sharpe_variance)) if val is None]
+        if eff_value is not None and "n_trials" in missing:
+            missing.remove("n_trials")
+        if missing:
+            raise ValueError(
+                "pass `n_trials` and `sharpe_variance` (or `trials_sharpe`); missing "
+                f"{', '.join(f'`{m}`' for m in missing)}"
+            )
+        v = check_positive(sharpe_variance, "sharpe_variance", allow_zero=True)
+        if q is not None:
+            v = v / q
+        n_used = _check_trials(n_trials) if n_trials is not None else float("nan")
+    inp = _stats_inputs(sharpe, n_obs, skew, kurtosis, q=q)
+    if inp.sharpe.ndim != 0:
+        raise ValueError(
+            f"`sharpe`, `n_obs`, `skew` and `kurtosis` must be scalars for the deflated "
+            f"Sharpe ratio; got shape {inp.sharpe.shape}"
+        )
+    if eff_value is not None:
+        n_used = eff_value
+    return _dsr_result(
+        float(inp.sharpe), float(inp.skew), float(inp.kurtosis), float(inp.n_obs), v, n_used,
+        em_method, best=None, n_trials_total=n_total, effective_trials=effective_trials,
+        sharpe_variance_ddof=vddof_used, periods_per_year=q, ddof=None, trials_sharpe=trials_out,
     )
 
 
 def _dsr_settings(
-    returns: Any,
+    returns: ReturnsLike,
     *,
     effective_trials: Any,
     ddof: object,
     sharpe_variance_ddof: object,
     expected_max: object,
-    periods_per_year: object,
     nan_policy: object,
-    explicit: dict[str, Any],
-) -> tuple[NanPolicy, int, int, str, float | None, float | None, str | None]:
+) -> tuple[NanPolicy, int, int, str, float | None, str | None]:
     """The checked settings of :func:`deflated_sharpe_ratio`: nan_policy, ddof, the variance
-    ddof, the expected-maximum method, periods per year, and ``effective_trials`` as a number or
-    a method name; with ``returns`` no ``explicit`` number and no ``periods_per_year``."""
+    ddof, the expected-maximum method, and ``effective_trials`` as a number or a method name."""
     policy = check_nan_policy(nan_policy)
     ddof_v = _check_ddof(ddof)
     vddof = _check_ddof(sharpe_variance_ddof, "sharpe_variance_ddof")
-    em_method = check_choice(expected_max, "expected_max", _EMAX_METHODS)
-    q = _check_periods(periods_per_year)
+    em_method = check_choice(expected_max, "expected_max", EXPECTED_MAX_METHODS)
     eff_value: float | None = None
     eff_method: str | None = None
     if effective_trials is not None:
         if isinstance(effective_trials, str):
-            eff_method = check_choice(effective_trials, "effective_trials", _ET_METHODS)
-            if returns is None:
-                raise ValueError(
-                    f"`effective_trials={effective_trials!r}` is estimated from the returns "
-                    "matrix; pass `returns` or give `effective_trials` as a number"
-                )
+            eff_method = check_choice(effective_trials, "effective_trials",
+                                      EFFECTIVE_TRIALS_METHODS)
         else:
             eff_value = _check_trials(effective_trials, "effective_trials")
-    if returns is not None:
-        given = [k for k, v in explicit.items() if v is not None]
-        if given:
-            raise ValueError(
-                "pass either `returns` or explicit numbers, not both; got `returns` together "
-                f"with {', '.join(f'`{g}`' for g in given)}"
-            )
-        if q is not None:
-            raise ValueError(
-                "`periods_per_year` converts annualized explicit inputs; with `returns` all "
-                f"quantities are per period; got periods_per_year={periods_per_year!r}"
-            )
-    return policy, ddof_v, vddof, str(em_method), q, eff_value, eff_method
+    return policy, ddof_v, vddof, str(em_method), eff_value, eff_method
 
 
 def _best_trial(
@@ -2159,7 +2329,7 @@ def min_backtest_length(
     """
     n = _check_trials(n_trials)
     target = check_positive(target_sharpe, "target_sharpe")
-    em = check_choice(expected_max, "expected_max", _EMAX_METHODS)
+    em = check_choice(expected_max, "expected_max", EXPECTED_MAX_METHODS)
     e = _emax(n, em)
     try:
         length = (e / target) ** 2

@@ -18,7 +18,7 @@ import math
 import warnings
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
     ReturnsData,
+    ReturnsLike,
     as_returns,
     check_choice,
     check_edge_rows,
@@ -64,8 +65,13 @@ __all__ = [
     "stepm",
 ]
 
-MEASURES = ("mean", "sharpe")
 Measure = Literal["mean", "sharpe"]
+#: The registry of performance measures of the data-snooping tests (the options of
+#: :data:`Measure`).
+MEASURES: tuple[str, ...] = get_args(Measure)
+MCSStatistic = Literal["max", "range"]
+#: The registry of test statistics of :func:`model_confidence_set`.
+MCS_STATISTICS: tuple[str, ...] = get_args(MCSStatistic)
 
 WHITE_2000 = Reference(
     "white2000reality",
@@ -1468,7 +1474,7 @@ def _stepm_result(
 
 
 _DOC_COMMON = """
-    returns : array_like, Series or DataFrame
+    returns : ReturnsLike
         ``T x N`` returns of the strategies (1-D: one strategy); higher is better. Rows are
         periods in time order: a pandas time index (dates, periods, timedeltas, numbers) must be
         strictly increasing (ValueError otherwise); other indexes are read in row order.
@@ -1507,7 +1513,7 @@ _DOC_UNDEFINED = """Undefined resampled Sharpe ratios (``measure='sharpe'``): a 
 
 
 def reality_check(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
     measure: Measure = "mean",
@@ -1599,7 +1605,7 @@ reality_check.__doc__ = (
 
 
 def spa(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
     studentize: bool = True,
@@ -1710,7 +1716,7 @@ spa.__doc__ = (
 
 
 def stepm(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
     alpha: float = 0.05,
@@ -1820,10 +1826,10 @@ stepm.__doc__ = (
 
 
 def model_confidence_set(
-    returns: Any,
+    returns: ReturnsLike,
     *,
     alpha: float = 0.1,
-    statistic: Literal["max", "range"] = "max",
+    statistic: MCSStatistic = "max",
     measure: Measure = "mean",
     bootstrap: BootstrapName = "stationary",
     block_length: float | None = None,
@@ -1836,7 +1842,7 @@ def model_confidence_set(
 
     Parameters
     ----------
-    returns : array_like or DataFrame
+    returns : ReturnsLike
         ``T x N`` returns (N >= 2); higher is better (losses are minus the performance).
     alpha : float, default: 0.1
         The set contains the best strategy with probability at least 1 - alpha.
@@ -1922,7 +1928,7 @@ def model_confidence_set(
     p-value convention); monotone p-values along the elimination order.
     """
     level = check_probability(alpha, "alpha")
-    check_choice(statistic, "statistic", ("max", "range"))
+    check_choice(statistic, "statistic", MCS_STATISTICS)
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     check_int(n_resamples, "n_resamples", minimum=1)
     if batch_size is not None:

@@ -57,10 +57,12 @@ def test_bootstrap_ci_rejects(kwargs, exc, msg):
         sigtest.bootstrap_ci(x, **kwargs)
 
 
-def test_statistic_and_data_rejections():
+def test_measure_and_data_rejections():
     x = np.random.default_rng(0).standard_normal((50, 2))
-    with pytest.raises(ValueError, match=r"`statistic` must be one of 'sharpe', 'mean', 'volatility'; got 'sortino'"):
-        sigtest.bootstrap_ci(x, "sortino")
+    with pytest.raises(ValueError, match=r"`measure` must be one of 'sharpe', 'mean', 'volatility'; got 'sortino'"):
+        sigtest.bootstrap_ci(x, measure="sortino")
+    with pytest.raises(TypeError, match=r"takes 1 positional argument but 2 were given"):
+        sigtest.bootstrap_ci(x, "sharpe")  # options are keyword-only
     with pytest.raises(ValueError, match=r"`returns` has 2 row\(s\); this method needs at least 3"):
         sigtest.bootstrap_ci(x[:2], block_length=1)
     with pytest.raises(ValueError, match=r"`block_length`=None needs at least 9 observations"):
@@ -316,16 +318,16 @@ def sharpe_loop(x, idx):
     return out
 
 
-@pytest.mark.parametrize("statistic", ["sharpe", "mean", "volatility"])
-def test_distribution_matches_loop_on_same_indices(statistic):
+@pytest.mark.parametrize("measure", sigtest.bootstrap.MEASURES)
+def test_distribution_matches_loop_on_same_indices(measure):
     x = ar1(250, 3, 0.2, rng=6, mean=0.05)
-    res = sigtest.bootstrap_ci(x, statistic, block_length=5, n_resamples=300, rng=31, periods_per_year=252)
+    res = sigtest.bootstrap_ci(x, measure=measure, block_length=5, n_resamples=300, rng=31, periods_per_year=252)
     idx = sigtest.bootstrap_indices(250, 300, bootstrap="stationary", block_length=5, rng=31)
     loop = np.empty((300, 3))
     for b in range(300):
         xb = x[idx[b]]
         loop[b] = {"sharpe": xb.mean(0) / xb.std(0, ddof=1) * np.sqrt(252), "mean": xb.mean(0) * 252,
-                   "volatility": xb.std(0, ddof=1) * np.sqrt(252)}[statistic]
+                   "volatility": xb.std(0, ddof=1) * np.sqrt(252)}[measure]
     np.testing.assert_allclose(res.bootstrap_distribution, loop, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(res.standard_error, loop.std(0, ddof=1), rtol=1e-10)
     lo, hi = np.quantile(loop, [0.025, 0.975], axis=0)
@@ -436,9 +438,9 @@ def test_column_permutation():
 
 def test_every_option_changes_the_output():
     x = ar1(300, 2, 0.4, rng=5, mean=0.05)
-    base = dict(statistic="sharpe", method="percentile", bootstrap="stationary", block_length=5, n_resamples=400, confidence_level=0.95, periods_per_year=None, rng=1)
+    base = dict(measure="sharpe", method="percentile", bootstrap="stationary", block_length=5, n_resamples=400, confidence_level=0.95, periods_per_year=None, rng=1)
     ref = sigtest.bootstrap_ci(x, **base).confidence_interval.low
-    for key, val in [("statistic", "mean"), ("statistic", "volatility"), ("method", "basic"), ("method", "bca"), ("method", "studentized"), ("bootstrap", "circular"), ("bootstrap", "moving"), ("block_length", 9), ("n_resamples", 401), ("confidence_level", 0.9), ("periods_per_year", 252), ("rng", 2)]:
+    for key, val in [("measure", "mean"), ("measure", "volatility"), ("method", "basic"), ("method", "bca"), ("method", "studentized"), ("bootstrap", "circular"), ("bootstrap", "moving"), ("block_length", 9), ("n_resamples", 401), ("confidence_level", 0.9), ("periods_per_year", 252), ("rng", 2)]:
         out = sigtest.bootstrap_ci(x, **{**base, key: val}).confidence_interval.low
         assert not np.allclose(out, ref), key
     iid = sigtest.bootstrap_ci(x, **{**base, "bootstrap": "iid", "block_length": None}).confidence_interval.low

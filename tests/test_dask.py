@@ -182,16 +182,21 @@ def test_benchmark_column_alone_in_its_chunk(client):
 @pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa, sigtest.stepm])
 def test_omit_uses_the_common_sample(client, fn):
     x, bench = make_data(n=1100)
-    x[[3, 50], 17] = np.nan
-    x[50, 900] = np.nan
-    x[120, 1050] = np.nan
-    bench[7] = np.nan
+    x[[0, 1], 17] = np.nan  # strategies that start late or stop early (ragged ends)
+    x[1, 900] = np.nan
+    x[-1, 1050] = np.nan
+    bench[2] = np.nan
     for b in (None, bench):
         ref = fn(x, b, nan_policy="omit", n_resamples=200, rng=6)
         got = fn(da.from_array(x, chunks=(100, 300)), b, nan_policy="omit", n_resamples=200, rng=6)
         assert_same(ref, got)
         assert got.n_dropped == ref.n_dropped == (3 if b is None else 4)
-    with pytest.raises(ValueError, match=r"`returns` has 8 rows without missing values \(after dropping 242\); this method needs at least 10"):
+    gap = x.copy()
+    gap[120, 5] = np.nan  # a gap inside the sample is refused on dask as in memory
+    with pytest.raises(ValueError, match=r"`returns` has 1 row\(s\) with a missing value \(NaN\) "
+                       r"inside the sample \(the first at row 120\)"):
+        fn(da.from_array(gap, chunks=(100, 300)), nan_policy="omit", n_resamples=10)
+    with pytest.raises(ValueError, match=r"`returns` has 7 rows without missing values \(after dropping 243\); this method needs at least 10"):
         y = x.copy()
         y[9:, 0] = np.nan
         fn(da.from_array(y, chunks=(100, 300)), nan_policy="omit", n_resamples=10)
@@ -335,7 +340,7 @@ def assert_same_pbo(a, b):
               "oos_performance", "selected", "n_effective"]:
         np.testing.assert_allclose(getattr(b, f), getattr(a, f), rtol=0, atol=TOL, err_msg=f)
     for f in ["selected_labels", "n_obs", "n_strategies", "n_combinations", "block_length",
-              "rows_dropped", "dropped_rows", "metric", "remainder", "nan_policy"]:
+              "rows_dropped", "dropped_rows", "measure", "remainder", "nan_policy"]:
         assert getattr(a, f) == getattr(b, f), f
     for f in ["grid", "cdf_optimized", "cdf_random", "sd2", "first_order_statistic",
               "second_order_statistic", "first_order", "second_order"]:
@@ -350,8 +355,8 @@ def assert_same_pbo(a, b):
 
 @pytest.mark.parametrize("kw", [
     {"n_partitions": 8, "remainder": "drop_first"},
-    {"n_partitions": 10, "metric": "mean", "remainder": "drop_last", "periods_per_year": 252},
-    {"n_partitions": 6, "metric": "sortino", "remainder": "drop_first", "chunk_size": 3},
+    {"n_partitions": 10, "measure": "mean", "remainder": "drop_last", "periods_per_year": 252},
+    {"n_partitions": 6, "measure": "sortino", "remainder": "drop_first", "batch_size": 3},
 ])
 def test_pbo_same_as_in_memory(client, kw):
     rng = np.random.default_rng(9)
@@ -426,7 +431,7 @@ def test_errors(client):
         sigtest.sharpe_ratio(da.from_array(bad, chunks=(250, 15)))
     with pytest.raises(ValueError, match=r"`sharpe_variance_ddof` must be smaller than the number of trials \(3\); got 3"):
         sigtest.deflated_sharpe_ratio(xd[:, :3], sharpe_variance_ddof=3)
-    with pytest.raises(ValueError, match=r"pass either `returns` or explicit numbers, not both"):
+    with pytest.raises(TypeError, match=r"got an unexpected keyword argument 'sharpe'"):
         sigtest.probabilistic_sharpe_ratio(xd, sharpe=0.1)
     with pytest.raises(ValueError, match=r"`risk_free` must be a scalar or have one value per period \(250\); got 3"):
         sigtest.sharpe_ratio(xd, risk_free=[0.1, 0.2, 0.3])
@@ -435,7 +440,7 @@ def test_errors(client):
     with pytest.raises(ValueError, match=r"at least 2 columns\) for the deflated Sharpe ratio; got 1"):
         sigtest.deflated_sharpe_ratio(xd[:, :1])
     with pytest.raises(ValueError, match=r"`n_partitions`=4 does not divide the 250 rows of `returns` \(2 row"):
-        sigtest.pbo(xd, n_partitions=4)
+        sigtest.pbo(xd, n_partitions=4, remainder="raise")
     with pytest.raises(ValueError, match=r"`n_partitions` must be an even integer >= 2; got 3"):
         sigtest.pbo(xd, n_partitions=3)
     with pytest.raises(ValueError, match=r"at least 2 configurations \(columns\) to select among; got 1"):
@@ -583,12 +588,12 @@ def calmar_like(r):
 def test_pbo_callable_metric_same_as_in_memory(client):
     rng = np.random.default_rng(13)
     x = rng.normal(0.0, 0.01, size=(400, 50)) + np.linspace(0.0, 0.0004, 50)
-    kw = {"n_partitions": 8, "metric": calmar_like}
+    kw = {"n_partitions": 8, "measure": calmar_like}
     expected = sigtest.pbo(x, **kw)
     for chunks in [(200, 13), (400, (1, 48, 1))]:
         got = sigtest.pbo(da.from_array(x, chunks=chunks), **kw)
         assert_same_pbo(expected, got)
-        assert got.metric == "calmar_like"
+        assert got.measure == "calmar_like"
     assert 0.0 <= expected.pbo < 1.0
     xn = x.copy()
     xn[:60, 20] = np.nan  # NaN passed through to the metric under 'propagate'
@@ -598,13 +603,13 @@ def test_pbo_callable_metric_same_as_in_memory(client):
         b = sigtest.pbo(da.from_array(xn, chunks=(400, 15)), nan_policy="propagate", **kw)
     np.testing.assert_array_equal(a.selected, b.selected)
     xd = da.from_array(x, chunks=(400, 15))
-    with pytest.raises(ValueError, match=r"`periods_per_year` annualizes the built-in metrics only"):
+    with pytest.raises(ValueError, match=r"`periods_per_year` annualizes the built-in measures only"):
         sigtest.pbo(xd, periods_per_year=252, **kw)
-    with pytest.raises(ValueError, match=r"nan_policy='omit' needs a built-in `metric`"):
+    with pytest.raises(ValueError, match=r"nan_policy='omit' needs a built-in `measure`"):
         sigtest.pbo(xd, nan_policy="omit", **kw)
     # a metric that is not column-wise is caught on the block it sees
     with pytest.raises(ValueError, match=r"must return one value per strategy, an array of shape \(15,\)"):
-        sigtest.pbo(xd, n_partitions=8, metric=lambda r: r.mean(axis=0)[:10])
+        sigtest.pbo(xd, n_partitions=8, measure=lambda r: r.mean(axis=0)[:10])
 
     def infinite(r):  # infinite for the column whose first return is the marker
         out = r.mean(axis=0)
@@ -614,7 +619,7 @@ def test_pbo_callable_metric_same_as_in_memory(client):
     xi = x.copy()
     xi[0, 30] = 0.5
     with pytest.raises(ValueError, match=r"infinite value for strategy position 30;"):
-        sigtest.pbo(da.from_array(xi, chunks=(400, 15)), n_partitions=8, metric=infinite)
+        sigtest.pbo(da.from_array(xi, chunks=(400, 15)), n_partitions=8, measure=infinite)
 
     def huge(r):  # beyond the +-1e150 bound for the marked column
         out = r.mean(axis=0)
@@ -623,7 +628,7 @@ def test_pbo_callable_metric_same_as_in_memory(client):
 
     for data in (xi, da.from_array(xi, chunks=(400, 15))):  # the global position on dask too
         with pytest.raises(ValueError, match=r"returned 1e\+200 for strategy position 30;"):
-            sigtest.pbo(data, n_partitions=8, metric=huge)
+            sigtest.pbo(data, n_partitions=8, measure=huge)
 
 
 # ---------------------------------------------------------------------------------------------

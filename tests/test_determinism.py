@@ -1,5 +1,5 @@
 """Determinism (issue 8, section 4): the same seed gives the same numbers, bit for bit, across
-calls, chunk sizes (``batch_size`` / ``chunk_size``), BLAS/OpenMP thread counts and pandas vs
+calls, chunk sizes (``batch_size``), BLAS/OpenMP thread counts and pandas vs
 numpy input.
 
 Each test compares a *fingerprint* of the whole result object: every numeric field (arrays,
@@ -102,11 +102,12 @@ SEEDED = {
         x, alpha=0.5, n_resamples=B, rng=rng, **kw
     ),
     "haircut_sharpe_ratio": lambda x, rng: sigtest.haircut_sharpe_ratio(
-        sigtest.sharpe_ratio(x, periods_per_year=12), len(x), n_tests=50, n_simulations=200,
+        sigtest.sharpe_ratio(x, periods_per_year=12), len(x), n_tests=50, periods_per_year=12,
+        n_simulations=200,
         correlation=0.3, rng=rng,
     ),
     "profit_hurdle": lambda x, rng: sigtest.profit_hurdle(
-        50, len(x), correlation=0.3, n_simulations=200, rng=rng
+        50, len(x), periods_per_year=12, correlation=0.3, n_simulations=200, rng=rng
     ),
     "validate": lambda x, rng: sigtest.validate(
         x, n_resamples=B, rng=rng, haircut_simulations=200, n_partitions=4
@@ -155,11 +156,11 @@ def test_batch_size_does_not_change_the_numbers(name):
         assert_same(ref, SEEDED[name](x, 7, batch_size=batch_size))
 
 
-def test_pbo_chunk_size_does_not_change_the_numbers():
+def test_pbo_batch_size_does_not_change_the_numbers():
     x = _data(n=12)
     ref = UNSEEDED["pbo"](x)
-    for chunk_size in (1, 5, 70):
-        assert_same(ref, UNSEEDED["pbo"](x, chunk_size=chunk_size))
+    for batch_size in (1, 5, 70):
+        assert_same(ref, UNSEEDED["pbo"](x, batch_size=batch_size))
 
 
 @pytest.mark.parametrize("name", sorted(SEEDED.keys() - {"bootstrap_indices", "profit_hurdle"}))

@@ -6,7 +6,7 @@ import pytest
 
 import sigtest
 
-FUNCTIONS = [n for n in sigtest.__all__ if callable(getattr(sigtest, n)) and not inspect.isclass(getattr(sigtest, n))]
+FUNCTIONS = [n for n in sigtest.__all__ if inspect.isfunction(getattr(sigtest, n))]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -254,14 +254,14 @@ CI_CASES = [
 
 
 @pytest.mark.parametrize("method, scheme", CI_CASES)
-@pytest.mark.parametrize("statistic", ["sharpe", "mean", "volatility"])
-def test_bootstrap_ci_omit_equals_the_trimmed_columns(method, scheme, statistic):
+@pytest.mark.parametrize("measure", ["sharpe", "mean", "volatility"])
+def test_bootstrap_ci_omit_equals_the_trimmed_columns(method, scheme, measure):
     """Same seed, same block length: every number of a column (estimate, interval, standard
     error, the whole bootstrap distribution) is that of the trimmed column alone (each stretch
     here holds one column, so the engine sees the same operands)."""
     df = ragged(n=4)
     kw = {
-        "statistic": statistic, "method": method, "bootstrap": scheme, "n_resamples": 299,
+        "measure": measure, "method": method, "bootstrap": scheme, "n_resamples": 299,
         "block_length": None if scheme == "iid" else 4, "rng": 11,
     }
     got = sigtest.bootstrap_ci(df, nan_policy="omit", **kw)
@@ -458,7 +458,7 @@ def test_omit_resampling_helpers_hold_the_fuzzing_contract():
             value.columns = [f"c{i}" for i in range(value.shape[1])]  # the checker's limit
         if draw(st.booleans()):
             kw = {
-                "statistic": draw(st.sampled_from(["sharpe", "mean", "volatility"])),
+                "measure": draw(st.sampled_from(["sharpe", "mean", "volatility"])),
                 "method": draw(st.sampled_from(["percentile", "basic", "bca", "studentized"])),
                 "bootstrap": draw(st.sampled_from(["stationary", "circular", "moving", "iid"])),
                 "block_length": draw(st.sampled_from([None, 1, 2, 3, 10])),

@@ -124,7 +124,7 @@ def test_statsmodels_would_clip_we_raise():
         ({"n_obs": 1}, ValueError, r"`n_obs` must be an integer >= 2; got 1"),
         ({"n_obs": 120.0}, TypeError, r"`n_obs` must be an integer; got 120\.0"),
         ({"n_tests": 0}, ValueError, r"`n_tests` must be an integer >= 1; got 0"),
-        ({"periods_per_year": 0}, ValueError, r"`periods_per_year` must be an integer >= 1; got 0"),
+        ({"periods_per_year": 0}, ValueError, r"`periods_per_year` must be a finite number > 0; got 0"),
         ({"autocorrelation": 1.0}, ValueError, r"`autocorrelation` must be in \(-1, 1\); got 1\.0"),
         (
             {"autocorrelation": -1.0},
@@ -145,7 +145,8 @@ def test_statsmodels_would_clip_we_raise():
     ],
 )
 def test_haircut_validation(kwargs, exc, msg):
-    args = {"sharpe": 1.0, "n_obs": 120, "n_tests": 10, "rng": 0, "n_simulations": 64}
+    args = {"sharpe": 1.0, "n_obs": 120, "n_tests": 10, "periods_per_year": 12, "rng": 0,
+            "n_simulations": 64}
     args.update(kwargs)
     sharpe, n_obs = args.pop("sharpe"), args.pop("n_obs")
     with pytest.raises(exc, match=msg):
@@ -162,10 +163,12 @@ def test_haircut_validation(kwargs, exc, msg):
         ({"alpha": 0.0}, ValueError, r"`alpha` must be in \(0, 1\); got 0\.0"),
         ({"correlation": 1.2}, ValueError, r"`correlation` must be in \[0, 1\); got 1\.2"),
         ({"n_simulations": -5}, ValueError, r"`n_simulations` must be an integer >= 1; got -5"),
+        ({"periods_per_year": -12}, ValueError, r"`periods_per_year` must be a finite number > 0; got -12"),
     ],
 )
 def test_profit_hurdle_validation(kwargs, exc, msg):
-    args = {"n_tests": 10, "n_obs": 120, "volatility": 0.1, "rng": 0, "n_simulations": 64}
+    args = {"n_tests": 10, "n_obs": 120, "volatility": 0.1, "periods_per_year": 12, "rng": 0,
+            "n_simulations": 64}
     args.update(kwargs)
     with pytest.raises(exc, match=msg):
         sigtest.profit_hurdle(args.pop("n_tests"), args.pop("n_obs"), **args)
@@ -384,7 +387,7 @@ def test_bonferroni_hand_computation():
     # SR = 1 annualized, monthly, rho = 0.1, T = 120, M = 100 (the example in Harvey & Liu's
     # program documentation). By hand: eta(12)/sqrt(12) = 0.912245...; t = 0.912245 sqrt(10).
     res = sigtest.haircut_sharpe_ratio(
-        1.0, 120, n_tests=100, autocorrelation=0.1, correlation=0.4, rng=3, n_simulations=64
+        1.0, 120, periods_per_year=12, n_tests=100, autocorrelation=0.1, correlation=0.4, rng=3, n_simulations=64
     )
     sr = _lo_eta(0.1, 12) / np.sqrt(12)
     assert sr == pytest.approx(0.9122454608, abs=1e-10)
@@ -401,21 +404,21 @@ def test_bonferroni_hand_computation():
 
 
 def test_one_test_bonferroni_is_identity():
-    res = sigtest.haircut_sharpe_ratio([0.4, 1.3, -0.7], 60, n_tests=1, rng=0, n_simulations=64)
+    res = sigtest.haircut_sharpe_ratio([0.4, 1.3, -0.7], 60, periods_per_year=12, n_tests=1, rng=0, n_simulations=64)
     np.testing.assert_allclose(res.adjusted_pvalues["bonferroni"], res.pvalue, rtol=1e-15)
     np.testing.assert_allclose(res.haircut_sharpe_ratios["bonferroni"], res.sharpe, rtol=1e-10)
     np.testing.assert_allclose(res.haircuts["bonferroni"], 0.0, atol=1e-10)
 
 
 def test_bonferroni_saturates_to_zero_sharpe():
-    res = sigtest.haircut_sharpe_ratio(0.3, 60, n_tests=500, rng=0, n_simulations=64)
+    res = sigtest.haircut_sharpe_ratio(0.3, 60, periods_per_year=12, n_tests=500, rng=0, n_simulations=64)
     assert res.adjusted_pvalues["bonferroni"] == 1.0
     assert res.haircut_sharpe_ratios["bonferroni"] == 0.0 and res.haircuts["bonferroni"] == 1.0
 
 
 def test_zero_sharpe_warns():
     with pytest.warns(DegenerateDataWarning, match="Sharpe ratio of 0.*at position 1"):
-        res = sigtest.haircut_sharpe_ratio([0.5, 0.0], 60, n_tests=5, rng=0, n_simulations=64)
+        res = sigtest.haircut_sharpe_ratio([0.5, 0.0], 60, periods_per_year=12, n_tests=5, rng=0, n_simulations=64)
     assert np.isnan(res.haircuts["holm"][1]) and np.isfinite(res.haircuts["holm"][0])
     assert res.adjusted_pvalues["bonferroni"][1] == 1.0
 
@@ -513,7 +516,7 @@ def test_haircut_holm_bhy_equal_plain_loop(correlation):
     sharpe = np.array([0.35, 1.0, -0.8, 2.5, 0.05])
     n_obs, M, W, seed = 96, 25, 150, 123
     res = sigtest.haircut_sharpe_ratio(
-        sharpe, n_obs, n_tests=M, correlation=correlation, rng=seed, n_simulations=W
+        sharpe, n_obs, periods_per_year=12, n_tests=M, correlation=correlation, rng=seed, n_simulations=W
     )
     t_sample = mt._simulate_hlz_tstats(root_seed_sequence(seed), 0, W, M, correlation)
     for k in range(sharpe.size):
@@ -539,7 +542,7 @@ def test_haircut_matches_independent_implementation():
     res = sigtest.haircut_sharpe_ratio(
         1.0,
         120,
-        n_tests=100,
+        periods_per_year=12, n_tests=100,
         autocorrelation=0.1,
         correlation=0.4,
         rng=2015,
@@ -557,7 +560,7 @@ def test_haircut_matches_independent_implementation():
 # Harvey & Liu haircut: seeding, flags, shapes
 # ------------------------------------------------------------------------------------------
 
-BASE = {"n_tests": 50, "correlation": 0.2, "rng": 7, "n_simulations": 640}
+BASE = {"periods_per_year": 12, "n_tests": 50, "correlation": 0.2, "rng": 7, "n_simulations": 640}
 
 
 def _table(res):
@@ -624,13 +627,13 @@ def test_correlation_direction():
     fewer effective tests and (in the HLZ model, more null strategies) -- Holm's adjusted
     p-value moves; we check it changes by more than its Monte Carlo error."""
     kw = {"n_tests": 100, "rng": 1, "n_simulations": 2000}
-    lo = sigtest.haircut_sharpe_ratio(0.9, 120, correlation=0.0, **kw).adjusted_pvalues["holm"]
-    hi = sigtest.haircut_sharpe_ratio(0.9, 120, correlation=0.8, **kw).adjusted_pvalues["holm"]
+    lo = sigtest.haircut_sharpe_ratio(0.9, 120, periods_per_year=12, correlation=0.0, **kw).adjusted_pvalues["holm"]
+    hi = sigtest.haircut_sharpe_ratio(0.9, 120, periods_per_year=12, correlation=0.8, **kw).adjusted_pvalues["holm"]
     assert abs(hi - lo) > 0.01
 
 
 def test_method_selects_headline():
-    res = {m: sigtest.haircut_sharpe_ratio(0.9, 120, method=m, **BASE) for m in mt._HAIRCUT_METHODS}
+    res = {m: sigtest.haircut_sharpe_ratio(0.9, 120, method=m, **BASE) for m in mt.HAIRCUT_METHODS}
     for m, r in res.items():
         assert r.method == m
         assert r.adjusted_pvalue == r.adjusted_pvalues[m]
@@ -641,7 +644,7 @@ def test_method_selects_headline():
 def test_haircut_properties():
     srs = np.array([-1.5, -0.4, 0.2, 0.6, 1.0, 1.7, 3.0])
     res = sigtest.haircut_sharpe_ratio(srs, 120, **BASE)
-    for m in mt._HAIRCUT_METHODS:
+    for m in mt.HAIRCUT_METHODS:
         p_adj = res.adjusted_pvalues[m]
         assert np.all(p_adj >= res.pvalue - 1e-15) and np.all(p_adj <= 1)
         h = res.haircut_sharpe_ratios[m]
@@ -712,7 +715,7 @@ def _hl_loop_hurdles(t_sample: np.ndarray, alpha: float) -> tuple[float, float]:
 def test_profit_hurdle_equals_plain_loop(correlation, alpha):
     M, W, seed = 40, 130, 9
     res = sigtest.profit_hurdle(
-        M, 240, volatility=0.1, alpha=alpha, correlation=correlation, rng=seed, n_simulations=W
+        M, 240, periods_per_year=12, volatility=0.1, alpha=alpha, correlation=correlation, rng=seed, n_simulations=W
     )
     t_sample = mt._simulate_hlz_tstats(root_seed_sequence(seed), 0, W, M, correlation)
     holm, bhy = _hl_loop_hurdles(t_sample, alpha)
@@ -721,7 +724,7 @@ def test_profit_hurdle_equals_plain_loop(correlation, alpha):
 
 
 def test_profit_hurdle_closed_forms():
-    res = sigtest.profit_hurdle(300, 240, volatility=0.1, correlation=0.4, rng=0, n_simulations=640)
+    res = sigtest.profit_hurdle(300, 240, periods_per_year=12, volatility=0.1, correlation=0.4, rng=0, n_simulations=640)
     assert res.t_hurdles["independent"] == pytest.approx(1.959963984540054, rel=1e-14)
     assert res.t_hurdles["bonferroni"] == pytest.approx(stats.norm.isf(0.05 / 600), rel=1e-14)
     th = res.t_hurdles
@@ -736,7 +739,7 @@ def test_profit_hurdle_closed_forms():
         assert res.sharpe_hurdles[m] == pytest.approx(t * np.sqrt(12 / 240), rel=1e-14)
     assert th["bonferroni"] >= th["holm"] >= th["bhy"] > th["independent"]
     frame = res.to_frame()
-    assert list(frame.index) == list(mt._HURDLE_METHODS) and frame.shape == (5, 3)
+    assert list(frame.index) == list(mt.HURDLE_METHODS) and frame.shape == (5, 3)
 
 
 def test_profit_hurdle_matches_independent_implementation():
@@ -750,7 +753,7 @@ def test_profit_hurdle_matches_independent_implementation():
     0.00065 and 0.0016 (percent) (tests/reference/hl2015_mc_error.txt); with 5,000 simulations the difference of the two estimates
     has sd = sd_400 * sqrt(1 + 400/5000); we allow 4 sd plus the 0.0005 rounding.
     """
-    res = sigtest.profit_hurdle(300, 240, volatility=0.10, correlation=0.4, rng=42)
+    res = sigtest.profit_hurdle(300, 240, periods_per_year=12, volatility=0.10, correlation=0.4, rng=42)
     pct = {m: 100 * v for m, v in res.return_hurdles.items()}
     k = np.sqrt(1 + 400 / 5000)
     assert pct["independent"] == pytest.approx(0.365, abs=5e-4)
@@ -760,7 +763,7 @@ def test_profit_hurdle_matches_independent_implementation():
 
 
 def test_profit_hurdle_one_test_and_no_volatility():
-    res = sigtest.profit_hurdle(1, 60, rng=0, n_simulations=64)
+    res = sigtest.profit_hurdle(1, 60, periods_per_year=12, rng=0, n_simulations=64)
     z = stats.norm.isf(0.025)
     assert all(v == pytest.approx(z, rel=1e-14) for v in res.t_hurdles.values())
     assert res.return_hurdles is None and "return_hurdle" not in res.to_frame()
@@ -779,15 +782,15 @@ def test_profit_hurdle_one_test_and_no_volatility():
 )
 def test_profit_hurdle_parameters_change_output(change, fields):
     kw = {"volatility": 0.1, "correlation": 0.2, "rng": 3, "n_simulations": 640}
-    base = sigtest.profit_hurdle(100, 120, **kw)
-    other = sigtest.profit_hurdle(100, 120, **{**kw, **change})
+    base = sigtest.profit_hurdle(100, 120, periods_per_year=12, **kw)
+    other = sigtest.profit_hurdle(100, 120, periods_per_year=12, **{**kw, **change})
     for f in fields:
         assert other.t_hurdles[f] != base.t_hurdles[f], f
 
 
 def test_profit_hurdle_scaling_parameters():
     kw = {"correlation": 0.2, "rng": 3, "n_simulations": 640}
-    a = sigtest.profit_hurdle(100, 120, volatility=0.1, **kw)
+    a = sigtest.profit_hurdle(100, 120, periods_per_year=12, volatility=0.1, **kw)
     b = sigtest.profit_hurdle(100, 480, volatility=0.2, periods_per_year=52, **kw)
     # t hurdles do not depend on n_obs, volatility or frequency; the conversions do
     assert a.t_hurdles == b.t_hurdles
@@ -806,7 +809,7 @@ def test_no_warnings_on_normal_use():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sigtest.haircut_sharpe_ratio([0.5, 1.0], 120, **BASE)
-        sigtest.profit_hurdle(10, 120, volatility=0.1, rng=0, n_simulations=64)
+        sigtest.profit_hurdle(10, 120, periods_per_year=12, volatility=0.1, rng=0, n_simulations=64)
         sigtest.adjust_pvalues([0.0, 1.0, 0.5], method="by")
 
 
@@ -862,3 +865,33 @@ def test_bh_fdr_equals_pi0_alpha():
         fdp[i] = rej[:m0].sum() / max(rej.sum(), 1)
     target = m0 / (m0 + m1) * alpha
     assert fdp.mean() == pytest.approx(target, abs=4 * fdp.std() / np.sqrt(n_sets))
+
+
+def test_periods_per_year_is_required():
+    # the inputs are annualized Sharpe ratios: no sampling frequency is a safe default
+    with pytest.raises(TypeError, match=r"missing 1 required keyword-only argument: 'periods_per_year'"):
+        sigtest.haircut_sharpe_ratio(1.0, 120, n_tests=10)
+    with pytest.raises(TypeError, match=r"missing 1 required keyword-only argument: 'periods_per_year'"):
+        sigtest.profit_hurdle(10, 120)
+
+
+def test_periods_per_year_may_be_a_float():
+    kw = {"n_tests": 10, "rng": 0, "n_simulations": 64, "autocorrelation": 0.1}
+    as_int = sigtest.haircut_sharpe_ratio(1.0, 120, periods_per_year=12, **kw)
+    as_float = sigtest.haircut_sharpe_ratio(1.0, 120, periods_per_year=12.0, **kw)
+    assert as_float.haircut_sharpe_ratios == as_int.haircut_sharpe_ratios
+    assert isinstance(as_int.periods_per_year, float)
+    # 52.18 weeks a year: t = SR sqrt(n_obs / 52.18) by hand (no autocorrelation)
+    weekly = sigtest.haircut_sharpe_ratio(1.0, 120, periods_per_year=52.18, n_tests=1, rng=0,
+                                          n_simulations=64)
+    assert weekly.t_stat == pytest.approx(np.sqrt(120 / 52.18), rel=1e-14)
+    hurdle = sigtest.profit_hurdle(1, 120, periods_per_year=52.18, rng=0, n_simulations=64)
+    z = 1.959963984540054
+    assert hurdle.sharpe_hurdles["independent"] == pytest.approx(z * np.sqrt(52.18 / 120), rel=1e-12)
+
+
+def test_fractional_periods_per_year_needs_zero_autocorrelation():
+    with pytest.raises(ValueError, match=r"`periods_per_year` must be a whole number when "
+                                         r"`autocorrelation` is not 0.*got periods_per_year=52.18"):
+        sigtest.haircut_sharpe_ratio(1.0, 120, n_tests=5, periods_per_year=52.18,
+                                     autocorrelation=-0.5, rng=0, n_simulations=64)

@@ -37,7 +37,7 @@ def test_dsr_sharpe_variance_ddof_at_least_n_trials_is_rejected():
     with pytest.raises(ValueError, match=msg):
         sigtest.deflated_sharpe_ratio(x, sharpe_variance_ddof=2)
     with pytest.raises(ValueError, match=msg):
-        sigtest.deflated_sharpe_ratio(
+        sigtest.deflated_sharpe_ratio_from_stats(
             trials_sharpe=[0.1, 0.2], sharpe=0.2, n_obs=100, skew=0.0, kurtosis=3.0,
             sharpe_variance_ddof=2,
         )
@@ -154,7 +154,7 @@ def test_haircut_far_tail_does_not_change_ordinary_values():
     test_multiple_testing.py at 1e-12 would not see a 1e-14 drift; this does)."""
     from scipy import stats
 
-    res = sigtest.haircut_sharpe_ratio(1.0, 120, n_tests=100, autocorrelation=0.1, rng=3,
+    res = sigtest.haircut_sharpe_ratio(1.0, 120, periods_per_year=12, n_tests=100, autocorrelation=0.1, rng=3,
                                        n_simulations=64)
     z = stats.t.isf(res.adjusted_pvalues["bonferroni"] / 2, 119)
     assert res.haircut_sharpe_ratios["bonferroni"] == z / math.sqrt(10.0)
@@ -215,7 +215,7 @@ def _normal_lower_tail_longdouble(z: float) -> float:
 def test_psr_deep_tail_against_an_extended_precision_series(sharpe, n_obs):
     """PSR = Phi(z) stays accurate (relative 1e-12) down to ~1e-290, not flushed to 0: a
     strategy with a negative Sharpe ratio tested against SR* = 0 over many periods."""
-    res = sigtest.probabilistic_sharpe_ratio(sharpe=sharpe, n_obs=n_obs, skew=0.0, kurtosis=3.0)
+    res = sigtest.probabilistic_sharpe_ratio_from_stats(sharpe=sharpe, n_obs=n_obs, skew=0.0, kurtosis=3.0)
     z = sharpe * math.sqrt(n_obs - 1) / math.sqrt(1 + 0.5 * sharpe**2)  # Bailey & LdP (2012)
     assert res.z == pytest.approx(z, rel=1e-14)
     assert z < -30
@@ -312,7 +312,7 @@ def test_three_observations():
     psr = sigtest.probabilistic_sharpe_ratio(x).psr
     assert 0 < psr < 1
     ci = sigtest.bootstrap_ci(
-        x, statistic="mean", block_length=1, n_resamples=99, rng=0
+        x, measure="mean", block_length=1, n_resamples=99, rng=0
     ).confidence_interval
     assert x.min() <= ci.low <= ci.high <= x.max()
 

@@ -26,18 +26,18 @@ from sigtest import DegenerateDataWarning, pbo
 # the oracle: a plain loop over combinations, following section 2 of the paper
 
 
-def ref_metric(metric, sub, target=0.0):
+def ref_metric(measure, sub, target=0.0):
     """Performance of every column of the rows ``sub`` (computed directly from the rows)."""
-    if callable(metric):
-        return np.asarray(metric(sub), dtype=float)
-    if metric == "mean":
+    if callable(measure):
+        return np.asarray(measure(sub), dtype=float)
+    if measure == "mean":
         return sub.mean(axis=0)
-    if metric == "sharpe":
+    if measure == "sharpe":
         with np.errstate(divide="ignore", invalid="ignore"):
             out = sub.mean(axis=0) / sub.std(axis=0, ddof=1)
         out[np.ptp(sub, axis=0) == 0] = np.nan  # a constant half has no Sharpe ratio
         return out
-    assert metric == "sortino"
+    assert measure == "sortino"
     down = np.sqrt((np.minimum(sub - target, 0.0) ** 2).mean(axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (sub.mean(axis=0) - target) / down
@@ -45,8 +45,8 @@ def ref_metric(metric, sub, target=0.0):
     return out
 
 
-def exact_order_key(metric, sub):
-    """For integer-valued returns: an exact rational key ordered like the metric.
+def exact_order_key(measure, sub):
+    """For integer-valued returns: an exact rational key ordered like the measure.
 
     Mean: sum / n. Sharpe: sign(mean) * SR^2 = sign(s1) * s1^2 (n - 1) / (n (n s2 - s1^2)),
     in Fractions, so that ties are decided without rounding (a two-pass float standard deviation
@@ -56,7 +56,7 @@ def exact_order_key(metric, sub):
     keys = []
     for col in sub.T.astype(np.int64):
         s1, s2 = int(col.sum()), int((col * col).sum())
-        if metric == "mean":
+        if measure == "mean":
             keys.append(Fraction(s1, n))
         else:
             sign = (s1 > 0) - (s1 < 0)
@@ -64,7 +64,7 @@ def exact_order_key(metric, sub):
     return keys
 
 
-def ref_pbo(x, n_partitions, metric="sharpe", target=0.0, loss_threshold=0.0, exact=False):
+def ref_pbo(x, n_partitions, measure="sharpe", target=0.0, loss_threshold=0.0, exact=False):
     """CSCV step by step: blocks, combinations, J / Jbar, R / Rbar, n*, rank, w, logit.
 
     With ``exact=True`` (integer data), selection and ranks use :func:`exact_order_key`.
@@ -77,10 +77,10 @@ def ref_pbo(x, n_partitions, metric="sharpe", target=0.0, loss_threshold=0.0, ex
     for c in combinations(range(n_partitions), n_partitions // 2):
         j_is = np.vstack([blocks[i] for i in c])
         j_oos = np.vstack([blocks[i] for i in range(n_partitions) if i not in c])
-        r_is = ref_metric(metric, j_is, target)
-        r_oos = ref_metric(metric, j_oos, target)
-        k_is = exact_order_key(metric, j_is) if exact else r_is
-        k_oos = exact_order_key(metric, j_oos) if exact else r_oos
+        r_is = ref_metric(measure, j_is, target)
+        r_oos = ref_metric(measure, j_oos, target)
+        k_is = exact_order_key(measure, j_is) if exact else r_is
+        k_oos = exact_order_key(measure, j_oos) if exact else r_oos
         n_star = 0
         for n in range(1, n_strat):  # first column among ties
             if k_is[n] > k_is[n_star]:
@@ -162,9 +162,9 @@ def assert_matches_oracle(res, ref, tol=1e-12):
             r"`n_partitions` must be at most 24 \(C\(24, 12\) = 2,704,156 combinations already\); got 26",
         ),
         (
-            {"metric": "calmar"},
+            {"measure": "calmar"},
             ValueError,
-            r"`metric` must be one of 'sharpe', 'mean', 'sortino' or a callable.*got 'calmar'",
+            r"`measure` must be one of 'sharpe', 'mean', 'sortino' or a callable.*got 'calmar'",
         ),
         (
             {"remainder": "drop"},
@@ -188,7 +188,7 @@ def assert_matches_oracle(res, ref, tol=1e-12):
             ValueError,
             r"`periods_per_year` must be a finite number > 0; got -252",
         ),
-        ({"chunk_size": 0}, ValueError, r"`chunk_size` must be an integer >= 1; got 0"),
+        ({"batch_size": 0}, ValueError, r"`batch_size` must be an integer >= 1; got 0"),
         ({"n_effective": 0}, ValueError, r"`n_effective` must be a finite number > 0; got 0"),
         (
             {"nan_policy": "drop"},
@@ -257,19 +257,19 @@ def test_callable_metric_validation():
         ValueError,
         match=r"one value per strategy, an array of shape \(3,\); 'wrong_shape' returned shape \(\) for an input of shape \(20, 3\)",
     ):
-        pbo(x, n_partitions=4, metric=wrong_shape)
+        pbo(x, n_partitions=4, measure=wrong_shape)
     with pytest.raises(
-        TypeError, match=r"`metric` must return real numbers; 'text' returned dtype <U1"
+        TypeError, match=r"`measure` must return real numbers; 'text' returned dtype <U1"
     ):
-        pbo(x, n_partitions=4, metric=text)
+        pbo(x, n_partitions=4, measure=text)
     with pytest.raises(ValueError, match=r"infinite value for strategy position 2"):
-        pbo(x, n_partitions=4, metric=infinite)
+        pbo(x, n_partitions=4, measure=infinite)
     with pytest.raises(
-        ValueError, match=r"`periods_per_year` annualizes the built-in metrics only"
+        ValueError, match=r"`periods_per_year` annualizes the built-in measures only"
     ):
-        pbo(x, n_partitions=4, metric=np.mean, periods_per_year=12)
-    with pytest.raises(ValueError, match=r"nan_policy='omit' needs a built-in `metric`"):
-        pbo(x, n_partitions=4, metric=np.mean, nan_policy="omit")
+        pbo(x, n_partitions=4, measure=np.mean, periods_per_year=12)
+    with pytest.raises(ValueError, match=r"nan_policy='omit' needs a built-in `measure`"):
+        pbo(x, n_partitions=4, measure=np.mean, nan_policy="omit")
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ def test_dominating_configuration_gives_zero():
     rng = np.random.default_rng(1)
     x = rng.normal(0, 0.01, size=(160, 6))
     x[:, 0] += 1.0
-    res = pbo(x, n_partitions=8, metric="mean")
+    res = pbo(x, n_partitions=8, measure="mean")
     assert res.pbo == 0.0
     np.testing.assert_array_equal(res.selected, 0)
     np.testing.assert_allclose(res.logits, math.log(6), rtol=0, atol=1e-15)
@@ -290,7 +290,7 @@ def test_dominating_configuration_gives_zero():
 
 
 def test_hand_worked_s4_n4():
-    # S = 4 blocks of one period, N = 4 configurations, metric = mean. Block values:
+    # S = 4 blocks of one period, N = 4 configurations, measure = mean. Block values:
     #   A: 3 0 1 0   B: 0 2 0 2   C: 1 1 1 1   D: 2 2 2 0
     # For each combination (IS blocks), IS sums -> best (first column among ties); OOS sums ->
     # rank = #less + (#equal + 1) / 2 (#equal includes itself); w = rank / 5.
@@ -303,7 +303,7 @@ def test_hand_worked_s4_n4():
     # logit <= 0 in all but (0,1): PBO = 5/6.
     x = np.array([[3, 0, 1, 2], [0, 2, 1, 2], [1, 0, 1, 2], [0, 2, 1, 0]], dtype=float)
     res = pbo(
-        pd.DataFrame(x, columns=list("ABCD")), n_partitions=4, metric="mean", loss_threshold=0.75
+        pd.DataFrame(x, columns=list("ABCD")), n_partitions=4, measure="mean", loss_threshold=0.75
     )
     assert res.pbo == pytest.approx(5 / 6, abs=1e-15)
     assert res.selected_labels == ["D", "A", "A", "D", "B", "B"]
@@ -337,7 +337,7 @@ def test_two_configurations_s2():
     # Both selections have OOS mean 0: R^2 of the degradation regression is 0/0 (NaN, warned).
     x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0], [0.0, 2.0]])
     with pytest.warns(DegenerateDataWarning, match=r"R\^2 of the performance-degradation"):
-        res = pbo(x, n_partitions=2, metric="mean")
+        res = pbo(x, n_partitions=2, measure="mean")
     assert np.isnan(res.degradation.r_squared)
     assert res.pbo == 1.0
     np.testing.assert_array_equal(res.selected, [0, 1])
@@ -348,13 +348,13 @@ def test_two_configurations_s2():
 # 4. the oracle at 1e-12
 
 
-@pytest.mark.parametrize("metric", ["sharpe", "mean", "sortino"])
+@pytest.mark.parametrize("measure", sigtest.overfitting.MEASURES)
 @pytest.mark.parametrize("s, t_obs, n_strat", [(8, 160, 7), (6, 60, 12), (4, 8, 3), (10, 50, 2)])
-def test_matches_loop_random(metric, s, t_obs, n_strat):
+def test_matches_loop_random(measure, s, t_obs, n_strat):
     rng = np.random.default_rng([s, t_obs, n_strat])
     x = rng.standard_t(4, size=(t_obs, n_strat)) * 0.01 + rng.normal(0, 0.002, n_strat)
-    res = pbo(x, n_partitions=s, metric=metric, target=0.001 if metric == "sortino" else 0.0)
-    assert_matches_oracle(res, ref_pbo(x, s, metric, target=0.001 if metric == "sortino" else 0.0))
+    res = pbo(x, n_partitions=s, measure=measure, target=0.001 if measure == "sortino" else 0.0)
+    assert_matches_oracle(res, ref_pbo(x, s, measure, target=0.001 if measure == "sortino" else 0.0))
 
 
 def test_matches_loop_ties():
@@ -362,9 +362,9 @@ def test_matches_loop_ties():
     rng = np.random.default_rng(7)
     base = rng.integers(-2, 3, size=(48, 5)).astype(float)
     x = np.column_stack([base, base[:, 1], base[:, 3], base[:, 1]])
-    for metric in ("mean", "sharpe"):
-        res = pbo(x, n_partitions=8, metric=metric)
-        ref = ref_pbo(x, 8, metric, exact=True)
+    for measure in ("mean", "sharpe"):
+        res = pbo(x, n_partitions=8, measure=measure)
+        ref = ref_pbo(x, 8, measure, exact=True)
         assert_matches_oracle(res, ref)
         assert (np.diff(np.sort(res.relative_ranks * 9)) == 0).any()  # ties did occur
     # the duplicates (positions 5, 6, 7) are never selected: their twins come first
@@ -375,17 +375,17 @@ def test_matches_loop_adversarial_shapes():
     rng = np.random.default_rng(11)
     # one period per block, many more configurations than periods
     x = rng.standard_normal((12, 40))
-    assert_matches_oracle(pbo(x, n_partitions=12, metric="mean"), ref_pbo(x, 12, "mean"))
+    assert_matches_oracle(pbo(x, n_partitions=12, measure="mean"), ref_pbo(x, 12, "mean"))
     # large common offset (prices-like level): the centred Sharpe sums avoid cancellation
     y = 1e4 + rng.standard_normal((64, 5))
-    res = pbo(y, n_partitions=8, metric="sharpe")
+    res = pbo(y, n_partitions=8, measure="sharpe")
     ref = ref_pbo(y, 8, "sharpe")
     np.testing.assert_array_equal(res.selected, ref["nstar"])
     np.testing.assert_allclose(res.is_performance, ref["is"], rtol=1e-11)
     assert res.pbo == ref["pbo"]
     # tiny scale
     z = rng.standard_normal((40, 4)) * 1e-9
-    assert_matches_oracle(pbo(z, n_partitions=4, metric="sortino"), ref_pbo(z, 4, "sortino"))
+    assert_matches_oracle(pbo(z, n_partitions=4, measure="sortino"), ref_pbo(z, 4, "sortino"))
 
 
 def test_matches_loop_extreme_scales_and_signed_zeros():
@@ -395,7 +395,7 @@ def test_matches_loop_extreme_scales_and_signed_zeros():
     x = rng.standard_normal((32, 6)) * np.array([1e-30, 1e-12, 1.0, 1e10, 1e-45, 1.0])
     x[:, 5] = -0.0
     x[::2, 4] = 0.0
-    res = pbo(x, n_partitions=8, metric="mean")
+    res = pbo(x, n_partitions=8, measure="mean")
     assert_matches_oracle(res, ref_pbo(x, 8, "mean"))
 
 
@@ -406,8 +406,8 @@ def test_matches_loop_callable():
     def median(sub):
         return np.median(sub, axis=0)
 
-    res = pbo(x, n_partitions=8, metric=median)
-    assert res.metric == "median"
+    res = pbo(x, n_partitions=8, measure=median)
+    assert res.measure == "median"
     assert_matches_oracle(res, ref_pbo(x, 8, median))
 
 
@@ -449,9 +449,9 @@ def test_nan_policy_omit_matches_loop():
         down = np.sqrt(np.nanmean(np.minimum(sub, 0.0) ** 2, axis=0))
         return np.nanmean(sub, axis=0) / down
 
-    for metric, f in (("mean", lambda s: np.nanmean(s, axis=0)), ("sortino", nan_sortino)):
+    for measure, f in (("mean", lambda s: np.nanmean(s, axis=0)), ("sortino", nan_sortino)):
         assert_matches_oracle(
-            pbo(x, n_partitions=8, metric=metric, nan_policy="omit"), ref_pbo(x, 8, f)
+            pbo(x, n_partitions=8, measure=measure, nan_policy="omit"), ref_pbo(x, 8, f)
         )
 
 
@@ -472,7 +472,7 @@ def test_chunk_size_invariance():
     x = np.random.default_rng(4).standard_normal((96, 30))
     ref = pbo(x, n_partitions=8)
     for chunk in (1, 3, 35, 1000):
-        res = pbo(x, n_partitions=8, chunk_size=chunk)
+        res = pbo(x, n_partitions=8, batch_size=chunk)
         np.testing.assert_array_equal(res.logits, ref.logits)
         np.testing.assert_array_equal(res.dominance.cdf_random, ref.dominance.cdf_random)
         np.testing.assert_allclose(res.dominance.sd2, ref.dominance.sd2, rtol=0, atol=1e-15)
@@ -508,18 +508,18 @@ def test_periods_per_year_scales_performance_only():
     np.testing.assert_allclose(ann.is_performance, base.is_performance * math.sqrt(252), rtol=1e-14)
     np.testing.assert_allclose(ann.dominance.grid, base.dominance.grid * math.sqrt(252), rtol=1e-14)
     np.testing.assert_array_equal(ann.dominance.cdf_random, base.dominance.cdf_random)
-    mean_ann = pbo(x, n_partitions=8, metric="mean", periods_per_year=12)
-    mean_base = pbo(x, n_partitions=8, metric="mean")
+    mean_ann = pbo(x, n_partitions=8, measure="mean", periods_per_year=12)
+    mean_base = pbo(x, n_partitions=8, measure="mean")
     np.testing.assert_allclose(mean_ann.oos_performance, 12 * mean_base.oos_performance, rtol=1e-14)
 
 
 def test_target_loss_threshold_grid_level_change_output():
     x = np.random.default_rng(13).standard_normal((80, 6)) * 0.01
-    a = pbo(x, n_partitions=8, metric="sortino", target=0.0)
-    b = pbo(x, n_partitions=8, metric="sortino", target=0.005)
+    a = pbo(x, n_partitions=8, measure="sortino", target=0.0)
+    b = pbo(x, n_partitions=8, measure="sortino", target=0.005)
     assert not np.allclose(a.is_performance, b.is_performance)
     assert_matches_oracle(b, ref_pbo(x, 8, "sortino", target=0.005))
-    s = pbo(x, n_partitions=8, metric="mean", loss_threshold=1.0)
+    s = pbo(x, n_partitions=8, measure="mean", loss_threshold=1.0)
     assert s.prob_oos_loss == 1.0
     assert pbo(x, n_partitions=8, dominance_grid_size=10).dominance.grid.size <= 10
     assert pbo(x, n_partitions=8).dominance.grid.size > 10
@@ -550,7 +550,7 @@ def test_confidence_interval_is_wilson(s, n_strat, n_eff_arg, n_eff):
 def test_wilson_interval_ends_at_zero_and_one():
     x = np.random.default_rng(1).normal(0, 0.01, size=(160, 6))
     x[:, 0] += 1.0
-    assert pbo(x, n_partitions=8, metric="mean").confidence_interval.low == 0.0
+    assert pbo(x, n_partitions=8, measure="mean").confidence_interval.low == 0.0
 
 
 def test_describe_and_cite():
@@ -584,7 +584,7 @@ def test_property_pbo_in_unit_interval(shape, values):
     )
     with warnings.catch_warnings():  # all-equal IS performance leaves the regression undefined
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        res = pbo(x, n_partitions=s, metric="mean")  # ties are frequent here
+        res = pbo(x, n_partitions=s, measure="mean")  # ties are frequent here
     assert 0.0 <= res.pbo <= 1.0
     assert np.all((res.relative_ranks > 0) & (res.relative_ranks < 1))
     assert np.all(np.isfinite(res.logits))
@@ -596,9 +596,9 @@ def test_property_pbo_in_unit_interval(shape, values):
 @given(
     seed=st.integers(0, 2**32 - 1),
     shape=shapes,
-    metric=st.sampled_from(["mean", "sharpe", "sortino"]),
+    measure=st.sampled_from(["mean", "sharpe", "sortino"]),
 )
-def test_property_column_permutation(seed, shape, metric):
+def test_property_column_permutation(seed, shape, measure):
     s, m, n = shape
     m = m + 1  # at least two rows per block for the Sharpe ratio
     rng = np.random.default_rng(seed)
@@ -606,8 +606,8 @@ def test_property_column_permutation(seed, shape, metric):
     perm = rng.permutation(n)
     with warnings.catch_warnings():  # e.g. a half without a loss has no Sortino ratio
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        a = pbo(x, n_partitions=s, metric=metric)
-        b = pbo(x[:, perm], n_partitions=s, metric=metric)
+        a = pbo(x, n_partitions=s, measure=measure)
+        b = pbo(x[:, perm], n_partitions=s, measure=measure)
     # continuous data: the in-sample maximum is unique, so the tie rule plays no part
     np.testing.assert_equal(a.pbo, b.pbo)
     np.testing.assert_allclose(a.logits, b.logits, rtol=0, atol=1e-12)
@@ -670,7 +670,7 @@ def test_constant_half_detected_exactly():
 def test_sortino_without_downside_is_degenerate():
     x = np.abs(np.random.default_rng(18).standard_normal((40, 3)))
     with pytest.warns(DegenerateDataWarning, match="sortino is undefined"):
-        res = pbo(x, n_partitions=4, metric="sortino")
+        res = pbo(x, n_partitions=4, measure="sortino")
     assert math.isnan(res.pbo)
 
 
@@ -680,7 +680,7 @@ def test_same_selection_performance_warns_for_degradation():
     x[:, 0] = 1.0
     x[:, 1] = [0.0, 0.5, 0.0, 0.5, 0.0, 0.5, 0.0, 0.5]
     with pytest.warns(DegenerateDataWarning, match="degradation regression is undefined"):
-        res = pbo(x, n_partitions=4, metric="mean")
+        res = pbo(x, n_partitions=4, measure="mean")
     assert res.pbo == 0.0 and math.isnan(res.degradation.slope)
 
 

@@ -120,7 +120,7 @@ def test_numbers_equal_direct_calls(frame, report):
     top = list(sr.sort_values(ascending=False, kind="stable").index[:5])
     assert report.top == top and report.best == top[0]
 
-    ci = sigtest.bootstrap_ci(frame[top], "sharpe", method="bca", block_length=bl,
+    ci = sigtest.bootstrap_ci(frame[top], measure="sharpe", method="bca", block_length=bl,
                               n_resamples=B, periods_per_year=252, rng=ss())
     pd.testing.assert_series_equal(report.sharpe_ci.confidence_interval.low,
                                    ci.confidence_interval.low)

@@ -113,7 +113,7 @@ def results(big):
     b = 999
     return {
         "AdjustedPValues": sigtest.adjust_pvalues(np.linspace(0.001, 0.9, 5000), method="holm"),
-        "BootstrapCIResult": sigtest.bootstrap_ci(small, "sharpe", n_resamples=b, rng=1),
+        "BootstrapCIResult": sigtest.bootstrap_ci(small, measure="sharpe", n_resamples=b, rng=1),
         "DeflatedSharpeResult": sigtest.deflated_sharpe_ratio(big),
         "EffectiveTrialsResult": sigtest.effective_trials(big),
         "HaircutSharpeResult": sigtest.haircut_sharpe_ratio(
@@ -199,11 +199,11 @@ def test_validation_report_repr_is_short(big):
 
 def test_bootstrap_ci_of_a_series_keeps_its_name(big):
     s = big["strat_007"]
-    frame = sigtest.bootstrap_ci(s, "sharpe", n_resamples=99, rng=1).to_frame()
+    frame = sigtest.bootstrap_ci(s, measure="sharpe", n_resamples=99, rng=1).to_frame()
     assert list(frame.index) == ["strat_007"]
-    whole = sigtest.bootstrap_ci(big[["strat_007"]], "sharpe", n_resamples=99, rng=1).to_frame()
+    whole = sigtest.bootstrap_ci(big[["strat_007"]], measure="sharpe", n_resamples=99, rng=1).to_frame()
     pd.testing.assert_frame_equal(frame, whole)
-    plain = sigtest.bootstrap_ci(s.to_numpy(), "sharpe", n_resamples=99, rng=1).to_frame()
+    plain = sigtest.bootstrap_ci(s.to_numpy(), measure="sharpe", n_resamples=99, rng=1).to_frame()
     assert list(plain.index) == [0]
 
 

@@ -2,7 +2,7 @@
 
 Two arguments the fuzzing of ``test_robustness.py`` does not reach:
 
-* ``pbo(..., metric=callable)``: user metrics that return wrong shapes, NaN, inf, ints, a
+* ``pbo(..., measure=callable)``: user metrics that return wrong shapes, NaN, inf, ints, a
   scalar, objects, that raise, or that are not vectorized;
 * ``risk_free`` (``sharpe_ratio``, the only public function taking it): scalars, arrays of T,
   other lengths, NaN/inf, bool, pandas Series with a matching or misaligned index, DataFrames.
@@ -124,7 +124,7 @@ def pbo_cases(draw: st.DrawFn) -> tuple[np.ndarray | pd.DataFrame, dict[str, Any
     name = draw(st.sampled_from(sorted(METRICS)))
     kwargs = {
         "n_partitions": s,
-        "metric": METRICS[name][0],
+        "measure": METRICS[name][0],
         "remainder": draw(st.sampled_from(["raise", "drop_last"])),
         "nan_policy": draw(st.sampled_from(["raise", "propagate", "omit"])),
         "dominance_grid_size": draw(st.sampled_from([2, 64])),
@@ -174,9 +174,9 @@ def test_pbo_valid_callable_metrics_match_a_plain_loop(name):
     x = np.random.default_rng(4).standard_normal((24, 5)) + np.linspace(0, 0.3, 5)
     if name == "constant_ties":  # the IS/OOS degradation regression has no slope
         with pytest.warns(DegenerateDataWarning, match="degradation regression is undefined"):
-            res = sigtest.pbo(x, n_partitions=6, metric=metric)
+            res = sigtest.pbo(x, n_partitions=6, measure=metric)
     else:
-        res = sigtest.pbo(x, n_partitions=6, metric=metric)
+        res = sigtest.pbo(x, n_partitions=6, measure=metric)
     ref_pbo, ref_oos = _loop_pbo(x, 6, metric)
     assert res.pbo == ref_pbo
     order = np.lexsort(np.asarray(res.combinations).T[::-1])
@@ -194,29 +194,29 @@ def test_pbo_metric_raising_another_exception_is_a_value_error_naming_metric(exc
     """A metric raising something other than ValueError/TypeError was re-raised as
     ``type(exc)(message)``: a ZeroDivisionError or KeyError escaped the contract, and an
     exception class needing other constructor arguments turned into an unrelated TypeError
-    from the constructor. It is now a ValueError naming `metric`, chained to the original."""
+    from the constructor. It is now a ValueError naming `measure`, chained to the original."""
     x = np.random.default_rng(0).standard_normal((16, 3))
-    with pytest.raises(ValueError, match=r"`metric` '<lambda>' failed on a \(rows x strategies\) "
+    with pytest.raises(ValueError, match=r"`measure` '<lambda>' failed on a \(rows x strategies\) "
                        rf"array: {type(exc).__name__}") as info:
-        sigtest.pbo(x, n_partitions=4, metric=lambda r: _raise(exc))
+        sigtest.pbo(x, n_partitions=4, measure=lambda r: _raise(exc))
     assert info.value.__cause__ is exc
 
 
 @pytest.mark.parametrize("exc", [ValueError("bad rows"), TypeError("bad type")])
 def test_pbo_metric_value_and_type_errors_keep_their_type(exc):
     x = np.random.default_rng(0).standard_normal((16, 3))
-    with pytest.raises(type(exc), match=rf"`metric` .<lambda>. failed .*: {type(exc).__name__}: bad"):
-        sigtest.pbo(x, n_partitions=4, metric=lambda r: _raise(exc))
+    with pytest.raises(type(exc), match=rf"`measure` .<lambda>. failed .*: {type(exc).__name__}: bad"):
+        sigtest.pbo(x, n_partitions=4, measure=lambda r: _raise(exc))
 
 
 def test_pbo_metric_values_too_large_for_double_precision_are_rejected():
     """Metric values of +-1e308: the degradation regression and the dominance integrals
     overflowed (numpy RuntimeWarnings, then inf/NaN summaries with no warning). Values beyond
-    +-1e150 are now a ValueError naming `metric`; 1e149 still works (see the loop test)."""
+    +-1e150 are now a ValueError naming `measure`; 1e149 still works (see the loop test)."""
     x = np.random.default_rng(1).standard_normal((16, 4))
-    with pytest.raises(ValueError, match=r"`metric` returned 1e\+308 for strategy position 0; "
-                       r"values must lie within \+-1e\+150 .* rescale the metric"):
-        sigtest.pbo(x, n_partitions=4, metric=lambda r: np.full(4, 1e308))
+    with pytest.raises(ValueError, match=r"`measure` returned 1e\+308 for strategy position 0; "
+                       r"values must lie within \+-1e\+150 .* rescale the measure"):
+        sigtest.pbo(x, n_partitions=4, measure=lambda r: np.full(4, 1e308))
 
 
 def test_pbo_degradation_regression_is_scale_free_for_tiny_metric_values():
@@ -225,10 +225,10 @@ def test_pbo_degradation_regression_is_scale_free_for_tiny_metric_values():
     now runs on values divided by a power of two: slope and R^2 equal those of the same metric
     at scale 1, the intercept scales by 1e-200."""
     x = np.random.default_rng(4).standard_normal((24, 5)) + np.linspace(0, 0.3, 5)
-    ref = sigtest.pbo(x, n_partitions=6, metric=_mean).degradation
+    ref = sigtest.pbo(x, n_partitions=6, measure=_mean).degradation
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = sigtest.pbo(x, n_partitions=6, metric=METRICS["tiny"][0]).degradation
+        got = sigtest.pbo(x, n_partitions=6, measure=METRICS["tiny"][0]).degradation
     assert got.slope == pytest.approx(ref.slope, rel=1e-12)
     assert got.r_squared == pytest.approx(ref.r_squared, rel=1e-12)
     assert got.intercept == pytest.approx(ref.intercept * 1e-200, rel=1e-12)
@@ -247,7 +247,7 @@ def test_pbo_constant_oos_performance_warns_for_the_undefined_r_squared():
         return np.array([3.0, 1.0]) if r[0, 0] > 0 else np.array([1.0, 2.0])
 
     with pytest.warns(DegenerateDataWarning, match=r"R\^2 of the performance-degradation"):
-        res = sigtest.pbo(x, n_partitions=2, metric=metric)
+        res = sigtest.pbo(x, n_partitions=2, measure=metric)
     assert res.degradation.slope == 0.0 and np.isnan(res.degradation.r_squared)
     assert res.pbo == 1.0  # both selections rank last out of sample
 

@@ -18,17 +18,20 @@ import sigtest.sharpe as sh
 from sigtest import (
     DegenerateDataWarning,
     deflated_sharpe_ratio,
+    deflated_sharpe_ratio_from_stats,
     effective_trials,
     expected_max_sharpe,
     min_backtest_length,
     min_track_record_length,
+    min_track_record_length_from_stats,
     probabilistic_sharpe_ratio,
+    probabilistic_sharpe_ratio_from_stats,
     sharpe_ratio,
     sharpe_ratio_se,
 )
 
-SE_METHODS = list(sh._SE_METHODS)
-ET_METHODS = list(sh._ET_METHODS)
+SE_METHODS = list(sh.SE_METHODS)
+ET_METHODS = list(sh.EFFECTIVE_TRIALS_METHODS)
 
 
 def _returns(t=300, n=6, seed=0, mean=0.05):
@@ -97,19 +100,19 @@ def loop_eta(c, q):
          r"`periods_per_year` must be an integer for method='hac'.*got 365.25"),
         (lambda x: sharpe_ratio_se(x, method="hac", periods_per_year=400), ValueError,
          r"`periods_per_year` must be at most T = 300 for method='hac'.*got 400"),
-        (lambda x: probabilistic_sharpe_ratio(x, sharpe=0.1, skew=0.0), ValueError,
-         (r"pass either `returns` or explicit numbers, not both; got `returns` together with "
-          r"`sharpe`, `skew`")),
+        # one form of input per function: the summary statistics go to the _from_stats twin
+        (lambda x: probabilistic_sharpe_ratio(x, sharpe=0.1, skew=0.0), TypeError,
+         r"got an unexpected keyword argument 'sharpe'"),
         (lambda x: probabilistic_sharpe_ratio(x, benchmark_sharpe=[0.0, 0.1]), ValueError,
          r"`benchmark_sharpe` must be a scalar or have one entry per strategy \(6\); got 2"),
         (lambda x: min_track_record_length(x, confidence_level=1.5), ValueError,
          r"`confidence_level` must be in \(0, 1\); got 1.5"),
-        (lambda x: deflated_sharpe_ratio(x, n_trials=10), ValueError,
-         r"not both; got `returns` together with `n_trials`"),
+        (lambda x: deflated_sharpe_ratio(x, n_trials=10), TypeError,
+         r"got an unexpected keyword argument 'n_trials'"),
         (lambda x: deflated_sharpe_ratio(x[:, :1]), ValueError,
          r"`returns` must hold every trial \(at least 2 columns\).*got 1"),
-        (lambda x: deflated_sharpe_ratio(x, periods_per_year=252), ValueError,
-         r"`periods_per_year` converts annualized explicit inputs.*got periods_per_year=252"),
+        (lambda x: deflated_sharpe_ratio(x, periods_per_year=252), TypeError,
+         r"got an unexpected keyword argument 'periods_per_year'"),
         (lambda x: deflated_sharpe_ratio(x, effective_trials="pca"), ValueError,
          r"`effective_trials` must be one of 'li_ji', 'nyholt', 'cluster'; got 'pca'"),
         (lambda x: deflated_sharpe_ratio(x, effective_trials=0.5), ValueError,
@@ -132,17 +135,22 @@ def test_validation_messages_with_returns(call, exc, msg):
 @pytest.mark.parametrize(
     "call, exc, msg",
     [
-        (lambda: probabilistic_sharpe_ratio(), ValueError,
-         r"pass `returns`, or the explicit numbers `sharpe` and `n_obs`.*missing `sharpe`, `n_obs`"),
-        (lambda: probabilistic_sharpe_ratio(sharpe=0.1), ValueError, r"missing `n_obs`"),
-        (lambda: probabilistic_sharpe_ratio(sharpe=0.1, n_obs=100, kurtosis=0.0), ValueError,
+        (lambda: probabilistic_sharpe_ratio(), TypeError,
+         r"missing 1 required positional argument: 'returns'"),
+        (lambda: probabilistic_sharpe_ratio_from_stats(sharpe=0.1), TypeError,
+         r"missing 1 required positional argument: 'n_obs'"),
+        (lambda: deflated_sharpe_ratio_from_stats(0.1), TypeError,
+         r"missing 1 required positional argument: 'n_obs'"),
+        (lambda: min_track_record_length_from_stats(0.1, -0.5, 5.0), ValueError,
+         r"`n_obs` must be >= 2; got -0.5"),
+        (lambda: probabilistic_sharpe_ratio_from_stats(sharpe=0.1, n_obs=100, kurtosis=0.0), ValueError,
          (r"`kurtosis` must be Pearson kurtosis \(normal = 3\) and satisfy kurtosis >= 1 \+ "
-          r"skew\*\*2; got kurtosis=0.0, skew=None \(did you pass excess kurtosis\?\)")),
-        (lambda: probabilistic_sharpe_ratio(sharpe=0.1, n_obs=1), ValueError,
+          r"skew\*\*2; got kurtosis=0.0, skew=0.0 \(did you pass excess kurtosis\?\)")),
+        (lambda: probabilistic_sharpe_ratio_from_stats(sharpe=0.1, n_obs=1), ValueError,
          r"`n_obs` must be >= 2; got 1"),
-        (lambda: probabilistic_sharpe_ratio(sharpe=[0.1, 0.2], n_obs=[10, 20, 30]), ValueError,
+        (lambda: probabilistic_sharpe_ratio_from_stats(sharpe=[0.1, 0.2], n_obs=[10, 20, 30]), ValueError,
          r"must be scalars or arrays of one common length"),
-        (lambda: probabilistic_sharpe_ratio(sharpe=np.nan, n_obs=10), ValueError,
+        (lambda: probabilistic_sharpe_ratio_from_stats(sharpe=np.nan, n_obs=10), ValueError,
          r"`sharpe` must be finite; got nan"),
         (lambda: expected_max_sharpe(0.5, 1.0), ValueError,
          r"`n_trials` must be a finite number >= 1; got 0.5"),
@@ -153,19 +161,20 @@ def test_validation_messages_with_returns(call, exc, msg):
          r"`method` must be one of 'approx', 'exact'; got 'mc'"),
         (lambda: expected_max_sharpe(10, 1.0, mean=np.inf), ValueError,
          r"`mean` must be finite; got inf"),
-        (lambda: deflated_sharpe_ratio(sharpe=0.1, n_obs=100, n_trials=10), ValueError,
-         r"without `returns` pass .*missing `sharpe_variance`"),
-        (lambda: deflated_sharpe_ratio(sharpe=0.1, n_obs=100, sharpe_variance=0.01), ValueError,
+        (lambda: deflated_sharpe_ratio_from_stats(sharpe=0.1, n_obs=100, n_trials=10), ValueError,
+         r"pass `n_trials` and `sharpe_variance` \(or `trials_sharpe`\); missing `sharpe_variance`"),
+        (lambda: deflated_sharpe_ratio_from_stats(sharpe=0.1, n_obs=100, sharpe_variance=0.01), ValueError,
          r"missing `n_trials`"),
-        (lambda: deflated_sharpe_ratio(sharpe=0.1, n_obs=100, effective_trials="li_ji",
+        (lambda: deflated_sharpe_ratio_from_stats(sharpe=0.1, n_obs=100, effective_trials="li_ji",
                                        sharpe_variance=0.01, n_trials=5), ValueError,
-         r"`effective_trials='li_ji'` is estimated from the returns matrix; pass `returns`"),
-        (lambda: deflated_sharpe_ratio(sharpe=0.1, n_obs=100, trials_sharpe=[0.1, 0.2],
+         r"`effective_trials='li_ji'` is estimated from the returns matrix; call "
+         r"`deflated_sharpe_ratio\(returns, effective_trials=...\)`"),
+        (lambda: deflated_sharpe_ratio_from_stats(sharpe=0.1, n_obs=100, trials_sharpe=[0.1, 0.2],
                                        sharpe_variance=0.01), ValueError,
          r"pass either `trials_sharpe` or `sharpe_variance`, not both"),
-        (lambda: deflated_sharpe_ratio(sharpe=0.1, n_obs=100, trials_sharpe=[0.1]), ValueError,
+        (lambda: deflated_sharpe_ratio_from_stats(sharpe=0.1, n_obs=100, trials_sharpe=[0.1]), ValueError,
          r"`trials_sharpe` must be 1-D with at least 2 trials; got shape \(1,\)"),
-        (lambda: deflated_sharpe_ratio(sharpe=[0.1, 0.2], n_obs=100, n_trials=3,
+        (lambda: deflated_sharpe_ratio_from_stats(sharpe=[0.1, 0.2], n_obs=100, n_trials=3,
                                        sharpe_variance=0.01), ValueError,
          r"must be scalars for the deflated Sharpe ratio; got shape \(2,\)"),
         (lambda: min_backtest_length(0, 1.0), ValueError,
@@ -303,13 +312,13 @@ def test_psr_hand_computation():
     # PSR = Phi((SR - SR*) sqrt(T-1) / sqrt(1 - g3 SR + (g4 - 1)/4 SR^2)), by hand.
     sr, t, g3, g4, b = 0.1, 250, -0.5, 5.0, 0.02
     z = (sr - b) * math.sqrt(t - 1) / math.sqrt(1 - g3 * sr + (g4 - 1) / 4 * sr**2)
-    res = probabilistic_sharpe_ratio(sharpe=sr, n_obs=t, skew=g3, kurtosis=g4, benchmark_sharpe=b)
+    res = probabilistic_sharpe_ratio_from_stats(sharpe=sr, n_obs=t, skew=g3, kurtosis=g4, benchmark_sharpe=b)
     assert res.z == pytest.approx(z, rel=1e-14)
     assert res.psr == pytest.approx(sps.norm.cdf(z), rel=1e-14)
 
 
 def test_psr_is_half_at_benchmark_equal_sharpe():
-    res = probabilistic_sharpe_ratio(sharpe=0.3, n_obs=40, skew=-1.0, kurtosis=6.0,
+    res = probabilistic_sharpe_ratio_from_stats(sharpe=0.3, n_obs=40, skew=-1.0, kurtosis=6.0,
                                      benchmark_sharpe=0.3)
     assert res.psr == 0.5 and res.z == 0.0
 
@@ -318,7 +327,7 @@ def test_psr_from_returns_equals_explicit_numbers():
     x = _returns(seed=8) + np.random.default_rng(8).standard_exponential((300, 6))
     res = probabilistic_sharpe_ratio(x, benchmark_sharpe=0.05)
     for j, c in enumerate(x.T):
-        ex = probabilistic_sharpe_ratio(
+        ex = probabilistic_sharpe_ratio_from_stats(
             sharpe=c.mean() / c.std(ddof=1), n_obs=c.size, skew=sps.skew(c),
             kurtosis=sps.kurtosis(c, fisher=False), benchmark_sharpe=0.05,
         )
@@ -330,9 +339,9 @@ def test_psr_from_returns_equals_explicit_numbers():
 
 
 def test_psr_periods_per_year_converts_annualized_inputs():
-    a = probabilistic_sharpe_ratio(sharpe=2.0, n_obs=500, benchmark_sharpe=1.0,
+    a = probabilistic_sharpe_ratio_from_stats(sharpe=2.0, n_obs=500, benchmark_sharpe=1.0,
                                    periods_per_year=250)
-    b = probabilistic_sharpe_ratio(sharpe=2.0 / math.sqrt(250), n_obs=500,
+    b = probabilistic_sharpe_ratio_from_stats(sharpe=2.0 / math.sqrt(250), n_obs=500,
                                    benchmark_sharpe=1.0 / math.sqrt(250))
     assert a.psr == pytest.approx(b.psr, rel=1e-14)
 
@@ -341,26 +350,26 @@ def test_mintrl_hand_and_identity():
     sr, g3, g4, b, cl = 0.12, -0.7, 6.0, 0.03, 0.9
     za = sps.norm.ppf(cl)
     hand = 1 + (1 - g3 * sr + (g4 - 1) / 4 * sr**2) * (za / (sr - b)) ** 2
-    res = min_track_record_length(sharpe=sr, skew=g3, kurtosis=g4, benchmark_sharpe=b,
+    res = min_track_record_length_from_stats(sharpe=sr, skew=g3, kurtosis=g4, benchmark_sharpe=b,
                                   confidence_level=cl)
     assert res.min_track_record_length == pytest.approx(hand, rel=1e-14) and res.years is None
     # annualized inputs with periods_per_year: same track record, also reported in years
-    ann = min_track_record_length(sharpe=sr * math.sqrt(12), skew=g3, kurtosis=g4,
+    ann = min_track_record_length_from_stats(sharpe=sr * math.sqrt(12), skew=g3, kurtosis=g4,
                                   benchmark_sharpe=b * math.sqrt(12), confidence_level=cl,
                                   periods_per_year=12)
     assert ann.min_track_record_length == pytest.approx(hand, rel=1e-12)
     assert ann.years == pytest.approx(hand / 12, rel=1e-12)
     # At T = MinTRL the PSR equals the confidence level (definition of MinTRL).
-    psr = probabilistic_sharpe_ratio(sharpe=sr, n_obs=hand, skew=g3, kurtosis=g4,
+    psr = probabilistic_sharpe_ratio_from_stats(sharpe=sr, n_obs=hand, skew=g3, kurtosis=g4,
                                      benchmark_sharpe=b)
     assert psr.psr == pytest.approx(cl, rel=1e-12)
     # the confidence level changes the output
-    assert min_track_record_length(sharpe=sr, confidence_level=0.99).min_track_record_length > (
-        min_track_record_length(sharpe=sr, confidence_level=0.95).min_track_record_length)
+    assert min_track_record_length_from_stats(sharpe=sr, confidence_level=0.99).min_track_record_length > (
+        min_track_record_length_from_stats(sharpe=sr, confidence_level=0.95).min_track_record_length)
 
 
 def test_mintrl_infinite_when_sharpe_not_above_benchmark():
-    res = min_track_record_length(sharpe=[0.1, 0.2, 0.3], benchmark_sharpe=0.2)
+    res = min_track_record_length_from_stats(sharpe=[0.1, 0.2, 0.3], benchmark_sharpe=0.2)
     assert np.isinf(res.min_track_record_length[0]) and np.isinf(res.min_track_record_length[1])
     assert np.isfinite(res.min_track_record_length[2])
 
@@ -417,7 +426,7 @@ def test_dsr_published_example_bailey_lopez_de_prado_2014():
     # Bailey & Lopez de Prado (2014), J. Portfolio Management 40(5), numerical example: N = 100
     # trials, annualized V[SR_n] = 1/2, best annualized SR = 2.5, T = 1250 daily observations
     # (250 per year), skewness -3, kurtosis 10 -> SR0 = 0.1132 (per day) and DSR = 0.9004.
-    res = deflated_sharpe_ratio(sharpe=2.5, n_obs=1250, skew=-3, kurtosis=10, n_trials=100,
+    res = deflated_sharpe_ratio_from_stats(sharpe=2.5, n_obs=1250, skew=-3, kurtosis=10, n_trials=100,
                                 sharpe_variance=0.5, periods_per_year=250)
     assert round(res.sr0, 4) == 0.1132
     assert round(res.dsr, 4) == 0.9004
@@ -431,7 +440,7 @@ def test_dsr_published_example_bailey_lopez_de_prado_2014():
     assert res.expected_max == pytest.approx(emax, rel=1e-14)
     assert res.dsr == pytest.approx(sps.norm.cdf(z), rel=1e-12)
     # the expected_max flag changes the output
-    ex = deflated_sharpe_ratio(sharpe=2.5, n_obs=1250, skew=-3, kurtosis=10, n_trials=100,
+    ex = deflated_sharpe_ratio_from_stats(sharpe=2.5, n_obs=1250, skew=-3, kurtosis=10, n_trials=100,
                                sharpe_variance=0.5, periods_per_year=250, expected_max="exact")
     assert ex.sr0 < res.sr0 and ex.dsr > res.dsr
 
@@ -442,13 +451,13 @@ def test_dsr_from_matrix_equals_explicit_form():
     srs = loop_sharpe(x)
     j = int(np.argmax(srs))
     c = x[:, j]
-    ex = deflated_sharpe_ratio(sharpe=srs[j], n_obs=400, skew=sps.skew(c),
+    ex = deflated_sharpe_ratio_from_stats(sharpe=srs[j], n_obs=400, skew=sps.skew(c),
                                kurtosis=sps.kurtosis(c, fisher=False), n_trials=8,
                                sharpe_variance=np.var(srs, ddof=1))
     assert res.best == j and res.n_trials == 8 and res.n_trials_total == 8
     assert res.dsr == pytest.approx(ex.dsr, rel=1e-12)
     assert res.sharpe_variance == pytest.approx(np.var(srs, ddof=1), rel=1e-12)
-    tr = deflated_sharpe_ratio(sharpe=srs[j], n_obs=400, skew=sps.skew(c),
+    tr = deflated_sharpe_ratio_from_stats(sharpe=srs[j], n_obs=400, skew=sps.skew(c),
                                kurtosis=sps.kurtosis(c, fisher=False), trials_sharpe=srs)
     assert tr.dsr == pytest.approx(ex.dsr, rel=1e-12) and tr.n_trials == 8
     # ddof of the trial-SR variance is a parameter and changes the output
@@ -669,7 +678,7 @@ def test_tiny_and_single_strategy():
 )
 def test_property_psr_half_at_sr_star(sr, t, skew, excess):
     kurt = 1 + skew**2 + excess
-    res = probabilistic_sharpe_ratio(sharpe=sr, n_obs=t, skew=skew, kurtosis=kurt,
+    res = probabilistic_sharpe_ratio_from_stats(sharpe=sr, n_obs=t, skew=skew, kurtosis=kurt,
                                      benchmark_sharpe=sr)
     assert res.psr == 0.5
 
@@ -680,8 +689,8 @@ def test_property_psr_half_at_sr_star(sr, t, skew, excess):
     n=st.floats(2, 1e6), factor=st.floats(1.01, 100), em=st.sampled_from(["approx", "exact"]),
 )
 def test_property_dsr_falls_as_trials_grow(sr, t, v, n, factor, em):
-    a = deflated_sharpe_ratio(sharpe=sr, n_obs=t, n_trials=n, sharpe_variance=v, expected_max=em)
-    b = deflated_sharpe_ratio(sharpe=sr, n_obs=t, n_trials=n * factor, sharpe_variance=v,
+    a = deflated_sharpe_ratio_from_stats(sharpe=sr, n_obs=t, n_trials=n, sharpe_variance=v, expected_max=em)
+    b = deflated_sharpe_ratio_from_stats(sharpe=sr, n_obs=t, n_trials=n * factor, sharpe_variance=v,
                               expected_max=em)
     assert b.sr0 > a.sr0 and b.z < a.z and b.dsr <= a.dsr
 
@@ -820,16 +829,16 @@ def test_results_describe_and_frames():
 
 def test_explicit_form_details():
     # MinTRL does not need n_obs; it is reported as None when not given.
-    res = min_track_record_length(sharpe=0.1)
+    res = min_track_record_length_from_stats(sharpe=0.1)
     assert res.n_obs is None and res.min_track_record_length == pytest.approx(
         1 + (1 + 0.5 * 0.01) * (sps.norm.ppf(0.95) / 0.1) ** 2, rel=1e-14)
     with pytest.raises(ValueError, match=r"`benchmark_sharpe` must be a scalar when `sharpe` is; "
                                          r"got 2 values"):
-        probabilistic_sharpe_ratio(sharpe=0.1, n_obs=100, benchmark_sharpe=[0.0, 0.1])
+        probabilistic_sharpe_ratio_from_stats(sharpe=0.1, n_obs=100, benchmark_sharpe=[0.0, 0.1])
     with pytest.raises(ValueError, match=r"`benchmark_sharpe` must be a scalar or have one entry "
                                          r"per strategy \(3\); got 2 entries"):
-        probabilistic_sharpe_ratio(sharpe=[0.1, 0.2, 0.3], n_obs=100, benchmark_sharpe=[0, 0.1])
-    vec = probabilistic_sharpe_ratio(sharpe=[0.1, 0.2], n_obs=[100, 400])
+        probabilistic_sharpe_ratio_from_stats(sharpe=[0.1, 0.2, 0.3], n_obs=100, benchmark_sharpe=[0, 0.1])
+    vec = probabilistic_sharpe_ratio_from_stats(sharpe=[0.1, 0.2], n_obs=[100, 400])
     assert vec.psr.shape == (2,) and vec.psr[1] > vec.psr[0]
     # DSR with an undefined Sharpe ratio: NaN and no best strategy
     x = _returns()

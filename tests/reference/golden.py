@@ -120,8 +120,8 @@ def _calls(x: Any, bench: Any, lib: Any) -> dict[str, Callable[[], Any]]:
         "mcs.max": lambda: lib.model_confidence_set(x, statistic="max", **kw),
         "mcs.range": lambda: lib.model_confidence_set(x, statistic="range", **kw),
         "pbo.sharpe": lambda: lib.pbo(x, n_partitions=8),
-        "pbo.sortino": lambda: lib.pbo(x, n_partitions=8, metric="sortino"),
-        "pbo.callable": lambda: lib.pbo(x, n_partitions=8, metric=lambda v: v.mean(axis=0)),
+        "pbo.sortino": lambda: lib.pbo(x, n_partitions=8, measure="sortino"),
+        "pbo.callable": lambda: lib.pbo(x, n_partitions=8, measure=lambda v: v.mean(axis=0)),
     }
 
 
@@ -133,19 +133,20 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
         "min_trl": lambda: lib.min_track_record_length(x, benchmark_sharpe=0.01),
         "bootstrap_indices": lambda: lib.bootstrap_indices(50, 3, block_length=5.0, rng=3),
         "optimal_block_length": lambda: lib.optimal_block_length(x),
-        "bootstrap_ci.percentile": lambda: lib.bootstrap_ci(x, "sharpe", **kw),
-        "bootstrap_ci.bca": lambda: lib.bootstrap_ci(x, "mean", method="bca", **kw),
+        "bootstrap_ci.percentile": lambda: lib.bootstrap_ci(x, measure="sharpe", **kw),
+        "bootstrap_ci.bca": lambda: lib.bootstrap_ci(x, measure="mean", method="bca", **kw),
         "bootstrap_ci.studentized": lambda: lib.bootstrap_ci(
-            x, "volatility", method="studentized", bootstrap="moving", block_length=5, **kw
+            x, measure="volatility", method="studentized", bootstrap="moving", block_length=5,
+            **kw,
         ),
-        "psr.stats": lambda: lib.probabilistic_sharpe_ratio(
-            sharpe=0.1, n_obs=250, skew=-0.5, kurtosis=5.0, benchmark_sharpe=0.02
+        "psr.stats": lambda: lib.probabilistic_sharpe_ratio_from_stats(
+            0.1, 250, skew=-0.5, kurtosis=5.0, benchmark_sharpe=0.02
         ),
-        "min_trl.stats": lambda: lib.min_track_record_length(
-            sharpe=0.1, n_obs=250, skew=-0.5, kurtosis=5.0
+        "min_trl.stats": lambda: lib.min_track_record_length_from_stats(
+            0.1, 250, skew=-0.5, kurtosis=5.0
         ),
-        "dsr.stats": lambda: lib.deflated_sharpe_ratio(
-            sharpe=0.1, n_obs=1250, skew=-0.3, kurtosis=4.0, n_trials=100, sharpe_variance=0.002
+        "dsr.stats": lambda: lib.deflated_sharpe_ratio_from_stats(
+            0.1, 1250, skew=-0.3, kurtosis=4.0, n_trials=100, sharpe_variance=0.002
         ),
         "expected_max_sharpe.approx": lambda: lib.expected_max_sharpe(100, 0.5),
         "expected_max_sharpe.exact": lambda: lib.expected_max_sharpe(100, 0.5, method="exact"),

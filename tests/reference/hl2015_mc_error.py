@@ -30,12 +30,12 @@ def main() -> None:
     holm, bhy, ph_holm, ph_bhy = [], [], [], []
     for s in SEEDS:
         h = sigtest.haircut_sharpe_ratio(
-            1.0, 120, n_tests=100, autocorrelation=0.1, correlation=0.4, rng=s, n_simulations=W
+            1.0, 120, periods_per_year=12, n_tests=100, autocorrelation=0.1, correlation=0.4, rng=s, n_simulations=W
         )
         holm.append(h.adjusted_pvalues["holm"])
         bhy.append(h.adjusted_pvalues["bhy"])
         p = sigtest.profit_hurdle(
-            300, 240, volatility=0.10, correlation=0.4, rng=s, n_simulations=W
+            300, 240, periods_per_year=12, volatility=0.10, correlation=0.4, rng=s, n_simulations=W
         )
         ph_holm.append(100 * p.return_hurdles["holm"])
         ph_bhy.append(100 * p.return_hurdles["bhy"])
