@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -170,20 +171,37 @@ class Blocks:
         *args: Any,
         nan_policy: NanPolicy = "raise",
         offsets: bool = False,
+        split: int | None = None,
     ) -> list[Any]:
         """``kernel(x_k, *args)`` on every block ``x_k``, in column order.
 
         ``nan_policy``: with 'raise' a block holding a NaN is an error (with the in-memory
         message); otherwise NaN reaches the kernel. Infinite values are always an error. (In
         memory the values were checked by :func:`as_blocks`.) ``offsets``: pass the block's
-        first global column as ``offset=`` to the kernel.
+        first global column as ``offset=`` to the kernel. ``split``: in memory, run the kernel
+        on pieces of ``split`` columns on the thread pool (for kernels that use one core each;
+        the kernel must be column-wise, so that the pieces give the numbers of the whole).
         """
         if self.in_memory:
+            if split is not None:
+                return self._run_threads(kernel, args, split)
             return [
                 kernel(x, *args, **({"offset": int(self.offsets[k])} if offsets else {}))
                 for k, x in enumerate(self.parts)
             ]
         return self._run_dask(kernel, args, nan_policy, offsets, persist=False)
+
+    def _run_threads(
+        self, kernel: Callable[..., Any], args: tuple[Any, ...], width: int
+    ) -> list[Any]:
+        pieces = [
+            x[:, a : a + width] for x in self.parts for a in range(0, x.shape[1], max(1, width))
+        ]
+        workers = min(len(pieces), n_workers())
+        if workers <= 1:
+            return [kernel(p, *args) for p in pieces]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda p: kernel(p, *args), pieces))
 
     def persist(
         self,

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import textwrap
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
@@ -31,6 +29,8 @@ import pandas as pd
 from scipy import integrate, special, stats
 
 from sigtest import _dask
+from sigtest._execution import Blocks, as_blocks
+from sigtest._moments import _Moments, moments
 from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
     NanPolicy,
@@ -81,7 +81,6 @@ EffectiveTrialsMethod = Literal["li_ji", "nyholt", "cluster"]
 SE_METHODS: tuple[str, ...] = get_args(SEMethod)
 EXPECTED_MAX_METHODS: tuple[str, ...] = get_args(ExpectedMaxMethod)
 EFFECTIVE_TRIALS_METHODS: tuple[str, ...] = get_args(EffectiveTrialsMethod)
-_CHUNK_BYTES = 2**19  # d, e, v = d + e and d**2 of a chunk (4 x 512 KiB) fit in one core's L2
 
 # --------------------------------------------------------------------------------------------
 # References
@@ -156,205 +155,6 @@ LDP_LEWIS_2019 = Reference(
 )
 
 
-# --------------------------------------------------------------------------------------------
-# Column-chunked moments (the one numerical kernel every function here uses)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Moments:
-    """Per-column sample moments of a returns matrix (all arrays of length N)."""
-
-    n: np.ndarray  # observations used (float)
-    mean: np.ndarray
-    m2: np.ndarray  # central moments divided by n
-    m3: np.ndarray | None = None
-    m4: np.ndarray | None = None
-    # Long-run (HAC) covariance pieces of (d, d**2 - m2), each divided by n.
-    s11: np.ndarray | None = None
-    s12: np.ndarray | None = None
-    s22: np.ndarray | None = None
-    # q + 2 sum_{k=1}^{q-1} (q - k) rho_k (Lo's time-aggregation denominator).
-    agg: np.ndarray | None = None
-    # Power-of-two exponent each column was divided by before the moments were taken (0 for
-    # columns in the safe range, see sigtest._validation.scale_exponents): every moment above is
-    # in those units, so only ratios of them (Sharpe ratio, skewness, kurtosis) are used.
-    exp: np.ndarray | None = None
-
-
-def _chunk_width(t_obs: int, n_cols: int) -> int:
-    return int(max(1, min(n_cols, _CHUNK_BYTES // (8 * max(t_obs, 1)))))
-
-
-def _transposed_copy(values: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Columns ``a:b`` of ``values`` as a C-contiguous ``(b - a) x T`` block.
-
-    Copied in tiles of about 8192 elements (64 KiB), several times faster than one strided
-    transpose; with one strategy per row every reduction below runs over contiguous memory.
-    """
-    t_obs = values.shape[0]
-    out = np.empty((b - a, t_obs))
-    tile = max(64, 8192 // max(b - a, 1))
-    for s in range(0, t_obs, tile):
-        out[:, s : s + tile] = values[s : s + tile, a:b].T
-    return out
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot products of two ``c x m`` arrays."""
-    return np.asarray(np.vecdot(a, b))
-
-
-#: Up to this many lags the autocovariances are one row-wise dot product per lag; beyond it
-#: the moving-sum identity of :func:`_window_sums` (two cumulative sums) is cheaper.
-_LAG_LOOP_MAX = 14
-
-
-def _window_sums(u: np.ndarray, lags: int) -> np.ndarray:
-    """Sums of ``lags + 1`` consecutive entries of each row, zero-padded at both ends.
-
-    Row length ``T + lags``. With zero padding every pair ``(u_s, u_{s+k})``, ``k <= lags``,
-    lies in exactly ``lags + 1 - k`` windows, so for rows ``a``, ``b``::
-
-        sum_t Wa_t Wb_t = sum_{|k| <= lags} (lags + 1 - |k|) sum_s a_s b_{s+k}
-
-    which is ``(lags + 1) T`` times the Bartlett-weighted (Newey-West) long-run covariance,
-    exactly, at a cost independent of ``lags``.
-    """
-    c, t_obs = u.shape
-    cs = np.zeros((c, t_obs + 2 * lags + 1))
-    np.cumsum(u, axis=1, out=cs[:, lags + 1 : lags + 1 + t_obs])
-    cs[:, lags + 1 + t_obs :] = cs[:, lags + t_obs : lags + 1 + t_obs]
-    return cs[:, lags + 1 :] - cs[:, : t_obs + lags]
-
-
-def _chunk_moments(
-    x: np.ndarray, higher: bool, hac_lags: int | None, acf_lags: int | None
-) -> dict[str, np.ndarray]:
-    """Moments of one ``c x T`` block (one strategy per row; modified in place, a private copy)."""
-    t_obs = x.shape[1]
-    total = x.sum(axis=1)
-    # Inputs are finite or NaN (validated), so a NaN row sum is the cheap test for missing values.
-    has_nan = bool(np.isnan(total).any())
-    if has_nan:
-        mask = np.isnan(x)
-        n = (~mask).sum(axis=1).astype(np.float64)
-        x[mask] = 0.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = x.sum(axis=1) / n
-        x -= mean[:, None]
-        x[mask] = 0.0  # missing periods contribute nothing to any sum below
-        # second centring pass: the float64 mean of a level L is off by ~eps L, which would
-        # bias the third and fourth moments (relative 1e-7 for 1e6 + 1e-3 z)
-        with np.errstate(invalid="ignore", divide="ignore"):  # all-NaN column: n = 0
-            x -= (x.sum(axis=1) / n)[:, None]
-        x[mask] = 0.0
-    else:
-        n = np.full(x.shape[0], float(t_obs))
-        mean = total / n
-        x -= mean[:, None]
-        x -= (x.sum(axis=1) / n)[:, None]  # second centring pass (see above)
-    out: dict[str, np.ndarray] = {"n": n, "mean": mean}
-    d = x
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if not higher and hac_lags is None and acf_lags is None:
-            out["m2"] = _dot(d, d) / n
-            return out
-        d2 = d * d
-        m2 = d2.sum(axis=1) / n
-        out["m2"] = m2
-        out["m3"] = _dot(d2, d) / n
-        out["m4"] = _dot(d2, d2) / n
-        if hac_lags is not None:
-            e = d2
-            e -= m2[:, None]
-            if has_nan:
-                e[mask] = 0.0
-            if hac_lags <= _LAG_LOOP_MAX:
-                s11 = out["m2"].copy()
-                s12 = out["m3"].copy()
-                s22 = _dot(e, e) / n
-                if hac_lags > 0:
-                    # Cross terms from one product: sum d_t e_{t-k} + e_t d_{t-k}
-                    # = (sum v_t v_{t-k} - c^2 sum d_t d_{t-k} - sum e_t e_{t-k}) / c with
-                    # v = c d + e, c = sqrt(m2): both parts in the same units, so the
-                    # cancellation does not depend on the scale of the returns.
-                    c = np.sqrt(m2)
-                    v = c[:, None] * d + e
-                    for k in range(1, hac_lags + 1):
-                        w = 1.0 - k / (hac_lags + 1.0)
-                        dd = _dot(d[:, k:], d[:, :-k])
-                        ee = _dot(e[:, k:], e[:, :-k])
-                        vv = _dot(v[:, k:], v[:, :-k])
-                        s11 += (2.0 * w / n) * dd
-                        s22 += (2.0 * w / n) * ee
-                        s12 += (w / n) * (vv - c * c * dd - ee) / c
-                out["s11"], out["s12"], out["s22"] = s11, s12, s22
-            else:
-                wd = _window_sums(d, hac_lags)
-                we = _window_sums(e, hac_lags)
-                scale = (hac_lags + 1.0) * n
-                out["s11"] = _dot(wd, wd) / scale
-                out["s12"] = _dot(wd, we) / scale
-                out["s22"] = _dot(we, we) / scale
-                del wd, we
-        if acf_lags is not None:
-            # Lo's q + 2 sum_{k<q} (q - k) rho_k
-            gamma0 = _dot(d, d)
-            if acf_lags - 1 <= _LAG_LOOP_MAX:
-                agg = np.full_like(gamma0, float(acf_lags))
-                for k in range(1, acf_lags):
-                    agg += 2.0 * (acf_lags - k) * _dot(d[:, k:], d[:, :-k]) / gamma0
-            else:  # = sum_t W_t^2 / sum_t d_t^2 with W the zero-padded q-period sums
-                wq = _window_sums(d, acf_lags - 1)
-                agg = _dot(wq, wq) / gamma0
-            out["agg"] = agg
-    return out
-
-
-def _moments(
-    data: ReturnsData,
-    *,
-    higher: bool = True,
-    hac_lags: int | None = None,
-    acf_lags: int | None = None,
-    nan_policy: NanPolicy = "raise",
-) -> _Moments:
-    """Column-chunked moments; under ``'propagate'`` a column holding NaN gets NaN everywhere."""
-    values = data.values
-    t_obs, n_cols = values.shape
-    width = _chunk_width(t_obs, n_cols)
-    starts = list(range(0, n_cols, width))
-
-    def work(a: int) -> dict[str, np.ndarray]:
-        block = _transposed_copy(values, a, min(a + width, n_cols))
-        # columns far outside unit scale: squares and fourth powers would overflow or vanish
-        exp = scale_exponents(block.T)
-        if exp is not None:
-            np.ldexp(block, -exp[:, None], out=block)
-        out = _chunk_moments(block, higher, hac_lags, acf_lags)
-        out["exp"] = exp if exp is not None else np.zeros(block.shape[0], dtype=np.intc)
-        return out
-
-    workers = min(len(starts), os.cpu_count() or 1)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(work, starts))
-    else:
-        parts = [work(a) for a in starts]
-    keys = parts[0].keys()
-    merged = {
-        k: np.concatenate([p[k] for p in parts], axis=-1) for k in keys
-    }
-    if nan_policy == "propagate":
-        bad = data.nan_columns()
-        if bad.any():
-            for k, v in merged.items():
-                if k not in ("n", "exp"):
-                    v[..., bad] = np.nan
-    return _Moments(**merged)
-
-
 def _constant(mom: _Moments) -> np.ndarray:
     """Columns whose dispersion is zero up to the round-off of their mean.
 
@@ -387,11 +187,14 @@ def _skew_kurt(mom: _Moments) -> tuple[np.ndarray, np.ndarray]:
     return skew, kurt
 
 
-def _warn_nan(data: ReturnsData, values: np.ndarray, what: str, nan_policy: str) -> None:
-    """Warn about columns whose statistic is NaN for a reason other than propagated NaN input."""
+def _warn_nan(
+    data: ReturnsData, values: np.ndarray, what: str, nan_policy: str, mom: _Moments
+) -> None:
+    """Warn about columns whose statistic is NaN for a reason other than propagated NaN input
+    (a column with a missing value has fewer observations than rows)."""
     bad = np.isnan(values)
     if nan_policy == "propagate":
-        bad &= ~data.nan_columns()
+        bad &= ~(mom.n < data.n_obs)
     warn_degenerate(data, bad, what, stacklevel=4)
 
 
@@ -473,15 +276,14 @@ def _as_param_array(value: object, name: str, n_cols: int | None = None) -> np.n
 
 
 def _risk_free(
-    risk_free: Any, n_obs: int, index: pd.Index | None
+    risk_free: Any, n_obs: int, index: Callable[[], pd.Index | None]
 ) -> tuple[np.ndarray | None, float]:
     """``risk_free`` as a per-period vector (None for a constant) and a constant rate (0 with a
-    vector). A pandas ``risk_free`` must have the index of ``returns`` (when that has one)."""
+    vector). A pandas ``risk_free`` must have the index of ``returns`` (when that has one;
+    ``index()`` is asked only then)."""
     rf = _as_param_array(risk_free, "risk_free")
-    if (
-        isinstance(risk_free, (pd.Series, pd.DataFrame))
-        and index is not None
-        and not risk_free.index.equals(index)
+    if isinstance(risk_free, (pd.Series, pd.DataFrame)) and (idx := index()) is not None and (
+        not risk_free.index.equals(idx)
     ):
         raise ValueError(
             "`risk_free` index does not match the index of `returns` (values are subtracted "
@@ -576,21 +378,15 @@ def sharpe_ratio(
     >>> round(sigtest.sharpe_ratio(r, periods_per_year=252), 4)
     5.9826
     """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.sharpe_ratio(**locals())
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
-    data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-    rf, rf_mean = _risk_free(risk_free, data.n_obs, data.index)
-    if rf is not None:
-        data = ReturnsData(
-            np.ascontiguousarray(data.values - rf[:, None]), data.columns, data.index,
-            data.one_d, data.name,
-        )
-    mom = _moments(data, higher=False, nan_policy=nan_policy)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
+    rf, rf_mean = _risk_free(risk_free, blocks.n_obs, blocks.index)
+    mom = moments(blocks, higher=False, nan_policy=nan_policy, risk_free=rf)
     sr = _sharpe_from(mom, ddof, rf_mean)
-    _warn_nan(data, sr, "The Sharpe ratio", nan_policy)
+    data = blocks.shell()
+    _warn_nan(data, sr, "The Sharpe ratio", nan_policy, mom)
     if q is not None:
         sr = sr * math.sqrt(q)
     return data.per_strategy(sr, name="sharpe_ratio")
@@ -779,7 +575,8 @@ def sharpe_ratio_se(
     method = check_choice(method, "method", SE_METHODS)  # type: ignore[assignment]
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
-    data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
+    data = blocks.shell()
     t_obs = data.n_obs
     lags: int | None = None
     acf_lags: int | None = None
@@ -809,8 +606,8 @@ def sharpe_ratio_se(
             f"`bandwidth` applies to method='hac' only; got bandwidth={bandwidth!r} with "
             f"method={method!r}"
         )
-    mom = _moments(data, higher=method != "normal", hac_lags=lags, acf_lags=acf_lags,
-                   nan_policy=nan_policy)
+    mom = moments(blocks, higher=method != "normal", hac_lags=lags, acf_lags=acf_lags,
+                  nan_policy=nan_policy)
     sr = _sharpe_from(mom, ddof)
     n = mom.n
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -825,7 +622,7 @@ def sharpe_ratio_se(
             var = (mom.s11 / s2 - sr * mom.s12 / s2**1.5 + 0.25 * sr**2 * mom.s22 / s2**2) / n
         se = np.sqrt(var)
     se[np.isnan(sr)] = np.nan
-    _warn_nan(data, se, "The Sharpe ratio standard error", nan_policy)
+    _warn_nan(data, se, "The Sharpe ratio standard error", nan_policy, mom)
     factor: np.ndarray = np.ones_like(sr)
     if q is not None:
         if method == "hac":
@@ -837,7 +634,7 @@ def sharpe_ratio_se(
                                   np.nan)
             _warn_nan(data, np.where(np.isnan(se), 0.0, factor),
                       "Lo's time-aggregation factor (negative implied variance of q-period "
-                      "returns)", nan_policy)
+                      "returns)", nan_policy, mom)
         else:
             factor = np.full_like(sr, math.sqrt(q))
     return SharpeRatioSEResult(
@@ -876,14 +673,15 @@ class _SharpeInputs:
 
 def _returns_inputs(returns: ReturnsLike, *, ddof: int, nan_policy: NanPolicy) -> _SharpeInputs:
     """The Sharpe ratio, skewness, Pearson kurtosis and ``T`` of every column of ``returns``."""
-    data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-    mom = _moments(data, higher=True, nan_policy=nan_policy)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
+    mom = moments(blocks, higher=True, nan_policy=nan_policy)
+    data = blocks.shell()
     sr = _sharpe_from(mom, ddof)
     sk, ku = _skew_kurt(mom)
     n = mom.n.copy()
     if nan_policy == "propagate":
-        n[data.nan_columns()] = np.nan
-    _warn_nan(data, sr, "The Sharpe ratio", nan_policy)
+        n[mom.n < data.n_obs] = np.nan
+    _warn_nan(data, sr, "The Sharpe ratio", nan_policy, mom)
     return _SharpeInputs(data, sr, n, sk, ku)
 
 
@@ -1064,8 +862,6 @@ def probabilistic_sharpe_ratio(
     >>> res.psr.shape
     (2,)
     """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.probabilistic_sharpe_ratio(**locals())
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
@@ -1981,34 +1777,49 @@ def deflated_sharpe_ratio(
     >>> res.n_trials, bool(0.0 <= res.dsr <= 1.0)
     (20.0, True)
     """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.deflated_sharpe_ratio(**locals())
     nan_policy, ddof, vddof, em_method, eff_value, eff_method = _dsr_settings(
         returns, effective_trials=effective_trials, ddof=ddof,
         sharpe_variance_ddof=sharpe_variance_ddof, expected_max=expected_max,
         nan_policy=nan_policy,
     )
-    data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-    if data.n_strategies < 2:
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
+    if blocks.n_strategies < 2:
         raise ValueError(
             f"`returns` must hold every trial (at least 2 columns) for the deflated Sharpe "
-            f"ratio; got {data.n_strategies}. For a single strategy use "
+            f"ratio; got {blocks.n_strategies}. For a single strategy use "
             "`deflated_sharpe_ratio_from_stats` with the number of trials."
         )
-    mom = _moments(data, higher=True, nan_policy=nan_policy)
+
+    def n_effective() -> float:
+        if eff_method is None:
+            return float(blocks.n_strategies) if eff_value is None else eff_value
+        return _effective_trials(returns, method=eff_method, nan_policy=nan_policy).n_effective
+
+    return _dsr_core(blocks, n_effective, ddof=ddof, vddof=vddof, em_method=em_method,
+                     nan_policy=nan_policy, effective_trials=effective_trials)
+
+
+def _dsr_core(
+    blocks: Blocks,
+    n_effective: Callable[[], float],
+    *,
+    ddof: int,
+    vddof: int,
+    em_method: str,
+    nan_policy: NanPolicy,
+    effective_trials: float | str | None,
+) -> DeflatedSharpeResult:
+    """The DSR of the best of the validated trials ``blocks`` (one moment pass), with the
+    effective number of trials ``n_effective()`` (asked after the moments, so that the
+    warnings come in the order of the steps)."""
+    mom = moments(blocks, higher=True, nan_policy=nan_policy)
+    data = blocks.shell()
     srs = _sharpe_from(mom, ddof)
     sks, kus = _skew_kurt(mom)
-    _warn_nan(data, srs, "The Sharpe ratio", nan_policy)
+    _warn_nan(data, srs, "The Sharpe ratio", nan_policy, mom)
     n_total = data.n_strategies
     sr_b, sk_b, ku_b, n_b, v, best = _best_trial(data, srs, sks, kus, mom.n, vddof)
-    n_used = float(n_total)
-    if eff_method is not None:
-        # keep the labels, so that warnings name columns as the user knows them
-        src = (pd.DataFrame(data.values, columns=data.columns, copy=False)
-               if data.columns is not None else data.values)
-        n_used = _effective_trials(src, method=eff_method, nan_policy=nan_policy).n_effective
-    if eff_value is not None:
-        n_used = eff_value
+    n_used = n_effective()
     return _dsr_result(
         sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best, n_trials_total=n_total,
         effective_trials=effective_trials, sharpe_variance_ddof=vddof, periods_per_year=None,

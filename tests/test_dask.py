@@ -308,26 +308,23 @@ def test_sharpe_ratio_risk_free_series_aligned_as_in_memory(client):
             sigtest.sharpe_ratio(data, risk_free=shifted)
 
 
-def test_dataframe_converted_once_per_frame(client, monkeypatch):
-    """A dask DataFrame passed to several functions (as validate does) is checked and converted
-    to column blocks once: each conversion reads every partition."""
-    import sigtest._dask as sd
+def test_dataframe_validated_once_per_call(client, monkeypatch):
+    """A dask DataFrame is checked and converted to column blocks once per call (each
+    conversion reads every partition), however many passes the method makes."""
+    from sigtest import _execution
 
     dd = pytest.importorskip("dask.dataframe")
     x, _ = sharpe_data()
     idx = pd.date_range("2015-01-01", periods=x.shape[0], freq="D")
     ddf = dd.from_pandas(pd.DataFrame(x[:, :6], index=idx), npartitions=3)
     checks = []
-    real = sd.check_time_index
-    monkeypatch.setattr(sd, "check_time_index", lambda i, n: (checks.append(n), real(i, n)))
+    real = _execution.check_time_index
+    monkeypatch.setattr(_execution, "check_time_index", lambda i, n: (checks.append(n), real(i, n)))
     a = sigtest.sharpe_ratio(ddf)
-    b = sigtest.probabilistic_sharpe_ratio(ddf)
     assert len(checks) == 1
+    sigtest.spa(ddf, n_resamples=50, rng=1)  # two passes (block length, then the test)
+    assert len(checks) == 2
     pd.testing.assert_series_equal(a, sigtest.sharpe_ratio(ddf.compute()), rtol=0, atol=TOL)
-    assert b.psr.index.equals(a.index)
-    with pytest.raises(ValueError, match=r"`returns` has a DatetimeIndex in decreasing order"):
-        sigtest.sharpe_ratio(dd.from_pandas(pd.DataFrame(x[::-1, :6], index=idx[::-1]),
-                                            npartitions=3, sort=False))
 
 
 # ---------------------------------------------------------------------------------------------

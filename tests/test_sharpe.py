@@ -15,6 +15,7 @@ from scipy import integrate, special
 from scipy import stats as sps
 
 import sigtest.sharpe as sh
+from sigtest import _execution, _moments
 from sigtest import (
     DegenerateDataWarning,
     deflated_sharpe_ratio,
@@ -601,7 +602,7 @@ def test_chunk_size_invariance(method, monkeypatch):
     x = _returns(t=250, n=37, seed=18)
     q = 52 if method == "hac" else None
     full = sharpe_ratio_se(x, method=method, periods_per_year=q)
-    monkeypatch.setattr(sh, "_CHUNK_BYTES", 8 * 250 * 5)  # 5 columns per chunk
+    monkeypatch.setattr(_moments, "_CHUNK_BYTES", 8 * 250 * 5)  # 5 columns per chunk
     small = sharpe_ratio_se(x, method=method, periods_per_year=q)
     np.testing.assert_allclose(small.se, full.se, rtol=1e-13)
     np.testing.assert_allclose(small.sharpe, full.sharpe, rtol=1e-13)
@@ -861,8 +862,8 @@ def test_thread_count_and_chunking_with_missing_values(monkeypatch):
     x[[3, 40], 5] = np.nan
     x[7, 17] = np.nan
     ref = sharpe_ratio_se(x, method="hac", periods_per_year=20, nan_policy="omit")
-    monkeypatch.setattr(sh.os, "cpu_count", lambda: 1)
-    monkeypatch.setattr(sh, "_CHUNK_BYTES", 8 * 200 * 3)
+    monkeypatch.setattr(_execution, "n_workers", lambda: 1)
+    monkeypatch.setattr(_moments, "_CHUNK_BYTES", 8 * 200 * 3)
     other = sharpe_ratio_se(x, method="hac", periods_per_year=20, nan_policy="omit")
     np.testing.assert_allclose(other.se, ref.se, rtol=1e-13)
     np.testing.assert_allclose(other.sharpe, ref.sharpe, rtol=1e-13)
