@@ -284,7 +284,8 @@ def _prepare(
         big = float(np.fmax.reduce(np.abs(both), axis=None))
     if big > 2.0**MEAN_UNITS_EXPONENT or 0 < big < 2.0**-MEAN_UNITS_EXPONENT:
         raise ValueError(
-            f"`{data.name}` (with the benchmark) holds returns of magnitude up to {big:.3g}; "
+            f"`{data.name}`{'' if bench is None else ' (with the benchmark)'} holds returns of "
+            f"magnitude up to {big:.3g}; "
             "with measure='mean' the statistics are in the units of the returns and their "
             "variances would overflow or vanish beyond about 1e120 or below 1e-120. Express the "
             "returns in other units (e.g. divide them by a power of ten) or use "
@@ -1136,7 +1137,9 @@ _DOC_COMMON = """
         Replicates per chunk (memory and speed only; results do not depend on it).
     nan_policy : {'raise', 'omit'}, default: 'raise'
         'omit' tests on the common sample (rows where every strategy and the benchmark are
-        observed) and records how many rows were dropped.
+        observed) and records how many rows were dropped. Only rows at the start or end of the
+        sample are dropped (ragged histories); a missing value inside the sample raises a
+        ValueError, since dropping that row would join returns that were not adjacent.
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7); the same seed gives the same draws in every bootstrap method of sigtest."""
 
