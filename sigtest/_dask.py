@@ -641,6 +641,7 @@ def _run_snooping(
             missing |= r["rows"]
         if bench is not None:
             missing |= np.isnan(bench)
+        check_edge_rows(missing, None, "returns")
         n_dropped = int(missing.sum())
         if n_dropped:
             keep = ~missing

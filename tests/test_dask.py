@@ -181,16 +181,21 @@ def test_benchmark_column_alone_in_its_chunk(client):
 @pytest.mark.parametrize("fn", [sigtest.reality_check, sigtest.spa, sigtest.stepm])
 def test_omit_uses_the_common_sample(client, fn):
     x, bench = make_data(n=1100)
-    x[[3, 50], 17] = np.nan
-    x[50, 900] = np.nan
-    x[120, 1050] = np.nan
-    bench[7] = np.nan
+    x[[0, 1], 17] = np.nan  # rows at the ends only: 'omit' refuses a gap inside the sample
+    x[1, 900] = np.nan
+    x[-1, 1050] = np.nan
+    bench[2] = np.nan
     for b in (None, bench):
         ref = fn(x, b, nan_policy="omit", n_resamples=200, rng=6)
         got = fn(da.from_array(x, chunks=(100, 300)), b, nan_policy="omit", n_resamples=200, rng=6)
         assert_same(ref, got)
         assert got.n_dropped == ref.n_dropped == (3 if b is None else 4)
-    with pytest.raises(ValueError, match=r"`returns` has 8 rows without missing values \(after dropping 242\); this method needs at least 10"):
+    y = x.copy()
+    y[50, 3] = np.nan
+    with pytest.raises(ValueError, match=r"`returns` has 1 row\(s\) with a missing value \(NaN\) "
+                       r"inside the sample \(the first at row 50\)"):
+        fn(da.from_array(y, chunks=(100, 300)), nan_policy="omit", n_resamples=10)
+    with pytest.raises(ValueError, match=r"`returns` has 7 rows without missing values \(after dropping 243\); this method needs at least 10"):
         y = x.copy()
         y[9:, 0] = np.nan
         fn(da.from_array(y, chunks=(100, 300)), nan_policy="omit", n_resamples=10)
@@ -434,7 +439,7 @@ def test_errors(client):
     with pytest.raises(ValueError, match=r"at least 2 columns\) for the deflated Sharpe ratio; got 1"):
         sigtest.deflated_sharpe_ratio(xd[:, :1])
     with pytest.raises(ValueError, match=r"`n_partitions`=4 does not divide the 250 rows of `returns` \(2 row"):
-        sigtest.pbo(xd, n_partitions=4)
+        sigtest.pbo(xd, n_partitions=4, remainder="raise")
     with pytest.raises(ValueError, match=r"`n_partitions` must be an even integer >= 2; got 3"):
         sigtest.pbo(xd, n_partitions=3)
     with pytest.raises(ValueError, match=r"at least 2 configurations \(columns\) to select among; got 1"):
