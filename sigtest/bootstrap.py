@@ -27,6 +27,8 @@ from sigtest._validation import (
     check_nan_policy,
     check_positive,
     check_probability,
+    rescale,
+    scale_exponents,
     warn_degenerate,
 )
 from sigtest._version import __version__
@@ -145,6 +147,7 @@ def _optimal_block_lengths(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Vectorized across the columns of ``x``; see :func:`optimal_block_length` for the estimator.
     """
     n = x.shape[0]
+    x = rescale(x, scale_exponents(x))  # the block lengths do not depend on the units
     eps = x - x.mean(axis=0)
     b_max = math.ceil(min(3.0 * math.sqrt(n), n / 3.0))
     k_n = max(5, int(math.log10(n)))
@@ -514,6 +517,12 @@ def bootstrap_indices(
     ndarray of int64, shape (n_resamples, n_obs)
         Row b holds the periods drawn in replicate b. Row b depends only on the seed and b, so the
         same seed gives the same rows whatever the chunking used by the methods.
+
+    Raises
+    ------
+    ValueError
+        Bad settings, or a result (``16 n_resamples n_obs`` bytes with its construction) larger
+        than half the machine's memory: refused up front, naming the GiB it would need.
 
     Notes
     -----
@@ -1039,6 +1048,10 @@ def _ci_columns(
     nan_cols = np.isnan(x).any(axis=0)
     if nan_cols.any():
         x = np.where(nan_cols, 0.0, x)
+    # columns far from unit scale (powers up to 4 would overflow or vanish) are divided by a
+    # power of two, exactly; the mean and the volatility are multiplied back at the end
+    exp = scale_exponents(x)
+    x = rescale(x, exp)
     mu = x.mean(axis=0)
     xc = x - mu
     powers = (1, 2, 3, 4) if method == "studentized" else (1, 2)
@@ -1108,6 +1121,10 @@ def _ci_columns(
     dist[:, nan_cols] = np.nan
     se = dist.std(axis=0, ddof=1)
     se[bad] = np.nan
+    if exp is not None and statistic != "sharpe":  # in the units of the returns
+        with np.errstate(over="ignore"):
+            low, high, estimate, se, dist = (
+                np.ldexp(a, exp) for a in (low, high, estimate, se, dist))
     return low, high, estimate, se, dist, bad, nan_cols
 
 

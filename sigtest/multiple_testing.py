@@ -1059,6 +1059,9 @@ def haircut_sharpe_ratio(
         On non-numeric or non-finite Sharpe ratios, ``n_obs < 2``, ``n_tests < 1``,
         ``autocorrelation`` outside (-1, 1), ``correlation`` outside [0, 1), an unknown
         ``method`` or ``n_simulations < 1``; the message names the parameter and the value.
+        Also when the simulated t-ratios (whole stream blocks of 256 simulations, about
+        ``7 x 8 x 256 x n_tests`` bytes at a time whatever ``n_simulations``) would need more
+        than half the machine's memory: refused up front, naming the GiB.
 
     Warns
     -----

@@ -33,6 +33,8 @@ from sigtest._validation import (
     check_int,
     check_positive,
     check_probability,
+    rescale,
+    scale_exponents,
 )
 from sigtest._version import __version__
 from sigtest.bootstrap import (
@@ -740,6 +742,7 @@ def _take(returns: Any, positions: np.ndarray) -> Any:
 
 def _zsum(x: np.ndarray) -> tuple[np.ndarray, int]:
     """Row sums of the standardized non-constant columns of ``x``, and how many there are."""
+    x = rescale(x, scale_exponents(x))  # far from unit scale: squares overflow or vanish
     sd = x.std(axis=0)
     keep = sd > 0
     z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
@@ -863,7 +866,10 @@ def validate(
         Simulations of the other tests in the Holm and BHY haircuts.
     nan_policy : {'raise', 'omit'}, default: 'raise'
         'omit' drops every period with a missing value (in any strategy or the benchmark)
-        once, before any method runs; the count is recorded in ``n_dropped``.
+        once, before any method runs; the count is recorded in ``n_dropped``. Only periods at
+        the start or end of the sample may be dropped (ragged histories): a missing value
+        inside the sample raises a ValueError, since dropping it would join returns that were
+        not adjacent.
     progress : callable, default: None
         Called as ``progress(step, n_steps, name)`` before each step (the command line's
         progress line).

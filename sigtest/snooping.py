@@ -314,12 +314,13 @@ def _units(
     return x, bench
 
 
-def _raise_out_of_range(parts: list[Any], name: str) -> None:
+def _raise_out_of_range(parts: list[Any], name: str, benchmarked: bool) -> None:
     bad = [p.big for p in parts if isinstance(p, _OutOfRange)]
     if bad:
         big = max(bad, key=lambda v: abs(math.log2(v)) if v > 0 else 0.0)
         raise ValueError(
-            f"`{name}` (with the benchmark) holds returns of magnitude up to {big:.3g}; "
+            f"`{name}`{' (with the benchmark)' if benchmarked else ''} holds returns of "
+            f"magnitude up to {big:.3g}; "
             "with measure='mean' the statistics are in the units of the returns and their "
             "variances would overflow or vanish beyond about 1e120 or below 1e-120. Express the "
             "returns in other units (e.g. divide them by a power of ten) or use "
@@ -828,7 +829,7 @@ def _run_snooping(
         held = blocks.persist(_snoop_state, bench, prob.measure, subset, str(bootstrap),
                               offsets=True)
         found = blocks.then(_estimates_of, held)
-        _raise_out_of_range(found, blocks.name)
+        _raise_out_of_range(found, blocks.name, bench is not None)
 
     def estimates() -> np.ndarray:  # asked only when the block length is estimated
         return np.concatenate(found) if found else np.empty(0)
@@ -842,7 +843,7 @@ def _run_snooping(
         parts = blocks.then(_snoop_reduce, held, bench, spec)
     else:
         parts = blocks.map(_snoop_block, bench, spec)
-    _raise_out_of_range(parts, blocks.name)
+    _raise_out_of_range(parts, blocks.name, bench is not None)
     theta = np.concatenate([p["theta"] for p in parts])
     omega = (np.concatenate([p["omega"] for p in parts]) if "omega" in parts[0]
              else np.full_like(theta, np.nan))
@@ -1496,7 +1497,9 @@ _DOC_COMMON = """
         Replicates per chunk (memory and speed only; results do not depend on it).
     nan_policy : {'raise', 'omit'}, default: 'raise'
         'omit' tests on the common sample (rows where every strategy and the benchmark are
-        observed) and records how many rows were dropped.
+        observed) and records how many rows were dropped. Only rows at the start or end of the
+        sample are dropped (ragged histories); a missing value inside the sample raises a
+        ValueError, since dropping that row would join returns that were not adjacent.
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7); the same seed gives the same draws in every bootstrap method of sigtest."""
 
