@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from sigtest._special import LOG2, TINY_P, log_median, t_isf_log, t_log_sf
 from sigtest._random import SeedRecord, draw_rows, root_seed_sequence, seed_record
 from sigtest._results import Reference, ResultBase, format_references
 from sigtest._validation import (
@@ -695,126 +696,6 @@ def _others_below(q_sorted: np.ndarray, p_own: np.ndarray) -> np.ndarray:
     return below
 
 
-#: Below this p-value the Student-t tail is taken in log space: ``stdtr``/``stdtrit`` work on
-#: p itself, which loses precision among subnormals and underflows to 0 below 5e-324.
-_TINY_P = 1e-290
-_LOG_TINY_P = float(np.log(_TINY_P))
-_LOG2 = float(np.log(2.0))
-
-
-def _log_t_tail_const(df: float) -> float:
-    """log of the Student-t density's constant Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi))."""
-    return float(special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi))
-
-
-def _t_log_pdf_of_log(log_z: np.ndarray, df: float) -> np.ndarray:
-    """log f_df(z) from log z (z > 0, no overflow of z**2)."""
-    return _log_t_tail_const(df) - (df + 1) / 2 * np.logaddexp(0.0, 2.0 * log_z - np.log(df))
-
-
-def _t_log_sf_tail(log_t: np.ndarray, df: float) -> np.ndarray:
-    """log P(T_df > t) from log t, for t large enough that x = df / (df + t^2) is below
-    (a + 1) / (a + b + 2) (any t >= 2): the incomplete-beta identity
-    P(T > t) = I_x(df/2, 1/2) / 2 with the continued fraction of DLMF 8.17.22, evaluated by
-    the modified Lentz method on all entries at once. Every factor is formed from logarithms,
-    so nothing underflows."""
-    a, b = df / 2.0, 0.5
-    log_x = -np.logaddexp(0.0, 2.0 * log_t - np.log(df))  # log(df / (df + t^2))
-    log_1mx = -np.logaddexp(0.0, np.log(df) - 2.0 * log_t)  # log(t^2 / (df + t^2))
-    x = np.exp(log_x)
-    tiny = 1e-300
-    f = np.full_like(x, tiny)
-    c = f.copy()
-    d = np.zeros_like(x)
-    live = np.ones(x.shape, dtype=bool)
-    for j in range(1, 20001):  # j = 1: the leading 1 / (1 + ...); then d_1, d_2, ...
-        if j == 1:
-            num = np.ones_like(x)
-        else:
-            k = j - 1  # coefficient d_k of DLMF 8.17.22
-            m = k // 2
-            if k % 2:
-                num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-            else:
-                num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-        d = 1.0 + num * d
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = 1.0 + num / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        delta = c * d
-        f = np.where(live, f * delta, f)
-        live &= np.abs(delta - 1.0) > 1e-16
-        if not live.any():
-            break
-    log_i = a * log_x + b * log_1mx - np.log(a) - special.betaln(a, b) + np.log(f)
-    return log_i - _LOG2
-
-
-def _t_log_sf(t: np.ndarray, df: float) -> np.ndarray:
-    """log P(T_df > t) for t >= 0, accurate where P underflows double precision."""
-    t = np.asarray(t, dtype=float)
-    sf = special.stdtr(df, -t)
-    with np.errstate(divide="ignore"):
-        out = np.log(sf)
-    tail = ~(sf > _TINY_P)
-    if tail.any():
-        tt = t[tail]
-        res = np.full(tt.shape, -np.inf)
-        fin = np.isfinite(tt)
-        res[fin] = _t_log_sf_tail(np.log(tt[fin]), df)
-        out[tail] = res
-    return out
-
-
-def _t_isf_log(log_q: np.ndarray, df: float) -> np.ndarray:
-    """z >= 0 with log P(T_df > z) = log_q, for log_q <= log(1/2).
-
-    Where q is a normal double, scipy's ``stdtrit``; below :data:`_TINY_P` a safeguarded Newton
-    iteration on u = log z of :func:`_t_log_sf_tail`, bracketed by the z of ``_TINY_P`` and the
-    tail bound P(T > z) <= C df^((df-1)/2) z^(-df) / ... (the density bounded by its power
-    tail), which over-estimates the root."""
-    log_q = np.asarray(log_q, dtype=float)
-    z = np.full(log_q.shape, np.nan)
-    plain = log_q > _LOG_TINY_P
-    z[plain] = -special.stdtrit(df, np.exp(log_q[plain]))
-    z[log_q == -np.inf] = np.inf
-    tail = ~plain & np.isfinite(log_q)
-    if not tail.any():
-        return z
-    lq = log_q[tail]
-    lo = np.full(lq.shape, float(np.log(-special.stdtrit(df, _TINY_P))))
-    # P(T > z) <= K df^((df+1)/2) z^(-df) / df: a root of that bound lies right of the root
-    hi = (_log_t_tail_const(df) + (df - 1) / 2 * np.log(df) - lq) / df
-    hi = np.maximum(hi, lo)
-    u = hi.copy()
-    for _ in range(200):
-        g = _t_log_sf_tail(u, df) - lq
-        lo = np.where(g > 0, u, lo)
-        hi = np.where(g > 0, hi, u)
-        slope = -np.exp(u + _t_log_pdf_of_log(u, df) - _t_log_sf_tail(u, df))
-        step = g / slope
-        new = u - step
-        out = ~((new > lo) & (new < hi))
-        new = np.where(out, 0.5 * (lo + hi), new)
-        done = np.abs(new - u) <= 4e-16 * np.abs(u)
-        u = new
-        if done.all():
-            break
-    z[tail] = np.exp(u)
-    return z
-
-
-def _log_median(x: np.ndarray) -> np.ndarray:
-    """``log(np.median(exp(x), axis=0))`` from logs (the mean of the two middle values for an
-    even count, as np.median)."""
-    srt = np.sort(x, axis=0)
-    n = srt.shape[0]
-    if n % 2:
-        return srt[n // 2]
-    return np.logaddexp(srt[n // 2 - 1], srt[n // 2]) - _LOG2
-
-
 def _holm_and_bhy_of_own(
     logq_sorted: np.ndarray, logp_own: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1167,20 +1048,20 @@ def haircut_sharpe_ratio(
     p = np.minimum(2.0 * stats.t.sf(np.abs(t_stat), df), 1.0)
     # the chain p -> adjusted p -> haircut Sharpe ratio also runs on log p-values, so that a
     # t-ratio whose p-value underflows double precision keeps an exact haircut
-    log_p = np.minimum(_LOG2 + _t_log_sf(np.abs(t_stat), df), 0.0)
+    log_p = np.minimum(LOG2 + t_log_sf(np.abs(t_stat), df), 0.0)
 
     _check_simulation_memory(n_simulations, n_tests)
     holm_parts, bhy_parts = [], []
     for start, stop in _chunks(n_simulations, n_tests):
         tstats = _simulate_hlz_tstats(root, start, stop, n_tests, correlation)
-        logq = np.sort(_LOG2 + special.log_ndtr(-tstats), axis=1)
+        logq = np.sort(LOG2 + special.log_ndtr(-tstats), axis=1)
         h, b = _holm_and_bhy_of_own(logq, log_p)
         holm_parts.append(h)
         bhy_parts.append(b)
     log_adj = {
         "bonferroni": np.minimum(np.log(n_tests) + log_p, 0.0),
-        "holm": _log_median(np.concatenate(holm_parts, axis=0)),
-        "bhy": _log_median(np.concatenate(bhy_parts, axis=0)),
+        "holm": log_median(np.concatenate(holm_parts, axis=0)),
+        "bhy": log_median(np.concatenate(bhy_parts, axis=0)),
     }
     log_adj["average"] = (
         np.logaddexp(np.logaddexp(log_adj["bonferroni"], log_adj["holm"]), log_adj["bhy"])
@@ -1189,7 +1070,7 @@ def haircut_sharpe_ratio(
     p_adj = {k: np.exp(v) for k, v in log_adj.items()}
     p_adj["bonferroni"] = np.minimum(n_tests * p, 1.0)  # exact as is (0 where it underflows)
     p_adj["average"] = np.where(
-        p_adj["bonferroni"] > _TINY_P,
+        p_adj["bonferroni"] > TINY_P,
         (p_adj["bonferroni"] + p_adj["holm"] + p_adj["bhy"]) / 3.0,
         p_adj["average"],
     )
@@ -1212,10 +1093,10 @@ def haircut_sharpe_ratio(
         for k, pa in p_adj.items():
             # the one-sided tail pa / 2 inverted: from pa itself while it is a normal double,
             # from its log below that
-            z = np.where(pa > _TINY_P, stats.t.isf(pa / 2.0, df), np.nan)
-            deep = ~(pa > _TINY_P)
+            z = np.where(pa > TINY_P, stats.t.isf(pa / 2.0, df), np.nan)
+            deep = ~(pa > TINY_P)
             if deep.any():
-                z[deep] = _t_isf_log(log_adj[k][deep] - _LOG2, df)
+                z[deep] = t_isf_log(log_adj[k][deep] - LOG2, df)
             # only an infinite t-ratio (a Sharpe ratio near the largest double) is left
             under = ~np.isfinite(z) & ~zero
             underflow |= under

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import fft as sfft
 
+from sigtest._benchmark import split_benchmark
 from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
 from sigtest._execution import Blocks, as_blocks, is_dask, kernel_threads
 from sigtest._random import RngLike, SeedRecord
@@ -155,10 +156,6 @@ class _Problem:
         return self.blocks.shell()
 
 
-def _is_series_like(x: object) -> bool:
-    return isinstance(x, (pd.Series, np.ndarray, list, tuple)) or hasattr(x, "__array__")
-
-
 def _snooping_nan_policy(nan_policy: object) -> NanPolicy:
     """``nan_policy`` of the data-snooping tests: 'raise' or 'omit'."""
     policy = check_nan_policy(nan_policy)
@@ -169,66 +166,6 @@ def _snooping_nan_policy(nan_policy: object) -> NanPolicy:
             "every strategy and the benchmark are observed, or 'raise'"
         )
     return policy
-
-
-def _is_benchmark_series(benchmark: Any) -> bool:
-    """Whether ``benchmark`` is a series of returns (not None, not a column of ``returns``)."""
-    return _is_series_like(benchmark) and not isinstance(benchmark, (str, bytes))
-
-
-def _benchmark_series(
-    benchmark: Any,
-    n_obs: int,
-    returns_index: Callable[[], pd.Index | None],
-    nan_policy: NanPolicy,
-) -> tuple[np.ndarray, Hashable]:
-    """A separate benchmark series: its values and label, checked against the ``n_obs`` rows of
-    ``returns`` and (for pandas input, ``returns_index()`` being asked only then) its index."""
-    b = as_returns(benchmark, name="benchmark", min_obs=1, nan_policy=nan_policy)
-    if b.n_strategies != 1:
-        raise ValueError(f"`benchmark` must be one series of returns; got {b.n_strategies} columns")
-    if b.n_obs != n_obs:
-        raise ValueError(
-            f"`benchmark` has {b.n_obs} observations but `returns` has {n_obs}; pass the "
-            "benchmark's returns over the same periods"
-        )
-    if b.index is not None:
-        index = returns_index()
-        if index is not None and not b.index.equals(index):
-            raise ValueError(
-                "`benchmark` index does not match the index of `returns`; align them first, e.g. "
-                "benchmark.reindex(returns.index)"
-            )
-    return b.values[:, 0].copy(), b.labels[0] if b.columns is not None else "benchmark"
-
-
-def _benchmark_position(benchmark: Any, columns: pd.Index | None, n_strat: int) -> int:
-    """The position of the benchmark column of ``returns`` (a label, or an integer position for
-    a numpy array); ``returns`` must keep at least one strategy besides it."""
-    if columns is None:
-        if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
-            raise TypeError(
-                "`benchmark` must be None, a column of `returns` (an integer position for a "
-                f"numpy array) or a series of returns; got {benchmark!r}"
-            )
-        pos = int(benchmark)
-        if not 0 <= pos < n_strat:
-            raise ValueError(
-                f"`benchmark` column position {pos} is out of range for `returns` with "
-                f"{n_strat} columns"
-            )
-    else:
-        if benchmark not in columns:
-            labels = list(columns)
-            shown = ", ".join(map(repr, labels[:5])) + (" ..." if len(labels) > 5 else "")
-            raise ValueError(
-                f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}); "
-                "pass a column label or the benchmark's returns as a series"
-            )
-        pos = int(columns.get_loc(benchmark))
-    if n_strat < 2:
-        raise ValueError("`returns` must hold at least one strategy besides the `benchmark` column")
-    return pos
 
 
 #: With measure='mean' the statistics are in the units of the returns; their variances (squares
@@ -247,25 +184,7 @@ def _prepare(
     check_choice(measure, "measure", MEASURES)
     nan_policy = _snooping_nan_policy(nan_policy)
     blocks = as_blocks(returns, min_obs=min_obs, nan_policy=nan_policy)
-    bench: np.ndarray | None = None
-    bench_label: Hashable | None = None
-    # a tuple naming a column (MultiIndex columns) is a label, not a series of returns
-    is_label = (isinstance(benchmark, tuple) and blocks.columns is not None
-                and benchmark in blocks.columns)
-    if benchmark is None:
-        pass
-    elif is_dask(benchmark) or (not is_label and _is_benchmark_series(benchmark)):
-        if is_dask(benchmark):
-            benchmark = benchmark.compute()  # T values
-        bench, bench_label = _benchmark_series(benchmark, blocks.n_obs, blocks.index, nan_policy)
-    else:
-        pos = _benchmark_position(benchmark, blocks.columns, blocks.n_strategies)
-        column = blocks.columns_in_memory([pos])
-        bench = as_returns(
-            column.values, name="benchmark", min_obs=1, nan_policy=nan_policy
-        ).values[:, 0].copy()
-        bench_label = blocks.labels[pos]
-        blocks = blocks.drop(pos)
+    blocks, bench, bench_label = split_benchmark(blocks, benchmark, nan_policy)
     n_dropped = 0
     if nan_policy == "omit":  # the common sample: rows where every column is observed
         missing = blocks.nan_rows()
