@@ -2,10 +2,11 @@
 
 :func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`,
 :func:`sigtest.model_confidence_set`, :func:`sigtest.pbo`, :func:`sigtest.sharpe_ratio`,
-:func:`sigtest.probabilistic_sharpe_ratio`, :func:`sigtest.deflated_sharpe_ratio`,
-:func:`sigtest.effective_trials` and :func:`sigtest.validate` dispatch here when ``returns`` is a
-``dask.array.Array`` or a dask DataFrame. The matrix is processed by *column blocks* (the dask chunks along the
-strategy axis, each holding all T rows; a DataFrame, partitioned by rows, is regrouped into
+:func:`sigtest.probabilistic_sharpe_ratio`, :func:`sigtest.deflated_sharpe_ratio` and
+:func:`sigtest.validate` dispatch here when ``returns`` is a ``dask.array.Array`` or a dask
+DataFrame (:func:`sigtest.effective_trials` runs on :mod:`sigtest._execution` instead). The
+matrix is processed by *column blocks* (the dask chunks along the strategy axis,
+each holding all T rows; a DataFrame, partitioned by rows, is regrouped into
 blocks of about 128 MB); each block is one task, and only small per-block reductions travel back
 to the client, which then builds the very result object of the in-memory function.
 
@@ -38,12 +39,6 @@ Sharpe ratio, PSR, DSR: per-column moments computed in the blocks by the in-memo
 DSR's best column and variance of the trials' Sharpe ratios are taken on the client from the
 N-vector of Sharpe ratios (which the result holds anyway).
 
-Effective number of trials: the eigenvalues of the correlation matrix come from the ``T x T``
-Gram matrix ``sum_k z_k z_k^T`` of the blocks' centred unit-length columns when N > T (summed
-pairwise on the workers), or from the ``N x N`` correlation matrix assembled from the block
-cross-products ``z_i^T z_j`` when N <= T ('cluster' always); the client holds that one matrix,
-at most :data:`MAX_GRAM_SIZE` square.
-
 Model confidence set: for tens to a few hundred candidates; the ``T x N`` matrix is gathered on
 the client up to :data:`MCS_MAX_BYTES` and the in-memory function runs on it.
 
@@ -69,10 +64,7 @@ tests about ``3 x 8 T N_k`` bytes (the block, its centred copy and, for the stat
 bootstrap, the ``T x N_k`` autocovariances of Hansen's variance; one more ``8 T N_k`` for
 ``measure='sharpe'``) plus about 0.4 GB of FFT and engine temporaries (the engine's are about
 64 MiB, or ``batch_size`` replicates); for PBO the block plus about 70 MB; for the Sharpe
-functions about twice the block; for the effective number of trials two blocks and their
-centred copies (``4 x 8 T N_k``) plus the ``N_k x N_k`` or ``T x T`` product. Nothing depends
-on N, except the one correlation (or Gram) matrix the client assembles for the effective number
-of trials. Measured: 0.84-0.94 GB per worker for the
+functions about twice the block. Nothing depends on N. Measured: 0.84-0.94 GB per worker for the
 Reality Check with ``N_k = 5,000``, ``T = 2520`` (``benchmarks/README.md``).
 """
 
@@ -104,9 +96,7 @@ from sigtest._validation import (
 )
 
 __all__ = [
-    "correlation_matrix",
     "deflated_sharpe_ratio",
-    "effective_trials",
     "is_dask",
     "model_confidence_set",
     "pbo",
@@ -441,7 +431,7 @@ def deflated_sharpe_ratio(returns: Any, **settings: Any) -> Any:
     )
     n_used = float(dr.n_strategies) if eff_value is None else eff_value
     if eff_method is not None:
-        # the public function, which dispatches to effective_trials above with its defaults
+        # the public function (sigtest.trials, on the execution layer) with its defaults
         n_used = sh._effective_trials(returns, method=eff_method, nan_policy=policy).n_effective
     return sh._dsr_result(
         sr_b, sk_b, ku_b, n_b, v, n_used, em_method, best=best,
@@ -449,131 +439,6 @@ def deflated_sharpe_ratio(returns: Any, **settings: Any) -> Any:
         effective_trials=effective_trials, sharpe_variance_ddof=vddof, periods_per_year=None,
         ddof=ddof, trials_sharpe=shell.per_strategy(srs, "sharpe"),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Effective number of trials: the correlation structure from per-block cross-products
-# --------------------------------------------------------------------------------------------
-
-#: Largest ``min(N, T)`` (eigenvalue methods) or ``N`` ('cluster') for which the correlation
-#: matrix (or the ``T x T`` Gram matrix with the same non-zero spectrum) is assembled on the
-#: client: 16,384 is a 2 GiB float64 matrix.
-MAX_GRAM_SIZE = 16_384
-
-
-def _et_scan(block: np.ndarray, keep: np.ndarray | None, policy: str) -> dict[str, Any]:
-    """A block's non-finite values, NaN rows and columns, and constant columns (on ``keep``)."""
-    x, bad = _block_values(block)
-    if bad is not None and ("inf" in bad or policy == "raise"):
-        return {"bad_values": bad}
-    nan = np.isnan(x)
-    if keep is not None:
-        x = x[keep]
-    with np.errstate(invalid="ignore"):
-        const = np.ptp(x, axis=0) == 0
-    return {"rows": nan.any(axis=1), "nan_cols": nan.any(axis=0), "const": const}
-
-
-def _unit_block(block: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
-    from sigtest.sharpe import _unit_columns
-
-    x = np.ascontiguousarray(block, dtype=np.float64)
-    return _unit_columns(x if keep is None else x[keep])
-
-
-def _cross(a: np.ndarray, b: np.ndarray | None, keep: np.ndarray | None) -> np.ndarray:
-    """``z_a.T @ z_b`` of two column blocks (``z_a.T @ z_a`` when ``b`` is None)."""
-    za = _unit_block(a, keep)
-    return za.T @ (za if b is None else _unit_block(b, keep))
-
-
-def _outer(a: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
-    """A block's share ``z_a @ z_a.T`` of the ``T x T`` Gram matrix."""
-    za = _unit_block(a, keep)
-    return za @ za.T
-
-
-def _tree_sum(parts: list[Any]) -> Any:
-    """Pairwise sums on the workers: the client receives one matrix."""
-    from dask import delayed
-
-    while len(parts) > 1:
-        pairs = [delayed(np.add)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
-        parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
-    return parts[0]
-
-
-def correlation_matrix(dr: DaskReturns, keep: np.ndarray | None = None) -> np.ndarray:
-    """The ``N x N`` correlation matrix of the columns (rows ``keep``), assembled on the client
-    from the ``K (K + 1) / 2`` block cross-products ``z_i.T @ z_j`` computed on the workers."""
-    from dask import delayed
-
-    n = dr.n_strategies  # the caller checked n <= MAX_GRAM_SIZE
-    keep_d = delayed(keep) if keep is not None else None
-    k = len(dr.blocks)
-    pairs = [(i, j) for i in range(k) for j in range(i, k)]
-    tasks = [
-        delayed(_cross)(dr.blocks[i], None if i == j else dr.blocks[j], keep_d) for i, j in pairs
-    ]
-    corr = np.empty((n, n))
-    off = dr.offsets
-    for (i, j), piece in zip(pairs, _compute(tasks)):
-        corr[off[i] : off[i + 1], off[j] : off[j + 1]] = piece
-        if i != j:
-            corr[off[j] : off[j + 1], off[i] : off[i + 1]] = piece.T
-    return corr
-
-
-def effective_trials(returns: Any, **settings: Any) -> Any:
-    """:func:`sigtest.effective_trials` on a dask array or DataFrame: the eigenvalues from the
-    ``N x N`` correlation matrix (``N <= T``) or the ``T x T`` Gram matrix (``N > T``), summed
-    or assembled from per-block products; 'cluster' from the ``N x N`` correlation matrix."""
-    from dask import delayed
-
-    from sigtest import sharpe as sh
-
-    policy = check_nan_policy(settings["nan_policy"])
-    method, thr = sh._et_settings(settings["method"], settings["correlation_threshold"])
-    dr = as_dask_returns(returns, min_obs=2)
-    n, t = dr.n_strategies, dr.n_obs
-    size = n if method == "cluster" else min(n, t)
-    if size > MAX_GRAM_SIZE:
-        what = "N x N correlation" if method == "cluster" or n <= t else "T x T Gram"
-        raise ValueError(
-            f"`returns` has {t} rows and {n} columns; method={method!r} on dask input needs the "
-            f"{what} matrix on the client, limited to {MAX_GRAM_SIZE:,} x {MAX_GRAM_SIZE:,} "
-            f"({MAX_GRAM_SIZE**2 * 8 / 2**30:g} GiB); pass fewer columns or periods"
-            + ("" if method != "cluster" else ", or use 'li_ji' or 'nyholt' (min(N, T)^2)")
-        )
-    parts = _compute([delayed(_et_scan)(b, None, policy) for b in dr.blocks])
-    _raise_bad_values(parts, dr)
-    keep: np.ndarray | None = None
-    if policy != "raise":
-        nan_cols = np.concatenate([p["nan_cols"] for p in parts])
-        if policy == "propagate" and nan_cols.any():
-            return sh._et_result(dr.shell(), method, thr)
-        missing = np.any([p["rows"] for p in parts], axis=0)
-        if policy == "omit" and missing.any():
-            keep = ~missing
-            sh._et_check_rows(int(keep.sum()))
-            dr = replace(dr, n_obs=int(keep.sum()))
-            keep_d = delayed(keep)
-            parts = _compute([delayed(_et_scan)(b, keep_d, policy) for b in dr.blocks])
-    shell = dr.shell()
-    const = np.concatenate([p["const"] for p in parts])
-    if const.any():
-        warn_degenerate(shell, const, "The correlation matrix", stacklevel=4)
-        return sh._et_result(shell, method, thr)
-    if method == "cluster":
-        labels = sh._cluster_from_correlation(correlation_matrix(dr, keep), thr)
-        return sh._et_result(shell, method, thr, labels=labels)
-    if n <= dr.n_obs:
-        gram = correlation_matrix(dr, keep)
-    else:
-        keep_d = delayed(keep) if keep is not None else None
-        gram = _compute([_tree_sum([delayed(_outer)(b, keep_d) for b in dr.blocks])])[0]
-    return sh._et_result(shell, method, thr, eigenvalues=sh._gram_eigenvalues(gram, n))
-
 
 
 # --------------------------------------------------------------------------------------------

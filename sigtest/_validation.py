@@ -513,6 +513,16 @@ def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     return int(v)
 
 
+def check_real(value: object, name: str) -> float:
+    """A finite real number (no bools)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"`{name}` must be finite; got {value!r}")
+    return v
+
+
 def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")

@@ -49,13 +49,9 @@ from sigtest.bootstrap import (
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
 from sigtest.sharpe import (
-    EFFECTIVE_TRIALS_METHODS,
     DeflatedSharpeResult,
-    EffectiveTrialsMethod,
-    EffectiveTrialsResult,
     ProbabilisticSharpeResult,
     deflated_sharpe_ratio,
-    effective_trials,
     probabilistic_sharpe_ratio,
     sharpe_ratio,
 )
@@ -72,6 +68,12 @@ from sigtest.snooping import (
     _spa_combine,
     _stepm_combine,
     model_confidence_set,
+)
+from sigtest.trials import (
+    EFFECTIVE_TRIALS_METHODS,
+    EffectiveTrialsMethod,
+    EffectiveTrialsResult,
+    effective_trials,
 )
 
 __all__ = ["TESTS", "ValidationReport", "validate"]

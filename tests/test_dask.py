@@ -524,19 +524,19 @@ def test_dsr_with_effective_trials_method_and_labels(client):
 
 
 def test_effective_trials_size_limit(client, monkeypatch):
-    from sigtest import _dask
+    from sigtest import trials
 
-    monkeypatch.setattr(_dask, "MAX_GRAM_SIZE", 50)
+    monkeypatch.setattr(trials, "MAX_GRAM_SIZE", 50)  # one limit for every backend
     xd = da.from_array(trials_data(40, 60), chunks=(40, 20))
     with pytest.raises(ValueError, match=r"`returns` has 40 rows and 60 columns; method='cluster' "
-                       r"on dask input needs the N x N correlation matrix on the client, limited "
-                       r"to 50 x 50 .*or use 'li_ji' or 'nyholt'"):
+                       r"needs the N x N correlation matrix, limited to 50 x 50 .*"
+                       r"sigtest.trials.MAX_GRAM_SIZE.*or use 'li_ji' or 'nyholt'"):
         sigtest.effective_trials(xd, method="cluster")
     # li_ji needs only the 40 x 40 Gram matrix: allowed, and equal to in memory
     a = sigtest.effective_trials(trials_data(40, 60), method="li_ji")
     assert abs(sigtest.effective_trials(xd).n_effective - a.n_effective) <= TOL
     xd = da.from_array(trials_data(55, 60), chunks=(55, 20))
-    with pytest.raises(ValueError, match=r"needs the T x T Gram matrix on the client, limited to 50"):
+    with pytest.raises(ValueError, match=r"needs the T x T Gram matrix, limited to 50"):
         sigtest.deflated_sharpe_ratio(xd, effective_trials="li_ji")
     with pytest.raises(ValueError, match=r"`method` must be one of 'li_ji', 'nyholt', 'cluster'; got 'x'"):
         sigtest.effective_trials(xd, method="x")
