@@ -11,7 +11,7 @@ the T x N input and the Python/numpy/pandas/matplotlib runtime):
 - ``demo``: ``python -m sigtest demo`` end to end (data, report, figures, file), wall time.
 
 Inputs: the demo universe (``sigtest.datasets.sp500_technical_rules()``, T = 4780, N = 393) and
-simulated returns (T = 2520, N = 2000).
+simulated returns (T = 2520, N = 1000).
 
 Usage (from the repository root):
 
@@ -41,7 +41,7 @@ def load(name: str):  # noqa: ANN201
     import pandas as pd
 
     rng = np.random.default_rng(20261124)
-    x = 0.5 * rng.normal(0, 0.01, size=(2520, 1)) + rng.normal(0.0002, 0.01, size=(2520, 2000))
+    x = 0.5 * rng.normal(0, 0.01, size=(2520, 1)) + rng.normal(0.0002, 0.01, size=(2520, 1000))
     return pd.DataFrame(x, index=pd.bdate_range("2010-01-01", periods=2520))
 
 
@@ -105,7 +105,7 @@ def main() -> None:
     print("| input | B | validate (s) | separate calls (s) | ratio | validate + HTML (s) | "
           "peak RSS validate (MB) | peak RSS separate (MB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for data in ("sp500_rules", "simulated_2520x2000"):
+    for data in ("sp500_rules", "simulated_2520x1000"):
         for b in args.resamples:
             v, s, h = run("validate", data, b), run("separate", data, b), run("html", data, b)
             print(f"| {data} | {b} | {v['seconds']:.1f} | {s['seconds']:.1f} | "

@@ -29,14 +29,12 @@ from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDom
 from sigtest.report import ValidationReport, validate
 from sigtest.sharpe import (
     DeflatedSharpeResult,
-    EffectiveTrialsResult,
     MinBacktestLengthResult,
     MinTrackRecordResult,
     ProbabilisticSharpeResult,
     SharpeRatioSEResult,
     deflated_sharpe_ratio,
     deflated_sharpe_ratio_from_stats,
-    effective_trials,
     expected_max_sharpe,
     min_backtest_length,
     min_track_record_length,
@@ -56,6 +54,7 @@ from sigtest.snooping import (
     spa,
     stepm,
 )
+from sigtest.trials import EffectiveTrialsResult, effective_trials
 
 __all__ = [
     "ADJUSTMENT_METHODS",

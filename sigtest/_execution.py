@@ -148,9 +148,33 @@ class Blocks:
                             self.name, self.frame)
         return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
 
-    def restrict(self, keep: np.ndarray) -> Blocks:
-        """The rows ``keep`` (booleans over the current rows): in memory a copy of those rows,
-        on dask a row selection applied inside every task."""
+    def select(self, positions: np.ndarray, columns: pd.Index) -> Blocks:
+        """The columns ``positions`` (increasing), labelled ``columns``."""
+        pos = np.asarray(positions, dtype=np.intp)
+        if self.data is not None:
+            d = self.data.take_columns(pos)
+            return from_data(ReturnsData(d.values, columns, d.index, False, d.name))
+        out = _array_blocks(self.array[:, pos.tolist()], columns, False, self.name, self.frame)
+        return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
+
+    def restrict(self, keep: np.ndarray | slice) -> Blocks:
+        """The rows ``keep`` (booleans over the current rows, or a slice of them): in memory a
+        copy of those rows (a view for a slice), on dask a row selection applied inside every
+        task (for a slice of all stored rows, a slice of the dask array, as ``as_blocks(rows=)``
+        takes)."""
+        if isinstance(keep, slice):
+            if self.data is not None:
+                d = self.data
+                index = d.index[keep] if d.index is not None else None
+                return from_data(ReturnsData(d.values[keep], d.columns, index, d.one_d, d.name))
+            if self.rows is None:
+                index = self.index() if self.frame is not None else None
+                out = _array_blocks(self.array[keep], self.columns, self.one_d, self.name,
+                                    self.frame)
+                return replace(out, _index=[index[keep]] if index is not None else [])
+            mask = np.zeros(self.n_obs, dtype=bool)
+            mask[keep] = True
+            keep = mask
         keep = np.asarray(keep, dtype=bool)
         if keep.all():
             return self
@@ -420,6 +444,8 @@ def as_blocks(
     (after the shape is validated on all rows). In memory the values are validated here (NaN
     as ``nan_policy`` says); on dask, inside every kernel's task.
     """
+    if isinstance(returns, Blocks):  # validated by the caller (e.g. ``validate``)
+        return returns if rows is None else returns.restrict(rows)
     if is_dask(returns):
         return _dask_blocks(returns, name=name, min_obs=min_obs, drop=drop, rows=rows)
     data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy)

@@ -333,6 +333,13 @@ def as_returns(
     (RangeIndex, strings, objects, MultiIndex) are taken in row order.
     """
     nan_policy = check_nan_policy(nan_policy)
+    if isinstance(returns, ReturnsData):  # validated by the caller (e.g. ``validate``)
+        if returns.n_obs < min_obs:
+            raise ValueError(
+                f"`{name}` has {returns.n_obs} row(s); this method needs at least {min_obs} "
+                "periods of returns"
+            )
+        return returns
     columns: pd.Index | None = None
     index: pd.Index | None = None
     if _is_polars(returns):
@@ -511,6 +518,16 @@ def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     if minimum is not None and v < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}; got {v}")
     return int(v)
+
+
+def check_real(value: object, name: str) -> float:
+    """A finite real number (no bools)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"`{name}` must be finite; got {value!r}")
+    return v
 
 
 def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:

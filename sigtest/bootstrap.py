@@ -14,6 +14,15 @@ from scipy import special
 
 from sigtest._engine import BOOTSTRAPS, Bootstrap, BootstrapPlan, IndexPlan, power_sums
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
+from sigtest._references import (
+    EFRON_1987,
+    KUNSCH_1989,
+    MERTENS_2002,
+    PATTON_POLITIS_WHITE_2009,
+    POLITIS_ROMANO_1992,
+    POLITIS_ROMANO_1994,
+    POLITIS_WHITE_2004,
+)
 from sigtest._results import ConfidenceInterval, Reference, ResultBase, seed_text
 from sigtest._validation import (
     DegenerateDataWarning,
@@ -45,80 +54,6 @@ __all__ = [
 
 BootstrapName = Bootstrap
 
-POLITIS_ROMANO_1994 = Reference(
-    "politis1994stationary",
-    "Politis, D. N., & Romano, J. P.",
-    1994,
-    "The stationary bootstrap",
-    "Journal of the American Statistical Association",
-    "89",
-    "1303-1313",
-    "10.1080/01621459.1994.10476870",
-    number="428",
-)
-POLITIS_ROMANO_1992 = Reference(
-    "politis1992circular",
-    "Politis, D. N., & Romano, J. P.",
-    1992,
-    "A circular block-resampling procedure for stationary data",
-    "Exploring the Limits of Bootstrap (LePage & Billard, eds.), Wiley",
-    "",
-    "263-270",
-    "",
-    "incollection",
-)
-KUNSCH_1989 = Reference(
-    "kunsch1989jackknife",
-    "Kuensch, H. R.",
-    1989,
-    "The jackknife and the bootstrap for general stationary observations",
-    "The Annals of Statistics",
-    "17",
-    "1217-1241",
-    "10.1214/aos/1176347265",
-    number="3",
-)
-POLITIS_WHITE_2004 = Reference(
-    "politis2004automatic",
-    "Politis, D. N., & White, H.",
-    2004,
-    "Automatic block-length selection for the dependent bootstrap",
-    "Econometric Reviews",
-    "23",
-    "53-70",
-    "10.1081/ETC-120028836",
-    number="1",
-)
-PATTON_POLITIS_WHITE_2009 = Reference(
-    "patton2009correction",
-    "Patton, A., Politis, D. N., & White, H.",
-    2009,
-    "Correction to 'Automatic block-length selection for the dependent bootstrap'",
-    "Econometric Reviews",
-    "28",
-    "372-375",
-    "10.1080/07474930802459016",
-    number="4",
-)
-EFRON_1987 = Reference(
-    "efron1987better",
-    "Efron, B.",
-    1987,
-    "Better bootstrap confidence intervals",
-    "Journal of the American Statistical Association",
-    "82",
-    "171-185",
-    "10.1080/01621459.1987.10478410",
-    number="397",
-)
-MERTENS_2002 = Reference(
-    "mertens2002comments",
-    "Mertens, E.",
-    2002,
-    "Comments on variance of the IID estimator in Lo (2002)",
-    "Working paper, University of Basel",
-    entry_type="misc",
-)
 _SCHEME_REFS = {
     "iid": (),
     "stationary": (POLITIS_ROMANO_1994,),
@@ -427,7 +362,8 @@ def _median_block_length(lengths: np.ndarray, bootstrap: str) -> float:
 def _block_length_estimates(values: np.ndarray, bootstrap: str) -> np.ndarray:
     """Politis-White optimal block lengths (stationary or circular, as ``bootstrap`` needs) of
     the columns of ``values`` that are neither constant nor hold a NaN."""
-    const = np.ptp(values, axis=0) == 0
+    with np.errstate(over="ignore"):  # a range beyond 1.8e308 is not 0
+        const = np.ptp(values, axis=0) == 0
     usable = values[:, ~const & ~np.isnan(values).any(axis=0)]
     if usable.shape[1] == 0:
         return np.empty(0)

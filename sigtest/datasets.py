@@ -15,21 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sigtest._references import SULLIVAN_TIMMERMANN_WHITE_1999
 from sigtest._results import Reference
 
 __all__ = ["sp500_prices", "sp500_returns", "sp500_technical_rules", "technical_rules"]
 
-SULLIVAN_TIMMERMANN_WHITE_1999 = Reference(
-    "sullivan1999data",
-    "Sullivan, R., Timmermann, A., & White, H.",
-    1999,
-    "Data-snooping, technical trading rule performance, and the bootstrap",
-    "The Journal of Finance",
-    "54",
-    "1647-1691",
-    "10.1111/0022-1082.00163",
-    number="5",
-)
 
 MA_FAST = (1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100)
 MA_SLOW = (5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 125, 150, 200, 250)

@@ -23,6 +23,17 @@ from scipy import special, stats
 
 from sigtest._special import LOG2, TINY_P, log_median, t_isf_log, t_log_sf
 from sigtest._random import SeedRecord, draw_rows, root_seed_sequence, seed_record
+from sigtest._references import (
+    BENJAMINI_HOCHBERG_1995,
+    BENJAMINI_YEKUTIELI_2001,
+    DUNN_1961,
+    HARVEY_LIU_2015,
+    HARVEY_LIU_ZHU_2016,
+    HOCHBERG_1988,
+    HOLM_1979,
+    LO_2002,
+    SIDAK_1967,
+)
 from sigtest._results import Reference, ResultBase, format_references
 from sigtest._validation import (
     DegenerateDataWarning,
@@ -44,110 +55,6 @@ __all__ = [
     "haircut_sharpe_ratio",
     "profit_hurdle",
 ]
-
-# --------------------------------------------------------------------------------------------
-# References
-# --------------------------------------------------------------------------------------------
-
-_DUNN = Reference(
-    "dunn1961",
-    "Dunn, O. J.",
-    1961,
-    "Multiple comparisons among means",
-    "Journal of the American Statistical Association",
-    "56",
-    "52-64",
-    "10.1080/01621459.1961.10482090",
-    number="293",
-)
-_SIDAK = Reference(
-    "sidak1967",
-    "Sidak, Z.",
-    1967,
-    "Rectangular confidence regions for the means of multivariate normal distributions",
-    "Journal of the American Statistical Association",
-    "62",
-    "626-633",
-    "10.1080/01621459.1967.10482935",
-    number="318",
-)
-_HOLM = Reference(
-    "holm1979",
-    "Holm, S.",
-    1979,
-    "A simple sequentially rejective multiple test procedure",
-    "Scandinavian Journal of Statistics",
-    "6",
-    "65-70",
-    "10.2307/4615733",
-    number="2",
-)
-_HOCHBERG = Reference(
-    "hochberg1988",
-    "Hochberg, Y.",
-    1988,
-    "A sharper Bonferroni procedure for multiple tests of significance",
-    "Biometrika",
-    "75",
-    "800-802",
-    "10.1093/biomet/75.4.800",
-    number="4",
-)
-_BH = Reference(
-    "benjamini1995",
-    "Benjamini, Y., & Hochberg, Y.",
-    1995,
-    "Controlling the false discovery rate: a practical and powerful approach to multiple testing",
-    "Journal of the Royal Statistical Society: Series B",
-    "57",
-    "289-300",
-    "10.1111/j.2517-6161.1995.tb02031.x",
-    number="1",
-)
-_BY = Reference(
-    "benjamini2001",
-    "Benjamini, Y., & Yekutieli, D.",
-    2001,
-    "The control of the false discovery rate in multiple testing under dependency",
-    "The Annals of Statistics",
-    "29",
-    "1165-1188",
-    "10.1214/aos/1013699998",
-    number="4",
-)
-_HL2015 = Reference(
-    "harvey2015backtesting",
-    "Harvey, C. R., & Liu, Y.",
-    2015,
-    "Backtesting",
-    "The Journal of Portfolio Management",
-    "42",
-    "13-28",
-    "10.3905/jpm.2015.42.1.013",
-    number="1",
-)
-_HLZ2016 = Reference(
-    "harvey2016cross",
-    "Harvey, C. R., Liu, Y., & Zhu, H.",
-    2016,
-    "... and the cross-section of expected returns",
-    "The Review of Financial Studies",
-    "29",
-    "5-68",
-    "10.1093/rfs/hhv059",
-    number="1",
-)
-_LO2002 = Reference(
-    "lo2002statistics",
-    "Lo, A. W.",
-    2002,
-    "The statistics of Sharpe ratios",
-    "Financial Analysts Journal",
-    "58",
-    "36-52",
-    "10.2469/faj.v58.n4.2453",
-    number="4",
-)
 
 # --------------------------------------------------------------------------------------------
 # p-value adjustments: each takes the ascending-sorted, NaN-free p-values and returns the
@@ -242,7 +149,7 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         _bonferroni,
         "family-wise error rate",
         "the single-step adjustment min(1, m p)",
-        (_DUNN,),
+        (DUNN_1961,),
     ),
     "sidak": _AdjustmentMethod(
         "sidak",
@@ -250,7 +157,7 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         _sidak,
         "family-wise error rate (independent tests)",
         "the single-step adjustment 1 - (1 - p)^m",
-        (_SIDAK,),
+        (SIDAK_1967,),
     ),
     "holm": _AdjustmentMethod(
         "holm",
@@ -258,7 +165,7 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         _holm,
         "family-wise error rate",
         "the step-down adjustment max_{j <= i} min(1, (m - j + 1) p_(j))",
-        (_HOLM,),
+        (HOLM_1979,),
     ),
     "holm-sidak": _AdjustmentMethod(
         "holm-sidak",
@@ -266,7 +173,7 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         _holm_sidak,
         "family-wise error rate (independent tests)",
         "the step-down adjustment max_{j <= i} 1 - (1 - p_(j))^(m - j + 1)",
-        (_HOLM, _SIDAK),
+        (HOLM_1979, SIDAK_1967),
     ),
     "hochberg": _AdjustmentMethod(
         "hochberg",
@@ -274,7 +181,7 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         _hochberg,
         "family-wise error rate (independent or positively dependent tests)",
         "the step-up adjustment min_{j >= i} min(1, (m - j + 1) p_(j))",
-        (_HOCHBERG,),
+        (HOCHBERG_1988,),
     ),
     "bh": _AdjustmentMethod(
         "bh",
@@ -282,7 +189,7 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         _bh,
         "false discovery rate (independent or positively dependent tests)",
         "the step-up adjustment min_{j >= i} min(1, m p_(j) / j)",
-        (_BH,),
+        (BENJAMINI_HOCHBERG_1995,),
     ),
     "by": _AdjustmentMethod(
         "by",
@@ -291,7 +198,7 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         "false discovery rate (any dependence)",
         "the step-up adjustment min_{j >= i} min(1, m c(m) p_(j) / j) with "
         "c(m) = sum_{k=1}^{m} 1/k",
-        (_BY,),
+        (BENJAMINI_YEKUTIELI_2001,),
     ),
 }
 
@@ -821,12 +728,12 @@ class HaircutSharpeResult(ResultBase):
     seed: SeedRecord
 
     _references: ClassVar[tuple[Reference, ...]] = (
-        _HL2015,
-        _HLZ2016,
-        _LO2002,
-        _DUNN,
-        _HOLM,
-        _BY,
+        HARVEY_LIU_2015,
+        HARVEY_LIU_ZHU_2016,
+        LO_2002,
+        DUNN_1961,
+        HOLM_1979,
+        BENJAMINI_YEKUTIELI_2001,
     )
 
     @property
@@ -1168,7 +1075,7 @@ class ProfitHurdleResult(ResultBase):
     n_simulations: int
     seed: SeedRecord
 
-    _references: ClassVar[tuple[Reference, ...]] = (_HL2015, _HLZ2016, _DUNN, _HOLM, _BY)
+    _references: ClassVar[tuple[Reference, ...]] = (HARVEY_LIU_2015, HARVEY_LIU_ZHU_2016, DUNN_1961, HOLM_1979, BENJAMINI_YEKUTIELI_2001)
 
     def _method_text(self) -> str:
         return (

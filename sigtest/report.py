@@ -18,8 +18,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sigtest import _dask
-from sigtest._execution import as_blocks, from_data, is_dask
+from sigtest._benchmark import split_benchmark
+from sigtest._execution import Blocks, as_blocks
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import Reference, fill, format_references, seed_text, short_repr
 from sigtest._validation import (
@@ -33,32 +33,27 @@ from sigtest._validation import (
     check_int,
     check_positive,
     check_probability,
-    rescale,
-    scale_exponents,
 )
 from sigtest._version import __version__
 from sigtest.bootstrap import (
+    _median_block_length,
+    optimal_block_length,
     BOOTSTRAPS,
     CI_METHODS,
     Bootstrap,
     BootstrapCIResult,
     CIMethod,
     _block_length_subset,
-    _median_block_length,
     bootstrap_ci,
-    optimal_block_length,
 )
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
 from sigtest.sharpe import (
-    EFFECTIVE_TRIALS_METHODS,
     DeflatedSharpeResult,
-    EffectiveTrialsMethod,
-    EffectiveTrialsResult,
     ProbabilisticSharpeResult,
     deflated_sharpe_ratio,
-    effective_trials,
     probabilistic_sharpe_ratio,
+    _dsr_core,
     sharpe_ratio,
 )
 from sigtest.snooping import (
@@ -74,6 +69,13 @@ from sigtest.snooping import (
     _spa_combine,
     _stepm_combine,
     model_confidence_set,
+)
+from sigtest.trials import (
+    mean_correlation,
+    EFFECTIVE_TRIALS_METHODS,
+    EffectiveTrialsMethod,
+    EffectiveTrialsResult,
+    effective_trials,
 )
 
 __all__ = ["TESTS", "ValidationReport", "validate"]
@@ -631,66 +633,19 @@ def _text_table(head: list[str], rows: list[list[str]]) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def _split_benchmark(returns: Any, benchmark: Any) -> tuple[Any, Any, Hashable | None]:
-    """Strategies, benchmark returns (or None) and the benchmark's label."""
-    if benchmark is None:
-        return returns, None, None
-    columns = getattr(returns, "columns", None)
-    is_label = isinstance(benchmark, tuple) and columns is not None and benchmark in columns
-    if isinstance(benchmark, pd.DataFrame):  # one column of returns, as reality_check takes
-        if benchmark.shape[1] != 1:
-            raise ValueError(
-                f"`benchmark` must be one series of returns; got a DataFrame with "
-                f"{benchmark.shape[1]} columns"
-            )
-        return returns, benchmark.iloc[:, 0], benchmark.columns[0]
-    if not is_label and isinstance(benchmark, (pd.Series, np.ndarray, list, tuple)):
-        label = benchmark.name if isinstance(benchmark, pd.Series) else "benchmark"
-        return returns, benchmark, label
-    if isinstance(returns, pd.DataFrame) or (_dask.is_dask(returns) and hasattr(returns, "columns")):
-        if benchmark not in returns.columns:
-            shown = ", ".join(map(repr, list(returns.columns[:5])))
-            more = " ..." if returns.shape[1] > 5 else ""
-            raise ValueError(
-                f"`benchmark` {benchmark!r} is not a column of `returns` (columns: {shown}{more});"
-                " pass a column label or the benchmark's returns as a series"
-            )
-        return returns.drop(columns=[benchmark]), returns[benchmark], benchmark
-    arr = returns if _dask.is_dask(returns) else np.asarray(returns)
-    if isinstance(benchmark, bool) or not isinstance(benchmark, (int, np.integer)):
-        raise TypeError(
-            "`benchmark` must be None, a column of `returns` (an integer position for a numpy "
-            f"array) or a series of returns; got {benchmark!r}"
-        )
-    if arr.ndim != 2 or not 0 <= int(benchmark) < arr.shape[1]:
-        raise ValueError(
-            f"`benchmark` column position {benchmark} is out of range for `returns` of shape "
-            f"{arr.shape}"
-        )
-    pos = int(benchmark)
-    if _dask.is_dask(arr):  # the benchmark column is pulled by the caller (T values)
-        import dask.array as da
-
-        return da.delete(arr, pos, axis=1), arr[:, pos], pos
-    return np.delete(arr, pos, axis=1), arr[:, pos], pos
-
-
-def _set_aside_degenerate(
-    strategies: Any, data: ReturnsData, sr: Any, dask_input: bool
-) -> tuple[Any, ReturnsData, Any, list[Hashable]]:
-    """The strategies with a defined Sharpe ratio, their data and Sharpe ratios, and the labels
-    of the columns set aside (constant returns: zero variance, so an undefined Sharpe ratio).
+def _set_aside_degenerate(blocks: Blocks, sr: Any) -> tuple[Blocks, Any, list[Hashable]]:
+    """The strategies with a defined Sharpe ratio and their Sharpe ratios, and the labels of the
+    columns set aside (constant returns: zero variance, so an undefined Sharpe ratio).
 
     Called once, on the Sharpe ratios of every column (no extra pass over the data). Strategies
-    keep their labels: numpy input (a plain or a dask array) becomes a DataFrame whose column
-    labels are the original positions, so that every sub-result names the columns as the
-    caller knows them.
+    keep their labels: unlabelled input (a numpy or dask array) gets its original positions as
+    column labels, so that every sub-result names the columns as the caller knows them.
     """
     sr_arr = np.asarray(sr, dtype=float).reshape(-1)
     bad = np.isnan(sr_arr)
     if not bad.any():
-        return strategies, data, sr, []
-    labels = data.labels
+        return blocks, sr, []
+    labels = blocks.labels
     degenerate = [labels[int(j)] for j in np.flatnonzero(bad)]
     keep = np.flatnonzero(~bad)
     n_kept = int(keep.size)
@@ -711,60 +666,14 @@ def _set_aside_degenerate(
             f"({_describe_labels(degenerate)})"
         )
     cols = pd.Index(labels).take(keep)
-    if dask_input:
-        import dask.array as da
-
-        if isinstance(strategies, da.Array):
-            import dask.dataframe as dd
-
-            strategies = dd.from_dask_array(strategies[:, keep], columns=list(cols))
-        else:
-            strategies = strategies[list(cols)]
-    elif isinstance(strategies, pd.DataFrame):
-        strategies = strategies.iloc[:, keep]
-    else:
-        strategies = pd.DataFrame(np.asarray(strategies)[:, keep], columns=cols)
-    if dask_input:  # a data-less shell, as from _dask.validate_inputs
-        values = np.lib.stride_tricks.as_strided(
-            np.zeros(1), shape=(data.n_obs, n_kept), strides=(0, 0), writeable=False)
-    else:
-        values = np.ascontiguousarray(data.values[:, keep])
-    data = ReturnsData(values, cols, data.index, False, data.name)
     sr = sr.iloc[keep] if isinstance(sr, pd.Series) else pd.Series(sr_arr[keep], index=cols)
-    return strategies, data, sr, degenerate
-
-
-def _take(returns: Any, positions: np.ndarray) -> Any:
-    if isinstance(returns, pd.DataFrame):
-        return returns.iloc[:, positions]
-    return np.asarray(returns)[:, positions]
-
-
-def _zsum(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """Row sums of the standardized non-constant columns of ``x``, and how many there are."""
-    x = rescale(x, scale_exponents(x))  # far from unit scale: squares overflow or vanish
-    sd = x.std(axis=0)
-    keep = sd > 0
-    z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
-    return z.sum(axis=1), int(keep.sum())
-
-
-def _correlation_from_zsum(s: np.ndarray, n: int) -> float:
-    """Average off-diagonal correlation of n standardized columns whose row sums are ``s``:
-    ``(|sum_i z_i|^2 / T - N) / (N (N - 1))``."""
-    if n < 2:
-        return 0.0
-    return float((s @ s / s.shape[0] - n) / (n * (n - 1)))
-
-
-def _mean_correlation(x: np.ndarray) -> float:
-    """Average off-diagonal correlation, in O(T N) (see :func:`_correlation_from_zsum`)."""
-    return _correlation_from_zsum(*_zsum(x))
+    return blocks.select(keep, cols), sr, degenerate
 
 
 def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
     """Median over the non-constant columns of ``rel`` (the columns of
-    :func:`~sigtest.bootstrap._block_length_subset`) of the optimal lengths."""
+    :func:`~sigtest.bootstrap._block_length_subset`) of their optimal block lengths, as
+    :func:`sigtest.optimal_block_length` gives them."""
     rel = rel[:, np.ptp(rel, axis=0) > 0]
     if rel.shape[1] == 0:
         return 1.0
@@ -774,20 +683,16 @@ def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
 
 
 def _snooping_battery(
-    strategies: Any,
-    bench: Any,
+    blocks: Blocks,
+    bench: np.ndarray | None,
     bench_label: Hashable | None,
-    bvals: np.ndarray | None,
-    data: ReturnsData,
     measure: str,
     level: float,
     common: dict[str, Any],
 ) -> tuple[RealityCheckResult, SPAResult, StepMResult]:
     """The Reality Check, SPA and StepM on one set of bootstrap draws and one engine pass over
     the validated strategies (the numbers of the three public calls with the same settings)."""
-    blocks = as_blocks(strategies, min_obs=10) if is_dask(strategies) else from_data(data)
-    bench_v = None if bench is None else np.asarray(bvals, dtype=np.float64)
-    prob = _Problem(blocks, bench_v, bench_label if bench is not None else None, measure, 0)
+    prob = _Problem(blocks, bench, bench_label if bench is not None else None, measure, 0)
     runs = _run_snooping(prob, ("rc", "spa", "stepm"), studentize=True, batch_size=None,
                          stacklevel=4, **common)
     return (
@@ -899,22 +804,25 @@ def validate(
 
     Notes
     -----
-    The steps, each a call of the public function of the same name with the settings above:
+    ``returns`` (and the benchmark) are validated once; every step then works on the validated
+    matrix and gives the numbers of the public function of the same name called with the
+    settings above, bit for bit (tested):
 
     1. :func:`sigtest.sharpe_ratio` of every strategy. Columns with constant returns (an
        undefined Sharpe ratio) are set aside here, before any test: every later step, N
-       included, uses the other columns (for numpy input they are passed on as a DataFrame
-       whose column labels are their positions in ``returns``, so that every sub-result names
-       them as the caller does). The best is the highest Sharpe ratio (the first on ties), the
+       included, uses the other columns (for numpy input they are labelled with their positions
+       in ``returns``, so that every sub-result names them as the caller does). The best is the highest Sharpe ratio (the first on ties), the
        ``n_top`` best are ranked.
     2. :func:`sigtest.bootstrap_ci` (Sharpe ratio, ``ci_method``) and
        :func:`sigtest.probabilistic_sharpe_ratio` (SR* = 0) of the ``n_top`` best.
     3. :func:`sigtest.effective_trials` and :func:`sigtest.deflated_sharpe_ratio` of all N
-       strategies with that effective number of trials.
+       strategies with that effective number of trials (computed once).
     4. :func:`sigtest.haircut_sharpe_ratio` of the ``n_top`` best (``n_tests = N``,
        ``method='average'``, correlation the average pairwise correlation of the strategies,
        floored at 0 and capped at 0.99) with its own random stream.
-    5. :func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm` on all N.
+    5. :func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm` on all N, from
+       one set of bootstrap draws and one pass of the engine (they share the seed and block
+       length, so their resampled statistics are the same numbers).
     6. :func:`sigtest.model_confidence_set` on the ``mcs_max_strategies`` best.
     7. :func:`sigtest.pbo` (Sharpe ratio, ``remainder='drop_first'``).
 
@@ -927,16 +835,8 @@ def validate(
     call of its function with ``block_length=report.block_length`` and
     ``rng=report.seed.seed_sequence()``.
 
-    Dask: ``returns`` may be a dask array or DataFrame (the benchmark a column of it or a series
-    of T values). The steps then run distributed wherever the method does (Sharpe ratios, effective
-    trials and DSR, Reality Check, SPA, StepM, PBO; see each function's Notes) with the same shared
-    seed and block length, and the report equals the in-memory report (1e-12 on every number).
-    What is pulled into memory is small: the benchmark column and the time index (T values each),
-    the NaN rows under ``nan_policy='omit'`` (T booleans; the rows are then dropped on the
-    workers), the at most 1,000 evenly spaced columns that fix the common block length, the
-    ``n_top`` best columns (for the bootstrap intervals, which have no dask path, and their PSR)
-    and the ``mcs_max_strategies`` best (the model confidence set), and one T-vector per column
-    block for the average correlation of the haircut. The whole matrix never travels.
+    Dask: ``returns`` may also be a dask array or DataFrame; every step runs where the blocks
+    live and only small pieces are pulled (README, "Scaling out with Dask").
 
     References
     ----------
@@ -985,54 +885,31 @@ def validate(
         raise TypeError(f"`progress` must be None or a callable; got {progress!r}")
 
     min_obs = max(10, 2 * s_part)
-    dask_input = _dask.is_dask(returns)  # distributed: see Notes
-    if dask_input:
-        strategies, bench, bench_label, data = _dask.validate_inputs(returns, benchmark)
-    else:
-        strategies, bench, bench_label = _split_benchmark(returns, benchmark)
-        data = as_returns(strategies, nan_policy="omit" if policy == "omit" else "raise",
-                          min_obs=2)
-    if data.one_d or data.n_strategies < 2:
+    # validated once: every step below gets these blocks (or pieces pulled from them)
+    blocks = as_blocks(returns, min_obs=2, nan_policy=policy)
+    blocks, bvals, bench_label = split_benchmark(blocks, benchmark, policy)
+    if blocks.one_d or blocks.n_strategies < 2:
         raise ValueError(
             "`returns` must hold at least 2 strategies (columns) besides the benchmark; got "
-            f"{data.n_strategies}. The report tests a search over many candidates."
+            f"{blocks.n_strategies}. The report tests a search over many candidates."
         )
-    bvals: np.ndarray | None = None
-    if bench is not None:
-        bdata = as_returns(bench, name="benchmark", min_obs=1,
-                           nan_policy="omit" if policy == "omit" else "raise")
-        if bdata.n_strategies != 1 or bdata.n_obs != data.n_obs:
-            raise ValueError(
-                f"`benchmark` must be one series with one return per period of `returns` "
-                f"({data.n_obs}); got shape {bdata.values.shape}"
-            )
-        bvals = bdata.values[:, 0]
     n_dropped = 0
-    if policy == "omit" and dask_input:
-        strategies, bench, data, n_dropped = _dask.omit_rows(strategies, bench, data)
-        bvals = None if bench is None else as_returns(bench, name="benchmark").values[:, 0]
-    elif policy == "omit":
-        bad = np.isnan(data.values).any(axis=1)
+    if policy == "omit":  # the common sample of every step
+        missing = blocks.nan_rows()
         if bvals is not None:
-            bad |= np.isnan(bvals)
-        check_edge_rows(bad, data.index, data.name)
-        n_dropped = int(bad.sum())
+            missing |= np.isnan(bvals)
+        check_edge_rows(missing, blocks.index(), blocks.name)
+        n_dropped = int(missing.sum())
         if n_dropped:
-            keep = ~bad
-            strategies = (strategies.loc[keep] if isinstance(strategies, pd.DataFrame)
-                          else np.asarray(strategies)[keep])
-            if bench is not None:
-                bench = (bench.loc[keep] if isinstance(bench, pd.Series)
-                         else np.asarray(bench)[keep])
-                bvals = bvals[keep] if bvals is not None else None
-            data = as_returns(strategies, min_obs=2)
-    if data.n_obs < min_obs:
+            blocks = blocks.restrict(~missing)
+            bvals = bvals[~missing] if bvals is not None else None
+    if blocks.n_obs < min_obs:
         raise ValueError(
-            f"`returns` has {data.n_obs} rows (periods); the report needs at least {min_obs} "
+            f"`returns` has {blocks.n_obs} rows (periods); the report needs at least {min_obs} "
             f"(2 per CSCV block with n_partitions={s_part}, and 10 for the snooping tests)"
         )
-    t_obs, n_str = data.n_obs, data.n_strategies
-    take = _dask.take_columns if dask_input else _take
+    t_obs = blocks.n_obs
+    index = blocks.index()
     root = root_seed_sequence(rng)
     haircut_ss = np.random.SeedSequence(
         root.entropy, spawn_key=(*root.spawn_key, HAIRCUT_STREAM), pool_size=root.pool_size
@@ -1049,14 +926,13 @@ def validate(
     tick("Sharpe ratios and block length")
     with warnings.catch_warnings():  # the constant columns are named once, below
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        sr = sharpe_ratio(strategies, periods_per_year=q)
+        sr = sharpe_ratio(blocks, periods_per_year=q)
     sr_all = sr
-    index = data.index
-    strategies, data, sr, degenerate = _set_aside_degenerate(strategies, data, sr, dask_input)
-    n_str = data.n_strategies
+    blocks, sr, degenerate = _set_aside_degenerate(blocks, sr)
+    n_str = blocks.n_strategies
+    labels = blocks.labels
     sr_arr = np.asarray(sr, dtype=float).reshape(-1)
     order = np.argsort(-sr_arr, kind="stable")
-    labels = data.labels
     top_pos = order[: min(k_top, n_str)]
     top_pos = top_pos[np.isfinite(sr_arr[top_pos])]
     mcs_pos = order[: min(k_mcs, n_str)]
@@ -1067,8 +943,7 @@ def validate(
         bl: float | None = None
     elif block_length is None:
         pos = _block_length_subset(n_str)
-        x = take(strategies, pos) if dask_input or pos.size < n_str else data.values
-        x = np.asarray(x, dtype=np.float64)
+        x = blocks.columns_in_memory(pos).values
         rel = x - bvals[:, None] if bvals is not None else x
         bl = _common_block_length(rel, boot)
     else:
@@ -1076,7 +951,7 @@ def validate(
     common = dict(bootstrap=boot, block_length=bl, n_resamples=b_res, rng=root)
 
     tick("bootstrap intervals")
-    top_returns = take(strategies, top_pos)
+    top_returns = blocks.columns_in_memory(top_pos)
     ci = bootstrap_ci(
         top_returns, measure="sharpe", method=cim,  # type: ignore[arg-type]
         confidence_level=confidence_level, periods_per_year=q, **common,  # type: ignore[arg-type]
@@ -1084,11 +959,12 @@ def validate(
     psr = probabilistic_sharpe_ratio(top_returns)
 
     tick("effective trials and deflated Sharpe ratio")
-    et = effective_trials(strategies, method=etm)  # type: ignore[arg-type]
-    dsr = deflated_sharpe_ratio(strategies, effective_trials=etm)
+    et = effective_trials(blocks, method=etm)  # type: ignore[arg-type]
+    dsr = _dsr_core(blocks, lambda: et.n_effective, ddof=1, vddof=1, em_method="approx",
+                    nan_policy="raise", effective_trials=etm)
 
     tick("haircut Sharpe ratios")
-    rho = _dask.mean_correlation(strategies) if dask_input else _mean_correlation(data.values)
+    rho = mean_correlation(blocks)
     rho_used = min(max(rho, 0.0), 0.99)
     q_int = int(q) if q is not None and float(q).is_integer() else None
     top_sr = sr.iloc[top_pos] if isinstance(sr, pd.Series) else sr_arr[top_pos]
@@ -1099,15 +975,14 @@ def validate(
                               n_simulations=n_sim)
 
     tick("Reality Check, SPA and StepM")
-    rc, sp, sm = _snooping_battery(strategies, bench, bench_label, bvals, data, meas, level,
-                                   common)
+    rc, sp, sm = _snooping_battery(blocks, bvals, bench_label, meas, level, common)
     tick("model confidence set")
     mcs = model_confidence_set(
-        take(strategies, mcs_pos), alpha=level,
+        blocks.columns_in_memory(mcs_pos), alpha=level,
         measure=meas, **common,  # type: ignore[arg-type]
     )
     tick("probability of backtest overfitting")
-    pb = pbo(strategies, n_partitions=s_part, measure="sharpe", periods_per_year=q,
+    pb = pbo(blocks, n_partitions=s_part, measure="sharpe", periods_per_year=q,
              remainder="drop_first")
 
     return ValidationReport(

@@ -1,4 +1,4 @@
-"""Sharpe-ratio inference: standard errors, PSR, deflated Sharpe ratio, MinTRL, MinBTL, effective trials.
+"""Sharpe-ratio inference: standard errors, PSR, deflated Sharpe ratio, MinTRL, MinBTL.
 
 Conventions (stated once here and again in every docstring that needs them):
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import textwrap
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
@@ -28,9 +27,18 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, special, stats
 
-from sigtest import _dask
 from sigtest._execution import Blocks, as_blocks
 from sigtest._moments import _Moments, moments
+from sigtest._references import (
+    BAILEY_ET_AL_2014,
+    BAILEY_LDP_2012,
+    BAILEY_LDP_2014,
+    LO_2002,
+    MERTENS_2002,
+    NEWEY_WEST_1987,
+    NEWEY_WEST_1994,
+    OPDYKE_2007,
+)
 from sigtest._results import Reference, ResultBase
 from sigtest._validation import (
     NanPolicy,
@@ -42,24 +50,23 @@ from sigtest._validation import (
     check_nan_policy,
     check_positive,
     check_probability,
-    rescale,
+    check_real as _check_real,
     scale_exponents,
     warn_degenerate,
 )
+from sigtest.trials import EFFECTIVE_TRIALS_METHODS, EffectiveTrialsMethod
+from sigtest.trials import effective_trials as _effective_trials  # a parameter has its name
 
 __all__ = [
-    "EFFECTIVE_TRIALS_METHODS",
     "EXPECTED_MAX_METHODS",
     "SE_METHODS",
     "DeflatedSharpeResult",
-    "EffectiveTrialsResult",
     "MinBacktestLengthResult",
     "MinTrackRecordResult",
     "ProbabilisticSharpeResult",
     "SharpeRatioSEResult",
     "deflated_sharpe_ratio",
     "deflated_sharpe_ratio_from_stats",
-    "effective_trials",
     "expected_max_sharpe",
     "min_backtest_length",
     "min_track_record_length",
@@ -75,84 +82,10 @@ EULER_GAMMA = 0.57721566490153286060651209008240243
 
 SEMethod = Literal["normal", "nonnormal", "hac"]
 ExpectedMaxMethod = Literal["approx", "exact"]
-EffectiveTrialsMethod = Literal["li_ji", "nyholt", "cluster"]
 
 #: The registries of options (the values of the ``Literal`` types above).
 SE_METHODS: tuple[str, ...] = get_args(SEMethod)
 EXPECTED_MAX_METHODS: tuple[str, ...] = get_args(ExpectedMaxMethod)
-EFFECTIVE_TRIALS_METHODS: tuple[str, ...] = get_args(EffectiveTrialsMethod)
-
-# --------------------------------------------------------------------------------------------
-# References
-# --------------------------------------------------------------------------------------------
-
-LO_2002 = Reference(
-    "lo2002", "Lo, A. W.", 2002, "The statistics of Sharpe ratios", "Financial Analysts Journal",
-    "58", "36-52", "10.2469/faj.v58.n4.2453",
-    number="4",
-)
-MERTENS_2002 = Reference(
-    "mertens2002", "Mertens, E.", 2002,
-    "Comments on variance of the IID estimator in Lo (2002)", "Working paper, University of Basel",
-    entry_type="misc",
-)
-OPDYKE_2007 = Reference(
-    "opdyke2007", "Opdyke, J. D.", 2007,
-    "Comparing Sharpe ratios: so where are the p-values?", "Journal of Asset Management",
-    "8", "308-336", "10.1057/palgrave.jam.2250084",
-    number="5",
-)
-NEWEY_WEST_1987 = Reference(
-    "newey1987", "Newey, W. K., & West, K. D.", 1987,
-    "A simple, positive semi-definite, heteroskedasticity and autocorrelation consistent "
-    "covariance matrix", "Econometrica", "55", "703-708", "10.2307/1913610",
-    number="3",
-)
-NEWEY_WEST_1994 = Reference(
-    "newey1994", "Newey, W. K., & West, K. D.", 1994,
-    "Automatic lag selection in covariance matrix estimation", "Review of Economic Studies",
-    "61", "631-653", "10.2307/2297912",
-    number="4",
-)
-BAILEY_LDP_2012 = Reference(
-    "bailey2012", "Bailey, D. H., & Lopez de Prado, M.", 2012,
-    "The Sharpe ratio efficient frontier", "Journal of Risk", "15", "3-44",
-    "10.21314/JOR.2012.255",
-    number="2",
-)
-BAILEY_LDP_2014 = Reference(
-    "bailey2014dsr", "Bailey, D. H., & Lopez de Prado, M.", 2014,
-    "The deflated Sharpe ratio: correcting for selection bias, backtest overfitting, and "
-    "non-normality", "Journal of Portfolio Management", "40", "94-107",
-    "10.3905/jpm.2014.40.5.094",
-    number="5",
-)
-BAILEY_ET_AL_2014 = Reference(
-    "bailey2014minbtl", "Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J.", 2014,
-    "Pseudo-mathematics and financial charlatanism: the effects of backtest overfitting on "
-    "out-of-sample performance", "Notices of the American Mathematical Society", "61",
-    "458-471", "10.1090/noti1105",
-    number="5",
-)
-LI_JI_2005 = Reference(
-    "li2005", "Li, J., & Ji, L.", 2005,
-    "Adjusting multiple testing in multilocus analyses using the eigenvalues of a correlation "
-    "matrix", "Heredity", "95", "221-227", "10.1038/sj.hdy.6800717",
-    number="3",
-)
-NYHOLT_2004 = Reference(
-    "nyholt2004", "Nyholt, D. R.", 2004,
-    "A simple correction for multiple testing for single-nucleotide polymorphisms in linkage "
-    "disequilibrium with each other", "American Journal of Human Genetics", "74", "765-769",
-    "10.1086/383251",
-    number="4",
-)
-LDP_LEWIS_2019 = Reference(
-    "lopezdeprado2019", "Lopez de Prado, M., & Lewis, M. J.", 2019,
-    "Detection of false investment strategies using unsupervised learning methods",
-    "Quantitative Finance", "19", "1555-1565", "10.1080/14697688.2019.1622311",
-    number="9",
-)
 
 
 def _constant(mom: _Moments) -> np.ndarray:
@@ -201,15 +134,6 @@ def _warn_nan(
 # --------------------------------------------------------------------------------------------
 # Small validators
 # --------------------------------------------------------------------------------------------
-
-
-def _check_real(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"`{name}` must be finite; got {value!r}")
-    return v
 
 
 def _check_periods(periods_per_year: object) -> float | None:
@@ -358,10 +282,8 @@ def sharpe_ratio(
 
     Validated against: a plain per-column loop with ``numpy.std`` (tests).
 
-    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
-    DataFrame. Each column block computes its columns' moments with the in-memory kernel; the
-    N Sharpe ratios travel to the client. Same numbers as in memory (1e-12); memory per worker
-    thread about twice the block (``2 x 8 T N_k`` bytes).
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
 
     References
     ----------
@@ -844,10 +766,8 @@ def probabilistic_sharpe_ratio(
 
     Validated against: exact hand computation; PSR = 0.5 at SR* = SR (tests).
 
-    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
-    DataFrame. Each column block computes its columns' Sharpe ratios, skewness, kurtosis and
-    observation counts (four N-vectors travel); the PSR is computed on the client. Same numbers as
-    in memory (1e-12); memory per worker thread about twice the block.
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
 
     References
     ----------
@@ -1297,315 +1217,6 @@ def expected_max_sharpe(
 
 
 # --------------------------------------------------------------------------------------------
-# Effective number of trials
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EffectiveTrialsResult(ResultBase):
-    """Effective number of independent trials (see :func:`effective_trials`).
-
-    Attributes
-    ----------
-    n_effective : float
-    n_trials : int
-        Number of columns.
-    method : str
-    n_obs : int
-        Rows used (complete rows under ``nan_policy='omit'``).
-    labels : Series, ndarray or None
-        Cluster label of each strategy for 'cluster' (None for the eigenvalue methods).
-    eigenvalues : ndarray or None
-        Eigenvalues of the correlation matrix, descending (eigenvalue methods only).
-    correlation_threshold : float or None
-    """
-
-    n_effective: float
-    n_trials: int
-    method: str
-    n_obs: int
-    labels: Any = None
-    eigenvalues: np.ndarray | None = None
-    correlation_threshold: float | None = None
-    _references: ClassVar[tuple[Reference, ...]] = (LI_JI_2005, NYHOLT_2004, LDP_LEWIS_2019)
-
-    def describe(self) -> str:
-        """A citation-ready paragraph for the method used, with its reference."""
-        ref = {"li_ji": LI_JI_2005, "nyholt": NYHOLT_2004, "cluster": LDP_LEWIS_2019}[self.method]
-        return textwrap.fill(self._method_text(), width=100) + "\n\nReferences\n- " + ref.text()
-
-    def cite(self) -> str:
-        """BibTeX entry of the method used."""
-        return {"li_ji": LI_JI_2005, "nyholt": NYHOLT_2004,
-                "cluster": LDP_LEWIS_2019}[self.method].bibtex()
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {"n_effective": [self.n_effective], "n_trials": [self.n_trials],
-             "method": [self.method], "n_obs": [self.n_obs]}
-        )
-
-    def _method_text(self) -> str:
-        text = {
-            "li_ji": "the eigenvalue estimator of Li and Ji (2005), sum_i [1(l_i >= 1) + (l_i - "
-            "floor(l_i))] over the eigenvalues l_i of the correlation matrix",
-            "nyholt": "the eigenvalue estimator of Nyholt (2004), 1 + (N - 1)(1 - Var(l)/N)",
-            "cluster": "the number of clusters of a complete-linkage hierarchical clustering of "
-            "the distance sqrt((1 - rho)/2) (Lopez de Prado and Lewis 2019), cut so that every "
-            f"pair within a cluster has correlation >= {self.correlation_threshold}",
-        }[self.method]
-        return (
-            f"Effective number of independent trials {self.n_effective:.4g} out of "
-            f"{self.n_trials}, from {text}, on {self.n_obs} periods."
-        )
-
-
-
-
-def _correlation_eigenvalues(x: np.ndarray) -> np.ndarray:
-    """Eigenvalues (descending, length N) of the correlation matrix of the columns of ``x``.
-
-    Uses the smaller of the ``N x N`` and ``T x T`` Gram matrices: their non-zero eigenvalues
-    coincide, the rest are zero.
-    """
-    t_obs, n_cols = x.shape
-    z = _unit_columns(x)
-    return _gram_eigenvalues(z.T @ z if n_cols <= t_obs else z @ z.T, n_cols)
-
-
-def _unit_columns(x: np.ndarray) -> np.ndarray:
-    """The columns of ``x`` centred and scaled to unit length (``z.T @ z`` is the correlation)."""
-    z = rescale(x, scale_exponents(x))  # far from unit scale: squares overflow or vanish
-    z = z - z.mean(axis=0)
-    z /= np.sqrt(np.einsum("ij,ij->j", z, z))
-    return z
-
-
-def _gram_eigenvalues(g: np.ndarray, n_cols: int) -> np.ndarray:
-    """Eigenvalues (descending, length ``n_cols``) of the correlation matrix, from its ``N x N``
-    form or the ``T x T`` Gram matrix ``z @ z.T`` (same non-zero spectrum)."""
-    lam = np.linalg.eigvalsh(g)[::-1]
-    lam = np.clip(lam, 0.0, None)  # round-off negatives of a PSD matrix
-    out = np.zeros(n_cols)
-    m = min(n_cols, lam.size)
-    out[:m] = lam[:m]
-    return out
-
-
-def effective_trials(
-    returns: ReturnsLike,
-    *,
-    method: EffectiveTrialsMethod = "li_ji",
-    correlation_threshold: float = 0.5,
-    nan_policy: NanPolicy = "raise",
-) -> EffectiveTrialsResult:
-    """Effective number of independent trials behind a ``T x N`` matrix of correlated trials.
-
-    Parameters
-    ----------
-    returns : ReturnsLike
-        ``T x N`` returns of every trial (at least 2 periods).
-    method : {'li_ji', 'nyholt', 'cluster'}, default: 'li_ji'
-        See Notes.
-    correlation_threshold : float, default: 0.5
-        For 'cluster': strategies end in one cluster only if every pair in it has correlation
-        at least this (complete linkage cut at distance ``sqrt((1 - threshold)/2)``). Must be in
-        (-1, 1).
-    nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
-        'omit' uses the rows complete in every column (the count is in ``n_obs``); 'propagate'
-        returns NaN if any value is missing.
-
-    Returns
-    -------
-    EffectiveTrialsResult
-
-    Raises
-    ------
-    ValueError
-        Unknown ``method``; ``correlation_threshold`` outside (-1, 1).
-
-    Warns
-    -----
-    DegenerateDataWarning
-        A constant column (its correlations are undefined): the result is NaN.
-
-    Notes
-    -----
-    With ``l_1 >= ... >= l_N`` the eigenvalues of the sample correlation matrix:
-
-    * ``'li_ji'`` (Li & Ji 2005): ``N_eff = sum_i f(l_i)``, ``f(x) = 1(x >= 1) + (x -
-      floor(x))``. ``N`` identical columns give 1, uncorrelated ones about ``N`` (exactly
-      ``N`` while every eigenvalue is below 2), ``K`` blocks of identical columns exactly ``K``
-      (eigenvalues within ``1e-9 N`` of an integer are taken as that integer, so round-off does
-      not split duplicates). It counts partial dependence: a block of ``m`` columns with common
-      correlation ``rho`` contributes ``f(1 + (m - 1) rho) + (m - 1)(1 - rho)``, e.g. 3.0 for
-      ``m = 8, rho = 0.8``, and ``f`` is discontinuous at the integers (a leading eigenvalue
-      just below ``m`` counts almost 2).
-    * ``'nyholt'`` (Nyholt 2004): ``N_eff = 1 + (N - 1)(1 - Var(l) / N)`` with the sample
-      variance (``ddof=1``) of the eigenvalues. Known to be conservative (close to ``N``) for
-      block structures: ``K`` blocks of ``m`` identical columns give ``N - m + 1``.
-    * ``'cluster'``: the number of clusters of the strategies, as Lopez de Prado & Lewis (2019)
-      count the effective number of trials. sigtest does *not* run their ONC algorithm
-      (k-means with a silhouette t-statistic); it cuts a complete-linkage hierarchical
-      clustering of the correlation distance ``sqrt((1 - rho)/2)`` at
-      ``sqrt((1 - correlation_threshold)/2)``, so every pair inside a cluster has correlation
-      at least ``correlation_threshold``. It is deterministic and has one documented knob.
-
-    Eigenvalues come from the smaller of the ``N x N`` correlation and ``T x T`` Gram matrices
-    (same non-zero spectrum), so ``N = 5000`` columns over ``T = 2520`` periods take one
-    ``2520 x 2520`` symmetric eigen-decomposition. With ``N`` comparable to ``T`` sample
-    correlations of independent columns are far from 0 and every estimator undercounts; see the
-    benchmark README.
-
-    Validated against: identical columns (1), independent columns (about N), block-correlated
-    columns (about the number of blocks), exact eigenvalue hand computations (tests).
-
-    Dask: ``returns`` may be a dask array (T x N, chunked by strategy columns) or a dask
-    DataFrame. For the eigenvalue methods the workers compute, from the centred unit-length
-    columns ``z_k`` of each block, either the ``T x T`` Gram matrix ``sum_k z_k z_k^T`` (N > T,
-    summed pairwise on the workers) or the blocks ``z_i^T z_j`` of the ``N x N`` correlation matrix
-    (N <= T); 'cluster' always uses the ``N x N`` matrix. Only that one matrix travels to the
-    client, which does the eigen-decomposition or clustering exactly as in memory (results equal to
-    1e-12); it is allowed up to 16,384 x 16,384 (2 GiB, ``sigtest._dask.MAX_GRAM_SIZE``), above
-    which a ValueError names `returns`. A pair task holds two blocks.
-
-    References
-    ----------
-    Li, J., & Ji, L. (2005). Adjusting multiple testing in multilocus analyses using the
-    eigenvalues of a correlation matrix. Heredity, 95(3), 221-227. doi:10.1038/sj.hdy.6800717
-
-    Nyholt, D. R. (2004). A simple correction for multiple testing for single-nucleotide
-    polymorphisms in linkage disequilibrium with each other. American Journal of Human
-    Genetics, 74(4), 765-769. doi:10.1086/383251
-
-    Lopez de Prado, M., & Lewis, M. J. (2019). Detection of false investment strategies using
-    unsupervised learning methods. Quantitative Finance, 19(9), 1555-1565.
-    doi:10.1080/14697688.2019.1622311
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import sigtest
-    >>> rng = np.random.default_rng(1)
-    >>> f = rng.standard_normal((500, 3))
-    >>> f = np.linalg.qr(f - f.mean(axis=0))[0] * np.sqrt(500)  # exactly uncorrelated
-    >>> x = np.repeat(f, 4, axis=1)                  # 3 blocks of 4 identical trials
-    >>> sigtest.effective_trials(x, method="li_ji").n_effective
-    3.0
-    >>> noisy = x + 0.5 * rng.standard_normal((500, 12))  # within-block correlation 0.8
-    >>> sigtest.effective_trials(noisy, method="cluster").n_effective
-    3.0
-    """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.effective_trials(**locals())
-    nan_policy = check_nan_policy(nan_policy)
-    meth, thr = _et_settings(method, correlation_threshold)
-    data = as_returns(returns, nan_policy=nan_policy, min_obs=2)
-    if nan_policy == "propagate" and data.nan_columns().any():
-        return _et_result(data, meth, thr)
-    if nan_policy == "omit":
-        data, _ = data.complete_rows()
-        _et_check_rows(data.n_obs)
-    x = rescale(data.values, scale_exponents(data.values))  # correlations are unit-free
-    const = np.ptp(x, axis=0) == 0
-    if const.any():
-        warn_degenerate(data, const, "The correlation matrix", stacklevel=3)
-        return _et_result(data, meth, thr)
-    if meth == "cluster":
-        return _et_result(data, meth, thr, labels=_cluster_labels(x, thr))
-    return _et_result(data, meth, thr, eigenvalues=_correlation_eigenvalues(x))
-
-
-def _et_settings(method: object, correlation_threshold: object) -> tuple[str, float]:
-    """Validated ``method`` and ``correlation_threshold`` of :func:`effective_trials`."""
-    method = check_choice(method, "method", EFFECTIVE_TRIALS_METHODS)
-    thr = _check_real(correlation_threshold, "correlation_threshold")
-    if not -1.0 < thr < 1.0:
-        raise ValueError(f"`correlation_threshold` must be in (-1, 1); got {correlation_threshold!r}")
-    return str(method), thr
-
-
-def _et_check_rows(n_obs: int) -> None:
-    if n_obs < 2:
-        raise ValueError(
-            f"`returns` has {n_obs} complete row(s) after omitting NaN; effective_trials "
-            "needs at least 2"
-        )
-
-
-def _et_result(
-    data: ReturnsData,
-    method: str,
-    thr: float,
-    *,
-    labels: np.ndarray | None = None,
-    eigenvalues: np.ndarray | None = None,
-) -> EffectiveTrialsResult:
-    """The result from cluster labels, eigenvalues, or neither (undefined: NaN)."""
-    n_cols = data.n_strategies
-    if labels is not None:
-        return EffectiveTrialsResult(
-            float(labels.max() + 1), n_cols, method, data.n_obs,
-            labels=data.per_strategy(labels, "cluster") if not data.one_d else np.array([0]),
-            correlation_threshold=thr,
-        )
-    if eigenvalues is not None:
-        return EffectiveTrialsResult(_n_effective(eigenvalues, method, n_cols), n_cols, method,
-                                     data.n_obs, eigenvalues=eigenvalues)
-    return EffectiveTrialsResult(float("nan"), n_cols, method, data.n_obs,
-                                 correlation_threshold=thr if method == "cluster" else None)
-
-
-def _n_effective(lam: np.ndarray, method: str, n_cols: int) -> float:
-    """The eigenvalue estimators of the effective number of trials (see effective_trials)."""
-    if method == "li_ji":
-        # f is discontinuous at the integers: snap round-off (e.g. 3.9999999999 for four
-        # identical columns) to the integer so exact duplicates count once.
-        snapped = np.where(np.abs(lam - np.rint(lam)) < 1e-9 * max(n_cols, 1), np.rint(lam), lam)
-        n_eff = float(np.sum((snapped >= 1.0) + (snapped - np.floor(snapped))))
-    else:
-        if n_cols == 1:
-            n_eff = 1.0
-        else:
-            # eigenvalues >= 0 summing to N give Var(l) / N in [0, 1]; bound the round-off
-            # (two identical columns gave 0.9999999999999996 trials, and a NaN DSR)
-            share = min(max(1.0 - np.var(lam, ddof=1) / n_cols, 0.0), 1.0)
-            n_eff = float(1.0 + (n_cols - 1) * share)
-    return n_eff
-
-
-#: ``deflated_sharpe_ratio`` has a parameter named ``effective_trials``.
-_effective_trials: Callable[..., EffectiveTrialsResult] = effective_trials
-
-
-def _cluster_labels(x: np.ndarray, threshold: float) -> np.ndarray:
-    if x.shape[1] == 1:
-        return np.zeros(1, dtype=np.intp)
-    z = _unit_columns(x)
-    return _cluster_from_correlation(z.T @ z, threshold)
-
-
-def _cluster_from_correlation(corr: np.ndarray, threshold: float) -> np.ndarray:
-    """Complete-linkage clusters of an ``N x N`` correlation matrix (modified in place)."""
-    from scipy.cluster import hierarchy
-
-    n_cols = corr.shape[0]
-    if n_cols == 1:
-        return np.zeros(1, dtype=np.intp)
-    np.clip(corr, -1.0, 1.0, out=corr)
-    iu = np.triu_indices(n_cols, k=1)
-    dist = np.sqrt(0.5 * (1.0 - corr[iu]))
-    del corr
-    tree = hierarchy.linkage(dist, method="complete")
-    cut = math.sqrt(0.5 * (1.0 - threshold))
-    labels = hierarchy.fcluster(tree, t=cut, criterion="distance")
-    # Relabel 0..K-1 in order of first appearance, so labels are deterministic.
-    _, first, inv = np.unique(labels, return_index=True, return_inverse=True)
-    order = np.argsort(np.argsort(first))
-    return order[inv].astype(np.intp)
-
-
-# --------------------------------------------------------------------------------------------
 # Deflated Sharpe ratio
 # --------------------------------------------------------------------------------------------
 
@@ -1754,11 +1365,8 @@ def deflated_sharpe_ratio(
     Validated against: a Monte Carlo of the maximum Sharpe ratio of N null strategies;
     monotonicity in N (tests).
 
-    Dask: with ``returns`` a dask array (T x N, chunked by strategy columns) or a dask
-    DataFrame, the blocks compute the per-column moments (four N-vectors travel) and the client
-    takes the best trial and the variance of the N Sharpe ratios. ``effective_trials`` given as a
-    method name runs :func:`effective_trials` on the same dask input (its Notes say what travels).
-    Same numbers as in memory (1e-12).
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
 
     References
     ----------

@@ -28,6 +28,16 @@ from sigtest._benchmark import split_benchmark
 from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
 from sigtest._execution import Blocks, as_blocks, is_dask, kernel_threads
 from sigtest._random import RngLike, SeedRecord
+from sigtest._references import (
+    HANSEN_2005,
+    HANSEN_LUNDE_NASON_2011,
+    PATTON_POLITIS_WHITE_2009,
+    POLITIS_ROMANO_1994,
+    POLITIS_WHITE_2004,
+    ROMANO_WOLF_2005,
+    ROMANO_WOLF_2016,
+    WHITE_2000,
+)
 from sigtest._results import Reference, ResultBase, seed_text
 from sigtest._validation import (
     DegenerateDataWarning,
@@ -46,9 +56,6 @@ from sigtest._validation import (
 )
 from sigtest._version import __version__
 from sigtest.bootstrap import (
-    PATTON_POLITIS_WHITE_2009,
-    POLITIS_ROMANO_1994,
-    POLITIS_WHITE_2004,
     BootstrapName,
     _block_length_estimates,
     _block_length_subset,
@@ -74,60 +81,6 @@ MCSStatistic = Literal["max", "range"]
 #: The registry of test statistics of :func:`model_confidence_set`.
 MCS_STATISTICS: tuple[str, ...] = get_args(MCSStatistic)
 
-WHITE_2000 = Reference(
-    "white2000reality",
-    "White, H.",
-    2000,
-    "A reality check for data snooping",
-    "Econometrica",
-    "68",
-    "1097-1126",
-    "10.1111/1468-0262.00152",
-    number="5",
-)
-HANSEN_2005 = Reference(
-    "hansen2005test",
-    "Hansen, P. R.",
-    2005,
-    "A test for superior predictive ability",
-    "Journal of Business & Economic Statistics",
-    "23",
-    "365-380",
-    "10.1198/073500105000000063",
-    number="4",
-)
-ROMANO_WOLF_2005 = Reference(
-    "romano2005stepwise",
-    "Romano, J. P., & Wolf, M.",
-    2005,
-    "Stepwise multiple testing as formalized data snooping",
-    "Econometrica",
-    "73",
-    "1237-1282",
-    "10.1111/j.1468-0262.2005.00615.x",
-    number="4",
-)
-ROMANO_WOLF_2016 = Reference(
-    "romano2016efficient",
-    "Romano, J. P., & Wolf, M.",
-    2016,
-    "Efficient computation of adjusted p-values for resampling-based stepdown multiple testing",
-    "Statistics & Probability Letters",
-    "113",
-    "38-40",
-    "10.1016/j.spl.2016.02.012",
-)
-HANSEN_LUNDE_NASON_2011 = Reference(
-    "hansen2011model",
-    "Hansen, P. R., Lunde, A., & Nason, J. M.",
-    2011,
-    "The model confidence set",
-    "Econometrica",
-    "79",
-    "453-497",
-    "10.3982/ECTA5771",
-    number="2",
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1487,15 +1440,8 @@ def reality_check(
     Differences from ``arch.bootstrap.SPA`` (arch 8.0): arch's p-value is
     :math:`\\#\\{V^* > V\\}/B`, which can be 0; ours never is.
 
-    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
-    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
-    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
-    every replicate from the seed and sends back its per-column statistics and per-replicate maximum over
-    its strategies (B floats). With
-    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
-    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
-    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
-    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
 
     References
     ----------
@@ -1591,15 +1537,8 @@ def spa(
     (upper bounds). A ``DegenerateDataWarning`` gives the number of such replicates, which the
     result keeps in ``n_undefined_resamples``.
 
-    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
-    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
-    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
-    every replicate from the seed and sends back its per-column statistics and per-replicate maxima under the
-    three recentrings (B x 3 floats). With
-    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
-    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
-    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
-    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
 
     References
     ----------
@@ -1695,16 +1634,8 @@ def stepm(
     ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
     ``n_undefined_resamples``.
 
-    Dask: ``returns`` may be a ``dask.array.Array`` (T x N, chunked by strategy columns) or a
-    dask DataFrame (regrouped into column blocks of about 128 MB); the benchmark is a column of it
-    or a series of T values. Every column block is one task: it regenerates the bootstrap counts of
-    every replicate from the seed and sends back its per-column statistics and records of its per-replicate
-    suffix maximum in the order of the statistics (about B ln N_k entries), which the client
-    merges exactly into the stepwise critical values. With
-    ``block_length=None`` a first pass estimates the block length on the workers (the same at most
-    1,000 columns as in memory). Results equal the in-memory ones (1e-12) whatever the chunking and
-    number of workers. Memory per worker thread: about ``3 x 8 T N_k`` bytes for a block of ``N_k``
-    columns (one more ``8 T N_k`` for ``measure='sharpe'``) plus about 0.4 GB of temporaries.
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
 
     References
     ----------
@@ -1825,12 +1756,8 @@ def model_confidence_set(
     ``DegenerateDataWarning`` gives the number of such replicates, which the result keeps in
     ``n_undefined_resamples``.
 
-    Dask: ``returns`` may be a dask array or DataFrame. The MCS compares every pair of
-    strategies (``O(B N^2)``) and is meant for tens to a few hundred candidates, so after the
-    settings and the size are checked on the client the ``T x N`` matrix is gathered there and the
-    in-memory code runs on it (the same result exactly). The gather is allowed up to 1 GiB of
-    float64 (``sigtest.snooping.MCS_MAX_BYTES``); above it a ValueError names `returns`: select the
-    candidates first, e.g. the best few hundred by :func:`sharpe_ratio`, which runs distributed.
+    Dask: ``returns`` may also be a dask array or DataFrame, gathered up to ``MCS_MAX_BYTES`` (1 GiB;
+    the MCS is meant for tens to hundreds of candidates; README, "Scaling out with Dask").
 
     References
     ----------

@@ -324,6 +324,9 @@ def test_dataframe_validated_once_per_call(client, monkeypatch):
     assert len(checks) == 1
     sigtest.spa(ddf, n_resamples=50, rng=1)  # two passes (block length, then the test)
     assert len(checks) == 2
+    sigtest.validate(ddf, n_resamples=50, rng=1, n_partitions=4, n_top=2, mcs_max_strategies=3,
+                     haircut_simulations=100)  # a dozen steps on one validation
+    assert len(checks) == 3
     pd.testing.assert_series_equal(a, sigtest.sharpe_ratio(ddf.compute()), rtol=0, atol=TOL)
 
 
@@ -383,6 +386,61 @@ def test_pbo_nan_policies_and_labels(client):
         b = sigtest.pbo(ddf, nan_policy="propagate", **kw)
     assert np.isnan(a.pbo) and np.isnan(b.pbo)
     np.testing.assert_array_equal(a.selected, b.selected)
+
+
+def test_pbo_one_block_is_the_in_memory_computation(client):
+    """A dask array of one column block runs the in-memory kernels on the same rows: every
+    number is equal bit for bit (the first pass gives the ranks, as in memory)."""
+    rng = np.random.default_rng(14)
+    x = rng.normal(0.0, 0.01, size=(805, 60)) + np.linspace(0.0, 0.0005, 60)
+    for kw in [{"n_partitions": 8}, {"n_partitions": 6, "measure": "sortino",
+                                     "remainder": "drop_last", "batch_size": 4}]:
+        a = sigtest.pbo(x, **kw)
+        b = sigtest.pbo(da.from_array(x, chunks=(300, 60)), **kw)
+        for f in ["logits", "is_performance", "oos_performance", "selected"]:
+            np.testing.assert_array_equal(getattr(b, f), getattr(a, f), err_msg=f)
+        for f in ["grid", "cdf_random", "sd2"]:
+            np.testing.assert_array_equal(getattr(b.dominance, f), getattr(a.dominance, f))
+        assert (b.pbo, b.degradation, b.dropped_rows) == (a.pbo, a.degradation, a.dropped_rows)
+
+
+@pytest.mark.parametrize("measure", ["sharpe", "mean", "sortino"])
+@pytest.mark.parametrize("scale", [2.0**700, 2.0**-700])
+def test_pbo_far_from_unit_scale_same_as_in_memory(client, measure, scale):
+    """Each block is rescaled by a power of two (exact) as the in-memory matrix is: the unit-free
+    measures give the numbers of unit-scale data, the mean scales exactly, on every chunking."""
+    rng = np.random.default_rng(15)
+    x = rng.normal(0.0, 0.01, size=(400, 30)) + np.linspace(0.0, 0.0006, 30)
+    base = sigtest.pbo(x, n_partitions=8, measure=measure, target=0.0)
+    expected = sigtest.pbo(x * scale, n_partitions=8, measure=measure, target=0.0)
+    for chunks in [(400, 7), (400, 30)]:
+        got = sigtest.pbo(da.from_array(x * scale, chunks=chunks), n_partitions=8,
+                          measure=measure, target=0.0)
+        np.testing.assert_array_equal(got.logits, base.logits)
+        np.testing.assert_array_equal(got.selected, base.selected)
+        f = scale if measure == "mean" else 1.0
+        np.testing.assert_allclose(got.oos_performance / f, base.oos_performance, rtol=1e-13,
+                                   atol=0)
+        np.testing.assert_allclose(got.oos_performance, expected.oos_performance, rtol=1e-13,
+                                   atol=0)
+
+
+def test_restrict_to_a_slice_of_rows(client):
+    """A slice of rows: a view in memory (no copy of the matrix), the same rows on dask."""
+    from sigtest._execution import as_blocks
+
+    x = np.arange(60.0).reshape(12, 5)
+    mem = as_blocks(x).restrict(slice(3, None))
+    assert mem.n_obs == 9 and np.shares_memory(mem.parts[0], x)
+    np.testing.assert_array_equal(mem.parts[0], x[3:])
+    dsk = as_blocks(da.from_array(x, chunks=(12, 2))).restrict(slice(0, 10))
+    assert dsk.n_obs == 10
+    np.testing.assert_array_equal(np.hstack(dsk.map(np.array)), x[:10])
+    dd = pytest.importorskip("dask.dataframe")
+    df = pd.DataFrame(x, index=pd.date_range("2021-01-01", periods=12))
+    frm = as_blocks(dd.from_pandas(df, npartitions=3)).restrict(slice(2, 11))
+    assert frm.index().equals(df.index[2:11])
+    np.testing.assert_array_equal(frm.gather().values, x[2:11])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,19 +579,19 @@ def test_dsr_with_effective_trials_method_and_labels(client):
 
 
 def test_effective_trials_size_limit(client, monkeypatch):
-    from sigtest import _dask
+    from sigtest import trials
 
-    monkeypatch.setattr(_dask, "MAX_GRAM_SIZE", 50)
+    monkeypatch.setattr(trials, "MAX_GRAM_SIZE", 50)  # one limit for every backend
     xd = da.from_array(trials_data(40, 60), chunks=(40, 20))
     with pytest.raises(ValueError, match=r"`returns` has 40 rows and 60 columns; method='cluster' "
-                       r"on dask input needs the N x N correlation matrix on the client, limited "
-                       r"to 50 x 50 .*or use 'li_ji' or 'nyholt'"):
+                       r"needs the N x N correlation matrix, limited to 50 x 50 .*"
+                       r"sigtest.trials.MAX_GRAM_SIZE.*or use 'li_ji' or 'nyholt'"):
         sigtest.effective_trials(xd, method="cluster")
     # li_ji needs only the 40 x 40 Gram matrix: allowed, and equal to in memory
     a = sigtest.effective_trials(trials_data(40, 60), method="li_ji")
     assert abs(sigtest.effective_trials(xd).n_effective - a.n_effective) <= TOL
     xd = da.from_array(trials_data(55, 60), chunks=(55, 20))
-    with pytest.raises(ValueError, match=r"needs the T x T Gram matrix on the client, limited to 50"):
+    with pytest.raises(ValueError, match=r"needs the T x T Gram matrix, limited to 50"):
         sigtest.deflated_sharpe_ratio(xd, effective_trials="li_ji")
     with pytest.raises(ValueError, match=r"`method` must be one of 'li_ji', 'nyholt', 'cluster'; got 'x'"):
         sigtest.effective_trials(xd, method="x")
@@ -730,19 +788,19 @@ def test_validate_array_omit_and_dask_benchmark(client):
 def test_validate_pulls_only_small_pieces(client, monkeypatch):
     """What travels to the client: the columns validate pulls are counted (the block-length
     subset, the n_top best and the mcs_max_strategies best), never the whole matrix."""
-    from sigtest import _dask
+    from sigtest._execution import Blocks
 
     pulled = []
-    take = _dask.take_columns
+    take = Blocks.columns_in_memory
 
-    def counting(returns, positions):
+    def counting(self, positions):
         pulled.append(len(positions))
-        return take(returns, positions)
+        return take(self, positions)
 
     def no_gather(*args, **kwargs):
         raise AssertionError("the whole matrix was gathered")
 
-    monkeypatch.setattr(_dask, "take_columns", counting)
+    monkeypatch.setattr(Blocks, "columns_in_memory", counting)
     x, _ = make_data(t=200, n=1300, seed=8)
     xd = da.from_array(x, chunks=(200, 400))
     monkeypatch.setattr(type(xd), "__array__", no_gather)  # np.asarray(xd) would gather it all
@@ -758,8 +816,8 @@ def test_validate_errors_on_dask(client):
         sigtest.validate(xd, 20)
     with pytest.raises(ValueError, match=r"must hold at least 2 strategies \(columns\) besides"):
         sigtest.validate(xd[:, :2], 0)
-    with pytest.raises(ValueError, match=r"`benchmark` must be one series with one return per "
-                       r"period of `returns` \(200\)"):
+    with pytest.raises(ValueError, match=r"`benchmark` has 199 observations but `returns` "
+                       r"has 200"):
         sigtest.validate(xd, np.zeros(199))
     with pytest.raises(ValueError, match=r"`returns` has 30 rows \(periods\); the report needs "
                        r"at least 32"):

@@ -185,8 +185,8 @@ def test_validate_takes_a_one_column_dataframe_as_benchmark():
     b = sigtest.validate(df, benchmark="e", **kw)
     assert a.benchmark == "e"
     pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
-    with pytest.raises(ValueError, match=r"`benchmark` must be one series of returns; got a "
-                       r"DataFrame with 2 columns"):
+    with pytest.raises(ValueError, match=r"`benchmark` must be one series of returns; got 2 "
+                       r"columns"):
         sigtest.validate(df[list("abc")], benchmark=df[["d", "e"]], **kw)
 
 

@@ -728,3 +728,27 @@ def test_plots_smoke():
     _, given_ax = plt.subplots()
     assert plot_pbo_logits(res, ax=given_ax, bins=10) is given_ax
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------
+# one implementation for every backend
+
+
+def test_pbo_is_written_once_on_the_execution_layer():
+    """No Dask mirror: overfitting imports no backend module, and there is no dask module of
+    method twins in the package."""
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    import sigtest.overfitting
+
+    tree = ast.parse(Path(sigtest.overfitting.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {
+        f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+        for a in n.names
+    }
+    assert not {m for m in imported if m.startswith("sigtest._dask") or m.startswith("dask")}
+    assert importlib.util.find_spec("sigtest._dask") is None

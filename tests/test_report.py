@@ -81,7 +81,7 @@ def test_invalid_returns(frame):
         validate(frame.to_numpy(), 40, n_resamples=B)
     with pytest.raises(TypeError, match=r"`benchmark` must be None, a column of `returns`"):
         validate(frame.to_numpy(), "spx", n_resamples=B)
-    with pytest.raises(ValueError, match=r"`benchmark` must be one series with one return per"):
+    with pytest.raises(ValueError, match=r"`benchmark` has 639 observations but `returns` has 640"):
         validate(frame, frame.iloc[:-1, 0], n_resamples=B)
     with pytest.raises(ValueError, match=r"at least 2 strategies \(columns\) besides the bench"):
         validate(frame[["rule_0", "rule_1"]], "rule_1", n_resamples=B)

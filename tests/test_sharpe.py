@@ -32,7 +32,6 @@ from sigtest import (
 )
 
 SE_METHODS = list(sh.SE_METHODS)
-ET_METHODS = list(sh.EFFECTIVE_TRIALS_METHODS)
 
 
 def _returns(t=300, n=6, seed=0, mean=0.05):
@@ -122,10 +121,6 @@ def loop_eta(c, q):
          r"`expected_max` must be one of 'approx', 'exact'; got 'exactish'"),
         (lambda x: deflated_sharpe_ratio(x, sharpe_variance_ddof=-2), ValueError,
          r"`sharpe_variance_ddof` must be an integer >= 0; got -2"),
-        (lambda x: effective_trials(x, method="pca"), ValueError,
-         r"`method` must be one of 'li_ji', 'nyholt', 'cluster'; got 'pca'"),
-        (lambda x: effective_trials(x, method="cluster", correlation_threshold=1.0), ValueError,
-         r"`correlation_threshold` must be in \(-1, 1\); got 1.0"),
     ],
 )
 def test_validation_messages_with_returns(call, exc, msg):
@@ -192,8 +187,7 @@ def test_validation_messages_explicit(call, exc, msg):
 def test_nan_raise_names_column():
     df = pd.DataFrame(_returns(), columns=list("abcdef"))
     df.iloc[3, 2] = np.nan
-    for f in (sharpe_ratio, sharpe_ratio_se, probabilistic_sharpe_ratio, deflated_sharpe_ratio,
-              effective_trials):
+    for f in (sharpe_ratio, sharpe_ratio_se, probabilistic_sharpe_ratio, deflated_sharpe_ratio):
         with pytest.raises(ValueError, match=r"1 missing value\(s\) \(NaN\) in column\(s\) 'c'"):
             f(df)
 
@@ -507,75 +501,6 @@ def test_min_backtest_length_published_example():
 
 
 # ------------------------------------------------------------------------------------------
-# Effective number of trials
-# ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("method", ET_METHODS)
-def test_effective_trials_identical_columns_is_one(method):
-    c = np.random.default_rng(11).standard_normal(200)
-    x = np.repeat(c[:, None], 15, axis=1)
-    assert effective_trials(x, method=method).n_effective == pytest.approx(1.0, abs=1e-9)
-
-
-@pytest.mark.parametrize("method", ET_METHODS)
-def test_effective_trials_independent_columns_is_about_n(method):
-    x = np.random.default_rng(12).standard_normal((5000, 20))
-    res = effective_trials(x, method=method)
-    assert 19.0 <= res.n_effective <= 20.0 + 1e-9
-    assert res.n_trials == 20 and res.n_obs == 5000
-
-
-def test_effective_trials_blocks():
-    rng = np.random.default_rng(13)
-    f = rng.standard_normal((2000, 5))
-    noisy = np.repeat(f, 8, axis=1) + 0.5 * rng.standard_normal((2000, 40))  # within rho = 0.8
-    res = effective_trials(noisy, method="cluster")
-    assert res.n_effective == 5.0
-    np.testing.assert_array_equal(np.asarray(res.labels), np.repeat(np.arange(5), 8))
-    lj = effective_trials(noisy, method="li_ji").n_effective
-    # Li & Ji count partial dependence: per block f(1 + 7 * 0.8) + 7 * 0.2 = 3.0 (docstring),
-    # so about 15 up to sampling noise in the eigenvalues.
-    assert 13.0 <= lj <= 16.0
-    # exact blocks of identical, exactly uncorrelated columns: Li-Ji = K, Nyholt = N - m + 1
-    q = np.linalg.qr(f - f.mean(axis=0))[0]
-    exact = np.repeat(q, 8, axis=1)
-    assert effective_trials(exact, method="li_ji").n_effective == pytest.approx(5.0, abs=1e-9)
-    assert effective_trials(exact, method="nyholt").n_effective == pytest.approx(33.0, abs=1e-9)
-    assert effective_trials(exact, method="cluster").n_effective == 5.0
-
-
-def test_effective_trials_threshold_changes_output():
-    rng = np.random.default_rng(14)
-    f = rng.standard_normal((2000, 4))
-    x = np.repeat(f, 5, axis=1) + 0.5 * rng.standard_normal((2000, 20))  # rho = 0.8
-    assert effective_trials(x, method="cluster", correlation_threshold=0.5).n_effective == 4.0
-    assert effective_trials(x, method="cluster", correlation_threshold=0.9).n_effective == 20.0
-
-
-def test_correlation_eigenvalues_wide_matrix_uses_gram():
-    # N > T: eigenvalues from the T x T Gram matrix equal those of the N x N correlation matrix.
-    x = np.random.default_rng(15).standard_normal((60, 150))
-    lam = sh._correlation_eigenvalues(x)
-    ref = np.sort(np.clip(np.linalg.eigvalsh(np.corrcoef(x.T)), 0, None))[::-1]
-    np.testing.assert_allclose(lam, ref, atol=1e-9)
-    assert lam.size == 150
-
-
-def test_effective_trials_nan_and_degenerate():
-    x = np.random.default_rng(16).standard_normal((100, 5))
-    x[3, 1] = np.nan
-    omit = effective_trials(x, nan_policy="omit")
-    ref = effective_trials(np.delete(x, 3, axis=0))
-    assert omit.n_effective == ref.n_effective and omit.n_obs == 99
-    assert np.isnan(effective_trials(x, nan_policy="propagate").n_effective)
-    y = np.random.default_rng(16).standard_normal((100, 5))
-    y[:, 2] = 1.0
-    with pytest.warns(DegenerateDataWarning, match=r"column\(s\) 2"):
-        assert np.isnan(effective_trials(y).n_effective)
-
-
-# ------------------------------------------------------------------------------------------
 # Layer 5: invariances
 # ------------------------------------------------------------------------------------------
 
@@ -819,7 +744,7 @@ def test_results_describe_and_frames():
     x = _returns()
     for res in (sharpe_ratio_se(x, method="hac", periods_per_year=12),
                 probabilistic_sharpe_ratio(x), min_track_record_length(x, periods_per_year=12),
-                min_backtest_length(10, 1.0), effective_trials(x)):
+                min_backtest_length(10, 1.0)):
         assert isinstance(res.to_frame(), pd.DataFrame)
         assert "References" in res.describe()
     with warnings.catch_warnings():
@@ -846,13 +771,6 @@ def test_explicit_form_details():
     x[0, 1] = np.nan
     res = deflated_sharpe_ratio(x, nan_policy="propagate")
     assert np.isnan(res.dsr) and res.best is None
-
-
-def test_effective_trials_cites_the_method_used():
-    x = _returns()
-    assert "Li, J." in effective_trials(x, method="li_ji").describe()
-    assert "Nyholt" not in effective_trials(x, method="li_ji").describe()
-    assert "Lewis" in effective_trials(x, method="cluster").cite()
 
 
 def test_thread_count_and_chunking_with_missing_values(monkeypatch):

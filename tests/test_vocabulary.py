@@ -10,7 +10,16 @@ import pandas as pd
 import pytest
 
 import sigtest
-from sigtest import _engine, _validation, bootstrap, multiple_testing, overfitting, sharpe, snooping
+from sigtest import (
+    _engine,
+    _validation,
+    bootstrap,
+    multiple_testing,
+    overfitting,
+    sharpe,
+    snooping,
+    trials,
+)
 
 # Each registry is the tuple of options of one Literal type, and the public functions take that
 # type and check against that tuple.
@@ -25,7 +34,7 @@ REGISTRIES = [
     (snooping.MCS_STATISTICS, snooping.MCSStatistic),
     (sharpe.SE_METHODS, sharpe.SEMethod),
     (sharpe.EXPECTED_MAX_METHODS, sharpe.ExpectedMaxMethod),
-    (sharpe.EFFECTIVE_TRIALS_METHODS, sharpe.EffectiveTrialsMethod),
+    (trials.EFFECTIVE_TRIALS_METHODS, trials.EffectiveTrialsMethod),
     (multiple_testing.HAIRCUT_METHODS, multiple_testing.HaircutMethod),
     (multiple_testing.HURDLE_METHODS, multiple_testing.HurdleMethod),
 ]
@@ -46,7 +55,7 @@ def test_registry_is_the_literal(registry, literal):
         (sigtest.validate, "measure", snooping.Measure),
         (sigtest.validate, "bootstrap", _engine.Bootstrap),
         (sigtest.validate, "ci_method", bootstrap.CIMethod),
-        (sigtest.validate, "effective_trials_method", sharpe.EffectiveTrialsMethod),
+        (sigtest.validate, "effective_trials_method", trials.EffectiveTrialsMethod),
         (sigtest.model_confidence_set, "statistic", snooping.MCSStatistic),
         (sigtest.pbo, "measure", overfitting.Measure),
     ],

@@ -1,0 +1,358 @@
+"""Every paper sigtest cites, once: the methods' docstrings, ``describe()`` and ``cite()`` take their
+references from here (authors, year, venue, volume, number, pages and DOI checked against the
+source; ``tests/test_results.py`` parses the BibTeX of each).
+"""
+
+from __future__ import annotations
+
+from sigtest._results import Reference
+
+POLITIS_ROMANO_1994 = Reference(
+    "politis1994stationary",
+    "Politis, D. N., & Romano, J. P.",
+    1994,
+    "The stationary bootstrap",
+    "Journal of the American Statistical Association",
+    "89",
+    "1303-1313",
+    "10.1080/01621459.1994.10476870",
+    number="428",
+)
+
+POLITIS_ROMANO_1992 = Reference(
+    "politis1992circular",
+    "Politis, D. N., & Romano, J. P.",
+    1992,
+    "A circular block-resampling procedure for stationary data",
+    "Exploring the Limits of Bootstrap (LePage & Billard, eds.), Wiley",
+    "",
+    "263-270",
+    "",
+    "incollection",
+)
+
+KUNSCH_1989 = Reference(
+    "kunsch1989jackknife",
+    "Kuensch, H. R.",
+    1989,
+    "The jackknife and the bootstrap for general stationary observations",
+    "The Annals of Statistics",
+    "17",
+    "1217-1241",
+    "10.1214/aos/1176347265",
+    number="3",
+)
+
+POLITIS_WHITE_2004 = Reference(
+    "politis2004automatic",
+    "Politis, D. N., & White, H.",
+    2004,
+    "Automatic block-length selection for the dependent bootstrap",
+    "Econometric Reviews",
+    "23",
+    "53-70",
+    "10.1081/ETC-120028836",
+    number="1",
+)
+
+PATTON_POLITIS_WHITE_2009 = Reference(
+    "patton2009correction",
+    "Patton, A., Politis, D. N., & White, H.",
+    2009,
+    "Correction to 'Automatic block-length selection for the dependent bootstrap'",
+    "Econometric Reviews",
+    "28",
+    "372-375",
+    "10.1080/07474930802459016",
+    number="4",
+)
+
+EFRON_1987 = Reference(
+    "efron1987better",
+    "Efron, B.",
+    1987,
+    "Better bootstrap confidence intervals",
+    "Journal of the American Statistical Association",
+    "82",
+    "171-185",
+    "10.1080/01621459.1987.10478410",
+    number="397",
+)
+
+MERTENS_2002 = Reference(
+    "mertens2002comments",
+    "Mertens, E.",
+    2002,
+    "Comments on variance of the IID estimator in Lo (2002)",
+    "Working paper, University of Basel",
+    entry_type="misc",
+)
+
+SULLIVAN_TIMMERMANN_WHITE_1999 = Reference(
+    "sullivan1999data",
+    "Sullivan, R., Timmermann, A., & White, H.",
+    1999,
+    "Data-snooping, technical trading rule performance, and the bootstrap",
+    "The Journal of Finance",
+    "54",
+    "1647-1691",
+    "10.1111/0022-1082.00163",
+    number="5",
+)
+
+DUNN_1961 = Reference(
+    "dunn1961",
+    "Dunn, O. J.",
+    1961,
+    "Multiple comparisons among means",
+    "Journal of the American Statistical Association",
+    "56",
+    "52-64",
+    "10.1080/01621459.1961.10482090",
+    number="293",
+)
+
+SIDAK_1967 = Reference(
+    "sidak1967",
+    "Sidak, Z.",
+    1967,
+    "Rectangular confidence regions for the means of multivariate normal distributions",
+    "Journal of the American Statistical Association",
+    "62",
+    "626-633",
+    "10.1080/01621459.1967.10482935",
+    number="318",
+)
+
+HOLM_1979 = Reference(
+    "holm1979",
+    "Holm, S.",
+    1979,
+    "A simple sequentially rejective multiple test procedure",
+    "Scandinavian Journal of Statistics",
+    "6",
+    "65-70",
+    "10.2307/4615733",
+    number="2",
+)
+
+HOCHBERG_1988 = Reference(
+    "hochberg1988",
+    "Hochberg, Y.",
+    1988,
+    "A sharper Bonferroni procedure for multiple tests of significance",
+    "Biometrika",
+    "75",
+    "800-802",
+    "10.1093/biomet/75.4.800",
+    number="4",
+)
+
+BENJAMINI_HOCHBERG_1995 = Reference(
+    "benjamini1995",
+    "Benjamini, Y., & Hochberg, Y.",
+    1995,
+    "Controlling the false discovery rate: a practical and powerful approach to multiple testing",
+    "Journal of the Royal Statistical Society: Series B",
+    "57",
+    "289-300",
+    "10.1111/j.2517-6161.1995.tb02031.x",
+    number="1",
+)
+
+BENJAMINI_YEKUTIELI_2001 = Reference(
+    "benjamini2001",
+    "Benjamini, Y., & Yekutieli, D.",
+    2001,
+    "The control of the false discovery rate in multiple testing under dependency",
+    "The Annals of Statistics",
+    "29",
+    "1165-1188",
+    "10.1214/aos/1013699998",
+    number="4",
+)
+
+HARVEY_LIU_2015 = Reference(
+    "harvey2015backtesting",
+    "Harvey, C. R., & Liu, Y.",
+    2015,
+    "Backtesting",
+    "The Journal of Portfolio Management",
+    "42",
+    "13-28",
+    "10.3905/jpm.2015.42.1.013",
+    number="1",
+)
+
+HARVEY_LIU_ZHU_2016 = Reference(
+    "harvey2016cross",
+    "Harvey, C. R., Liu, Y., & Zhu, H.",
+    2016,
+    "... and the cross-section of expected returns",
+    "The Review of Financial Studies",
+    "29",
+    "5-68",
+    "10.1093/rfs/hhv059",
+    number="1",
+)
+
+LO_2002 = Reference(
+    "lo2002statistics",
+    "Lo, A. W.",
+    2002,
+    "The statistics of Sharpe ratios",
+    "Financial Analysts Journal",
+    "58",
+    "36-52",
+    "10.2469/faj.v58.n4.2453",
+    number="4",
+)
+
+OPDYKE_2007 = Reference(
+    "opdyke2007", "Opdyke, J. D.", 2007,
+    "Comparing Sharpe ratios: so where are the p-values?", "Journal of Asset Management",
+    "8", "308-336", "10.1057/palgrave.jam.2250084",
+    number="5",
+)
+
+NEWEY_WEST_1987 = Reference(
+    "newey1987", "Newey, W. K., & West, K. D.", 1987,
+    "A simple, positive semi-definite, heteroskedasticity and autocorrelation consistent "
+    "covariance matrix", "Econometrica", "55", "703-708", "10.2307/1913610",
+    number="3",
+)
+
+NEWEY_WEST_1994 = Reference(
+    "newey1994", "Newey, W. K., & West, K. D.", 1994,
+    "Automatic lag selection in covariance matrix estimation", "Review of Economic Studies",
+    "61", "631-653", "10.2307/2297912",
+    number="4",
+)
+
+BAILEY_LDP_2012 = Reference(
+    "bailey2012", "Bailey, D. H., & Lopez de Prado, M.", 2012,
+    "The Sharpe ratio efficient frontier", "Journal of Risk", "15", "3-44",
+    "10.21314/JOR.2012.255",
+    number="2",
+)
+
+BAILEY_LDP_2014 = Reference(
+    "bailey2014dsr", "Bailey, D. H., & Lopez de Prado, M.", 2014,
+    "The deflated Sharpe ratio: correcting for selection bias, backtest overfitting, and "
+    "non-normality", "Journal of Portfolio Management", "40", "94-107",
+    "10.3905/jpm.2014.40.5.094",
+    number="5",
+)
+
+BAILEY_ET_AL_2014 = Reference(
+    "bailey2014minbtl", "Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J.", 2014,
+    "Pseudo-mathematics and financial charlatanism: the effects of backtest overfitting on "
+    "out-of-sample performance", "Notices of the American Mathematical Society", "61",
+    "458-471", "10.1090/noti1105",
+    number="5",
+)
+
+WHITE_2000 = Reference(
+    "white2000reality",
+    "White, H.",
+    2000,
+    "A reality check for data snooping",
+    "Econometrica",
+    "68",
+    "1097-1126",
+    "10.1111/1468-0262.00152",
+    number="5",
+)
+
+HANSEN_2005 = Reference(
+    "hansen2005test",
+    "Hansen, P. R.",
+    2005,
+    "A test for superior predictive ability",
+    "Journal of Business & Economic Statistics",
+    "23",
+    "365-380",
+    "10.1198/073500105000000063",
+    number="4",
+)
+
+ROMANO_WOLF_2005 = Reference(
+    "romano2005stepwise",
+    "Romano, J. P., & Wolf, M.",
+    2005,
+    "Stepwise multiple testing as formalized data snooping",
+    "Econometrica",
+    "73",
+    "1237-1282",
+    "10.1111/j.1468-0262.2005.00615.x",
+    number="4",
+)
+
+ROMANO_WOLF_2016 = Reference(
+    "romano2016efficient",
+    "Romano, J. P., & Wolf, M.",
+    2016,
+    "Efficient computation of adjusted p-values for resampling-based stepdown multiple testing",
+    "Statistics & Probability Letters",
+    "113",
+    "38-40",
+    "10.1016/j.spl.2016.02.012",
+)
+
+HANSEN_LUNDE_NASON_2011 = Reference(
+    "hansen2011model",
+    "Hansen, P. R., Lunde, A., & Nason, J. M.",
+    2011,
+    "The model confidence set",
+    "Econometrica",
+    "79",
+    "453-497",
+    "10.3982/ECTA5771",
+    number="2",
+)
+
+LI_JI_2005 = Reference(
+    "li2005", "Li, J., & Ji, L.", 2005,
+    "Adjusting multiple testing in multilocus analyses using the eigenvalues of a correlation "
+    "matrix", "Heredity", "95", "221-227", "10.1038/sj.hdy.6800717",
+    number="3",
+)
+
+NYHOLT_2004 = Reference(
+    "nyholt2004", "Nyholt, D. R.", 2004,
+    "A simple correction for multiple testing for single-nucleotide polymorphisms in linkage "
+    "disequilibrium with each other", "American Journal of Human Genetics", "74", "765-769",
+    "10.1086/383251",
+    number="4",
+)
+
+LDP_LEWIS_2019 = Reference(
+    "lopezdeprado2019", "Lopez de Prado, M., & Lewis, M. J.", 2019,
+    "Detection of false investment strategies using unsupervised learning methods",
+    "Quantitative Finance", "19", "1555-1565", "10.1080/14697688.2019.1622311",
+    number="9",
+)
+
+BAILEY_ET_AL_2017 = Reference(
+    key="bailey2017pbo",
+    authors="Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J.",
+    year=2017,
+    title="The probability of backtest overfitting",
+    journal="Journal of Computational Finance",
+    volume="20",
+    pages="39-69",
+    doi="10.21314/JCF.2016.322",
+    number="4",
+)
+
+WILSON_1927 = Reference(
+    key="wilson1927",
+    authors="Wilson, E. B.",
+    year=1927,
+    title="Probable inference, the law of succession, and statistical inference",
+    journal="Journal of the American Statistical Association",
+    volume="22",
+    pages="209-212",
+    doi="10.1080/01621459.1927.10502953",
+    number="158",
+)

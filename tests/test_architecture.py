@@ -1,0 +1,110 @@
+"""The package's module graph: no import cycles, and lower layers never import higher ones.
+
+Parsed with ``ast`` (nothing is imported): every ``import`` / ``from ... import`` of a sigtest
+module anywhere in a file counts, including imports inside functions (a lazy import is still a
+dependency); only imports under ``if TYPE_CHECKING:`` are left out, since they never run.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "sigtest"
+
+#: Modules below the public methods: they import no method or report module.
+LOWER = {"_validation", "_random", "_engine", "_execution", "_results", "_version"}
+METHODS = {"bootstrap", "sharpe", "snooping", "overfitting", "multiple_testing"}
+REPORTING = {"report", "_html", "plotting", "__main__"}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(path: Path) -> set[str]:
+    """The sigtest modules ``path`` imports (outside ``if TYPE_CHECKING:`` blocks)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("sigtest."):
+                    found.add(alias.name.split(".")[1])
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "sigtest":
+                found.update(a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists())
+            elif node.module.startswith("sigtest."):
+                found.add(node.module.split(".")[1])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found - {path.stem}
+
+
+def _graph() -> dict[str, set[str]]:
+    return {p.stem: _imports(p) for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` (as a path that returns to its start), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = dfs(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = dfs(node)
+            if found:
+                return found
+    return None
+
+
+def test_no_import_cycle():
+    cycle = _cycle(_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_lower_layers_import_no_method_or_report_module():
+    graph = _graph()
+    for low in LOWER & set(graph):
+        assert not graph[low] & (METHODS | REPORTING), (low, graph[low] & (METHODS | REPORTING))
+    for method in METHODS & set(graph):
+        assert not graph[method] & REPORTING, (method, graph[method] & REPORTING)
+
+
+def test_the_cycle_finder_finds_cycles(tmp_path):
+    """The check can fail: a planted cycle is found, and a lazy import counts."""
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+    f = tmp_path / "m.py"
+    f.write_text("def f():\n    from sigtest import snooping\n    import sigtest.report\n")
+    assert _imports(f) == {"snooping", "report"}
+
+
+@pytest.mark.parametrize("name", ["TYPE_CHECKING"])
+def test_type_checking_imports_are_left_out(tmp_path, name):
+    f = tmp_path / "m.py"
+    f.write_text(f"from typing import {name}\nif {name}:\n    from sigtest.report import X\n")
+    assert _imports(f) == set()
