@@ -1,7 +1,7 @@
 """Distributed execution on Dask: the same tests on returns matrices larger than one machine.
 
 :func:`sigtest.reality_check`, :func:`sigtest.spa`, :func:`sigtest.stepm`,
-:func:`sigtest.model_confidence_set`, :func:`sigtest.pbo`, :func:`sigtest.sharpe_ratio`,
+:func:`sigtest.model_confidence_set`, :func:`sigtest.sharpe_ratio`,
 :func:`sigtest.probabilistic_sharpe_ratio`, :func:`sigtest.deflated_sharpe_ratio`,
 :func:`sigtest.effective_trials` and :func:`sigtest.validate` dispatch here when ``returns`` is a
 ``dask.array.Array`` or a dask DataFrame. The matrix is processed by *column blocks* (the dask chunks along the
@@ -52,13 +52,6 @@ the client up to :data:`MCS_MAX_BYTES` and the in-memory function runs on it.
 only the benchmark column, the index, the block-length columns (at most 1,000), the top
 columns and one T-vector per block.
 
-PBO (CSCV): the per-partition sufficient statistics of each block (``S x N_k`` sums) are
-persisted on the workers; pass 1 gives, per combination, each block's in-sample best column,
-its IS and OOS values and NaN/infinity flags (plus its part of the pooled OOS histogram); the
-client picks the global selection; pass 2 counts, per combination and block, the OOS values
-below and equal to the selection's, which add up to the ranks. A callable metric keeps the block
-itself on the worker and is called on the block's halves (it must be column-wise).
-
 Same numbers: every quantity is a per-column function or an exact reduction (maximum, count), and
 each replicate's counts depend only on the seed and the replicate's number, so the results equal
 the in-memory engine's up to BLAS rounding in the matrix products (the tests require 1e-12),
@@ -68,7 +61,7 @@ Memory per worker thread (one task at a time), with ``N_k`` the block width: for
 tests about ``3 x 8 T N_k`` bytes (the block, its centred copy and, for the stationary
 bootstrap, the ``T x N_k`` autocovariances of Hansen's variance; one more ``8 T N_k`` for
 ``measure='sharpe'``) plus about 0.4 GB of FFT and engine temporaries (the engine's are about
-64 MiB, or ``batch_size`` replicates); for PBO the block plus about 70 MB; for the Sharpe
+64 MiB, or ``batch_size`` replicates); for the Sharpe
 functions about twice the block; for the effective number of trials two blocks and their
 centred copies (``4 x 8 T N_k``) plus the ``N_k x N_k`` or ``T x T`` product. Nothing depends
 on N, except the one correlation (or Gram) matrix the client assembles for the effective number
@@ -109,7 +102,6 @@ __all__ = [
     "effective_trials",
     "is_dask",
     "model_confidence_set",
-    "pbo",
     "probabilistic_sharpe_ratio",
     "reality_check",
     "sharpe_ratio",
@@ -676,178 +668,3 @@ def mean_correlation(returns: Any) -> float:
     parts = _compute([delayed(_zsum_block)(b) for b in dr.blocks])
     s = np.sum([p[0] for p in parts], axis=0)
     return _correlation_from_zsum(s, sum(p[1] for p in parts))
-
-
-# --------------------------------------------------------------------------------------------
-# Probability of backtest overfitting (CSCV)
-# --------------------------------------------------------------------------------------------
-#
-# Pass 0 (persisted on the workers): each column block's per-partition sufficient statistics
-# (S x N_k sums, far smaller than the block). Pass 1: per combination, the block's in-sample
-# best column (first among ties), its IS and OOS values, NaN/inf flags, the block's part of the
-# pooled OOS histogram and range. The client picks the global selection (maximum over blocks,
-# first block among ties = first column). Pass 2: per combination, how many of the block's OOS
-# values are below / equal to the selection's; summed over blocks these are the ranks.
-
-
-def _pbo_stats(
-    block: np.ndarray, m: int, s: int, metric: Any, target: float, policy: str, offset: int
-) -> Any:
-    from sigtest.overfitting import _CallableStats, _SufficientStats
-
-    x = np.ascontiguousarray(block, dtype=np.float64)
-    if not np.isfinite(x).all():
-        _, bad_values = _block_values(x)
-        if bad_values is not None and ("inf" in bad_values or policy == "raise"):
-            return {"bad_values": bad_values}
-    if callable(metric):  # called on the block's (rows x N_k) halves: a column-wise metric
-        return _CallableStats(x, m, s, metric, offset)
-    return _SufficientStats(x, m, s, metric, target, policy == "omit")
-
-
-def _pbo_width(stats: Any) -> int:
-    """The number of columns of a block's PBO engine."""
-    from sigtest.overfitting import _CallableStats
-
-    return int(stats.x.shape[1] if isinstance(stats, _CallableStats) else stats.b1.shape[1])
-
-
-def _pbo_pairs(n_partitions: int, n_cols: int, chunk_size: int | None) -> Any:
-    from sigtest.overfitting import _CHUNK_ENTRIES, _combination_table
-
-    _, indicator, complement = _combination_table(n_partitions)
-    first = np.flatnonzero(indicator[:, 0] > 0)
-    second = complement[first]
-    step = chunk_size or max(1, _CHUNK_ENTRIES // n_cols)
-    for start in range(0, first.size, step):
-        p1 = first[start : start + step]
-        p2 = second[start : start + step]
-        yield p1, p2, indicator[p1]
-
-
-def _pbo_select_block(stats: Any, n_partitions: int, chunk_size: int | None) -> dict[str, Any]:
-    from sigtest.overfitting import _combination_table, _PooledHistogram
-
-    if isinstance(stats, dict):
-        return stats
-    n_comb = _combination_table(n_partitions)[0].shape[0]
-    n_cols = _pbo_width(stats)
-    out: dict[str, Any] = {
-        "nstar": np.empty(n_comb, dtype=np.int64),
-        "is": np.empty(n_comb),
-        "oos": np.empty(n_comb),
-        # per side (IS, OOS), the block's row sum is NaN / +inf / -inf (the in-memory row sum
-        # over all columns is NaN exactly when some block's is NaN or two blocks' are +-inf)
-        "flags": np.zeros((n_comb, 2, 3), dtype=bool),
-        "nan_cols": np.zeros(n_cols, dtype=bool),
-    }
-    pooled = _PooledHistogram()
-    lo, hi = np.inf, -np.inf
-    for p1, p2, ind in _pbo_pairs(n_partitions, n_cols, chunk_size):
-        a, b = stats.pair(ind)
-        for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
-            j = np.argmax(is_perf, axis=1)
-            rows = np.arange(pos.size)
-            out["nstar"][pos] = j
-            out["is"][pos] = is_perf[rows, j]
-            out["oos"][pos] = oos_perf[rows, j]
-            for side, perf in enumerate((is_perf, oos_perf)):
-                # the block's row sum is NaN if the row holds a NaN or both infinities, +-inf
-                # if it holds only that infinity: enough to decide the global row sum
-                total = perf.sum(axis=1)
-                out["flags"][pos, side, 0] = np.isnan(total)
-                out["flags"][pos, side, 1] = total == np.inf
-                out["flags"][pos, side, 2] = total == -np.inf
-        if np.isnan(a.sum()) or np.isnan(b.sum()):
-            out["nan_cols"] |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
-        elif not out["nan_cols"].any():
-            lo = min(lo, float(a.min()), float(b.min()))
-            hi = max(hi, float(a.max()), float(b.max()))
-            pooled.add(a)
-            pooled.add(b)
-    out["range"] = (lo, hi)
-    if pooled.hi > pooled.lo:
-        out["hist"] = (
-            pooled.lo, pooled.count[pooled.lo : pooled.hi].copy(),
-            pooled.total[pooled.lo : pooled.hi].copy(),
-        )
-    return out
-
-
-def _pbo_rank_block(
-    stats: Any, n_partitions: int, chunk_size: int | None, chosen_oos: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per combination: the block's OOS values below and equal to the selection's."""
-    n_comb = chosen_oos.size
-    less = np.zeros(n_comb, dtype=np.int64)
-    equal = np.zeros(n_comb, dtype=np.int64)
-    for p1, p2, ind in _pbo_pairs(n_partitions, _pbo_width(stats), chunk_size):
-        a, b = stats.pair(ind)
-        for pos, oos_perf in ((p1, b), (p2, a)):
-            col = chosen_oos[pos][:, None]
-            less[pos] = np.count_nonzero(oos_perf < col, axis=1)
-            equal[pos] = np.count_nonzero(oos_perf == col, axis=1)
-    return less, equal
-
-
-def pbo(returns: Any, **settings: Any) -> Any:
-    """:func:`sigtest.pbo` on a dask array or DataFrame, see above."""
-    import dask
-    from dask import delayed
-
-    from sigtest import overfitting as ov
-
-    policy = check_nan_policy(settings.pop("nan_policy"))
-    arr, columns, _ = _to_array(returns, "returns")
-    t_full, n_full = (int(v) for v in arr.shape)
-    st = ov._pbo_settings(t_full, n_full, "returns", nan_policy=policy, **settings)
-    s, chunk_size = st.n_partitions, st.chunk_size
-    rows, positions = ov._remainder(t_full, s, st.remainder, "returns")
-    dropped: list[Hashable] = []
-    if rows is not None:
-        if columns is not None and hasattr(returns, "index"):
-            dropped = list(returns.index.compute()[positions])
-        else:
-            dropped = [int(p) for p in positions]
-    dr = as_dask_returns(returns, min_obs=2, rows=rows)
-    m = dr.n_obs // s
-    metric_v = st.metric
-    metric_name = ov._metric_name(metric_v)
-    # pass 0: sufficient statistics (or the block itself, for a callable), kept on the workers
-    stats = [
-        delayed(_pbo_stats)(b, m, s, metric_v, st.target, policy, int(dr.offsets[k]))
-        for k, b in enumerate(dr.blocks)
-    ]
-    stats = list(dask.persist(*stats))
-    parts = _compute([delayed(_pbo_select_block)(st_k, s, chunk_size) for st_k in stats])
-    _raise_bad_values(parts, dr)
-    n_comb = ov._combination_table(s)[0].shape[0]
-    offsets = dr.offsets
-    # global selection: the best block's best column; ties go to the first block
-    is_vals = np.stack([p["is"] for p in parts])  # K x C
-    kbest = np.argmax(is_vals, axis=0)
-    cidx = np.arange(n_comb)
-    nstar = np.stack([p["nstar"] for p in parts])[kbest, cidx] + offsets[kbest]
-    chosen_is = is_vals[kbest, cidx]
-    chosen_oos = np.stack([p["oos"] for p in parts])[kbest, cidx]
-    flags = np.any(np.stack([p["flags"] for p in parts]), axis=0)  # C x 2 x 3
-    bad = np.any(flags[:, :, 0] | (flags[:, :, 1] & flags[:, :, 2]), axis=1)
-    nan_cols = np.concatenate([p["nan_cols"] for p in parts])
-    ranks = _compute([delayed(_pbo_rank_block)(st_k, s, chunk_size, chosen_oos) for st_k in stats])
-    less = np.sum([r[0] for r in ranks], axis=0)
-    equal = np.sum([r[1] for r in ranks], axis=0)
-    del stats
-    pooled = ov._PooledHistogram()
-    for p in parts:
-        if "hist" in p:
-            k0, cnt, tot = p["hist"]
-            pooled.count[k0 : k0 + cnt.size] += cnt
-            pooled.total[k0 : k0 + cnt.size] += tot
-            pooled.lo = min(pooled.lo, k0)
-            pooled.hi = max(pooled.hi, k0 + cnt.size)
-    return ov._pbo_result(
-        st, dr.shell(), metric_name, m, dr.n_obs, dropped, nstar=nstar, chosen_is=chosen_is,
-        chosen_oos=chosen_oos, less=less, equal=equal, bad=bad, nan_cols=nan_cols,
-        pooled=pooled, lo_all=min(p["range"][0] for p in parts),
-        hi_all=max(p["range"][1] for p in parts), stacklevel=4,
-    )

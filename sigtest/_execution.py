@@ -147,9 +147,24 @@ class Blocks:
                             self.name, self.frame)
         return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
 
-    def restrict(self, keep: np.ndarray) -> Blocks:
-        """The rows ``keep`` (booleans over the current rows): in memory a copy of those rows,
-        on dask a row selection applied inside every task."""
+    def restrict(self, keep: np.ndarray | slice) -> Blocks:
+        """The rows ``keep`` (booleans over the current rows, or a slice of them): in memory a
+        copy of those rows (a view for a slice), on dask a row selection applied inside every
+        task (for a slice of all stored rows, a slice of the dask array, as ``as_blocks(rows=)``
+        takes)."""
+        if isinstance(keep, slice):
+            if self.data is not None:
+                d = self.data
+                index = d.index[keep] if d.index is not None else None
+                return from_data(ReturnsData(d.values[keep], d.columns, index, d.one_d, d.name))
+            if self.rows is None:
+                index = self.index() if self.frame is not None else None
+                out = _array_blocks(self.array[keep], self.columns, self.one_d, self.name,
+                                    self.frame)
+                return replace(out, _index=[index[keep]] if index is not None else [])
+            mask = np.zeros(self.n_obs, dtype=bool)
+            mask[keep] = True
+            keep = mask
         keep = np.asarray(keep, dtype=bool)
         if keep.all():
             return self

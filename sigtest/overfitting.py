@@ -15,7 +15,7 @@ import functools
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from statistics import NormalDist
@@ -24,14 +24,13 @@ from typing import Any, ClassVar, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from sigtest import _dask
+from sigtest._execution import as_blocks
 from sigtest._results import ConfidenceInterval, Reference, ResultBase, ShortRepr
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
     ReturnsData,
     ReturnsLike,
-    as_returns,
     check_choice,
     check_int,
     check_nan_policy,
@@ -267,20 +266,6 @@ def _check_measure(measure: object) -> str | Callable[[np.ndarray], Any]:
     return measure
 
 
-def _partition(
-    data: ReturnsData, n_partitions: int, remainder: str
-) -> tuple[np.ndarray, int, list[Hashable]]:
-    """The rows used (a view when nothing is dropped), the block length and the dropped rows."""
-    t_obs = data.n_obs
-    keep, positions = _remainder(t_obs, n_partitions, remainder, data.name)
-    if keep is None:
-        return data.values, t_obs // n_partitions, []
-    dropped: list[Hashable] = (
-        list(data.index[positions]) if data.index is not None else [int(p) for p in positions]
-    )
-    return data.values[keep], (t_obs - positions.size) // n_partitions, dropped
-
-
 def _remainder(
     t_obs: int, n_partitions: int, remainder: str, name: str
 ) -> tuple[slice | None, np.ndarray]:
@@ -431,9 +416,12 @@ class _SufficientStats:
         metric: str,
         target: float,
         omit: bool,
+        perf_exp: int | None = None,
     ) -> None:
         self.metric = metric
         self.target = target
+        self.width = int(x.shape[1])
+        self.perf_exp = perf_exp  # power of two the performance is multiplied by (rescaled data)
         s, m = n_partitions, block_length
         n_strat = x.shape[1]
         has_nan = omit and bool(np.isnan(x).any())
@@ -564,6 +552,8 @@ class _SufficientStats:
                 sub = perf[:, self.cidx]
                 sub[mask] = np.nan
                 perf[:, self.cidx] = sub
+        if self.perf_exp is not None:
+            a, b = np.ldexp(a, self.perf_exp), np.ldexp(b, self.perf_exp)
         return a, b
 
 
@@ -590,8 +580,9 @@ class _CallableStats:
         metric: Callable[..., Any],
         offset: int = 0,
     ):
-        self.offset = offset  # of the first column, in messages (a dask column block)
+        self.offset = offset  # of the first column, in messages (a column block)
         self.x = x
+        self.width = int(x.shape[1])
         self.metric = metric
         self.rows = np.arange(x.shape[0]).reshape(n_partitions, block_length)
         self.name = _metric_name(metric)
@@ -669,6 +660,163 @@ def _select(is_perf: np.ndarray, oos_perf: np.ndarray, bad: np.ndarray) -> tuple
     return nstar, chosen_is, chosen_oos, less, equal, bad
 
 
+# --------------------------------------------------------------------------------------------
+# kernels over column blocks (one block in memory) and the combine step
+#
+# Pass 0 (kept where the block lives): the block's per-partition sufficient statistics (S x N_k
+# sums; for a callable measure, the block itself). Pass 1: per combination, the block's
+# in-sample best column (first among ties), its IS and OOS values, NaN/infinity flags, its part
+# of the pooled OOS histogram and range (and, when the block is the whole matrix, the ranks).
+# The combine step picks the global selection (maximum over blocks, first block among ties =
+# first column). Pass 2 (several blocks only): per combination, how many of the block's OOS
+# values are below / equal to the selection's; summed over blocks these are the ranks.
+
+
+def _pbo_engine(
+    x: np.ndarray,
+    block_length: int,
+    n_partitions: int,
+    metric: str | Callable[[np.ndarray], Any],
+    target: float,
+    nan_policy: str,
+    *,
+    offset: int = 0,
+) -> _SufficientStats | _CallableStats:
+    """Pass 0: the engine giving a block's performance on every half."""
+    if callable(metric):  # called on the block's (rows x N_k) halves: a column-wise measure
+        return _CallableStats(x, block_length, n_partitions, metric, offset)
+    # Data far from unit scale (squares overflow or vanish) are divided by a power of two,
+    # exactly: per column for the unit-free Sharpe ratio; by one power for the whole block (and
+    # the target) for the Sortino ratio, also unit-free, and for the mean, whose performance is
+    # multiplied back.
+    perf_exp = None
+    exp = scale_exponents(x, common=metric != "sharpe")
+    if exp is not None:
+        x = rescale(x, exp)
+        if metric == "sortino":
+            target = float(np.ldexp(target, -exp[0]))
+        elif metric == "mean":
+            perf_exp = int(exp[0])
+    return _SufficientStats(
+        x, block_length, n_partitions, metric, target, nan_policy == "omit", perf_exp
+    )
+
+
+def _pbo_chunks(
+    n_partitions: int, n_cols: int, batch_size: int | None
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Chunks of complementary pairs: positions of one member (``p1``, the combinations holding
+    block 0), of its complement (``p2``) and the indicator rows of ``p1``."""
+    _, indicator, complement = _combination_table(n_partitions)
+    first = np.flatnonzero(indicator[:, 0] > 0)
+    second = complement[first]
+    step = batch_size or max(1, _CHUNK_ENTRIES // n_cols)
+    for start in range(0, first.size, step):
+        p1 = first[start : start + step]
+        yield p1, second[start : start + step], indicator[p1]
+
+
+def _pbo_select(
+    engine: _SufficientStats | _CallableStats,
+    n_partitions: int,
+    batch_size: int | None,
+    rank: bool,
+) -> dict[str, Any]:
+    """Pass 1 on a block: per combination its in-sample best column, the IS and OOS values of
+    that column and flags, the block's pooled OOS histogram; with ``rank``, the OOS rank counts
+    of its own selection (the global ones when the block is the whole matrix)."""
+    n_comb = _combination_table(n_partitions)[0].shape[0]
+    nstar = np.empty(n_comb, dtype=np.intp)
+    chosen_is = np.empty(n_comb)
+    chosen_oos = np.empty(n_comb)
+    less = np.empty(n_comb, dtype=np.int64) if rank else None
+    equal = np.empty(n_comb, dtype=np.int64) if rank else None
+    # per side (IS, OOS), the block's row sum is NaN / +inf / -inf: the row sum over all columns
+    # is NaN exactly when some block's is NaN or two blocks' are +inf and -inf
+    flags = np.zeros((n_comb, 2, 3), dtype=bool)
+    nan_cols = np.zeros(engine.width, dtype=bool)
+    bad = False
+    pooled = _PooledHistogram()
+    lo, hi = np.inf, -np.inf
+    for p1, p2, ind in _pbo_chunks(n_partitions, engine.width, batch_size):
+        a, b = engine.pair(ind)
+        sums = (a.sum(axis=1), b.sum(axis=1))
+        nan_rows = np.isnan(sums[0]) | np.isnan(sums[1])
+        for pos, is_perf, oos_perf, side in ((p1, a, b, 0), (p2, b, a, 1)):
+            if rank:
+                res = _select(is_perf, oos_perf, nan_rows)
+                nstar[pos], chosen_is[pos], chosen_oos[pos], less[pos], equal[pos], _ = res
+            else:
+                j = np.argmax(is_perf, axis=1)
+                rows = np.arange(pos.size)
+                nstar[pos], chosen_is[pos], chosen_oos[pos] = j, is_perf[rows, j], oos_perf[rows, j]
+            for k, total in enumerate((sums[side], sums[1 - side])):
+                flags[pos, k, 0] = np.isnan(total)
+                flags[pos, k, 1] = total == np.inf
+                flags[pos, k, 2] = total == -np.inf
+        if nan_rows.any():
+            bad = True
+            nan_cols |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
+        if not bad:  # otherwise PBO is NaN and the dominance grid is not needed
+            lo = min(lo, float(a.min()), float(b.min()))
+            hi = max(hi, float(a.max()), float(b.max()))
+            pooled.add(a)
+            pooled.add(b)
+    out: dict[str, Any] = {
+        "nstar": nstar, "is": chosen_is, "oos": chosen_oos, "less": less, "equal": equal,
+        "flags": flags, "nan_cols": nan_cols, "range": (lo, hi), "hist": None,
+    }
+    if pooled.hi > pooled.lo:  # only the populated bins travel
+        out["hist"] = (
+            pooled.lo, pooled.count[pooled.lo : pooled.hi].copy(),
+            pooled.total[pooled.lo : pooled.hi].copy(),
+        )
+    return out
+
+
+def _pbo_rank(
+    engine: _SufficientStats | _CallableStats,
+    n_partitions: int,
+    batch_size: int | None,
+    chosen_oos: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 2 on a block: per combination, the block's OOS values below and equal to the
+    selection's."""
+    n_comb = chosen_oos.size
+    less = np.empty(n_comb, dtype=np.int64)
+    equal = np.empty(n_comb, dtype=np.int64)
+    for p1, p2, ind in _pbo_chunks(n_partitions, engine.width, batch_size):
+        a, b = engine.pair(ind)
+        for pos, oos_perf in ((p1, b), (p2, a)):
+            col = chosen_oos[pos][:, None]
+            less[pos] = np.count_nonzero(oos_perf < col, axis=1)
+            equal[pos] = np.count_nonzero(oos_perf == col, axis=1)
+    return less, equal
+
+
+def _pbo_merge(parts: list[dict[str, Any]], offsets: np.ndarray) -> dict[str, Any]:
+    """The global selection from the blocks' pass 1: the best block's best column (ties: the
+    first block, so the first column), the undefined combinations and the pooled histogram."""
+    is_vals = np.stack([p["is"] for p in parts])  # K x C
+    kbest = np.argmax(is_vals, axis=0)
+    cidx = np.arange(is_vals.shape[1])
+    flags = np.any(np.stack([p["flags"] for p in parts]), axis=0)  # C x 2 x 3
+    pooled = _PooledHistogram()
+    for p in parts:
+        if p["hist"] is not None:
+            pooled.merge(*p["hist"])
+    return {
+        "nstar": np.stack([p["nstar"] for p in parts])[kbest, cidx] + offsets[kbest],
+        "chosen_is": is_vals[kbest, cidx],
+        "chosen_oos": np.stack([p["oos"] for p in parts])[kbest, cidx],
+        "bad": np.any(flags[:, :, 0] | (flags[:, :, 1] & flags[:, :, 2]), axis=1),
+        "nan_cols": np.concatenate([p["nan_cols"] for p in parts]),
+        "pooled": pooled,
+        "lo_all": min(p["range"][0] for p in parts),
+        "hi_all": max(p["range"][1] for p in parts),
+    }
+
+
 def _float_keys(values: np.ndarray) -> np.ndarray:
     """Histogram bin of each value, monotone in the value (``-0.0`` counts as ``+0.0``)."""
     u = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into +0.0
@@ -716,6 +864,13 @@ class _PooledHistogram:
         self.hi = max(self.hi, k1)
         self.count[k0:k1] += np.bincount(keys, minlength=k1 - k0)
         self.total[k0:k1] += np.bincount(keys, weights=flat, minlength=k1 - k0)
+
+    def merge(self, k0: int, count: np.ndarray, total: np.ndarray) -> None:
+        """Add another histogram's populated bins ``k0, k0 + 1, ...``."""
+        self.count[k0 : k0 + count.size] += count
+        self.total[k0 : k0 + count.size] += total
+        self.lo = min(self.lo, k0)
+        self.hi = max(self.hi, k0 + count.size)
 
     def grid(self, lo: float, hi: float, size: int) -> np.ndarray:
         """Upper edges of the bins holding ``size`` evenly spaced points of ``[lo, hi]``."""
@@ -968,7 +1123,9 @@ def pbo(
     the block itself) on its worker; a first pass sends back, per combination, the block's
     in-sample best column with its IS and OOS values (and its part of the pooled OOS histogram);
     the client picks the global selection; a second pass counts, per combination and block, the
-    OOS values below and equal to the selection's, which add up to the ranks. A callable measure is
+    OOS values below and equal to the selection's, which add up to the ranks (in memory, and for
+    a dask array of one column block, the matrix is one block and the first pass gives the ranks
+    itself: the same code runs on every backend). A callable measure is
     called on each block's ``(rows x N_k)`` halves, so it must be column-wise (column j's value
     depends on column j only); a measure that is not gives other numbers than in memory, and one
     returning the wrong shape is caught on the block. Same numbers as in memory (1e-12); memory
@@ -1002,79 +1159,39 @@ def pbo(
     >>> round(sigtest.pbo(skill, n_partitions=8).pbo, 4)
     0.0
     """
-    if _dask.is_dask(returns):  # column blocks on Dask workers: sigtest/_dask.py
-        return _dask.pbo(**locals())
     nan_policy = check_nan_policy(nan_policy)
-    data = as_returns(returns, min_obs=2, nan_policy=nan_policy)
+    blocks = as_blocks(returns, min_obs=2, nan_policy=nan_policy)
     st = _pbo_settings(
-        data.n_obs, data.n_strategies, data.name, n_partitions=n_partitions, measure=measure,
-        target=target, periods_per_year=periods_per_year, loss_threshold=loss_threshold,
-        remainder=remainder, confidence_level=confidence_level, n_effective=n_effective,
-        dominance_grid_size=dominance_grid_size, batch_size=batch_size, nan_policy=nan_policy,
+        blocks.n_obs, blocks.n_strategies, blocks.name, n_partitions=n_partitions,
+        measure=measure, target=target, periods_per_year=periods_per_year,
+        loss_threshold=loss_threshold, remainder=remainder, confidence_level=confidence_level,
+        n_effective=n_effective, dominance_grid_size=dominance_grid_size, batch_size=batch_size,
+        nan_policy=nan_policy,
     )
-    s, metric_v = st.n_partitions, st.metric
-    x, m, dropped = _partition(data, s, st.remainder)
-    n_strat = data.n_strategies
-    combos, indicator, complement = _combination_table(s)
-    n_comb = combos.shape[0]
-    # The combinations holding block 0 are one member of every complementary pair.
-    first = np.flatnonzero(indicator[:, 0] > 0)
-    second = complement[first]
-    n_pairs = first.size
-
-    engine: _SufficientStats | _CallableStats
-    perf_exp = None  # power of two the performance of the rescaled data is to be multiplied by
-    if callable(metric_v):
-        engine = _CallableStats(x, m, s, metric_v)
-        metric_name = engine.name
+    s = st.n_partitions
+    keep, positions = _remainder(blocks.n_obs, s, st.remainder, blocks.name)
+    dropped: list[Hashable] = []
+    if keep is not None:
+        index = blocks.index()
+        dropped = list(index[positions]) if index is not None else [int(p) for p in positions]
+        blocks = blocks.restrict(keep)
+    m = blocks.n_obs // s
+    engines = blocks.persist(
+        _pbo_engine, m, s, st.metric, st.target, nan_policy, nan_policy=nan_policy, offsets=True
+    )
+    single = len(engines) == 1  # the block's own ranks are the global ones
+    parts = blocks.then(_pbo_select, engines, s, st.chunk_size, single)
+    sel = _pbo_merge(parts, blocks.offsets)
+    if single:
+        less, equal = parts[0]["less"], parts[0]["equal"]
     else:
-        # Data far from unit scale (squares overflow or vanish) are divided by a power of two,
-        # exactly: per column for the unit-free Sharpe ratio; by one power for the whole matrix
-        # (and the target) for the Sortino ratio, also unit-free, and for the mean, whose
-        # performance is multiplied back.
-        target = st.target
-        exp = scale_exponents(x, common=metric_v != "sharpe")
-        if exp is not None:
-            x = rescale(x, exp)
-            if metric_v == "sortino":
-                target = float(np.ldexp(target, -exp[0]))
-            elif metric_v == "mean":
-                perf_exp = int(exp[0])
-        engine = _SufficientStats(x, m, s, metric_v, target, nan_policy == "omit")
-        metric_name = metric_v
-    step = st.chunk_size or max(1, _CHUNK_ENTRIES // n_strat)
-    pooled = _PooledHistogram()
-
-    nstar = np.empty(n_comb, dtype=np.intp)
-    chosen_is = np.empty(n_comb)
-    chosen_oos = np.empty(n_comb)
-    less = np.empty(n_comb, dtype=np.int64)
-    equal = np.empty(n_comb, dtype=np.int64)
-    bad = np.zeros(n_comb, dtype=bool)
-    nan_cols = np.zeros(n_strat, dtype=bool)
-    lo_all, hi_all = np.inf, -np.inf
-    for start in range(0, n_pairs, step):
-        p1 = first[start : start + step]
-        p2 = second[start : start + step]
-        a, b = engine.pair(indicator[p1])
-        if perf_exp is not None:
-            a, b = np.ldexp(a, perf_exp), np.ldexp(b, perf_exp)
-        nan_rows = np.isnan(a.sum(axis=1)) | np.isnan(b.sum(axis=1))
-        for pos, is_perf, oos_perf in ((p1, a, b), (p2, b, a)):
-            res = _select(is_perf, oos_perf, nan_rows)
-            nstar[pos], chosen_is[pos], chosen_oos[pos], less[pos], equal[pos], bad[pos] = res
-        if bad[p1].any() or bad[p2].any():
-            nan_cols |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
-        if not bad.any():  # otherwise PBO is NaN and the dominance grid is not needed
-            lo_all = min(lo_all, float(a.min()), float(b.min()))
-            hi_all = max(hi_all, float(a.max()), float(b.max()))
-            pooled.add(a)
-            pooled.add(b)
-
+        ranks = blocks.then(_pbo_rank, engines, s, st.chunk_size, sel["chosen_oos"])
+        less = np.sum([r[0] for r in ranks], axis=0)
+        equal = np.sum([r[1] for r in ranks], axis=0)
+    del engines
     return _pbo_result(
-        st, data, metric_name, m, int(x.shape[0]), dropped, nstar=nstar, chosen_is=chosen_is,
-        chosen_oos=chosen_oos, less=less, equal=equal, bad=bad, nan_cols=nan_cols,
-        pooled=pooled, lo_all=lo_all, hi_all=hi_all, stacklevel=3,
+        st, blocks.shell(), _metric_name(st.metric), m, blocks.n_obs, dropped, less=less,
+        equal=equal, stacklevel=3, **sel,
     )
 
 

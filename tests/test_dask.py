@@ -388,6 +388,61 @@ def test_pbo_nan_policies_and_labels(client):
     np.testing.assert_array_equal(a.selected, b.selected)
 
 
+def test_pbo_one_block_is_the_in_memory_computation(client):
+    """A dask array of one column block runs the in-memory kernels on the same rows: every
+    number is equal bit for bit (the first pass gives the ranks, as in memory)."""
+    rng = np.random.default_rng(14)
+    x = rng.normal(0.0, 0.01, size=(805, 60)) + np.linspace(0.0, 0.0005, 60)
+    for kw in [{"n_partitions": 8}, {"n_partitions": 6, "measure": "sortino",
+                                     "remainder": "drop_last", "batch_size": 4}]:
+        a = sigtest.pbo(x, **kw)
+        b = sigtest.pbo(da.from_array(x, chunks=(300, 60)), **kw)
+        for f in ["logits", "is_performance", "oos_performance", "selected"]:
+            np.testing.assert_array_equal(getattr(b, f), getattr(a, f), err_msg=f)
+        for f in ["grid", "cdf_random", "sd2"]:
+            np.testing.assert_array_equal(getattr(b.dominance, f), getattr(a.dominance, f))
+        assert (b.pbo, b.degradation, b.dropped_rows) == (a.pbo, a.degradation, a.dropped_rows)
+
+
+@pytest.mark.parametrize("measure", ["sharpe", "mean", "sortino"])
+@pytest.mark.parametrize("scale", [2.0**700, 2.0**-700])
+def test_pbo_far_from_unit_scale_same_as_in_memory(client, measure, scale):
+    """Each block is rescaled by a power of two (exact) as the in-memory matrix is: the unit-free
+    measures give the numbers of unit-scale data, the mean scales exactly, on every chunking."""
+    rng = np.random.default_rng(15)
+    x = rng.normal(0.0, 0.01, size=(400, 30)) + np.linspace(0.0, 0.0006, 30)
+    base = sigtest.pbo(x, n_partitions=8, measure=measure, target=0.0)
+    expected = sigtest.pbo(x * scale, n_partitions=8, measure=measure, target=0.0)
+    for chunks in [(400, 7), (400, 30)]:
+        got = sigtest.pbo(da.from_array(x * scale, chunks=chunks), n_partitions=8,
+                          measure=measure, target=0.0)
+        np.testing.assert_array_equal(got.logits, base.logits)
+        np.testing.assert_array_equal(got.selected, base.selected)
+        f = scale if measure == "mean" else 1.0
+        np.testing.assert_allclose(got.oos_performance / f, base.oos_performance, rtol=1e-13,
+                                   atol=0)
+        np.testing.assert_allclose(got.oos_performance, expected.oos_performance, rtol=1e-13,
+                                   atol=0)
+
+
+def test_restrict_to_a_slice_of_rows(client):
+    """A slice of rows: a view in memory (no copy of the matrix), the same rows on dask."""
+    from sigtest._execution import as_blocks
+
+    x = np.arange(60.0).reshape(12, 5)
+    mem = as_blocks(x).restrict(slice(3, None))
+    assert mem.n_obs == 9 and np.shares_memory(mem.parts[0], x)
+    np.testing.assert_array_equal(mem.parts[0], x[3:])
+    dsk = as_blocks(da.from_array(x, chunks=(12, 2))).restrict(slice(0, 10))
+    assert dsk.n_obs == 10
+    np.testing.assert_array_equal(np.hstack(dsk.map(np.array)), x[:10])
+    dd = pytest.importorskip("dask.dataframe")
+    df = pd.DataFrame(x, index=pd.date_range("2021-01-01", periods=12))
+    frm = as_blocks(dd.from_pandas(df, npartitions=3)).restrict(slice(2, 11))
+    assert frm.index().equals(df.index[2:11])
+    np.testing.assert_array_equal(frm.gather().values, x[2:11])
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation (messages name the parameter, the rule and the value; global column labels)
 # ---------------------------------------------------------------------------------------------

@@ -728,3 +728,26 @@ def test_plots_smoke():
     _, given_ax = plt.subplots()
     assert plot_pbo_logits(res, ax=given_ax, bins=10) is given_ax
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------
+# one implementation for every backend
+
+
+def test_pbo_is_written_once_on_the_execution_layer():
+    """No Dask mirror: overfitting imports no backend module, and sigtest._dask has no PBO."""
+    import ast
+    from pathlib import Path
+
+    import sigtest._dask
+    import sigtest.overfitting
+
+    tree = ast.parse(Path(sigtest.overfitting.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {
+        f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+        for a in n.names
+    }
+    assert not {m for m in imported if m.startswith("sigtest._dask") or m.startswith("dask")}
+    assert not [k for k in vars(sigtest._dask) if "pbo" in k.lower()]
