@@ -729,8 +729,8 @@ def _pbo_select(
     nstar = np.empty(n_comb, dtype=np.intp)
     chosen_is = np.empty(n_comb)
     chosen_oos = np.empty(n_comb)
-    less = np.empty(n_comb, dtype=np.int64) if rank else None
-    equal = np.empty(n_comb, dtype=np.int64) if rank else None
+    less = np.empty(n_comb if rank else 0, dtype=np.int64)
+    equal = np.empty_like(less)
     # per side (IS, OOS), the block's row sum is NaN / +inf / -inf: the row sum over all columns
     # is NaN exactly when some block's is NaN or two blocks' are +inf and -inf
     flags = np.zeros((n_comb, 2, 3), dtype=bool)
@@ -762,16 +762,12 @@ def _pbo_select(
             hi = max(hi, float(a.max()), float(b.max()))
             pooled.add(a)
             pooled.add(b)
-    out: dict[str, Any] = {
-        "nstar": nstar, "is": chosen_is, "oos": chosen_oos, "less": less, "equal": equal,
-        "flags": flags, "nan_cols": nan_cols, "range": (lo, hi), "hist": None,
+    return {
+        "nstar": nstar, "is": chosen_is, "oos": chosen_oos,
+        "less": less if rank else None, "equal": equal if rank else None,
+        "flags": flags, "nan_cols": nan_cols, "range": (lo, hi),
+        "hist": pooled.populated(),  # only the populated bins travel
     }
-    if pooled.hi > pooled.lo:  # only the populated bins travel
-        out["hist"] = (
-            pooled.lo, pooled.count[pooled.lo : pooled.hi].copy(),
-            pooled.total[pooled.lo : pooled.hi].copy(),
-        )
-    return out
 
 
 def _pbo_rank(
@@ -801,17 +797,13 @@ def _pbo_merge(parts: list[dict[str, Any]], offsets: np.ndarray) -> dict[str, An
     kbest = np.argmax(is_vals, axis=0)
     cidx = np.arange(is_vals.shape[1])
     flags = np.any(np.stack([p["flags"] for p in parts]), axis=0)  # C x 2 x 3
-    pooled = _PooledHistogram()
-    for p in parts:
-        if p["hist"] is not None:
-            pooled.merge(*p["hist"])
     return {
         "nstar": np.stack([p["nstar"] for p in parts])[kbest, cidx] + offsets[kbest],
         "chosen_is": is_vals[kbest, cidx],
         "chosen_oos": np.stack([p["oos"] for p in parts])[kbest, cidx],
         "bad": np.any(flags[:, :, 0] | (flags[:, :, 1] & flags[:, :, 2]), axis=1),
         "nan_cols": np.concatenate([p["nan_cols"] for p in parts]),
-        "pooled": pooled,
+        "pooled": _PooledHistogram.merged([p["hist"] for p in parts if p["hist"] is not None]),
         "lo_all": min(p["range"][0] for p in parts),
         "hi_all": max(p["range"][1] for p in parts),
     }
@@ -851,6 +843,7 @@ class _PooledHistogram:
     def __init__(self) -> None:
         self.count = np.zeros(_KEY_SIZE)  # calloc: pages are touched only where used
         self.total = np.zeros(_KEY_SIZE)
+        self.base = 0  # key of count[0]
         self.lo = _KEY_SIZE
         self.hi = 0
 
@@ -865,12 +858,26 @@ class _PooledHistogram:
         self.count[k0:k1] += np.bincount(keys, minlength=k1 - k0)
         self.total[k0:k1] += np.bincount(keys, weights=flat, minlength=k1 - k0)
 
-    def merge(self, k0: int, count: np.ndarray, total: np.ndarray) -> None:
-        """Add another histogram's populated bins ``k0, k0 + 1, ...``."""
-        self.count[k0 : k0 + count.size] += count
-        self.total[k0 : k0 + count.size] += total
-        self.lo = min(self.lo, k0)
-        self.hi = max(self.hi, k0 + count.size)
+    def populated(self) -> tuple[int, np.ndarray, np.ndarray] | None:
+        """The populated bins (first key, counts, sums; copies), or None."""
+        if self.hi <= self.lo:
+            return None
+        window = slice(self.lo - self.base, self.hi - self.base)
+        return self.lo, self.count[window].copy(), self.total[window].copy()
+
+    @classmethod
+    def merged(cls, parts: list[tuple[int, np.ndarray, np.ndarray]]) -> _PooledHistogram:
+        """The sum of histograms given by their populated bins, held over their keys only."""
+        out = cls.__new__(cls)
+        out.lo = min((k0 for k0, _, _ in parts), default=_KEY_SIZE)
+        out.hi = max((k0 + c.size for k0, c, _ in parts), default=0)
+        out.base = out.lo if parts else 0
+        out.count = np.zeros(max(out.hi - out.lo, 0))
+        out.total = np.zeros_like(out.count)
+        for k0, count, total in parts:
+            out.count[k0 - out.base : k0 - out.base + count.size] += count
+            out.total[k0 - out.base : k0 - out.base + count.size] += total
+        return out
 
     def grid(self, lo: float, hi: float, size: int) -> np.ndarray:
         """Upper edges of the bins holding ``size`` evenly spaced points of ``[lo, hi]``."""
@@ -879,8 +886,8 @@ class _PooledHistogram:
 
     def at(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Number and sum of the pooled values <= each grid point (grid on bin upper edges)."""
-        cum_n = np.cumsum(self.count[self.lo : self.hi])
-        cum_s = np.cumsum(self.total[self.lo : self.hi])
+        cum_n = np.cumsum(self.count[self.lo - self.base : self.hi - self.base])
+        cum_s = np.cumsum(self.total[self.lo - self.base : self.hi - self.base])
         keys = np.minimum(_float_keys(grid), self.hi - 1) - self.lo
         return cum_n[keys], cum_s[keys]
 
