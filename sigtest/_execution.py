@@ -393,17 +393,22 @@ def _task(
     if bad is not None:
         return bad
     kw = {"offset": offset} if pass_offset else {}
-    _IN_TASK.active = True
-    try:
-        return kernel(x, *args, **kw)
-    finally:
-        _IN_TASK.active = False
+    return _in_task(kernel, x, *args, **kw)
 
 
 def _then_task(kernel: Callable[..., Any], held: Any, *args: Any) -> Any:
     if isinstance(held, BadValues):
         return held
-    return kernel(held, *args)
+    return _in_task(kernel, held, *args)
+
+
+def _in_task(kernel: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """Run a kernel inside a dask task (see :func:`kernel_threads`)."""
+    _IN_TASK.active = True
+    try:
+        return kernel(*args, **kw)
+    finally:
+        _IN_TASK.active = False
 
 
 def _bad_of(held: Any) -> Any:
@@ -417,7 +422,7 @@ def _pair_task(
         x = np.ascontiguousarray(block, dtype=np.float64)
         return x if keep is None else np.ascontiguousarray(x[keep])
 
-    return kernel(sel(a), None if b is None else sel(b), *args)
+    return _in_task(kernel, sel(a), None if b is None else sel(b), *args)
 
 
 def _nan_rows(x: np.ndarray) -> np.ndarray:

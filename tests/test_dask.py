@@ -863,3 +863,24 @@ def test_worker_killed_mid_run(client):
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     after = set(client.scheduler_info()["workers"])
     assert victim in before and victim not in after
+
+
+def _threads_of(x, *args):
+    from sigtest._execution import kernel_threads
+
+    return kernel_threads()
+
+
+def test_kernels_use_one_thread_inside_dask_tasks(client):
+    """FFT threads: every core in memory, one inside a dask task (the worker's tasks already run
+    side by side), for every kind of task (map, persist/then, pairs)."""
+    from sigtest._engine import n_workers
+    from sigtest._execution import as_blocks
+
+    x = np.random.default_rng(3).normal(size=(50, 6))
+    assert as_blocks(x).map(_threads_of) == [n_workers()]
+    blocks = as_blocks(da.from_array(x, chunks=(50, 2)))
+    assert blocks.map(_threads_of) == [1, 1, 1]
+    held = blocks.persist(np.asarray)
+    assert blocks.then(_threads_of, held) == [1, 1, 1]
+    assert [out for _, _, out in blocks.pairs(_threads_of)] == [1] * 6
