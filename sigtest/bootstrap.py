@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import special
 
 from sigtest._engine import BOOTSTRAPS, Bootstrap, BootstrapPlan, IndexPlan, power_sums
+from sigtest._execution import Blocks, as_blocks
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._references import (
     EFRON_1987,
@@ -285,11 +286,21 @@ def optimal_block_length(returns: ReturnsLike, *, nan_policy: NanPolicy = "raise
     0       14.25     16.31
 
     Validated against: ``arch.bootstrap.optimal_block_length`` (to 1e-8, AR(1) and S&P 500 data).
+
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
     """
     nan_policy = check_nan_policy(nan_policy)
-    data = as_returns(returns, min_obs=9, nan_policy=nan_policy)
+    blocks = as_blocks(returns, min_obs=9, nan_policy=nan_policy)
+    data = blocks.shell()
     index = data.columns if data.columns is not None else pd.RangeIndex(data.n_strategies)
     if nan_policy == "omit":
+        if blocks.data is None:
+            raise ValueError(
+                "`nan_policy`='omit' in optimal_block_length needs `returns` in memory (each "
+                "column's own unbroken stretch); call `.compute()` first, or fill the missing "
+                "values"
+            )
         first, stop, count = _ragged_spans(data)
         short = count < 9
         b_sb, b_cb, const = _ragged_block_lengths(data.values, first, stop, np.flatnonzero(~short))
@@ -301,12 +312,21 @@ def optimal_block_length(returns: ReturnsLike, *, nan_policy: NanPolicy = "raise
             {"stationary": b_sb, "circular": b_cb, "n_obs": count, "n_dropped": data.n_obs - count},
             index=index,
         )
-    b_sb, b_cb = _optimal_block_lengths(data.values)
-    const = np.ptp(data.values, axis=0) == 0
-    b_sb[const] = np.nan
-    b_cb[const] = np.nan
+    parts = blocks.map(_column_block_lengths, nan_policy=nan_policy)
+    b_sb, b_cb, const = (np.concatenate([p[k] for p in parts]) for k in range(3))
     warn_degenerate(data, const, "The optimal block length")
     return pd.DataFrame({"stationary": b_sb, "circular": b_cb}, index=index)
+
+
+def _column_block_lengths(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel: every column's stationary and circular optimal block lengths (NaN for a
+    constant column) and which columns are constant."""
+    b_sb, b_cb = _optimal_block_lengths(x)
+    with np.errstate(over="ignore"):  # a range beyond 1.8e308 is not 0
+        const = np.ptp(x, axis=0) == 0
+    b_sb[const] = np.nan
+    b_cb[const] = np.nan
+    return b_sb, b_cb, const
 
 
 # --------------------------------------------------------------------------------------------
@@ -866,6 +886,9 @@ def bootstrap_ci(
     Validated against: ``arch.bootstrap.IIDBootstrap.conf_int`` (iid data, within Monte Carlo
     error), a plain loop over resampled data with the same indices (1e-12), and coverage by
     simulation (slow tests).
+
+    Dask: ``returns`` may also be a dask array or DataFrame; the same kernel runs on each
+    column block where it lives (README, "Scaling out with Dask").
     """
     check_choice(measure, "measure", MEASURES)
     check_choice(method, "method", CI_METHODS)
@@ -875,27 +898,49 @@ def bootstrap_ci(
         scale = check_positive(periods_per_year, "periods_per_year")
     else:
         scale = 1.0
-    data = as_returns(returns, min_obs=3, nan_policy=policy)
+    blocks = as_blocks(returns, min_obs=3, nan_policy=policy)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
     if policy == "omit":
+        if blocks.data is None:
+            raise ValueError(
+                "`nan_policy`='omit' in bootstrap_ci needs `returns` in memory (each column "
+                "is resampled on its own unbroken stretch); select the columns and call "
+                "`.compute()` first, or fill the missing values"
+            )
         return _bootstrap_ci_ragged(
-            data, bootstrap, block_length, n_resamples, rng, measure, method, level, scale,
-            periods_per_year, batch_size,
+            blocks.data, bootstrap, block_length, n_resamples, rng, measure, method, level,
+            scale, periods_per_year, batch_size,
         )
+    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    check_int(n_resamples, "n_resamples", minimum=1)
+    subset = _block_length_subset(blocks.n_strategies)
     plan, seed, estimated = make_plan(
-        data.values, bootstrap=bootstrap, block_length=block_length, n_resamples=n_resamples,
-        rng=rng,
+        None, bootstrap=bootstrap, block_length=block_length, n_resamples=n_resamples,
+        rng=rng, n_obs=blocks.n_obs,
+        estimates=lambda: np.concatenate(
+            blocks.map(_subset_block_lengths, subset, str(bootstrap), offsets=True)
+        ),
     )
     # an interval and a standard error need at least two replicates
     check_int(n_resamples, "n_resamples", minimum=2)
     return _bootstrap_ci(
-        data, plan, seed, estimated, measure, method, level, scale, periods_per_year, batch_size
+        blocks, plan, seed, estimated, measure, method, level, scale, periods_per_year,
+        batch_size,
     )
 
 
+def _subset_block_lengths(
+    x: np.ndarray, subset: np.ndarray, bootstrap: str, offset: int = 0
+) -> np.ndarray:
+    """Kernel: the optimal block lengths of the block's columns among the global ``subset``
+    (:func:`_block_length_subset`)."""
+    cols = subset[(subset >= offset) & (subset < offset + x.shape[1])] - offset
+    return _block_length_estimates(x if cols.size == x.shape[1] else x[:, cols], bootstrap)
+
+
 def _bootstrap_ci(
-    data: ReturnsData,
+    blocks: Blocks,
     plan: BootstrapPlan | IndexPlan,
     seed: SeedRecord,
     estimated: bool,
@@ -906,9 +951,14 @@ def _bootstrap_ci(
     periods_per_year: float | None,
     batch_size: int | None,
 ) -> BootstrapCIResult:
-    low, high, estimate, se, dist, bad, nan_cols = _ci_columns(
-        data.values, plan, statistic, method, level, scale, batch_size
-    )
+    parts = blocks.map(_ci_columns, plan, statistic, method, level, scale, batch_size)
+    if len(parts) == 1:
+        low, high, estimate, se, dist, bad, nan_cols = parts[0]
+    else:
+        low, high, estimate, se, dist, bad, nan_cols = (
+            np.concatenate([p[k] for p in parts], axis=-1) for k in range(7)
+        )
+    data = blocks.shell()
     degenerate = bad & ~nan_cols
     warn_degenerate(data, degenerate, f"The bootstrap interval of the {_STAT_NAMES[statistic]}", 4)
     n = data.n_strategies

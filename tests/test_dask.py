@@ -884,3 +884,32 @@ def test_kernels_use_one_thread_inside_dask_tasks(client):
     held = blocks.persist(np.asarray)
     assert blocks.then(_threads_of, held) == [1, 1, 1]
     assert [out for _, _, out in blocks.pairs(_threads_of)] == [1] * 6
+
+
+@pytest.mark.parametrize("kw", [{"method": "bca"}, {"measure": "volatility", "method": "studentized",
+                                                    "bootstrap": "moving", "block_length": 5}])
+def test_bootstrap_ci_and_block_lengths_same_as_in_memory(client, kw):
+    """The intervals are column-wise: each block runs the in-memory kernel on its columns with
+    the same draws, so a dask matrix gives the in-memory intervals whatever its chunking."""
+    x, _ = make_data(t=300, n=11, seed=21)
+    df = pd.DataFrame(x, columns=[f"s{i}" for i in range(11)])
+    ref = sigtest.bootstrap_ci(df, n_resamples=199, rng=4, **kw)
+    for chunks in [(300, 3), (300, 11)]:
+        xd = da.from_array(x, chunks=chunks)
+        got = sigtest.bootstrap_ci(xd, n_resamples=199, rng=4, **kw)
+        np.testing.assert_allclose(got.confidence_interval.low,
+                                   ref.confidence_interval.low.to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(got.bootstrap_distribution,
+                                   np.asarray(ref.bootstrap_distribution), rtol=1e-12)
+        assert got.block_length == ref.block_length
+    pd.testing.assert_frame_equal(
+        sigtest.optimal_block_length(dd_frame(df)), sigtest.optimal_block_length(df), rtol=1e-12
+    )
+    with pytest.raises(ValueError, match=r"`nan_policy`='omit' in bootstrap_ci needs `returns` "
+                                         r"in memory"):
+        sigtest.bootstrap_ci(da.from_array(x, chunks=(300, 3)), nan_policy="omit")
+
+
+def dd_frame(df):
+    dd = pytest.importorskip("dask.dataframe")
+    return dd.from_pandas(df, npartitions=2)
