@@ -84,6 +84,9 @@ def _optimal_block_lengths(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     n = x.shape[0]
     x = rescale(x, scale_exponents(x))  # the block lengths do not depend on the units
+    # one memory layout: the column sums below round differently for C and Fortran order (a
+    # column selection x[:, mask] is Fortran-ordered), and the numbers must not depend on it
+    x = np.ascontiguousarray(x)
     eps = x - x.mean(axis=0)
     b_max = math.ceil(min(3.0 * math.sqrt(n), n / 3.0))
     k_n = max(5, int(math.log10(n)))
@@ -384,10 +387,10 @@ def _block_length_estimates(values: np.ndarray, bootstrap: str) -> np.ndarray:
     the columns of ``values`` that are neither constant nor hold a NaN."""
     with np.errstate(over="ignore"):  # a range beyond 1.8e308 is not 0
         const = np.ptp(values, axis=0) == 0
-    usable = values[:, ~const & ~np.isnan(values).any(axis=0)]
-    if usable.shape[1] == 0:
+    usable = ~const & ~np.isnan(values).any(axis=0)
+    if not usable.any():
         return np.empty(0)
-    b_sb, b_cb = _optimal_block_lengths(usable)
+    b_sb, b_cb = _optimal_block_lengths(values if usable.all() else values[:, usable])
     return b_sb if bootstrap == "stationary" else b_cb
 
 

@@ -36,8 +36,7 @@ from sigtest._validation import (
 )
 from sigtest._version import __version__
 from sigtest.bootstrap import (
-    _median_block_length,
-    optimal_block_length,
+    _auto_block_length,
     BOOTSTRAPS,
     CI_METHODS,
     Bootstrap,
@@ -670,18 +669,6 @@ def _set_aside_degenerate(blocks: Blocks, sr: Any) -> tuple[Blocks, Any, list[Ha
     return blocks.select(keep, cols), sr, degenerate
 
 
-def _common_block_length(rel: np.ndarray, bootstrap: str) -> float:
-    """Median over the non-constant columns of ``rel`` (the columns of
-    :func:`~sigtest.bootstrap._block_length_subset`) of their optimal block lengths, as
-    :func:`sigtest.optimal_block_length` gives them."""
-    rel = rel[:, np.ptp(rel, axis=0) > 0]
-    if rel.shape[1] == 0:
-        return 1.0
-    lengths = optimal_block_length(rel)
-    scheme = "stationary" if bootstrap == "stationary" else "circular"
-    return _median_block_length(lengths[scheme].to_numpy(), bootstrap)
-
-
 def _snooping_battery(
     blocks: Blocks,
     bench: np.ndarray | None,
@@ -945,7 +932,7 @@ def validate(
         pos = _block_length_subset(n_str)
         x = blocks.columns_in_memory(pos).values
         rel = x - bvals[:, None] if bvals is not None else x
-        bl = _common_block_length(rel, boot)
+        bl = _auto_block_length(rel, boot)
     else:
         bl = float(block_length)
     common = dict(bootstrap=boot, block_length=bl, n_resamples=b_res, rng=root)

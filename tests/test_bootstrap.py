@@ -635,3 +635,16 @@ def test_bca_with_every_replicate_on_one_side_is_nan_with_a_warning():
                                 block_length=2)
     side = np.sign(est1.bootstrap_distribution[:, 0] - est1.estimate[0])
     assert abs(side.sum()) == 2
+
+
+def test_block_lengths_do_not_depend_on_memory_layout():
+    """A column selection ``x[:, mask]`` is Fortran-ordered; the estimates are the same bits as
+    for the C-ordered matrix (and so the common block length of every method)."""
+    from sigtest.bootstrap import _auto_block_length, _optimal_block_lengths
+
+    x = np.ascontiguousarray(ar1(320, 6, 0.3, rng=11))
+    for a, b in zip(_optimal_block_lengths(x), _optimal_block_lengths(np.asfortranarray(x))):
+        np.testing.assert_array_equal(a, b)
+    assert _auto_block_length(x, "stationary") == float(
+        np.median(sigtest.optimal_block_length(x)["stationary"])
+    )

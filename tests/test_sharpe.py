@@ -603,7 +603,7 @@ def test_tiny_and_single_strategy():
     excess=st.floats(0, 20),
 )
 def test_property_psr_half_at_sr_star(sr, t, skew, excess):
-    kurt = 1 + skew**2 + excess
+    kurt = float((1.0 + np.array([skew]) ** 2)[0]) + excess  # as the validation does
     res = probabilistic_sharpe_ratio_from_stats(sharpe=sr, n_obs=t, skew=skew, kurtosis=kurt,
                                      benchmark_sharpe=sr)
     assert res.psr == 0.5
