@@ -13,13 +13,10 @@ import base64
 import html
 import io
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sigtest._results import seed_text
 from sigtest._validation import _describe_labels
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sigtest.report import ValidationReport
 
 __all__ = ["render_figures", "render_html"]
 
@@ -53,7 +50,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _drawers(report: ValidationReport) -> dict[str, Callable[[Any], Any]]:
+def _drawers(report: Any) -> dict[str, Callable[[Any], Any]]:
     from sigtest import plotting
 
     return {
@@ -66,7 +63,7 @@ def _drawers(report: ValidationReport) -> dict[str, Callable[[Any], Any]]:
     }
 
 
-def render_figures(report: ValidationReport) -> dict[str, bytes] | None:
+def render_figures(report: Any) -> dict[str, bytes] | None:
     """PNG bytes of every figure, or None when matplotlib is not installed.
 
     Figures are drawn on ``matplotlib.figure.Figure`` objects (no pyplot, no global backend
@@ -96,7 +93,7 @@ def _e(x: object) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _table(report: ValidationReport) -> str:
+def _table(report: Any) -> str:
     head, rows = report._display_rows()
     parts = ["<table>", "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) +
              "</tr></thead>", "<tbody>"]
@@ -116,7 +113,7 @@ def _table(report: ValidationReport) -> str:
 
 
 def render_html(
-    report: ValidationReport,
+    report: Any,
     *,
     title: str = "sigtest validation report",
     source: str | None = None,
