@@ -440,22 +440,19 @@ def as_blocks(
     name: str = "returns",
     min_obs: int = 2,
     nan_policy: NanPolicy = "raise",
-    drop: int | None = None,
     rows: slice | None = None,
 ) -> Blocks:
     """Validate ``returns`` (any supported input) into :class:`Blocks`.
 
-    ``drop``: a column position to leave out (a benchmark column); ``rows``: the rows to keep
-    (after the shape is validated on all rows). In memory the values are validated here (NaN
+    ``rows``: the rows to keep (after the shape is validated on all rows); a benchmark column
+    is left out with :meth:`Blocks.drop`. In memory the values are validated here (NaN
     as ``nan_policy`` says); on dask, inside every kernel's task.
     """
     if isinstance(returns, Blocks):  # validated by the caller (e.g. ``validate``)
         return returns if rows is None else returns.restrict(rows)
     if is_dask(returns):
-        return _dask_blocks(returns, name=name, min_obs=min_obs, drop=drop, rows=rows)
+        return _dask_blocks(returns, name=name, min_obs=min_obs, rows=rows)
     data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy)
-    if drop is not None:
-        data = data.take_columns([j for j in range(data.n_strategies) if j != drop])
     if rows is not None:
         index = data.index[rows] if data.index is not None else None
         data = ReturnsData(
@@ -524,15 +521,9 @@ def dask_array(returns: Any, name: str) -> tuple[Any, pd.Index | None, bool]:
 
 
 def _dask_blocks(
-    returns: Any, *, name: str, min_obs: int, drop: int | None, rows: slice | None
+    returns: Any, *, name: str, min_obs: int, rows: slice | None
 ) -> Blocks:
     arr, columns, one_d = dask_array(returns, name)
-    if drop is not None:
-        import dask.array as da
-
-        arr = da.delete(arr, drop, axis=1)
-        if columns is not None:
-            columns = columns.delete(drop)
     t_obs, n_strat = (int(s) for s in arr.shape)
     if n_strat == 0:
         raise ValueError(f"`{name}` has no columns; pass at least one strategy")

@@ -30,7 +30,6 @@ from sigtest._validation import (
     NanPolicy,
     ReturnsData,
     ReturnsLike,
-    as_returns,
     check_choice,
     check_int,
     check_memory,

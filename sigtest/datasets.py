@@ -15,8 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sigtest._references import SULLIVAN_TIMMERMANN_WHITE_1999
-from sigtest._results import Reference
+from sigtest._references import SULLIVAN_TIMMERMANN_WHITE_1999  # noqa: F401 (cited by the universe)
 
 __all__ = ["sp500_prices", "sp500_returns", "sp500_technical_rules", "technical_rules"]
 

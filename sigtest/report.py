@@ -24,10 +24,8 @@ from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import Reference, fill, format_references, seed_text, short_repr
 from sigtest._validation import (
     DegenerateDataWarning,
-    ReturnsData,
-    _describe_labels,
     ReturnsLike,
-    as_returns,
+    _describe_labels,
     check_choice,
     check_edge_rows,
     check_int,
@@ -50,7 +48,6 @@ from sigtest.overfitting import PBOResult, pbo
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     ProbabilisticSharpeResult,
-    deflated_sharpe_ratio,
     probabilistic_sharpe_ratio,
     _dsr_core,
     sharpe_ratio,

@@ -44,14 +44,12 @@ from sigtest._validation import (
     NanPolicy,
     ReturnsData,
     ReturnsLike,
-    as_returns,
     check_choice,
     check_int,
     check_nan_policy,
     check_positive,
     check_probability,
     check_real as _check_real,
-    scale_exponents,
     warn_degenerate,
 )
 from sigtest.trials import EFFECTIVE_TRIALS_METHODS, EffectiveTrialsMethod

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -26,7 +26,7 @@ from scipy import fft as sfft
 
 from sigtest._benchmark import split_benchmark
 from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
-from sigtest._execution import Blocks, as_blocks, is_dask, kernel_threads
+from sigtest._execution import Blocks, as_blocks, kernel_threads
 from sigtest._random import RngLike, SeedRecord
 from sigtest._references import (
     HANSEN_2005,
@@ -44,7 +44,6 @@ from sigtest._validation import (
     NanPolicy,
     ReturnsData,
     ReturnsLike,
-    as_returns,
     check_choice,
     check_edge_rows,
     check_int,
