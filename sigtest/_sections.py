@@ -36,6 +36,7 @@ SECTION_STREAMS: dict[str, int] = {
     "regimes": 2**32 - 4,
     "stress": 2**32 - 5,
     "beliefs": 2**32 - 6,
+    "discoveries": 2**32 - 7,
 }
 
 _NAN = math.nan
