@@ -1,0 +1,110 @@
+"""Sphinx configuration of the sigtest documentation.
+
+Build locally with ``python -m sphinx -W docs docs/_build/html`` (needs ``pip install ".[docs]"``).
+The notebooks of the gallery are rendered with the outputs committed in ``notebooks/``; they are
+not executed here (the test suite executes them with nbmake).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if (ROOT / "sigtest" / "__init__.py").is_file():
+    sys.path.insert(0, str(ROOT))
+
+import sigtest  # noqa: E402
+
+project = "sigtest"
+author = "The sigtest developers"
+copyright = "the sigtest developers"
+version = release = sigtest.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "myst_nb",
+]
+
+source_suffix = {".rst": "restructuredtext", ".ipynb": "myst-nb"}
+root_doc = "index"
+exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints"]
+templates_path = ["_templates"]
+
+# Every cross-reference must resolve: unknown targets are warnings, and -W makes them errors.
+nitpicky = True
+
+
+# API reference: one page per public name, generated from the docstrings at build time.
+autosummary_generate = True
+autosummary_imported_members = True
+autodoc_typehints = "none"
+autodoc_default_options = {"members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+numpydoc_validation_checks: set[str] = set()
+
+# Gallery: render the committed outputs, never execute at build time.
+nb_execution_mode = "off"
+nb_merge_streams = True
+myst_enable_extensions = ["dollarmath"]
+
+html_theme = os.environ.get("SIGTEST_DOCS_THEME", "pydata_sphinx_theme")
+html_title = f"sigtest {release}"
+html_static_path: list[str] = []
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_show_sourcelink = False
+html_copy_source = False
+
+# numpydoc's single backticks: a link where the target exists, plain code otherwise (as numpy).
+default_role = "autolink"
+
+# No network at build time, hence no intersphinx: names of other libraries stay plain text.
+nitpick_ignore_regex = [
+    ("py:class", r"(numpy|pandas|polars|dask|collections\.abc|typing|scipy)\..*"),
+    # Private typing aliases and modules that public docstrings mention; not part of the API.
+    ("py:data", r"(Measure|MeasureName|CIMethod|Remainder|Bootstrap|NanPolicy)"),
+    ("py:mod", r"sigtest\._\w+"),
+]
+
+
+def _resolve_in_owner_module(app, env, node, contnode):
+    """Resolve a short name in a docstring the way Python would: in the module that defines it.
+
+    The API pages document ``sigtest.effective_trials`` (the public path), so Sphinx looks up a
+    short target such as ``MAX_GRAM_SIZE`` in ``sigtest``; the docstring means
+    ``sigtest.trials.MAX_GRAM_SIZE``. Only names documented on these pages are found, so a
+    broken reference stays a warning (an error with ``-W``).
+    """
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    source = node.source or ""
+    if "docstring of " not in source or not target or target.startswith("."):
+        return None
+    owner = source.split("docstring of ", 1)[1].strip()
+    domain = env.get_domain("py")
+    parts = owner.split(".")
+    for stop in range(len(parts) - 1, 0, -1):
+        full = ".".join(parts[:stop]) + "." + target
+        if full in domain.objects:
+            node = node.deepcopy()
+            node["reftarget"] = full
+            return domain.resolve_xref(
+                env, node.get("refdoc"), app.builder, node["reftype"], full, node, contnode
+            )
+    return None
+
+
+def setup(app):
+    app.connect("missing-reference", _resolve_in_owner_module)
