@@ -17,6 +17,8 @@ if (ROOT / "sigtest" / "__init__.py").is_file():
     sys.path.insert(0, str(ROOT))
 
 import sigtest  # noqa: E402
+from docutils import nodes  # noqa: E402
+from docutils.parsers.rst import Directive  # noqa: E402
 
 project = "sigtest"
 author = "The sigtest developers"
@@ -106,5 +108,28 @@ def _resolve_in_owner_module(app, env, node, contnode):
     return None
 
 
+class ReferencesDirective(Directive):
+    """``.. sigtest-references::`` followed by names of ``sigtest._references``, one a line: the
+    references as the library itself prints them (``Reference.text()``), so that the guide and
+    ``cite()`` never disagree."""
+
+    has_content = True
+
+    def run(self):
+        from sigtest import _references
+
+        items = nodes.bullet_list()
+        for name in (line.strip() for line in self.content):
+            if not name:
+                continue
+            ref = getattr(_references, name, None)
+            if ref is None:
+                raise self.error(f"sigtest-references: no reference named {name!r}")
+            para = nodes.paragraph(text=ref.text())
+            items += nodes.list_item("", para)
+        return [items]
+
+
 def setup(app):
     app.connect("missing-reference", _resolve_in_owner_module)
+    app.add_directive("sigtest-references", ReferencesDirective)
