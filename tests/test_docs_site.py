@@ -51,7 +51,8 @@ def site(tmp_path_factory):
 
 def test_every_public_name_has_an_api_page(site):
     generated = site / "api" / "generated"
-    pages = {p.name[len("sigtest."):-len(".html")] for p in generated.glob("sigtest.*.html")}
+    names = (p.name[len("sigtest."):-len(".html")] for p in generated.glob("sigtest.*.html"))
+    pages = {n for n in names if "." not in n}  # sigtest.datasets.* are documented too
     assert pages == set(sigtest.__all__), (
         f"missing from docs/api/index.rst: {sorted(set(sigtest.__all__) - pages)}; "
         f"not public: {sorted(pages - set(sigtest.__all__))}"
