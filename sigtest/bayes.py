@@ -940,9 +940,12 @@ def _prior_of(prior: Any, strategy: Hashable | None) -> tuple[float, float, dict
         return mean, sd * sd, shape, label
     if isinstance(prior, tuple) and len(prior) == 2:
         m0 = check_real(prior[0], "prior")
-        v0 = check_positive(prior[1], "prior")
-        if v0 == 0:
-            raise ValueError(f"`prior` variance must be > 0; got {prior[1]!r}")
+        v = prior[1]
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (
+                math.isfinite(float(v)) and float(v) > 0):
+            raise ValueError(f"`prior` must be a (mean, variance) pair with a finite variance > "
+                             f"0; got variance {v!r}")
+        v0 = float(v)
         return m0, v0, {"skew": 0.0, "kurtosis": 3.0, "autocorrelation": 0.0}, strategy
     raise TypeError(
         "`prior` must be a SharpePosteriorResult (e.g. `sharpe_posterior(backtest)`) or a "
