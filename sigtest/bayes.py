@@ -227,8 +227,6 @@ class MinimumBayesFactorResult(ResultBase):
         prior_odds)``.
     pvalue : float, Series or ndarray
         The p-values given.
-    z : float, Series or ndarray
-        The standard-normal statistic of each p-value (``inf`` for ``p = 0``).
     prior_odds : float
         Prior odds of the null against the alternative.
     bound, alternative : str
@@ -237,7 +235,6 @@ class MinimumBayesFactorResult(ResultBase):
     mbf: Any
     bayesianized_pvalue: Any
     pvalue: Any
-    z: Any
     prior_odds: float
     bound: str
     alternative: str
@@ -246,7 +243,7 @@ class MinimumBayesFactorResult(ResultBase):
         return (HARVEY_2017, SELLKE_ET_AL_2001) if self.bound == "sellke" else (HARVEY_2017,)
 
     def to_frame(self) -> pd.DataFrame:
-        cols = {"pvalue": self.pvalue, "z": self.z, "mbf": self.mbf,
+        cols = {"pvalue": self.pvalue, "mbf": self.mbf,
                 "bayesianized_pvalue": self.bayesianized_pvalue}
         if isinstance(self.pvalue, pd.Series):
             return pd.DataFrame(cols, index=self.pvalue.index)
@@ -381,7 +378,7 @@ def minimum_bayes_factor(
 
     return MinimumBayesFactorResult(
         mbf=out(mbf, "mbf"), bayesianized_pvalue=out(post, "bayesianized_pvalue"),
-        pvalue=out(p, "pvalue"), z=out(z, "z"), prior_odds=po, bound=bnd, alternative=alt,
+        pvalue=out(p, "pvalue"), prior_odds=po, bound=bnd, alternative=alt,
     )
 
 
@@ -406,8 +403,10 @@ class SharpePosteriorResult(ResultBase):
         The estimate and the standard deviation of its sampling distribution (the likelihood).
     n_obs, skew, kurtosis, autocorrelation : float, Series or ndarray
         What the likelihood used (kurtosis Pearson; ``autocorrelation`` the lag-1 coefficient).
-    prior_mean, prior_variance : float
-        The normal prior (``prior_variance = inf``: flat prior).
+    prior_mean : float
+        Mean of the normal prior.
+    prior_variance : float or None
+        Its variance; None for a flat prior.
     prior : str
         ``'trials'`` (variance of the trials' Sharpe ratios), ``'given'`` or ``'flat'``.
     benchmark_sharpe, confidence_level : float
@@ -434,7 +433,7 @@ class SharpePosteriorResult(ResultBase):
     kurtosis: Any
     autocorrelation: Any
     prior_mean: float
-    prior_variance: float
+    prior_variance: float | None
     prior: str
     benchmark_sharpe: float
     confidence_level: float
@@ -468,8 +467,8 @@ class SharpePosteriorResult(ResultBase):
         prior = {"flat": "a flat prior",
                  "trials": (f"a normal prior centred on {self.prior_mean:g} with the "
                             f"cross-sectional variance of the trials' Sharpe ratios "
-                            f"({self.prior_variance:.4g})"),
-                 "given": (f"a normal prior N({self.prior_mean:g}, {self.prior_variance:.4g})")}
+                            f"({self.prior_variance or 0:.4g})"),
+                 "given": (f"a normal prior N({self.prior_mean:g}, {self.prior_variance or 0:.4g})")}
         pred = ""
         if self.horizon is not None:
             pred = (f" The posterior predictive of the Sharpe ratio over {self.horizon} future "
@@ -553,7 +552,8 @@ def _posterior_result(d: ReturnsData | None, core: dict[str, Any], sr: np.ndarra
         credible_interval=ConfidenceInterval(o(core["low"], "low"), o(core["high"], "high")),
         sharpe=o(sr, "sharpe"), sharpe_se=o(core["se"], "sharpe_se"), n_obs=o(n, "n_obs"),
         skew=o(sk, "skew"), kurtosis=o(ku, "kurtosis"), autocorrelation=o(rho, "autocorrelation"),
-        prior_mean=m0, prior_variance=v0, prior=prior, benchmark_sharpe=bench,
+        prior_mean=m0, prior_variance=None if v0 == math.inf else v0, prior=prior,
+        benchmark_sharpe=bench,
         confidence_level=cl, horizon=horizon,
         predictive_mean=o(core["pmean"], "predictive_mean") if pred else None,
         predictive_sd=o(core["psd"], "predictive_sd") if pred else None,
@@ -1359,7 +1359,23 @@ def _critical(d: _TestDesign, alpha: float) -> np.ndarray:
         alt = (2.0 * qc) / (-qb - sign * root)
         r = np.where(np.abs(-qb + sign * root) < np.abs(-qb - sign * root) * 1e-8, alt, r_plus)
     # qa <= 0: the studentized statistic never reaches z on that side (short T, fat tails)
-    return np.where(qa > 0, r, np.inf if z >= 0 else -np.inf)
+    never = ~(qa > 0)
+    if never.any():
+        warnings.warn(
+            "No Sharpe ratio reaches the level with the variance at the estimate (variance_at="
+            "'estimate'): the PSR stays below 1 - alpha however large the Sharpe ratio, as "
+            "(kurt - 1)/4 z^2 >= T - 1 (a short, fat-tailed record); the critical Sharpe ratio "
+            "is NaN there and the power 0.", DegenerateDataWarning, stacklevel=4)
+    return np.where(never, np.nan, r)
+
+
+def _power(d: _TestDesign, crit: np.ndarray, sr1: np.ndarray) -> np.ndarray:
+    """``P(SR_hat > crit | SR = sr1)``; 0 where no critical value exists (the test never
+    rejects: ``'estimate'`` with a short, fat-tailed record)."""
+    never = np.isnan(crit) & (_shape_variance(d.sr0, d.sk, d.ku, d.rho) > 0)
+    with np.errstate(invalid="ignore"):
+        power = special.ndtr((sr1 - crit) / _sd_at(d, sr1))
+    return np.where(never & (d.variance_at == "estimate"), 0.0, power)
 
 
 @dataclass(frozen=True)
@@ -1468,13 +1484,18 @@ def critical_sharpe_ratio(
     Returns
     -------
     float or ndarray
-        Per-period critical Sharpe ratio(s); ``inf`` under ``'estimate'`` when no Sharpe ratio
-        reaches the level (a very short, fat-tailed record).
+        Per-period critical Sharpe ratio(s).
 
     Raises
     ------
     ValueError, TypeError
         Invalid statistics or settings.
+
+    Warns
+    -----
+    DegenerateDataWarning
+        ``'estimate'`` where no Sharpe ratio reaches the level (``(kurt - 1)/4 z^2 >= T - 1``,
+        a very short, fat-tailed record): NaN (the power there is 0).
 
     Notes
     -----
@@ -1503,7 +1524,7 @@ def critical_sharpe_ratio(
     d, _ = _design(n_obs, skew, kurtosis, autocorrelation, benchmark_sharpe, n_trials,
                    variance_at)
     crit = _critical(d, a_)
-    _warn_model(np.isnan(crit), "The critical Sharpe ratio")
+    _warn_model(~(_shape_variance(d.sr0, d.sk, d.ku, d.rho) > 0), "The critical Sharpe ratio")
     return _scalar_or_array(crit)
 
 
@@ -1569,8 +1590,7 @@ def sharpe_power(
     d, (sr1,) = _design(n_obs, skew, kurtosis, autocorrelation, benchmark_sharpe, n_trials,
                         variance_at, alternative_sharpe=alternative_sharpe)
     crit = _critical(d, a_)
-    with np.errstate(invalid="ignore"):
-        power = special.ndtr((sr1 - crit) / _sd_at(d, sr1))
+    power = _power(d, crit, sr1)
     _warn_model(np.isnan(power), "The power of the Sharpe test")
     return SharpePowerResult(
         power=_scalar_or_array(power), beta=_scalar_or_array(1.0 - power),
@@ -1722,8 +1742,8 @@ def sharpe_false_discovery(
     d, (sr, sr1) = _design(n_obs, skew, kurtosis, autocorrelation, benchmark_sharpe, n_trials,
                            variance_at, sharpe=sharpe, alternative_sharpe=alternative_sharpe)
     crit = _critical(d, a_)
+    power = _power(d, crit, sr1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        power = special.ndtr((sr1 - crit) / _sd_at(d, sr1))
         if d.variance_at == "null":
             s0, s1 = _sd_at(d, d.sr0), _sd_at(d, sr1)
         else:

@@ -126,7 +126,6 @@ def test_minimum_bayes_factor_by_hand():
     # two-sided p = 0.05: z = 1.959964, MBF = exp(-z^2/2), with even odds MBF / (1 + MBF)
     z = 1.959963984540054
     res = sigtest.minimum_bayes_factor(0.05, prior_odds=1.0)
-    assert res.z == pytest.approx(z, rel=1e-12)
     assert res.mbf == pytest.approx(math.exp(-z * z / 2), rel=1e-12)
     assert res.mbf == pytest.approx(0.14650, abs=5e-6)
     assert res.bayesianized_pvalue == pytest.approx(res.mbf / (1 + res.mbf), rel=1e-12)
@@ -159,7 +158,7 @@ def test_minimum_bayes_factor_keeps_labels_nan_and_tiny_pvalues():
     res = sigtest.minimum_bayes_factor(p, prior_odds=99.0)
     assert list(res.mbf.index) == ["a", "b", "c"] and np.isnan(res.mbf["b"])
     assert 0 < res.bayesianized_pvalue["c"] < 1e-290  # computed in logs: no early underflow
-    assert list(res.to_frame().columns) == ["pvalue", "z", "mbf", "bayesianized_pvalue"]
+    assert list(res.to_frame().columns) == ["pvalue", "mbf", "bayesianized_pvalue"]
     assert "Bayesianized p-value" in res.describe() and "99:1" in res.describe()
 
 
@@ -253,12 +252,14 @@ def test_estimate_convention_critical_value_is_where_psr_reaches_the_level(sr0, 
     assert null != pytest.approx(c, rel=1e-6)  # the flag changes the answer
 
 
-def test_estimate_convention_without_a_critical_value_is_inf():
+def test_estimate_convention_without_a_critical_value_is_nan_with_a_warning():
     # a very fat-tailed record of 3 periods: the PSR never reaches 0.999
-    c = sigtest.critical_sharpe_ratio(3, alpha=0.001, skew=0.0, kurtosis=50.0,
-                                      variance_at="estimate")
-    assert c == math.inf
-    pw = sigtest.sharpe_power(3, 0.5, alpha=0.001, kurtosis=50.0, variance_at="estimate")
+    with pytest.warns(DegenerateDataWarning, match=r"No Sharpe ratio reaches the level"):
+        c = sigtest.critical_sharpe_ratio(3, alpha=0.001, skew=0.0, kurtosis=50.0,
+                                          variance_at="estimate")
+    assert math.isnan(c)
+    with pytest.warns(DegenerateDataWarning):
+        pw = sigtest.sharpe_power(3, 0.5, alpha=0.001, kurtosis=50.0, variance_at="estimate")
     assert pw.power == 0.0
 
 
@@ -374,7 +375,7 @@ def test_flat_prior_posterior_is_the_psr():
                                         benchmark_sharpe=bench)
         psr = sigtest.probabilistic_sharpe_ratio(x, benchmark_sharpe=bench)
         pd.testing.assert_series_equal(post.prob_above, psr.psr, rtol=1e-12, check_names=False)
-        assert post.prior == "flat"
+        assert post.prior == "flat" and post.prior_variance is None
     s = sigtest.sharpe_posterior_from_stats([0.1, -0.02], 250, [-0.5, 0.3], [5.0, 4.0])
     p = sigtest.probabilistic_sharpe_ratio_from_stats([0.1, -0.02], 250, [-0.5, 0.3],
                                                       [5.0, 4.0])
