@@ -280,10 +280,10 @@ def _check_pvalues(pvalue: Any) -> tuple[np.ndarray, pd.Index | None]:
         raise TypeError(f"`pvalue` must hold real numbers; got {type(pvalue).__name__}") from None
     if p.ndim > 1:
         raise ValueError(f"`pvalue` must be a scalar or 1-D; got shape {p.shape}")
-    bad = ~np.isnan(p) & ~((p > 0) & (p <= 1))
+    bad = ~np.isnan(p) & ~((p >= 0) & (p <= 1))
     if bad.any():
         v = float(p.reshape(-1)[int(np.argmax(bad.reshape(-1)))])
-        raise ValueError(f"`pvalue` must be in (0, 1] (NaN allowed); got {v!r}")
+        raise ValueError(f"`pvalue` must be in [0, 1] (NaN allowed); got {v!r}")
     return p, index
 
 
@@ -299,7 +299,8 @@ def minimum_bayes_factor(
     Parameters
     ----------
     pvalue : float, array_like or Series
-        p-values in (0, 1] (NaN passes through as NaN); a Series keeps its labels.
+        p-values in [0, 1] (NaN passes through as NaN; 0, the limit of an infinite statistic,
+        gives a minimum Bayes factor of 0); a Series keeps its labels.
     prior_odds : float, default: 4.0
         Prior odds of the null (no effect) against the alternative, ``P(H0) / P(H1)``: 1 is
         even odds, 4 (the default) says four false strategies for every true one (prior
@@ -321,7 +322,7 @@ def minimum_bayes_factor(
     Raises
     ------
     ValueError, TypeError
-        A p-value outside (0, 1]; ``prior_odds`` not a finite positive number; unknown
+        A p-value outside [0, 1]; ``prior_odds`` not a finite positive number; unknown
         ``bound`` or ``alternative``.
 
     Notes
@@ -366,7 +367,8 @@ def minimum_bayes_factor(
         if bnd == "normal":
             log_mbf = np.where(z > 0, -0.5 * z * z, 0.0)
         else:
-            log_mbf = np.where(p < math.exp(-1.0), 1.0 + np.log(p) + np.log(-np.log(p)), 0.0)
+            log_mbf = np.where(p == 0, -np.inf, np.where(
+                p < math.exp(-1.0), 1.0 + np.log(p) + np.log(-np.log(p)), 0.0))
         log_mbf = np.where(np.isnan(p), np.nan, log_mbf)
         mbf = np.exp(log_mbf)
         post = special.expit(log_mbf + math.log(po))
@@ -464,11 +466,11 @@ class SharpePosteriorResult(ResultBase):
                              for k, v in cols.items()})
 
     def _method_text(self) -> str:
+        v0 = self.prior_variance or 0.0
         prior = {"flat": "a flat prior",
                  "trials": (f"a normal prior centred on {self.prior_mean:g} with the "
-                            f"cross-sectional variance of the trials' Sharpe ratios "
-                            f"({self.prior_variance or 0:.4g})"),
-                 "given": (f"a normal prior N({self.prior_mean:g}, {self.prior_variance or 0:.4g})")}
+                            f"cross-sectional variance of the trials' Sharpe ratios ({v0:.4g})"),
+                 "given": f"a normal prior N({self.prior_mean:g}, {v0:.4g})"}
         pred = ""
         if self.horizon is not None:
             pred = (f" The posterior predictive of the Sharpe ratio over {self.horizon} future "
@@ -1970,7 +1972,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     prior_true = 1.0 / (1.0 + REPORT_PRIOR_ODDS)
 
     # Harvey: the posterior probability that the best is a false discovery
-    p_dsr = max(1.0 - dsr.dsr, float(np.nextafter(0.0, 1.0)))
+    p_dsr = float(special.ndtr(-dsr.z))  # 1 - DSR without cancellation
     mbf = minimum_bayes_factor(p_dsr, prior_odds=REPORT_PRIOR_ODDS, alternative="greater")
     results["minimum_bayes_factor"] = mbf
     post_null = float(mbf.bayesianized_pvalue)
@@ -1996,7 +1998,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
         lo, hi = float(post.credible_interval.low), float(post.credible_interval.high)
         rows.append(ReportRow(
             key="posterior_sharpe", strategy=best,
-            statistic=f"P(Sharpe > 0) under the search's prior",
+            statistic="P(Sharpe > 0) under the search's prior",
             value=float(post.prob_above), low=lo * scale, high=hi * scale,
             passed=float(post.prob_above) >= 1.0 - ctx.alpha,
             detail=f"posterior mean Sharpe {float(post.mean) * scale:.3g} {unit} (estimate "

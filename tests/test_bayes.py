@@ -43,10 +43,10 @@ KU_HF = 10.164
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: sigtest.minimum_bayes_factor(0.0), ValueError,
-         r"`pvalue` must be in \(0, 1\] \(NaN allowed\); got 0.0"),
+        (lambda: sigtest.minimum_bayes_factor(-0.1), ValueError,
+         r"`pvalue` must be in \[0, 1\] \(NaN allowed\); got -0.1"),
         (lambda: sigtest.minimum_bayes_factor([0.2, 1.5]), ValueError,
-         r"`pvalue` must be in \(0, 1\].*got 1.5"),
+         r"`pvalue` must be in \[0, 1\].*got 1.5"),
         (lambda: sigtest.minimum_bayes_factor("0.1"), TypeError, r"`pvalue` must be a real"),
         (lambda: sigtest.minimum_bayes_factor(np.ones((2, 2)) / 2), ValueError,
          r"`pvalue` must be a scalar or 1-D; got shape \(2, 2\)"),
@@ -158,6 +158,8 @@ def test_minimum_bayes_factor_keeps_labels_nan_and_tiny_pvalues():
     res = sigtest.minimum_bayes_factor(p, prior_odds=99.0)
     assert list(res.mbf.index) == ["a", "b", "c"] and np.isnan(res.mbf["b"])
     assert 0 < res.bayesianized_pvalue["c"] < 1e-290  # computed in logs: no early underflow
+    zero = sigtest.minimum_bayes_factor([0.0, 0.0], bound="sellke")
+    assert np.all(zero.mbf == 0) and np.all(zero.bayesianized_pvalue == 0)
     assert list(res.to_frame().columns) == ["pvalue", "mbf", "bayesianized_pvalue"]
     assert "Bayesianized p-value" in res.describe() and "99:1" in res.describe()
 
@@ -614,7 +616,8 @@ def test_report_section_numbers_are_the_public_calls():
     assert list(rows) == ["false_discovery_probability", "posterior_sharpe", "sharpe_power",
                           "observed_fdr"]
     dsr = sigtest.deflated_sharpe_ratio(x)
-    mbf = sigtest.minimum_bayes_factor(1 - dsr.dsr, prior_odds=4.0, alternative="greater")
+    mbf = sigtest.minimum_bayes_factor(stats.norm.sf(dsr.z), prior_odds=4.0,
+                                       alternative="greater")
     assert rows["false_discovery_probability"].value == pytest.approx(
         mbf.bayesianized_pvalue, rel=1e-12)
     assert rows["false_discovery_probability"].strategy == "s7" == dsr.best

@@ -477,7 +477,7 @@ def _pvalues_mbf(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
     element = st.one_of(st.floats(1e-300, 1.0), st.sampled_from([1.0, 1e-300, 0.5]))
     p = np.array(draw(st.lists(element, min_size=m, max_size=m)), dtype=float)
     if hostile and draw(st.integers(0, 3)) == 0:
-        p[0] = draw(st.sampled_from([0.0, -0.1, 1.5]))
+        p[0] = draw(st.sampled_from([0.0, -0.1, 1.5, float("nan")]))
     value: Any = draw(st.sampled_from(["array", "scalar", "series"]))
     value = {"array": p, "scalar": float(p[0]),
              "series": pd.Series(p, index=[f"s{j}" for j in range(m)])}[value]
@@ -485,7 +485,7 @@ def _pvalues_mbf(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
                                                                                        hostile),
               "bound": P(["normal", "sellke"], ["bogus"]).draw(draw, hostile),
               "alternative": P(["two-sided", "greater"], ["less"]).draw(draw, hostile)}
-    return (value,), kwargs, False, False
+    return (value,), kwargs, bool(np.isnan(p).any()), False
 
 
 @st.composite
@@ -687,7 +687,8 @@ def run_contract(fn: Callable[..., Any], args: tuple, kwargs: dict, input_nan: b
     # user-supplied p-values may be 0, and so may closed-form (not Monte Carlo) p-values whose
     # true value is below the smallest double (a Sharpe ratio of 1e6 over 240 months)
     zero_ok = getattr(fn, "__name__", "") in ("adjust_pvalues", "haircut_sharpe_ratio",
-                                              "sharpe_false_discovery", "bayesian_update")
+                                              "sharpe_false_discovery", "bayesian_update",
+                                              "minimum_bayes_factor")
     check_result(result, degenerate=degenerate, input_nan=input_nan, zero_pvalue_ok=zero_ok)
     return "result"
 
