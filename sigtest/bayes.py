@@ -193,13 +193,23 @@ def _sd(sr: np.ndarray, denom: np.ndarray, sk: np.ndarray, ku: np.ndarray, rho: 
         return np.where(v > 0, np.sqrt(np.where(v > 0, v, 1.0)), np.nan)
 
 
+#: Columns per piece of the lag-1 autocorrelation kernel: about 512 KiB of returns, so that its
+#: centred copy stays in cache and no T x N temporary is made.
+_PIECE_BYTES = 2**19
+
+
 def _lag1_kernel(x: np.ndarray) -> np.ndarray:
     """Lag-1 sample autocorrelation of every column, ``sum d_t d_{t-1} / sum d_t^2`` with
-    ``d`` the deviations from the column mean (missing values skipped)."""
+    ``d`` the deviations from the column mean (a missing value contributes no product)."""
+    if x.shape[0] == 0:
+        return np.full(x.shape[1], np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        d = x - np.nanmean(x, axis=0) if x.shape[0] else x
-        num = np.nansum(d[1:] * d[:-1], axis=0)
-        den = np.nansum(d * d, axis=0)
+        with warnings.catch_warnings():  # an all-NaN column: its mean is NaN, and so is rho
+            warnings.simplefilter("ignore", RuntimeWarning)
+            d = x - np.nanmean(x, axis=0)
+        d[np.isnan(d)] = 0.0
+        num = np.einsum("ij,ij->j", d[1:], d[:-1])
+        den = np.einsum("ij,ij->j", d, d)
         rho = num / den
     return np.where(den > 0, rho, np.nan)
 
@@ -703,7 +713,8 @@ def _posterior_blocks(blocks: Blocks, m0: float, v0: float | str, bench: float,
         n[mom.n < data.n_obs] = np.nan
     _warn_nan(data, sr, "The Sharpe ratio", policy, mom)
     if rho_given is None:
-        rho = np.concatenate(blocks.map(_lag1_kernel, nan_policy=policy))
+        width = max(1, _PIECE_BYTES // (8 * max(blocks.n_obs, 1)))
+        rho = np.concatenate(blocks.map(_lag1_kernel, nan_policy=policy, split=width))
         rho = np.where(np.isnan(sr), np.nan, rho)
     else:
         rho = np.full_like(sr, float(rho_given))

@@ -680,3 +680,33 @@ def test_report_section_in_validate(monkeypatch):
     table = rep.to_frame()
     assert "false_discovery_probability" in table.index
     assert "Harvey" in rep.cite() or "harvey2017presidential" in rep.cite()
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. Registries, invariances
+
+
+@pytest.mark.parametrize("registry, literal", [(bayes.MBF_BOUNDS, bayes.MBFBound),
+                                               (bayes.ALTERNATIVES, bayes.Alternative),
+                                               (bayes.VARIANCE_AT, bayes.VarianceAt)])
+def test_registries_are_the_literals(registry, literal):
+    import typing
+
+    assert registry == typing.get_args(literal)
+
+
+def test_posterior_invariances_dask_column_order_pandas():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(6)
+    x = rng.standard_t(6, size=(400, 12)) * 0.01 + 0.0003
+    frame = pd.DataFrame(x, columns=[f"c{j}" for j in range(12)])
+    ref = sigtest.sharpe_posterior(x, horizon=100)
+    lazy = sigtest.sharpe_posterior(da.from_array(x, chunks=(400, 5)), horizon=100)
+    np.testing.assert_allclose(lazy.mean, ref.mean, rtol=1e-12)
+    np.testing.assert_allclose(lazy.autocorrelation, ref.autocorrelation, rtol=1e-12)
+    labelled = sigtest.sharpe_posterior(frame, horizon=100)
+    np.testing.assert_allclose(labelled.prob_above.to_numpy(), ref.prob_above, rtol=1e-15)
+    perm = rng.permutation(12)
+    shuffled = sigtest.sharpe_posterior(frame.iloc[:, perm], horizon=100)
+    pd.testing.assert_series_equal(shuffled.mean.loc[frame.columns], labelled.mean,
+                                   check_exact=False, rtol=1e-12)
