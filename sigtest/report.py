@@ -752,6 +752,9 @@ def validate(
     progress: Progress | None = None,
     pbo_threshold: float = 0.5,
     sections: Sequence[str] | None = None,
+    factors: Any = None,
+    regimes: Any = None,
+    live: Any = None,
 ) -> ValidationReport:
     """Run the whole battery of selection-bias-aware tests on a ``T x N`` returns matrix.
 
@@ -818,6 +821,15 @@ def validate(
         The sections to add after the battery, by key (see :data:`SECTIONS`); None adds every
         section that applies to the input (for example the comparison with the benchmark only
         when there is a benchmark), ``()`` adds none.
+    factors : DataFrame or array_like, default: None
+        T x K factor returns (e.g. Fama-French factors) on the rows of ``returns``: the
+        'comparison' section then tests the best strategies' alphas against them.
+    regimes : Series, array_like or str, default: None
+        Regime labels aligned with the rows of ``returns``, or the name of a built-in rule
+        applied to the benchmark: the 'regimes' section then reports performance by regime.
+    live : Series, DataFrame or array_like, default: None
+        Live (out-of-sample) returns of the best strategy that arrived after the backtest: the
+        'beliefs' section then updates the belief in its edge period by period.
 
     Returns
     -------
@@ -922,7 +934,7 @@ def validate(
     if progress is not None and not callable(progress):
         raise TypeError(f"`progress` must be None or a callable; got {progress!r}")
     run_sections = _check_sections(sections)
-    options: dict[str, Any] = {}
+    options = _section_options(run_sections, factors=factors, regimes=regimes, live=live)
 
     min_obs = max(10, 2 * s_part)
     # validated once: every step below gets these blocks (or pieces pulled from them)
@@ -1050,6 +1062,29 @@ def validate(
         benchmark=bench_label, start=None if index is None else index[0],
         end=None if index is None else index[-1], seed=seed_record(root), sections=added,
     )
+
+
+#: The section that reads each optional input of validate.
+_OPTION_SECTION = {"factors": "comparison", "regimes": "regimes", "live": "beliefs"}
+
+
+def _section_options(run: tuple[str, ...], **given: Any) -> dict[str, Any]:
+    """The optional inputs handed to the sections (those given); an input whose section is not
+    run is refused rather than ignored."""
+    options = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        key = _OPTION_SECTION[name]
+        if key not in run:
+            why = ("it was left out by `sections`" if key in SECTIONS else
+                   "that section is not available in this version")
+            raise ValueError(
+                f"`{name}` is read by the {key!r} section, but {why}; add {key!r} to "
+                f"`sections` or drop `{name}`"
+            )
+        options[name] = value
+    return options
 
 
 def _check_sections(sections: Sequence[str] | None) -> tuple[str, ...]:

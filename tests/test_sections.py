@@ -135,3 +135,75 @@ def test_battery_numbers_do_not_depend_on_sections(fake):
 def test_sections_argument_is_checked(fake, value, exc, match):
     with pytest.raises(exc, match=match):
         validate(_universe(), n_resamples=B, rng=5, sections=value)
+
+
+def test_an_input_whose_section_is_not_run_is_refused(fake):
+    frame = _universe()
+    with pytest.raises(ValueError, match=r"`live` is read by the 'beliefs' section, but it was "
+                       r"left out by `sections`"):
+        validate(frame, n_resamples=B, rng=5, sections=["stress"], live=frame.iloc[:20, 0])
+
+
+def test_inputs_reach_the_builder(fake, seen):
+    frame = _universe()
+    live = frame.iloc[:30, 0]
+    validate(frame, n_resamples=B, rng=5, n_top=3, mcs_max_strategies=3, live=live)
+    assert seen["ctx"].options == {"live": live}
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+# ------------------------------------------------------------------------------------------------
+
+
+def _cli(argv, capsys):
+    from sigtest.__main__ import main
+
+    status = main(argv)
+    cap = capsys.readouterr()
+    return status, cap.out, cap.err
+
+
+def test_cli_sections_and_inputs(fake, seen, tmp_path, capsys, monkeypatch):
+    frame = _universe(n_obs=200, n_cols=6)
+    path = tmp_path / "r.csv"
+    frame.to_csv(path)
+    live_path = tmp_path / "live.csv"
+    frame.iloc[:25, :1].to_csv(live_path)
+    out = tmp_path / "r.html"
+    base = ["report", str(path), "--n-resamples", "49", "--seed", "3", "--out", str(out),
+            "--quiet"]
+    assert _cli([*base, "--sections", "none"], capsys)[0] == 0
+    assert "Stand-in section" not in out.read_text()
+    status, _, err = _cli([*base, "--live", str(live_path)], capsys)
+    assert status == 0, err
+    live = seen["ctx"].options["live"]
+    assert isinstance(live, pd.Series) and live.index.equals(frame.index[:25])
+    np.testing.assert_allclose(live.to_numpy(), frame.iloc[:25, 0].to_numpy(), rtol=1e-15)
+    assert "Stand-in section" in out.read_text()
+    with pytest.raises(SystemExit):
+        _cli([*base, "--sections", "stress,bogus"], capsys)
+    assert "unknown section(s) bogus" in capsys.readouterr().err
+
+
+def test_cli_regime_file(fake, seen, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(report_module.SECTIONS, "regimes", lambda ctx: None)
+    frame = _universe(n_obs=200, n_cols=6)
+    path = tmp_path / "r.csv"
+    frame.to_csv(path)
+    labels = pd.Series(np.where(np.arange(200) < 120, "calm", "turbulent"), index=frame.index,
+                       name="regime")
+    lab_path = tmp_path / "reg.csv"
+    labels.to_csv(lab_path)
+    base = ["report", str(path), "--n-resamples", "49", "--seed", "3", "--quiet", "--out",
+            str(tmp_path / "o.html")]
+    status, _, err = _cli([*base, "--regimes", str(lab_path)], capsys)
+    assert status == 0, err
+    got = seen["ctx"].options["regimes"]
+    assert got.index.equals(frame.index) and list(got) == list(labels)
+    status, _, _ = _cli([*base, "--regimes", "drawdown"], capsys)  # a rule name goes through
+    assert status == 0 and seen["ctx"].options["regimes"] == "drawdown"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,regime\n2018-01-01,calm\n2018-01-02,\n")
+    status, _, err = _cli([*base, "--regimes", str(bad)], capsys)
+    assert status != 0 and "row 3 has no regime label" in err
