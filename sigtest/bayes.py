@@ -2059,8 +2059,12 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
 
     live = ctx.options.get("live")
     if live is not None:
-        upd = bayesian_update(post, live, strategy=best
-                              if isinstance(live, pd.DataFrame) and live.shape[1] > 1 else None)
+        many = isinstance(live, pd.DataFrame) and live.shape[1] > 1
+        if many and best not in live.columns:
+            raise ValueError(
+                f"`live` must hold the live returns of the best strategy {best!r}: one series, "
+                f"or a frame with its column; got columns {list(live.columns)[:5]!r}")
+        upd = bayesian_update(post, live, strategy=best if many else None)
         results["live"] = upd
         when = ("never crossed 50%" if upd.crossing is None
                 else f"crossed 50% ({upd.direction}) at {upd.crossing}")

@@ -153,6 +153,18 @@ def test_sellke_bound_by_hand():
     assert res.references()[-1].key == "sellke2001calibration"
 
 
+def test_sellke_calibration_table():
+    """Sellke, Bayarri & Berger (2001), Table 1: the calibration alpha(p) = (1 + [-e p ln
+    p]^-1)^-1, the least posterior probability of the null with even prior odds, for p = 0.2,
+    0.1, 0.05, 0.01, 0.005, 0.001 (4 decimals as printed); and the Bayes factor bound B(p) for
+    the first three."""
+    p = [0.2, 0.1, 0.05, 0.01, 0.005, 0.001]
+    res = sigtest.minimum_bayes_factor(p, bound="sellke", prior_odds=1.0)
+    np.testing.assert_allclose(res.bayesianized_pvalue,
+                               [0.4667, 0.385, 0.2893, 0.1113, 0.0672, 0.0184], atol=6e-5)
+    np.testing.assert_allclose(res.mbf[:3], [0.875, 0.6259, 0.4072], atol=6e-5)
+
+
 def test_minimum_bayes_factor_keeps_labels_nan_and_tiny_pvalues():
     p = pd.Series([0.2, np.nan, 1e-300], index=["a", "b", "c"])
     res = sigtest.minimum_bayes_factor(p, prior_odds=99.0)
@@ -679,7 +691,19 @@ def test_report_section_in_validate(monkeypatch):
                                sections=["beliefs"])
     table = rep.to_frame()
     assert "false_discovery_probability" in table.index
-    assert "Harvey" in rep.cite() or "harvey2017presidential" in rep.cite()
+    assert "harvey2017presidential" in rep.cite()
+    live = pd.Series(np.random.default_rng(4).normal(0, 0.01, 120),
+                     index=pd.bdate_range("2021-01-01", periods=120))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        rep = sigtest.validate(x, n_resamples=19, rng=1, n_top=3, mcs_max_strategies=3,
+                               sections=["beliefs"], live=live)
+        assert "live_belief" in rep.to_frame().index
+        with pytest.raises(ValueError, match=r"`live` must hold the live returns of the best "
+                                             r"strategy 's7'"):
+            sigtest.validate(x, n_resamples=19, rng=1, n_top=3, mcs_max_strategies=3,
+                             sections=["beliefs"],
+                             live=pd.DataFrame({"a": live, "b": live}))
 
 
 # ---------------------------------------------------------------------------------------------
