@@ -1486,8 +1486,10 @@ def critical_sharpe_ratio(
     autocorrelation : float or array_like, default: 0.0
         Lag-1 autocorrelation in (-1, 1) (AR(1) correction).
     n_trials : float, default: 1
-        ``K > 1``: the variance of the maximum of ``K`` Sharpe ratios (the DSR's test; give the
-        expected maximum as ``benchmark_sharpe``).
+        ``K > 1``: the variance of the maximum of ``K`` Sharpe ratios (the DSR's test of
+        Lopez de Prado, Lipton & Zoonekynd 2025; give the expected maximum,
+        :func:`expected_max_sharpe`, as ``benchmark_sharpe``). It multiplies every variance of
+        the test (under the null and the alternative) by :func:`max_sharpe_variance` of ``K``.
     variance_at : {'null', 'estimate'}, default: 'null'
         ``'null'`` (Lopez de Prado, Lipton & Zoonekynd 2025): ``SR_c = SR0 + z_{1-alpha}
         sqrt(V(SR0)/T)``; ``'estimate'`` (Bailey & Lopez de Prado 2012): the Sharpe ratio at
@@ -1578,7 +1580,11 @@ def sharpe_power(
     ``power = 1 - Phi((SR_c - SR1) / sqrt(V(SR1) / D))`` (Lopez de Prado, Lipton & Zoonekynd
     2025, eqs. 12-17): the estimate's sampling distribution under the alternative has the
     variance at ``SR1``; ``D = T`` under ``'null'``, ``T - 1`` under ``'estimate'``, and
-    ``SR_c`` is the convention's critical value (:func:`critical_sharpe_ratio`).
+    ``SR_c`` is the convention's critical value (:func:`critical_sharpe_ratio`). With
+    ``n_trials = K > 1`` the variance of the maximum of ``K`` Sharpe ratios enters both the
+    critical value and the alternative's sampling distribution (the paper's companion code
+    leaves it out of the critical value of its power function; sigtest keeps the two
+    consistent).
 
     Validated against: the paper's worked example (T = 24, skew -2.448, kurtosis 10.164,
     SR1 = 0.5: beta = 0.315 at alpha = 0.05, iid, and 0.411 with rho = 0.2) and a Monte Carlo
@@ -2022,7 +2028,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
 
     # power of the Sharpe test at the observed track-record length
     if q is not None:
-        alt = float(ctx.options.get("alternative_sharpe", REPORT_ALTERNATIVE_SHARPE)) / scale
+        alt = REPORT_ALTERNATIVE_SHARPE / scale
         alt_text = f"an annualized Sharpe ratio of {alt * scale:g}"
     else:
         alt = sr_b
