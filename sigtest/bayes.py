@@ -2038,9 +2038,13 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
             warnings.simplefilter("ignore", DegenerateDataWarning)
             pw = sharpe_power(t_b, alt, alpha=ctx.alpha, skew=sk_b, kurtosis=ku_b,
                               autocorrelation=rho)
-            fd = sharpe_false_discovery(sr_b, t_b, alternative_sharpe=alt,
-                                        prior_true=prior_true, alpha=ctx.alpha, skew=sk_b,
-                                        kurtosis=ku_b, autocorrelation=rho)
+            # the best of the search: null at the expected maximum of the trials' Sharpe
+            # ratios, the alternative that far above it, the variance of the maximum (Lopez de
+            # Prado, Lipton and Zoonekynd's multiple-testing form of the oFDR)
+            fd = sharpe_false_discovery(sr_b, t_b, alternative_sharpe=dsr.sr0 + alt,
+                                        prior_true=prior_true, benchmark_sharpe=dsr.sr0,
+                                        alpha=ctx.alpha, skew=sk_b, kurtosis=ku_b,
+                                        autocorrelation=rho, n_trials=float(n_str))
         results["power"] = pw
         results["false_discovery"] = fd
         if math.isfinite(float(pw.power)):
@@ -2056,11 +2060,14 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
             rows.append(ReportRow(
                 key="observed_fdr", strategy=best, statistic="observed FDR (oFDR)",
                 value=float(fd.ofdr), pvalue=float(fd.pvalue), passed=None,
-                detail=f"pFDR of the test {float(fd.pfdr):.3g}; P(true strategy) = "
-                       f"{prior_true:g}; alternative: {alt_text}",
-                verdict=(f"Among strategies with a Sharpe ratio at least as high as the best's, "
-                         f"a share {float(fd.ofdr):.1%} would be false discoveries (prior "
-                         f"probability {prior_true:g} of a true strategy)."),
+                detail=f"best of {n_str} trials: null at the expected maximum Sharpe "
+                       f"{dsr.sr0 * scale:.3g} {unit}, alternative {alt_text} above it, "
+                       f"variance of the maximum of {n_str}; pFDR of the test "
+                       f"{float(fd.pfdr):.3g}; P(true strategy) = {prior_true:g}",
+                verdict=(f"Among bests of {n_str} trials with a Sharpe ratio at least as high "
+                         f"as this one, a share {float(fd.ofdr):.1%} would be false "
+                         f"discoveries (prior probability {prior_true:g} of a true "
+                         f"strategy)."),
             ))
 
     live = ctx.options.get("live")

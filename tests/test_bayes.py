@@ -643,6 +643,13 @@ def test_report_section_numbers_are_the_public_calls():
     pw = sigtest.sharpe_power(600, 1 / math.sqrt(252), skew=dsr.skew, kurtosis=dsr.kurtosis,
                               autocorrelation=rho)
     assert rows["sharpe_power"].value == pytest.approx(pw.power, rel=1e-12)
+    # the oFDR of the best of 20: null at the DSR's expected maximum, variance of the maximum
+    fd = sigtest.sharpe_false_discovery(dsr.sharpe, 600,
+                                        alternative_sharpe=dsr.sr0 + 1 / math.sqrt(252),
+                                        prior_true=0.2, benchmark_sharpe=dsr.sr0,
+                                        skew=dsr.skew, kurtosis=dsr.kurtosis,
+                                        autocorrelation=rho, n_trials=20)
+    assert rows["observed_fdr"].value == pytest.approx(fd.ofdr, rel=1e-12)
     assert set(sec.results) == {"minimum_bayes_factor", "posterior", "power",
                                 "false_discovery"}
     assert sec.figures == () and "4:1" in sec.notes[0]
