@@ -2093,15 +2093,10 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
                      f"the backtest has p = {upd.consistency_pvalue:.3g}."),
         ))
 
-        def draw(ax: Any, res: BayesianUpdateResult = upd) -> Any:
-            from sigtest.plotting import plot_belief_path  # only when the report draws
-
-            return plot_belief_path(res, ax=ax)
-
         figures.append(ReportFigure(
             "belief_path", "Posterior probability of a positive Sharpe ratio as live returns "
             "arrive (the prior is the backtest's posterior); the dashed line is the threshold.",
-            draw))
+            "plot_belief_path", args=(upd,)))
     notes.append(
         f"Prior odds of {REPORT_PRIOR_ODDS:g}:1 against a real edge (prior probability "
         f"{prior_true:g} of a true strategy) are a stated, skeptical default for the best of a "

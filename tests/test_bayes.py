@@ -675,7 +675,9 @@ def test_report_section_with_live_returns_draws_the_belief_path():
     pd.testing.assert_series_equal(direct.prob_above, upd.prob_above)
     (fig_spec,) = sec.figures
     fig, ax = plt.subplots()
-    out = fig_spec.draw(ax)
+    from sigtest import plotting
+
+    out = getattr(plotting, fig_spec.plot)(*fig_spec.args, ax=ax, **fig_spec.kwargs)
     assert out is ax and ax.get_ylabel() == "posterior probability"
     plt.close(fig)
     # a live series alone works too, and without periods per year the alternative is the
