@@ -77,6 +77,7 @@ nitpick_ignore_regex = [
     # Private typing aliases and modules that public docstrings mention; not part of the API.
     ("py:data", r"(Measure|MeasureName|CIMethod|Remainder|Bootstrap|NanPolicy)"),
     ("py:mod", r"sigtest\._\w+"),
+    ("py:(func|class|data|obj)", r"sigtest\._\w+\..*"),
 ]
 
 
