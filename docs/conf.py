@@ -29,6 +29,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from the site itself: formulas render offline
     "numpydoc",
     "myst_nb",
 ]
@@ -49,7 +50,14 @@ autodoc_typehints = "none"
 autodoc_default_options = {"members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
+# Types in Parameters/Returns link to their pages when they are sigtest's public classes.
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    name: f"sigtest.{name}"
+    for name in sigtest.__all__
+    if isinstance(getattr(sigtest, name), type) or name == "ReturnsLike"
+}
 numpydoc_validation_checks: set[str] = set()
 
 # Gallery: render the committed outputs, never execute at build time.
@@ -73,11 +81,14 @@ default_role = "autolink"
 
 # No network at build time, hence no intersphinx: names of other libraries stay plain text.
 nitpick_ignore_regex = [
-    ("py:class", r"(numpy|pandas|polars|dask|collections\.abc|typing|scipy)\..*"),
+    ("py:(class|obj|data|func)", r"(numpy|pandas|polars|dask|collections\.abc|typing|scipy)\..*"),
     # Private typing aliases and modules that public docstrings mention; not part of the API.
     ("py:data", r"(Measure|MeasureName|CIMethod|Remainder|Bootstrap|NanPolicy)"),
     ("py:mod", r"sigtest\._\w+"),
     ("py:(func|class|data|obj)", r"sigtest\._\w+\..*"),
+    # numpydoc's built-in type links point into the Python and numpy docs (intersphinx, offline).
+    ("py:(class|data|obj|func)", r"(python|numpy|scipy|pandas):.*"),
+    ("std:(term|ref)", r"(python|numpy):.*"),
 ]
 
 
