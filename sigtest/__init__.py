@@ -27,6 +27,7 @@ from sigtest.multiple_testing import (
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest.report import ValidationReport, validate
+from sigtest.selection import CPCVResult, WalkForwardResult, cpcv, walk_forward
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     MinBacktestLengthResult,
@@ -60,6 +61,7 @@ __all__ = [
     "ADJUSTMENT_METHODS",
     "AdjustedPValues",
     "BootstrapCIResult",
+    "CPCVResult",
     "ConfidenceInterval",
     "DeflatedSharpeResult",
     "DegenerateDataWarning",
@@ -81,10 +83,12 @@ __all__ = [
     "StepMResult",
     "StochasticDominance",
     "ValidationReport",
+    "WalkForwardResult",
     "__version__",
     "adjust_pvalues",
     "bootstrap_ci",
     "bootstrap_indices",
+    "cpcv",
     "deflated_sharpe_ratio",
     "deflated_sharpe_ratio_from_stats",
     "effective_trials",
@@ -105,4 +109,5 @@ __all__ = [
     "spa",
     "stepm",
     "validate",
+    "walk_forward",
 ]

@@ -356,3 +356,23 @@ WILSON_1927 = Reference(
     doi="10.1080/01621459.1927.10502953",
     number="158",
 )
+
+# --- out-of-sample selection (combinatorial purged cross-validation, walk-forward) ---
+
+LOPEZ_DE_PRADO_2018 = Reference(
+    key="lopezdeprado2018advances",
+    authors="Lopez de Prado, M.",
+    year=2018,
+    title="Advances in Financial Machine Learning",
+    journal="Wiley",
+    entry_type="book",
+)
+
+PARDO_2008 = Reference(
+    key="pardo2008evaluation",
+    authors="Pardo, R.",
+    year=2008,
+    title="The Evaluation and Optimization of Trading Strategies (2nd ed.)",
+    journal="Wiley",
+    entry_type="book",
+)
