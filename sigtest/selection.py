@@ -946,6 +946,13 @@ def cpcv(
     group_of_row = np.repeat(np.arange(n_g), np.diff(bounds))
     test = indicator[:, group_of_row]  # splits x T
     train = _purge_masks(test, p, p + e)
+    n_train = train.sum(axis=1)
+    if n_train.min() < 2:
+        s = int(np.argmin(n_train))
+        raise ValueError(
+            f"`purge`={p} and `embargo`={e} leave split {s} with {int(n_train[s])} training "
+            f"row(s); at least 2 are needed: use fewer groups or a shorter purge or embargo"
+        )
     n_splits, n_paths = combos.shape[0], path_splits.shape[0]
     sel = _run_selection(blocks, st, train, np.zeros((0, t_obs), dtype=bool), stacklevel=3)
     scale = _scale(st.measure, st.periods_per_year)
