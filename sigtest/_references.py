@@ -376,3 +376,15 @@ PARDO_2008 = Reference(
     journal="Wiley",
     entry_type="book",
 )
+
+ANDREWS_1991 = Reference(
+    key="andrews1991",
+    authors="Andrews, D. W. K.",
+    year=1991,
+    title="Heteroskedasticity and autocorrelation consistent covariance matrix estimation",
+    journal="Econometrica",
+    volume="59",
+    pages="817-858",
+    doi="10.2307/2938229",
+    number="3",
+)

@@ -29,12 +29,13 @@ import pandas as pd
 from scipy import special
 
 from sigtest._execution import Blocks, as_blocks
+from sigtest._hac import andrews_bandwidth, long_run_variance
 from sigtest._references import (
     BAILEY_LDP_2012,
     BAILEY_LDP_2014,
     LOPEZ_DE_PRADO_2018,
+    ANDREWS_1991,
     NEWEY_WEST_1987,
-    NEWEY_WEST_1994,
     PARDO_2008,
 )
 from sigtest._results import Reference, ResultBase
@@ -51,7 +52,7 @@ from sigtest._validation import (
 )
 from sigtest._version import __version__
 from sigtest.overfitting import PerformanceDegradation, _degradation
-from sigtest.sharpe import DeflatedSharpeResult, _dsr_result, _psr_core, newey_west_bandwidth
+from sigtest.sharpe import DeflatedSharpeResult, _dsr_result, _psr_core
 
 __all__ = [
     "MEASURES",
@@ -239,8 +240,9 @@ class WalkForwardResult(ResultBase):
         approximation; see Notes of :func:`walk_forward`).
     se : float
         The HAC standard error of the mean.
-    bandwidth : int
-        Bartlett-kernel truncation lag of the long-run variance.
+    bandwidth : float
+        Bandwidth ``S`` of the Bartlett kernel (weights ``1 - j / S``), chosen by Andrews'
+        (1991) AR(1) plug-in rule.
     sharpe : float
         Sharpe ratio of ``oos_returns`` (annualized when ``periods_per_year`` was given).
     psr : float
@@ -266,7 +268,7 @@ class WalkForwardResult(ResultBase):
     tstat: float
     pvalue: float
     se: float
-    bandwidth: int
+    bandwidth: float
     sharpe: float
     psr: float
     dsr: float
@@ -298,7 +300,7 @@ class WalkForwardResult(ResultBase):
     version: str = field(default=__version__)
 
     _references: ClassVar[tuple[Reference, ...]] = (
-        PARDO_2008, LOPEZ_DE_PRADO_2018, NEWEY_WEST_1987, NEWEY_WEST_1994, BAILEY_LDP_2012,
+        PARDO_2008, LOPEZ_DE_PRADO_2018, NEWEY_WEST_1987, ANDREWS_1991, BAILEY_LDP_2012,
         BAILEY_LDP_2014,
     )
 
@@ -328,8 +330,8 @@ class WalkForwardResult(ResultBase):
             f"leaving a gap of {self.purge + self.embargo} period(s) between training and test "
             f"(purge {self.purge}, embargo {self.embargo}); windows advance by {self.step} "
             f"periods.{drop} The stitched out-of-sample series has mean {self.mean:.4g} per "
-            f"period, HAC t = {self.tstat:.3f} (Newey-West Bartlett kernel, bandwidth "
-            f"{self.bandwidth}; one-sided p = {self.pvalue:.4g}), Sharpe ratio "
+            f"period, HAC t = {self.tstat:.3f} (Newey-West Bartlett kernel, Andrews' automatic "
+            f"bandwidth {self.bandwidth:.3g}; one-sided p = {self.pvalue:.4g}), Sharpe ratio "
             f"{self.sharpe:.4g}, PSR {self.psr:.4f} (Bailey and Lopez de Prado, 2012) and "
             f"deflated Sharpe ratio {self.dsr:.4f} given {self.n_strategies} candidates "
             f"(Bailey and Lopez de Prado, 2014). Walk-forward efficiency (out-of-sample over "
@@ -1023,23 +1025,19 @@ def cpcv(
 # --------------------------------------------------------------------------------------------
 
 
-def _hac_mean_test(u: np.ndarray) -> tuple[float, float, float, int]:
-    """Mean of ``u``, its HAC standard error, the t-statistic and the Bartlett bandwidth.
+def _hac_mean_test(u: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean of ``u``, its HAC standard error, the t-statistic and the kernel bandwidth.
 
-    The long-run variance is Newey & West's (1987) Bartlett-kernel estimator with the
-    bandwidth ``floor(4 (T/100)^(2/9))`` of Newey & West (1994)
-    (:func:`sigtest.sharpe.newey_west_bandwidth`); autocovariances are divided by ``T``. This
-    function is the single place where the walk-forward test gets its long-run variance.
+    The long-run variance is Newey & West's (1987) Bartlett-kernel estimator (weights
+    ``1 - j / S``, autocovariances divided by ``T``) with Andrews' (1991) automatic AR(1)
+    plug-in bandwidth ``S = 1.1447 (alpha(1) T)^(1/3)``, from :mod:`sigtest._hac`.
     """
     t_obs = u.size
-    lags = min(newey_west_bandwidth(t_obs), t_obs - 1)
     mean = float(u.mean())
-    e = u - mean
-    lrv = float(e @ e) / t_obs
-    for j in range(1, lags + 1):  # at most a few dozen lags of one series
-        lrv += 2.0 * (1.0 - j / (lags + 1.0)) * float(e[j:] @ e[:-j]) / t_obs
+    bw = float(andrews_bandwidth((u - mean)[:, None], "bartlett"))
+    lrv = float(long_run_variance(u, kernel="bartlett", bandwidth=bw))
     se = math.sqrt(lrv / t_obs) if lrv > 0 else float("nan")
-    return mean, se, mean / se if se > 0 else float("nan"), lags
+    return mean, se, mean / se if se > 0 else float("nan"), bw
 
 
 def _windows(t_obs: int, train: int, test: int, step: int, gap: int,
@@ -1137,10 +1135,12 @@ def walk_forward(
     gap before the test window, where serial correlation would otherwise leak the training
     window's end into the test.
 
-    *Test of the out-of-sample mean.* ``t = mean / sqrt(S / n)`` with ``S`` the Newey & West
-    (1987) Bartlett-kernel long-run variance of the ``n`` stitched returns (weights ``1 -
-    j / (L + 1)``, autocovariances divided by ``n``) and ``L = floor(4 (n/100)^(2/9))`` (Newey &
-    West, 1994); one-sided p-value ``1 - Phi(t)`` for ``H0: mean <= 0``. *PSR*: Bailey & Lopez
+    *Test of the out-of-sample mean.* ``t = mean / sqrt(Omega / n)`` with ``Omega`` the Newey &
+    West (1987) Bartlett-kernel long-run variance of the ``n`` stitched returns (weights ``1 -
+    j / S``, autocovariances divided by ``n``) and the automatic bandwidth ``S = 1.1447
+    (alpha(1) n)^(1/3)`` of Andrews (1991, section 6) from an AR(1) fit to the demeaned returns
+    (the data choose ``S``; Newey & West's 1994 rule of thumb ``floor(4 (n/100)^(2/9))`` would
+    ignore their autocorrelation); one-sided p-value ``1 - Phi(t)`` for ``H0: mean <= 0``. *PSR*: Bailey & Lopez
     de Prado (2012) against zero with the series' skewness and Pearson kurtosis. *DSR*: Bailey
     & Lopez de Prado (2014): the PSR against ``sqrt(V) E[max of N]`` with ``N`` the number of
     candidates and ``V`` the variance (ddof 1) of the candidates' Sharpe ratios on the same
@@ -1152,7 +1152,7 @@ def walk_forward(
 
     Validated against: skfolio's ``WalkForward`` train/test indices (committed under
     ``tests/reference/selection/``); a plain loop over windows at ``1e-12``;
-    ``statsmodels`` OLS with a HAC covariance for the t-statistic (tests).
+    the Bartlett long-run variance and Andrews' bandwidth written as loops (tests).
 
     Dask: as :func:`cpcv`.
 
@@ -1168,8 +1168,8 @@ def walk_forward(
     and autocorrelation consistent covariance matrix. Econometrica, 55(3), 703-708.
     doi:10.2307/1913610
 
-    Newey, W. K., & West, K. D. (1994). Automatic lag selection in covariance matrix
-    estimation. Review of Economic Studies, 61(4), 631-653. doi:10.2307/2297912
+    Andrews, D. W. K. (1991). Heteroskedasticity and autocorrelation consistent covariance
+    matrix estimation. Econometrica, 59(3), 817-858. doi:10.2307/2938229
 
     Bailey, D. H., & Lopez de Prado, M. (2014). The deflated Sharpe ratio: correcting for
     selection bias, backtest overfitting, and non-normality. Journal of Portfolio Management,
@@ -1230,8 +1230,7 @@ def walk_forward(
             "HAC test, Sharpe ratio, PSR and DSR are undefined (NaN)",
             DegenerateDataWarning, stacklevel=2,
         )
-        se = tstat = pvalue = float("nan")
-        lags = min(newey_west_bandwidth(n_oos), n_oos - 1)
+        se = tstat = pvalue = lags = float("nan")
         psr = float("nan")
     else:
         mean, se, tstat, lags = _hac_mean_test(series)
@@ -1279,7 +1278,7 @@ def walk_forward(
         tstat=float(tstat),
         pvalue=float(pvalue),
         se=float(se),
-        bandwidth=int(lags),
+        bandwidth=float(lags),
         sharpe=sr * ann,
         psr=psr,
         dsr=deflated.dsr,

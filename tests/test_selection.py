@@ -433,8 +433,9 @@ def test_walk_forward_equals_plain_loop(kw):
     assert res.switching_rate == pytest.approx(np.mean(changed))
 
 
-def test_hac_standard_error_equals_statsmodels():
-    sm = pytest.importorskip("statsmodels.api")
+def test_hac_standard_error_equals_a_loop_and_statsmodels():
+    """Bartlett long-run variance with Andrews' (1991, section 6) AR(1) plug-in bandwidth,
+    written as loops; with the bandwidth rounded to L + 1 lags it is statsmodels' HAC."""
     rng = np.random.default_rng(11)
     e = rng.standard_normal(700)
     u = np.empty(700)
@@ -442,13 +443,30 @@ def test_hac_standard_error_equals_statsmodels():
     for i in range(1, 700):  # AR(1): the HAC correction matters
         u[i] = 0.5 * u[i - 1] + e[i]
     u += 0.1
-    mean, se, tstat, lags = _hac_mean_test(u)
-    assert lags == math.floor(4 * (700 / 100) ** (2 / 9)) == 6
+    mean, se, tstat, bw = _hac_mean_test(u)
+    d = u - u.mean()
+    slope, intercept = np.polyfit(d[:-1], d[1:], 1)
+    resid = d[1:] - intercept - slope * d[:-1]
+    s2 = resid @ resid / 699
+    alpha = (4 * slope**2 * s2**2 / ((1 - slope) ** 6 * (1 + slope) ** 2)) / (
+        s2**2 / (1 - slope) ** 4)
+    want_bw = 1.1447 * (alpha * 700) ** (1 / 3)
+    assert bw == pytest.approx(want_bw, rel=1e-10)
+    lrv = d @ d / 700
+    j = 1
+    while j < want_bw:
+        lrv += 2 * (1 - j / want_bw) * (d[j:] @ d[:-j]) / 700
+        j += 1
+    assert se == pytest.approx(math.sqrt(lrv / 700), rel=1e-10)
+    assert tstat == pytest.approx(u.mean() / math.sqrt(lrv / 700), rel=1e-10)
+    assert mean == pytest.approx(u.mean(), rel=1e-14)
+    sm = pytest.importorskip("statsmodels.api")
+    lags = int(math.ceil(want_bw)) - 1  # the same weights when S is an integer: S = L + 1
     fit = sm.OLS(u, np.ones(700)).fit(cov_type="HAC",
                                       cov_kwds={"maxlags": lags, "use_correction": False})
-    assert se == pytest.approx(float(fit.bse[0]), rel=1e-12)
-    assert tstat == pytest.approx(float(fit.tvalues[0]), rel=1e-12)
-    assert mean == pytest.approx(u.mean(), rel=1e-14)
+    lrv_int = d @ d / 700 + sum(2 * (1 - k / (lags + 1)) * (d[k:] @ d[:-k]) / 700
+                                for k in range(1, lags + 1))
+    assert float(fit.bse[0]) == pytest.approx(math.sqrt(lrv_int / 700), rel=1e-10)
 
 
 # ---------------------------------------------------------------------------------------------
