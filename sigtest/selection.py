@@ -1240,6 +1240,13 @@ def walk_forward(
     trials = sel.extra[0] if st.measure == "sharpe" else _trial_sharpe(blocks, oos_rows)
     trials = trials[np.isfinite(trials)]
     v = float(np.var(trials, ddof=1)) if trials.size >= 2 and not undefined else float("nan")
+    if trials.size < 2 and not undefined:
+        warnings.warn(
+            "fewer than 2 candidates have a defined Sharpe ratio on the out-of-sample rows, so "
+            "the variance of the trials' Sharpe ratios and the deflated Sharpe ratio are "
+            "undefined (NaN)",
+            DegenerateDataWarning, stacklevel=2,
+        )
     deflated = _dsr_result(
         sr, skew, kurt, float(n_oos), v, float(blocks.n_strategies), "approx", best=None,
         n_trials_total=blocks.n_strategies, effective_trials=None, sharpe_variance_ddof=1,
@@ -1316,3 +1323,139 @@ def _trial_sharpe(blocks: Blocks, rows: np.ndarray) -> np.ndarray:
     ind = rows[None, cuts[:-1]].astype(np.float64)
     return _merge(blocks.map(_select_kernel, cuts, ind, ind, 1, "sharpe", offsets=True),
                   1)["extra"][0]
+
+
+# --------------------------------------------------------------------------------------------
+# The report's out-of-sample section
+# --------------------------------------------------------------------------------------------
+
+#: Shortest sample the report's section runs on: 6 groups of at least 4 periods.
+_REPORT_MIN_OBS = 24
+
+
+def _report_settings(t_obs: int) -> dict[str, int]:
+    """Defaults from T: CPCV with the book's 6 groups and 2 test groups (15 splits, 5 paths,
+    training sets of two thirds of the sample) and an embargo of 1% of T (the book's suggestion,
+    section 7.4.2); walk-forward with rolling training windows of T/4 and test windows of T/20
+    (see the section's note)."""
+    return {
+        "n_groups": 6, "n_test_groups": 2, "embargo": int(0.01 * t_obs),
+        "train": t_obs // 4, "test": max(1, t_obs // 20),
+    }
+
+
+def _report_section(ctx: ReportContext) -> ReportSection | None:
+    """The out-of-sample section of the validation report: CPCV paths and a walk-forward of the
+    best-Sharpe selection, with defaults from T (None when T < 24)."""
+    blocks = ctx.blocks
+    t_obs = blocks.n_obs
+    if t_obs < _REPORT_MIN_OBS:
+        return None
+    d = _report_settings(t_obs)
+    q = ctx.periods_per_year
+    cp = cpcv(blocks, n_groups=d["n_groups"], n_test_groups=d["n_test_groups"],
+              embargo=d["embargo"], periods_per_year=q)
+    wf = walk_forward(blocks, train=d["train"], test=d["test"], periods_per_year=q)
+    alpha = ctx.alpha
+    sharpe = np.asarray(ctx.sharpe.to_numpy() if isinstance(ctx.sharpe, pd.Series)
+                        else ctx.sharpe, dtype=np.float64).reshape(-1)
+    best_sr = float(sharpe[ctx.best_position])
+    n_bad = int(round(cp.prob_sharpe_nonpositive * cp.n_paths)) if np.isfinite(
+        cp.prob_sharpe_nonpositive) else -1
+    quant = cp.sharpe_quantiles
+    unit = "annualized" if q is not None else "per period"
+    if n_bad == 0:
+        cp_verdict = (f"All {cp.n_paths} out-of-sample CPCV paths of the best-Sharpe selection "
+                      f"have a positive Sharpe ratio (median {float(quant.loc[0.5]):.3g}, "
+                      f"{unit}, against {best_sr:.3g} in sample).")
+    elif n_bad > 0:
+        cp_verdict = (f"{n_bad} of the {cp.n_paths} out-of-sample CPCV paths of the best-Sharpe "
+                      f"selection have a Sharpe ratio <= 0 (median {float(quant.loc[0.5]):.3g}, "
+                      f"{unit}, against {best_sr:.3g} in sample): the selection does not "
+                      "reliably generalize.")
+    else:
+        cp_verdict = "The path Sharpe ratios are undefined (constant out-of-sample returns)."
+    wf_pass = bool(wf.pvalue <= alpha) if np.isfinite(wf.pvalue) else None
+    if wf_pass:
+        wf_verdict = (f"Walk-forward selection earned a positive out-of-sample mean (HAC "
+                      f"t = {wf.tstat:.2f}, p = {wf.pvalue:.3g} <= {alpha:g}).")
+    elif wf_pass is None:
+        wf_verdict = "The walk-forward test is undefined (constant out-of-sample returns)."
+    else:
+        wf_verdict = (f"Walk-forward selection did not earn a significantly positive "
+                      f"out-of-sample mean (HAC t = {wf.tstat:.2f}, p = {wf.pvalue:.3g} > "
+                      f"{alpha:g}).")
+    top = cp.selection_frequency
+    top_label = top.index[0] if len(top) else None
+    rows = (
+        ReportRow(
+            key="cpcv_paths", strategy=None, statistic="P(path Sharpe <= 0)",
+            value=cp.prob_sharpe_nonpositive, low=float(quant.loc[0.05]),
+            high=float(quant.loc[0.95]),
+            passed=None if n_bad < 0 else bool(cp.prob_sharpe_nonpositive <= alpha),
+            detail=(f"{cp.n_groups} groups, {cp.n_test_groups} test, embargo {cp.embargo}: "
+                    f"{cp.n_splits} splits, {cp.n_paths} paths; low/high: 5%/95% path Sharpe"),
+            verdict=cp_verdict,
+        ),
+        ReportRow(
+            key="cpcv_degradation", strategy=top_label,
+            statistic="OOS-on-IS slope (CPCV splits)", value=cp.degradation.slope,
+            detail=(f"selection lost in {100 * cp.prob_oos_loss:.0f}% of splits; most "
+                    f"selected: {top_label!r} in {100 * float(top.iloc[0]):.0f}% of splits"
+                    if len(top) else ""),
+            verdict=(f"Out-of-sample Sharpe ratio moved by {cp.degradation.slope:.3g} per unit "
+                     "of in-sample Sharpe ratio over the splits (descriptive)."),
+        ),
+        ReportRow(
+            key="walk_forward_mean", strategy=None, statistic="walk-forward HAC t",
+            value=wf.tstat, pvalue=wf.pvalue, passed=wf_pass,
+            detail=(f"train {wf.train}, test {wf.test}, {wf.n_windows} windows; Bartlett "
+                    f"bandwidth {wf.bandwidth:.3g}"),
+            verdict=wf_verdict,
+        ),
+        ReportRow(
+            key="walk_forward_dsr", strategy=None, statistic="walk-forward DSR",
+            value=wf.dsr, passed=None if not np.isfinite(wf.dsr) else bool(
+                wf.dsr >= 1.0 - alpha),
+            detail=f"PSR {wf.psr:.3g}; efficiency {wf.efficiency:.3g}; switching rate "
+                   f"{wf.switching_rate:.2f}",
+            verdict=(f"Deflated for {wf.n_strategies} candidates, the walk-forward Sharpe ratio "
+                     f"has DSR {wf.dsr:.3f}."),
+        ),
+    )
+    best_label = ctx.best
+
+    def draw_paths(ax: Any) -> Any:
+        from sigtest.plotting import plot_cpcv_paths
+
+        return plot_cpcv_paths(cp, ax=ax, in_sample_sharpe=best_sr,
+                               in_sample_label=f"in-sample best ({best_label})")
+
+    def draw_walk(ax: Any) -> Any:
+        from sigtest.plotting import plot_walk_forward
+
+        best = ctx.best_returns().values[:, 0]
+        return plot_walk_forward(wf, ax=ax, in_sample_best=best,
+                                 in_sample_label=f"in-sample best ({best_label})")
+
+    figures = (
+        ReportFigure("cpcv_paths", "Sharpe ratios of the CPCV out-of-sample paths of the "
+                     "best-Sharpe selection, against the in-sample best's.", draw_paths, 3.0),
+        ReportFigure("walk_forward_equity", "Cumulative out-of-sample returns of the "
+                     "walk-forward selections and of the in-sample best on the same periods.",
+                     draw_walk),
+    )
+    note = (
+        f"Defaults from T = {t_obs}: CPCV with 6 groups and 2 test groups (the book's example: "
+        f"15 splits, 5 paths, each training set two thirds of the sample) and an embargo of 1% "
+        f"of T ({d['embargo']} periods; Lopez de Prado 2018, section 7.4.2); no purge, since "
+        f"each return is one period's. Walk-forward with rolling training windows of T/4 "
+        f"({d['train']} periods), long enough for in-sample Sharpe ratios to separate, leaving "
+        f"three quarters of the sample out of sample for the test of its mean, and test windows "
+        f"of T/20 ({d['test']} periods), so that the selection is renewed {wf.n_windows} times."
+    )
+    return ReportSection(
+        key="out_of_sample", title="Out of sample: combinatorial purged cross-validation and "
+        "walk-forward selection", rows=rows, results={"cpcv": cp, "walk_forward": wf},
+        figures=figures, notes=(note,),
+    )

@@ -589,9 +589,14 @@ def test_one_strategy_and_one_window():
     assert (res.selected == 0).all() and res.selection_frequency.to_dict() == {0: 1.0}
     # every path is the strategy itself
     np.testing.assert_allclose(res.path_returns, np.repeat(x[:, None], 5, axis=1), atol=0)
-    with pytest.warns(DegenerateDataWarning, match="one window only"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         wf = sigtest.walk_forward(x, train=50, test=50)
-    assert wf.n_windows == 1 and math.isnan(wf.switching_rate)
+    messages = [str(w.message) for w in caught if w.category is DegenerateDataWarning]
+    assert any("one window only" in m for m in messages)
+    assert any("fewer than 2 candidates" in m for m in messages)  # one candidate: no DSR
+    assert wf.n_windows == 1 and math.isnan(wf.switching_rate) and math.isnan(wf.dsr)
+    assert np.isfinite(wf.psr)
 
 
 def test_zero_weights_give_nan_with_a_warning():
@@ -663,3 +668,76 @@ def test_walk_forward_hac_size_and_power():
         x[:, 3] += 0.3
         power += sigtest.walk_forward(x, train=150, test=50).pvalue < 0.05
     assert power >= 36
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. the report's section and the figures
+
+
+@pytest.fixture
+def with_section(monkeypatch):
+    from sigtest import report, selection
+
+    monkeypatch.setitem(report.SECTIONS, "out_of_sample", selection._report_section)
+
+
+def test_report_section_rows_results_and_figures(with_section):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = noise(t=500, n=20, seed=0, edge=3, size=0.002)
+    df = pd.DataFrame(x, columns=[f"r{j}" for j in range(20)],
+                      index=pd.bdate_range("2015-01-01", periods=500))
+    rep = sigtest.validate(df, n_resamples=99, rng=1, sections=["out_of_sample"])
+    sec = rep.sections["out_of_sample"]
+    assert [r.key for r in sec.rows] == ["cpcv_paths", "cpcv_degradation", "walk_forward_mean",
+                                         "walk_forward_dsr"]
+    cp, wf = sec.results["cpcv"], sec.results["walk_forward"]
+    # the section's numbers are the public functions' with the documented defaults
+    want_cp = sigtest.cpcv(df, n_groups=6, n_test_groups=2, embargo=5)
+    want_wf = sigtest.walk_forward(df, train=125, test=25)
+    np.testing.assert_array_equal(cp.path_sharpe, want_cp.path_sharpe)
+    assert wf.pvalue == want_wf.pvalue and wf.n_windows == 15
+    rows = {r.key: r for r in sec.rows}
+    assert rows["cpcv_paths"].value == cp.prob_sharpe_nonpositive
+    assert rows["walk_forward_mean"].pvalue == wf.pvalue
+    assert rows["walk_forward_mean"].passed is bool(wf.pvalue <= 0.05)
+    assert all(r.verdict for r in sec.rows)
+    assert "cpcv_paths" in rep.to_frame().index
+    assert "walk-forward" in rep.describe().lower() or "Walk-forward" in rep.describe()
+    for fig_spec in sec.figures:
+        fig, ax = plt.subplots()
+        fig_spec.draw(ax)
+        assert ax.get_title() and len(ax.get_lines()) >= 2
+        plt.close(fig)
+
+
+def test_report_section_skips_short_samples():
+    from sigtest import selection
+
+    x = noise(t=20, n=4)
+    ctx = type("Ctx", (), {"blocks": sigtest._execution.as_blocks(x)})()
+    assert selection._report_section(ctx) is None
+
+
+def test_plots_draw_on_given_axes():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sigtest.plotting import plot_cpcv_paths, plot_walk_forward
+
+    x = noise(t=300, n=10, seed=3)
+    cp = sigtest.cpcv(x, periods_per_year=252)
+    fig, ax = plt.subplots()
+    assert plot_cpcv_paths(cp, ax=ax, in_sample_sharpe=1.0) is ax
+    assert "annualized" in ax.get_xlabel() and len(ax.collections) == 1
+    wf = sigtest.walk_forward(pd.DataFrame(x, index=pd.bdate_range("2020", periods=300)),
+                              train=100, test=50)
+    assert plot_walk_forward(wf, ax=ax, in_sample_best=x[:, 0]) is ax
+    plt.close("all")
