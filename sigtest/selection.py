@@ -504,9 +504,9 @@ def _top_k(values: np.ndarray, positions: np.ndarray, k: int) -> tuple[np.ndarra
     tied = values == thr
     need = k - above.sum(axis=1, keepdims=True)
     keep = above | (tied & (np.cumsum(tied, axis=1) <= need))
-    rows, cols = np.nonzero(keep)  # row-major: each row's k kept columns in position order
-    cols = cols.reshape(n_rows, k)
-    return np.take_along_axis(values, cols, 1), np.take_along_axis(positions, cols, 1)
+    # row-major: each row's k kept columns in position order
+    kept = np.nonzero(keep)[1].reshape(n_rows, k)
+    return np.take_along_axis(values, kept, 1), np.take_along_axis(positions, kept, 1)
 
 
 def _select_kernel(
@@ -520,8 +520,8 @@ def _select_kernel(
     offset: int = 0,
 ) -> dict[str, np.ndarray]:
     """On a block of columns: per split the ``k`` best columns by in-sample measure (values and
-    global positions), the columns with an undefined measure in some split, and the measure of
-    every column on each row set of ``extra_ind``."""
+    global positions), the columns with an undefined measure in some split, and the Sharpe
+    ratio of every column on each row set of ``extra_ind``."""
     t_obs, n_cols = x.shape
     n_splits = train_ind.shape[0]
     seg_len = np.diff(cuts).astype(np.float64)
@@ -548,7 +548,7 @@ def _select_kernel(
             perf[bad] = -np.inf
         if extra_ind.shape[0]:
             extra[:, a:b] = _perf_from_sums(extra_ind @ s1, extra_ind @ s2, n_extra, center,
-                                            measure)
+                                            "sharpe")
         pos = np.broadcast_to(np.arange(a, b, dtype=np.int64) + offset, perf.shape)
         best_v, best_p = _top_k(np.concatenate([best_v, perf], axis=1),
                                 np.concatenate([best_p, pos], axis=1), k)
@@ -578,7 +578,7 @@ class _Selections:
     returns: np.ndarray          # T x n_splits: each split's selection on every row
     selected: np.ndarray | None  # n_splits x k positions, best first
     weights: np.ndarray | None   # n_splits x N (callable select)
-    extra: np.ndarray            # measure of every column on the extra row sets
+    extra: np.ndarray            # Sharpe ratio of every column on the extra row sets
     frequency: pd.Series
 
 
@@ -634,7 +634,7 @@ def _run_selection(
     stacklevel: int,
 ) -> _Selections:
     """Select on the training rows ``train`` (splits x T) of every split; each split's
-    selection's returns on every row, and the measure of every column on the row sets
+    selection's returns on every row, and the Sharpe ratio of every column on the row sets
     ``extra`` (sets x T)."""
     n_splits = train.shape[0]
     n_strat = blocks.n_strategies
@@ -1215,7 +1215,7 @@ def walk_forward(
     rows = np.arange(t_obs)
     train_m = (rows >= win[:, :1]) & (rows < win[:, 1:2])
     test_m = (rows >= win[:, 2:3]) & (rows < win[:, 3:4])
-    oos_rows = test_m.any(axis=0)
+    oos_rows: np.ndarray = np.asarray(test_m.any(axis=0))
     sel = _run_selection(blocks, st, train_m, oos_rows[None, :], stacklevel=3)
     scale = _scale(st.measure, st.periods_per_year)
     is_raw = _measure_rows(sel.returns, train_m, st.measure)
@@ -1237,7 +1237,7 @@ def walk_forward(
         pvalue = float(special.ndtr(-tstat)) if math.isfinite(tstat) else float("nan")
         psr = float(_psr_core(np.float64(sr), np.float64(0.0), np.float64(n_oos),
                               np.float64(skew), np.float64(kurt))[1])
-    trials = sel.extra[0] if st.measure == "sharpe" else _trial_sharpe(blocks, oos_rows)
+    trials = sel.extra[0]
     trials = trials[np.isfinite(trials)]
     v = float(np.var(trials, ddof=1)) if trials.size >= 2 and not undefined else float("nan")
     if trials.size < 2 and not undefined:
@@ -1315,14 +1315,6 @@ def walk_forward(
         rows_dropped=dropped,
         nan_policy=st.nan_policy,
     )
-
-
-def _trial_sharpe(blocks: Blocks, rows: np.ndarray) -> np.ndarray:
-    """Sharpe ratio of every column on the rows ``rows`` (one kernel pass)."""
-    cuts = _segments(rows[None, :])
-    ind = rows[None, cuts[:-1]].astype(np.float64)
-    return _merge(blocks.map(_select_kernel, cuts, ind, ind, 1, "sharpe", offsets=True),
-                  1)["extra"][0]
 
 
 # --------------------------------------------------------------------------------------------
