@@ -208,8 +208,8 @@ class CPCVResult(ResultBase):
             f"Combinatorial purged cross-validation (Lopez de Prado, 2018, ch. 12): the "
             f"{self.n_obs} periods of returns of {self.n_strategies} candidate strategies were "
             f"split into {self.n_groups} contiguous groups; for each of the {self.n_splits} "
-            f"choices of {self.n_test_groups} test groups, {_select_text(self.select, self.k)} "
-            f"by in-sample {name} on the other groups, after purging {self.purge} period(s) "
+            f"choices of {self.n_test_groups} test groups, "
+            f"{_select_text(self.select, self.k, name, 'the other groups')}, after purging {self.purge} period(s) "
             f"on the training side of every train/test boundary and an embargo of "
             f"{self.embargo} period(s) after each test group.{drop} The test returns were "
             f"stitched into {self.n_paths} out-of-sample paths covering every period once. "
@@ -325,8 +325,9 @@ class WalkForwardResult(ResultBase):
         return (
             f"Walk-forward selection ({kind} windows; Pardo, 2008; Lopez de Prado, 2018, ch. "
             f"11-12) over {self.n_strategies} candidate strategies and {self.n_obs} periods: "
-            f"in each of {self.n_windows} windows, {_select_text(self.select, self.k)} by "
-            f"in-sample {name} on {train} and held for the next {self.test} periods, "
+            f"in each of {self.n_windows} windows, "
+            f"{_select_text(self.select, self.k, name, train)}; the selection was held for the "
+            f"next {self.test} periods, "
             f"leaving a gap of {self.purge + self.embargo} period(s) between training and test "
             f"(purge {self.purge}, embargo {self.embargo}); windows advance by {self.step} "
             f"periods.{drop} The stitched out-of-sample series has mean {self.mean:.4g} per "
@@ -335,17 +336,20 @@ class WalkForwardResult(ResultBase):
             f"{self.sharpe:.4g}, PSR {self.psr:.4f} (Bailey and Lopez de Prado, 2012) and "
             f"deflated Sharpe ratio {self.dsr:.4f} given {self.n_strategies} candidates "
             f"(Bailey and Lopez de Prado, 2014). Walk-forward efficiency (out-of-sample over "
-            f"mean in-sample {name}) {self.efficiency:.3g}; the selection changed between "
-            f"{100 * self.switching_rate:.1f}% of consecutive windows."
+            f"mean in-sample {name}) {self.efficiency:.3g}; the selection changed from one "
+            f"window to the next {100 * self.switching_rate:.1f}% of the time."
         )
 
 
-def _select_text(select: str, k: int | None) -> str:
+def _select_text(select: str, k: int | None, name: str, where: str) -> str:
+    """The selection step as a clause of a methods paragraph."""
     if select == "best":
-        return "the strategy with the best"
+        return f"the strategy with the highest in-sample {name} on {where} was selected"
     if select == "top_k":
-        return f"an equal-weight portfolio of the {k} strategies with the best"
-    return f"a portfolio weighted by the user's rule `{select}` was chosen, scored"
+        return (f"an equal-weight portfolio of the {k} strategies with the highest in-sample "
+                f"{name} on {where} was selected")
+    return (f"the user's rule `{select}` set the portfolio weights from the returns on {where} "
+            f"(its {name} reported)")
 
 
 # --------------------------------------------------------------------------------------------
