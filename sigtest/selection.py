@@ -1386,11 +1386,12 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     rows = (
         ReportRow(
             key="cpcv_paths", strategy=None, statistic="P(path Sharpe <= 0)",
-            value=cp.prob_sharpe_nonpositive, low=float(quant.loc[0.05]),
-            high=float(quant.loc[0.95]),
+            value=cp.prob_sharpe_nonpositive,
             passed=None if n_bad < 0 else bool(cp.prob_sharpe_nonpositive <= alpha),
             detail=(f"{cp.n_groups} groups, {cp.n_test_groups} test, embargo {cp.embargo}: "
-                    f"{cp.n_splits} splits, {cp.n_paths} paths; low/high: 5%/95% path Sharpe"),
+                    f"{cp.n_splits} splits, {cp.n_paths} paths; path Sharpe median "
+                    f"{float(quant.loc[0.5]):.3g}, 5%-95% [{float(quant.loc[0.05]):.3g}, "
+                    f"{float(quant.loc[0.95]):.3g}]"),
             verdict=cp_verdict,
         ),
         ReportRow(
