@@ -49,6 +49,7 @@ from sigtest._validation import (
     check_int,
     check_memory,
     check_positive,
+    memory_limit,
 )
 from sigtest._version import __version__
 from sigtest.overfitting import PerformanceDegradation, _degradation
@@ -81,6 +82,8 @@ _MEASURE_NAMES = {"sharpe": "Sharpe ratio", "mean": "mean return"}
 _MAX_SPLITS = 20_000
 #: Entries of one column chunk inside a kernel (4 MB of float64): its temporaries stay in cache.
 _CHUNK_ENTRIES = 2**19
+#: Bytes per (row, split) of the masks, indicators and per-split returns held at once.
+_BYTES_PER_ROW_SPLIT = 64.0
 #: Quantiles of the path Sharpe ratios reported.
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -947,6 +950,8 @@ def cpcv(
             f"`purge` + `embargo` must be smaller than a group ({m} rows); got purge={p}, "
             f"embargo={e}"
         )
+    check_memory(_BYTES_PER_ROW_SPLIT * t_obs * math.comb(n_g, n_t), "n_groups", n_g,
+                 f"the {math.comb(n_g, n_t):,} splits' row masks and returns")
     bounds = _group_bounds(t_obs, n_g)
     combos, indicator, path_splits = _cpcv_table(n_g, n_t)
     group_of_row = np.repeat(np.arange(n_g), np.diff(bounds))
@@ -1213,6 +1218,14 @@ def walk_forward(
             f"`train` + `purge` + `embargo` + `test` must not exceed the {t_obs} rows of "
             f"`{blocks.name}` (no complete window); got {tr} + {p} + {e} + {te} = "
             f"{tr + gap + te}"
+        )
+    n_possible = (t_obs - tr - gap - te) // sp + 1
+    need = _BYTES_PER_ROW_SPLIT * t_obs * n_possible
+    if need > memory_limit():
+        raise ValueError(
+            f"`test`={te} and `step`={sp} give {n_possible:,} windows over {t_obs:,} rows, whose "
+            f"row masks and returns would need about {need / 2**30:,.3g} GiB, more than the "
+            f"{memory_limit() / 2**30:.3g} GiB one call may use; pass a larger `step` or `test`"
         )
     win = _windows(t_obs, tr, te, sp, gap, bool(anchored))
     n_win = win.shape[0]

@@ -741,3 +741,16 @@ def test_plots_draw_on_given_axes():
                               train=100, test=50)
     assert plot_walk_forward(wf, ax=ax, in_sample_best=x[:, 0]) is ax
     plt.close("all")
+
+
+def test_memory_is_checked_before_allocating(monkeypatch):
+    from sigtest import _validation, selection
+
+    monkeypatch.setattr(_validation, "memory_limit", lambda: 2**20)
+    monkeypatch.setattr(selection, "memory_limit", lambda: 2**20)
+    with pytest.raises(ValueError, match=r"`n_groups`=20 would need about .* GiB of memory for "
+                                         r"the 190 splits' row masks"):
+        sigtest.cpcv(noise(t=2000, n=2), n_groups=20)
+    with pytest.raises(ValueError, match=r"`test`=1 and `step`=1 give 1,990 windows over 2,000 "
+                                         r"rows.*pass a larger `step` or `test`"):
+        sigtest.walk_forward(noise(t=2000, n=2), train=10, test=1)
