@@ -281,8 +281,9 @@ def test_hand_worked_purge_and_embargo():
 # 3. skfolio's indices; the book's rules
 
 
-@pytest.mark.parametrize("case", REFERENCE["cpcv"], ids=lambda c: "{n_obs}-{n_groups}-{n_test_groups}"
-                         "-{purge}-{embargo}".format(**c))
+@pytest.mark.parametrize("case", REFERENCE["cpcv"],
+                         ids=lambda c: "{n_obs}-{n_groups}-{n_test_groups}-{purge}-{embargo}"
+                         .format(**c))
 def test_cpcv_indices_equal_skfolio(case):
     x = noise(t=case["n_obs"], n=3)
     res = sigtest.cpcv(x, n_groups=case["n_groups"], n_test_groups=case["n_test_groups"],
@@ -754,3 +755,44 @@ def test_memory_is_checked_before_allocating(monkeypatch):
     with pytest.raises(ValueError, match=r"`test`=1 and `step`=1 give 1,990 windows over 2,000 "
                                          r"rows.*pass a larger `step` or `test`"):
         sigtest.walk_forward(noise(t=2000, n=2), train=10, test=1)
+
+
+def test_levels_far_from_zero_and_a_first_row_outlier_keep_precision():
+    """The segment sums are centred near each column's level: a level of 1e6 times the
+    volatility, or a first return 200 volatilities away, leave the in-sample Sharpe ratios
+    accurate (against numpy's two-pass formula on the training rows)."""
+    x = noise(t=240, n=6, seed=9)
+    x[:, 1] += 1e4          # level 1e6 times the volatility (0.01)
+    x[0, 2] = 2.0            # first-row outlier
+    x[:, 3] = 1e-9 * x[:, 3] + 5.0  # tiny dispersion around a large level
+    res = sigtest.cpcv(x, select="top_k", k=6)
+    for s, train in enumerate(res.train_rows):
+        sr = x[train].mean(axis=0) / x[train].std(axis=0, ddof=1)
+        assert res.selected[s].tolist() == sorted(range(6), key=lambda j: (-sr[j], j))
+    r = sigtest.walk_forward(x, train=100, test=70)
+    for (a, b, _, _), j in zip(r.windows, r.selected[:, 0]):
+        sr = x[a:b].mean(axis=0) / x[a:b].std(axis=0, ddof=1)
+        assert j == int(np.argmax(sr))
+    # the kernel's in-sample Sharpe ratios themselves, on every training set
+    from sigtest.selection import _segments, _select_kernel
+
+    cuts = _segments(res.train_rows)
+    ind = res.train_rows[:, cuts[:-1]].astype(float)
+    out = _select_kernel(x, cuts, ind, np.zeros((0, ind.shape[1])), 6, "sharpe")
+    for s, train in enumerate(res.train_rows):
+        got = dict(zip(out["positions"][s].tolist(), out["values"][s].tolist()))
+        assert got == pytest.approx(exact_sharpe(x[train]), rel=1e-12)
+
+
+def exact_sharpe(x):
+    """Sharpe ratio (ddof 1) of each column in exact rational arithmetic, then rounded."""
+    from fractions import Fraction
+
+    out = {}
+    n = x.shape[0]
+    for j in range(x.shape[1]):
+        v = [Fraction(float(a)) for a in x[:, j]]
+        m = sum(v) / n
+        ss = sum((a - m) ** 2 for a in v) / (n - 1)
+        out[j] = float(m) / math.sqrt(float(ss))
+    return out
