@@ -217,8 +217,8 @@ class CPCVResult(ResultBase):
             f"{_select_text(self.select, self.k, name, 'the other groups')}, after purging "
             f"{self.purge} period(s) on the training side of every train/test boundary and an "
             f"embargo of {self.embargo} period(s) after each test group.{drop} The test "
-            f"returns were stitched into {self.n_paths} out-of-sample paths covering every period once. "
-            f"Path Sharpe ratios ({ann.strip()}): mean {self.sharpe_mean:.4g}, median "
+            f"returns were stitched into {self.n_paths} out-of-sample paths covering every "
+            f"period once. Path Sharpe ratios ({ann.strip()}): mean {self.sharpe_mean:.4g}, median "
             f"{float(q.loc[0.5]):.4g}, 5%-95% range [{float(q.loc[0.05]):.4g}, "
             f"{float(q.loc[0.95]):.4g}]; {100 * self.prob_sharpe_nonpositive:.1f}% of paths "
             f"had a Sharpe ratio <= 0. The least-squares slope of out-of-sample on in-sample "
@@ -1159,8 +1159,8 @@ def walk_forward(
     *PSR*: Bailey & Lopez de Prado (2012) against zero with the series' skewness and Pearson
     kurtosis. *DSR*: Bailey & Lopez de Prado (2014): the PSR against ``sqrt(V) E[max of N]``
     with ``N`` the number of candidates and ``V`` the variance (ddof 1) of the candidates'
-    Sharpe ratios on the same out-of-sample rows: a conservative benchmark, since the walk-forward selection was made
-    on other rows. *Walk-forward efficiency* (Pardo, 2008): the ``measure`` of the stitched
+    Sharpe ratios on the same out-of-sample rows: a conservative benchmark, since the
+    walk-forward selection was made on other rows. *Walk-forward efficiency* (Pardo, 2008): the ``measure`` of the stitched
     series over the mean in-sample ``measure`` of the selections, both per period (Pardo
     compares annualized profits; the ratio is the same). *Switching rate*: share of
     consecutive windows whose set of selected strategies (or weights) differs.
