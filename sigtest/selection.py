@@ -1160,10 +1160,11 @@ def walk_forward(
     kurtosis. *DSR*: Bailey & Lopez de Prado (2014): the PSR against ``sqrt(V) E[max of N]``
     with ``N`` the number of candidates and ``V`` the variance (ddof 1) of the candidates'
     Sharpe ratios on the same out-of-sample rows: a conservative benchmark, since the
-    walk-forward selection was made on other rows. *Walk-forward efficiency* (Pardo, 2008): the ``measure`` of the stitched
-    series over the mean in-sample ``measure`` of the selections, both per period (Pardo
-    compares annualized profits; the ratio is the same). *Switching rate*: share of
-    consecutive windows whose set of selected strategies (or weights) differs.
+    walk-forward selection was made on other rows. *Walk-forward efficiency* (Pardo, 2008):
+    the ``measure`` of the stitched series over the mean in-sample ``measure`` of the
+    selections, both per period (Pardo compares annualized profits; the ratio is the same).
+    *Switching rate*: share of consecutive windows whose set of selected strategies (or
+    weights) differs.
 
     Validated against: skfolio's ``WalkForward`` train/test indices (committed under
     ``tests/reference/selection/``); a plain loop over windows at ``1e-12``;
