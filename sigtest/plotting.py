@@ -14,10 +14,12 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from sigtest.bootstrap import BootstrapCIResult
     from sigtest.overfitting import PBOResult
+    from sigtest.selection import CPCVResult, WalkForwardResult
     from sigtest.sharpe import DeflatedSharpeResult
     from sigtest.snooping import RealityCheckResult
 
 __all__ = [
+    "plot_belief_path",
     "plot_cpcv_paths",
     "plot_dsr_trials",
     "plot_null_distribution",
@@ -272,12 +274,60 @@ def plot_sharpe_intervals(result: BootstrapCIResult, *, ax: Any = None,
     return ax
 
 
+def plot_belief_path(result: Any, *, ax: Any = None, interval: bool = True) -> Any:
+    """The belief path of :func:`sigtest.bayesian_update`: the posterior probability that the
+    Sharpe ratio exceeds the benchmark after each live period.
+
+    Parameters
+    ----------
+    result : BayesianUpdateResult
+        The result of :func:`sigtest.bayesian_update`.
+    ax : matplotlib Axes, default: None
+        Where to draw (a new figure when None).
+    interval : bool, default: True
+        Also draw the posterior mean of the (per-period) Sharpe ratio and its credible
+        interval, on a second y axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes of the probability.
+    """
+    ax = _axes(ax)
+    prob = result.prob_above
+    x = prob.index if hasattr(prob, "index") else np.arange(1, np.size(prob) + 1)
+    p = np.asarray(prob, dtype=float)
+    if interval:
+        ax2 = ax.twinx()
+        low = np.asarray(result.credible_interval.low, dtype=float)
+        high = np.asarray(result.credible_interval.high, dtype=float)
+        ax2.fill_between(x, low, high, color="#c8d6e5", alpha=0.5, linewidth=0)
+        ax2.plot(x, np.asarray(result.mean, dtype=float), color="#7f8c8d", linewidth=0.8)
+        ax2.set_ylabel(f"posterior Sharpe ratio (per period), "
+                       f"{100 * result.confidence_level:g}% interval", color="#7f8c8d")
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    ax.plot(x, p, color="#4878a8", linewidth=1.5,
+            label=f"P(Sharpe > {result.benchmark_sharpe:g})")
+    ax.axhline(result.threshold, color="grey", linestyle="--", linewidth=0.8,
+               label=f"threshold {result.threshold:g}")
+    if result.crossing_position is not None:
+        j = int(result.crossing_position)
+        ax.plot([x[j]], [p[j]], "o", color="#b03030",
+                label=f"crossed ({result.direction}) at {_text(result.crossing)}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("posterior probability")
+    ax.set_xlabel("live period")
+    name = "" if result.strategy is None else f" of {_text(result.strategy)}"
+    ax.set_title(f"Belief in the edge{name} as live returns arrive")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
 # --- out-of-sample selection (combinatorial purged cross-validation, walk-forward) ---
-# The results are typed Any: importing sigtest.selection here, even for type checking, would
-# close an import cycle (its report builder draws with these functions).
 
 
-def plot_cpcv_paths(result: Any, *, ax: Any = None, in_sample_sharpe: float | None = None,
+def plot_cpcv_paths(result: CPCVResult, *, ax: Any = None, in_sample_sharpe: float | None = None,
                     in_sample_label: object = "in-sample best") -> Any:
     """The Sharpe ratios of the out-of-sample paths of :func:`sigtest.cpcv`, one dot per path,
     against zero and (optionally) the in-sample Sharpe ratio of the best strategy.
@@ -321,7 +371,7 @@ def plot_cpcv_paths(result: Any, *, ax: Any = None, in_sample_sharpe: float | No
     return ax
 
 
-def plot_walk_forward(result: Any, *, ax: Any = None, in_sample_best: Any = None,
+def plot_walk_forward(result: WalkForwardResult, *, ax: Any = None, in_sample_best: Any = None,
                       in_sample_label: object = "in-sample best") -> Any:
     """Cumulative (summed) out-of-sample returns of the walk-forward selections of
     :func:`sigtest.walk_forward`, against those of the in-sample best strategy on the same

@@ -1441,26 +1441,18 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
         ),
     )
     best_label = ctx.best
-
-    def draw_paths(ax: Any) -> Any:
-        from sigtest.plotting import plot_cpcv_paths
-
-        return plot_cpcv_paths(cp, ax=ax, in_sample_sharpe=best_sr,
-                               in_sample_label=f"in-sample best ({best_label})")
-
-    def draw_walk(ax: Any) -> Any:
-        from sigtest.plotting import plot_walk_forward
-
-        best = ctx.best_returns().values[:, 0]
-        return plot_walk_forward(wf, ax=ax, in_sample_best=best,
-                                 in_sample_label=f"in-sample best ({best_label})")
-
+    best_returns = ctx.best_returns().values[:, 0]
     figures = (
         ReportFigure("cpcv_paths", "Sharpe ratios of the CPCV out-of-sample paths of the "
-                     "best-Sharpe selection, against the in-sample best's.", draw_paths, 3.0),
+                     "best-Sharpe selection, against the in-sample best's.", "plot_cpcv_paths",
+                     args=(cp,), kwargs={"in_sample_sharpe": best_sr,
+                                         "in_sample_label": f"in-sample best ({best_label})"},
+                     height=3.0),
         ReportFigure("walk_forward_equity", "Cumulative out-of-sample returns of the "
                      "walk-forward selections and of the in-sample best on the same periods.",
-                     draw_walk),
+                     "plot_walk_forward", args=(wf,),
+                     kwargs={"in_sample_best": best_returns,
+                             "in_sample_label": f"in-sample best ({best_label})"}),
     )
     note = (
         f"Defaults from T = {t_obs}: CPCV with 6 groups and 2 test groups (the book's example: "

@@ -132,6 +132,16 @@ def results(big):
         "SharpeRatioSEResult": sigtest.sharpe_ratio_se(big),
         "StepMResult": sigtest.stepm(big, n_resamples=b, rng=1),
         "WalkForwardResult": sigtest.walk_forward(big, train=500, test=50),
+        "MinimumBayesFactorResult": sigtest.minimum_bayes_factor(
+            pd.Series(np.linspace(0.001, 0.5, 300), index=big.columns)),
+        "SharpePosteriorResult": sigtest.sharpe_posterior(big, horizon=250),
+        "BayesianUpdateResult": sigtest.bayesian_update(
+            sigtest.sharpe_posterior(big.iloc[:1000]), big.iloc[1000:], strategy="strat_000"),
+        "SharpePowerResult": sigtest.sharpe_power(np.arange(12, 5000), 0.1),
+        "SharpeFalseDiscoveryResult": sigtest.sharpe_false_discovery(
+            np.linspace(-0.1, 0.2, 5000), 250, alternative_sharpe=0.1, prior_true=0.1),
+        "FDRThresholdResult": sigtest.fdr_sharpe_threshold(
+            250, q=0.1, alternative_sharpe=0.1, prior_true=0.1),
     }
 
 

@@ -709,9 +709,11 @@ def test_report_section_rows_results_and_figures(with_section):
     assert all(r.verdict for r in sec.rows)
     assert "cpcv_paths" in rep.to_frame().index
     assert "walk-forward" in rep.describe().lower() or "Walk-forward" in rep.describe()
+    from sigtest import plotting
+
     for fig_spec in sec.figures:
         fig, ax = plt.subplots()
-        fig_spec.draw(ax)
+        getattr(plotting, fig_spec.plot)(*fig_spec.args, ax=ax, **fig_spec.kwargs)
         assert ax.get_title() and len(ax.get_lines()) >= 2
         plt.close(fig)
 
