@@ -1050,6 +1050,8 @@ def _hac_mean_test(u: np.ndarray) -> tuple[float, float, float, float]:
     t_obs = u.size
     mean = float(u.mean())
     bw = float(andrews_bandwidth((u - mean)[:, None], "bartlett"))
+    if not (math.isfinite(bw) and bw > 0):
+        return mean, float("nan"), float("nan"), bw
     lrv = float(long_run_variance(u, kernel="bartlett", bandwidth=bw))
     se = math.sqrt(lrv / t_obs) if lrv > 0 else float("nan")
     return mean, se, mean / se if se > 0 else float("nan"), bw
@@ -1236,6 +1238,11 @@ def walk_forward(
         )
     win = _windows(t_obs, tr, te, sp, gap, bool(anchored))
     n_win = win.shape[0]
+    if n_win * te < 3:
+        raise ValueError(
+            f"`test`={te} gives {n_win} window(s) and {n_win * te} out-of-sample period(s); the "
+            "HAC test of their mean needs at least 3: use a longer `test` or a shorter `train`"
+        )
     rows = np.arange(t_obs)
     train_m = (rows >= win[:, :1]) & (rows < win[:, 1:2])
     test_m = (rows >= win[:, 2:3]) & (rows < win[:, 3:4])
@@ -1259,6 +1266,13 @@ def walk_forward(
     else:
         mean, se, tstat, lags = _hac_mean_test(series)
         pvalue = float(special.ndtr(-tstat)) if math.isfinite(tstat) else float("nan")
+        if not math.isfinite(tstat):
+            warnings.warn(
+                "the HAC long-run variance of the out-of-sample returns is undefined (e.g. a "
+                "unit-root AR(1) fit for the automatic bandwidth), so the walk-forward test is "
+                "NaN",
+                DegenerateDataWarning, stacklevel=2,
+            )
         psr = float(_psr_core(np.float64(sr), np.float64(0.0), np.float64(n_oos),
                               np.float64(skew), np.float64(kurt))[1])
     trials = sel.extra[0]

@@ -182,6 +182,9 @@ def test_cpcv_errors(kw, kind, match):
      r"`train` \+ `purge` \+ `embargo` \+ `test` must not exceed the 240 rows of `returns`"),
     ({"train": 50, "test": 10, "anchored": 1}, TypeError, r"`anchored` must be True or False"),
     ({"train": 50, "test": 10, "embargo": -2}, ValueError, r"`embargo` must be an integer >= 0"),
+    ({"train": 237, "test": 2}, ValueError,
+     r"`test`=2 gives 1 window\(s\) and 2 out-of-sample period\(s\); the HAC test of their "
+     r"mean needs at least 3"),
 ])
 def test_walk_forward_errors(kw, kind, match):
     with pytest.raises(kind, match=match):
