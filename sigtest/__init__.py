@@ -45,6 +45,7 @@ from sigtest.multiple_testing import (
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest.report import ValidationReport, validate
+from sigtest.selection import CPCVResult, WalkForwardResult, cpcv, walk_forward
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     MinBacktestLengthResult,
@@ -79,6 +80,7 @@ __all__ = [
     "AdjustedPValues",
     "BayesianUpdateResult",
     "BootstrapCIResult",
+    "CPCVResult",
     "ConfidenceInterval",
     "DeflatedSharpeResult",
     "DegenerateDataWarning",
@@ -105,11 +107,13 @@ __all__ = [
     "StepMResult",
     "StochasticDominance",
     "ValidationReport",
+    "WalkForwardResult",
     "__version__",
     "adjust_pvalues",
     "bayesian_update",
     "bootstrap_ci",
     "bootstrap_indices",
+    "cpcv",
     "critical_sharpe_ratio",
     "deflated_sharpe_ratio",
     "deflated_sharpe_ratio_from_stats",
@@ -139,4 +143,5 @@ __all__ = [
     "spa",
     "stepm",
     "validate",
+    "walk_forward",
 ]

@@ -392,3 +392,35 @@ LLZ_2025 = Reference(
     doi="10.2139/ssrn.5520741",
     entry_type="misc",
 )
+
+# --- out-of-sample selection (combinatorial purged cross-validation, walk-forward) ---
+
+LOPEZ_DE_PRADO_2018 = Reference(
+    key="lopezdeprado2018advances",
+    authors="Lopez de Prado, M.",
+    year=2018,
+    title="Advances in Financial Machine Learning",
+    journal="Wiley",
+    entry_type="book",
+)
+
+PARDO_2008 = Reference(
+    key="pardo2008evaluation",
+    authors="Pardo, R.",
+    year=2008,
+    title="The Evaluation and Optimization of Trading Strategies (2nd ed.)",
+    journal="Wiley",
+    entry_type="book",
+)
+
+ANDREWS_1991 = Reference(
+    key="andrews1991",
+    authors="Andrews, D. W. K.",
+    year=1991,
+    title="Heteroskedasticity and autocorrelation consistent covariance matrix estimation",
+    journal="Econometrica",
+    volume="59",
+    pages="817-858",
+    doi="10.2307/2938229",
+    number="3",
+)

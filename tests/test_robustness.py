@@ -444,6 +444,44 @@ REGISTRY["pbo"] = (
     ),
     sigtest.pbo,
 )
+REGISTRY["cpcv"] = (
+    _with_returns(
+        n_groups=P([2, 3, 4, 6], [0, 1, -1, 2.5, True]),
+        n_test_groups=P([1, 1, 2], [0, 9]),
+        purge=P([0, 1], [-1]),
+        embargo=P([0, 1], [-1, 1.5]),
+        select=P(["best"], ["bogus", "top_k"]),
+        measure=P(["sharpe", "mean"], ["bogus"]),
+        periods_per_year=PPY,
+        nan_policy=P(["raise", "omit"], ["propagate"]),
+    ),
+    sigtest.cpcv,
+)
+REGISTRY["cpcv_top_k"] = (
+    _with_returns(
+        n_groups=P([2, 3, 4]),
+        n_test_groups=P([1]),
+        select=P(["top_k"]),
+        k=P([1, 2, 3], [0, -1, 2.0]),
+        nan_policy=P(["raise", "omit"]),
+    ),
+    sigtest.cpcv,
+)
+REGISTRY["walk_forward"] = (
+    _with_returns(
+        train=P([4, 6], [1, 0, 3.5]),
+        test=P([2, 3], [0, -1]),
+        step=P([None, None, 4], [1, 0]),
+        anchored=P([False, True], [1, "yes"]),
+        purge=P([0, 1], [-1]),
+        embargo=P([0, 1], [-1]),
+        select=P(["best", "best"], ["bogus"]),
+        measure=P(["sharpe", "mean"], ["bogus"]),
+        periods_per_year=PPY,
+        nan_policy=P(["raise", "omit"], ["propagate"]),
+    ),
+    sigtest.walk_forward,
+)
 REGISTRY["validate"] = (
     _with_benchmark(
         n_resamples=P([19], [0]),
