@@ -17,6 +17,7 @@ if (ROOT / "sigtest" / "__init__.py").is_file():
     sys.path.insert(0, str(ROOT))
 
 import sigtest  # noqa: E402
+import shutil  # noqa: E402
 from docutils import nodes  # noqa: E402
 from docutils.parsers.rst import Directive  # noqa: E402
 
@@ -60,7 +61,20 @@ numpydoc_xref_aliases = {
 }
 numpydoc_validation_checks: set[str] = set()
 
-# Gallery: render the committed outputs, never execute at build time.
+# Gallery: every notebook of notebooks/ (SIGTEST_NOTEBOOKS names another folder), copied into
+# gallery/ at each build (the copies are not tracked), rendered with its committed outputs and
+# never executed here.
+NOTEBOOKS = Path(os.environ.get("SIGTEST_NOTEBOOKS", ROOT / "notebooks"))
+GALLERY = HERE / "gallery"
+_wanted = {nb.name: nb for nb in NOTEBOOKS.glob("*.ipynb")}
+for _old in GALLERY.glob("*.ipynb"):
+    if _old.name not in _wanted:
+        _old.unlink()
+for _name, _nb in _wanted.items():
+    _copy = GALLERY / _name
+    if not _copy.exists() or _copy.read_bytes() != _nb.read_bytes():
+        shutil.copyfile(_nb, _copy)
+
 nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath"]
