@@ -27,6 +27,8 @@ from sigtest._references import (
     BENJAMINI_HOCHBERG_1995,
     BENJAMINI_YEKUTIELI_2001,
     DUNN_1961,
+    STOREY_2002,
+    STOREY_TIBSHIRANI_2003,
     HARVEY_LIU_2015,
     HARVEY_LIU_ZHU_2016,
     HOCHBERG_1988,
@@ -200,9 +202,69 @@ ADJUSTMENT_METHODS: dict[str, _AdjustmentMethod] = {
         "c(m) = sum_{k=1}^{m} 1/k",
         (BENJAMINI_YEKUTIELI_2001,),
     ),
+    "storey": _AdjustmentMethod(
+        "storey",
+        "Storey",
+        _bh,  # times the estimated pi0 (see adjust_pvalues)
+        "positive false discovery rate (independent or weakly dependent tests)",
+        "the q-value min_{j >= i} pi0 m p_(j) / j with the estimated proportion pi0 of true "
+        "null hypotheses",
+        (STOREY_2002, STOREY_TIBSHIRANI_2003),
+    ),
 }
 
-AdjustmentMethod = Literal["bonferroni", "sidak", "holm", "holm-sidak", "hochberg", "bh", "by"]
+AdjustmentMethod = Literal[
+    "bonferroni", "sidak", "holm", "holm-sidak", "hochberg", "bh", "by", "storey"
+]
+
+#: The grid of lambda values over which ``pi0_lambda='bootstrap'`` chooses (0.05, 0.10, ...,
+#: 0.95), as in Storey, Taylor & Siegmund (2004) and the R package qvalue.
+PI0_LAMBDA_GRID = np.round(np.arange(1, 20) * 0.05, 2)
+
+
+def _pi0_at(p_sorted: np.ndarray, lambdas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Storey's pi0(lambda) = #{p > lambda} / (m (1 - lambda)) for each lambda (not capped),
+    and the counts W(lambda) = #{p > lambda}, from ascending p-values (one binary search)."""
+    m = p_sorted.size
+    w = m - np.searchsorted(p_sorted, lambdas, side="right")
+    return w / (m * (1.0 - lambdas)), w.astype(np.float64)
+
+
+def _storey_pi0(p_sorted: np.ndarray, pi0_lambda: float | str) -> tuple[float, float]:
+    """(pi0, lambda used): Storey's estimator at a fixed lambda, or at the lambda of the grid
+    :data:`PI0_LAMBDA_GRID` with the smallest estimated mean squared error (``'bootstrap'``)."""
+    if pi0_lambda == "bootstrap":
+        lam = PI0_LAMBDA_GRID
+        pi0, w = _pi0_at(p_sorted, lam)
+        m = float(p_sorted.size)
+        # Storey, Taylor & Siegmund (2004): the bootstrap MSE of pi0(lambda) against the
+        # smallest plausible pi0, here in closed form: the binomial variance of W(lambda) plus
+        # the squared distance to the 10% quantile of pi0 over the grid
+        ref = float(np.quantile(pi0, 0.1))
+        mse = w / (m**2 * (1.0 - lam) ** 2) * (1.0 - w / m) + (pi0 - ref) ** 2
+        best = np.flatnonzero(mse == mse.min())
+        j = int(best[np.argmin(pi0[best])])
+        return min(float(pi0[j]), 1.0), float(lam[j])
+    lam_f = float(pi0_lambda)
+    pi0, _ = _pi0_at(p_sorted, np.array([lam_f]))
+    return min(float(pi0[0]), 1.0), lam_f
+
+
+def _check_pi0_lambda(pi0_lambda: object, method: str) -> float | str:
+    if pi0_lambda is None:
+        return 0.5
+    if method != "storey":
+        raise ValueError(
+            "`pi0_lambda` applies to method='storey' only (the other adjustments assume "
+            f"pi0 = 1); got pi0_lambda={pi0_lambda!r} with method={method!r}"
+        )
+    if isinstance(pi0_lambda, str):
+        if pi0_lambda != "bootstrap":
+            raise ValueError(
+                f"`pi0_lambda` must be a number in [0, 1) or 'bootstrap'; got {pi0_lambda!r}"
+            )
+        return pi0_lambda
+    return check_probability(pi0_lambda, "pi0_lambda", low_closed=True)
 
 
 @dataclass(frozen=True)
@@ -225,6 +287,12 @@ class AdjustedPValues(ResultBase):
         The number of tests counted: the non-NaN p-values.
     n_missing : int
         The number of NaN p-values (not counted in ``m``).
+    pi0 : float or None
+        ``method='storey'``: the estimated proportion of true null hypotheses (Storey 2002),
+        in [0, 1]; None for the other methods (which take pi0 = 1).
+    pi0_lambda : float or None
+        ``method='storey'``: the lambda of the pi0 estimate (given, or chosen by
+        ``pi0_lambda='bootstrap'``); None for the other methods.
     """
 
     pvalues: Any
@@ -234,6 +302,8 @@ class AdjustedPValues(ResultBase):
     alpha: float
     m: int
     n_missing: int
+    pi0: float | None = None
+    pi0_lambda: float | None = None
 
     def _method_text(self) -> str:
         spec = ADJUSTMENT_METHODS[self.method]
@@ -243,11 +313,18 @@ class AdjustedPValues(ResultBase):
             else ""
         )
         n_rej = int(np.sum(np.asarray(self.reject)))
+        pi0 = (
+            f" The proportion of true null hypotheses was estimated as pi0 = {self.pi0:.4g} "
+            f"by Storey's (2002) estimator #{{p > lambda}} / (m (1 - lambda)) at lambda = "
+            f"{self.pi0_lambda:g}."
+            if self.pi0 is not None and self.pi0_lambda is not None
+            else ""
+        )
         return (
             f"The p-values of m = {self.m} tests were adjusted with the {spec.label} procedure, "
             f"{spec.procedure}, where p_(1) <= ... <= p_(m) are the ordered p-values; it controls "
-            f"the {spec.error_rate}.{missing} At alpha = {self.alpha:g}, {n_rej} of the {self.m} "
-            "null hypotheses are rejected (adjusted p-value <= alpha)."
+            f"the {spec.error_rate}.{missing}{pi0} At alpha = {self.alpha:g}, {n_rej} of the "
+            f"{self.m} null hypotheses are rejected (adjusted p-value <= alpha)."
         )
 
     def describe(self) -> str:
@@ -370,6 +447,7 @@ def adjust_pvalues(
     *,
     method: AdjustmentMethod = "holm",
     alpha: float = 0.05,
+    pi0_lambda: float | Literal["bootstrap"] | None = None,
 ) -> AdjustedPValues:
     """Adjust p-values for multiple testing.
 
@@ -378,15 +456,23 @@ def adjust_pvalues(
     pvalues : array_like or pandas.Series
         1-D p-values, one per test. NaN marks a missing test: it is ignored, not counted in
         ``m``, and its adjusted p-value is NaN (its position is kept).
-    method : {'bonferroni', 'sidak', 'holm', 'holm-sidak', 'hochberg', 'bh', 'by'}, \
+    method : {'bonferroni', 'sidak', 'holm', 'holm-sidak', 'hochberg', 'bh', 'by', 'storey'}, \
 default: 'holm'
         ``'bonferroni'``, ``'sidak'``: single-step family-wise error rate (FWER) control;
         ``'holm'``, ``'holm-sidak'``: step-down FWER control; ``'hochberg'``: step-up FWER
         control (independent or positively dependent tests); ``'bh'``: Benjamini-Hochberg false
         discovery rate (FDR) control; ``'by'``: Benjamini-Yekutieli FDR control under any
-        dependence. The registry is :data:`ADJUSTMENT_METHODS`.
+        dependence; ``'storey'``: Storey's q-values (positive FDR) with the proportion of true
+        nulls pi0 estimated from the p-values (on ``result.pi0``). The registry is
+        :data:`ADJUSTMENT_METHODS`.
     alpha : float, default: 0.05
         Level of the reject decisions, in (0, 1).
+    pi0_lambda : float in [0, 1) or 'bootstrap', optional
+        ``method='storey'`` only (a ValueError otherwise): the lambda of Storey's estimator
+        pi0 = #{p > lambda} / (m (1 - lambda)); default 0.5 (Storey 2002). ``'bootstrap'``
+        chooses lambda on the grid 0.05, 0.10, ..., 0.95 (:data:`PI0_LAMBDA_GRID`) by the
+        smallest estimated mean squared error of Storey, Taylor & Siegmund (2004). ``0`` gives
+        pi0 = 1 when no p-value is 0, and then the Benjamini-Hochberg values.
 
     Returns
     -------
@@ -416,6 +502,18 @@ default: 'holm'
       (m - j + 1) p by 1 - (1 - p)^(m - j + 1).
     - Hochberg: p~_(i) = min_{j>=i} min(1, (m - j + 1) p_(j)).
     - BH: p~_(i) = min_{j>=i} min(1, m p_(j) / j); BY multiplies by c(m) = sum_{k<=m} 1/k.
+    - Storey (q-values): q_(i) = min_{j>=i} pi0 m p_(j) / j = pi0 times the BH value, with
+      pi0 = min(1, #{p > lambda} / (m (1 - lambda))) (Storey 2002, section 3; Storey &
+      Tibshirani 2003, Remark B). With ``pi0_lambda='bootstrap'``, lambda minimizes
+      ``W / (m^2 (1 - lambda)^2) (1 - W / m) + (pi0(lambda) - q10)^2`` over the grid, W =
+      #{p > lambda} and q10 the 10% quantile of pi0 over the grid: the closed form of the
+      bootstrap mean squared error that the R package qvalue (``pi0.method = "bootstrap"``)
+      uses, ties going to the smallest pi0. qvalue counts ``p >= lambda`` where Storey's papers
+      count ``p > lambda``; we follow the papers (the two differ only for a p-value equal to
+      lambda). qvalue's default smoothing-spline estimator is not offered: its value depends on
+      R's ``smooth.spline`` internals, and the bootstrap choice is the one Barras, Scaillet &
+      Wermers (2010) use. A pi0 of 0 (no p-value above lambda) gives q-values of 0 and a
+      DegenerateDataWarning.
 
     Each is one sort plus a cumulative maximum or minimum. Tied p-values receive equal adjusted
     values, so the result does not depend on the order of the input. The values equal those of
@@ -431,10 +529,15 @@ default: 'holm'
     Holm, S. (1979). doi:10.2307/4615733;
     Hochberg, Y. (1988). doi:10.1093/biomet/75.4.800;
     Benjamini, Y., & Hochberg, Y. (1995). doi:10.1111/j.2517-6161.1995.tb02031.x;
-    Benjamini, Y., & Yekutieli, D. (2001). doi:10.1214/aos/1013699998.
+    Benjamini, Y., & Yekutieli, D. (2001). doi:10.1214/aos/1013699998;
+    Storey, J. D. (2002). doi:10.1111/1467-9868.00346;
+    Storey, J. D., & Tibshirani, R. (2003). doi:10.1073/pnas.1530509100;
+    Storey, J. D., Taylor, J. E., & Siegmund, D. (2004). doi:10.1111/j.1467-9868.2004.00439.x.
 
     Validated against: statsmodels ``multipletests`` to 1e-12 on random p-values with ties,
-    zeros, ones and NaN; identity for m = 1; hand-computed examples.
+    zeros, ones and NaN; identity for m = 1; hand-computed examples. Storey: a plain loop of
+    Storey & Tibshirani's algorithm, and the R package qvalue 2.30 (``qvalue(p, lambda=...)``
+    and ``pi0.method="bootstrap"``) on committed p-values, to 1e-12.
 
     Examples
     --------
@@ -446,19 +549,44 @@ default: 'holm'
     array([ True, False, False,  True])
     >>> sigtest.adjust_pvalues([0.01, float("nan"), 0.02], method="bonferroni").adjusted
     array([0.02,  nan, 0.04])
+    >>> q = sigtest.adjust_pvalues([0.001, 0.01, 0.03, 0.6, 0.8, 0.9], method="storey")
+    >>> q.pi0, q.adjusted.round(4)
+    (1.0, array([0.006, 0.03 , 0.06 , 0.9  , 0.9  , 0.9  ]))
     """
     name = "pvalues"
     method = check_choice(method, "method", tuple(ADJUSTMENT_METHODS))  # type: ignore[assignment]
     alpha = check_probability(alpha, "alpha")
+    lam = _check_pi0_lambda(pi0_lambda, method)
     values, labels = _coerce_pvalues(pvalues, name)
     present = ~np.isnan(values)
     m = int(np.count_nonzero(present))
+    pi0: float | None = None
+    lam_used: float | None = None
+
+    def adjust(p_sorted: np.ndarray) -> np.ndarray:
+        nonlocal pi0, lam_used
+        out = ADJUSTMENT_METHODS[method].adjust(p_sorted)
+        if method == "storey":
+            pi0, lam_used = _storey_pi0(p_sorted, lam)
+            if pi0 == 0.0:
+                import warnings
+
+                warnings.warn(
+                    f"no p-value in `{name}` exceeds lambda = {lam_used:g}: the estimated "
+                    "proportion of true nulls pi0 is 0 and every q-value is 0; use a smaller "
+                    "`pi0_lambda`",
+                    DegenerateDataWarning,
+                    stacklevel=3,
+                )
+            out *= pi0
+        return out
+
     if m == values.size:
         # Ties get equal adjusted values (cumulative max/min), so any sort order will do.
         del present
         order = np.argsort(values)
         adjusted = np.empty_like(values)
-        adjusted[order] = ADJUSTMENT_METHODS[method].adjust(values[order])
+        adjusted[order] = adjust(values[order])
         del order
         reject = adjusted <= alpha
     else:
@@ -476,7 +604,7 @@ default: 'holm'
         else:
             idx = np.flatnonzero(present)
             order = idx[np.argsort(values[idx])]
-            adjusted[order] = ADJUSTMENT_METHODS[method].adjust(values[order])
+            adjusted[order] = adjust(values[order])
             reject[present] = adjusted[present] <= alpha
     raw: Any = values
     adj: Any = adjusted
@@ -486,7 +614,7 @@ default: 'holm'
         raw = pd.Series(values, index=labels, name=series_name)
         adj = pd.Series(adjusted, index=labels, name="adjusted_pvalue")
         rej = pd.Series(reject, index=labels, name="reject")
-    return AdjustedPValues(raw, adj, rej, method, alpha, m, int(values.size - m))
+    return AdjustedPValues(raw, adj, rej, method, alpha, m, int(values.size - m), pi0, lam_used)
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from sigtest._references import (
     PATTON_POLITIS_WHITE_2009,
     POLITIS_ROMANO_1994,
     POLITIS_WHITE_2004,
+    ROMANO_SHAIKH_WOLF_2008,
     ROMANO_WOLF_2005,
     ROMANO_WOLF_2016,
     WHITE_2000,
@@ -411,12 +412,13 @@ def long_run_variance(
 class _Spec:
     """What every block needs besides its values (small, shipped with every task)."""
 
-    methods: tuple[str, ...]  # among 'rc', 'spa', 'stepm'
+    methods: tuple[str, ...]  # among 'rc', 'spa', 'stepm', 'kstepm', 'pvalues'
     measure: str
     studentize: bool  # SPA and StepM (the Reality Check never studentizes)
     plan: BootstrapPlan | IndexPlan
     batch_size: int | None
     records: bool  # StepM over several blocks: suffix-maximum records instead of counts
+    ks: tuple[int, ...] = ()  # 'kstepm': the k of the k-FWE counts, increasing
 
 
 @dataclass
@@ -522,12 +524,19 @@ def _snoop_reduce(
         if r["keep"].size:
             r["rec"] = _spa_recentring(theta, r["scale"], omega, r["keep"], t)
             r["stat"] = r["rec"].stat
-    if "stepm" in tests:
-        r = tests["stepm"]
+    for m in ("stepm", "kstepm"):
+        if m not in tests:
+            continue
+        r = tests[m]
         order = r["keep"][np.argsort(-r["tstat"][r["keep"]], kind="stable")]
         r.update(order=order, t_sorted=r["tstat"][order], theta_o=theta[order],
                  scale_o=r["scale"][order], naive=np.zeros(order.size, dtype=np.int64),
-                 counts=np.zeros(order.size, dtype=np.int64), n_undef=0, recs=[])
+                 counts=np.zeros(order.size if m == "stepm" else (len(spec.ks), order.size),
+                                 dtype=np.int64), n_undef=0, recs=[])
+    if "pvalues" in tests:
+        r = tests["pvalues"]
+        r.update(upper=np.zeros(theta.size, dtype=np.int64),
+                 both=np.zeros(theta.size, dtype=np.int64))
     if kept:
         chunks = _resampled_performance(
             state.engine_input, bench is not None, spec.measure, plan, spec.batch_size
@@ -550,6 +559,25 @@ def _snoop_reduce(
                     np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
                     r["counts"] += np.count_nonzero(z >= r["t_sorted"], axis=0)
                     r["n_undef"] += int(np.count_nonzero(np.isposinf(z[:, 0])))
+            if "kstepm" in kept:
+                r = tests["kstepm"]
+                z, naive_chunk = _stepm_chunk(th, r["order"], r["theta_o"], r["scale_o"],
+                                              r["t_sorted"])
+                r["naive"] += naive_chunk
+                if spec.records:
+                    r["recs"].append(_k_records(z, start, spec.ks[-1]))
+                else:
+                    r["counts"] += _k_exceedance_counts(z, r["t_sorted"], spec.ks)
+                    r["n_undef"] += int(np.count_nonzero(np.isposinf(z).any(axis=1)))
+            if "pvalues" in kept:
+                r = tests["pvalues"]
+                k = r["keep"]
+                with np.errstate(invalid="ignore"):
+                    z = th[:, k] - theta[k]
+                    z *= r["scale"][k]
+                    t_k = r["tstat"][k]
+                    r["upper"][k] += np.count_nonzero(z >= t_k, axis=0)
+                    r["both"][k] += np.count_nonzero(np.abs(z) >= np.abs(t_k), axis=0)
             if "rc" in kept:
                 r = tests["rc"]
                 b = r["best"]
@@ -564,6 +592,8 @@ def _snoop_reduce(
                                 "naive_best": r["naive_best"]}
         if m in ("rc", "spa"):
             part.update(stat=r["stat"], null=r["null"])
+        elif m == "pvalues":
+            part.update(upper=r["upper"], both=r["both"])
         else:
             order = r["order"]
             part["naive"] = _scatter(r["naive"], order, theta.size)
@@ -651,6 +681,115 @@ def _merge_records(
     return np.cumsum(diff)[:n].astype(np.int64)
 
 
+# --------------------------------------------------------------------------------------------
+# k-FWE (Romano, Shaikh & Wolf 2008): counts of the k-th largest bootstrap statistic
+# --------------------------------------------------------------------------------------------
+#
+# Strategies in decreasing order of their statistics t_(0) >= ... >= t_(n-1) (0-based ranks);
+# z_(l),b the bootstrap statistic of rank l in replicate b. The k-StepM step that starts at rank
+# i (ranks < i rejected) compares t_(i) with the k-th largest z over the ranks K_i = {max(0,
+# i - k + 1), ..., n - 1}: the remaining strategies and the k - 1 least significant rejected
+# ones. The count we need is n_k(i) = #{b : k-th largest of z_(l),b over K_i >= t_(i)}, that
+# is #{b : c_b(i; k) >= k} with c_b(i; k) = #{l in K_i : z_(l),b >= t_(i)}.
+#
+# Since t is decreasing, z >= t_(i) holds exactly for i >= r, r = #{j : t_(j) > z} (a binary
+# search). So point l counts for rank i when r_l <= i <= l + k - 1: c_b(.; k) is the coverage of
+# the intervals [r_l, l + k - 1], and with A = c(.; 1) (a difference array and a cumulative sum)
+# c(i; k) = A(i) + #{l in [i - k + 1, i - 1] : r_l <= i}, the window growing by one shifted
+# comparison per k. For k = 1, A(i) >= 1 exactly when max_{l >= i} z_(l) >= t_(i): StepM's count.
+
+
+def _k_exceedance_counts(z: np.ndarray, t_sorted: np.ndarray, ks: tuple[int, ...]) -> np.ndarray:
+    """``counts[j, i] = #{b : c_b(i; ks[j]) >= ks[j]}`` for a chunk ``z`` (replicates x ranks).
+
+    ``ks`` is increasing. A NaN never exceeds; +inf (an undefined resampled Sharpe ratio)
+    exceeds every statistic. Work O(B n (log n + max(ks))), memory a few B x n arrays."""
+    b, n = z.shape
+    out = np.zeros((len(ks), n), dtype=np.int64)
+    if n == 0 or b == 0:
+        return out
+    neg_t = -t_sorted
+    with np.errstate(invalid="ignore"):
+        r = np.searchsorted(neg_t, -z.reshape(-1), side="left").reshape(b, n)
+    pos = np.arange(n)
+    # A(i) = #{l >= i : r_l <= i}: intervals [r_l, l], via a difference array per replicate
+    live = r <= pos
+    rows = np.broadcast_to(np.arange(b)[:, None], (b, n))
+    width = n + 1
+    diff = np.bincount((rows * width + r)[live], minlength=b * width)
+    diff -= np.bincount((rows * width + pos + 1)[live], minlength=b * width)
+    cover = np.cumsum(diff.reshape(b, width)[:, :n], axis=1)
+    del diff, live, rows
+    j = 0
+    k_max = ks[-1]
+    for k in range(1, k_max + 1):  # one vectorized step per k (not per replicate or rank)
+        if k > 1 and k - 1 < n:
+            # rank l = i - k + 1 joins the window of rank i
+            cover[:, k - 1:] += r[:, : n - k + 1] <= pos[k - 1:]
+        if k == ks[j]:
+            out[j] = np.count_nonzero(cover >= k, axis=0)
+            j += 1
+    return out
+
+
+def _k_records(
+    z: np.ndarray, start: int, k_max: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The points ``(replicate, position, value)`` of a block's chunk with fewer than ``k_max``
+    later positions of equal or larger value.
+
+    They hold, for every k <= k_max, every suffix and every threshold, at least as many
+    exceedances as needed to decide ``c >= k`` (the k largest values of any suffix are among
+    them), so the client's counts from the merged points of all blocks are exact. Positions are
+    scanned from the end in segments, keeping the k_max largest values seen so far."""
+    b, n = z.shape
+    if n == 0 or b == 0:
+        return _no_records()
+    seg = int(max(8, min(128, 2**24 // max(1, b * (k_max + 128)))))
+    top = np.full((b, k_max), np.nan)  # NaN pads: never >= anything
+    keep = np.zeros((b, n), dtype=bool)
+    for hi in range(n, 0, -seg):  # segments of positions, each vectorized
+        lo = max(0, hi - seg)
+        block = z[:, lo:hi]
+        w = hi - lo
+        later = np.triu(np.ones((w, w), dtype=bool), 1)
+        with np.errstate(invalid="ignore"):
+            within = np.count_nonzero((block[:, None, :] >= block[:, :, None]) & later, axis=2)
+            after = np.count_nonzero(top[:, None, :] >= block[:, :, None], axis=2)
+        keep[:, lo:hi] = within + after < k_max
+        merged = np.concatenate([top, block], axis=1)
+        if merged.shape[1] > k_max:
+            # the k_max largest, NaN last (-NaN sorts last too)
+            top = -np.partition(-merged, k_max - 1, axis=1)[:, :k_max]
+        else:
+            top = merged
+    rows, pos = np.nonzero(keep)
+    return rows.astype(np.int64) + start, pos.astype(np.int64), z[rows, pos]
+
+
+def _k_counts_from_records(
+    rows: np.ndarray, ranks: np.ndarray, vals: np.ndarray, t_sorted: np.ndarray,
+    ks: tuple[int, ...], n_resamples: int,
+) -> np.ndarray:
+    """The k-FWE counts from the blocks' merged points: each chunk of replicates is laid out
+    densely (-inf where no point was kept, which never exceeds) and counted as one block."""
+    n = t_sorted.size
+    out = np.zeros((len(ks), n), dtype=np.int64)
+    if n == 0:
+        return out
+    step = max(1, 2**22 // max(n, 1))
+    order = np.argsort(rows, kind="stable")
+    rows, ranks, vals = rows[order], ranks[order], vals[order]
+    bounds = np.searchsorted(rows, np.arange(0, n_resamples + step, step))
+    for c, r0 in enumerate(range(0, n_resamples, step)):  # chunks of replicates
+        lo, hi = bounds[c], bounds[c + 1]
+        r1 = min(r0 + step, n_resamples)
+        dense = np.full((r1 - r0, n), -np.inf)
+        dense[rows[lo:hi] - r0, ranks[lo:hi]] = vals[lo:hi]
+        out += _k_exceedance_counts(dense, t_sorted, ks)
+    return out
+
+
 @dataclass(frozen=True)
 class _Setup:
     """A test's per-column statistics over all blocks, with its plan and seed."""
@@ -666,7 +805,8 @@ class _Setup:
     degenerate: np.ndarray  # columns excluded (undefined performance or zero variance)
 
 
-_WHAT = {"rc": "The Reality Check", "spa": "The SPA statistic", "stepm": "The StepM statistic"}
+_WHAT = {"rc": "The Reality Check", "spa": "The SPA statistic", "stepm": "The StepM statistic",
+         "kstepm": "The k-StepM statistic", "pvalues": "The per-strategy statistic"}
 
 
 def _check_studentize(studentize: object) -> bool:
@@ -686,9 +826,11 @@ def _run_snooping(
     rng: RngLike,
     batch_size: object,
     stacklevel: int = 5,
+    ks: tuple[int, ...] = (),
 ) -> dict[str, tuple[_Setup, list[dict[str, Any]]]]:
-    """The one pass of :func:`reality_check`, :func:`spa` and :func:`stepm` (any of them, on
-    one set of bootstrap draws): per test, its setup and the blocks' reductions."""
+    """The one pass of :func:`reality_check`, :func:`spa`, :func:`stepm`, :func:`fdp_stepm`
+    and the per-strategy p-values (any of them, on one set of bootstrap draws): per test, its
+    setup and the blocks' reductions. ``ks``: the k of the k-FWE counts ('kstepm')."""
     batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     check_int(n_resamples, "n_resamples", minimum=1)
@@ -709,7 +851,8 @@ def _run_snooping(
         None, bootstrap=str(bootstrap), block_length=block_length, n_resamples=n_resamples,
         rng=rng, n_obs=prob.n_obs, estimates=estimates,
     )
-    spec = _Spec(methods, prob.measure, studentize, plan, batch, len(blocks.parts) > 1)
+    spec = _Spec(methods, prob.measure, studentize, plan, batch, len(blocks.parts) > 1,
+                 tuple(ks))
     if held is not None:
         parts = blocks.then(_snoop_reduce, held, bench, spec)
     else:
@@ -785,6 +928,29 @@ def _stepm_combine(
         # a replicate with an undefined resampled Sharpe ratio (+inf, coded _BIG) in some block
         n_undef = int(np.unique(rows[vals == _BIG]).size)
     return _stepm_result(s, best, order, counts, naive_all[order], level, studentize, n_undef)
+
+
+def _kstepm_counts(
+    s: _Setup, per: list[dict[str, Any]], ks: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(order, counts[len(ks), n_kept] in order, naive counts in order, undefined replicates)
+    of the k-FWE counts over all blocks."""
+    keep = np.flatnonzero(~s.degenerate)
+    order = keep[np.argsort(-s.tstat[keep], kind="stable")]
+    naive_all = np.concatenate([q["naive"] for q in per])
+    if len(per) == 1:
+        counts, n_undef = per[0]["counts"], per[0]["n_undef"]
+    else:
+        offsets = _offsets(per)
+        rank = np.full(s.theta.size, -1, dtype=np.int64)
+        rank[order] = np.arange(order.size)
+        rows = np.concatenate([q["records"][0] for q in per])
+        cols = np.concatenate([q["records"][1] + offsets[k] for k, q in enumerate(per)])
+        vals = np.concatenate([q["records"][2] for q in per])
+        counts = _k_counts_from_records(rows, rank[cols], vals, s.tstat[order], ks,
+                                        s.plan.n_resamples)
+        n_undef = int(np.unique(rows[np.isposinf(vals)]).size)
+    return order, counts, naive_all[order], n_undef
 
 
 @dataclass(frozen=True)
@@ -1081,6 +1247,9 @@ class StepMResult(_SnoopingResult):
         those a maximum runs over, the replicate counts as exceeding.
     alpha : float
     studentize : bool
+    k : int
+        The error rate controlled: the probability of ``k`` or more false rejections (k-FWE);
+        1 is the familywise error rate of Romano & Wolf's StepM.
     """
 
     rejected: list[Hashable]
@@ -1090,13 +1259,27 @@ class StepMResult(_SnoopingResult):
     alpha: float
     studentize: bool
     version: str = __version__
+    k: int = 1
 
     def references(self) -> tuple[Reference, ...]:
-        return (ROMANO_WOLF_2005, ROMANO_WOLF_2016, *self._scheme_refs())
+        extra = (ROMANO_SHAIKH_WOLF_2008,) if self.k > 1 else ()
+        return (ROMANO_WOLF_2005, ROMANO_WOLF_2016, *extra, *self._scheme_refs())
 
     def _method_text(self) -> str:
         stud = "studentized" if self.studentize else "unstudentized"
         rej = len(self.rejected)
+        if self.k > 1:
+            return (
+                f"The k-StepM procedure of Romano, Shaikh and Wolf (2008) with {stud} "
+                f"statistics identified the strategies that outperform the benchmark while "
+                f"keeping the probability of {self.k} or more false rejections (the "
+                f"{self.k}-FWE) at {self.alpha:g}; each step's critical value is the bootstrap "
+                f"quantile of the {self.k}-th largest statistic over the remaining strategies "
+                f"and the {self.k - 1} least significant rejected ones, and adjusted p-values "
+                "are computed as in Romano and Wolf (2016). "
+                + self._common_text()
+                + f" {rej} of {self.n_strategies} strategies were rejected (found superior)."
+            )
         return (
             f"Romano and Wolf's (2005) StepM procedure with {stud} statistics identified the "
             f"strategies that outperform the benchmark with familywise error rate "
@@ -1318,13 +1501,15 @@ def _stepm_result(
     level: float,
     studentize: bool,
     n_undefined: int,
+    k: int = 1,
 ) -> StepMResult:
-    """The StepM result from the suffix-maximum counts and naive counts, both in ``order``.
+    """The StepM result from the suffix-maximum counts and naive counts, both in ``order``
+    (``k > 1``: the k-StepM counts of :func:`_k_exceedance_counts`).
 
     ``n_undefined``: replicates in which some tested strategy's resampled performance is
     undefined (the maximum over all of them is +inf); already counted in ``counts``."""
     n_res = s.plan.n_resamples
-    _warn_undefined(s, n_undefined, "StepM")
+    _warn_undefined(s, n_undefined, "StepM" if k == 1 else "k-StepM")
     adj_sorted = np.maximum.accumulate(_mc_pvalue(counts, n_res))
     data = s.prob.data
     n_all = data.n_strategies
@@ -1342,6 +1527,7 @@ def _stepm_result(
         tstat=data.per_strategy(s.tstat, "tstat"),
         alpha=level,
         studentize=bool(studentize),
+        k=int(k),
     )
 
 
@@ -1588,15 +1774,23 @@ def stepm(
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
+    k: int = 1,
 ) -> StepMResult:
-    """Romano & Wolf's (2005) StepM: which strategies beat the benchmark, with FWER control.
+    """Romano & Wolf's (2005) StepM: which strategies beat the benchmark, with FWER control
+    (or, with ``k > 1``, the k-StepM of Romano, Shaikh & Wolf (2008) with k-FWE control).
 
     Parameters
     ----------{common}
     alpha : float, default: 0.05
-        Familywise error rate, in (0, 1).
+        Familywise error rate, in (0, 1) (with ``k > 1``: the k-FWE, the probability of k or
+        more false rejections).
     studentize : bool, default: True
         Studentize each strategy's statistic by :math:`\\hat\\omega_k` (see :func:`spa`).
+    k : int, default: 1
+        Control the probability of ``k`` or more false rejections. ``k=1`` is Romano & Wolf's
+        StepM exactly (the same code and numbers); ``k >= 2`` tolerates ``k - 1`` false
+        rejections in exchange for power when many strategies are tested. The name follows
+        Romano, Shaikh & Wolf's "k-FWE" and "k-StepM".
 
     Returns
     -------
@@ -1626,6 +1820,21 @@ def stepm(
     exceeds the bootstrap critical value of the maximum over the strategies not yet rejected.
     No Python loop over replicates or steps.
 
+    k-StepM (``k >= 2``, Romano, Shaikh & Wolf 2008, section 4): the step that starts at
+    :math:`t_{(i)}` uses the k-th largest of :math:`z^*` over the strategies not yet rejected
+    and the k - 1 least significant rejected ones, :math:`K_i = \\{(l): l \\ge i - k + 1\\}`
+    (all strategies for :math:`i \\le k`): :math:`p^{adj}_{(j)} = \\max_{i \\le j} (1 +
+    \\#\\{b: \\text{k-max}_{l \\in K_i} z^*_{(l),b} \\ge t_{(i)}\\})/(1 + B)`. This is the
+    operative form of their k-StepM with the subset of rejected strategies fixed to the k - 1
+    least significant ones (their exact form maximizes the critical value over every such
+    subset, which is combinatorial; their operative method over the subsets of the N_max least
+    significant rejected, which equals ours for N_max = k - 1). The counts come in the same
+    single pass: the k-th largest exceeds :math:`t_{(i)}` when at least k of the :math:`z^*`
+    in :math:`K_i` do, and those exceedances are counted for every rank at once by a difference
+    array over ranks (work :math:`O(B N (\\log N + k))`, no loop over replicates or steps).
+    With ``k=1`` the original StepM code runs (the k-FWE counts with k = 1 equal its counts, as
+    the tests check).
+
     {undefined} Such a replicate
     counts as exceeding wherever the strategy is involved: every maximum over a set of
     strategies holding it is +inf (so are its own naive statistic and the maxima of the steps it
@@ -1645,6 +1854,10 @@ def stepm(
     resampling-based stepdown multiple testing. Statistics & Probability Letters, 113, 38-40.
     doi:10.1016/j.spl.2016.02.012
 
+    Romano, J. P., Shaikh, A. M., & Wolf, M. (2008). Formalized data snooping based on
+    generalized error rates. Econometric Theory, 24(2), 404-447.
+    doi:10.1017/S0266466608080171
+
     Examples
     --------
     >>> import numpy as np, sigtest
@@ -1653,18 +1866,31 @@ def stepm(
     >>> res = sigtest.stepm(x, n_resamples=999, block_length=5, rng=1)
     >>> sorted(res.rejected)
     [0, 1, 2]
+    >>> len(sigtest.stepm(x, n_resamples=999, block_length=5, rng=1, k=2).rejected) >= 3
+    True
 
     Validated against: a plain loop of the stepwise procedure and of the adjusted p-values in
-    the tests (same indices); FWER by simulation (slow tests).
+    the tests (same indices); FWER by simulation (slow tests). k-StepM: a plain loop of the
+    stepwise k-StepM on the same indices, equality with StepM at k = 1, and k-FWE control by
+    simulation (slow tests).
     """
     level = check_probability(alpha, "alpha")
     studentize = _check_studentize(studentize)
+    k = check_int(k, "k", minimum=1)
     prob = _prepare(returns, benchmark, measure, nan_policy)
+    if k == 1:
+        s, per = _run_snooping(
+            prob, ("stepm",), studentize=studentize, bootstrap=bootstrap,
+            block_length=block_length, n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+        )["stepm"]
+        return _stepm_combine(s, per, level, studentize)
     s, per = _run_snooping(
-        prob, ("stepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, batch_size=batch_size,
-    )["stepm"]
-    return _stepm_combine(s, per, level, studentize)
+        prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size, ks=(k,),
+    )["kstepm"]
+    best, _ = _best(s)
+    order, counts, naive, n_undef = _kstepm_counts(s, per, (k,))
+    return _stepm_result(s, best, order, counts[0], naive, level, studentize, n_undef, k)
 
 
 stepm.__doc__ = (
