@@ -63,10 +63,12 @@ from sigtest.bootstrap import (
 )
 
 __all__ = [
+    "FDPStepMResult",
     "MCSResult",
     "RealityCheckResult",
     "SPAResult",
     "StepMResult",
+    "fdp_stepm",
     "model_confidence_set",
     "reality_check",
     "spa",
@@ -1304,6 +1306,76 @@ class StepMResult(_SnoopingResult):
         return frame
 
 
+@dataclass(frozen=True, kw_only=True)
+class FDPStepMResult(_SnoopingResult):
+    """Romano, Shaikh & Wolf's FDP-StepM: strategies found superior with the false discovery
+    proportion controlled, P(FDP > gamma) <= alpha.
+
+    Attributes
+    ----------
+    rejected : list
+        Labels of the strategies found superior, best first.
+    gamma : float
+        The tolerated false discovery proportion.
+    alpha : float
+        The level: the probability that the share of false discoveries among ``rejected``
+        exceeds ``gamma`` is at most ``alpha`` (asymptotically).
+    k : int
+        The k of the final k-StepM (the procedure stops at the first k with
+        ``n_rejected[k - 1] < k / gamma - 1``).
+    n_rejected : ndarray of int
+        Strategies rejected by the k-StepM at level alpha for k = 1, ..., ``k``.
+    adjusted_pvalues : Series or ndarray
+        The k-StepM adjusted p-values of the final ``k`` (``rejected`` are those <= alpha).
+    naive_pvalues, tstat : Series or ndarray
+        Per-strategy single-test bootstrap p-values and statistics.
+    studentize : bool
+    """
+
+    rejected: list[Hashable]
+    gamma: float
+    alpha: float
+    k: int
+    n_rejected: np.ndarray
+    adjusted_pvalues: Any
+    naive_pvalues: Any
+    tstat: Any
+    studentize: bool
+    version: str = __version__
+
+    def references(self) -> tuple[Reference, ...]:
+        return (ROMANO_SHAIKH_WOLF_2008, ROMANO_WOLF_2005, ROMANO_WOLF_2016,
+                *self._scheme_refs())
+
+    def _method_text(self) -> str:
+        stud = "studentized" if self.studentize else "unstudentized"
+        return (
+            "The FDP-StepM procedure of Romano, Shaikh and Wolf (2008) identified the strategies "
+            f"that outperform the benchmark while keeping the probability that more than "
+            f"{self.gamma:.0%} of them are false discoveries at {self.alpha:g}: the k-StepM "
+            f"({stud} statistics, k-FWE control at {self.alpha:g}) was applied for k = 1, 2, "
+            f"... until it rejected fewer than k / gamma - 1 strategies, which happened at "
+            f"k = {self.k}. " + self._common_text()
+            + f" {len(self.rejected)} of {self.n_strategies} strategies were rejected (found "
+            "superior)."
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per strategy: performance, statistic, naive and final k-StepM p-values,
+        rejected."""
+        frame = pd.DataFrame(
+            {
+                "performance": np.asarray(self.performance, dtype=float).reshape(-1),
+                "tstat": np.asarray(self.tstat, dtype=float).reshape(-1),
+                "naive_pvalue": np.asarray(self.naive_pvalues, dtype=float).reshape(-1),
+                "adjusted_pvalue": np.asarray(self.adjusted_pvalues, dtype=float).reshape(-1),
+            },
+            index=self.performance.index if isinstance(self.performance, pd.Series) else None,
+        )
+        frame["rejected"] = frame["adjusted_pvalue"] <= self.alpha
+        return frame
+
+
 @dataclass(frozen=True)
 class MCSResult(ResultBase):
     """The model confidence set.
@@ -1895,6 +1967,153 @@ def stepm(
 
 stepm.__doc__ = (
     (stepm.__doc__ or "").replace("{common}", _DOC_COMMON).replace("{undefined}", _DOC_UNDEFINED)
+)
+
+
+def _fdp_k_cap(n_strategies: int, gamma: float) -> int:
+    """The largest k the FDP procedure can reach: it stops at the first k > gamma (N_k + 1),
+    and N_k <= N, so at k = floor(gamma (N + 1)) + 1 at the latest."""
+    return max(1, min(int(math.floor(gamma * (n_strategies + 1))) + 1, n_strategies + 1))
+
+
+def _fdp_combine(
+    s: _Setup, per: list[dict[str, Any]], ks: tuple[int, ...], gamma: float, level: float,
+    studentize: bool,
+) -> FDPStepMResult:
+    """The FDP-StepM result from the k-FWE counts for k = 1, ..., K (one pass)."""
+    n_res = s.plan.n_resamples
+    best, _ = _best(s)
+    order, counts, naive, n_undef = _kstepm_counts(s, per, ks)
+    _warn_undefined(s, n_undef, "FDP-StepM")
+    adj = np.maximum.accumulate(_mc_pvalue(counts, n_res), axis=1)  # per k, in order
+    n_rej = np.count_nonzero(adj <= level, axis=1)  # the adjusted p-values increase
+    kk = np.asarray(ks)
+    stop = np.flatnonzero(n_rej < kk / gamma - 1.0)
+    j = int(stop[0]) if stop.size else len(ks) - 1
+    data = s.prob.data
+    adjusted = np.full(data.n_strategies, np.nan)
+    adjusted[order] = adj[j]
+    naive_p = np.full(data.n_strategies, np.nan)
+    naive_p[order] = _mc_pvalue(naive, n_res)
+    return FDPStepMResult(
+        **_common_fields(s, best),
+        n_undefined_resamples=int(n_undef),
+        naive_pvalue=float(naive_p[best]),
+        rejected=[data.labels[i] for i in order[: int(n_rej[j])]],
+        gamma=gamma,
+        alpha=level,
+        k=int(ks[j]),
+        n_rejected=n_rej[: j + 1].astype(np.int64),
+        adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
+        naive_pvalues=data.per_strategy(naive_p, "naive_pvalue"),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        studentize=bool(studentize),
+    )
+
+
+def fdp_stepm(
+    returns: ReturnsLike,
+    benchmark: Any = None,
+    *,
+    gamma: float = 0.1,
+    alpha: float = 0.05,
+    studentize: bool = True,
+    measure: Measure = "mean",
+    bootstrap: BootstrapName = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: Literal["raise", "omit"] = "raise",
+    rng: RngLike = None,
+) -> FDPStepMResult:
+    """Romano, Shaikh & Wolf's (2008) FDP-StepM: which strategies beat the benchmark, with the
+    false discovery proportion controlled, P(FDP > gamma) <= alpha.
+
+    With thousands of candidates the familywise error rate leaves little power; the false
+    discovery proportion (FDP), the share of false discoveries among the strategies declared
+    superior, is the error a researcher who keeps a list of winners cares about. This
+    procedure bounds the probability that it exceeds ``gamma``.
+
+    Parameters
+    ----------{common}
+    gamma : float, default: 0.1
+        Tolerated false discovery proportion, in (0, 1).
+    alpha : float, default: 0.05
+        Level: P(FDP > gamma) <= alpha, in (0, 1).
+    studentize : bool, default: True
+        Studentize each strategy's statistic by :math:`\\hat\\omega_k` (see :func:`spa`).
+
+    Returns
+    -------
+    FDPStepMResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid returns or settings (the message names the parameter), or a ``gamma`` whose
+        counts would not fit in memory (see Notes).
+
+    Warns
+    -----
+    DegenerateDataWarning
+        As :func:`stepm`.
+
+    Notes
+    -----
+    Romano, Shaikh & Wolf (2008, section 5; Romano & Wolf 2007 for the theory): with k = 1,
+    apply the k-StepM (:func:`stepm` with ``k``) at level alpha and let N_k be the number it
+    rejects; stop if N_k < k / gamma - 1, and otherwise repeat with k + 1. The strategies
+    rejected by the last k-StepM are the result. Every k-StepM uses the same bootstrap draws:
+    the counts of all k = 1, ..., K, with K = floor(gamma (N + 1)) + 1 the largest k the rule
+    can reach, come from one pass (:func:`stepm`'s Notes), at a cost of O(B N K) and K x N
+    integers of memory; a large ``gamma`` times a large N is refused up front with a message.
+    The k-StepM is the operative one described in :func:`stepm` (the k - 1 least significant
+    rejected strategies join the remaining ones).
+
+    Dask: ``returns`` may also be a dask array or DataFrame: each column block sends the points
+    of its bootstrap statistics that can matter to some k <= K (fewer than K larger values after
+    them in the order of the statistics), and the counts are made from those on the client.
+
+    References
+    ----------
+    Romano, J. P., Shaikh, A. M., & Wolf, M. (2008). Formalized data snooping based on
+    generalized error rates. Econometric Theory, 24(2), 404-447.
+    doi:10.1017/S0266466608080171
+
+    Examples
+    --------
+    >>> import numpy as np, sigtest
+    >>> x = np.random.default_rng(0).normal(0.0, 0.01, size=(1000, 200))
+    >>> x[:, :30] += 0.002  # thirty strategies with real skill
+    >>> res = sigtest.fdp_stepm(x, gamma=0.1, n_resamples=499, block_length=5, rng=1)
+    >>> res.k >= 1 and len(res.rejected) >= len(sigtest.stepm(x, n_resamples=499,
+    ...                                            block_length=5, rng=1).rejected)
+    True
+
+    Validated against: the k = 1, 2, ... sequence of :func:`stepm` results on the same draws
+    (identical); control of P(FDP > gamma) by simulation with known true and false strategies
+    (slow tests).
+    """
+    level = check_probability(alpha, "alpha")
+    gamma_f = check_probability(gamma, "gamma")
+    studentize = _check_studentize(studentize)
+    prob = _prepare(returns, benchmark, measure, nan_policy)
+    n = prob.blocks.n_strategies
+    k_cap = _fdp_k_cap(n, gamma_f)
+    from sigtest._validation import check_memory
+
+    check_memory(8.0 * k_cap * n * 2, "gamma", gamma,
+                 f"the k-FWE counts for k = 1, ..., {k_cap} of {n} strategies")
+    ks = tuple(range(1, k_cap + 1))
+    s, per = _run_snooping(
+        prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size, ks=ks,
+    )["kstepm"]
+    return _fdp_combine(s, per, ks, gamma_f, level, studentize)
+
+
+fdp_stepm.__doc__ = (
+    (fdp_stepm.__doc__ or "").replace("{common}", _DOC_COMMON)
 )
 
 
