@@ -21,9 +21,12 @@ from sigtest.multiple_testing import (
     AdjustedPValues,
     HaircutSharpeResult,
     ProfitHurdleResult,
+    SkillProportionsResult,
     adjust_pvalues,
     haircut_sharpe_ratio,
     profit_hurdle,
+    skill_proportions,
+    skill_proportions_from_stats,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest.report import ValidationReport, validate
@@ -45,6 +48,7 @@ from sigtest.sharpe import (
     sharpe_ratio_se,
 )
 from sigtest.snooping import (
+    FDPStepMResult,
     MCSResult,
     RealityCheckResult,
     SPAResult,
@@ -52,6 +56,7 @@ from sigtest.snooping import (
     model_confidence_set,
     reality_check,
     spa,
+    fdp_stepm,
     stepm,
 )
 from sigtest.trials import EffectiveTrialsResult, effective_trials
@@ -64,6 +69,7 @@ __all__ = [
     "DeflatedSharpeResult",
     "DegenerateDataWarning",
     "EffectiveTrialsResult",
+    "FDPStepMResult",
     "HaircutSharpeResult",
     "MCSResult",
     "MinBacktestLengthResult",
@@ -78,6 +84,7 @@ __all__ = [
     "SPAResult",
     "SeedRecord",
     "SharpeRatioSEResult",
+    "SkillProportionsResult",
     "StepMResult",
     "StochasticDominance",
     "ValidationReport",
@@ -89,6 +96,7 @@ __all__ = [
     "deflated_sharpe_ratio_from_stats",
     "effective_trials",
     "expected_max_sharpe",
+    "fdp_stepm",
     "haircut_sharpe_ratio",
     "min_backtest_length",
     "min_track_record_length",
@@ -102,6 +110,8 @@ __all__ = [
     "reality_check",
     "sharpe_ratio",
     "sharpe_ratio_se",
+    "skill_proportions",
+    "skill_proportions_from_stats",
     "spa",
     "stepm",
     "validate",

@@ -1970,6 +1970,51 @@ stepm.__doc__ = (
 )
 
 
+@dataclass(frozen=True)
+class _StrategyPValues:
+    """Per-strategy studentized bootstrap p-values from one engine pass (NaN: left out)."""
+
+    labels: pd.Index | None
+    tstat: np.ndarray
+    p_two_sided: np.ndarray  # (1 + #{|z*| >= |t|}) / (1 + B)
+    p_greater: np.ndarray  # (1 + #{z* >= t}) / (1 + B), H0: theta <= 0
+    seed: SeedRecord
+    n_resamples: int
+
+
+def _pvalue_counts_of(
+    prob: _Problem, *, studentize: bool, bootstrap: object, block_length: object,
+    n_resamples: object, rng: RngLike, batch_size: object, stacklevel: int = 5,
+) -> _StrategyPValues:
+    """The per-strategy p-values of ``prob`` (validated strategies) from one engine pass."""
+    s, per = _run_snooping(
+        prob, ("pvalues",), studentize=studentize, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+        stacklevel=stacklevel,
+    )["pvalues"]
+    n_res = s.plan.n_resamples
+    upper = np.concatenate([q["upper"] for q in per])
+    both = np.concatenate([q["both"] for q in per])
+    p1 = np.where(s.degenerate, np.nan, _mc_pvalue(upper, n_res))
+    p2 = np.where(s.degenerate, np.nan, _mc_pvalue(both, n_res))
+    tstat = np.where(s.degenerate, np.nan, s.tstat)
+    data = s.prob.data
+    labels = pd.Index(data.labels) if data.columns is not None else None
+    return _StrategyPValues(labels, tstat, p2, p1, s.seed, n_res)
+
+
+def _pvalue_counts(
+    returns: Any, benchmark: Any, *, measure: object, studentize: bool, bootstrap: object,
+    block_length: object, n_resamples: object, batch_size: object, nan_policy: object,
+    rng: RngLike,
+) -> _StrategyPValues:
+    """Validate ``returns`` and compute the per-strategy bootstrap p-values."""
+    prob = _prepare(returns, benchmark, measure, nan_policy)
+    return _pvalue_counts_of(prob, studentize=studentize, bootstrap=bootstrap,
+                             block_length=block_length, n_resamples=n_resamples, rng=rng,
+                             batch_size=batch_size, stacklevel=6)
+
+
 def _fdp_k_cap(n_strategies: int, gamma: float) -> int:
     """The largest k the FDP procedure can reach: it stops at the first k > gamma (N_k + 1),
     and N_k <= N, so at k = floor(gamma (N + 1)) + 1 at the latest."""
