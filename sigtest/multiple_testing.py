@@ -1805,3 +1805,164 @@ for _f in (skill_proportions, skill_proportions_from_stats):
     _f.__doc__ = (_f.__doc__ or "").replace("{settings}", _SKILL_DOC_SETTINGS).replace(
         "{notes}", _SKILL_DOC_NOTES)
 del _f
+
+
+# --------------------------------------------------------------------------------------------
+# The report's "discoveries" section
+# --------------------------------------------------------------------------------------------
+
+#: Largest k x N (k-FWE counts for k = 1, ..., K) the report's FDP-StepM row computes; above
+#: it the row is left out with a note (the public :func:`sigtest.fdp_stepm` has no such cap).
+REPORT_FDP_MAX_CELLS = 2 * 10**7
+
+
+def _report_section(ctx: Any) -> Any:
+    """The "discoveries" section of the validation report: how many strategies have real skill
+    across the whole universe, and which ones survive false-discovery control.
+
+    One pass of the bootstrap engine over ``ctx.blocks`` (draws from
+    ``ctx.stream('discoveries')``, the battery's ``n_resamples``, ``bootstrap`` and
+    ``block_length``) gives every strategy's studentized bootstrap p-values and the k-FWE counts
+    for k = 1, ..., K; from them: Barras-Scaillet-Wermers proportions (pi+ with its standard
+    error, FDR+), Storey q-values on the one-sided p-values (the FDR-selected set), the k-StepM
+    with k = ``ctx.options.get('k', 2)`` and the FDP-StepM with gamma =
+    ``ctx.options.get('fdp_gamma', 0.1)``. The performance measure is
+    ``ctx.options.get('measure', 'mean')``."""
+    from sigtest._sections import ReportFigure, ReportRow, ReportSection
+    from sigtest.snooping import (
+        _best,
+        _fdp_combine,
+        _fdp_k_cap,
+        _kstepm_counts,
+        _mc_pvalue,
+        _Problem,
+        _run_snooping,
+        _stepm_result,
+    )
+
+    level = float(ctx.alpha)
+    measure = str(ctx.options.get("measure", "mean"))
+    k = int(ctx.options.get("k", 2))
+    gamma = float(ctx.options.get("fdp_gamma", 0.1))
+    blocks = ctx.blocks
+    n = blocks.n_strategies
+    if n < 2:
+        return None
+    bench_label = ctx.benchmark_label if ctx.benchmark is not None else None
+    prob = _Problem(blocks, ctx.benchmark, bench_label, measure, 0)
+    k_cap = _fdp_k_cap(n, gamma)
+    do_fdp = k_cap * n <= REPORT_FDP_MAX_CELLS
+    ks = tuple(range(1, max(k, k_cap if do_fdp else 1) + 1))
+    runs = _run_snooping(
+        prob, ("pvalues", "kstepm"), studentize=True, bootstrap=ctx.bootstrap,
+        block_length=ctx.block_length if ctx.bootstrap != "iid" else None,
+        n_resamples=ctx.n_resamples, rng=ctx.stream("discoveries"), batch_size=None,
+        stacklevel=4, ks=ks,
+    )
+    s, per = runs["pvalues"]
+    n_res = s.plan.n_resamples
+    upper = np.concatenate([q["upper"] for q in per])
+    both = np.concatenate([q["both"] for q in per])
+    p_two = np.where(s.degenerate, np.nan, _mc_pvalue(both, n_res))
+    p_one = np.where(s.degenerate, np.nan, _mc_pvalue(upper, n_res))
+    tstat = np.where(s.degenerate, np.nan, s.tstat)
+    labels = pd.Index(s.prob.data.labels)
+    skill = _skill_result(p_two, tstat, labels, 0.5, 0.4, level, s.seed, n_res)
+    qvals = adjust_pvalues(pd.Series(p_one, index=labels, name="pvalue"), method="storey",
+                           alpha=level)
+    ks_setup, ks_per = runs["kstepm"]
+    best, _ = _best(ks_setup)
+    order, counts, naive, n_undef = _kstepm_counts(ks_setup, ks_per, ks)
+    kres = _stepm_result(ks_setup, best, order, counts[k - 1], naive, level, True, n_undef, k)
+    fdp = None
+    if do_fdp:
+        fdp_per = ks_per
+        if len(ks) > k_cap:  # the FDP rule never goes past k_cap: drop the extra counts
+            fdp_per = [dict(q, counts=q["counts"][:k_cap]) if "counts" in q else q
+                       for q in ks_per]
+        fdp = _fdp_combine(ks_setup, fdp_per, ks[:k_cap], gamma, level, True)
+
+    from scipy.stats import norm
+
+    z = float(norm.isf(level / 2.0))
+    low = skill.pi_plus - z * skill.se_pi_plus
+    n_q = int(np.count_nonzero(np.asarray(qvals.reject)))
+    rows = [
+        ReportRow(
+            key="skill_share", strategy=None, statistic="BSW pi+ (share with real skill)",
+            value=skill.pi_plus, low=low, high=skill.pi_plus + z * skill.se_pi_plus,
+            passed=bool(low > 0),
+            detail=f"pi0 = {skill.pi0:.3f}, pi- = {skill.pi_minus:.3f}; SE {skill.se_pi_plus:.3f}",
+            verdict=(
+                f"An estimated {skill.pi_plus:.1%} of the {skill.m} strategies have a real "
+                f"positive edge (SE {skill.se_pi_plus:.1%}); {skill.pi0:.1%} have none."
+            ),
+        ),
+        ReportRow(
+            key="skill_fdr", strategy=None, statistic="BSW FDR+ of the significant winners",
+            value=skill.fdr_plus, passed=None,
+            detail=f"{skill.n_selected} strategies significant at {level:g} (two-sided, positive)",
+            verdict=(
+                f"Of the {skill.n_selected} strategies that look skilled at {level:g}, an "
+                f"estimated {skill.fdr_plus:.0%} are lucky false discoveries."
+            ),
+        ),
+        ReportRow(
+            key="storey_selected", strategy=None, statistic="Storey q-value <= alpha (count)",
+            value=float(n_q), passed=bool(n_q > 0),
+            detail=f"pi0 = {qvals.pi0:.3f} from one-sided p-values (H0: no edge)",
+            verdict=(
+                f"{n_q} strategies beat the benchmark with a false discovery rate of "
+                f"{level:g} (Storey q-values)."
+            ),
+        ),
+        ReportRow(
+            key="kfwe_rejected", strategy=None, statistic=f"{k}-StepM rejections",
+            value=float(len(kres.rejected)), passed=bool(kres.rejected),
+            detail=f"P({k} or more false rejections) <= {level:g}",
+            verdict=(
+                f"{len(kres.rejected)} strategies beat the benchmark allowing {k - 1} false "
+                f"rejection(s) at level {level:g} (k-StepM)."
+            ),
+        ),
+    ]
+    notes: tuple[str, ...] = ()
+    results: dict[str, Any] = {"skill": skill, "qvalues": qvals, "kstepm": kres}
+    if fdp is not None:
+        rows.append(ReportRow(
+            key="fdp_rejected", strategy=None, statistic=f"FDP-StepM rejections (gamma {gamma:g})",
+            value=float(len(fdp.rejected)), passed=bool(fdp.rejected),
+            detail=f"P(FDP > {gamma:g}) <= {level:g}; stopped at k = {fdp.k}",
+            verdict=(
+                f"{len(fdp.rejected)} strategies beat the benchmark with at most {gamma:.0%} "
+                f"false discoveries among them (probability {1 - level:.0%}, FDP-StepM)."
+            ),
+        ))
+        results["fdp"] = fdp
+    else:
+        notes = (
+            f"The FDP-StepM was not run: {n} strategies at gamma = {gamma:g} need k-FWE counts "
+            f"for k up to {k_cap} (more than the report's budget); call sigtest.fdp_stepm.",
+        )
+    figure = ReportFigure(
+        name="pvalue_histogram",
+        caption=(
+            "Per-strategy one-sided bootstrap p-values. Strategies without an edge give a flat "
+            "histogram at height pi0 (red); the excess near 0 is the share with one."
+        ),
+        draw=lambda ax: _draw_pvalues(qvals, ax),
+    )
+    return ReportSection(
+        key="discoveries",
+        title="False discoveries across the universe",
+        rows=tuple(rows),
+        results=results,
+        figures=(figure,),
+        notes=notes,
+    )
+
+
+def _draw_pvalues(result: AdjustedPValues, ax: Any) -> Any:
+    from sigtest.plotting import plot_pvalue_histogram
+
+    return plot_pvalue_histogram(result, ax=ax)
