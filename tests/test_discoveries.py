@@ -423,3 +423,17 @@ def test_report_section_equals_the_public_calls():
     fig, ax = plt.subplots()
     sec.figures[0].draw(ax)
     plt.close(fig)
+
+
+def test_plot_pvalue_histogram():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sigtest.plotting import plot_pvalue_histogram
+
+    r = sigtest.adjust_pvalues(np.random.default_rng(0).random(500), method="storey")
+    ax = plot_pvalue_histogram(r)
+    assert any(abs(line.get_ydata()[0] - r.pi0) < 1e-12 for line in ax.get_lines())
+    plt.close("all")
