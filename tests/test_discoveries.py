@@ -4,11 +4,14 @@ Romano-Shaikh-Wolf k-StepM and FDP-StepM, and the report's "discoveries" section
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import sigtest
@@ -437,3 +440,29 @@ def test_plot_pvalue_histogram():
     ax = plot_pvalue_histogram(r)
     assert any(abs(line.get_ydata()[0] - r.pi0) < 1e-12 for line in ax.get_lines())
     plt.close("all")
+
+
+@settings(max_examples=150, deadline=None)
+@given(p=st.lists(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 0.5, np.nan])),
+                  min_size=1, max_size=40),
+       lam=st.sampled_from([0.0, 0.3, 0.5, "bootstrap"]), data=st.data())
+def test_storey_properties(p, lam, data):
+    """q in [0, 1], q = pi0 x BH <= BH, monotone in p, equal for ties, permutation-equivariant."""
+    arr = np.array(p, dtype=float)
+    ok = ~np.isnan(arr)
+    if not ok.any():
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        res = sigtest.adjust_pvalues(arr, method="storey", pi0_lambda=lam)
+        perm = np.array(data.draw(st.permutations(range(arr.size))))
+        res_perm = sigtest.adjust_pvalues(arr[perm], method="storey", pi0_lambda=lam)
+    bh = sigtest.adjust_pvalues(arr, method="bh").adjusted[ok]
+    q, raw = res.adjusted[ok], arr[ok]
+    assert 0.0 <= res.pi0 <= 1.0 and np.all((q >= 0) & (q <= bh))
+    np.testing.assert_allclose(q, res.pi0 * bh, rtol=1e-15, atol=0)
+    order = np.argsort(raw, kind="stable")
+    assert np.all(np.diff(q[order]) >= -1e-15)
+    for v in np.unique(raw):
+        assert np.ptp(q[raw == v]) == 0
+    np.testing.assert_array_equal(res_perm.adjusted, res.adjusted[perm])
