@@ -466,3 +466,24 @@ def test_storey_properties(p, lam, data):
     for v in np.unique(raw):
         assert np.ptp(q[raw == v]) == 0
     np.testing.assert_array_equal(res_perm.adjusted, res.adjusted[perm])
+
+
+def test_section_through_validate(monkeypatch):
+    """Registered as the report's "discoveries" section, the builder runs inside validate: its
+    rows join the summary table and the HTML page gets the histogram."""
+    from sigtest import multiple_testing
+    from sigtest import report as report_module
+
+    monkeypatch.setitem(report_module.SECTIONS, "discoveries", multiple_testing._report_section)
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 0.01, size=(300, 25))
+    x[:, :4] += 0.003
+    df = pd.DataFrame(x, columns=[f"s{j}" for j in range(25)])
+    rep = sigtest.validate(df, n_resamples=99, rng=1, sections=["discoveries"])
+    sec = rep.sections["discoveries"]
+    assert {r.key for r in sec.rows} >= {"skill_share", "storey_selected", "kfwe_rejected"}
+    frame = rep.to_frame()
+    assert "skill_share" in set(frame.index.get_level_values(-1)) or "skill_share" in str(frame)
+    assert "Barras" in rep.describe() and "barras2010false" in rep.cite()
+    page = rep.to_html()
+    assert "False discoveries across the universe" in page and "<img" in page
