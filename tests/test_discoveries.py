@@ -487,3 +487,38 @@ def test_section_through_validate(monkeypatch):
     assert "Barras" in rep.describe() and "barras2010false" in rep.cite()
     page = rep.to_html()
     assert "False discoveries across the universe" in page and "<img" in page
+
+
+def test_skill_proportions_and_section_on_dask_equal_in_memory():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    from sigtest._execution import as_blocks
+    from sigtest._sections import ReportContext
+    from sigtest.multiple_testing import _report_section
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(0.0, 0.01, size=(300, 45))
+    x[:, :6] += 0.003
+    kw = dict(block_length=4.0, n_resamples=199, rng=5)
+    ref = sigtest.skill_proportions(x, **kw)
+    xd = da.from_array(x, chunks=(300, 10))
+
+    def ctx_of(data):
+        return ReportContext(
+            blocks=as_blocks(data), benchmark=None, benchmark_label=None, best=0,
+            best_position=0, top_positions=np.arange(3), sharpe=x.mean(0) / x.std(0),
+            periods_per_year=None, alpha=0.05, confidence_level=0.95, n_resamples=199,
+            bootstrap="stationary", block_length=4.0, seed=np.random.SeedSequence(9),
+            index=None,
+        )
+
+    sec_mem = _report_section(ctx_of(x))
+    with dask.config.set(scheduler="sync"):
+        got = sigtest.skill_proportions(xd, **kw)
+        sec_dask = _report_section(ctx_of(xd))
+    np.testing.assert_array_equal(got.pvalues, ref.pvalues)
+    assert got.pi_plus == ref.pi_plus and got.selected == ref.selected
+    for a, b in zip(sec_mem.rows, sec_dask.rows):
+        assert (a.key, a.value) == (b.key, b.value)
+    assert sec_mem.results["fdp"].rejected == sec_dask.results["fdp"].rejected
