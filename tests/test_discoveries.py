@@ -522,3 +522,21 @@ def test_skill_proportions_and_section_on_dask_equal_in_memory():
     for a, b in zip(sec_mem.rows, sec_dask.rows):
         assert (a.key, a.value) == (b.key, b.value)
     assert sec_mem.results["fdp"].rejected == sec_dask.results["fdp"].rejected
+
+
+def test_section_leaves_out_the_fdp_row_beyond_its_budget(monkeypatch):
+    from sigtest import multiple_testing
+    from sigtest._execution import as_blocks
+    from sigtest._sections import ReportContext
+
+    monkeypatch.setattr(multiple_testing, "REPORT_FDP_MAX_WORK", 10)
+    x = np.random.default_rng(1).normal(0.0, 0.01, size=(200, 20))
+    ctx = ReportContext(
+        blocks=as_blocks(x), benchmark=None, benchmark_label=None, best=0, best_position=0,
+        top_positions=np.arange(3), sharpe=x.mean(0) / x.std(0), periods_per_year=None,
+        alpha=0.05, confidence_level=0.95, n_resamples=49, bootstrap="iid", block_length=None,
+        seed=np.random.SeedSequence(2), index=None,
+    )
+    sec = multiple_testing._report_section(ctx)
+    assert "fdp" not in sec.results and "FDP-StepM was not run" in sec.notes[0]
+    assert "fdp_rejected" not in {r.key for r in sec.rows}
