@@ -22,7 +22,8 @@ import pandas as pd
 from scipy import special, stats
 
 from sigtest._special import LOG2, TINY_P, log_median, t_isf_log, t_log_sf
-from sigtest._random import SeedRecord, draw_rows, root_seed_sequence, seed_record
+from sigtest._engine import Bootstrap
+from sigtest._random import RngLike, SeedRecord, draw_rows, root_seed_sequence, seed_record
 from sigtest._references import (
     BARRAS_SCAILLET_WERMERS_2010,
     BENJAMINI_HOCHBERG_1995,
@@ -39,8 +40,10 @@ from sigtest._references import (
     SIDAK_1967,
 )
 from sigtest._results import Reference, ResultBase, format_references
+from sigtest.snooping import Measure
 from sigtest._validation import (
     DegenerateDataWarning,
+    ReturnsLike,
     check_choice,
     check_int,
     check_memory,
@@ -1710,17 +1713,17 @@ def skill_proportions_from_stats(
 
 
 def skill_proportions(
-    returns: Any,
+    returns: ReturnsLike,
     benchmark: Any = None,
     *,
-    measure: Literal["mean", "sharpe"] = "mean",
+    measure: Measure = "mean",
     studentize: bool = True,
-    bootstrap: Literal["stationary", "circular", "moving", "iid"] = "stationary",
+    bootstrap: Bootstrap = "stationary",
     block_length: float | None = None,
     n_resamples: int = 9999,
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
-    rng: Any = None,
+    rng: RngLike = None,
     pi0_lambda: float | Literal["bootstrap"] = 0.5,
     proportions_level: float = 0.4,
     alpha: float = 0.05,
@@ -1825,7 +1828,9 @@ def _report_section(ctx: Any) -> Any:
     ``ctx.stream('discoveries')``, the battery's ``n_resamples``, ``bootstrap`` and
     ``block_length``) gives every strategy's studentized bootstrap p-values and the k-FWE counts
     for k = 1, ..., K; from them: Barras-Scaillet-Wermers proportions (pi+ with its standard
-    error, FDR+), Storey q-values on the one-sided p-values (the FDR-selected set), the k-StepM
+    error, FDR+ at the report's alpha; lambda = 0.5 and gamma* = 0.4, the defaults of
+    :func:`skill_proportions`), Storey q-values (lambda = 0.5) on the one-sided p-values (the
+    FDR-selected set), the k-StepM
     with k = ``ctx.options.get('k', 2)`` and the FDP-StepM with gamma =
     ``ctx.options.get('fdp_gamma', 0.1)``. The performance measure is
     ``ctx.options.get('measure', 'mean')``."""

@@ -1870,7 +1870,8 @@ def stepm(
         Control the probability of ``k`` or more false rejections. ``k=1`` is Romano & Wolf's
         StepM exactly (the same code and numbers); ``k >= 2`` tolerates ``k - 1`` false
         rejections in exchange for power when many strategies are tested. The name follows
-        Romano, Shaikh & Wolf's "k-FWE" and "k-StepM".
+        Romano, Shaikh & Wolf's "k-FWE" and "k-StepM". A ``k`` above the number of strategies
+        tested rejects them all: k false rejections are then impossible.
 
     Returns
     -------

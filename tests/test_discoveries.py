@@ -540,3 +540,27 @@ def test_section_leaves_out_the_fdp_row_beyond_its_budget(monkeypatch):
     sec = multiple_testing._report_section(ctx)
     assert "fdp" not in sec.results and "FDP-StepM was not run" in sec.notes[0]
     assert "fdp_rejected" not in {r.key for r in sec.rows}
+
+
+def test_k_records_keep_exactly_the_points_with_few_larger_later_values():
+    """The points a column block sends for k-FWE counts: position p of a replicate is kept
+    when fewer than k_max later positions hold a value >= its own (brute force), and the
+    counts made from them equal the counts from all points for every k <= k_max."""
+    from sigtest.snooping import _k_counts_from_records, _k_records
+
+    rng = np.random.default_rng(9)
+    z = np.round(rng.standard_normal((40, 300)), 1)  # many ties
+    z[rng.random(z.shape) < 0.005] = np.inf
+    for k_max in (1, 2, 5, 40):
+        rows, pos, vals = _k_records(z, 100, k_max)
+        keep = np.zeros(z.shape, dtype=bool)
+        keep[rows - 100, pos] = True
+        later_ge = np.array([[np.sum(z[b, p + 1:] >= z[b, p]) for p in range(300)]
+                             for b in range(40)])
+        np.testing.assert_array_equal(keep, later_ge < k_max)
+        np.testing.assert_array_equal(vals, z[rows - 100, pos])
+        t_sorted = np.sort(np.round(rng.standard_normal(300), 1))[::-1]
+        ks = tuple(range(1, k_max + 1))
+        np.testing.assert_array_equal(
+            _k_counts_from_records(rows - 100, pos, vals, t_sorted, ks, 40),
+            _k_exceedance_counts(z, t_sorted, ks))
