@@ -12,6 +12,7 @@ Three public functions:
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1893,6 +1894,8 @@ def _report_section(ctx: Any) -> Any:
     z = float(norm.isf(level / 2.0))
     low = skill.pi_plus - z * skill.se_pi_plus
     n_q = int(np.count_nonzero(np.asarray(qvals.reject)))
+    q_order = np.argsort(np.asarray(qvals.adjusted), kind="stable")[:min(n_q, 5)]
+    q_first = ", ".join(repr(labels[int(j)]) for j in q_order)
     rows = [
         ReportRow(
             key="skill_share", strategy=None, statistic="BSW pi+ (share with real skill)",
@@ -1916,7 +1919,9 @@ def _report_section(ctx: Any) -> Any:
         ReportRow(
             key="storey_selected", strategy=None, statistic="Storey q-value <= alpha (count)",
             value=float(n_q), passed=bool(n_q > 0),
-            detail=f"pi0 = {qvals.pi0:.3f} from one-sided p-values (H0: no edge)",
+            detail=(f"pi0 = {qvals.pi0 if qvals.pi0 is not None else math.nan:.3f} from "
+                    "one-sided p-values (H0: no edge)"
+                    + (f"; smallest q-values: {q_first}" if n_q else "")),
             verdict=(
                 f"{n_q} strategies beat the benchmark with a false discovery rate of "
                 f"{level:g} (Storey q-values)."

@@ -2086,7 +2086,8 @@ def fdp_stepm(
     With thousands of candidates the familywise error rate leaves little power; the false
     discovery proportion (FDP), the share of false discoveries among the strategies declared
     superior, is the error a researcher who keeps a list of winners cares about. This
-    procedure bounds the probability that it exceeds ``gamma``.
+    procedure bounds the probability that it exceeds ``gamma``. The name is Romano, Shaikh &
+    Wolf's ("FDP-StepM"); ``gamma`` and ``alpha`` are their symbols.
 
     Parameters
     ----------{common}
