@@ -20,7 +20,7 @@ import math
 import warnings
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -2030,19 +2030,28 @@ def _fdp_k_cap(n_strategies: int, gamma: float) -> int:
     return max(1, min(int(math.floor(gamma * (n_strategies + 1))) + 1, n_strategies + 1))
 
 
+#: The FDP procedure usually stops at a k far below its bound floor(gamma (N + 1)) + 1 (about
+#: gamma times the number of discoveries): the first pass counts k = 1, ..., FDP_FIRST_K and a
+#: second pass over the same draws, with every k up to the bound, runs only if it did not stop.
+FDP_FIRST_K = 64
+
+
 def _fdp_combine(
     s: _Setup, per: list[dict[str, Any]], ks: tuple[int, ...], gamma: float, level: float,
-    studentize: bool,
-) -> FDPStepMResult:
-    """The FDP-StepM result from the k-FWE counts for k = 1, ..., K (one pass)."""
+    studentize: bool, k_cap: int | None = None,
+) -> FDPStepMResult | None:
+    """The FDP-StepM result from the k-FWE counts for k = 1, ..., ks[-1]; None when the rule
+    did not stop by ks[-1] < ``k_cap`` (the counts of larger k are then needed)."""
     n_res = s.plan.n_resamples
     best, _ = _best(s)
     order, counts, naive, n_undef = _kstepm_counts(s, per, ks)
-    _warn_undefined(s, n_undef, "FDP-StepM")
     adj = np.maximum.accumulate(_mc_pvalue(counts, n_res), axis=1)  # per k, in order
     n_rej = np.count_nonzero(adj <= level, axis=1)  # the adjusted p-values increase
     kk = np.asarray(ks)
     stop = np.flatnonzero(n_rej < kk / gamma - 1.0)
+    if not stop.size and k_cap is not None and ks[-1] < k_cap:
+        return None
+    _warn_undefined(s, n_undef, "FDP-StepM")
     j = int(stop[0]) if stop.size else len(ks) - 1
     data = s.prob.data
     adjusted = np.full(data.n_strategies, np.nan)
@@ -2119,9 +2128,12 @@ def fdp_stepm(
     apply the k-StepM (:func:`stepm` with ``k``) at level alpha and let N_k be the number it
     rejects; stop if N_k < k / gamma - 1, and otherwise repeat with k + 1. The strategies
     rejected by the last k-StepM are the result. Every k-StepM uses the same bootstrap draws:
-    the counts of all k = 1, ..., K, with K = floor(gamma (N + 1)) + 1 the largest k the rule
-    can reach, come from one pass (:func:`stepm`'s Notes), at a cost of O(B N K) and K x N
-    integers of memory; a large ``gamma`` times a large N is refused up front with a message.
+    the counts of k = 1, ..., 64 come from one pass (:func:`stepm`'s Notes), at a cost of
+    O(B N min(K, 64)); only if the rule has not stopped by k = 64 does a second pass over the
+    same draws count every k up to K = floor(gamma (N + 1)) + 1, the largest k the rule can
+    reach (O(B N K) work, K x N integers of memory; a large ``gamma`` times a large N is
+    refused up front with a message). The rule stops near gamma times the number of
+    discoveries, so one pass is the usual case; the answer is the same either way.
     The k-StepM is the operative one described in :func:`stepm` (the k - 1 least significant
     rejected strategies join the remaining ones).
 
@@ -2155,16 +2167,28 @@ def fdp_stepm(
     prob = _prepare(returns, benchmark, measure, nan_policy)
     n = prob.blocks.n_strategies
     k_cap = _fdp_k_cap(n, gamma_f)
+    from sigtest._random import root_seed_sequence
     from sigtest._validation import check_memory
 
     check_memory(8.0 * k_cap * n * 2, "gamma", gamma,
                  f"the k-FWE counts for k = 1, ..., {k_cap} of {n} strategies")
-    ks = tuple(range(1, k_cap + 1))
-    s, per = _run_snooping(
-        prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, batch_size=batch_size, ks=ks,
-    )["kstepm"]
-    return _fdp_combine(s, per, ks, gamma_f, level, studentize)
+    root = root_seed_sequence(rng)  # once: a second pass must see the same draws
+
+    def run(k_hi: int) -> tuple[_Setup, list[dict[str, Any]], tuple[int, ...]]:
+        ks = tuple(range(1, k_hi + 1))
+        s, per = _run_snooping(
+            prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap,
+            block_length=block_length, n_resamples=n_resamples, rng=root,
+            batch_size=batch_size, ks=ks, stacklevel=6,
+        )["kstepm"]
+        return s, per, ks
+
+    first = _fdp_combine(*run(min(k_cap, FDP_FIRST_K)), gamma_f, level, studentize, k_cap)
+    if first is not None:
+        return first
+    # no stop by k = FDP_FIRST_K: every k up to the bound, on the same draws (without k_cap,
+    # _fdp_combine always decides)
+    return cast(FDPStepMResult, _fdp_combine(*run(k_cap), gamma_f, level, studentize))
 
 
 fdp_stepm.__doc__ = (

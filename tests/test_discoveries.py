@@ -525,21 +525,49 @@ def test_skill_proportions_and_section_on_dask_equal_in_memory():
 
 
 def test_section_leaves_out_the_fdp_row_beyond_its_budget(monkeypatch):
-    from sigtest import multiple_testing
+    """The FDP rule does not stop by the first pass's largest k (1 here, patched): a second
+    pass would be needed, and beyond the report's budget the row is left out with a note;
+    within it, the section's FDP-StepM equals the public call."""
+    from sigtest import multiple_testing, snooping
     from sigtest._execution import as_blocks
     from sigtest._sections import ReportContext
 
-    monkeypatch.setattr(multiple_testing, "REPORT_FDP_MAX_WORK", 10)
-    x = np.random.default_rng(1).normal(0.0, 0.01, size=(200, 20))
+    monkeypatch.setattr(snooping, "FDP_FIRST_K", 1)
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.0, 0.01, size=(300, 40))
+    x[:, :15] += 0.004  # at k = 1 StepM rejects >= 9 = 1 / gamma - 1: the rule goes on
     ctx = ReportContext(
         blocks=as_blocks(x), benchmark=None, benchmark_label=None, best=0, best_position=0,
         top_positions=np.arange(3), sharpe=x.mean(0) / x.std(0), periods_per_year=None,
-        alpha=0.05, confidence_level=0.95, n_resamples=49, bootstrap="iid", block_length=None,
+        alpha=0.05, confidence_level=0.95, n_resamples=99, bootstrap="iid", block_length=None,
         seed=np.random.SeedSequence(2), index=None,
     )
     sec = multiple_testing._report_section(ctx)
-    assert "fdp" not in sec.results and "FDP-StepM was not run" in sec.notes[0]
+    fdp = sigtest.fdp_stepm(x, bootstrap="iid", n_resamples=99, rng=ctx.stream("discoveries"))
+    assert fdp.k > 1 and sec.results["fdp"].rejected == fdp.rejected
+    monkeypatch.setattr(multiple_testing, "REPORT_FDP_MAX_WORK", 10)
+    sec = multiple_testing._report_section(ctx)
+    assert "fdp" not in sec.results and "FDP-StepM was left out" in sec.notes[0]
     assert "fdp_rejected" not in {r.key for r in sec.rows}
+
+
+def test_fdp_second_pass_sees_the_same_draws(monkeypatch):
+    """When the rule has not stopped by the first pass's k, the second pass recounts on the
+    same draws: the result equals the one-pass result, also for a Generator as ``rng``."""
+    from sigtest import snooping
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(0.0, 0.01, size=(300, 60))
+    x[:, :25] += 0.004
+    kw = dict(block_length=4, n_resamples=199)
+    one = sigtest.fdp_stepm(x, rng=np.random.default_rng(8), **kw)
+    monkeypatch.setattr(snooping, "FDP_FIRST_K", 1)
+    two = sigtest.fdp_stepm(x, rng=np.random.default_rng(8), **kw)
+    assert one.k > 1 and two.k == one.k and two.rejected == one.rejected
+    np.testing.assert_array_equal(two.n_rejected, one.n_rejected)
+    np.testing.assert_array_equal(np.asarray(two.adjusted_pvalues),
+                                  np.asarray(one.adjusted_pvalues))
+    assert two.seed == one.seed
 
 
 def test_k_records_keep_exactly_the_points_with_few_larger_later_values():
