@@ -1972,7 +1972,8 @@ def _report_section(ctx: Any) -> Any:
             "Per-strategy one-sided bootstrap p-values. Strategies without an edge give a flat "
             "histogram at height pi0 (red); the excess near 0 is the share with one."
         ),
-        draw=lambda ax: _draw_pvalues(qvals, ax),
+        plot="plot_pvalue_histogram",
+        args=(qvals,),
     )
     return ReportSection(
         key="discoveries",
@@ -1982,25 +1983,3 @@ def _report_section(ctx: Any) -> Any:
         figures=(figure,),
         notes=notes,
     )
-
-
-def _draw_pvalue_histogram(ax: Any, pvalues: Any, pi0: float | None, bins: int = 20) -> Any:
-    """Density histogram of the p-values on [0, 1] with the pi0 level and the uniform line
-    (the drawing behind :func:`sigtest.plotting.plot_pvalue_histogram` and the report's
-    figure; matplotlib comes in through ``ax``)."""
-    p = np.asarray(pvalues, dtype=float).reshape(-1)
-    p = p[~np.isnan(p)]
-    ax.hist(p, bins=np.linspace(0.0, 1.0, int(bins) + 1), density=True, color="0.7",
-            edgecolor="white", label=f"p-values ({p.size} strategies)")
-    if pi0 is not None:
-        ax.axhline(pi0, color="C3", lw=1.5, label=f"pi0 = {pi0:.3f} (no edge)")
-    ax.axhline(1.0, color="0.3", lw=0.8, ls=":", label="uniform (all nulls)")
-    ax.set_xlim(0.0, 1.0)
-    ax.set_xlabel("p-value")
-    ax.set_ylabel("density")
-    ax.legend(loc="upper right", fontsize="small")
-    return ax
-
-
-def _draw_pvalues(result: AdjustedPValues, ax: Any) -> Any:
-    return _draw_pvalue_histogram(ax, result.pvalues, result.pi0)

@@ -296,9 +296,20 @@ def plot_pvalue_histogram(result: Any, *, ax: Any = None, bins: int = 20) -> Any
     -------
     matplotlib Axes
     """
-    from sigtest.multiple_testing import _draw_pvalue_histogram
-
-    return _draw_pvalue_histogram(_axes(ax), result.pvalues, getattr(result, "pi0", None), bins)
+    ax = _axes(ax)
+    p = np.asarray(result.pvalues, dtype=float).reshape(-1)
+    p = p[~np.isnan(p)]
+    ax.hist(p, bins=np.linspace(0.0, 1.0, int(bins) + 1), density=True, color="0.7",
+            edgecolor="white", label=f"p-values ({p.size} strategies)")
+    pi0 = getattr(result, "pi0", None)
+    if pi0 is not None:
+        ax.axhline(pi0, color="C3", lw=1.5, label=f"pi0 = {pi0:.3f} (no edge)")
+    ax.axhline(1.0, color="0.3", lw=0.8, ls=":", label="uniform (all nulls)")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("p-value")
+    ax.set_ylabel("density")
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
 def plot_belief_path(result: Any, *, ax: Any = None, interval: bool = True) -> Any:
     """The belief path of :func:`sigtest.bayesian_update`: the posterior probability that the
     Sharpe ratio exceeds the benchmark after each live period.

@@ -423,8 +423,12 @@ def test_report_section_equals_the_public_calls():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sigtest import plotting
+
     fig, ax = plt.subplots()
-    sec.figures[0].draw(ax)
+    figure = sec.figures[0]
+    getattr(plotting, figure.plot)(*figure.args, ax=ax, **figure.kwargs)
+    assert any(abs(line.get_ydata()[0] - q.pi0) < 1e-12 for line in ax.get_lines())
     plt.close(fig)
 
 
