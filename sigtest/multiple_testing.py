@@ -1769,7 +1769,7 @@ def skill_proportions(
     Notes
     -----
     Each strategy's two-sided p-value is the symmetric studentized bootstrap p-value
-    (1 + #{b : |z*_b| >= |t|}) / (1 + B), z*_b = sqrt(T) (theta*_b - theta) / omega and t =
+    ``(1 + #{b : |z*_b| >= |t|}) / (1 + B)``, z*_b = sqrt(T) (theta*_b - theta) / omega and t =
     sqrt(T) theta / omega, from the same single pass of the engine as :func:`stepm` (per-column
     counts, so it runs on column blocks and on Dask for any N). BSW also take each fund's
     p-value from a bootstrap of its t-statistic, resampling the residuals of its factor
