@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import sigtest
 from sigtest import ConfidenceInterval, DegenerateDataWarning
+from sigtest._sections import ReportRow
 
 # ---------------------------------------------------------------------------------------------
 # Input generators
@@ -630,6 +631,8 @@ def _walk(obj: Any, path: str, seen: set[int]) -> Any:
     """Yield (path, value) for every numeric leaf and ConfidenceInterval of a result."""
     if id(obj) in seen:
         return
+    if isinstance(obj, ReportRow):  # a table row: NaN low/high/p-value mean "none"; its
+        return  # numbers come from the section's results, which are walked
     if isinstance(obj, ConfidenceInterval):
         yield path, obj
         return
