@@ -26,6 +26,13 @@ from sigtest.multiple_testing import (
     profit_hurdle,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
+from sigtest import regimes
+from sigtest.regimes import (
+    RegimePerformanceResult,
+    StructuralBreakResult,
+    regime_performance,
+    structural_break,
+)
 from sigtest.report import ValidationReport, validate
 from sigtest.sharpe import (
     DeflatedSharpeResult,
@@ -74,12 +81,14 @@ __all__ = [
     "ProfitHurdleResult",
     "RealityCheckResult",
     "Reference",
+    "RegimePerformanceResult",
     "ReturnsLike",
     "SPAResult",
     "SeedRecord",
     "SharpeRatioSEResult",
     "StepMResult",
     "StochasticDominance",
+    "StructuralBreakResult",
     "ValidationReport",
     "__version__",
     "adjust_pvalues",
@@ -100,9 +109,11 @@ __all__ = [
     "probabilistic_sharpe_ratio_from_stats",
     "profit_hurdle",
     "reality_check",
+    "regime_performance",
     "sharpe_ratio",
     "sharpe_ratio_se",
     "spa",
     "stepm",
+    "structural_break",
     "validate",
 ]

@@ -1,0 +1,437 @@
+"""Kernels of the structural-break tests: F statistics at every candidate break date of every
+column from cumulative sums, HAC (Bartlett) Wald statistics included, and the null
+distributions' p-values (Hansen 1997 for sup/ave/exp-F, the Brownian bridge for OLS-CUSUM, Bai
+1997 for the break date).
+
+Model: a break in the mean of each column, ``x_t = mu_1 + e_t`` for ``t < tau`` and
+``mu_2 + e_t`` after. With ``d = x - mean(x)``, ``C[m] = sum_{s<m} d_s`` and
+``Q[m] = sum_{s<m} d_s^2``, the segment means, residual sums of squares and the iid F statistic at
+every ``tau`` are a few operations on C and Q. The Newey-West (Bartlett) long-run covariance of
+the two segments' scores ``(u_t 1{t<tau}, u_t 1{t>=tau})`` (u the residuals of the unrestricted
+fit at tau) needs, for each lag k, the partial sums ``P_k[m] = sum_{s<m} d_s d_{s+k}`` and C at
+shifted positions: one cumulative sum per lag, so the cost is O(L T N) for bandwidth L, with no
+loop over dates. This module imports no method module.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+import numpy as np
+from scipy import optimize, special, stats
+
+from sigtest._hansen1997 import HANSEN_1997, PI0_GRID
+
+__all__ = [
+    "bai_quantile",
+    "break_kernel",
+    "cusum_pvalue",
+    "hansen_pvalue",
+]
+
+#: Bytes of one (candidate dates x columns) work array: the temporaries of a chunk stay in cache.
+_CHUNK_BYTES = 2**21
+#: The smallest p-value reported (the smallest normal double): a p-value that underflows is
+#: reported as this, never as 0.
+P_FLOOR = float(np.finfo(np.float64).tiny)
+
+
+def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Rows ``idx`` of ``a``: a view for a run of consecutive rows, a row (broadcast) for a
+    constant index, a gather otherwise."""
+    first, last = int(idx[0]), int(idx[-1])
+    if last - first == idx.size - 1 and (idx.size < 3 or np.all(np.diff(idx) == 1)):
+        return a[first : last + 1]
+    if first == last and np.all(idx == first):
+        return a[first : first + 1]
+    return a[idx]
+
+
+def _cumsum0(x: np.ndarray) -> np.ndarray:
+    """``[0, x_0, x_0 + x_1, ...]`` along axis 0."""
+    out = np.empty((x.shape[0] + 1,) + x.shape[1:])
+    out[0] = 0.0
+    np.cumsum(x, axis=0, out=out[1:])
+    return out
+
+
+def _segment_hac(
+    d: np.ndarray, c_sum: np.ndarray, tau: np.ndarray, a1: np.ndarray, a2: np.ndarray, lags: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Bartlett-weighted lag sums (k = 1..L) of the segment scores at every ``tau``.
+
+    Returns ``(A, B, X)``: ``A = sum_k w_k sum_{s, s+k < tau} u_s u_{s+k}``, ``B`` the same
+    within ``[tau, T)``, ``X = sum_k w_k sum_{s < tau <= s+k} u_s u_{s+k}`` (pairs across the
+    break), with ``u = d - a1`` before tau and ``d - a2`` after, ``w_k = 1 - k / (L + 1)``.
+    """
+    t_obs = d.shape[0]
+    shape = (tau.size, d.shape[1])
+    pm = np.zeros(shape)  # sum_k w_k P_k[max(tau - k, 0)]
+    p0 = np.zeros(shape)  # sum_k w_k P_k[min(tau, T - k)]
+    pe = np.zeros((1, d.shape[1]))  # sum_k w_k P_k[T - k]
+    a_c = np.zeros(shape)
+    b_c = np.zeros(shape)
+    x_c2 = np.zeros(shape)
+    x_c1 = np.zeros(shape)
+    a_n = np.zeros((tau.size, 1))
+    b_n = np.zeros((tau.size, 1))
+    x_n = np.zeros((tau.size, 1))
+    c_t = c_sum[t_obs : t_obs + 1]
+    c_tau = c_sum[tau[0] : tau[-1] + 1]
+    for k in range(1, lags + 1):
+        w = 1.0 - k / (lags + 1.0)
+        if k >= t_obs:
+            break
+        p_k = _cumsum0(d[:-k] * d[k:])  # P_k[m], m = 0..T-k
+        lo = np.maximum(tau - k, 0)
+        hi = np.minimum(tau, t_obs - k)
+        pm += w * _at(p_k, lo)
+        p0 += w * _at(p_k, hi)
+        pe += w * p_k[t_obs - k : t_obs - k + 1]
+        c_lo = _at(c_sum, lo)
+        c_up = _at(c_sum, np.minimum(tau + k, t_obs))
+        c_q = _at(c_sum, np.maximum(tau, k))
+        a_c += w * (c_lo + c_q - c_sum[k : k + 1])
+        b_c += w * (_at(c_sum, np.maximum(t_obs - k, tau)) - c_tau + c_t - c_up)
+        x_c2 += w * (_at(c_sum, hi) - c_lo)
+        x_c1 += w * (c_up - c_q)
+        a_n += w * lo[:, None]
+        b_n += w * np.maximum(t_obs - k - tau, 0)[:, None]
+        x_n += w * (hi - lo)[:, None]
+    a = pm - a1 * a_c + a1 * a1 * a_n
+    b = (pe - p0) - a2 * b_c + a2 * a2 * b_n
+    x = (p0 - pm) - a2 * x_c2 - a1 * x_c1 + a1 * a2 * x_n
+    return a, b, x
+
+
+def _f_chunk(
+    x: np.ndarray, tau: np.ndarray, lags: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For a ``T x c`` chunk: the iid F statistic, the Wald statistic with the covariance asked
+    (``lags`` None: the iid F itself), the shift ``mu_2 - mu_1``, the long-run (or iid) variance
+    of the residuals, all at every ``tau`` (rows), and the restricted RSS (one per column)."""
+    t_obs = x.shape[0]
+    d = x - x.mean(axis=0)
+    d -= d.mean(axis=0)  # second centring pass: the float mean is off by ~eps |mean|
+    c_sum = _cumsum0(d)
+    q_sum = _cumsum0(d * d)
+    n1 = tau[:, None].astype(np.float64)
+    n2 = t_obs - n1
+    c_tau = c_sum[tau[0] : tau[-1] + 1]
+    q_tau = q_sum[tau[0] : tau[-1] + 1]
+    c_t = c_sum[t_obs]
+    q_t = q_sum[t_obs]
+    a1 = c_tau / n1
+    a2 = (c_t - c_tau) / n2
+    s11 = q_tau - n1 * a1 * a1  # RSS of segment 1
+    s22 = (q_t - q_tau) - n2 * a2 * a2
+    rss_u = s11 + s22
+    rss_r = q_t - c_t * c_t / t_obs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f_iid = (rss_r - rss_u) / (rss_u / (t_obs - 2))
+        f_iid[rss_u <= 64 * np.finfo(float).eps * rss_r] = np.nan
+        if lags is None:
+            var = rss_u / (t_obs - 2)
+            return f_iid, f_iid, a2 - a1, np.broadcast_to(var, f_iid.shape), rss_r
+        a, b, xx = _segment_hac(d, c_sum, tau, a1, a2, lags)
+        s11 = s11 + 2.0 * a
+        s22 = s22 + 2.0 * b
+        s12 = xx
+        var_diff = s11 / (n1 * n1) + s22 / (n2 * n2) - 2.0 * s12 / (n1 * n2)
+        wald = (a2 - a1) ** 2 / var_diff
+        bad = (var_diff <= 64 * np.finfo(float).eps * rss_r / (n1 * n2)) | np.isnan(f_iid)
+        wald[bad] = np.nan
+        omega = (s11 + s22 + 2.0 * s12) / t_obs  # long-run variance of the residuals
+    return f_iid, wald, a2 - a1, omega, rss_r
+
+
+def f_paths(x: np.ndarray, tau: np.ndarray, lags: int | None) -> np.ndarray:
+    """The Wald/F statistics at every candidate break ``tau`` (rows) of every column."""
+    return _f_chunk(np.asarray(x, dtype=np.float64), np.asarray(tau), lags)[1]
+
+
+def _logmeanexp_half(f: np.ndarray) -> np.ndarray:
+    """``log(mean(exp(f / 2)))`` over axis 0, without overflow."""
+    h = 0.5 * f
+    top = h.max(axis=0)
+    with np.errstate(invalid="ignore"):
+        return top + np.log(np.mean(np.exp(h - top), axis=0))
+
+
+def break_kernel(
+    x: np.ndarray,
+    tau: np.ndarray,
+    lags: int | None,
+    chow: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    """Kernel over a ``T x N_k`` block: per column the sup, average and exponential Wald
+    statistics over the candidate breaks ``tau`` (rows in segment 1), the least-squares break
+    (index into ``tau``), the shift and variance there, the OLS-CUSUM statistic, and (``chow``:
+    segment codes of given breaks) the Chow Wald statistic."""
+    t_obs, n_cols = x.shape
+    width = max(1, min(n_cols, _CHUNK_BYTES // (8 * max(tau.size, 1))))
+    parts: list[dict[str, np.ndarray]] = []
+    for a in range(0, n_cols, width):
+        xc = np.ascontiguousarray(x[:, a : a + width])
+        f_iid, wald, shift, var, rss_r = _f_chunk(xc, tau, lags)
+        ok = ~np.isnan(wald).any(axis=0)
+        safe = np.where(np.isnan(wald), 0.0, wald)
+        # least-squares break: the largest iid F (smallest unrestricted RSS); first on ties
+        f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
+        j = np.argmax(f_ls, axis=0)
+        cols = np.arange(xc.shape[1])
+        out = {
+            "supf": np.where(ok, safe.max(axis=0), np.nan),
+            "avef": np.where(ok, safe.mean(axis=0), np.nan),
+            "expf": np.where(ok, _logmeanexp_half(safe), np.nan),
+            "argmax": j,
+            "shift": shift[j, cols],
+            "variance": np.asarray(np.broadcast_to(var, shift.shape))[j, cols],
+            "ls_ok": ~np.isnan(f_iid).all(axis=0),
+        }
+        out.update(_cusum(xc, rss_r, lags))
+        if chow is not None:
+            out["chow"] = _chow(xc, chow, lags)
+        parts.append(out)
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _bartlett_lrv(d: np.ndarray, lags: int) -> np.ndarray:
+    """Newey-West long-run variance (times T) of each column of centred ``d``."""
+    total = np.einsum("ij,ij->j", d, d)
+    for k in range(1, min(lags, d.shape[0] - 1) + 1):
+        total = total + 2.0 * (1.0 - k / (lags + 1.0)) * np.einsum("ij,ij->j", d[k:], d[:-k])
+    return np.asarray(total)
+
+
+def _cusum(x: np.ndarray, rss_r: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
+    """OLS-CUSUM (Ploberger & Kraemer 1992): ``max_t |sum_{s<=t} u_s| / (sigma sqrt(T))`` with
+    ``u`` the OLS residuals (demeaned returns) and ``sigma^2 = RSS / (T - 1)``, or the
+    Newey-West long-run variance for a HAC version."""
+    t_obs = x.shape[0]
+    d = x - x.mean(axis=0)
+    d -= d.mean(axis=0)
+    peak = np.abs(np.cumsum(d, axis=0)).max(axis=0)
+    if lags is None:
+        scale = rss_r / (t_obs - 1)
+    else:
+        scale = _bartlett_lrv(d, lags) / t_obs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = peak / np.sqrt(scale * t_obs)
+    stat = np.where(scale > 0, stat, np.nan)
+    return {"cusum": stat}
+
+
+def _chow(x: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
+    """Wald statistic that the means of the segments ``codes`` (0..G-1, consecutive) are equal,
+    iid (the F statistic times the number of restrictions) or HAC."""
+    return group_means(x, codes, lags)["wald"]
+
+
+# --------------------------------------------------------------------------------------------
+# Means by group (regime or segment) and the Wald test of their equality
+
+
+def hac_cov(z: np.ndarray, lags: int) -> np.ndarray:
+    """Newey-West (Bartlett) sums ``sum_{|k|<=L} w_k sum_t z_t z_{t-k}'`` of a ``T x q x c``
+    array of scores (``c`` columns): a ``q x q x c`` array, from zero-padded moving sums of
+    ``L + 1`` periods (``sum_t W_t W_t' = (L + 1)`` times the Bartlett sum, exactly)."""
+    t_obs = z.shape[0]
+    cs = np.zeros((t_obs + 2 * lags + 1,) + z.shape[1:])
+    np.cumsum(z, axis=0, out=cs[lags + 1 : lags + 1 + t_obs])
+    cs[lags + 1 + t_obs :] = cs[lags + t_obs : lags + 1 + t_obs]
+    win = cs[lags + 1 :] - cs[: t_obs + lags]
+    return np.einsum("tac,tbc->abc", win, win) / (lags + 1.0)
+
+
+def group_means(x: np.ndarray, codes: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
+    """Per column of ``x`` (``T x c``) and group ``g`` (``codes``: 0..G-1, -1 for rows in no
+    group): the count, mean and the covariance of the means (iid: pooled residual variance
+    ``RSS / (n - G)``; HAC: Newey-West sandwich of the scores ``1{g_t = g} u_t``), and the Wald
+    statistic that all G means are equal (chi-square(G - 1) asymptotically)."""
+    n_groups = int(codes.max()) + 1
+    onehot = (codes[:, None] == np.arange(n_groups)[None, :]).astype(np.float64)  # T x G
+    count = onehot.sum(axis=0)  # G
+    center = x.mean(axis=0)
+    d = x - center
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means_c = (onehot.T @ d) / count[:, None]  # G x c
+        u = d - onehot @ means_c  # rows in no group: their value, zeroed below
+        u[codes < 0] = 0.0
+        if lags is None:
+            rss = np.einsum("tc,tc->c", u, u)
+            sigma2 = rss / (count.sum() - n_groups)
+            cov = np.einsum("g,h,c->ghc", np.eye(n_groups).diagonal() / count,
+                            np.ones(n_groups), sigma2)
+            cov = cov * np.eye(n_groups)[:, :, None]
+        else:
+            z = onehot[:, :, None] * u[:, None, :]  # T x G x c
+            s = hac_cov(z, lags)
+            cov = s / (count[:, None, None] * count[None, :, None])
+    means = means_c + center
+    wald = _equality_wald(means, cov)
+    return {"count": count, "mean": means, "cov": cov, "wald": wald}
+
+
+def _equality_wald(est: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``(R b)' (R V R')^{-1} (R b)`` for ``R b = (b_g - b_last)_g`` per column: ``est`` G x c,
+    ``cov`` G x G x c; NaN where the contrast covariance is singular."""
+    diff = (est[:-1] - est[-1]).T  # c x (G-1)
+    v = cov.transpose(2, 0, 1)  # c x G x G
+    rv = v[:, :-1, :-1] - v[:, :-1, -1:] - v[:, -1:, :-1] + v[:, -1:, -1:]
+    out = np.full(diff.shape[0], np.nan)
+    ok = np.all(np.isfinite(rv), axis=(1, 2)) & np.all(np.isfinite(diff), axis=1)
+    if ok.any():
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            sol = np.linalg.solve(rv[ok], diff[ok][..., None])[..., 0]
+            w = np.einsum("ij,ij->i", diff[ok], sol)
+        scale = np.abs(np.linalg.det(rv[ok]))
+        out[ok] = np.where((scale > 0) & (w >= 0), w, np.nan)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# p-values
+
+
+def hansen_pvalue(stat: np.ndarray, test: str, k: int, pi0: float) -> np.ndarray:
+    """Hansen's (1997) asymptotic p-value of the sup/ave/exp Wald statistic ``stat`` for a
+    break in ``k`` parameters with trimming ``pi0`` (linear interpolation between the rows of
+    the table; at ``pi0 = 0.5`` the chi-square(k) of a break at mid-sample)."""
+    x = np.asarray(stat, dtype=np.float64)
+    coef = HANSEN_1997[test][k]
+
+    def row(i: int) -> np.ndarray:
+        beta, eta = coef[i, :-1], coef[i, -1]
+        poly = np.polynomial.polynomial.polyval(x, beta)
+        return np.asarray(stats.chi2.sf(np.maximum(poly, 0.0), eta))
+
+    pi0 = min(float(pi0), 0.5)
+    if pi0 >= 0.5:
+        p = stats.chi2.sf(x, k)
+    elif pi0 <= PI0_GRID[-1]:
+        p = row(len(PI0_GRID) - 1)
+    elif pi0 >= PI0_GRID[0]:  # between the 0.49 row and the chi-square at 0.5
+        w = (pi0 - PI0_GRID[0]) / (0.5 - PI0_GRID[0])
+        p = (1 - w) * row(0) + w * stats.chi2.sf(x, k)
+    else:
+        pos = (PI0_GRID[0] - pi0) / 0.02  # rows run downwards in steps of 0.02
+        i = min(int(math.floor(pos)), len(PI0_GRID) - 2)
+        w = pos - i
+        p = (1 - w) * row(i) + w * row(i + 1)
+    p = np.asarray(p, dtype=np.float64)
+    return np.where(np.isnan(x), np.nan, np.clip(p, P_FLOOR, 1.0))
+
+
+def cusum_pvalue(stat: np.ndarray) -> np.ndarray:
+    """``P(sup |B| > x)`` for a Brownian bridge B (Kolmogorov's distribution)."""
+    x = np.asarray(stat, dtype=np.float64)
+    p = special.kolmogorov(np.where(np.isnan(x), 0.0, x))
+    return np.where(np.isnan(x), np.nan, np.maximum(p, P_FLOOR))
+
+
+def _argmax_cdf(x: float) -> float:
+    """CDF of the location of the maximum of ``W(s) - |s| / 2`` (W a two-sided Brownian motion),
+    the limit law of the least-squares break date (Bai 1997); symmetric about 0."""
+    a = abs(x)
+    ndtr = special.ndtr
+    upper = (
+        1.0 + math.sqrt(a / (2 * math.pi)) * math.exp(-a / 8)
+        + 1.5 * math.exp(a) * ndtr(-1.5 * math.sqrt(a))
+        - 0.5 * (a + 5.0) * ndtr(-0.5 * math.sqrt(a))
+    )
+    return upper if x >= 0 else 1.0 - upper
+
+
+def bai_quantile(p: float) -> float:
+    """The ``p`` quantile (``p > 0.5``) of the limit law of :func:`_argmax_cdf`."""
+    return float(optimize.brentq(lambda v: _argmax_cdf(v) - p, 1e-9, 500.0, xtol=1e-12))
+
+
+
+def regime_kernel(
+    x: np.ndarray, codes: np.ndarray, lags: int, measure: str
+) -> dict[str, np.ndarray]:
+    """Kernel over a ``T x N_k`` block: per column and regime (``codes``: 0..G-1, -1 for rows in
+    no regime) the count, mean, standard deviation (ddof 1), skewness, Pearson kurtosis, the
+    measure ('mean' or 'sharpe') and the HAC covariance of the measures across regimes (Newey-
+    West sandwich of the moment conditions; for the Sharpe ratio the delta method of Lo 2002
+    applied to ``(mean_g, variance_g)``), the HAC Wald statistic of their equality, and the
+    full-sample measure. A column holding NaN gets NaN."""
+    n_cols = x.shape[1]
+    width = max(1, min(n_cols, _CHUNK_BYTES // (8 * max(x.shape[0], 1) * 4)))
+    parts = []
+    for a in range(0, n_cols, width):
+        parts.append(_regime_chunk(np.ascontiguousarray(x[:, a : a + width]), codes, lags,
+                                   measure))
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+
+
+def _regime_chunk(x: np.ndarray, codes: np.ndarray, lags: int, measure: str) -> dict[str, Any]:
+    n_groups = int(codes.max()) + 1
+    lab = codes >= 0
+    nan_cols = np.isnan(x[lab]).any(axis=0)
+    x = np.where(lab[:, None] & ~nan_cols[None, :], x, 0.0)
+    onehot = (codes[:, None] == np.arange(n_groups)[None, :]).astype(np.float64)  # T x G
+    count = onehot.sum(axis=0)
+    n_lab = float(lab.sum())
+    center = x[lab].mean(axis=0)
+    d = np.where(lab[:, None], x - center, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mean_c = (onehot.T @ d) / count[:, None]  # G x c
+        u = d - onehot @ mean_c
+        u[~lab] = 0.0
+        u2 = u * u
+        m2 = (onehot.T @ u2) / count[:, None]  # ML variance per regime
+        m3 = (onehot.T @ (u2 * u)) / count[:, None]
+        m4 = (onehot.T @ (u2 * u2)) / count[:, None]
+        var1 = m2 * (count / (count - 1.0))[:, None]
+        sd = np.sqrt(var1)
+        mean = mean_c + center
+        skew = m3 / m2**1.5
+        kurt = m4 / (m2 * m2)
+        z1 = onehot[:, :, None] * u[:, None, :]  # T x G x c
+        if measure == "mean":
+            cov = hac_cov(z1, lags) / (count[:, None, None] * count[None, :, None])
+            est = mean
+        else:
+            z2 = onehot[:, :, None] * (u2[:, None, :] - m2[None, :, :])
+            s = hac_cov(np.concatenate([z1, z2], axis=1), lags)  # 2G x 2G x c
+            nn = np.concatenate([count, count])
+            s = s / (nn[:, None, None] * nn[None, :, None])
+            sig = np.sqrt(m2)
+            est = mean / sd
+            g_mu = 1.0 / sig  # gradient of mean / sqrt(m2) in the ML variance
+            g_v = -mean / (2.0 * sig**3)
+            j = np.concatenate([g_mu, g_v], axis=0)  # 2G x c
+            grad = np.zeros((n_groups, 2 * n_groups, x.shape[1]))
+            idx = np.arange(n_groups)
+            grad[idx, idx] = j[:n_groups]
+            grad[idx, n_groups + idx] = j[n_groups:]
+            cov = np.einsum("gac,abc,hbc->ghc", grad, s, grad)
+        # full-sample measure (every labelled period)
+        tot_var = np.einsum("tc,tc->c", d, d) / (n_lab - 1.0)
+        overall = center if measure == "mean" else center / np.sqrt(tot_var)
+    wald = _equality_wald(est, cov)
+    const = (m2 <= (np.finfo(float).eps * np.abs(mean)) ** 2) | (count[:, None] < 2)
+    if measure == "sharpe":
+        est = np.where(const, np.nan, est)
+        cov = np.where(const[:, None, :] | const[None, :, :], np.nan, cov)
+        wald = np.where(const.any(axis=0), np.nan, wald)
+        overall = np.where(tot_var > 0, overall, np.nan)
+    out = {
+        "count": np.broadcast_to(count[:, None], mean.shape).copy(),
+        "mean": mean, "sd": sd, "skew": skew, "kurt": kurt, "estimate": est,
+        "cov": cov, "wald": wald, "overall": overall,
+    }
+    for k, v in out.items():
+        if k == "count":
+            continue
+        v = np.asarray(v, dtype=np.float64)
+        v[..., nan_cols] = np.nan
+        out[k] = v
+    return out
