@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import ndimage, optimize, special, stats
 
 from sigtest._hansen1997 import HANSEN_1997, PI0_GRID
 
@@ -55,6 +55,13 @@ def _cumsum0(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _causal(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """``y_t = sum_j taps[j] x_{t-j}`` along axis 0 (zero before the start)."""
+    lags = taps.size - 1
+    return np.asarray(ndimage.correlate1d(x, taps[::-1], axis=0, mode="constant", cval=0.0,
+                                          origin=lags - (lags + 1) // 2))
+
+
 def _segment_hac(
     d: np.ndarray, c_sum: np.ndarray, tau: np.ndarray, a1: np.ndarray, a2: np.ndarray, lags: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -63,41 +70,48 @@ def _segment_hac(
     Returns ``(A, B, X)``: ``A = sum_k w_k sum_{s, s+k < tau} u_s u_{s+k}``, ``B`` the same
     within ``[tau, T)``, ``X = sum_k w_k sum_{s < tau <= s+k} u_s u_{s+k}`` (pairs across the
     break), with ``u = d - a1`` before tau and ``d - a2`` after, ``w_k = 1 - k / (L + 1)``.
+
+    With ``P_k[m] = sum_{s<m} d_s d_{s+k}``: ``sum_k w_k P_k[tau - k] = sum_{t<tau} d_t h_t``
+    with ``h_t = sum_k w_k d_{t-k}`` (a causal filter of d) and ``sum_k w_k P_k[tau] =
+    sum_{s<tau} d_s g_s`` with ``g_s = sum_k w_k d_{s+k}`` (its mirror image), so two filters
+    and two cumulative sums serve every lag; the terms in the segment means need the same
+    filters of C. Expanding ``(d_s - a)(d_{s+k} - a')`` gives A, B and X from these pieces.
     """
     t_obs = d.shape[0]
-    shape = (tau.size, d.shape[1])
-    pm = np.zeros(shape)  # sum_k w_k P_k[max(tau - k, 0)]
-    p0 = np.zeros(shape)  # sum_k w_k P_k[min(tau, T - k)]
-    pe = np.zeros((1, d.shape[1]))  # sum_k w_k P_k[T - k]
-    a_c = np.zeros(shape)
-    b_c = np.zeros(shape)
-    x_c2 = np.zeros(shape)
-    x_c1 = np.zeros(shape)
-    a_n = np.zeros((tau.size, 1))
-    b_n = np.zeros((tau.size, 1))
-    x_n = np.zeros((tau.size, 1))
+    lags = min(lags, t_obs - 1)
+    k = np.arange(1, lags + 1)
+    w = 1.0 - k / (lags + 1.0)
+    taps = np.concatenate([[0.0], w])
+    h = _causal(d, taps)
+    g = _causal(d[::-1], taps)[::-1]
+    pm = _cumsum0(d * h)[tau[0] : tau[-1] + 1]  # sum_k w_k P_k[max(tau - k, 0)]
+    dg = d * g
+    p_all = _cumsum0(dg)
+    p0 = p_all[tau[0] : tau[-1] + 1]  # sum_k w_k P_k[min(tau, T - k)]
+    pe = p_all[t_obs : t_obs + 1]  # sum_k w_k P_k[T - k]
     c_t = c_sum[t_obs : t_obs + 1]
     c_tau = c_sum[tau[0] : tau[-1] + 1]
-    for k in range(1, lags + 1):
-        w = 1.0 - k / (lags + 1.0)
-        if k >= t_obs:
-            break
-        p_k = _cumsum0(d[:-k] * d[k:])  # P_k[m], m = 0..T-k
-        lo = np.maximum(tau - k, 0)
-        hi = np.minimum(tau, t_obs - k)
-        pm += w * _at(p_k, lo)
-        p0 += w * _at(p_k, hi)
-        pe += w * p_k[t_obs - k : t_obs - k + 1]
-        c_lo = _at(c_sum, lo)
-        c_up = _at(c_sum, np.minimum(tau + k, t_obs))
-        c_q = _at(c_sum, np.maximum(tau, k))
-        a_c += w * (c_lo + c_q - c_sum[k : k + 1])
-        b_c += w * (_at(c_sum, np.maximum(t_obs - k, tau)) - c_tau + c_t - c_up)
-        x_c2 += w * (_at(c_sum, hi) - c_lo)
-        x_c1 += w * (c_up - c_q)
-        a_n += w * lo[:, None]
-        b_n += w * np.maximum(t_obs - k - tau, 0)[:, None]
-        x_n += w * (hi - lo)[:, None]
+    sel = slice(tau[0], tau[-1] + 1)
+    cm = _causal(c_sum, taps)[sel]  # sum_k w_k C[max(tau - k, 0)]
+    cp = (_causal((c_sum - c_t)[::-1], taps)[::-1][sel]
+          + w.sum() * c_t)  # sum_k w_k C[min(tau + k, T)]
+    ck = (w[:, None] * c_sum[1 : lags + 1]).sum(axis=0, keepdims=True)  # sum_k w_k C[k]
+    tt = tau[:, None]
+    if tau[0] >= lags and tau[-1] + lags <= t_obs:  # no candidate within L of an end
+        wc = w.sum() * c_tau
+        cq, cs = wc, wc
+        cr = (w[:, None] * c_sum[t_obs - k]).sum(axis=0, keepdims=True)
+    else:  # short samples: the clipped positions, one gather per lag
+        cq = np.einsum("k,tkc->tc", w, c_sum[np.maximum(tt, k)])  # C[max(tau, k)]
+        cr = np.einsum("k,tkc->tc", w, c_sum[np.maximum(t_obs - k, tt)])
+        cs = np.einsum("k,tkc->tc", w, c_sum[np.minimum(tt, t_obs - k)])
+    a_c = cm + cq - ck
+    b_c = cr - w.sum() * c_tau + w.sum() * c_t - cp
+    x_c2 = cs - cm
+    x_c1 = cp - cq
+    a_n = (w * np.maximum(tt - k, 0)).sum(axis=1, keepdims=True)
+    b_n = (w * np.maximum(t_obs - k - tt, 0)).sum(axis=1, keepdims=True)
+    x_n = (w * (np.minimum(tt, t_obs - k) - np.maximum(tt - k, 0))).sum(axis=1, keepdims=True)
     a = pm - a1 * a_c + a1 * a1 * a_n
     b = (pe - p0) - a2 * b_c + a2 * a2 * b_n
     x = (p0 - pm) - a2 * x_c2 - a1 * x_c1 + a1 * a2 * x_n
@@ -131,7 +145,7 @@ def _f_chunk(
         f_iid = (rss_r - rss_u) / (rss_u / (t_obs - 2))
         f_iid[rss_u <= 64 * np.finfo(float).eps * rss_r] = np.nan
         if lags is None:
-            var = rss_u / (t_obs - 2)
+            var = rss_u / t_obs  # Bai's (1997) ML residual variance
             return f_iid, f_iid, a2 - a1, np.broadcast_to(var, f_iid.shape), rss_r
         a, b, xx = _segment_hac(d, c_sum, tau, a1, a2, lags)
         s11 = s11 + 2.0 * a
@@ -173,29 +187,35 @@ def break_kernel(
     parts: list[dict[str, np.ndarray]] = []
     for a in range(0, n_cols, width):
         xc = np.ascontiguousarray(x[:, a : a + width])
-        f_iid, wald, shift, var, rss_r = _f_chunk(xc, tau, lags)
-        ok = ~np.isnan(wald).any(axis=0)
-        safe = np.where(np.isnan(wald), 0.0, wald)
-        # least-squares break: the largest iid F (smallest unrestricted RSS); first on ties
-        f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
-        j = np.argmax(f_ls, axis=0)
-        cols = np.arange(xc.shape[1])
-        out = {
-            "supf": np.where(ok, safe.max(axis=0), np.nan),
-            "avef": np.where(ok, safe.mean(axis=0), np.nan),
-            "expf": np.where(ok, _logmeanexp_half(safe), np.nan),
-            "argmax": j,
-            "shift": shift[j, cols],
-            "variance": np.asarray(np.broadcast_to(var, shift.shape))[j, cols],
-            "ls_ok": ~np.isnan(f_iid).all(axis=0),
-        }
-        out.update(_cusum(xc, rss_r, lags))
-        if chow is not None:
-            out["chow"] = _chow(xc, chow, lags)
-        parts.append(out)
+        parts.append(_padded(_break_chunk, xc, tau, lags, chow))
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _break_chunk(
+    xc: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    f_iid, wald, shift, var, rss_r = _f_chunk(xc, tau, lags)
+    ok = ~np.isnan(wald).any(axis=0)
+    safe = np.where(np.isnan(wald), 0.0, wald)
+    # least-squares break: the largest iid F (smallest unrestricted RSS); first on ties
+    f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
+    j = np.argmax(f_ls, axis=0)
+    cols = np.arange(xc.shape[1])
+    out = {
+        "supf": np.where(ok, safe.max(axis=0), np.nan),
+        "avef": np.where(ok, safe.mean(axis=0), np.nan),
+        "expf": np.where(ok, _logmeanexp_half(safe), np.nan),
+        "argmax": j,
+        "shift": shift[j, cols],
+        "variance": np.asarray(np.broadcast_to(var, shift.shape))[j, cols],
+        "ls_ok": ~np.isnan(f_iid).all(axis=0),
+    }
+    out.update(_cusum(xc, rss_r, lags))
+    if chow is not None:
+        out["chow"] = _chow(xc, chow, lags)
+    return out
 
 
 def _bartlett_lrv(d: np.ndarray, lags: int) -> np.ndarray:
@@ -284,11 +304,14 @@ def _equality_wald(est: np.ndarray, cov: np.ndarray) -> np.ndarray:
     out = np.full(diff.shape[0], np.nan)
     ok = np.all(np.isfinite(rv), axis=(1, 2)) & np.all(np.isfinite(diff), axis=1)
     if ok.any():
+        det = np.zeros(ok.size)
+        det[ok] = np.linalg.det(rv[ok])
+        ok &= det > 0  # a covariance of contrasts: positive definite, or no test
+    if ok.any():
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             sol = np.linalg.solve(rv[ok], diff[ok][..., None])[..., 0]
             w = np.einsum("ij,ij->i", diff[ok], sol)
-        scale = np.abs(np.linalg.det(rv[ok]))
-        out[ok] = np.where((scale > 0) & (w >= 0), w, np.nan)
+        out[ok] = np.where(w >= 0, w, np.nan)
     return out
 
 
@@ -351,6 +374,16 @@ def bai_quantile(p: float) -> float:
 
 
 
+def _padded(kernel: Any, x: np.ndarray, *args: Any) -> dict[str, np.ndarray]:
+    """``kernel`` on ``x`` with a zero column appended when ``x`` has one column, that column's
+    outputs dropped: numpy sums a single contiguous column pairwise but several columns row by
+    row, so a column's numbers would otherwise depend on the width of its block."""
+    if x.shape[1] != 1:
+        return dict(kernel(x, *args))
+    out = kernel(np.concatenate([x, np.zeros_like(x)], axis=1), *args)
+    return {k: np.asarray(v)[..., :1] if np.ndim(v) else v for k, v in out.items()}
+
+
 def regime_kernel(
     x: np.ndarray, codes: np.ndarray, lags: int, measure: str
 ) -> dict[str, np.ndarray]:
@@ -364,8 +397,8 @@ def regime_kernel(
     width = max(1, min(n_cols, _CHUNK_BYTES // (8 * max(x.shape[0], 1) * 4)))
     parts = []
     for a in range(0, n_cols, width):
-        parts.append(_regime_chunk(np.ascontiguousarray(x[:, a : a + width]), codes, lags,
-                                   measure))
+        parts.append(_padded(_regime_chunk, np.ascontiguousarray(x[:, a : a + width]), codes,
+                             lags, measure))
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
@@ -381,14 +414,18 @@ def _regime_chunk(x: np.ndarray, codes: np.ndarray, lags: int, measure: str) -> 
     n_lab = float(lab.sum())
     center = x[lab].mean(axis=0)
     d = np.where(lab[:, None], x - center, 0.0)
+    def gsum(m: np.ndarray) -> np.ndarray:
+        # per-group column sums, row by row (the same numbers whatever the number of columns)
+        return np.stack([m[codes == g].sum(axis=0) for g in range(n_groups)])
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mean_c = (onehot.T @ d) / count[:, None]  # G x c
-        u = d - onehot @ mean_c
+        mean_c = gsum(d) / count[:, None]  # G x c
+        u = d - mean_c[np.maximum(codes, 0)]
         u[~lab] = 0.0
         u2 = u * u
-        m2 = (onehot.T @ u2) / count[:, None]  # ML variance per regime
-        m3 = (onehot.T @ (u2 * u)) / count[:, None]
-        m4 = (onehot.T @ (u2 * u2)) / count[:, None]
+        m2 = gsum(u2) / count[:, None]  # ML variance per regime
+        m3 = gsum(u2 * u) / count[:, None]
+        m4 = gsum(u2 * u2) / count[:, None]
         var1 = m2 * (count / (count - 1.0))[:, None]
         sd = np.sqrt(var1)
         mean = mean_c + center

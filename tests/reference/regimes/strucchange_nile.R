@@ -105,6 +105,18 @@ chp <- sctest(yp ~ 1, type = "Chow", point = 36)
 out$post_chow_statistic <- unname(chp$statistic)
 out$post_chow_pvalue <- unname(chp$p.value)
 
+
+# Bai's interval (het.err = FALSE) on sub-samples, to pin down the variance estimate and rounding
+extra <- list()
+for (r in list(c(1, 60), c(10, 90), c(20, 100), c(1, 45), c(15, 70))) {
+  ys <- y[r[1]:r[2]]
+  b <- breakpoints(ys ~ 1, h = 0.15, breaks = 1)
+  extra[[length(extra) + 1]] <- list(start = r[1], end = r[2],
+    ci = as.numeric(confint(b, breaks = 1, het.err = FALSE)$confint),
+    ci90 = as.numeric(confint(b, breaks = 1, het.err = FALSE, level = 0.9)$confint))
+}
+out$bai_extra <- extra
+
 # p-values of Hansen's (1997) approximation on a grid (k = 1, 2; several trimmings)
 grid <- list()
 for (type in c("supF", "aveF", "expF")) for (k in 1:2) for (trim in c(0.05, 0.1, 0.15, 0.2, 0.3, 0.45)) {
