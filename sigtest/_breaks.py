@@ -298,9 +298,11 @@ def group_means(x: np.ndarray, codes: np.ndarray, lags: int | None) -> dict[str,
 def _equality_wald(est: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """``(R b)' (R V R')^{-1} (R b)`` for ``R b = (b_g - b_last)_g`` per column: ``est`` G x c,
     ``cov`` G x G x c; NaN where the contrast covariance is singular."""
-    diff = (est[:-1] - est[-1]).T  # c x (G-1)
+    with np.errstate(invalid="ignore"):
+        diff = (est[:-1] - est[-1]).T  # c x (G-1)
     v = cov.transpose(2, 0, 1)  # c x G x G
-    rv = v[:, :-1, :-1] - v[:, :-1, -1:] - v[:, -1:, :-1] + v[:, -1:, -1:]
+    with np.errstate(invalid="ignore", over="ignore"):
+        rv = v[:, :-1, :-1] - v[:, :-1, -1:] - v[:, -1:, :-1] + v[:, -1:, -1:]
     out = np.full(diff.shape[0], np.nan)
     ok = np.all(np.isfinite(rv), axis=(1, 2)) & np.all(np.isfinite(diff), axis=1)
     if ok.any():

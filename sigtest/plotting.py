@@ -14,7 +14,6 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from sigtest.bootstrap import BootstrapCIResult
     from sigtest.overfitting import PBOResult
-    from sigtest.regimes import RegimePerformanceResult, StructuralBreakResult
     from sigtest.sharpe import DeflatedSharpeResult
     from sigtest.snooping import RealityCheckResult
 
@@ -273,10 +272,11 @@ def plot_sharpe_intervals(result: BootstrapCIResult, *, ax: Any = None,
     return ax
 
 
-# --- regimes and structural breaks ---
+# --- regimes and structural breaks (the results are typed Any: sigtest.regimes imports this
+# module for its report figures, and a type-only import back would close a cycle) ---
 
 
-def plot_regime_performance(result: RegimePerformanceResult, *, ax: Any = None,
+def plot_regime_performance(result: Any, *, ax: Any = None,
                             strategy: Any = None) -> Any:
     """The measure of one strategy in each regime, with its HAC interval.
 
@@ -317,7 +317,7 @@ def plot_regime_performance(result: RegimePerformanceResult, *, ax: Any = None,
     return ax
 
 
-def plot_structural_break(result: StructuralBreakResult, returns: Any, *, index: Any = None,
+def plot_structural_break(result: Any, returns: Any, *, index: Any = None,
                           ax: Any = None) -> Any:
     """Cumulative return of one strategy with the estimated break date and Bai's interval.
 
@@ -339,8 +339,8 @@ def plot_structural_break(result: StructuralBreakResult, returns: Any, *, index:
     x = np.arange(r.size) if index is None else np.asarray(index)
     ax.plot(x, np.cumsum(r), color="#4878a8", linewidth=1.2)
     pos = int(np.asarray(result.break_position).reshape(-1)[0])
-    lo = float(np.asarray(result.break_interval.low, dtype=float).reshape(-1)[0])
-    hi = float(np.asarray(result.break_interval.high, dtype=float).reshape(-1)[0])
+    lo = float(np.asarray(result.confidence_interval.low, dtype=float).reshape(-1)[0])
+    hi = float(np.asarray(result.confidence_interval.high, dtype=float).reshape(-1)[0])
     if pos >= 0:
         ax.axvline(x[pos], color="#b03030", linestyle="--", linewidth=1.2,
                    label="estimated break")

@@ -464,9 +464,9 @@ class RegimePerformanceResult(ResultBase):
     best, best_rank :
         The strategy with the highest ``overall`` measure, and its rank (1 = best) within each
         regime.
-    rank_correlation : DataFrame
-        Spearman correlation across strategies of the measure in each pair of regimes (NaN with
-        fewer than 3 strategies).
+    rank_correlation : DataFrame or None
+        Spearman correlation across strategies of the measure in each pair of regimes (None for
+        one strategy).
     n_periods : Series
         Periods per regime; ``n_unlabelled`` periods belong to no regime.
     """
@@ -485,7 +485,7 @@ class RegimePerformanceResult(ResultBase):
     overall: Any
     best: Hashable
     best_rank: pd.Series
-    rank_correlation: pd.DataFrame
+    rank_correlation: pd.DataFrame | None
     n_periods: pd.Series
     n_unlabelled: int
     n_obs: int
@@ -698,7 +698,15 @@ def _regime_performance_core(
     wald = out["wald"]
     with np.errstate(invalid="ignore"):
         pval = stats.chi2.sf(wald, n_groups - 1)
+    pval = np.where(np.isnan(wald), np.nan, np.maximum(pval, np.finfo(float).tiny))
     input_nan = np.isnan(out["mean"]).all(axis=0)
+    undefined_test = np.isnan(wald) & ~input_nan & ~np.isnan(est).any(axis=1)
+    if undefined_test.any():
+        warnings.warn(
+            "The test of equal performance across regimes is undefined for `returns` "
+            f"column(s) {_describe_labels(data.column_labels(undefined_test))} (a singular "
+            "covariance, e.g. returns constant within a regime); the result is NaN there.",
+            DegenerateDataWarning, stacklevel=3)
     if measure == "sharpe":
         bad = np.isnan(est).any(axis=1) & ~input_nan
         if bad.any():
@@ -711,7 +719,8 @@ def _regime_performance_core(
     worst = np.argmin(filled, axis=1)
     undefined = np.isnan(est).all(axis=1)
     rows = np.arange(est.shape[0])
-    sr_g = (out["mean"] / out["sd"]).T[rows, worst]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sr_g = (out["mean"] / out["sd"]).T[rows, worst]
     n_g = out["count"].T[rows, worst]
     sk = out["skew"].T[rows, worst]
     ku = out["kurt"].T[rows, worst]
@@ -730,10 +739,14 @@ def _regime_performance_core(
     ranks = pd.DataFrame(est).rank(axis=0, ascending=False, method="average")
     best_rank = pd.Series(ranks.iloc[best_pos].to_numpy() if best_pos >= 0 else np.nan,
                           index=pd.Index(cats), name="best_rank")
-    if est.shape[0] >= 3:
+    rank_corr: pd.DataFrame | None = None
+    if est.shape[0] >= 2:
         rank_corr = pd.DataFrame(est, columns=pd.Index(cats)).corr(method="spearman")
-    else:
-        rank_corr = pd.DataFrame(np.nan, index=pd.Index(cats), columns=pd.Index(cats))
+        if rank_corr.isna().to_numpy().any() and not np.isnan(est).any():
+            warnings.warn(
+                "The rank correlation of performance across regimes is undefined for some "
+                "pair of regimes (every strategy tied within a regime); it is NaN there.",
+                DegenerateDataWarning, stacklevel=3)
     est_s, se_s = est * scale, se * scale
     low, high = est_s - z * se_s, est_s + z * se_s
     counts = np.bincount(codes[codes >= 0], minlength=n_groups)
@@ -786,9 +799,10 @@ class StructuralBreakResult(ResultBase):
         statistic over the candidates.
     break_position : its row position (int; -1 where undefined).
     confidence_interval : ConfidenceInterval
-        Bai's (1997) interval for the break date, as dates (clipped to the sample).
-    break_interval : ConfidenceInterval
-        The same as fractional row positions, unrounded and unclipped.
+        Bai's (1997) interval for the break position, as fractional row positions (unrounded,
+        not clipped to the sample).
+    break_date_low, break_date_high : the interval as dates: the periods at the floor of its
+        lower and the ceiling of its upper end, clipped to the sample.
     mean_before, mean_after : the mean return before and after the estimated break.
     breaks : the given break positions of a Chow test (empty otherwise).
     first_candidate, last_candidate : the range of candidate break positions.
@@ -800,7 +814,8 @@ class StructuralBreakResult(ResultBase):
     break_date: Any
     break_position: Any
     confidence_interval: ConfidenceInterval
-    break_interval: ConfidenceInterval
+    break_date_low: Any
+    break_date_high: Any
     mean_before: Any
     mean_after: Any
     breaks: list[int]
@@ -840,8 +855,11 @@ class StructuralBreakResult(ResultBase):
             "statistic": col(self.statistic).astype(float),
             "pvalue": col(self.pvalue).astype(float),
             "break_date": col(self.break_date),
-            "low": col(self.confidence_interval.low),
-            "high": col(self.confidence_interval.high),
+            "break_date_low": col(self.break_date_low),
+            "break_date_high": col(self.break_date_high),
+            "break_position": col(self.break_position).astype(int),
+            "low": col(self.confidence_interval.low).astype(float),
+            "high": col(self.confidence_interval.high).astype(float),
             "mean_before": col(self.mean_before).astype(float),
             "mean_after": col(self.mean_after).astype(float),
         }, index=index)
@@ -1027,7 +1045,7 @@ def structural_break(
     >>> res = sigtest.structural_break(x, test="supf")
     >>> bool(res.pvalue[0] < 0.01), bool(res.pvalue[1] > 0.05)
     (True, True)
-    >>> lo, hi = res.break_interval
+    >>> lo, hi = res.confidence_interval
     >>> bool(lo[0] <= 200 <= hi[0])
     True
 
@@ -1126,10 +1144,16 @@ def _structural_break_core(
     ok = out["ls_ok"] & ~nan_input
     pos = np.where(ok, tau[np.clip(out["argmax"], 0, tau.size - 1)], -1)
     q = bai_quantile(0.5 + level / 2.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         half = q * out["variance"] / out["shift"] ** 2
-    lo_f = np.where(ok, pos - half, np.nan)
-    hi_f = np.where(ok, pos + half, np.nan)
+    flat = ok & ~np.isfinite(half)
+    if flat.any():
+        warnings.warn(
+            f"The break-date interval is unbounded for `{data.name}` column(s) "
+            f"{_describe_labels(data.column_labels(flat))} (no shift in the mean at the "
+            "estimated date); it is NaN there.", DegenerateDataWarning, stacklevel=3)
+    lo_f = np.where(ok & ~flat, pos - half, np.nan)
+    hi_f = np.where(ok & ~flat, pos + half, np.nan)
     index = blocks.index()
 
     def date(p: np.ndarray) -> list[Any]:
@@ -1162,9 +1186,10 @@ def _structural_break_core(
         break_position=(int(pos[0]) if data.one_d else
                         pd.Series(pos, index=data.columns.copy(), name="break_position")
                         if data.columns is not None else pos),
-        confidence_interval=ConfidenceInterval(per(date(lo_i), "low"), per(date(hi_i), "high")),
-        break_interval=ConfidenceInterval(data.per_strategy(lo_f, "low"),
-                                          data.per_strategy(hi_f, "high")),
+        confidence_interval=ConfidenceInterval(data.per_strategy(lo_f, "low"),
+                                               data.per_strategy(hi_f, "high")),
+        break_date_low=per(date(lo_i), "break_date_low"),
+        break_date_high=per(date(hi_i), "break_date_high"),
         mean_before=data.per_strategy(mean_before, "mean_before"),
         mean_after=data.per_strategy(mean_after, "mean_after"),
         breaks=list(positions),

@@ -190,13 +190,14 @@ def test_break_date_and_bai_interval_equal_strucchange():
             res = structural_break(NILE[start:end], cov="iid", confidence_level=level)
             lo, est, hi = ci
             assert res.break_position == est
-            assert math.floor(res.break_interval.low) == lo, (start, end, level)
-            assert math.ceil(res.break_interval.high) == hi, (start, end, level)
+            assert math.floor(res.confidence_interval.low) == lo, (start, end, level)
+            assert math.ceil(res.confidence_interval.high) == hi, (start, end, level)
     assert REF["supF_breakpoint"] == REF["bp_breakpoint"] == 28
     # the dates come out as index labels, clipped to the sample
     s = pd.Series(POST, index=pd.RangeIndex(1899, 1971))
     res = structural_break(s, cov="iid")
-    assert res.break_date == 1899 + 55 and res.confidence_interval.high == 1970
+    assert res.break_date == 1899 + 55 and res.break_date_high == 1970
+    assert res.break_date_low == 1899 + 7
 
 
 def test_bai_quantile_known_value():
@@ -667,5 +668,5 @@ def test_hac_supf_power_against_mid_sample_break():
     assert float(np.mean(res.pvalue < 0.05)) > 0.8
     assert float(np.median(np.abs(res.break_position - 250))) < 30
     # the interval covers the true date in most samples
-    cover = (res.break_interval.low <= 250) & (250 <= res.break_interval.high)
+    cover = (res.confidence_interval.low <= 250) & (250 <= res.confidence_interval.high)
     assert float(np.mean(cover)) > 0.8  # asymptotic: under-covers for a shift this small

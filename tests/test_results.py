@@ -127,9 +127,12 @@ def results(big):
         "ProfitHurdleResult": sigtest.profit_hurdle(
             300, 240, volatility=0.1, periods_per_year=12, rng=5, n_simulations=200),
         "RealityCheckResult": sigtest.reality_check(big, n_resamples=b, rng=1),
+        "RegimePerformanceResult": sigtest.regime_performance(
+            big, np.repeat(["calm", "normal", "storm", "crash"], 500)),
         "SPAResult": sigtest.spa(big, n_resamples=b, rng=1),
         "SharpeRatioSEResult": sigtest.sharpe_ratio_se(big),
         "StepMResult": sigtest.stepm(big, n_resamples=b, rng=1),
+        "StructuralBreakResult": sigtest.structural_break(big),
     }
 
 
