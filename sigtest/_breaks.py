@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, optimize, special, stats
 
+from sigtest._hac import long_run_covariance, long_run_variance
 from sigtest._hansen1997 import HANSEN_1997, PI0_GRID
 
 __all__ = [
@@ -218,14 +219,6 @@ def _break_chunk(
     return out
 
 
-def _bartlett_lrv(d: np.ndarray, lags: int) -> np.ndarray:
-    """Newey-West long-run variance (times T) of each column of centred ``d``."""
-    total = np.einsum("ij,ij->j", d, d)
-    for k in range(1, min(lags, d.shape[0] - 1) + 1):
-        total = total + 2.0 * (1.0 - k / (lags + 1.0)) * np.einsum("ij,ij->j", d[k:], d[:-k])
-    return np.asarray(total)
-
-
 def _cusum(x: np.ndarray, rss_r: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
     """OLS-CUSUM (Ploberger & Kraemer 1992): ``max_t |sum_{s<=t} u_s| / (sigma sqrt(T))`` with
     ``u`` the OLS residuals (demeaned returns) and ``sigma^2 = RSS / (T - 1)``, or the
@@ -237,7 +230,7 @@ def _cusum(x: np.ndarray, rss_r: np.ndarray, lags: int | None) -> dict[str, np.n
     if lags is None:
         scale = rss_r / (t_obs - 1)
     else:
-        scale = _bartlett_lrv(d, lags) / t_obs
+        scale = long_run_variance(d, kernel="bartlett", bandwidth=lags + 1.0, demean=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = peak / np.sqrt(scale * t_obs)
     stat = np.where(scale > 0, stat, np.nan)
@@ -256,14 +249,11 @@ def _chow(x: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
 
 def hac_cov(z: np.ndarray, lags: int) -> np.ndarray:
     """Newey-West (Bartlett) sums ``sum_{|k|<=L} w_k sum_t z_t z_{t-k}'`` of a ``T x q x c``
-    array of scores (``c`` columns): a ``q x q x c`` array, from zero-padded moving sums of
-    ``L + 1`` periods (``sum_t W_t W_t' = (L + 1)`` times the Bartlett sum, exactly)."""
+    array of scores (``c`` columns): a ``q x q x c`` array (T times the long-run covariance of
+    :func:`sigtest._hac.long_run_covariance` with bandwidth ``L + 1``, no small-sample factor)."""
     t_obs = z.shape[0]
-    cs = np.zeros((t_obs + 2 * lags + 1,) + z.shape[1:])
-    np.cumsum(z, axis=0, out=cs[lags + 1 : lags + 1 + t_obs])
-    cs[lags + 1 + t_obs :] = cs[lags + t_obs : lags + 1 + t_obs]
-    win = cs[lags + 1 :] - cs[: t_obs + lags]
-    return np.einsum("tac,tbc->abc", win, win) / (lags + 1.0)
+    omega = long_run_covariance(np.moveaxis(z, 2, 1), kernel="bartlett", bandwidth=lags + 1.0)
+    return np.moveaxis(omega, 0, 2) * t_obs
 
 
 def group_means(x: np.ndarray, codes: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
