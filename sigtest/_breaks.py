@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, optimize, special, stats
 
-from sigtest._hac import long_run_covariance, long_run_variance
+from sigtest._hac import long_run_variance
+from sigtest._moments import _window_sums
 from sigtest._hansen1997 import HANSEN_1997, PI0_GRID
 
 __all__ = [
@@ -249,11 +250,21 @@ def _chow(x: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
 
 def hac_cov(z: np.ndarray, lags: int) -> np.ndarray:
     """Newey-West (Bartlett) sums ``sum_{|k|<=L} w_k sum_t z_t z_{t-k}'`` of a ``T x q x c``
-    array of scores (``c`` columns): a ``q x q x c`` array (T times the long-run covariance of
-    :func:`sigtest._hac.long_run_covariance` with bandwidth ``L + 1``, no small-sample factor)."""
-    t_obs = z.shape[0]
-    omega = long_run_covariance(np.moveaxis(z, 2, 1), kernel="bartlett", bandwidth=lags + 1.0)
-    return np.moveaxis(omega, 0, 2) * t_obs
+    array of scores (``c`` columns): a ``q x q x c`` array, T times the long-run covariance of
+    :func:`sigtest._hac.long_run_covariance` with bandwidth ``L + 1`` (no small-sample factor)."""
+    return _hac_rows(np.ascontiguousarray(np.moveaxis(z, 0, 2)), lags)
+
+
+def _hac_rows(zt: np.ndarray, lags: int) -> np.ndarray:
+    """:func:`hac_cov` of scores laid out ``q x c x T`` (one series per row). From the
+    zero-padded moving sums ``W`` of ``L + 1`` periods (:func:`sigtest._moments._window_sums`):
+    ``sum_t W_t W_t' = (L + 1)`` times the Bartlett sum, exactly, one batched product
+    whatever L."""
+    q, c, t_obs = zt.shape
+    win = _window_sums(zt.reshape(q * c, t_obs), lags).reshape(q, c, t_obs + lags)
+    win = win.transpose(1, 0, 2)  # c x q x (T + L)
+    s = np.matmul(win, np.swapaxes(win, 1, 2)) / (lags + 1.0)  # c x q x q
+    return np.moveaxis(s, 0, 2)
 
 
 def group_means(x: np.ndarray, codes: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
@@ -397,23 +408,28 @@ def regime_kernel(
 
 
 def _regime_chunk(x: np.ndarray, codes: np.ndarray, lags: int, measure: str) -> dict[str, Any]:
+    """One chunk of :func:`regime_kernel`, computed with one strategy per row (a transposed
+    copy): every reduction runs along contiguous memory, pairwise, whatever the chunk width."""
     n_groups = int(codes.max()) + 1
     lab = codes >= 0
-    nan_cols = np.isnan(x[lab]).any(axis=0)
-    x = np.where(lab[:, None] & ~nan_cols[None, :], x, 0.0)
-    onehot = (codes[:, None] == np.arange(n_groups)[None, :]).astype(np.float64)  # T x G
-    count = onehot.sum(axis=0)
+    xt = np.ascontiguousarray(x.T)  # c x T
+    nan_cols = np.isnan(xt[:, lab]).any(axis=1)
+    xt[nan_cols] = 0.0
+    xt[:, ~lab] = 0.0
+    member = [codes == g for g in range(n_groups)]
+    count = np.array([m.sum() for m in member], dtype=np.float64)
     n_lab = float(lab.sum())
-    center = x[lab].mean(axis=0)
-    d = np.where(lab[:, None], x - center, 0.0)
+    center = xt[:, lab].sum(axis=1) / n_lab
+    d = xt - center[:, None]
+    d[:, ~lab] = 0.0
+
     def gsum(m: np.ndarray) -> np.ndarray:
-        # per-group column sums, row by row (the same numbers whatever the number of columns)
-        return np.stack([m[codes == g].sum(axis=0) for g in range(n_groups)])
+        return np.stack([m[:, g].sum(axis=1) for g in member])  # G x c
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mean_c = gsum(d) / count[:, None]  # G x c
-        u = d - mean_c[np.maximum(codes, 0)]
-        u[~lab] = 0.0
+        u = d - mean_c.T[:, np.maximum(codes, 0)]
+        u[:, ~lab] = 0.0
         u2 = u * u
         m2 = gsum(u2) / count[:, None]  # ML variance per regime
         m3 = gsum(u2 * u) / count[:, None]
@@ -423,27 +439,30 @@ def _regime_chunk(x: np.ndarray, codes: np.ndarray, lags: int, measure: str) -> 
         mean = mean_c + center
         skew = m3 / m2**1.5
         kurt = m4 / (m2 * m2)
-        z1 = onehot[:, :, None] * u[:, None, :]  # T x G x c
+        q = n_groups if measure == "mean" else 2 * n_groups
+        zt = np.zeros((q,) + u.shape)  # the scores, q x c x T
+        for g, m in enumerate(member):
+            zt[g][:, m] = u[:, m]
+            if measure == "sharpe":
+                zt[n_groups + g][:, m] = u2[:, m] - m2[g][:, None]
+        s = _hac_rows(zt, lags)  # q x q x c
         if measure == "mean":
-            cov = hac_cov(z1, lags) / (count[:, None, None] * count[None, :, None])
+            cov = s / (count[:, None, None] * count[None, :, None])
             est = mean
         else:
-            z2 = onehot[:, :, None] * (u2[:, None, :] - m2[None, :, :])
-            s = hac_cov(np.concatenate([z1, z2], axis=1), lags)  # 2G x 2G x c
             nn = np.concatenate([count, count])
             s = s / (nn[:, None, None] * nn[None, :, None])
             sig = np.sqrt(m2)
             est = mean / sd
             g_mu = 1.0 / sig  # gradient of mean / sqrt(m2) in the ML variance
             g_v = -mean / (2.0 * sig**3)
-            j = np.concatenate([g_mu, g_v], axis=0)  # 2G x c
-            grad = np.zeros((n_groups, 2 * n_groups, x.shape[1]))
-            idx = np.arange(n_groups)
-            grad[idx, idx] = j[:n_groups]
-            grad[idx, n_groups + idx] = j[n_groups:]
-            cov = np.einsum("gac,abc,hbc->ghc", grad, s, grad)
+            # cov_gh = J_g S J_h' with J_g nonzero at (g, G + g) only
+            cov = (g_mu[:, None] * g_mu[None, :] * s[:n_groups, :n_groups]
+                   + g_mu[:, None] * g_v[None, :] * s[:n_groups, n_groups:]
+                   + g_v[:, None] * g_mu[None, :] * s[n_groups:, :n_groups]
+                   + g_v[:, None] * g_v[None, :] * s[n_groups:, n_groups:])
         # full-sample measure (every labelled period)
-        tot_var = np.einsum("tc,tc->c", d, d) / (n_lab - 1.0)
+        tot_var = np.einsum("ct,ct->c", d, d) / (n_lab - 1.0)
         overall = center if measure == "mean" else center / np.sqrt(tot_var)
     wald = _equality_wald(est, cov)
     const = (m2 <= (np.finfo(float).eps * np.abs(mean)) ** 2) | (count[:, None] < 2)

@@ -352,6 +352,19 @@ def _sharpe_cov_loop(x, codes, lags):
     return jac @ v @ jac.T
 
 
+def test_hac_sums_equal_the_shared_hac_module():
+    """The moving-sum Bartlett sums equal sigtest._hac.long_run_covariance (bandwidth L + 1)."""
+    from sigtest._breaks import hac_cov
+    from sigtest._hac import long_run_covariance
+
+    z = np.random.default_rng(23).standard_normal((150, 4, 5))
+    for lags in (0, 1, 7, 30):
+        ref = long_run_covariance(np.moveaxis(z, 2, 1), kernel="bartlett",
+                                  bandwidth=lags + 1.0) * 150
+        np.testing.assert_allclose(np.moveaxis(hac_cov(z, lags), 2, 0), ref, rtol=1e-11,
+                                   atol=1e-11)
+
+
 def test_regime_sharpe_se_and_wald_equal_a_plain_loop():
     rng = np.random.default_rng(8)
     t_obs = 300
