@@ -1298,6 +1298,8 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     date = brk.break_date
     date = date.iloc[0] if isinstance(date, pd.Series) else (date[0] if isinstance(
         date, (list, np.ndarray)) else date)
+    if isinstance(date, pd.Timestamp) and date == date.normalize():
+        date = date.strftime("%Y-%m-%d")
     alpha = ctx.alpha
     rows = (
         ReportRow(
@@ -1325,7 +1327,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
             key="structural_break", strategy=ctx.best,
             statistic="HAC sup-F test of a break in the mean return", value=br_stat,
             pvalue=br_p, passed=bool(br_p > alpha) if np.isfinite(br_p) else None,
-            detail=f"estimated break at {date!r} (Andrews 1993, Hansen 1997 p-value)",
+            detail=f"estimated break at {date} (Andrews 1993, Hansen 1997 p-value)",
             verdict=(f"A break in the mean return is detected, estimated at {date}."
                      if np.isfinite(br_p) and br_p <= alpha else
                      "No evidence of a break in the mean return."),

@@ -683,3 +683,28 @@ def test_hac_supf_power_against_mid_sample_break():
     # the interval covers the true date in most samples
     cover = (res.confidence_interval.low <= 250) & (250 <= res.confidence_interval.high)
     assert float(np.mean(cover)) > 0.8  # asymptotic: under-covers for a shift this small
+
+
+def test_section_through_validate(monkeypatch):
+    """validate hands the regimes option (labels, or a rule on the benchmark) to the builder;
+    the rows, results and figures land in the report."""
+    from sigtest import report as report_module
+    from sigtest.regimes import _report_section
+
+    monkeypatch.setitem(report_module.SECTIONS, "regimes", _report_section)
+    rng = np.random.default_rng(24)
+    idx = pd.bdate_range("2015-01-01", periods=500)
+    x = pd.DataFrame(rng.normal(0.0002, 0.01, size=(500, 6)), index=idx,
+                     columns=[f"s{j}" for j in range(6)])
+    x.iloc[250:, 1] += 0.004
+    bench = pd.Series(rng.normal(0.0002, 0.01, 500), index=idx, name="mkt")
+    rep = sigtest.validate(x, bench, n_resamples=49, rng=1, sections=["regimes"])
+    sec = rep.sections["regimes"]
+    assert sec.results["regime_performance"].rule == "volatility"
+    frame = rep.to_frame()
+    assert {"regime_worst", "regime_equality", "structural_break"} <= set(frame.index)
+    labels = pd.Series(np.repeat(["a", "b"], 250), index=idx)
+    rep2 = sigtest.validate(x, n_resamples=49, rng=1, sections=["regimes"], regimes=labels)
+    assert rep2.sections["regimes"].results["regime_performance"].regimes == ["a", "b"]
+    brk = rep2.sections["regimes"].results["structural_break"]
+    assert isinstance(brk.break_date, pd.Timestamp) or brk.break_date.iloc[0] in idx
