@@ -483,3 +483,241 @@ def _regime_chunk(x: np.ndarray, codes: np.ndarray, lags: int, measure: str) -> 
         v[..., nan_cols] = np.nan
         out[k] = v
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# A break in the regression on a benchmark: r_t = a + b m_t + e_t, both coefficients may break
+
+
+def _reg_pair_sums(
+    a: np.ndarray, b: np.ndarray, taps: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulative sums (rows 0..T) from which the Bartlett-weighted pair sums of the series
+    ``a`` and ``b`` (``T x c`` or ``T x 1``) within and across the two segments follow:
+    ``P1 = cumsum(a b)``, ``P2 = cumsum(b causal(a))``, ``P3 = cumsum(a causal(b))``,
+    ``P4 = cumsum(a anticausal(b))``, ``P5 = cumsum(b anticausal(a))`` with
+    ``causal(x)_t = sum_{j>=1} w_j x_{t-j}`` and ``anticausal(x)_s = sum_{j>=1} w_j x_{s+j}``."""
+    p1 = _cumsum0(a * b)
+    if taps is None:
+        z = np.zeros_like(p1)
+        return p1, z, z, z, z
+    ca, cb = _causal(a, taps), _causal(b, taps)
+    aa = _causal(a[::-1], taps)[::-1]
+    ab = _causal(b[::-1], taps)[::-1]
+    return p1, _cumsum0(b * ca), _cumsum0(a * cb), _cumsum0(a * ab), _cumsum0(b * aa)
+
+
+def reg_break_kernel(
+    y: np.ndarray, x: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """Kernel over a ``T x N_k`` block ``y`` with the regressors ``x`` (``T x 2``: a constant and
+    the benchmark, common to all columns): per column the sup/ave/exp Wald statistics of a break
+    in both coefficients over the candidates ``tau``, the least-squares break, the scale of
+    Bai's interval there, the coefficients before and after it, OLS-CUSUM and the Chow test."""
+    n_cols = y.shape[1]
+    width = max(1, min(n_cols, _CHUNK_BYTES // (8 * 8 * max(tau.size, 1))))
+    parts = []
+    for a in range(0, n_cols, width):
+        parts.append(_padded(_reg_chunk, np.ascontiguousarray(y[:, a : a + width]), x, tau,
+                             lags, chow))
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+
+
+def _inv2(m: np.ndarray) -> np.ndarray:
+    """Inverses of 2 x 2 matrices stacked on the first axes (``... x 2 x 2``)."""
+    det = m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
+    out = np.empty_like(m)
+    out[..., 0, 0] = m[..., 1, 1] / det
+    out[..., 1, 1] = m[..., 0, 0] / det
+    out[..., 0, 1] = -m[..., 0, 1] / det
+    out[..., 1, 0] = -m[..., 1, 0] / det
+    return out
+
+
+def _reg_chunk(
+    y: np.ndarray, x: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    t_obs, c = y.shape
+    # centre: the Wald statistic of equal coefficients is invariant to (1, m) -> (1, m - mean)
+    # and y -> y - mean; the centred sums lose fewer digits
+    m = x[:, 1] - x[:, 1].mean()
+    m -= m.mean()
+    yc = y - y.mean(axis=0)
+    yc -= yc.mean(axis=0)
+    xs = np.stack([np.ones(t_obs), m], axis=1)  # T x 2
+    sel = slice(tau[0], tau[-1] + 1)
+    sxx = _cumsum0(xs[:, :, None] * xs[:, None, :])  # (T+1) x 2 x 2
+    sxy = _cumsum0(xs[:, :, None] * yc[:, None, :])  # (T+1) x 2 x c
+    syy = _cumsum0(yc * yc)  # (T+1) x c
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        a1 = _inv2(sxx[sel])  # n x 2 x 2
+        a2 = _inv2(sxx[t_obs] - sxx[sel])
+        s1 = sxy[sel]
+        s2 = sxy[t_obs] - s1
+        b1 = np.einsum("npq,nqc->npc", a1, s1)  # n x 2 x c
+        b2 = np.einsum("npq,nqc->npc", a2, s2)
+        rss1 = syy[sel] - np.einsum("npc,npc->nc", b1, s1)
+        rss2 = (syy[t_obs] - syy[sel]) - np.einsum("npc,npc->nc", b2, s2)
+        rss_u = rss1 + rss2
+        a_all = _inv2(sxx[t_obs])
+        b_all = a_all @ sxy[t_obs]  # 2 x c
+        rss_r = syy[t_obs] - np.einsum("pc,pc->c", b_all, sxy[t_obs])
+        f_iid = (rss_r - rss_u) / (rss_u / (t_obs - 4))
+        f_iid[rss_u <= 64 * np.finfo(float).eps * rss_r] = np.nan
+        delta = b2 - b1  # n x 2 x c
+        qmat = sxx[t_obs] / t_obs  # Q of Bai (1997)
+        if lags is None:
+            v = (rss_u / (t_obs - 4))[:, None, None, :] * (a1 + a2)[:, :, :, None]
+            wald = f_iid
+            omega = (rss_u / t_obs)[:, None, None, :] * qmat[None, :, :, None]
+        else:
+            s11, s22, s12 = _reg_scores_hac(yc, xs, tau, b1, b2, lags)  # n x 2 x 2 x c
+            v = (np.einsum("npq,nqrc,nrs->npsc", a1, s11, a1)
+                 + np.einsum("npq,nqrc,nrs->npsc", a2, s22, a2)
+                 - np.einsum("npq,nqrc,nrs->npsc", a1, s12, a2)
+                 - np.einsum("npq,nrqc,nrs->npsc", a2, s12, a1))
+            vi = _inv2(np.moveaxis(v, 3, 1))  # n x c x 2 x 2
+            d = np.moveaxis(delta, 2, 1)  # n x c x 2
+            wald = np.einsum("ncp,ncpq,ncq->nc", d, vi, d)
+            wald[np.isnan(f_iid) | ~(wald >= 0)] = np.nan
+            omega = (s11 + s22 + s12 + np.swapaxes(s12, 1, 2)) / t_obs
+    ok = ~np.isnan(wald).any(axis=0)
+    safe = np.where(np.isnan(wald), 0.0, wald)
+    f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
+    j = np.argmax(f_ls, axis=0)
+    cols = np.arange(c)
+    dj = delta[j, :, cols]  # c x 2
+    om = np.broadcast_to(omega, (tau.size, 2, 2, c))[j, :, :, cols]  # c x 2 x 2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        dqd = np.einsum("cp,pq,cq->c", dj, qmat, dj)
+        dod = np.einsum("cp,cpq,cq->c", dj, om, dj)
+        scale = dod / (dqd * dqd)
+    # coefficients in the original units: intercept a = b0 + mean(y) - b1 mean(m)
+    mx, my = x[:, 1].mean(), y.mean(axis=0)
+    before, after = b1[j, :, cols], b2[j, :, cols]  # c x 2
+    out = {
+        "supf": np.where(ok, safe.max(axis=0), np.nan),
+        "avef": np.where(ok, safe.mean(axis=0), np.nan),
+        "expf": np.where(ok, _logmeanexp_half(safe), np.nan),
+        "argmax": j,
+        "scale": scale,
+        "ls_ok": ~np.isnan(f_iid).all(axis=0),
+        "alpha_before": before[:, 0] + my - before[:, 1] * mx,
+        "alpha_after": after[:, 0] + my - after[:, 1] * mx,
+        "beta_before": before[:, 1],
+        "beta_after": after[:, 1],
+    }
+    resid = yc - xs @ b_all
+    peak = np.abs(np.cumsum(resid, axis=0)).max(axis=0)
+    if lags is None:
+        var = rss_r / (t_obs - 2)
+    else:
+        var = long_run_variance(resid, kernel="bartlett", bandwidth=lags + 1.0, demean=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["cusum"] = np.where(var > 0, peak / np.sqrt(var * t_obs), np.nan)
+    if chow is not None:
+        out["chow"] = _reg_chow(yc, xs, chow, lags)
+    return out
+
+
+def _reg_scores_hac(
+    y: np.ndarray, xs: np.ndarray, tau: np.ndarray, b1: np.ndarray, b2: np.ndarray, lags: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Newey-West sums of the scores ``x_t u_t`` within segment 1, within segment 2 and across
+    (segment 1 first), at every candidate ``tau``: each ``n x 2 x 2 x c``.
+
+    The score ``v_t^p = y_t x_t^p - sum_q x_t^p x_t^q beta^q`` is a combination of the basis
+    series ``f^p = y x^p`` (per column) and ``g^pq = x^p x^q`` (common) with coefficients 1 and
+    ``-beta^q``; the pair sums of the basis series come from :func:`_reg_pair_sums`."""
+    t_obs = y.shape[0]
+    lags = min(lags, t_obs - 1)
+    taps = np.concatenate([[0.0], 1.0 - np.arange(1, lags + 1) / (lags + 1.0)]) if lags else None
+    sel = slice(tau[0], tau[-1] + 1)
+    f = [y * xs[:, [p]] for p in range(2)]  # T x c
+    g = {(p, q): (xs[:, p] * xs[:, q])[:, None] for p in range(2) for q in range(2)}
+    basis: dict[Any, np.ndarray] = {("f", p): f[p] for p in range(2)}
+    basis.update({("g", p, q): g[(p, q)] for p in range(2) for q in range(2)})
+
+    def coeffs(p: int, beta: np.ndarray) -> list[tuple[Any, Any]]:
+        # v^p = f^p - sum_q beta^q g^pq; beta: n x 2 x c
+        return [(("f", p), 1.0)] + [(("g", p, q), -beta[:, q, :]) for q in range(2)]
+
+    cache: dict[tuple[Any, Any], tuple[np.ndarray, ...]] = {}
+
+    def pieces(ka: Any, kb: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(within 1, within 2, across with ka before and kb after) at every tau."""
+        if (ka, kb) not in cache:
+            p1, p2, p3, p4, p5 = _reg_pair_sums(basis[ka], basis[kb], taps)
+            within = p1 + p2 + p3
+            after = p1 + p4 + p5
+            cache[(ka, kb)] = (within[sel], after[t_obs] - after[sel], (p4 - p2)[sel])
+        return cache[(ka, kb)]
+
+    n, c = tau.size, y.shape[1]
+    s11 = np.zeros((n, 2, 2, c))
+    s22 = np.zeros((n, 2, 2, c))
+    s12 = np.zeros((n, 2, 2, c))
+    for p in range(2):
+        for r in range(2):
+            for ka, ca in coeffs(p, b1):
+                for kb, cb in coeffs(r, b1):
+                    s11[:, p, r] += ca * cb * pieces(ka, kb)[0]
+            for ka, ca in coeffs(p, b2):
+                for kb, cb in coeffs(r, b2):
+                    s22[:, p, r] += ca * cb * pieces(ka, kb)[1]
+            for ka, ca in coeffs(p, b1):
+                for kb, cb in coeffs(r, b2):
+                    s12[:, p, r] += ca * cb * pieces(ka, kb)[2]
+    return s11, s22, s12
+
+
+def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
+    """Wald statistic that the regression coefficients are equal in the segments ``codes``
+    (iid: the F statistic times its numerator degrees of freedom; HAC: Newey-West scores)."""
+    t_obs, c = y.shape
+    n_seg = int(codes.max()) + 1
+    betas, inv, resid = [], [], np.empty_like(y)
+    for g in range(n_seg):
+        rows = codes == g
+        xg = xs[rows]
+        a = np.linalg.pinv(xg.T @ xg)
+        b = a @ (xg.T @ y[rows])  # 2 x c
+        resid[rows] = y[rows] - xg @ b
+        betas.append(b)
+        inv.append(a)
+    est = np.concatenate(betas, axis=0)  # 2G x c
+    if lags is None:
+        rss = np.einsum("tc,tc->c", resid, resid)
+        s2 = rss / (t_obs - 2 * n_seg)
+        block = np.zeros((2 * n_seg, 2 * n_seg))
+        for g in range(n_seg):
+            block[2 * g : 2 * g + 2, 2 * g : 2 * g + 2] = inv[g]
+        cov = block[:, :, None] * s2[None, None, :]
+    else:
+        z = np.zeros((t_obs, 2 * n_seg, c))
+        for g in range(n_seg):
+            rows = codes == g
+            for p in range(2):
+                z[rows, 2 * g + p] = xs[rows, p][:, None] * resid[rows]
+        s = hac_cov(z, lags)
+        block = np.zeros((2 * n_seg, 2 * n_seg))
+        for g in range(n_seg):
+            block[2 * g : 2 * g + 2, 2 * g : 2 * g + 2] = inv[g]
+        cov = np.einsum("ab,bdc,de->aec", block, s, block)
+    # contrasts: beta_g - beta_last for g < G, both coefficients
+    r = np.zeros((2 * (n_seg - 1), 2 * n_seg))
+    for g in range(n_seg - 1):
+        for p in range(2):
+            r[2 * g + p, 2 * g + p] = 1.0
+            r[2 * g + p, 2 * (n_seg - 1) + p] = -1.0
+    diff = (r @ est).T  # c x q
+    rv = np.einsum("ab,bdc,ed->cae", r, cov, r)
+    out = np.full(c, np.nan)
+    det = np.linalg.det(rv)
+    ok = det > 0
+    if ok.any():
+        sol = np.linalg.solve(rv[ok], diff[ok][..., None])[..., 0]
+        out[ok] = np.einsum("ij,ij->i", diff[ok], sol)
+    return out

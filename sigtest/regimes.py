@@ -36,11 +36,13 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from sigtest._benchmark import split_benchmark
 from sigtest._breaks import (
     bai_quantile,
     break_kernel,
     cusum_pvalue,
     hansen_pvalue,
+    reg_break_kernel,
     regime_kernel,
 )
 from sigtest._execution import Blocks, as_blocks
@@ -728,6 +730,12 @@ def _regime_performance_core(
         psr_scale = np.sqrt(1.0 - sk * sr_g + 0.25 * (ku - 1.0) * sr_g**2)
         psr = special.ndtr(sr_g * np.sqrt(n_g - 1.0) / psr_scale)
     psr = np.where(undefined | np.isnan(est).any(axis=1), np.nan, psr)
+    bad_psr = np.isnan(psr) & ~np.isnan(est).any(axis=1) & ~input_nan
+    if bad_psr.any():
+        warnings.warn(
+            "The probabilistic Sharpe ratio in the worst regime is undefined for `returns` "
+            f"column(s) {_describe_labels(data.column_labels(bad_psr))} (returns constant "
+            "within that regime); the result is NaN there.", DegenerateDataWarning, stacklevel=3)
     worst_labels: list[Any] = [None if undefined[i] else cats[int(worst[i])] for i in rows]
     with np.errstate(invalid="ignore"):
         share = np.where(np.isnan(est).any(axis=1), np.nan, (est > 0).mean(axis=1))
@@ -804,6 +812,9 @@ class StructuralBreakResult(ResultBase):
     break_date_low, break_date_high : the interval as dates: the periods at the floor of its
         lower and the ceiling of its upper end, clipped to the sample.
     mean_before, mean_after : the mean return before and after the estimated break.
+    alpha_before, alpha_after, beta_before, beta_after : with a ``benchmark``, the intercept
+        and slope of the regression on it before and after the estimated break (None without).
+    benchmark : the benchmark's label (None: a break in the mean).
     breaks : the given break positions of a Chow test (empty otherwise).
     first_candidate, last_candidate : the range of candidate break positions.
     """
@@ -818,6 +829,11 @@ class StructuralBreakResult(ResultBase):
     break_date_high: Any
     mean_before: Any
     mean_after: Any
+    alpha_before: Any
+    alpha_after: Any
+    beta_before: Any
+    beta_after: Any
+    benchmark: Hashable | None
     breaks: list[int]
     trim: float
     first_candidate: int
@@ -851,7 +867,7 @@ class StructuralBreakResult(ResultBase):
 
         index = (self.statistic.index if isinstance(self.statistic, pd.Series)
                  else pd.RangeIndex(self.n_strategies, name="strategy"))
-        return pd.DataFrame({
+        frame = pd.DataFrame({
             "statistic": col(self.statistic).astype(float),
             "pvalue": col(self.pvalue).astype(float),
             "break_date": col(self.break_date),
@@ -863,24 +879,32 @@ class StructuralBreakResult(ResultBase):
             "mean_before": col(self.mean_before).astype(float),
             "mean_after": col(self.mean_after).astype(float),
         }, index=index)
+        if self.benchmark is not None:
+            for name in ("alpha_before", "alpha_after", "beta_before", "beta_after"):
+                frame[name] = col(getattr(self, name)).astype(float)
+        return frame
 
     def _method_text(self) -> str:
         cov = (f"a Newey-West (1987) HAC covariance (Bartlett kernel, {self.bandwidth} lags)"
                if self.cov == "hac" else "the iid (OLS) covariance")
         lo, hi = self.first_candidate, self.last_candidate
+        model = ("the mean return" if self.benchmark is None else
+                 "the intercept and slope (alpha and beta) of the regression of returns on "
+                 f"the benchmark {self.benchmark!r}")
+        k = 1 if self.benchmark is None else 2
         if self.test in ("supf", "avef", "expf"):
             stat = {"supf": "the largest", "avef": "the average", "expf":
                     "log of the average of exp(W/2) over"}[self.test]
             what = (
-                f"The {_TEST_NAMES[self.test]} test for a break in the mean return at an "
+                f"The {_TEST_NAMES[self.test]} test for a break in {model} at an "
                 f"unknown date was computed with {cov}: {stat} Wald statistic W over the "
                 f"candidate breaks after rows {lo} to {hi} (trimming {self.trim:g} of the "
                 f"{self.n_obs} periods at each end), with Hansen's (1997) approximation of its "
-                "asymptotic p-value."
+                f"asymptotic p-value (k = {k} parameters)."
             )
         elif self.test == "chow":
             what = (
-                f"The Chow (1960) test of equal mean returns across the {len(self.breaks) + 1} "
+                f"The Chow (1960) test of equal {model} across the {len(self.breaks) + 1} "
                 f"segments separated by the given breaks (rows {self.breaks}) was computed "
                 f"with {cov}" + (", with an F p-value." if self.cov == "iid" else
                                  ", with a chi-square p-value (the statistic is the Wald "
@@ -891,8 +915,8 @@ class StructuralBreakResult(ResultBase):
                      else "the residual standard deviation")
             what = (
                 "The OLS-CUSUM test of Ploberger & Kraemer (1992) took the largest absolute "
-                f"cumulative sum of the demeaned returns, scaled by {scale} and sqrt(T), with "
-                "the p-value of the supremum of a Brownian bridge."
+                f"cumulative sum of the OLS residuals of {model}, scaled by {scale} and "
+                "sqrt(T), with the p-value of the supremum of a Brownian bridge."
             )
         return what + (
             f" The break date was estimated by least squares over the same candidates, with "
@@ -938,6 +962,7 @@ def _break_positions(breaks: Any, blocks: Blocks) -> list[int]:
 
 def structural_break(
     returns: ReturnsLike,
+    benchmark: Any = None,
     *,
     test: BreakTest = "supf",
     breaks: Any = None,
@@ -947,12 +972,17 @@ def structural_break(
     confidence_level: float = 0.95,
     nan_policy: NanPolicy = "raise",
 ) -> StructuralBreakResult:
-    """Tests for a structural break in the mean return of every strategy, and the break date.
+    """Tests for a structural break in the mean return of every strategy (or in its alpha and
+    beta on a benchmark), and the break date.
 
     Parameters
     ----------
     returns : array-like, DataFrame or dask array, shape (T, N)
         Returns of the N strategies.
+    benchmark : label, array-like or Series, default: None
+        None: a break in the mean return. Otherwise a column of ``returns`` (left out of the
+        strategies) or the benchmark's own returns, one per period: a break in the intercept
+        and slope of the regression of each strategy on it (``k = 2`` parameters).
     test : {'supf', 'avef', 'expf', 'chow', 'cusum'}, default: 'supf'
         'supf' (Andrews 1993), 'avef' and 'expf' (Andrews & Ploberger 1994): the largest,
         average and exponential average of the Wald statistic over the candidate break dates,
@@ -1066,13 +1096,18 @@ def structural_break(
     if test == "chow" and breaks is None:
         raise ValueError("test='chow' needs `breaks`: the dates at which the segments start")
     blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=4)
+    blocks, bench, bench_label = split_benchmark(blocks, benchmark, nan_policy)
     dropped = 0
     if nan_policy == "omit":
         missing = blocks.nan_rows()
+        if bench is not None:
+            missing = missing | np.isnan(bench)
         check_edge_rows(missing, blocks.index(), blocks.name)
         dropped = int(missing.sum())
         if dropped:
             blocks = blocks.restrict(~missing)
+            if bench is not None:
+                bench = bench[~missing]
             if blocks.n_obs < 4:
                 raise ValueError(
                     f"`returns` keeps {blocks.n_obs} period(s) without a missing value; a break "
@@ -1088,9 +1123,23 @@ def structural_break(
         )
     last = t_obs - first
     positions = _break_positions(breaks, blocks) if test == "chow" else []
+    if bench is not None:
+        if np.isnan(bench).any():
+            raise ValueError(
+                "`benchmark` holds NaN; pass nan_policy='omit' to drop the periods at the start "
+                "or end where it is missing"
+            )
+        for a, b in ((0, first), (last, t_obs)):
+            if np.ptp(bench[a:b]) == 0:
+                raise ValueError(
+                    f"`benchmark` is constant over rows {a} to {b - 1}: the regression on it "
+                    "needs a varying benchmark in every segment the candidate breaks allow "
+                    "(pass a smaller `trim` or no benchmark)"
+                )
     return _structural_break_core(blocks, test=test, cov=cov, lags=lags, trim=trim,
                                   first=first, last=last, positions=positions, level=level,
-                                  nan_policy=nan_policy, dropped=dropped)
+                                  nan_policy=nan_policy, dropped=dropped, bench=bench,
+                                  bench_label=bench_label)
 
 
 def _structural_break_core(
@@ -1106,27 +1155,34 @@ def _structural_break_core(
     level: float,
     nan_policy: str,
     dropped: int,
+    bench: np.ndarray | None = None,
+    bench_label: Hashable | None = None,
 ) -> StructuralBreakResult:
     t_obs = blocks.n_obs
+    k = 1 if bench is None else 2
     tau = np.arange(first, last + 1)
     chow = None
     if positions:
         chow = np.searchsorted(np.asarray(positions), np.arange(t_obs), side="right")
     width = max(1, 2**22 // (8 * max(tau.size, 1)))
-    parts = blocks.map(_break_block, tau, lags, chow,
-                       nan_policy="raise" if nan_policy == "raise" else "omit", split=width)
+    policy = "raise" if nan_policy == "raise" else "omit"
+    if bench is None:
+        parts = blocks.map(_break_block, tau, lags, chow, nan_policy=policy, split=width)
+    else:
+        xs = np.stack([np.ones(t_obs), bench], axis=1)
+        parts = blocks.map(_reg_block, xs, tau, lags, chow, nan_policy=policy, split=width)
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     data = blocks.shell()
     nan_input = out["nan_input"]
     if test in ("supf", "avef", "expf"):
         stat = out[test]
-        pval = hansen_pvalue(stat, test, 1, first / t_obs)
+        pval = hansen_pvalue(stat, test, k, first / t_obs)
     elif test == "chow":
-        m = len(positions)
+        m = len(positions) * k
         stat = out["chow"] / m
         with np.errstate(invalid="ignore"):
             if cov == "iid":
-                pval = stats.f.sf(stat, m, t_obs - m - 1)
+                pval = stats.f.sf(stat, m, t_obs - k * (len(positions) + 1))
             else:
                 pval = stats.chi2.sf(out["chow"], m)
         pval = np.where(np.isnan(stat), np.nan, np.maximum(pval, np.finfo(float).tiny))
@@ -1145,7 +1201,7 @@ def _structural_break_core(
     pos = np.where(ok, tau[np.clip(out["argmax"], 0, tau.size - 1)], -1)
     q = bai_quantile(0.5 + level / 2.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        half = q * out["variance"] / out["shift"] ** 2
+        half = q * out["scale"]
     flat = ok & ~np.isfinite(half)
     if flat.any():
         warnings.warn(
@@ -1177,6 +1233,12 @@ def _structural_break_core(
         return values
 
     mean_before = np.where(ok, out["mean_before"], np.nan)
+
+    def coef(name: str) -> Any:
+        if bench is None:
+            return None
+        return data.per_strategy(np.where(ok, out[name], np.nan), name)
+
     mean_after = np.where(ok, out["mean_after"], np.nan)
     return StructuralBreakResult(
         test=test,
@@ -1192,6 +1254,11 @@ def _structural_break_core(
         break_date_high=per(date(hi_i), "break_date_high"),
         mean_before=data.per_strategy(mean_before, "mean_before"),
         mean_after=data.per_strategy(mean_after, "mean_after"),
+        alpha_before=coef("alpha_before"),
+        alpha_after=coef("alpha_after"),
+        beta_before=coef("beta_before"),
+        beta_after=coef("beta_after"),
+        benchmark=bench_label if bench is not None else None,
         breaks=list(positions),
         trim=trim,
         first_candidate=first,
@@ -1213,7 +1280,7 @@ def _break_block(
     others), and the means before and after the least-squares break."""
     n_cols = x.shape[1]
     nan_cols = np.isnan(x).any(axis=0)
-    keys = ("supf", "avef", "expf", "shift", "variance", "cusum", "mean_before", "mean_after")
+    keys = ("supf", "avef", "expf", "scale", "cusum", "mean_before", "mean_after")
     out: dict[str, np.ndarray] = {k: np.full(n_cols, np.nan) for k in keys}
     out["argmax"] = np.zeros(n_cols, dtype=np.int64)
     out["ls_ok"] = np.zeros(n_cols, dtype=bool)
@@ -1224,6 +1291,38 @@ def _break_block(
     if good.size:
         xg = x if good.size == n_cols else x[:, good]
         res = break_kernel(xg, tau, lags, chow)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            res["scale"] = res.pop("variance") / res.pop("shift") ** 2
+        for k, v in res.items():
+            out[k][good] = v
+        cols = np.arange(good.size)
+        cs = np.cumsum(xg, axis=0)
+        t_split = tau[res["argmax"]]
+        s1 = cs[t_split - 1, cols]
+        out["mean_before"][good] = s1 / t_split
+        out["mean_after"][good] = (cs[-1] - s1) / (xg.shape[0] - t_split)
+    return out
+
+
+def _reg_block(
+    x: np.ndarray, xs: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """Kernel: :func:`sigtest._breaks.reg_break_kernel` on the columns without NaN (NaN for
+    the others), and the means before and after the least-squares break."""
+    n_cols = x.shape[1]
+    nan_cols = np.isnan(x).any(axis=0)
+    keys = ("supf", "avef", "expf", "scale", "cusum", "mean_before", "mean_after",
+            "alpha_before", "alpha_after", "beta_before", "beta_after")
+    out: dict[str, np.ndarray] = {k: np.full(n_cols, np.nan) for k in keys}
+    out["argmax"] = np.zeros(n_cols, dtype=np.int64)
+    out["ls_ok"] = np.zeros(n_cols, dtype=bool)
+    out["nan_input"] = nan_cols
+    if chow is not None:
+        out["chow"] = np.full(n_cols, np.nan)
+    good = np.flatnonzero(~nan_cols)
+    if good.size:
+        xg = x if good.size == n_cols else x[:, good]
+        res = reg_break_kernel(xg, xs, tau, lags, chow)
         for k, v in res.items():
             out[k][good] = v
         cols = np.arange(good.size)

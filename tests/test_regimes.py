@@ -708,3 +708,78 @@ def test_section_through_validate(monkeypatch):
     assert rep2.sections["regimes"].results["regime_performance"].regimes == ["a", "b"]
     brk = rep2.sections["regimes"].results["structural_break"]
     assert isinstance(brk.break_date, pd.Timestamp) or brk.break_date.iloc[0] in idx
+
+
+# --------------------------------------------------------------------------------------------
+# a break in alpha and beta on a benchmark
+
+
+def test_regression_break_equals_strucchange():
+    """Fstats(y ~ x, from = 0.15), sctest, breakpoints, confint(het.err = FALSE, het.reg =
+    FALSE) and efp(y ~ x, type = 'OLS-CUSUM') on simulated data with a break in both."""
+    x, y = np.asarray(REF["reg_x"]), np.asarray(REF["reg_y"])
+    tau = np.arange(REF["reg_f_from"], 120 - REF["reg_f_from"] + 1)
+    assert tau.size == len(REF["reg_fstats"])
+    for test, name in (("supf", "supF"), ("avef", "aveF"), ("expf", "expF")):
+        res = structural_break(y, x, test=test, cov="iid")
+        assert res.statistic == pytest.approx(REF[f"reg_{name}_statistic"], rel=1e-11)
+        assert res.pvalue == pytest.approx(REF[f"reg_{name}_pvalue"], rel=1e-8)
+    assert res.break_position == REF["reg_breakpoint"]
+    lo, est, hi = REF["reg_bai_ci_hom"]
+    assert math.floor(res.confidence_interval.low) == lo
+    assert math.ceil(res.confidence_interval.high) == hi
+    cus = structural_break(y, x, test="cusum", cov="iid")
+    assert cus.statistic == pytest.approx(REF["reg_cusum_statistic"], rel=1e-11)
+    assert cus.pvalue == pytest.approx(REF["reg_cusum_pvalue"], rel=1e-6)
+
+
+def test_regression_break_hac_and_chow_by_hand():
+    sm = pytest.importorskip("statsmodels.api")
+    x, y = np.asarray(REF["reg_x"]), np.asarray(REF["reg_y"])
+    t_obs = y.size
+    tau = np.arange(18, t_obs - 18 + 1)
+    ref = []
+    for t in tau:
+        z = np.zeros((t_obs, 4))
+        z[:t, 0], z[:t, 1], z[t:, 2], z[t:, 3] = 1.0, x[:t], 1.0, x[t:]
+        fit = sm.OLS(y, z).fit(cov_type="HAC", cov_kwds={"maxlags": 4, "use_correction": False})
+        ref.append(float(fit.wald_test(np.array([[1.0, 0, -1, 0], [0, 1, 0, -1]]), use_f=False,
+                                       scalar=True).statistic))
+    res = {t: structural_break(y, x, test=t, bandwidth=4) for t in ("supf", "avef")}
+    assert res["supf"].statistic == pytest.approx(max(ref), rel=1e-10)
+    assert res["avef"].statistic == pytest.approx(np.mean(ref), rel=1e-10)
+    # alpha and beta before and after the estimated break: two least-squares fits
+    b = res["supf"].break_position
+    for rows, a_name, b_name in ((slice(None, b), "alpha_before", "beta_before"),
+                                 (slice(b, None), "alpha_after", "beta_after")):
+        coef = np.linalg.lstsq(np.c_[np.ones(y[rows].size), x[rows]], y[rows], rcond=None)[0]
+        assert getattr(res["supf"], a_name) == pytest.approx(coef[0], rel=1e-10)
+        assert getattr(res["supf"], b_name) == pytest.approx(coef[1], rel=1e-10)
+    # Chow at a given date: two OLS fits against the pooled one; HAC against statsmodels
+    chow = structural_break(y, x, test="chow", breaks=[60], cov="iid")
+    design = np.c_[np.ones(t_obs), x]
+    rss = sum(np.linalg.lstsq(design[r], y[r], rcond=None)[1][0]
+              for r in (slice(None, 60), slice(60, None)))
+    rss_r = np.linalg.lstsq(design, y, rcond=None)[1][0]
+    f = (rss_r - rss) / 2 / (rss / (t_obs - 4))
+    assert chow.statistic == pytest.approx(f, rel=1e-10)
+    assert chow.pvalue == pytest.approx(stats.f.sf(f, 2, t_obs - 4), rel=1e-8)
+    hac = structural_break(y, x, test="chow", breaks=[60], bandwidth=4)
+    assert hac.statistic * 2 == pytest.approx(ref[60 - 18], rel=1e-10)
+
+
+def test_regression_break_benchmark_column_and_messages():
+    rng = np.random.default_rng(25)
+    m = rng.normal(0, 0.01, 300)
+    df = pd.DataFrame({"mkt": m, "a": 0.001 + 0.8 * m + rng.normal(0, 0.005, 300),
+                       "b": rng.normal(0, 0.01, 300)})
+    res = structural_break(df, "mkt", cov="iid")
+    sep = structural_break(df[["a", "b"]], df["mkt"], cov="iid")
+    pd.testing.assert_series_equal(res.statistic, sep.statistic)
+    assert list(res.statistic.index) == ["a", "b"] and res.benchmark == "mkt"
+    assert "alpha_before" in res.to_frame() and "alpha and beta" in res.describe()
+    flat = np.r_[np.zeros(100), m[100:]]
+    with pytest.raises(ValueError, match=r"`benchmark` is constant over rows 0 to 44"):
+        structural_break(df[["a"]], flat)
+    with pytest.raises(ValueError, match=r"`benchmark` has 299 observations"):
+        structural_break(df[["a"]], m[:-1])

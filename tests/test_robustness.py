@@ -495,7 +495,7 @@ REGISTRY["regime_performance"] = (
     sigtest.regime_performance,
 )
 REGISTRY["structural_break"] = (
-    _with_returns(
+    _with_benchmark(
         test=P(["supf", "avef", "expf", "cusum"], ["bogus", "chow"]),
         cov=P(["hac", "iid"], ["bogus"]),
         trim=P([0.15, 0.25, 0.45], [0.0, 0.5, -1.0, float("nan")]),
