@@ -66,12 +66,13 @@ def _causal(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
 
 def _segment_hac(
     d: np.ndarray, c_sum: np.ndarray, tau: np.ndarray, a1: np.ndarray, a2: np.ndarray, lags: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The Bartlett-weighted lag sums (k = 1..L) of the segment scores at every ``tau``.
 
-    Returns ``(A, B, X)``: ``A = sum_k w_k sum_{s, s+k < tau} u_s u_{s+k}``, ``B`` the same
+    Returns ``(A, B, X, E)``: ``A = sum_k w_k sum_{s, s+k < tau} u_s u_{s+k}``, ``B`` the same
     within ``[tau, T)``, ``X = sum_k w_k sum_{s < tau <= s+k} u_s u_{s+k}`` (pairs across the
-    break), with ``u = d - a1`` before tau and ``d - a2`` after, ``w_k = 1 - k / (L + 1)``.
+    break), with ``u = d - a1`` before tau and ``d - a2`` after, ``w_k = 1 - k / (L + 1)``;
+    ``E = sum_k w_k sum_s d_s d_{s+k}`` over the whole sample (per column).
 
     With ``P_k[m] = sum_{s<m} d_s d_{s+k}``: ``sum_k w_k P_k[tau - k] = sum_{t<tau} d_t h_t``
     with ``h_t = sum_k w_k d_{t-k}`` (a causal filter of d) and ``sum_k w_k P_k[tau] =
@@ -86,18 +87,18 @@ def _segment_hac(
     taps = np.concatenate([[0.0], w])
     h = _causal(d, taps)
     g = _causal(d[::-1], taps)[::-1]
-    pm = _cumsum0(d * h)[tau[0] : tau[-1] + 1]  # sum_k w_k P_k[max(tau - k, 0)]
-    dg = d * g
-    p_all = _cumsum0(dg)
-    p0 = p_all[tau[0] : tau[-1] + 1]  # sum_k w_k P_k[min(tau, T - k)]
+    sel = slice(tau[0], tau[-1] + 1)
+    pm = _cumsum0(d * h)[sel]  # sum_k w_k P_k[max(tau - k, 0)]
+    p_all = _cumsum0(d * g)
+    p0 = p_all[sel]  # sum_k w_k P_k[min(tau, T - k)]
     pe = p_all[t_obs : t_obs + 1]  # sum_k w_k P_k[T - k]
     c_t = c_sum[t_obs : t_obs + 1]
-    c_tau = c_sum[tau[0] : tau[-1] + 1]
-    sel = slice(tau[0], tau[-1] + 1)
-    cm = _causal(c_sum, taps)[sel]  # sum_k w_k C[max(tau - k, 0)]
-    cp = (_causal((c_sum - c_t)[::-1], taps)[::-1][sel]
-          + w.sum() * c_t)  # sum_k w_k C[min(tau + k, T)]
+    c_tau = c_sum[sel]
     ck = (w[:, None] * c_sum[1 : lags + 1]).sum(axis=0, keepdims=True)  # sum_k w_k C[k]
+    # sum_k w_k C[max(tau - k, 0)] = sum_{t<tau} h_t;  sum_k w_k C[min(tau + k, T)] =
+    # sum_{t<tau} g_t + sum_k w_k C[k]
+    cm = _cumsum0(h)[sel]
+    cp = _cumsum0(g)[sel] + ck
     tt = tau[:, None]
     if tau[0] >= lags and tau[-1] + lags <= t_obs:  # no candidate within L of an end
         wc = w.sum() * c_tau
@@ -117,24 +118,26 @@ def _segment_hac(
     a = pm - a1 * a_c + a1 * a1 * a_n
     b = (pe - p0) - a2 * b_c + a2 * a2 * b_n
     x = (p0 - pm) - a2 * x_c2 - a1 * x_c1 + a1 * a2 * x_n
-    return a, b, x
+    return a, b, x, pe[0]
 
 
-def _f_chunk(
-    x: np.ndarray, tau: np.ndarray, lags: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For a ``T x c`` chunk: the iid F statistic, the Wald statistic with the covariance asked
-    (``lags`` None: the iid F itself), the shift ``mu_2 - mu_1``, the long-run (or iid) variance
-    of the residuals, all at every ``tau`` (rows), and the restricted RSS (one per column)."""
+def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
+    """For a ``T x c`` chunk: the iid F statistic ``f_iid``, the Wald statistic with the
+    covariance asked ``wald`` (``lags`` None: the iid F itself), the ``shift`` ``mu_2 - mu_1``
+    and the residual variance (iid: ``RSS / T``; HAC: the long-run variance) ``variance`` at
+    every ``tau`` (rows); and per column the restricted RSS ``rss_r``, the largest absolute
+    cumulative sum of the demeaned returns ``peak`` and their Newey-West long-run variance
+    ``lrv`` (HAC only)."""
     t_obs = x.shape[0]
     d = x - x.mean(axis=0)
     d -= d.mean(axis=0)  # second centring pass: the float mean is off by ~eps |mean|
     c_sum = _cumsum0(d)
     q_sum = _cumsum0(d * d)
+    sel = slice(tau[0], tau[-1] + 1)
     n1 = tau[:, None].astype(np.float64)
     n2 = t_obs - n1
-    c_tau = c_sum[tau[0] : tau[-1] + 1]
-    q_tau = q_sum[tau[0] : tau[-1] + 1]
+    c_tau = c_sum[sel]
+    q_tau = q_sum[sel]
     c_t = c_sum[t_obs]
     q_t = q_sum[t_obs]
     a1 = c_tau / n1
@@ -143,27 +146,32 @@ def _f_chunk(
     s22 = (q_t - q_tau) - n2 * a2 * a2
     rss_u = s11 + s22
     rss_r = q_t - c_t * c_t / t_obs
+    out = {"rss_r": rss_r, "peak": np.abs(c_sum[1:]).max(axis=0), "shift": a2 - a1}
     with np.errstate(divide="ignore", invalid="ignore"):
         f_iid = (rss_r - rss_u) / (rss_u / (t_obs - 2))
         f_iid[rss_u <= 64 * np.finfo(float).eps * rss_r] = np.nan
+        out["f_iid"] = f_iid
         if lags is None:
-            var = rss_u / t_obs  # Bai's (1997) ML residual variance
-            return f_iid, f_iid, a2 - a1, np.broadcast_to(var, f_iid.shape), rss_r
-        a, b, xx = _segment_hac(d, c_sum, tau, a1, a2, lags)
-        s11 = s11 + 2.0 * a
-        s22 = s22 + 2.0 * b
-        s12 = xx
-        var_diff = s11 / (n1 * n1) + s22 / (n2 * n2) - 2.0 * s12 / (n1 * n2)
+            out["wald"] = f_iid
+            out["variance"] = rss_u / t_obs  # Bai's (1997) ML residual variance
+            return out
+        a, b, xx, pe = _segment_hac(d, c_sum, tau, a1, a2, lags)
+        s11 += 2.0 * a
+        s22 += 2.0 * b
+        inv1, inv2 = 1.0 / n1, 1.0 / n2
+        var_diff = s11 * (inv1 * inv1) + s22 * (inv2 * inv2) - xx * (2.0 * inv1 * inv2)
         wald = (a2 - a1) ** 2 / var_diff
-        bad = (var_diff <= 64 * np.finfo(float).eps * rss_r / (n1 * n2)) | np.isnan(f_iid)
+        bad = (var_diff <= 64 * np.finfo(float).eps * rss_r * (inv1 * inv2)) | np.isnan(f_iid)
         wald[bad] = np.nan
-        omega = (s11 + s22 + 2.0 * s12) / t_obs  # long-run variance of the residuals
-    return f_iid, wald, a2 - a1, omega, rss_r
+        out["wald"] = wald
+        out["variance"] = (s11 + s22 + 2.0 * xx) / t_obs  # long-run variance of the residuals
+        out["lrv"] = (q_t + 2.0 * pe) / t_obs
+    return out
 
 
 def f_paths(x: np.ndarray, tau: np.ndarray, lags: int | None) -> np.ndarray:
     """The Wald/F statistics at every candidate break ``tau`` (rows) of every column."""
-    return _f_chunk(np.asarray(x, dtype=np.float64), np.asarray(tau), lags)[1]
+    return _f_chunk(np.asarray(x, dtype=np.float64), np.asarray(tau), lags)["wald"]
 
 
 def _logmeanexp_half(f: np.ndarray) -> np.ndarray:
@@ -198,7 +206,8 @@ def break_kernel(
 def _break_chunk(
     xc: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
 ) -> dict[str, np.ndarray]:
-    f_iid, wald, shift, var, rss_r = _f_chunk(xc, tau, lags)
+    res = _f_chunk(xc, tau, lags)
+    f_iid, wald, shift, var = res["f_iid"], res["wald"], res["shift"], res["variance"]
     ok = ~np.isnan(wald).any(axis=0)
     safe = np.where(np.isnan(wald), 0.0, wald)
     # least-squares break: the largest iid F (smallest unrestricted RSS); first on ties
@@ -211,31 +220,16 @@ def _break_chunk(
         "expf": np.where(ok, _logmeanexp_half(safe), np.nan),
         "argmax": j,
         "shift": shift[j, cols],
-        "variance": np.asarray(np.broadcast_to(var, shift.shape))[j, cols],
+        "variance": var[j, cols],
         "ls_ok": ~np.isnan(f_iid).all(axis=0),
     }
-    out.update(_cusum(xc, rss_r, lags))
+    t_obs = xc.shape[0]
+    scale = res["rss_r"] / (t_obs - 1) if lags is None else res["lrv"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["cusum"] = np.where(scale > 0, res["peak"] / np.sqrt(scale * t_obs), np.nan)
     if chow is not None:
         out["chow"] = _chow(xc, chow, lags)
     return out
-
-
-def _cusum(x: np.ndarray, rss_r: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
-    """OLS-CUSUM (Ploberger & Kraemer 1992): ``max_t |sum_{s<=t} u_s| / (sigma sqrt(T))`` with
-    ``u`` the OLS residuals (demeaned returns) and ``sigma^2 = RSS / (T - 1)``, or the
-    Newey-West long-run variance for a HAC version."""
-    t_obs = x.shape[0]
-    d = x - x.mean(axis=0)
-    d -= d.mean(axis=0)
-    peak = np.abs(np.cumsum(d, axis=0)).max(axis=0)
-    if lags is None:
-        scale = rss_r / (t_obs - 1)
-    else:
-        scale = long_run_variance(d, kernel="bartlett", bandwidth=lags + 1.0, demean=False)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = peak / np.sqrt(scale * t_obs)
-    stat = np.where(scale > 0, stat, np.nan)
-    return {"cusum": stat}
 
 
 def _chow(x: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
