@@ -634,7 +634,7 @@ def test_report_section():
     assert sec2.rows[1].pvalue < 0.05  # the edge differs between the halves
     sec3 = _report_section(_context(x, benchmark=bench, options={"regimes": "trend"}))
     assert sec3.results["regime_performance"].rule == "trend"
-    with pytest.raises(ValueError, match=r"`regimes` must be one of 'drawdown', 'trend', "):
+    with pytest.raises(ValueError, match=r"`regimes` must be one of 'bull_bear', 'drawdown', "):
         _report_section(_context(x, benchmark=bench, options={"regimes": "bogus"}))
     import matplotlib
 
@@ -783,3 +783,73 @@ def test_regression_break_benchmark_column_and_messages():
         structural_break(df[["a"]], flat)
     with pytest.raises(ValueError, match=r"`benchmark` has 299 observations"):
         structural_break(df[["a"]], m[:-1])
+
+
+def test_bull_bear_dating_by_hand():
+    """Lunde & Timmermann's filter on a path with known extremes: +2% x 20, -2% x 20, +2% x 20.
+    Ex post the peak is at price 20 and the trough at price 40; in real time the bull market is
+    seen when the price first reaches 1.2 times its low (price 10: 1.02^10 > 1.2 > 1.02^9), the
+    bear market when it falls to 0.8 times the peak (0.98^12 < 0.8 < 0.98^11, price 32) and the
+    next bull market 10 periods after the trough (price 50)."""
+    r = np.r_[np.full(20, 0.02), np.full(20, -0.02), np.full(20, 0.02)]
+    ex = sigtest.regimes.bull_bear(r).astype(object).to_numpy()
+    np.testing.assert_array_equal(ex, np.repeat(["bull", "bear", "bull"], 20).astype(object))
+    rt = sigtest.regimes.bull_bear(r, dating="real_time")
+    assert rt.iloc[:9].isna().all()
+    expect = np.r_[np.repeat("bull", 31 - 9), np.repeat("bear", 49 - 31), np.repeat("bull", 11)]
+    np.testing.assert_array_equal(rt.iloc[9:].astype(str).to_numpy(), expect)
+    # real time: changing the future does not change the past labels
+    r2 = r.copy()
+    r2[45:] = -0.05
+    rt2 = sigtest.regimes.bull_bear(r2, dating="real_time")
+    assert rt2.iloc[:45].equals(rt.iloc[:45])
+    # asymmetric thresholds: a 15% fall is a bear market with decline=0.15, not with 0.2
+    s = np.r_[np.full(10, 0.03), np.full(9, -0.02), np.full(10, 0.03)]  # 0.98^9 = 0.834
+    assert (sigtest.regimes.bull_bear(s, decline=0.15) == "bear").sum() == 9
+    assert sigtest.regimes.bull_bear(s, decline=0.2).isna().all() or (
+        sigtest.regimes.bull_bear(s, decline=0.2) == "bull").all()
+    with pytest.raises(ValueError, match=r"`dating` must be one of 'ex_post', 'real_time'"):
+        sigtest.regimes.bull_bear(r, dating="live")
+    with pytest.raises(ValueError, match=r"`rise` must be in \(0, 1\); got 0"):
+        sigtest.regimes.bull_bear(r, rise=0)
+
+
+def test_bull_bear_matches_a_plain_state_machine():
+    """The scan per turning point equals a loop over dates written here (ex post dating)."""
+    rng = np.random.default_rng(26)
+    r = rng.normal(0.0005, 0.05, 600)
+    price = np.r_[1.0, np.cumprod(1 + r)]
+    state, ext, ext_pos, turns = None, price[0], 0, []
+    lo, lo_pos, hi, hi_pos = price[0], 0, price[0], 0
+    for t, p in enumerate(price):
+        if state is None:
+            if p > hi:
+                hi, hi_pos = p, t
+            if p < lo:
+                lo, lo_pos = p, t
+            if p <= 0.8 * hi and (p < 1.2 * lo):
+                state, ext, ext_pos = "bear", p, t
+                turns.append((hi_pos, "peak"))
+            elif p >= 1.2 * lo:
+                state, ext, ext_pos = "bull", p, t
+                turns.append((lo_pos, "trough"))
+        elif state == "bear":
+            if p < ext:
+                ext, ext_pos = p, t
+            if p >= 1.2 * ext:
+                turns.append((ext_pos, "trough"))
+                state, ext, ext_pos = "bull", p, t
+        else:
+            if p > ext:
+                ext, ext_pos = p, t
+            if p <= 0.8 * ext:
+                turns.append((ext_pos, "peak"))
+                state, ext, ext_pos = "bear", p, t
+    labels = sigtest.regimes.bull_bear(r).astype(str).to_numpy()
+    expect = np.empty(600, dtype=object)
+    first_pos, first_kind = turns[0]
+    expect[:] = "bull" if first_kind == "peak" else "bear"
+    for pos, kind in turns:
+        expect[pos:] = "bear" if kind == "peak" else "bull"
+    assert len(turns) > 4
+    np.testing.assert_array_equal(labels, expect.astype(str))
