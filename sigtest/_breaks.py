@@ -638,7 +638,7 @@ def _reg_scores_hac(
         # v^p = f^p - sum_q beta^q g^pq; beta: n x 2 x c
         return [(("f", p), 1.0)] + [(("g", p, q), -beta[:, q, :]) for q in range(2)]
 
-    cache: dict[tuple[Any, Any], tuple[np.ndarray, ...]] = {}
+    cache: dict[tuple[Any, Any], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def pieces(ka: Any, kb: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(within 1, within 2, across with ka before and kb after) at every tau."""

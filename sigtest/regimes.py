@@ -32,7 +32,7 @@ import numbers
 import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -326,14 +326,14 @@ def bull_bear(
     """
     lam2 = check_probability(decline, "decline")
     lam1 = check_probability(rise, "rise")
-    dating = check_choice(dating, "dating", ("ex_post", "real_time"))
+    mode = check_choice(dating, "dating", ("ex_post", "real_time"))
     values, index = _market(market)
     price = np.concatenate([[1.0], np.cumprod(1.0 + values)])
     turns = _lt_turns(price, lam2, lam1)
     n_obs = values.size
     codes = np.full(n_obs, -1, dtype=np.int64)  # 0 bull, 1 bear
     if turns:
-        if dating == "ex_post":
+        if mode == "ex_post":
             pos = np.array([t[0] for t in turns])
             kinds = np.array([t[1] for t in turns])
             # return r holds the move from price r to price r + 1: the phase after the last
@@ -465,8 +465,8 @@ def volatility(
     """
     values, index = _market(market)
     k = check_int(n_regimes, "n_regimes", minimum=2)
-    method = check_choice(method, "method", VOLATILITY_METHODS)
-    if method == "rolling":
+    how = check_choice(method, "method", VOLATILITY_METHODS)
+    if how == "rolling":
         win = check_int(window, "window", minimum=2)
         if win > values.size:
             raise ValueError(
@@ -487,7 +487,7 @@ def volatility(
         )
     codes = np.where(ok, np.searchsorted(edges, np.where(ok, vol, 0.0), side="right"), -1)
     names = {2: ["low", "high"], 3: ["low", "medium", "high"]}.get(k, [f"q{j + 1}" for j in range(k)])
-    return _labels(codes, names, index, f"{method}_volatility_regime")
+    return _labels(codes, names, index, f"{how}_volatility_regime")
 
 
 _RULE_FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
@@ -791,14 +791,14 @@ def regime_performance(
     ``sigtest.sharpe_ratio_se(method='hac')`` for one regime (tests/test_regimes.py).
     """
     nan_policy = check_nan_policy(nan_policy)
-    measure = check_choice(measure, "measure", MEASURES)
+    meas = check_choice(measure, "measure", MEASURES)
     level = check_probability(confidence_level, "confidence_level")
     ppy = None if periods_per_year is None else check_positive(periods_per_year,
                                                                 "periods_per_year")
     blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=4)
     codes, cats = _regime_codes(regimes, blocks)
     lags = _bandwidth(bandwidth, blocks.n_obs)
-    return _regime_performance_core(blocks, codes, cats, measure=measure, lags=lags,
+    return _regime_performance_core(blocks, codes, cats, measure=meas, lags=lags,
                                     level=level, ppy=ppy, nan_policy=nan_policy)
 
 
@@ -1219,17 +1219,17 @@ def structural_break(
     ``confint``, ``efp``) on the Nile data (tests/reference/regimes/).
     """
     nan_policy = check_nan_policy(nan_policy)
-    test = check_choice(test, "test", BREAK_TESTS)
-    cov = check_choice(cov, "cov", BREAK_COVS)
+    kind = check_choice(test, "test", BREAK_TESTS)
+    cov_kind = check_choice(cov, "cov", BREAK_COVS)
     if isinstance(trim, bool) or not isinstance(trim, numbers.Real) or not 0 < float(trim) < 0.5:
         raise ValueError(f"`trim` must be a real number in (0, 0.5); got {trim!r}")
     trim = float(trim)
     level = check_probability(confidence_level, "confidence_level")
-    if cov == "iid" and bandwidth is not None:
+    if cov_kind == "iid" and bandwidth is not None:
         raise ValueError(f"`bandwidth` applies to cov='hac' only; got bandwidth={bandwidth!r}")
-    if test != "chow" and breaks is not None:
-        raise ValueError(f"`breaks` applies to test='chow' only; got test={test!r}")
-    if test == "chow" and breaks is None:
+    if kind != "chow" and breaks is not None:
+        raise ValueError(f"`breaks` applies to test='chow' only; got test={kind!r}")
+    if kind == "chow" and breaks is None:
         raise ValueError("test='chow' needs `breaks`: the dates at which the segments start")
     blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=4)
     blocks, bench, bench_label = split_benchmark(blocks, benchmark, nan_policy)
@@ -1250,7 +1250,7 @@ def structural_break(
                     "test needs at least 4"
                 )
     t_obs = blocks.n_obs
-    lags = _bandwidth(bandwidth, t_obs) if cov == "hac" else None
+    lags = _bandwidth(bandwidth, t_obs) if cov_kind == "hac" else None
     first = math.floor(trim * t_obs + 1e-9)
     if first < 1:
         raise ValueError(
@@ -1258,7 +1258,7 @@ def structural_break(
             "must be at least 1"
         )
     last = t_obs - first
-    positions = _break_positions(breaks, blocks) if test == "chow" else []
+    positions = _break_positions(breaks, blocks) if kind == "chow" else []
     if bench is not None:
         if np.isnan(bench).any():
             raise ValueError(
@@ -1272,7 +1272,7 @@ def structural_break(
                     "needs a varying benchmark in every segment the candidate breaks allow "
                     "(pass a smaller `trim` or no benchmark)"
                 )
-    return _structural_break_core(blocks, test=test, cov=cov, lags=lags, trim=trim,
+    return _structural_break_core(blocks, test=kind, cov=cov_kind, lags=lags, trim=trim,
                                   first=first, last=last, positions=positions, level=level,
                                   nan_policy=nan_policy, dropped=dropped, bench=bench,
                                   bench_label=bench_label)
@@ -1301,7 +1301,7 @@ def _structural_break_core(
     if positions:
         chow = np.searchsorted(np.asarray(positions), np.arange(t_obs), side="right")
     width = max(1, 2**22 // (8 * max(tau.size, 1)))
-    policy = "raise" if nan_policy == "raise" else "omit"
+    policy: NanPolicy = "raise" if nan_policy == "raise" else "omit"
     if bench is None:
         parts = blocks.map(_break_block, tau, lags, chow, nan_policy=policy, split=width)
     else:
