@@ -1485,7 +1485,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     :data:`RULES` applied to the benchmark; by default :data:`REPORT_RULE` on the benchmark),
     the HAC equality test, and the HAC sup-F break test with its estimated date."""
     from sigtest._sections import ReportFigure, ReportRow, ReportSection
-    from sigtest.plotting import plot_regime_performance, plot_structural_break
+    from sigtest.plotting import plot_regime_performance
 
     option = ctx.options.get("regimes")
     if option is None and ctx.benchmark is None:
@@ -1506,40 +1506,47 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
         labels = option
         rule = None
         source = "the given labels"
-    if isinstance(labels, pd.Series) and ctx.index is not None and not labels.index.equals(
-            ctx.index) and len(labels) == len(ctx.index):
-        labels = labels.set_axis(ctx.index)
-    codes, cats = _regime_codes(labels, blocks)
+    if (isinstance(labels, pd.Series) and ctx.index is not None
+            and not isinstance(labels.index, pd.RangeIndex)
+            and not labels.index.equals(ctx.index) and ctx.index.isin(labels.index).all()):
+        labels = labels.reindex(ctx.index)  # validate dropped rows: the labels of those kept
+    notes: tuple[str, ...] = ()
+    try:
+        codes, cats = _regime_codes(labels, blocks)
+    except ValueError as exc:
+        if rule is None or "at least 2 regimes" not in str(exc):
+            raise
+        codes, cats = None, []
+        notes = (f"The '{rule}' rule found fewer than two regimes in the benchmark over this "
+                 "sample, so performance by regime is not reported.",)
     best = ctx.blocks.select(np.array([ctx.best_position]), pd.Index([ctx.best]))
     lags = _bandwidth(None, blocks.n_obs)
-    perf = _regime_performance_core(best, codes, cats, measure="sharpe", lags=lags,
-                                    level=ctx.confidence_level, ppy=ctx.periods_per_year,
-                                    nan_policy="raise")
-    if rule is not None:
-        perf = replace(perf, rule=rule)
     first = math.floor(0.15 * blocks.n_obs + 1e-9)
     brk = _structural_break_core(best, test="supf", cov="hac", lags=lags, trim=0.15,
                                  first=max(first, 1), last=blocks.n_obs - max(first, 1),
                                  positions=[], level=ctx.confidence_level, nan_policy="raise",
                                  dropped=0)
+    brk_rows, brk_figures, results = _break_rows(ctx, brk)
+    if codes is None:
+        return ReportSection(key="regimes", title="Regimes and structural breaks",
+                             rows=brk_rows, results=results, figures=brk_figures, notes=notes)
+    perf = _regime_performance_core(best, codes, cats, measure="sharpe", lags=lags,
+                                    level=ctx.confidence_level, ppy=ctx.periods_per_year,
+                                    nan_policy="raise")
+    if rule is not None:
+        perf = replace(perf, rule=rule)
     est = np.asarray(perf.estimate, dtype=float)[0]
     low = np.asarray(perf.confidence_interval.low, dtype=float)[0]
     high = np.asarray(perf.confidence_interval.high, dtype=float)[0]
-    j = int(np.nanargmin(np.where(np.isnan(est), np.inf, est))) if np.isfinite(est).any() else 0
+    j = int(np.argmin(np.where(np.isnan(est), np.inf, est)))
     worst_psr = float(np.asarray(perf.worst_psr, dtype=float).reshape(-1)[0])
     eq_p = float(np.asarray(perf.equality_pvalue, dtype=float).reshape(-1)[0])
-    br_p = float(np.asarray(brk.pvalue, dtype=float).reshape(-1)[0])
-    br_stat = float(np.asarray(brk.statistic, dtype=float).reshape(-1)[0])
-    date = brk.break_date
-    date = date.iloc[0] if isinstance(date, pd.Series) else (date[0] if isinstance(
-        date, (list, np.ndarray)) else date)
-    if isinstance(date, pd.Timestamp) and date == date.normalize():
-        date = date.strftime("%Y-%m-%d")
     alpha = ctx.alpha
+    unit = "annualized " if ctx.periods_per_year is not None else ""
     rows = (
         ReportRow(
-            key="regime_worst", strategy=ctx.best, statistic=f"Sharpe ratio in worst regime "
-            f"({cats[j]})", value=float(est[j]), low=float(low[j]), high=float(high[j]),
+            key="regime_worst", strategy=ctx.best, statistic=f"{unit}Sharpe ratio in the worst "
+            f"regime ({cats[j]})", value=float(est[j]), low=float(low[j]), high=float(high[j]),
             pvalue=float(1.0 - worst_psr) if np.isfinite(worst_psr) else math.nan,
             passed=bool(worst_psr >= 1.0 - alpha) if np.isfinite(worst_psr) else None,
             detail=f"regimes from {source}; PSR in the worst regime {worst_psr:.3f}",
@@ -1558,27 +1565,44 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
                      if np.isfinite(eq_p) and eq_p > alpha else
                      "The Sharpe ratio differs across regimes: the edge depends on the regime."),
         ),
-        ReportRow(
-            key="structural_break", strategy=ctx.best,
-            statistic="HAC sup-F test of a break in the mean return", value=br_stat,
-            pvalue=br_p, passed=bool(br_p > alpha) if np.isfinite(br_p) else None,
-            detail=f"estimated break at {date} (Andrews 1993, Hansen 1997 p-value)",
-            verdict=(f"A break in the mean return is detected, estimated at {date}."
-                     if np.isfinite(br_p) and br_p <= alpha else
-                     "No evidence of a break in the mean return."),
-        ),
     )
-    values = ctx.best_returns().values[:, 0]
-    index = ctx.index
     figures = (
         ReportFigure("regime_performance", "Sharpe ratio of the best strategy by regime, with "
                      f"{100 * ctx.confidence_level:g}% HAC intervals",
                      lambda ax: plot_regime_performance(perf, ax=ax)),
-        ReportFigure("structural_break", "Cumulative return of the best strategy, with the "
-                     "estimated break and Bai's interval",
-                     lambda ax: plot_structural_break(brk, values, index=index, ax=ax)),
     )
     return ReportSection(
-        key="regimes", title="Regimes and structural breaks", rows=rows,
-        results={"regime_performance": perf, "structural_break": brk}, figures=figures,
+        key="regimes", title="Regimes and structural breaks", rows=rows + brk_rows,
+        results={"regime_performance": perf, **results}, figures=figures + brk_figures,
+        notes=notes,
     )
+
+
+def _break_rows(
+    ctx: ReportContext, brk: StructuralBreakResult
+) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Any]]:
+    """The break-test row, its figure and result for the report section."""
+    from sigtest._sections import ReportFigure, ReportRow
+    from sigtest.plotting import plot_structural_break
+
+    br_p = float(np.asarray(brk.pvalue, dtype=float).reshape(-1)[0])
+    br_stat = float(np.asarray(brk.statistic, dtype=float).reshape(-1)[0])
+    date = brk.break_date
+    date = date.iloc[0] if isinstance(date, pd.Series) else date
+    if isinstance(date, pd.Timestamp) and date == date.normalize():
+        date = date.strftime("%Y-%m-%d")
+    row = ReportRow(
+        key="structural_break", strategy=ctx.best,
+        statistic="HAC sup-F test of a break in the mean return", value=br_stat,
+        pvalue=br_p, passed=bool(br_p > ctx.alpha) if np.isfinite(br_p) else None,
+        detail=f"estimated break at {date} (Andrews 1993, Hansen 1997 p-value)",
+        verdict=(f"A break in the mean return is detected, estimated at {date}."
+                 if np.isfinite(br_p) and br_p <= ctx.alpha else
+                 "No evidence of a break in the mean return."),
+    )
+    values = ctx.best_returns().values[:, 0]
+    index = ctx.index
+    figure = ReportFigure("structural_break", "Cumulative return of the best strategy, with the "
+                          "estimated break and Bai's interval",
+                          lambda ax: plot_structural_break(brk, values, index=index, ax=ax))
+    return (row,), (figure,), {"structural_break": brk}

@@ -852,3 +852,18 @@ def test_bull_bear_matches_a_plain_state_machine():
         expect[pos:] = "bear" if kind == "peak" else "bull"
     assert len(turns) > 4
     np.testing.assert_array_equal(labels, expect.astype(str))
+
+
+def test_report_section_rule_without_two_regimes_keeps_the_break_test():
+    """A rule that finds one regime only (no 20% move in a calm benchmark) leaves a note and
+    the break test, rather than failing the report."""
+    from sigtest.regimes import _report_section
+
+    rng = np.random.default_rng(27)
+    x = rng.normal(0.0003, 0.01, size=(300, 3))
+    bench = rng.normal(0.0002, 0.002, 300)
+    sec = _report_section(_context(x, benchmark=bench, options={"regimes": "bull_bear"}))
+    assert [r.key for r in sec.rows] == ["structural_break"]
+    assert "fewer than two regimes" in sec.notes[0]
+    with pytest.raises(ValueError, match=r"`regimes` has 299 labels"):
+        _report_section(_context(x, options={"regimes": np.zeros(299)}))
