@@ -1485,7 +1485,6 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     :data:`RULES` applied to the benchmark; by default :data:`REPORT_RULE` on the benchmark),
     the HAC equality test, and the HAC sup-F break test with its estimated date."""
     from sigtest._sections import ReportFigure, ReportRow, ReportSection
-    from sigtest.plotting import plot_regime_performance
 
     option = ctx.options.get("regimes")
     if option is None and ctx.benchmark is None:
@@ -1569,7 +1568,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     figures = (
         ReportFigure("regime_performance", "Sharpe ratio of the best strategy by regime, with "
                      f"{100 * ctx.confidence_level:g}% HAC intervals",
-                     lambda ax: plot_regime_performance(perf, ax=ax)),
+                     plot="plot_regime_performance", args=(perf,)),
     )
     return ReportSection(
         key="regimes", title="Regimes and structural breaks", rows=rows + brk_rows,
@@ -1583,7 +1582,6 @@ def _break_rows(
 ) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Any]]:
     """The break-test row, its figure and result for the report section."""
     from sigtest._sections import ReportFigure, ReportRow
-    from sigtest.plotting import plot_structural_break
 
     br_p = float(np.asarray(brk.pvalue, dtype=float).reshape(-1)[0])
     br_stat = float(np.asarray(brk.statistic, dtype=float).reshape(-1)[0])
@@ -1601,8 +1599,7 @@ def _break_rows(
                  "No evidence of a break in the mean return."),
     )
     values = ctx.best_returns().values[:, 0]
-    index = ctx.index
     figure = ReportFigure("structural_break", "Cumulative return of the best strategy, with the "
-                          "estimated break and Bai's interval",
-                          lambda ax: plot_structural_break(brk, values, index=index, ax=ax))
+                          "estimated break and Bai's interval", plot="plot_structural_break",
+                          args=(brk, values), kwargs={"index": ctx.index})
     return (row,), (figure,), {"structural_break": brk}

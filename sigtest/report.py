@@ -34,6 +34,7 @@ from sigtest._validation import (
     check_probability,
 )
 from sigtest._version import __version__
+from sigtest.bayes import _report_section as _beliefs_section
 from sigtest.bootstrap import (
     _auto_block_length,
     BOOTSTRAPS,
@@ -93,7 +94,9 @@ TESTS = (
 #: The families that add a section to the report after the selection-bias battery, in report
 #: order: section key -> builder (``_report_section`` of the family's module; see
 #: :mod:`sigtest._sections`). A builder returns None when its section does not apply.
-SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {}
+SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
+    "beliefs": _beliefs_section,
+}
 
 #: Spawn-key suffix of the random stream of the haircut's simulation of other tests, far from the
 #: bootstrap's stream-block keys (0, 1, 2, ...) so the two never share draws.

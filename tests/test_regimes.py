@@ -640,9 +640,11 @@ def test_report_section():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sigtest import plotting
+
     for fig in sec.figures:
         _, ax = plt.subplots()
-        fig.draw(ax)
+        getattr(plotting, fig.plot)(*fig.args, ax=ax, **fig.kwargs)
         plt.close("all")
 
 
