@@ -187,6 +187,7 @@ def break_kernel(
     tau: np.ndarray,
     lags: int | None,
     chow: np.ndarray | None,
+    which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
     """Kernel over a ``T x N_k`` block: per column the sup, average and exponential Wald
     statistics over the candidate breaks ``tau`` (rows in segment 1), the least-squares break
@@ -197,27 +198,37 @@ def break_kernel(
     parts: list[dict[str, np.ndarray]] = []
     for a in range(0, n_cols, width):
         xc = np.ascontiguousarray(x[:, a : a + width])
-        parts.append(_padded(_break_chunk, xc, tau, lags, chow))
+        parts.append(_padded(_break_chunk, xc, tau, lags, chow, which))
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+def _aggregates(wald: np.ndarray, which: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """sup, average and exponential average over the candidate dates (rows) of the Wald
+    statistics asked for in ``which``; NaN for a column with an undefined statistic."""
+    ok = ~np.isnan(wald).any(axis=0)
+    safe = np.where(ok, wald, 0.0)
+    funcs = {"supf": lambda: safe.max(axis=0), "avef": lambda: safe.mean(axis=0),
+             "expf": lambda: _logmeanexp_half(safe)}
+    return {k: np.where(ok, funcs[k](), np.nan) for k in which}
+
+
 def _break_chunk(
-    xc: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+    xc: np.ndarray,
+    tau: np.ndarray,
+    lags: int | None,
+    chow: np.ndarray | None,
+    which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
     res = _f_chunk(xc, tau, lags)
     f_iid, wald, shift, var = res["f_iid"], res["wald"], res["shift"], res["variance"]
-    ok = ~np.isnan(wald).any(axis=0)
-    safe = np.where(np.isnan(wald), 0.0, wald)
     # least-squares break: the largest iid F (smallest unrestricted RSS); first on ties
     f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
     j = np.argmax(f_ls, axis=0)
     cols = np.arange(xc.shape[1])
     out = {
-        "supf": np.where(ok, safe.max(axis=0), np.nan),
-        "avef": np.where(ok, safe.mean(axis=0), np.nan),
-        "expf": np.where(ok, _logmeanexp_half(safe), np.nan),
+        **_aggregates(wald, which),
         "argmax": j,
         "shift": shift[j, cols],
         "variance": var[j, cols],
@@ -502,7 +513,12 @@ def _reg_pair_sums(
 
 
 def reg_break_kernel(
-    y: np.ndarray, x: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+    y: np.ndarray,
+    x: np.ndarray,
+    tau: np.ndarray,
+    lags: int | None,
+    chow: np.ndarray | None,
+    which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
     """Kernel over a ``T x N_k`` block ``y`` with the regressors ``x`` (``T x 2``: a constant and
     the benchmark, common to all columns): per column the sup/ave/exp Wald statistics of a break
@@ -513,7 +529,7 @@ def reg_break_kernel(
     parts = []
     for a in range(0, n_cols, width):
         parts.append(_padded(_reg_chunk, np.ascontiguousarray(y[:, a : a + width]), x, tau,
-                             lags, chow))
+                             lags, chow, which))
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
@@ -531,7 +547,12 @@ def _inv2(m: np.ndarray) -> np.ndarray:
 
 
 def _reg_chunk(
-    y: np.ndarray, x: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+    y: np.ndarray,
+    x: np.ndarray,
+    tau: np.ndarray,
+    lags: int | None,
+    chow: np.ndarray | None,
+    which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
     t_obs, c = y.shape
     # centre: the Wald statistic of equal coefficients is invariant to (1, m) -> (1, m - mean)
@@ -577,8 +598,6 @@ def _reg_chunk(
             wald = np.einsum("ncp,ncpq,ncq->nc", d, vi, d)
             wald[np.isnan(f_iid) | ~(wald >= 0)] = np.nan
             omega = (s11 + s22 + s12 + np.swapaxes(s12, 1, 2)) / t_obs
-    ok = ~np.isnan(wald).any(axis=0)
-    safe = np.where(np.isnan(wald), 0.0, wald)
     f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
     j = np.argmax(f_ls, axis=0)
     cols = np.arange(c)
@@ -592,9 +611,7 @@ def _reg_chunk(
     mx, my = x[:, 1].mean(), y.mean(axis=0)
     before, after = b1[j, :, cols], b2[j, :, cols]  # c x 2
     out = {
-        "supf": np.where(ok, safe.max(axis=0), np.nan),
-        "avef": np.where(ok, safe.mean(axis=0), np.nan),
-        "expf": np.where(ok, _logmeanexp_half(safe), np.nan),
+        **_aggregates(wald, which),
         "argmax": j,
         "scale": scale,
         "ls_ok": ~np.isnan(f_iid).all(axis=0),

@@ -1302,11 +1302,13 @@ def _structural_break_core(
         chow = np.searchsorted(np.asarray(positions), np.arange(t_obs), side="right")
     width = max(1, 2**22 // (8 * max(tau.size, 1)))
     policy: NanPolicy = "raise" if nan_policy == "raise" else "omit"
+    which = (test,) if test in ("supf", "avef", "expf") else ()
     if bench is None:
-        parts = blocks.map(_break_block, tau, lags, chow, nan_policy=policy, split=width)
+        parts = blocks.map(_break_block, tau, lags, chow, which, nan_policy=policy, split=width)
     else:
         xs = np.stack([np.ones(t_obs), bench], axis=1)
-        parts = blocks.map(_reg_block, xs, tau, lags, chow, nan_policy=policy, split=width)
+        parts = blocks.map(_reg_block, xs, tau, lags, chow, which, nan_policy=policy,
+                           split=width)
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     data = blocks.shell()
     nan_input = out["nan_input"]
@@ -1410,7 +1412,11 @@ def _structural_break_core(
 
 
 def _break_block(
-    x: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+    x: np.ndarray,
+    tau: np.ndarray,
+    lags: int | None,
+    chow: np.ndarray | None,
+    which: tuple[str, ...],
 ) -> dict[str, np.ndarray]:
     """Kernel: :func:`sigtest._breaks.break_kernel` on the columns without NaN (NaN for the
     others), and the means before and after the least-squares break."""
@@ -1426,7 +1432,7 @@ def _break_block(
     good = np.flatnonzero(~nan_cols)
     if good.size:
         xg = x if good.size == n_cols else x[:, good]
-        res = break_kernel(xg, tau, lags, chow)
+        res = break_kernel(xg, tau, lags, chow, which)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             res["scale"] = res.pop("variance") / res.pop("shift") ** 2
         for k, v in res.items():
@@ -1441,7 +1447,12 @@ def _break_block(
 
 
 def _reg_block(
-    x: np.ndarray, xs: np.ndarray, tau: np.ndarray, lags: int | None, chow: np.ndarray | None
+    x: np.ndarray,
+    xs: np.ndarray,
+    tau: np.ndarray,
+    lags: int | None,
+    chow: np.ndarray | None,
+    which: tuple[str, ...],
 ) -> dict[str, np.ndarray]:
     """Kernel: :func:`sigtest._breaks.reg_break_kernel` on the columns without NaN (NaN for
     the others), and the means before and after the least-squares break."""
@@ -1458,7 +1469,7 @@ def _reg_block(
     good = np.flatnonzero(~nan_cols)
     if good.size:
         xg = x if good.size == n_cols else x[:, good]
-        res = reg_break_kernel(xg, xs, tau, lags, chow)
+        res = reg_break_kernel(xg, xs, tau, lags, chow, which)
         for k, v in res.items():
             out[k][good] = v
         cols = np.arange(good.size)
