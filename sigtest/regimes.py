@@ -5,12 +5,12 @@ Three parts:
 
 * **Regime labels** from a market (or benchmark) series of returns: :func:`bull_bear` (Lunde &
   Timmermann's 2004 dating of bull and bear markets by 20% moves, ex post or in real time),
-  :func:`drawdown` (bear while
-  the market is a given share below its running peak), :func:`trend` (bull while the market is
-  above its trailing moving average) and :func:`volatility` (terciles, or any number of
-  quantile groups, of rolling or GARCH volatility). Each returns a categorical
-  :class:`pandas.Series` aligned with the market's index; any categorical series of your own,
-  aligned with the returns, serves as well. ``sigtest.regimes.RULES`` lists them.
+  :func:`drawdown` (bear while the market is a given share below its running peak, real time),
+  :func:`trend` (bull while the market is above its trailing moving average, real time) and
+  :func:`volatility` (terciles, or any number of quantile groups, of rolling or GARCH
+  volatility; whole sample). Each returns a categorical :class:`pandas.Series` aligned with the
+  market's index; any categorical series of your own, aligned with the returns, serves as
+  well. :data:`RULES` lists them.
 * :func:`regime_performance`: the measure (Sharpe ratio or mean) of every strategy within every
   regime with a HAC standard error, the HAC Wald test that it is equal across regimes, the
   worst regime's PSR, the share of regimes with a positive measure, and whether the full-sample
@@ -18,8 +18,8 @@ Three parts:
 * :func:`structural_break`: Chow (1960), Andrews (1993) sup-F, Andrews & Ploberger (1994) ave-F
   and exp-F with Hansen's (1997) p-values, iid or HAC, the least-squares break date with Bai's
   (1997) interval, and OLS-CUSUM (Ploberger & Kraemer 1992), for a break in each strategy's mean
-  return. The F statistics at every candidate date of every column come from cumulative sums
-  (:mod:`sigtest._breaks`): no loop over dates.
+  return or in its alpha and beta on a benchmark. The F statistics at every candidate date of
+  every column come from cumulative sums (:mod:`sigtest._breaks`): no loop over dates.
 
 ``sigtest.regime_performance`` and ``sigtest.structural_break`` are exported at the top level;
 the label builders are called as ``sigtest.regimes.drawdown(...)`` etc.
