@@ -720,7 +720,8 @@ def regime_performance(
         Returns of the N strategies.
     regimes : array-like or Series, length T
         The regime of each period (any labels; a categorical keeps its category order; NaN or
-        None: the period belongs to no regime). A Series must have the index of ``returns``.
+        None: the period belongs to no regime). A Series must have the index of ``returns``
+        (a default RangeIndex is taken by position).
         Build one with :func:`drawdown`, :func:`trend` or :func:`volatility`.
     measure : {'sharpe', 'mean'}, default: 'sharpe'
         Sharpe ratio (mean / standard deviation, ddof 1, per period) or mean return.
@@ -1181,6 +1182,11 @@ def structural_break(
     the quantile of the location of the maximum of ``W(s) - |s|/2`` (11.03 for 95%). Unlike
     strucchange's default we assume the same variance before and after the break (its
     ``het.err = FALSE``).
+
+    Size: the HAC tests are asymptotic and over-reject in finite samples when the returns are
+    autocorrelated (our simulations with T = 1000 and Newey-West lags: 6.7% at a 5% level for
+    iid returns, about 8% for AR(1) with coefficient 0.2 and 13% with 0.5; the iid F
+    statistics reject 17% and 57% there), as is known of HAC sup-Wald tests.
 
     References
     ----------
