@@ -869,3 +869,19 @@ def test_report_section_rule_without_two_regimes_keeps_the_break_test():
     assert "fewer than two regimes" in sec.notes[0]
     with pytest.raises(ValueError, match=r"`regimes` has 299 labels"):
         _report_section(_context(x, options={"regimes": np.zeros(299)}))
+
+
+def test_regression_break_dask_equals_in_memory():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(28)
+    m = rng.normal(0, 0.01, 240)
+    x = 0.5 * m[:, None] + rng.normal(0, 0.01, size=(240, 7))
+    xd = da.from_array(x, chunks=(240, 3))
+    for test in ("supf", "cusum"):
+        a = structural_break(x, m, test=test)
+        b = structural_break(xd, m, test=test)
+        np.testing.assert_array_equal(a.statistic, b.statistic)
+        np.testing.assert_array_equal(a.beta_after, b.beta_after)
+    c = structural_break(x, m, test="chow", breaks=[100, 180], cov="iid")
+    d = structural_break(xd, m, test="chow", breaks=[100, 180], cov="iid")
+    np.testing.assert_array_equal(c.statistic, d.statistic)
