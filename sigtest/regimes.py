@@ -1356,14 +1356,14 @@ def _structural_break_core(
     hi_f = np.where(ok & ~flat, pos + half, np.nan)
     index = blocks.index()
 
-    def date(p: np.ndarray) -> list[Any]:
-        labels: list[Any] = []
-        for v in p:
-            if not np.isfinite(v) or v < 0:
-                labels.append(None)
-                continue
-            i = int(min(max(v, 0), t_obs - 1))
-            labels.append(index[i] if index is not None else i)
+    def date(p: np.ndarray, defined: np.ndarray) -> np.ndarray:
+        """The index labels (positions without an index) of the positions ``p``, clipped to
+        the sample; None where ``p`` is NaN or not ``defined``."""
+        valid = np.isfinite(p) & defined
+        i = np.clip(np.where(valid, p, 0.0), 0, t_obs - 1).astype(np.intp)
+        labels = (np.asarray(index.take(i).astype(object), dtype=object) if index is not None
+                  else i.astype(object))
+        labels[~valid] = None
         return labels
 
     lo_i = np.where(np.isfinite(lo_f), np.floor(lo_f), np.nan)
@@ -1388,14 +1388,14 @@ def _structural_break_core(
         test=test,
         statistic=data.per_strategy(stat, "statistic"),
         pvalue=data.per_strategy(pval, "pvalue"),
-        break_date=per(date(pos.astype(float)), "break_date"),
+        break_date=per(date(pos.astype(float), pos >= 0), "break_date"),
         break_position=(int(pos[0]) if data.one_d else
                         pd.Series(pos, index=data.columns.copy(), name="break_position")
                         if data.columns is not None else pos),
         confidence_interval=ConfidenceInterval(data.per_strategy(lo_f, "low"),
                                                data.per_strategy(hi_f, "high")),
-        break_date_low=per(date(lo_i), "break_date_low"),
-        break_date_high=per(date(hi_i), "break_date_high"),
+        break_date_low=per(date(lo_i, ok), "break_date_low"),
+        break_date_high=per(date(hi_i, ok), "break_date_high"),
         mean_before=data.per_strategy(mean_before, "mean_before"),
         mean_after=data.per_strategy(mean_after, "mean_after"),
         alpha_before=coef("alpha_before"),

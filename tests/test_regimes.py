@@ -197,6 +197,12 @@ def test_break_date_and_bai_interval_equal_strucchange():
     res = structural_break(s, cov="iid")
     assert res.break_date == 1899 + 55 and res.break_date_high == 1970
     assert res.break_date_low == 1899 + 7
+    # an interval reaching beyond the sample is clipped to its first and last dates
+    noise = np.random.default_rng(29).standard_normal(60)
+    days = pd.date_range("2000", periods=60)
+    wide = structural_break(pd.Series(noise, index=days))
+    assert wide.confidence_interval.low < 0 and wide.break_date_low == days[0]
+    assert wide.break_date_high == days[math.ceil(wide.confidence_interval.high)]
 
 
 def test_bai_quantile_known_value():
