@@ -665,8 +665,8 @@ class RegimePerformanceResult(ResultBase):
 
     def _method_text(self) -> str:
         name = _MEASURE_NAMES[self.measure]
-        ann = (f", annualized with {self.periods_per_year:g} periods per year"
-               if self.periods_per_year is not None else ", per period")
+        ann = (f" (annualized with {self.periods_per_year:g} periods per year)"
+               if self.periods_per_year is not None else " (per period)")
         se = ("the delta method of Lo (2002) applied to each regime's mean and variance"
               if self.measure == "sharpe" else "the regression of returns on regime dummies")
         unl = (f" {self.n_unlabelled} period(s) belonged to no regime and entered no estimate."
@@ -685,7 +685,7 @@ class RegimePerformanceResult(ResultBase):
         return (
             f"The {name}{ann} of each of {self.n_strategies} strategies was computed within each "
             f"of {len(self.regimes)} regimes ({regs}).{rule}{unl} Standard errors and the Wald test "
-            f"that the {name} is equal across regimes (chi-square with {self.df} degrees of "
+            f"that the {name} is equal across regimes (chi-square with {self.df} degree(s) of "
             f"freedom) use {se}, with a Newey-West (1987) long-run covariance (Bartlett kernel, "
             f"{self.bandwidth} lags) of the moment conditions over the whole sample, so that "
             "dependence across adjacent periods of different regimes is kept. The worst "
@@ -1037,7 +1037,7 @@ class StructuralBreakResult(ResultBase):
                 f"unknown date was computed with {cov}: {stat} Wald statistic W over the "
                 f"candidate breaks after rows {lo} to {hi} (trimming {self.trim:g} of the "
                 f"{self.n_obs} periods at each end), with Hansen's (1997) approximation of its "
-                f"asymptotic p-value (k = {k} parameters)."
+                f"asymptotic p-value ({k} parameter{'s' if k > 1 else ''} allowed to break)."
             )
         elif self.test == "chow":
             what = (
