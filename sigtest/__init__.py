@@ -39,9 +39,12 @@ from sigtest.multiple_testing import (
     AdjustedPValues,
     HaircutSharpeResult,
     ProfitHurdleResult,
+    SkillProportionsResult,
     adjust_pvalues,
     haircut_sharpe_ratio,
     profit_hurdle,
+    skill_proportions,
+    skill_proportions_from_stats,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest import regimes
@@ -71,6 +74,7 @@ from sigtest.sharpe import (
     sharpe_ratio_se,
 )
 from sigtest.snooping import (
+    FDPStepMResult,
     MCSResult,
     RealityCheckResult,
     SPAResult,
@@ -78,6 +82,7 @@ from sigtest.snooping import (
     model_confidence_set,
     reality_check,
     spa,
+    fdp_stepm,
     stepm,
 )
 from sigtest.trials import EffectiveTrialsResult, effective_trials
@@ -92,6 +97,7 @@ __all__ = [
     "DeflatedSharpeResult",
     "DegenerateDataWarning",
     "EffectiveTrialsResult",
+    "FDPStepMResult",
     "FDRThresholdResult",
     "HaircutSharpeResult",
     "MCSResult",
@@ -112,6 +118,7 @@ __all__ = [
     "SharpePosteriorResult",
     "SharpePowerResult",
     "SharpeRatioSEResult",
+    "SkillProportionsResult",
     "StepMResult",
     "StochasticDominance",
     "StructuralBreakResult",
@@ -128,6 +135,7 @@ __all__ = [
     "deflated_sharpe_ratio_from_stats",
     "effective_trials",
     "expected_max_sharpe",
+    "fdp_stepm",
     "fdr_sharpe_threshold",
     "haircut_sharpe_ratio",
     "max_sharpe_variance",
@@ -150,6 +158,8 @@ __all__ = [
     "sharpe_ratio",
     "sharpe_ratio_se",
     "sharpe_ratio_variance",
+    "skill_proportions",
+    "skill_proportions_from_stats",
     "spa",
     "stepm",
     "structural_break",

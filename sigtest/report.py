@@ -47,6 +47,7 @@ from sigtest.bootstrap import (
 )
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
+from sigtest.selection import _report_section as _out_of_sample_section
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     ProbabilisticSharpeResult,
@@ -95,6 +96,7 @@ TESTS = (
 #: order: section key -> builder (``_report_section`` of the family's module; see
 #: :mod:`sigtest._sections`). A builder returns None when its section does not apply.
 SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
+    "out_of_sample": _out_of_sample_section,
     "beliefs": _beliefs_section,
 }
 
