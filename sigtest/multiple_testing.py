@@ -1835,8 +1835,8 @@ def _report_section(ctx: Any) -> Any:
     :func:`skill_proportions`), Storey q-values (lambda = 0.5) on the one-sided p-values (the
     FDR-selected set), the k-StepM
     with k = ``ctx.options.get('k', 2)`` and the FDP-StepM with gamma =
-    ``ctx.options.get('fdp_gamma', 0.1)``. The performance measure is
-    ``ctx.options.get('measure', 'mean')``."""
+    ``ctx.options.get('fdp_gamma', 0.1)``. The performance measure is the battery's
+    (``ctx.measure``)."""
     from sigtest._sections import ReportFigure, ReportRow, ReportSection
     from sigtest.snooping import (
         FDP_FIRST_K,
@@ -1851,7 +1851,7 @@ def _report_section(ctx: Any) -> Any:
     )
 
     level = float(ctx.alpha)
-    measure = str(ctx.options.get("measure", "mean"))
+    measure = ctx.measure
     k = int(ctx.options.get("k", 2))
     gamma = float(ctx.options.get("fdp_gamma", 0.1))
     blocks = ctx.blocks
