@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import signal, stats
 
 import sigtest
@@ -891,3 +893,38 @@ def test_regression_break_dask_equals_in_memory():
     c = structural_break(x, m, test="chow", breaks=[100, 180], cov="iid")
     d = structural_break(xd, m, test="chow", breaks=[100, 180], cov="iid")
     np.testing.assert_array_equal(c.statistic, d.statistic)
+
+
+# --------------------------------------------------------------------------------------------
+# properties
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([1e-8, 1e-3, 1.0, 1e5]),
+       shift=st.sampled_from([0.0, -0.3, 7.0]), test=st.sampled_from(["supf", "avef", "expf",
+                                                                       "cusum"]),
+       cov=st.sampled_from(["iid", "hac"]))
+def test_break_statistics_are_affine_invariant(seed, scale, shift, test, cov):
+    """The Wald and CUSUM statistics do not change when returns are rescaled and shifted
+    (a x + b, a > 0): the same test on the same data in other units."""
+    rng = np.random.default_rng(seed)
+    x = _ar1(120, 3, 0.3, rng)
+    base = structural_break(x, test=test, cov=cov)
+    moved = structural_break(scale * x + shift * scale, test=test, cov=cov)
+    np.testing.assert_allclose(moved.statistic, base.statistic, rtol=1e-7)
+    np.testing.assert_array_equal(moved.break_position, base.break_position)
+    assert np.all((base.pvalue > 0) & (base.pvalue <= 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), measure=st.sampled_from(["sharpe", "mean"]))
+def test_regime_results_do_not_depend_on_column_order(seed, measure):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.001, 0.01, size=(90, 5))
+    labels = rng.integers(0, 3, 90)
+    perm = rng.permutation(5)
+    a = regime_performance(x, labels, measure=measure)
+    b = regime_performance(x[:, perm], labels, measure=measure)
+    np.testing.assert_allclose(b.estimate, a.estimate[perm], rtol=1e-12)
+    np.testing.assert_allclose(b.equality_pvalue, a.equality_pvalue[perm], rtol=1e-10)
+    assert np.all((a.equality_pvalue > 0) & (a.equality_pvalue <= 1))
