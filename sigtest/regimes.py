@@ -552,9 +552,8 @@ def _regime_codes(
             cats = sorted(pd.unique(present))
         except TypeError:
             cats = sorted(pd.unique(present), key=str)
-        lookup = {c: j for j, c in enumerate(cats)}
         codes = np.full(n_obs, -1, dtype=np.int64)
-        codes[~missing] = [lookup[v] for v in present]
+        codes[~missing] = pd.Index(cats).get_indexer(pd.Index(present.to_numpy()))
     used = np.unique(codes[codes >= 0])
     if used.size < 2:
         raise ValueError(
