@@ -486,7 +486,8 @@ def volatility(
             f"boundaries {edges.tolist()} coincide)"
         )
     codes = np.where(ok, np.searchsorted(edges, np.where(ok, vol, 0.0), side="right"), -1)
-    names = {2: ["low", "high"], 3: ["low", "medium", "high"]}.get(k, [f"q{j + 1}" for j in range(k)])
+    names = {2: ["low", "high"], 3: ["low", "medium", "high"]}.get(
+        k, [f"q{j + 1}" for j in range(k)])
     return _labels(codes, names, index, f"{how}_volatility_regime")
 
 
@@ -683,7 +684,8 @@ class RegimePerformanceResult(ResultBase):
         }.get(self.rule or "", "")
         return (
             f"The {name}{ann} of each of {self.n_strategies} strategies was computed within each "
-            f"of {len(self.regimes)} regimes ({regs}).{rule}{unl} Standard errors and the Wald test "
+            f"of {len(self.regimes)} regimes ({regs}).{rule}{unl} Standard errors and the Wald "
+            "test "
             f"that the {name} is equal across regimes (chi-square with {self.df} degree(s) of "
             f"freedom) use {se}, with a Newey-West (1987) long-run covariance (Bartlett kernel, "
             f"{self.bandwidth} lags) of the moment conditions over the whole sample, so that "
@@ -721,7 +723,8 @@ def regime_performance(
         The regime of each period (any labels; a categorical keeps its category order; NaN or
         None: the period belongs to no regime). A Series must have the index of ``returns``
         (a default RangeIndex is taken by position).
-        Build one with :func:`drawdown`, :func:`trend` or :func:`volatility`.
+        Build one with :func:`bull_bear`, :func:`drawdown`, :func:`trend` or
+        :func:`volatility`.
     measure : {'sharpe', 'mean'}, default: 'sharpe'
         Sharpe ratio (mean / standard deviation, ddof 1, per period) or mean return.
     bandwidth : int or None, default: None
@@ -787,8 +790,10 @@ def regime_performance(
     >>> res.regimes, res.estimate.shape, bool(0 < res.equality_pvalue[0] <= 1)
     (['calm', 'storm'], (3, 2), True)
 
-    Validated against: statsmodels OLS with HAC covariance and ``wald_test`` on regime dummies;
-    ``sigtest.sharpe_ratio_se(method='hac')`` for one regime (tests/test_regimes.py).
+    Validated against: statsmodels OLS with HAC covariance and ``wald_test`` on regime dummies
+    (means); a plain loop over lags of the delta-method covariance and
+    ``sigtest.sharpe_ratio_se(method='hac')`` (Sharpe ratios);
+    ``sigtest.probabilistic_sharpe_ratio`` on the worst regime's returns (tests/test_regimes.py).
     """
     nan_policy = check_nan_policy(nan_policy)
     meas = check_choice(measure, "measure", MEASURES)
