@@ -1275,6 +1275,12 @@ def structural_break(
                 "`benchmark` holds NaN; pass nan_policy='omit' to drop the periods at the start "
                 "or end where it is missing"
             )
+        if first < 3:
+            raise ValueError(
+                f"`trim`={trim:g} leaves segments of {first} period(s) at the ends of the "
+                f"{t_obs} periods; the regression on `benchmark` needs at least 3 in each "
+                "segment (pass a larger `trim` or more periods)"
+            )
         for a, b in ((0, first), (last, t_obs)):
             if np.ptp(bench[a:b]) == 0:
                 raise ValueError(

@@ -790,6 +790,8 @@ def test_regression_break_benchmark_column_and_messages():
     flat = np.r_[np.zeros(100), m[100:]]
     with pytest.raises(ValueError, match=r"`benchmark` is constant over rows 0 to 44"):
         structural_break(df[["a"]], flat)
+    with pytest.raises(ValueError, match=r"`trim`=0.15 leaves segments of 2 period\(s\)"):
+        structural_break(df[["a"]].iloc[:16], m[:16])
     with pytest.raises(ValueError, match=r"`benchmark` has 299 observations"):
         structural_break(df[["a"]], m[:-1])
 
