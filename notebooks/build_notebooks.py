@@ -285,11 +285,105 @@ OUT_OF_SAMPLE = [
     new_code_cell("print(cp.describe())\nprint()\nprint(wf.describe())"),
 ]
 
+REGIMES = [
+    new_markdown_cell(
+        "# Does the edge survive bull and bear markets? Regimes and structural breaks\n\n"
+        "A backtest that earns everything in one market regime and loses in the others will "
+        "disappoint live. We take the 393 technical rules on the S&P 500 (1999-2018), date "
+        "the bull and bear markets of the index itself with Lunde & Timmermann's (2004) 20% "
+        "rule, and ask for each rule: how does its Sharpe ratio differ across regimes (with a "
+        "HAC Wald test), does the in-sample best stay best within each regime, and did its mean "
+        "return break at some date (Andrews' sup-F with Hansen's p-values, Bai's interval for "
+        "the date)?"
+    ),
+    new_code_cell(
+        "import numpy as np\n"
+        "import pandas as pd\n"
+        "import matplotlib.pyplot as plt\n"
+        "import sigtest\n"
+        "from sigtest.datasets import sp500_returns, sp500_technical_rules\n"
+        "from sigtest.plotting import plot_regime_performance, plot_structural_break\n\n"
+        "rules = sp500_technical_rules()  # T x N daily returns, one column per rule\n"
+        "market = sp500_returns().reindex(rules.index)\n"
+        "labels = sigtest.regimes.bull_bear(market)  # ex post dating (uses the whole sample)\n"
+        "phases = labels.ne(labels.shift()).cumsum()\n"
+        "pd.DataFrame([(g.index[0].date(), g.index[-1].date(), g.iloc[0], len(g))\n"
+        "              for _, g in labels.groupby(phases)],\n"
+        "             columns=['start', 'end', 'regime', 'days'])"
+    ),
+    new_code_cell(
+        "wealth = (1 + market).cumprod()\n"
+        "fig, ax = plt.subplots(figsize=(8, 3))\n"
+        "ax.plot(wealth.index, wealth, color='0.2', lw=1)\n"
+        "bear = (labels == 'bear').to_numpy()\n"
+        "ax.fill_between(wealth.index, 0, wealth.max() * 1.05, where=bear,\n"
+        "                color='C3', alpha=0.15, label='bear market')\n"
+        "ax.set_yscale('log'); ax.set_ylabel('S&P 500 wealth'); ax.legend(loc='upper left')\n"
+        "plt.show()"
+    ),
+    new_markdown_cell(
+        "**Performance by regime.** Each rule's annualized Sharpe ratio in bull and bear "
+        "markets, with Newey-West standard errors (Lo's delta method per regime); the Wald test "
+        "asks whether the two are equal. The rank correlation tells whether the rules that do "
+        "well in one regime also do well in the other."
+    ),
+    new_code_cell(
+        "perf = sigtest.regime_performance(rules, labels, periods_per_year=252)\n"
+        "best = perf.best\n"
+        "print(f'in-sample best: {best}; Sharpe by regime:',\n"
+        "      perf.estimate.loc[best].round(2).to_dict())\n"
+        "print('its rank within each regime (1 = best):', perf.best_rank.to_dict())\n"
+        "print(f'rules whose Sharpe ratio differs across regimes (p < 0.05): '\n"
+        "      f'{(perf.equality_pvalue < 0.05).mean():.0%}')\n"
+        "print(f'rules positive in both regimes: {(perf.share_positive == 1).mean():.0%}')\n"
+        "perf.rank_correlation.round(2)"
+    ),
+    new_code_cell(
+        "fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))\n"
+        "plot_regime_performance(perf, ax=axes[0])\n"
+        "axes[1].scatter(perf.estimate['bull'], perf.estimate['bear'], s=8, color='0.4')\n"
+        "axes[1].scatter(*perf.estimate.loc[best, ['bull', 'bear']], color='C3', label=best)\n"
+        "axes[1].axhline(0, color='0.7', lw=0.8); axes[1].axvline(0, color='0.7', lw=0.8)\n"
+        "axes[1].set_xlabel('Sharpe ratio in bull markets')\n"
+        "axes[1].set_ylabel('in bear markets')\n"
+        "axes[1].legend(); plt.tight_layout(); plt.show()"
+    ),
+    new_markdown_cell(
+        "**Structural breaks.** The HAC sup-F test of a break in each rule's mean return, over "
+        "all candidate dates in the middle 70% of the sample, for all 393 rules at once; and "
+        "the same for a break in the rule's alpha and beta on the index."
+    ),
+    new_code_cell(
+        "brk = sigtest.structural_break(rules)\n"
+        "reg = sigtest.structural_break(rules, market)\n"
+        "print(f'a break in the mean (p < 0.05): {(brk.pvalue < 0.05).mean():.1%} of the rules; '\n"
+        "      f'in alpha or beta: {(reg.pvalue < 0.05).mean():.1%}')\n"
+        "b = sigtest.structural_break(rules[best])\n"
+        "print(f'{best}: sup-F {b.statistic:.2f}, p = {b.pvalue:.3f}, break at '\n"
+        "      f'{b.break_date.date()} ({b.break_date_low.date()} to '\n"
+        "      f'{b.break_date_high.date()})')\n"
+        "fig, ax = plt.subplots(figsize=(8, 3))\n"
+        "plot_structural_break(b, rules[best], index=rules.index, ax=ax)\n"
+        "plt.show()"
+    ),
+    new_markdown_cell(
+        "Reading the results: the in-sample best rule earned most of its Sharpe ratio in bear "
+        "markets; within each regime it is among the best rules but not the best (its ranks are "
+        "printed above), and two thirds of the rules perform differently in bull and bear "
+        "markets. Its mean return shows no break (the least-squares date is where the gap "
+        "between the two means is largest, and Bai's interval spans the whole sample, as it "
+        "should without a break), while almost every rule's beta on the index changes over the "
+        "sample: a timing rule is in the market in some periods and out in others."
+    ),
+    new_code_cell("print(perf.describe())\nprint()\nprint(b.describe())"),
+]
+
 NOTEBOOKS = {
     "01_data_snooping_technical_rules.ipynb": SNOOPING,
     "02_pbo_and_deflated_sharpe.ipynb": PBO_DSR,
     "03_bootstrap_sharpe_intervals.ipynb": INTERVALS,
     "04_out_of_sample_selection.ipynb": OUT_OF_SAMPLE,
+    "05_regimes_bull_bear.ipynb": REGIMES,
 }
 
 

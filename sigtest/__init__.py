@@ -47,6 +47,13 @@ from sigtest.multiple_testing import (
     skill_proportions_from_stats,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
+from sigtest import regimes
+from sigtest.regimes import (
+    RegimePerformanceResult,
+    StructuralBreakResult,
+    regime_performance,
+    structural_break,
+)
 from sigtest.report import ValidationReport, validate
 from sigtest.selection import CPCVResult, WalkForwardResult, cpcv, walk_forward
 from sigtest.sharpe import (
@@ -103,6 +110,7 @@ __all__ = [
     "ProfitHurdleResult",
     "RealityCheckResult",
     "Reference",
+    "RegimePerformanceResult",
     "ReturnsLike",
     "SPAResult",
     "SeedRecord",
@@ -113,6 +121,7 @@ __all__ = [
     "SkillProportionsResult",
     "StepMResult",
     "StochasticDominance",
+    "StructuralBreakResult",
     "ValidationReport",
     "WalkForwardResult",
     "__version__",
@@ -141,6 +150,7 @@ __all__ = [
     "probabilistic_sharpe_ratio_from_stats",
     "profit_hurdle",
     "reality_check",
+    "regime_performance",
     "sharpe_false_discovery",
     "sharpe_posterior",
     "sharpe_posterior_from_stats",
@@ -152,6 +162,7 @@ __all__ = [
     "skill_proportions_from_stats",
     "spa",
     "stepm",
+    "structural_break",
     "validate",
     "walk_forward",
 ]

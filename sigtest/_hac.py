@@ -128,6 +128,12 @@ def andrews_bandwidth(u: np.ndarray, kernel: str) -> np.ndarray:
     """
     _check_kernel(kernel)
     t_obs = u.shape[0]
+    # the bandwidth is unit-free: bring each series near unit scale by a power of two (exact),
+    # so that s2^2 neither underflows (returns of 1e-100) nor overflows
+    big = np.max(np.abs(u), axis=(0, u.ndim - 1)) if u.size else np.zeros(u.shape[1:-1])
+    ok = np.isfinite(big) & (big > 0)
+    exp = np.frexp(np.where(ok, big, 1.0))[1]
+    u = np.ldexp(u, -np.expand_dims(np.asarray(exp), (0, -1)))
     rho, s2 = ar1_fit(u)
     s4 = s2 * s2
     den = (s4 / (1.0 - rho) ** 4).sum(axis=-1)

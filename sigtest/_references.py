@@ -486,3 +486,69 @@ ANDREWS_1991 = Reference(
     doi="10.2307/2938229",
     number="3",
 )
+
+# --- regimes and structural breaks (sigtest.regimes) ---
+
+ANDREWS_1993 = Reference(
+    "andrews1993tests", "Andrews, D. W. K.", 1993,
+    "Tests for parameter instability and structural change with unknown change point",
+    "Econometrica", "61", "821-856", "10.2307/2951764", number="4",
+)
+
+ANDREWS_PLOBERGER_1994 = Reference(
+    "andrews1994optimal", "Andrews, D. W. K., & Ploberger, W.", 1994,
+    "Optimal tests when a nuisance parameter is present only under the alternative",
+    "Econometrica", "62", "1383-1414", "10.2307/2951753", number="6",
+)
+
+HANSEN_1997 = Reference(
+    "hansen1997approximate", "Hansen, B. E.", 1997,
+    "Approximate asymptotic p values for structural-change tests",
+    "Journal of Business & Economic Statistics", "15", "60-67",
+    "10.1080/07350015.1997.10524687", number="1",
+)
+
+CHOW_1960 = Reference(
+    "chow1960tests", "Chow, G. C.", 1960,
+    "Tests of equality between sets of coefficients in two linear regressions",
+    "Econometrica", "28", "591-605", "10.2307/1910133", number="3",
+)
+
+BAI_1997 = Reference(
+    "bai1997estimation", "Bai, J.", 1997,
+    "Estimation of a change point in multiple regression models",
+    "The Review of Economics and Statistics", "79", "551-563", "10.1162/003465397557132",
+    number="4",
+)
+
+PLOBERGER_KRAMER_1992 = Reference(
+    "ploberger1992cusum", "Ploberger, W., & Kraemer, W.", 1992,
+    "The CUSUM test with OLS residuals", "Econometrica", "60", "271-285", "10.2307/2951597",
+    number="2",
+)
+
+PAGAN_SOSSOUNOV_2003 = Reference(
+    "pagan2003simple", "Pagan, A. R., & Sossounov, K. A.", 2003,
+    "A simple framework for analysing bull and bear markets", "Journal of Applied Econometrics",
+    "18", "23-46", "10.1002/jae.664", number="1",
+)
+
+LUNDE_TIMMERMANN_2004 = Reference(
+    "lunde2004duration", "Lunde, A., & Timmermann, A.", 2004,
+    "Duration dependence in stock prices: An analysis of bull and bear markets",
+    "Journal of Business & Economic Statistics", "22", "253-273",
+    "10.1198/073500104000000136", number="3",
+)
+
+BROCK_LAKONISHOK_LEBARON_1992 = Reference(
+    "brock1992simple", "Brock, W., Lakonishok, J., & LeBaron, B.", 1992,
+    "Simple technical trading rules and the stochastic properties of stock returns",
+    "The Journal of Finance", "47", "1731-1764", "10.1111/j.1540-6261.1992.tb04681.x",
+    number="5",
+)
+
+BOLLERSLEV_1986 = Reference(
+    "bollerslev1986generalized", "Bollerslev, T.", 1986,
+    "Generalized autoregressive conditional heteroskedasticity", "Journal of Econometrics",
+    "31", "307-327", "10.1016/0304-4076(86)90063-1", number="3",
+)

@@ -65,6 +65,8 @@ from sigtest._validation import (
     check_positive,
     check_probability,
     check_real,
+    rescale,
+    scale_exponents,
     warn_degenerate,
 )
 from sigtest.sharpe import (
@@ -1977,8 +1979,9 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     if not math.isfinite(dsr.dsr):
         return None
     best = ctx.best
-    x_best = ctx.best_returns().values[:, 0]
-    rho = float(lag1_autocorrelation(x_best[:, None])[0])
+    x_best = ctx.best_returns().values
+    x_best = rescale(x_best, scale_exponents(x_best))  # unit-free: powers of two, exact
+    rho = float(lag1_autocorrelation(x_best)[0])
     if not abs(rho) < 1.0:
         rho = 0.0
     sr_b, t_b, sk_b, ku_b = dsr.sharpe, dsr.n_obs, dsr.skew, dsr.kurtosis

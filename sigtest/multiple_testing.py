@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
@@ -1882,8 +1883,17 @@ def _report_section(ctx: Any) -> Any:
     tstat = np.where(s.degenerate, np.nan, s.tstat)
     labels = pd.Index(s.prob.data.labels)
     skill = _skill_result(p_two, tstat, labels, 0.5, 0.4, level, s.seed, n_res)
-    qvals = adjust_pvalues(pd.Series(p_one, index=labels, name="pvalue"), method="storey",
-                           alpha=level)
+    with warnings.catch_warnings(record=True) as caught:  # said once, as a note, below
+        warnings.simplefilter("always", DegenerateDataWarning)
+        qvals = adjust_pvalues(pd.Series(p_one, index=labels, name="pvalue"), method="storey",
+                               alpha=level)
+    qvalue_notes = tuple(
+        f"Storey's q-values: {w.message}" for w in caught
+        if issubclass(w.category, DegenerateDataWarning) and np.isfinite(p_one).all()
+    )
+    for w in caught:  # anything else (undefined p-values) is the caller's to see
+        if not (issubclass(w.category, DegenerateDataWarning) and np.isfinite(p_one).all()):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     ks_setup, ks_per = runs["kstepm"]
     best, _ = _best(ks_setup)
     order, counts, naive, n_undef = _kstepm_counts(ks_setup, ks_per, ks)
@@ -1981,5 +1991,5 @@ def _report_section(ctx: Any) -> Any:
         rows=tuple(rows),
         results=results,
         figures=(figure,),
-        notes=notes,
+        notes=qvalue_notes + notes,
     )

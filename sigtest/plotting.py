@@ -14,6 +14,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from sigtest.bootstrap import BootstrapCIResult
     from sigtest.overfitting import PBOResult
+    from sigtest.regimes import RegimePerformanceResult, StructuralBreakResult
     from sigtest.selection import CPCVResult, WalkForwardResult
     from sigtest.sharpe import DeflatedSharpeResult
     from sigtest.snooping import RealityCheckResult
@@ -27,7 +28,9 @@ __all__ = [
     "plot_pbo_dominance",
     "plot_pbo_logits",
     "plot_pvalue_histogram",
+    "plot_regime_performance",
     "plot_sharpe_intervals",
+    "plot_structural_break",
     "plot_walk_forward",
 ]
 
@@ -445,4 +448,87 @@ def plot_walk_forward(result: WalkForwardResult, *, ax: Any = None, in_sample_be
     ax.set_title(f"Walk-forward: HAC t = {result.tstat:.2f}, one-sided p = {result.pvalue:.3g}",
                  fontsize="medium")
     ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+# --- regimes and structural breaks ---
+
+
+def plot_regime_performance(result: RegimePerformanceResult, *, ax: Any = None,
+                            strategy: Any = None) -> Any:
+    """The measure of one strategy in each regime, with its HAC interval.
+
+    Parameters
+    ----------
+    result : RegimePerformanceResult
+        The result of :func:`sigtest.regime_performance`.
+    strategy : label or int, default: None
+        The strategy drawn (a column label, or a position for numpy input); None: the
+        full-sample best (``result.best``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    est = result.estimate
+    pick = result.best if strategy is None else strategy
+    if hasattr(est, "loc"):
+        row = est.loc[pick].to_numpy(float)
+        low = result.confidence_interval.low.loc[pick].to_numpy(float)
+        high = result.confidence_interval.high.loc[pick].to_numpy(float)
+    else:
+        row = np.asarray(est, float)[int(pick)]
+        low = np.asarray(result.confidence_interval.low, float)[int(pick)]
+        high = np.asarray(result.confidence_interval.high, float)[int(pick)]
+    x = np.arange(row.size)
+    ax.errorbar(x, row, yerr=[row - low, high - row], fmt="o", color="#4878a8",
+                ecolor="#4878a8", capsize=4, markersize=6)
+    ax.axhline(0.0, color="#b03030", linestyle="--", linewidth=1)
+    ax.set_xticks(x)
+    ax.set_xticklabels([_text(r) for r in result.regimes])
+    name = "Sharpe ratio" if result.measure == "sharpe" else "mean return"
+    unit = "annualized" if result.periods_per_year is not None else "per period"
+    ax.set_ylabel(f"{name} ({unit})")
+    ax.set_title(f"{_text(pick)}: {name} by regime, {100 * result.confidence_level:g}% HAC "
+                 "intervals")
+    return ax
+
+
+def plot_structural_break(result: StructuralBreakResult, returns: Any, *, index: Any = None,
+                          ax: Any = None) -> Any:
+    """Cumulative return of one strategy with the estimated break date and Bai's interval.
+
+    Parameters
+    ----------
+    result : StructuralBreakResult
+        The result of :func:`sigtest.structural_break` for this one strategy.
+    returns : array-like
+        Its returns (the rows the test used).
+    index : array-like, default: None
+        The x values (dates); None: the row positions.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    r = np.asarray(returns, dtype=float).reshape(-1)
+    x = np.arange(r.size) if index is None else np.asarray(index)
+    ax.plot(x, np.cumsum(r), color="#4878a8", linewidth=1.2)
+    pos = int(np.asarray(result.break_position).reshape(-1)[0])
+    lo = float(np.asarray(result.confidence_interval.low, dtype=float).reshape(-1)[0])
+    hi = float(np.asarray(result.confidence_interval.high, dtype=float).reshape(-1)[0])
+    if pos >= 0:
+        ax.axvline(x[pos], color="#b03030", linestyle="--", linewidth=1.2,
+                   label="estimated break")
+        if np.isfinite(lo) and np.isfinite(hi):
+            a = x[int(np.clip(np.floor(lo), 0, r.size - 1))]
+            b = x[int(np.clip(np.ceil(hi), 0, r.size - 1))]
+            ax.axvspan(a, b, color="#b03030", alpha=0.12,
+                       label=f"{100 * result.confidence_level:g}% interval (Bai 1997)")
+        ax.legend(loc="best", fontsize="small")
+    p = float(np.asarray(result.pvalue, dtype=float).reshape(-1)[0])
+    ax.set_ylabel("cumulative return (sum)")
+    ax.set_title(f"Break test ({result.test}, {result.cov}): p = {p:.3g}")
     return ax

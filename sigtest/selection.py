@@ -50,6 +50,8 @@ from sigtest._validation import (
     check_memory,
     check_positive,
     memory_limit,
+    rescale,
+    scale_exponents,
 )
 from sigtest._version import __version__
 from sigtest.overfitting import PerformanceDegradation, _degradation
@@ -545,6 +547,8 @@ def _select_kernel(
     for a in range(0, n_cols, width):
         b = min(a + width, n_cols)
         xc = x[:, a:b]
+        if measure == "sharpe":  # unit-free: near unit scale by powers of two (exact)
+            xc = rescale(xc, scale_exponents(xc))
         # centring near the column's level keeps sum((r - c)^2) - sum(r - c)^2 / n free of
         # cancellation; the mean of the first rows is near enough and costs no pass
         center = xc[:_CENTER_ROWS].mean(axis=0)
@@ -596,6 +600,8 @@ class _Selections:
 def _measure_rows(r: np.ndarray, rows: np.ndarray, measure: str) -> np.ndarray:
     """``measure`` of column ``s`` of ``r`` (T x S) on the rows ``rows[s]`` (S x T booleans);
     NaN where undefined (fewer than 2 rows, or constant for the Sharpe ratio)."""
+    if measure == "sharpe":  # unit-free: near unit scale by powers of two (exact)
+        r = rescale(r, scale_exponents(r))
     w = rows.T.astype(np.float64)
     n = w.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -740,6 +746,10 @@ def _series_stats(r: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per column of ``r`` (T x m): mean, Sharpe ratio (ddof 1), skewness and Pearson kurtosis
     (moment ratios), maximum drawdown of the cumulative sum; NaN where undefined."""
     t_obs = r.shape[0]
+    # moments near unit scale (powers of two per column, exact), means and drawdowns scaled
+    # back: returns of 1e-200 or 1e+200 give the Sharpe ratios of returns of 1
+    exp = scale_exponents(r)
+    r = rescale(r, exp)
     mean = r.mean(axis=0)
     dev = r - mean
     m2 = (dev**2).mean(axis=0)
@@ -751,6 +761,8 @@ def _series_stats(r: np.ndarray) -> tuple[np.ndarray, ...]:
         kurt = np.where(const, np.nan, (dev**4).mean(axis=0) / m2**2)
     wealth = np.vstack([np.zeros((1, r.shape[1])), np.cumsum(r, axis=0)])
     drawdown = (np.maximum.accumulate(wealth, axis=0) - wealth).max(axis=0)
+    if exp is not None:
+        mean, drawdown = np.ldexp(mean, exp), np.ldexp(drawdown, exp)
     return mean, sr, skew, kurt, drawdown
 
 
@@ -1048,13 +1060,19 @@ def _hac_mean_test(u: np.ndarray) -> tuple[float, float, float, float]:
     plug-in bandwidth ``S = 1.1447 (alpha(1) T)^(1/3)``, from :mod:`sigtest._hac`.
     """
     t_obs = u.size
+    # computed near unit scale (a power of two, exact) and scaled back: the t-statistic does
+    # not depend on the units, and squares of returns of 1e-200 would underflow
+    exp = scale_exponents(u[:, None])
+    e = 0 if exp is None else int(exp[0])
+    u = rescale(u[:, None], exp)[:, 0]
     mean = float(u.mean())
     bw = float(andrews_bandwidth((u - mean)[:, None], "bartlett"))
     if not (math.isfinite(bw) and bw > 0):
-        return mean, float("nan"), float("nan"), bw
+        return math.ldexp(mean, e), float("nan"), float("nan"), bw
     lrv = float(long_run_variance(u, kernel="bartlett", bandwidth=bw))
     se = math.sqrt(lrv / t_obs) if lrv > 0 else float("nan")
-    return mean, se, mean / se if se > 0 else float("nan"), bw
+    return (math.ldexp(mean, e), math.ldexp(se, e) if se == se else se,
+            mean / se if se > 0 else float("nan"), bw)
 
 
 def _windows(t_obs: int, train: int, test: int, step: int, gap: int,

@@ -129,10 +129,13 @@ def results(big):
         "ProfitHurdleResult": sigtest.profit_hurdle(
             300, 240, volatility=0.1, periods_per_year=12, rng=5, n_simulations=200),
         "RealityCheckResult": sigtest.reality_check(big, n_resamples=b, rng=1),
+        "RegimePerformanceResult": sigtest.regime_performance(
+            big, np.repeat(["calm", "normal", "storm", "crash"], 500)),
         "SPAResult": sigtest.spa(big, n_resamples=b, rng=1),
         "SharpeRatioSEResult": sigtest.sharpe_ratio_se(big),
         "SkillProportionsResult": sigtest.skill_proportions(big, n_resamples=b, rng=1),
         "StepMResult": sigtest.stepm(big, n_resamples=b, rng=1),
+        "StructuralBreakResult": sigtest.structural_break(big),
         "WalkForwardResult": sigtest.walk_forward(big, train=500, test=50),
         "MinimumBayesFactorResult": sigtest.minimum_bayes_factor(
             pd.Series(np.linspace(0.001, 0.5, 300), index=big.columns)),

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import sigtest
 from sigtest import ConfidenceInterval, DegenerateDataWarning
+from sigtest._sections import ReportRow
 
 # ---------------------------------------------------------------------------------------------
 # Input generators
@@ -607,6 +608,52 @@ REGISTRY["fdr_sharpe_threshold"] = (
 )
 
 
+@st.composite
+def _with_regimes(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool, bool]:
+    """Returns plus one regime label per period: 2 to 4 regimes, some periods in none; hostile
+    calls may get a wrong length, a single regime or a scalar."""
+    hostile = draw(st.booleans())
+    data = draw(returns_inputs(hostile=hostile))
+    kwargs = {k: _p(v).draw(draw, hostile) for k, v in params.items()}
+    ret = data["value"]
+    t = len(ret)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_lab = t + (draw(st.sampled_from([0, 0, 0, -1, 1])) if hostile else 0)
+    k = draw(st.integers(1 if hostile else 2, 4))
+    labels: Any = np.array(["calm", "storm", "bull", "bear"], dtype=object)[
+        rng.integers(0, k, max(n_lab, 0))]
+    if n_lab > 0 and draw(st.booleans()):
+        labels[rng.random(n_lab) < 0.1] = None
+    if draw(st.booleans()) and isinstance(ret, (pd.DataFrame, pd.Series)) and n_lab == t:
+        labels = pd.Series(labels, index=ret.index)
+    if hostile and draw(st.integers(0, 9)) == 0:
+        labels = "volatility"
+    return (ret, labels), kwargs, data["has_nan"], data.get("bad_index", False)
+
+
+REGISTRY["regime_performance"] = (
+    _with_regimes(
+        measure=P(["sharpe", "mean"], ["bogus"]),
+        bandwidth=P([None, 0, 2], [-1, 1.5, 10**6]),
+        confidence_level=PROB,
+        periods_per_year=PPY,
+        nan_policy=POLICY,
+    ),
+    sigtest.regime_performance,
+)
+REGISTRY["structural_break"] = (
+    _with_benchmark(
+        test=P(["supf", "avef", "expf", "cusum"], ["bogus", "chow"]),
+        cov=P(["hac", "iid"], ["bogus"]),
+        trim=P([0.15, 0.25, 0.45], [0.0, 0.5, -1.0, float("nan")]),
+        bandwidth=P([None], [0, 3, -1, 1.5]),
+        confidence_level=PROB,
+        nan_policy=POLICY,
+    ),
+    sigtest.structural_break,
+)
+
+
 def test_registry_covers_public_api():
     """Every public function of sigtest is fuzzed."""
     functions = {
@@ -630,6 +677,8 @@ def _walk(obj: Any, path: str, seen: set[int]) -> Any:
     """Yield (path, value) for every numeric leaf and ConfidenceInterval of a result."""
     if id(obj) in seen:
         return
+    if isinstance(obj, ReportRow):  # a table row: NaN low/high/p-value mean "none"; its
+        return  # numbers come from the section's results, which are walked
     if isinstance(obj, ConfidenceInterval):
         yield path, obj
         return
