@@ -55,7 +55,7 @@ def test_bibtex_parses(key):
     # authors: the text form "A, B., C, D., & E, F." has one ".," between consecutive authors
     authors = fields["author"].value
     assert len(authors) == ref.authors.count(".,") + 1
-    assert all(re.fullmatch(r"[A-Z][A-Za-z' ]+, ([A-Z]\. ?)+", a) for a in authors), authors
+    assert all(re.fullmatch(r"[A-Z][A-Za-z' -]+, ([A-Z]\. ?)+", a) for a in authors), authors
     assert fields["year"].value == str(ref.year)
     if "volume" in fields:
         assert fields["volume"].value.isdigit()

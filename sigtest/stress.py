@@ -1,0 +1,917 @@
+"""Stress tests: drawdown, time under water and ruin under resampled and historical scenarios.
+
+Three tools, one module:
+
+* :func:`stress` block-bootstraps return paths (the dependence of the returns kept by the
+  stationary, circular or moving block bootstrap) and gives, per strategy, the distributions of
+  the maximum drawdown, the longest time under water, the time to recover from the maximum
+  drawdown, the terminal return and the worst ``window``-period return, the probabilities of
+  ruin and of drawdowns beyond given levels, and where the observed history falls in each
+  distribution;
+* :func:`drawdown_quantiles` gives the closed forms these distributions are checked against:
+  the quantile maximum drawdown and time under water of Bailey & Lopez de Prado (2015) for iid
+  normal and AR(1) returns (the "triple penance rule"), and the expected maximum drawdown of a
+  Brownian motion without drift (Magdon-Ismail, Atiya, Pratap & Abu-Mostafa, 2004);
+* :func:`stress_windows` measures each strategy in named historical episodes (a documented
+  default set of US equity crises for daily dated data), in the benchmark's worst drawdowns and
+  in its own worst drawdowns.
+
+Path statistics need the paths, not only moments, so :func:`stress` builds them, but never all
+at once: replicates are processed in chunks of whole random-stream blocks (so a replicate's
+numbers do not depend on the chunk size or the number of threads) and, inside a chunk, the
+paths of a few thousand (replicate, strategy) pairs advance together one period at a time, every
+running statistic (running peak, deepest drawdown and its date, current and longest spell under
+water, first recovery, lowest wealth, worst window) updated in place on vectors that stay in
+cache. Memory per thread is a few MiB whatever the number of strategies, replicates or periods.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, get_args
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from sigtest._engine import BOOTSTRAPS, Bootstrap, BootstrapPlan, _geometric_batch, draw_blocks
+from sigtest._execution import Blocks, as_blocks, kernel_threads
+from sigtest._random import STREAM_BLOCK, RngLike, SeedRecord, draw_rows, root_seed_sequence
+from sigtest._random import seed_record
+from sigtest._references import (
+    ASMUSSEN_GLYNN_PITMAN_1995,
+    BAILEY_LDP_2015,
+    KUNSCH_1989,
+    MAGDON_ISMAIL_ET_AL_2004,
+    POLITIS_ROMANO_1992,
+    POLITIS_ROMANO_1994,
+    POLITIS_WHITE_2004,
+    PATTON_POLITIS_WHITE_2009,
+)
+from sigtest._results import Reference, ResultBase, seed_text
+from sigtest._validation import (
+    DegenerateDataWarning,
+    NanPolicy,
+    ReturnsData,
+    ReturnsLike,
+    check_choice,
+    check_int,
+    check_nan_policy,
+    check_probability,
+    check_real,
+)
+from sigtest._version import __version__
+from sigtest.bootstrap import (
+    _block_length_subset,
+    _check_block_length,
+    _ragged_auto_block_length,
+    _ragged_spans,
+    _span_groups,
+    _subset_block_lengths,
+    _warn_short,
+    make_plan,
+)
+
+__all__ = [
+    "COMPOUNDINGS",
+    "CRISES",
+    "DrawdownQuantilesResult",
+    "StressResult",
+    "StressWindowsResult",
+    "drawdown_quantiles",
+    "stress",
+    "stress_windows",
+]
+
+Compounding = Literal["simple", "log"]
+#: The registry of compounding conventions (the options of :data:`Compounding`).
+COMPOUNDINGS: tuple[str, ...] = get_args(Compounding)
+
+#: The path statistics of :func:`stress`, in the order of ``StressResult.observed``.
+STATISTICS: tuple[str, ...] = (
+    "max_drawdown", "time_under_water", "time_to_recover", "terminal_return", "worst_return",
+)
+
+#: Paths advanced together in one inner loop of the path kernel (replicates x strategies):
+#: large enough that numpy's per-call cost is small against the work, small enough that the
+#: dozen state vectors stay in cache.
+_PATHS_PER_LOOP = 8192
+#: Periods gathered at once from the returns for the inner loop.
+_TIME_BLOCK = 64
+#: At most this many replicates per chunk (their index matrix is the chunk's largest array).
+_MAX_CHUNK = 2048
+
+_SCHEME_REFS = {
+    "iid": (),
+    "stationary": (POLITIS_ROMANO_1994,),
+    "circular": (POLITIS_ROMANO_1992,),
+    "moving": (KUNSCH_1989,),
+}
+
+# --------------------------------------------------------------------------------------------
+# Default historical episodes
+# --------------------------------------------------------------------------------------------
+
+#: Well-known US equity crises, as ``name -> (start, end)``: the S&P 500's closing high before
+#: each decline and its closing low after it. An episode measures the change in wealth from the
+#: close of ``start`` to the close of ``end`` (the returns dated after ``start`` up to and
+#: including ``end``), so these windows give each strategy's return over the index's
+#: peak-to-trough decline. Sources: the bear-market tables of Ned Davis Research (as published by
+#: Hartford Funds, 2023) and Yardeni Research (2020) for 1987, 2000-02, 2007-09, 2020 and 2022;
+#: the S&P Dow Jones Indices table of corrections (Associated Press, 6 February 2018) for 1998,
+#: 2011, 2015-16 and 2018.
+CRISES: dict[str, tuple[str, str]] = {
+    "1987 crash": ("1987-08-25", "1987-12-04"),
+    "1998 LTCM and Russian default": ("1998-07-17", "1998-08-31"),
+    "2000-02 dot-com bust": ("2000-03-24", "2002-10-09"),
+    "2007-09 global financial crisis": ("2007-10-09", "2009-03-09"),
+    "2011 US downgrade and euro crisis": ("2011-04-29", "2011-10-03"),
+    "2015-16 China and oil slump": ("2015-05-21", "2016-02-11"),
+    "2018 volatility spike": ("2018-01-26", "2018-02-08"),
+    "2020 COVID-19 crash": ("2020-02-19", "2020-03-23"),
+    "2022 inflation bear market": ("2022-01-03", "2022-10-12"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Resampled path indices over any horizon
+# --------------------------------------------------------------------------------------------
+
+
+def _path_blocks(
+    gen: np.random.Generator, n_rows: int, n_obs: int, horizon: int, bootstrap: str,
+    block_length: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks (starts in ``[0, T)`` and lengths summing to ``horizon``) of ``n_rows`` paths.
+
+    For ``horizon == T`` these are exactly the engine's blocks (:func:`draw_blocks`), so the
+    paths are the rows of :func:`sigtest.bootstrap_indices`; otherwise the same laws with the
+    blocks laid end to end until ``horizon`` periods are covered."""
+    if horizon == n_obs:
+        return draw_blocks(gen, n_rows, n_obs, bootstrap, block_length)
+    if bootstrap == "iid":
+        return gen.integers(0, n_obs, size=(n_rows, horizon)), np.ones(
+            (n_rows, horizon), dtype=np.int64)
+    if bootstrap == "stationary":
+        p = 1.0 / block_length
+        k = _geometric_batch(horizon, p)
+        lengths = gen.geometric(p, size=(n_rows, k))
+        while (lengths.sum(axis=1) < horizon).any():
+            lengths = np.hstack([lengths, gen.geometric(p, size=(n_rows, k))])
+        ends = np.cumsum(lengths, axis=1)
+        lengths = np.clip(horizon - (ends - lengths), 0, lengths)
+        starts = gen.integers(0, n_obs, size=lengths.shape)
+        return starts, lengths
+    length = int(block_length)
+    n_blocks = -(-horizon // length)
+    high = n_obs if bootstrap == "circular" else n_obs - length + 1
+    starts = gen.integers(0, high, size=(n_rows, n_blocks))
+    lengths = np.full((n_rows, n_blocks), length, dtype=np.int64)
+    lengths[:, -1] = horizon - length * (n_blocks - 1)
+    return starts, lengths
+
+
+def _path_indices(starts: np.ndarray, lengths: np.ndarray, n_obs: int, horizon: int) -> np.ndarray:
+    """The ``n_rows x horizon`` period indices of the paths made of ``(starts, lengths)``."""
+    n_rows = starts.shape[0]
+    begin = np.cumsum(lengths, axis=1) - lengths
+    offset = np.repeat((starts - begin).ravel(), lengths.ravel()).reshape(n_rows, horizon)
+    out = offset + np.arange(horizon)
+    out %= n_obs
+    return out
+
+
+@dataclass(frozen=True)
+class _PathPlan:
+    """``n_resamples`` resampled paths of ``horizon`` periods drawn from ``n_obs`` periods.
+
+    Path ``b`` depends only on the seed and ``b`` (random stream blocks of
+    :data:`~sigtest._random.STREAM_BLOCK` paths): any chunking gives the same paths. For
+    ``horizon == n_obs`` the paths are those of :func:`sigtest.bootstrap_indices` with the same
+    seed."""
+
+    bootstrap: str
+    block_length: float
+    n_obs: int
+    horizon: int
+    n_resamples: int
+    root: np.random.SeedSequence
+
+    def indices(self, start: int, stop: int) -> np.ndarray:
+        if self.horizon == self.n_obs:
+            plan = BootstrapPlan(self.bootstrap, self.block_length, self.n_obs,
+                                 self.n_resamples, self.root)
+            return plan.indices(start, stop)
+
+        def draw(gen: np.random.Generator, n: int) -> np.ndarray:
+            s, ln = _path_blocks(gen, n, self.n_obs, self.horizon, self.bootstrap,
+                                 self.block_length)
+            return np.stack([s, ln], axis=1)
+
+        both = draw_rows(self.root, start, stop, draw)
+        return _path_indices(both[:, 0], both[:, 1], self.n_obs, self.horizon)
+
+
+@dataclass(frozen=True)
+class _GivenPaths:
+    """Paths given as an index matrix (a test hook, and the observed history)."""
+
+    index_matrix: np.ndarray
+
+    @property
+    def n_resamples(self) -> int:
+        return int(self.index_matrix.shape[0])
+
+    @property
+    def horizon(self) -> int:
+        return int(self.index_matrix.shape[1])
+
+    def indices(self, start: int, stop: int) -> np.ndarray:
+        return self.index_matrix[start:stop]
+
+
+# --------------------------------------------------------------------------------------------
+# The path kernel
+# --------------------------------------------------------------------------------------------
+
+
+def _log_growth(x: np.ndarray, compounding: str) -> np.ndarray:
+    """Per-period log growth of wealth: ``log1p(r)`` (simple; ``-inf`` for a return at or below
+    -100%, which wipes the capital out) or ``r`` itself (log returns)."""
+    if compounding == "log":
+        return np.ascontiguousarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log1p(np.maximum(x, -1.0))
+    return np.ascontiguousarray(out)
+
+
+@dataclass
+class _PathStats:
+    """Raw per-path statistics of a set of paths (arrays of one shape), in log-wealth units."""
+
+    depth: np.ndarray  # min over t of log(W_t / peak_t) (<= 0)
+    trough: np.ndarray  # first period at which that minimum is reached
+    recovery: np.ndarray  # first period after the trough back at the peak (horizon + 1: never)
+    under_water: np.ndarray  # longest run of consecutive periods below the running peak
+    low: np.ndarray  # min over t of log W_t (W_0 = 1 included)
+    worst: np.ndarray  # min over t of log(W_t / W_{t - window})
+    final: np.ndarray  # log W_horizon
+
+
+def _scan(lx: np.ndarray, idx: np.ndarray, window: int) -> _PathStats:
+    """Path statistics of the paths ``lx[idx[b], n]`` for every row b of ``idx`` and column n.
+
+    Vectors of ``K = B_c x N_c`` paths advance one period at a time; wealth starts at
+    ``W_0 = 1`` (log 0), which counts as the first peak. A period is under water when its
+    wealth is below the running peak. Output arrays are ``B_c x N_c``."""
+    n_rows, horizon = idx.shape
+    n_cols = lx.shape[1]
+    k = n_rows * n_cols
+    w = window
+    ring = np.zeros((w + 1, k))  # log wealth of the last w + 1 periods, L_0 = 0 in slot 0
+    peak = np.zeros(k)
+    dd = np.empty(k)
+    depth = np.zeros(k)
+    low = np.zeros(k)
+    worst = np.full(k, np.inf)
+    diff = np.empty(k)
+    deeper = np.empty(k, dtype=bool)
+    at_peak = np.empty(k, dtype=bool)
+    trough = np.zeros(k, dtype=np.int32)
+    recovery = np.full(k, horizon + 1, dtype=np.int32)
+    spell = np.zeros(k, dtype=np.int32)
+    longest = np.zeros(k, dtype=np.int32)
+    never = np.int32(horizon + 1)
+    with np.errstate(invalid="ignore"):  # -inf - -inf after a ruin: NaN, skipped by fmin
+        for t0 in range(0, horizon, _TIME_BLOCK):
+            t1 = min(t0 + _TIME_BLOCK, horizon)
+            grow = lx[idx[:, t0:t1].T].reshape(t1 - t0, k)  # rows: periods; columns: paths
+            for j in range(t1 - t0):
+                t = t0 + j + 1
+                level = ring[t % (w + 1)]
+                np.add(ring[(t - 1) % (w + 1)], grow[j], out=level)
+                np.maximum(peak, level, out=peak)
+                np.subtract(level, peak, out=dd)
+                np.less(dd, depth, out=deeper)
+                np.minimum(depth, dd, out=depth)
+                np.copyto(trough, t, where=deeper)
+                np.copyto(recovery, never, where=deeper)
+                np.equal(dd, 0.0, out=at_peak)
+                np.minimum(recovery, t, out=recovery, where=at_peak)
+                spell += 1
+                np.copyto(spell, 0, where=at_peak)
+                np.maximum(longest, spell, out=longest)
+                np.minimum(low, level, out=low)
+                if t >= w:
+                    np.subtract(level, ring[(t - w) % (w + 1)], out=diff)
+                    np.fmin(worst, diff, out=worst)
+    final = ring[horizon % (w + 1)].copy()
+    shape = (n_rows, n_cols)
+    return _PathStats(depth.reshape(shape), trough.reshape(shape), recovery.reshape(shape),
+                      longest.reshape(shape), low.reshape(shape), worst.reshape(shape),
+                      final.reshape(shape))
+
+
+def _chunk_rows(n_cols: int, n_resamples: int) -> int:
+    """Replicates per chunk: whole stream blocks, enough for a full inner loop."""
+    want = -(-_PATHS_PER_LOOP // max(n_cols, 1))
+    rows = -(-want // STREAM_BLOCK) * STREAM_BLOCK
+    return int(min(max(rows, STREAM_BLOCK), _MAX_CHUNK, -(-n_resamples // STREAM_BLOCK)
+                   * STREAM_BLOCK))
+
+
+def _paths_stats(
+    lx: np.ndarray,
+    plan: _PathPlan | _GivenPaths,
+    window: int,
+    batch_size: int | None = None,
+    workers: int | None = None,
+) -> _PathStats:
+    """:func:`_scan` over all ``plan.n_resamples`` paths of every column of ``lx``, chunk by chunk
+    of replicates (on a thread pool) and column piece by column piece. The chunking changes
+    neither the paths nor the arithmetic of any path."""
+    n_res, n_cols = plan.n_resamples, lx.shape[1]
+    shape = (n_res, n_cols)
+    out = _PathStats(np.empty(shape), np.empty(shape, np.int32), np.empty(shape, np.int32),
+                     np.empty(shape, np.int32), np.empty(shape), np.empty(shape),
+                     np.empty(shape))
+    rows = _chunk_rows(n_cols, n_res) if batch_size is None else batch_size
+    piece = max(1, _PATHS_PER_LOOP // rows)
+    pieces = [np.ascontiguousarray(lx[:, c0:c0 + piece]) for c0 in range(0, n_cols, piece)]
+    bounds = [(s, min(s + rows, n_res)) for s in range(0, n_res, rows)]
+
+    def run(b: tuple[int, int]) -> None:
+        s0, s1 = b
+        idx = plan.indices(s0, s1)
+        for p, part in enumerate(pieces):
+            c0 = p * piece
+            res = _scan(part, idx, window)
+            for name in ("depth", "trough", "recovery", "under_water", "low", "worst", "final"):
+                getattr(out, name)[s0:s1, c0:c0 + part.shape[1]] = getattr(res, name)
+
+    n_threads = kernel_threads() if workers is None else max(1, workers)
+    n_threads = min(n_threads, len(bounds))
+    if n_threads <= 1:
+        for b in bounds:
+            run(b)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            list(pool.map(run, bounds))
+    return out
+
+
+def _summaries(
+    raw: _PathStats, horizon: int, compounding: str
+) -> dict[str, np.ndarray]:
+    """Path statistics in the units reported: drawdown as a fraction of the peak, durations in
+    periods (time to recover censored at the horizon), returns in the input's units."""
+    no_dd = raw.depth == 0
+    recovered = (raw.recovery <= horizon) | no_dd
+    ttr = np.where(raw.recovery <= horizon, raw.recovery - raw.trough, horizon - raw.trough)
+    ttr = np.where(no_dd, 0, ttr).astype(np.float64)
+    with np.errstate(over="ignore"):
+        if compounding == "simple":
+            terminal = np.expm1(raw.final)
+            worst = np.expm1(raw.worst)
+        else:
+            terminal = raw.final.copy()
+            worst = raw.worst.copy()
+    return {
+        "max_drawdown": -np.expm1(raw.depth),
+        "time_under_water": raw.under_water.astype(np.float64),
+        "time_to_recover": ttr,
+        "terminal_return": terminal,
+        "worst_return": worst,
+        "recovered": recovered,
+        "low": raw.low,
+    }
+
+
+def _midrank(dist: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Where ``observed`` falls in each column of ``dist``: ``(#{< obs} + #{= obs} / 2) / B``."""
+    with np.errstate(invalid="ignore"):
+        below = (dist < observed).sum(axis=0)
+        tied = (dist == observed).sum(axis=0)
+    out = (below + 0.5 * tied) / dist.shape[0]
+    return np.where(np.isnan(observed) | np.isnan(dist).any(axis=0), np.nan, out)
+
+
+# --------------------------------------------------------------------------------------------
+# The result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StressResult(ResultBase):
+    """Result of :func:`stress`: resampled distributions of path statistics per strategy.
+
+    Distributions are ``n_resamples x N`` (DataFrames labelled by strategy for pandas input, 1-D
+    arrays for one strategy given as 1-D input); per-strategy values are Series, arrays or
+    floats in the same way.
+
+    Attributes
+    ----------
+    max_drawdown : ndarray or DataFrame
+        Largest loss from a running peak of wealth, as a fraction of that peak, in [0, 1] (1 is
+        a total loss). Wealth starts at 1, which counts as a peak.
+    time_under_water : ndarray or DataFrame
+        Longest run of consecutive periods with wealth below its running peak.
+    time_to_recover : ndarray or DataFrame
+        Periods from the trough of the maximum drawdown until wealth is back at the peak before
+        it; where it never is (see ``recovered``), the periods from the trough to the end of the
+        horizon (a lower bound: censored). 0 for a path without drawdown.
+    recovered : ndarray or DataFrame of bool
+        Whether the maximum drawdown was recovered within the horizon.
+    terminal_return : ndarray or DataFrame
+        Return over the whole path, in the units of the returns: compounded simple return
+        ``W_H - 1`` for ``compounding='simple'``, the sum of log returns for ``'log'``.
+    worst_return : ndarray or DataFrame
+        Worst return over ``window`` consecutive periods of the path (same units).
+    prob_ruin : float, ndarray or Series
+        Share of paths whose wealth fell to ``1 + ruin`` or below at some period.
+    prob_drawdown : DataFrame
+        ``P(max drawdown >= level)``: one row per level of ``drawdown_levels``, one column per
+        strategy.
+    prob_recovered : float, ndarray or Series
+        Share of paths whose maximum drawdown was recovered within the horizon.
+    observed : DataFrame
+        The statistics of the observed history (rows: ``max_drawdown``, ``time_under_water``,
+        ``time_to_recover``, ``terminal_return``, ``worst_return``; columns: strategies).
+    observed_quantile : DataFrame
+        Where each observed statistic falls in its resampled distribution: the mid-rank share
+        ``(#{resampled < observed} + #{resampled = observed} / 2) / n_resamples``.
+    observed_ruin : bool, ndarray or Series
+        Whether the observed history itself reached the ruin level.
+    horizon : int or ndarray
+        Periods per path (per strategy under ``nan_policy='omit'`` with ``horizon=None``).
+    bootstrap, block_length, block_length_estimated, n_resamples, compounding, ruin,
+    drawdown_levels, window, n_obs, seed, version :
+        The settings used.
+    """
+
+    max_drawdown: Any
+    time_under_water: Any
+    time_to_recover: Any
+    recovered: Any
+    terminal_return: Any
+    worst_return: Any
+    prob_ruin: Any
+    prob_drawdown: pd.DataFrame
+    prob_recovered: Any
+    observed: pd.DataFrame
+    observed_quantile: pd.DataFrame
+    observed_ruin: Any
+    horizon: Any
+    bootstrap: str
+    block_length: float
+    block_length_estimated: bool
+    n_resamples: int
+    compounding: str
+    ruin: float
+    drawdown_levels: tuple[float, ...]
+    window: int
+    n_obs: int
+    seed: SeedRecord
+    nan_policy: str = "raise"
+    version: str = __version__
+    label: Hashable = None
+
+    def references(self) -> tuple[Reference, ...]:
+        refs: list[Reference] = list(_SCHEME_REFS.get(self.bootstrap, ()))
+        if self.block_length_estimated:
+            refs += [POLITIS_WHITE_2004, PATTON_POLITIS_WHITE_2009]
+        return tuple(refs)
+
+    def quantiles(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Quantiles of every resampled distribution: rows ``(statistic, q)``, columns the
+        strategies."""
+        levels = [check_probability(v, "q", low_closed=True, high_closed=True) for v in q]
+        rows = {}
+        for name in STATISTICS:
+            dist = np.asarray(getattr(self, name), dtype=float)
+            dist = dist.reshape(dist.shape[0], -1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                qs = np.quantile(dist, levels, axis=0)
+            for lv, row in zip(levels, qs):
+                rows[(name, lv)] = row
+        frame = pd.DataFrame(rows).T
+        frame.columns = self.observed.columns
+        frame.index.names = ["statistic", "q"]
+        return frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per strategy: the observed statistics, their quantiles in the resampled
+        distributions, the median and 95th percentile of the resampled maximum drawdown and
+        longest time under water, ``P(ruin)`` and ``P(max drawdown >= level)`` per level."""
+        cols = self.observed.columns
+        out = pd.DataFrame(index=cols)
+        for name in STATISTICS:
+            out[f"observed_{name}"] = self.observed.loc[name].to_numpy()
+            out[f"quantile_{name}"] = self.observed_quantile.loc[name].to_numpy()
+        qs = self.quantiles((0.5, 0.95))
+        for name in ("max_drawdown", "time_under_water"):
+            out[f"median_{name}"] = qs.loc[(name, 0.5)].to_numpy()
+            out[f"p95_{name}"] = qs.loc[(name, 0.95)].to_numpy()
+        out["prob_ruin"] = np.atleast_1d(np.asarray(self.prob_ruin, dtype=float))
+        out["prob_recovered"] = np.atleast_1d(np.asarray(self.prob_recovered, dtype=float))
+        for lv in self.prob_drawdown.index:
+            out[f"prob_drawdown_{lv:g}"] = self.prob_drawdown.loc[lv].to_numpy()
+        out.index.name = "strategy"
+        return out
+
+    def _method_text(self) -> str:
+        scheme = {
+            "iid": "the iid bootstrap",
+            "stationary": "the stationary bootstrap of Politis and Romano (1994) with mean block "
+            f"length {self.block_length:.4g}",
+            "circular": f"the circular block bootstrap with blocks of {self.block_length:.0f} "
+            "periods",
+            "moving": f"the moving block bootstrap with blocks of {self.block_length:.0f} periods",
+        }[self.bootstrap]
+        est = (" (estimated by the rule of Politis and White, 2004, with the correction of "
+               "Patton, Politis and White, 2009)" if self.block_length_estimated else "")
+        horizon = np.atleast_1d(np.asarray(self.horizon))
+        h = (f"{int(horizon[0])}" if np.all(horizon == horizon[0])
+             else f"{int(horizon.min())} to {int(horizon.max())}")
+        comp = ("simple returns compounded (wealth = cumulative product of 1 + r; a return at "
+                "or below -100% wipes the capital out)" if self.compounding == "simple"
+                else "log returns (wealth = exp of their cumulative sum)")
+        levels = ", ".join(f"{lv:g}" for lv in self.drawdown_levels)
+        return (
+            f"Stress test by resampled paths: {self.n_resamples} paths of {h} periods were drawn "
+            f"from the {self.n_obs} observed periods of each strategy with {scheme}{est}, "
+            f"keeping the serial dependence of the returns, from {comp}. For each path we "
+            "computed the maximum drawdown (the largest loss from a running peak of wealth, "
+            "wealth starting at 1), the longest time under water, the time to recover from the "
+            f"maximum drawdown, the terminal return and the worst {self.window}-period return; "
+            f"we report the probability of ruin (wealth at or below {1 + self.ruin:g} times "
+            f"the initial capital), the probabilities of maximum drawdowns of at least "
+            f"{levels}, and the mid-rank quantile of each observed statistic in its resampled "
+            f"distribution ({seed_text(self.seed)})."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# stress()
+# --------------------------------------------------------------------------------------------
+
+
+def _check_stress_settings(
+    compounding: object, ruin: object, drawdown_levels: object, window: object,
+    horizon: object,
+) -> tuple[str, float, tuple[float, ...], int, int | None]:
+    comp = check_choice(compounding, "compounding", COMPOUNDINGS)
+    r = check_real(ruin, "ruin")
+    if not -1.0 < r < 0.0:
+        raise ValueError(
+            f"`ruin` must be in (-1, 0): the loss of initial capital that counts as ruin "
+            f"(-0.5: wealth down to half the initial capital); got {ruin!r}")
+    if isinstance(drawdown_levels, (str, bytes)) or not isinstance(
+            drawdown_levels, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"`drawdown_levels` must be a sequence of numbers in (0, 1]; got {drawdown_levels!r}")
+    levels = []
+    for v in drawdown_levels:
+        lv = check_real(v, "drawdown_levels")
+        if not 0.0 < lv <= 1.0:
+            raise ValueError(
+                f"`drawdown_levels` must hold drawdowns in (0, 1] (fractions of the peak); got "
+                f"{v!r}")
+        levels.append(lv)
+    win = check_int(window, "window", minimum=1)
+    h = None if horizon is None else check_int(horizon, "horizon", minimum=1)
+    if h is not None and win > h:
+        raise ValueError(f"`window` must not exceed `horizon` ({h}); got {win}")
+    return comp, r, tuple(levels), win, h
+
+
+def stress(
+    returns: ReturnsLike,
+    *,
+    horizon: int | None = None,
+    bootstrap: Bootstrap = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    compounding: Compounding = "simple",
+    ruin: float = -0.5,
+    drawdown_levels: Sequence[float] = (0.1, 0.2, 0.3, 0.5),
+    window: int = 21,
+    rng: RngLike = None,
+    batch_size: int | None = None,
+    nan_policy: NanPolicy = "raise",
+) -> StressResult:
+    """Stress test by resampled paths: drawdown, time under water and ruin distributions.
+
+    For every strategy, ``n_resamples`` return paths of ``horizon`` periods are drawn from its
+    history by a block bootstrap (which keeps the serial dependence of the returns), and each
+    path's maximum drawdown, longest time under water, time to recover from the maximum
+    drawdown, terminal return and worst ``window``-period return are computed; the result holds
+    their distributions, the probability of ruin, the probabilities of drawdowns beyond
+    ``drawdown_levels``, and where the observed history falls in each distribution.
+
+    Parameters
+    ----------
+    returns : ReturnsLike
+        ``T x N`` returns (1-D: one strategy), simple returns for ``compounding='simple'``, log
+        returns for ``'log'``. At least 2 periods.
+    horizon : int, default: None
+        Periods per path; None: T (each strategy's observed length under ``nan_policy='omit'``).
+    bootstrap : {'stationary', 'circular', 'moving', 'iid'}, default: 'stationary'
+        Resampling scheme (see :func:`sigtest.bootstrap_indices`). ``'iid'`` destroys the
+        serial dependence and with it the clustering of losses that makes drawdowns deep.
+    block_length : float, default: None
+        Mean (stationary) or fixed block length; None: estimated from the returns
+        (Politis-White with the Patton-Politis-White correction, the median over strategies).
+    n_resamples : int, default: 9999
+        Number of paths per strategy.
+    compounding : {'simple', 'log'}, default: 'simple'
+        ``'simple'``: wealth is the cumulative product of ``1 + r``. A return at or below -100%
+        is **ruin**: it wipes the capital out, wealth stays at 0 for the rest of the path (no
+        negative wealth: limited liability), the drawdown is 100% and the path never recovers.
+        ``'log'``: the returns are log returns and wealth is the exponential of their
+        cumulative sum (never 0; drawdowns below 100%).
+    ruin : float, default: -0.5
+        Ruin level as a return on the initial capital, in (-1, 0): a path is ruined when its
+        wealth falls to ``1 + ruin`` times the initial capital or below at some period.
+    drawdown_levels : sequence of float, default: (0.1, 0.2, 0.3, 0.5)
+        Drawdown depths (fractions of the peak, in (0, 1]) whose probabilities are reported.
+    window : int, default: 21
+        Length (periods) of the windows of the worst-return statistic; at most ``horizon``.
+    rng : None, int, SeedSequence or Generator, default: None
+        Seed (SPEC 7). Path b depends only on the seed and b (whatever ``batch_size`` or the
+        number of threads); with ``horizon = T`` the paths are the rows of
+        ``sigtest.bootstrap_indices(T, n_resamples, ..., rng=rng)``.
+    batch_size : int, default: None
+        Replicates per chunk (memory only; None: automatic). The numbers do not depend on it.
+    nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
+        ``'propagate'``: a strategy holding NaN gets NaN statistics. ``'omit'``: each strategy
+        is resampled from its own observed stretch (leading and trailing NaN dropped; a gap
+        inside a history raises), in memory only.
+
+    Returns
+    -------
+    StressResult
+
+    Raises
+    ------
+    ValueError
+        Bad settings (each message names the parameter), NaN under ``nan_policy='raise'``.
+
+    Warns
+    -----
+    DegenerateDataWarning
+        Under ``nan_policy='omit'``, for strategies with fewer than 2 observations (NaN).
+
+    Notes
+    -----
+    With log wealth :math:`L_t = \\sum_{s \\le t} g_s` (``g = log1p(r)`` or ``r``), ``L_0 = 0``
+    and running peak :math:`P_t = \\max_{s \\le t} L_s`: the maximum drawdown is
+    :math:`1 - \\exp(\\min_t (L_t - P_t))`, which is ``1 - min_t W_t / max_{s<=t} W_s`` for
+    wealth ``W = exp(L)`` and lies in [0, 1] by construction (peers that subtract cumulative
+    returns report drawdowns below -100%); the time under water is the longest run of
+    consecutive periods with :math:`L_t < P_t`; the time to recover counts the periods from
+    the (first) deepest point to the first period back at the peak; ruin is
+    :math:`\\min_t L_t \\le \\log(1 + \\text{ruin})`; the worst window return is
+    :math:`\\min_t (L_t - L_{t-w})` (expressed as a simple return for ``'simple'``). The paths
+    are those of :func:`sigtest.bootstrap_indices` (for ``horizon = T``); each is computed
+    exactly as a plain loop over it would, so the statistics do not depend on the chunking.
+
+    For iid normal returns the distributions agree with the closed forms of
+    :func:`drawdown_quantiles` up to Monte Carlo error and the discretization of the path: a
+    Gaussian random walk observed at whole periods has a smaller maximum drawdown than the
+    Brownian motion (Asmussen, Glynn & Pitman, 1995).
+
+    References
+    ----------
+    Politis, D. N., & Romano, J. P. (1994). The stationary bootstrap. Journal of the American
+    Statistical Association, 89(428), 1303-1313. doi:10.1080/01621459.1994.10476870
+
+    Magdon-Ismail, M., Atiya, A. F., Pratap, A., & Abu-Mostafa, Y. S. (2004). On the maximum
+    drawdown of a Brownian motion. Journal of Applied Probability, 41(1), 147-161.
+    doi:10.1239/jap/1077134674
+
+    Examples
+    --------
+    >>> import numpy as np, sigtest
+    >>> x = np.random.default_rng(0).normal(0.0005, 0.01, size=(500, 2))
+    >>> res = sigtest.stress(x, n_resamples=499, block_length=5, rng=1)
+    >>> res.max_drawdown.shape
+    (499, 2)
+    >>> bool(((res.max_drawdown >= 0) & (res.max_drawdown <= 1)).all())
+    True
+
+    Validated against: a plain loop over each path (cumulative product of 1 + r, running
+    maximum, runs under water) fed the same bootstrap indices (1e-12); the Brownian expected
+    maximum drawdown at zero drift with the Asmussen-Glynn-Pitman discretization correction
+    (Monte Carlo, slow test).
+    """
+    comp, ruin_v, levels, win, h = _check_stress_settings(
+        compounding, ruin, drawdown_levels, window, horizon)
+    policy = check_nan_policy(nan_policy)
+    check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    b_res = check_int(n_resamples, "n_resamples", minimum=1)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+    blocks = as_blocks(returns, min_obs=2, nan_policy=policy)
+    if policy == "omit":
+        if blocks.data is None:
+            raise ValueError(
+                "`nan_policy`='omit' in stress needs `returns` in memory (each strategy is "
+                "resampled on its own unbroken stretch); call `.compute()` first or fill the "
+                "missing values")
+        return _stress_ragged(blocks.data, h, str(bootstrap), block_length, b_res, comp,
+                              ruin_v, levels, win, rng, batch_size)
+    t_obs = blocks.n_obs
+    horizon_v = t_obs if h is None else h
+    if win > horizon_v:
+        raise ValueError(f"`window` must not exceed the horizon ({horizon_v} periods); got {win}")
+    subset = _block_length_subset(blocks.n_strategies)
+    plan0, seed, estimated = make_plan(
+        None, bootstrap=str(bootstrap), block_length=block_length, n_resamples=b_res, rng=rng,
+        n_obs=t_obs,
+        estimates=lambda: np.concatenate(
+            blocks.map(_subset_block_lengths, subset, str(bootstrap), offsets=True)),
+    )
+    plan = _PathPlan(plan0.bootstrap, plan0.block_length, t_obs, horizon_v, b_res, plan0.root)
+    parts = blocks.map(_stress_kernel, plan, comp, win, ruin_v, levels, batch_size,
+                       nan_policy=policy)
+    merged = {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+    return _stress_result(
+        blocks, merged, horizon_v, plan0.bootstrap, float(plan0.block_length), estimated,
+        b_res, comp, ruin_v, levels, win, t_obs, seed, policy)
+
+
+def _stress_kernel(
+    x: np.ndarray,
+    plan: _PathPlan | _GivenPaths,
+    compounding: str,
+    window: int,
+    ruin: float,
+    levels: tuple[float, ...],
+    batch_size: int | None,
+) -> dict[str, np.ndarray]:
+    """Kernel: every statistic of :func:`stress` for the columns of ``x`` (one time grid)."""
+    nan_cols = np.isnan(x).any(axis=0)
+    if nan_cols.any():
+        x = np.where(nan_cols, 0.0, x)
+    lx = _log_growth(x, compounding)
+    horizon = plan.horizon
+    dist = _summaries(_paths_stats(lx, plan, window, batch_size), horizon, compounding)
+    t_obs = x.shape[0]
+    obs_plan = _GivenPaths(np.arange(t_obs)[None, :])
+    obs = _summaries(_paths_stats(lx, obs_plan, min(window, t_obs)), t_obs, compounding)
+    log_ruin = math.log1p(ruin)
+    out: dict[str, np.ndarray] = {}
+    for name in STATISTICS:
+        d = dist[name]
+        d[:, nan_cols] = np.nan
+        o = obs[name][0]
+        o[nan_cols] = np.nan
+        out[name] = d
+        out[f"observed_{name}"] = o
+        out[f"quantile_{name}"] = _midrank(d, o)
+    out["recovered"] = dist["recovered"] & ~nan_cols
+    ruined = dist["low"] <= log_ruin
+    out["prob_ruin"] = np.where(nan_cols, np.nan, ruined.mean(axis=0))
+    out["prob_recovered"] = np.where(nan_cols, np.nan, dist["recovered"].mean(axis=0))
+    out["observed_ruin"] = (obs["low"][0] <= log_ruin) & ~nan_cols
+    mdd = dist["max_drawdown"]
+    with np.errstate(invalid="ignore"):
+        out["prob_drawdown"] = np.stack(
+            [np.where(nan_cols, np.nan, (mdd >= lv).mean(axis=0)) for lv in levels])
+    out["horizon"] = np.full(x.shape[1], horizon)
+    return out
+
+
+def _labelled(data_cols: pd.Index | None, one_d: bool, arr: np.ndarray) -> Any:
+    """A distribution: 1-D array (one strategy given as 1-D), DataFrame (pandas) or array."""
+    if one_d:
+        return arr[:, 0]
+    if data_cols is not None:
+        return pd.DataFrame(arr, columns=data_cols.copy())
+    return arr
+
+
+def _stress_result(
+    blocks: Blocks | ReturnsData,
+    m: dict[str, np.ndarray],
+    horizon: Any,
+    bootstrap: str,
+    block_length: float,
+    estimated: bool,
+    n_resamples: int,
+    compounding: str,
+    ruin: float,
+    levels: tuple[float, ...],
+    window: int,
+    n_obs: int,
+    seed: SeedRecord,
+    nan_policy: str,
+) -> StressResult:
+    data = blocks.shell() if isinstance(blocks, Blocks) else blocks
+    cols = data.columns
+    labels = pd.Index(cols) if cols is not None else pd.RangeIndex(data.n_strategies)
+    observed = pd.DataFrame([m[f"observed_{s}"] for s in STATISTICS], index=list(STATISTICS),
+                            columns=labels.copy())
+    quant = pd.DataFrame([m[f"quantile_{s}"] for s in STATISTICS], index=list(STATISTICS),
+                         columns=labels.copy())
+    prob_dd = pd.DataFrame(m["prob_drawdown"], index=pd.Index(levels, name="level"),
+                           columns=labels.copy())
+    hz = m["horizon"]
+    horizon_out: Any = int(hz[0]) if np.all(hz == hz[0]) else data.per_strategy(hz, "horizon")
+
+    def dist(name: str) -> Any:
+        return _labelled(cols, data.one_d, m[name])
+
+    return StressResult(
+        max_drawdown=dist("max_drawdown"),
+        time_under_water=dist("time_under_water"),
+        time_to_recover=dist("time_to_recover"),
+        recovered=dist("recovered"),
+        terminal_return=dist("terminal_return"),
+        worst_return=dist("worst_return"),
+        prob_ruin=data.per_strategy(m["prob_ruin"], "prob_ruin"),
+        prob_drawdown=prob_dd,
+        prob_recovered=data.per_strategy(m["prob_recovered"], "prob_recovered"),
+        observed=observed,
+        observed_quantile=quant,
+        observed_ruin=(bool(m["observed_ruin"][0]) if data.one_d
+                       else data.per_strategy(m["observed_ruin"], "observed_ruin")),
+        horizon=horizon_out,
+        bootstrap=bootstrap,
+        block_length=block_length,
+        block_length_estimated=estimated,
+        n_resamples=n_resamples,
+        compounding=compounding,
+        ruin=ruin,
+        drawdown_levels=levels,
+        window=window,
+        n_obs=n_obs,
+        seed=seed,
+        nan_policy=nan_policy,
+        label=cols[0] if data.one_d and cols is not None else None,
+    )
+
+
+def _stress_ragged(
+    data: ReturnsData,
+    horizon: int | None,
+    bootstrap: str,
+    block_length: object,
+    n_resamples: int,
+    compounding: str,
+    ruin: float,
+    levels: tuple[float, ...],
+    window: int,
+    rng: RngLike,
+    batch_size: int | None,
+) -> StressResult:
+    """``nan_policy='omit'``: each strategy resampled from its own observed stretch; strategies
+    sharing a stretch are one run, all runs with the same root seed."""
+    first, stop, count = _ragged_spans(data)
+    b = _check_block_length(bootstrap, block_length, data.n_obs)
+    estimated = b is None and bootstrap != "iid"
+    if b is None:
+        b = (1.0 if bootstrap == "iid"
+             else _ragged_auto_block_length(data.values, first, stop, count, bootstrap))
+    short = count < max(2, math.ceil(b) if bootstrap in ("circular", "moving") else 2)
+    root = root_seed_sequence(rng)
+    n = data.n_strategies
+    keys = (*STATISTICS, "recovered")
+    m: dict[str, np.ndarray] = {k: np.full((n_resamples, n), np.nan) for k in STATISTICS}
+    m["recovered"] = np.zeros((n_resamples, n), dtype=bool)
+    for k in ("prob_ruin", "prob_recovered", "horizon"):
+        m[k] = np.full(n, np.nan)
+    for s in STATISTICS:
+        m[f"observed_{s}"] = np.full(n, np.nan)
+        m[f"quantile_{s}"] = np.full(n, np.nan)
+    m["observed_ruin"] = np.zeros(n, dtype=bool)
+    m["prob_drawdown"] = np.full((len(levels), n), np.nan)
+    for f, s_, members in _span_groups(first, stop, np.flatnonzero(~short)):
+        t_obs = s_ - f
+        hz = t_obs if horizon is None else horizon
+        if window > hz:
+            raise ValueError(
+                f"`window` must not exceed the horizon ({hz} periods of the strategies observed "
+                f"on rows {f} to {s_ - 1}); got {window}")
+        plan = _PathPlan(bootstrap, float(b), t_obs, hz, n_resamples, root)
+        out = _stress_kernel(np.ascontiguousarray(data.values[f:s_, members]), plan,
+                             compounding, window, ruin, levels, batch_size)
+        for k, v in out.items():
+            if k in keys:
+                m[k][:, members] = v
+            elif k == "prob_drawdown":
+                m[k][:, members] = v
+            else:
+                m[k][members] = v
+    m["horizon"] = np.where(np.isnan(m["horizon"]), 0, m["horizon"]).astype(np.int64)
+    _warn_short(data, short, "The stress test", 2, 4)
+    return _stress_result(data, m, m["horizon"], bootstrap, float(b), estimated, n_resamples,
+                          compounding, ruin, levels, window, data.n_obs, seed_record(root),
+                          "omit")
