@@ -54,6 +54,7 @@ from sigtest._references import (
     PATTON_POLITIS_WHITE_2009,
 )
 from sigtest._results import Reference, ResultBase, seed_text
+from sigtest._sections import ReportContext, ReportFigure, ReportRow, ReportSection
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
@@ -1625,3 +1626,197 @@ def _level_rows(table: pd.DataFrame, index: pd.Index | None, t_obs: int
         return int(index.get_loc(label)) + 1
 
     return [(row(p), row(t)) for p, t in zip(table["peak"], table["trough"])]
+
+
+# --------------------------------------------------------------------------------------------
+# Fan of resampled wealth paths, and the report section
+# --------------------------------------------------------------------------------------------
+
+#: Resampled paths in the report's stress section: enough for the 1% and 99% quantiles of the
+#: statistics to be stable to about a percentage point, and fast (a 2,520-period history takes
+#: well under a second).
+REPORT_RESAMPLES = 2000
+#: Periods drawn at most in the fan chart (evenly spaced, first and last included).
+_FAN_POINTS = 400
+
+
+@dataclass(frozen=True)
+class WealthFan(ResultBase):
+    """Quantile bands of resampled wealth paths (a fan chart), for one strategy.
+
+    ``bands[i, j]`` is the ``levels[i]`` quantile over the paths of the wealth (initial capital
+    1) after ``periods[j]`` periods; ``observed`` is the wealth of the history at the same
+    periods (None when the horizon differs from the history's length)."""
+
+    periods: np.ndarray
+    levels: tuple[float, ...]
+    bands: np.ndarray
+    observed: np.ndarray | None
+    label: Hashable
+    n_resamples: int
+
+    def _method_text(self) -> str:
+        return (f"Quantiles ({', '.join(f'{q:g}' for q in self.levels)}) over {self.n_resamples} "
+                "resampled paths of the wealth of one unit invested.")
+
+
+def _wealth_fan(
+    x: np.ndarray, plan: _PathPlan, compounding: str, levels: tuple[float, ...],
+    label: Hashable,
+) -> WealthFan:
+    """The fan of the paths of ``plan`` for the single column ``x`` (T x 1)."""
+    lx = _log_growth(x, compounding)[:, 0]
+    h = plan.horizon
+    pts = np.unique(np.linspace(0, h, min(_FAN_POINTS, h + 1)).round().astype(np.int64))
+    logw = np.empty((plan.n_resamples, pts.size))
+    for s0 in range(0, plan.n_resamples, _MAX_CHUNK):
+        s1 = min(s0 + _MAX_CHUNK, plan.n_resamples)
+        level = np.zeros((s1 - s0, h + 1))
+        np.cumsum(lx[plan.indices(s0, s1)], axis=1, out=level[:, 1:])
+        logw[s0:s1] = level[:, pts]
+    with np.errstate(invalid="ignore"):
+        bands = np.exp(np.quantile(logw, levels, axis=0))
+    observed = None
+    if h == x.shape[0]:
+        obs = np.concatenate([[0.0], np.cumsum(lx)])
+        observed = np.exp(obs[pts])
+    return WealthFan(pts, tuple(levels), bands, observed, label, plan.n_resamples)
+
+
+def _report_section(ctx: ReportContext) -> ReportSection | None:
+    """The stress section of the validation report, for the best strategy.
+
+    Resampled paths (at most :data:`REPORT_RESAMPLES`, with validate's bootstrap scheme and
+    block length, drawn from ``ctx.stream('stress')``) give P(ruin), P(max drawdown >= 20%) and
+    the place of the observed maximum drawdown in its distribution; the Bailey-Lopez de Prado
+    quantile drawdown at the report's confidence level (from the strategy's mean, volatility and
+    first-order autocorrelation of log growth) is the triple-penance bound; with a dated index
+    (or a benchmark) the historical windows of :func:`stress_windows` are added."""
+    data = ctx.best_returns()
+    x = np.ascontiguousarray(data.values, dtype=np.float64)
+    if np.isnan(x).any():  # validate's rows are complete; be safe with what it hands over
+        x = x[~np.isnan(x).any(axis=1)]
+    t_obs = x.shape[0]
+    if t_obs < 2:
+        return None
+    best = ctx.best
+    b_res = int(min(ctx.n_resamples, REPORT_RESAMPLES))
+    boot = str(ctx.bootstrap)
+    b_len = 1.0 if boot == "iid" or ctx.block_length is None else float(ctx.block_length)
+    if boot in ("circular", "moving"):
+        b_len = float(min(max(1, math.ceil(b_len)), t_obs))
+    root = ctx.stream("stress")
+    plan = _PathPlan(boot, b_len, t_obs, t_obs, b_res, root)
+    levels = (0.1, 0.2, 0.3, 0.5)
+    win = min(21, t_obs)
+    m = _stress_kernel(x, plan, "simple", win, -0.5, levels, None)
+    one = ReturnsData(x, pd.Index([best]), None, True, "returns")
+    res = _stress_result(one, m, t_obs, boot, b_len, False, b_res, "simple", -0.5, levels, win,
+                         t_obs, seed_record(root), "raise")
+    fan = _wealth_fan(x, plan, "simple", (0.05, 0.25, 0.5, 0.75, 0.95), best)
+    # closed-form bound in log-wealth units, from the moments of log growth
+    g = _log_growth(x, "simple")[:, 0]
+    rows: list[ReportRow] = []
+    results: dict[str, Any] = {"stress": res}
+    mdd_obs = float(res.observed.loc["max_drawdown"].iloc[0])
+    q_obs = float(res.observed_quantile.loc["max_drawdown"].iloc[0])
+    lo, hi = np.quantile(np.asarray(res.max_drawdown), [0.05, 0.95])
+    p_ruin = float(res.prob_ruin)
+    p20 = float(res.prob_drawdown.loc[0.2].iloc[0])
+    rows.append(ReportRow(
+        key="stress_prob_ruin", strategy=best, statistic="P(ruin: wealth <= 0.5)", value=p_ruin,
+        detail=f"{b_res} resampled paths of {t_obs} periods ({boot} bootstrap)",
+        verdict=(f"In {100 * p_ruin:.1f}% of {b_res} resampled histories the best strategy lost "
+                 "half of its initial capital at some point.")))
+    rows.append(ReportRow(
+        key="stress_prob_drawdown_20", strategy=best, statistic="P(max drawdown >= 20%)",
+        value=p20,
+        verdict=(f"A maximum drawdown of 20% or more occurred in {100 * p20:.1f}% of the "
+                 "resampled histories.")))
+    rows.append(ReportRow(
+        key="stress_observed_drawdown", strategy=best, statistic="observed max drawdown",
+        value=mdd_obs, low=float(lo), high=float(hi),
+        detail=f"quantile {q_obs:.3f} of the resampled distribution (5%-95% range shown)",
+        verdict=(f"The observed maximum drawdown of {100 * mdd_obs:.1f}% lies at the "
+                 f"{100 * q_obs:.0f}th percentile of the resampled ones "
+                 f"({100 * lo:.1f}% to {100 * hi:.1f}% for the central 90%).")))
+    if t_obs >= 3 and np.isfinite(g).all() and g.std() > 0:
+        mu, sd = float(g.mean()), float(g.std(ddof=1))
+        gc = g - g.mean()
+        phi = float(np.dot(gc[1:], gc[:-1]) / np.dot(gc, gc))
+        phi = min(max(phi, -0.99), 0.99)
+        level = float(min(max(ctx.confidence_level, 0.5 + 1e-9), 1 - 1e-12))
+        if mu > 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DegenerateDataWarning)
+                dq = drawdown_quantiles(mu, sd, autocorrelation=phi, confidence_level=level,
+                                        horizon=t_obs)
+            results["drawdown_quantiles"] = dq
+            bound = float(-np.expm1(-dq.max_drawdown))
+            rows.append(ReportRow(
+                key="stress_triple_penance", strategy=best,
+                statistic=f"{100 * level:g}% quantile loss (Bailey-Lopez de Prado, AR(1))",
+                value=bound,
+                detail=(f"reached after {dq.time_to_max_drawdown:.0f} periods, back to zero "
+                        f"after {dq.time_under_water:.0f} (penance {dq.penance:.2f}); "
+                        f"autocorrelation {phi:.3f}"),
+                verdict=(f"A stop-out level: with the strategy's mean, volatility and "
+                         f"autocorrelation, cumulated returns fall {100 * bound:.1f}% below the "
+                         f"start with probability {100 * (1 - level):g}% at worst, after "
+                         f"{dq.time_to_max_drawdown:.0f} periods, and need "
+                         f"{dq.time_under_water - dq.time_to_max_drawdown:.0f} more to recover "
+                         "(it bounds the loss from the start at any one date, not the maximum "
+                         "drawdown of a whole history, whose distribution is above).")))
+        else:
+            rows.append(ReportRow(
+                key="stress_triple_penance", strategy=best,
+                statistic="quantile max drawdown (closed form)", value=math.nan,
+                verdict=("The closed-form quantile drawdown is unbounded: the strategy's mean "
+                         "log growth is not positive.")))
+    notes: list[str] = []
+    index = ctx.index
+    dated = isinstance(index, pd.DatetimeIndex) and len(index) == t_obs
+    if dated or ctx.benchmark is not None:
+        frame = (pd.DataFrame(x, index=index, columns=[best]) if dated
+                 else pd.DataFrame(x, columns=[best]))
+        bench = None
+        if ctx.benchmark is not None and len(ctx.benchmark) == t_obs:
+            bench = (pd.Series(ctx.benchmark, index=frame.index, name=ctx.benchmark_label
+                               or "benchmark"))
+        sw = stress_windows(frame, bench, k=3)
+        results["stress_windows"] = sw
+        for j, (name, row) in enumerate(sw.episodes.iterrows()):
+            r = float(sw.episode_returns.iloc[j, 0])
+            d = float(sw.episode_drawdowns.iloc[j, 0])
+            rows.append(ReportRow(
+                key=f"stress_episode_{j}", strategy=best, statistic=f"return in {name}",
+                value=r, detail=f"max drawdown {100 * d:.1f}% over {row['n_periods']} periods",
+                verdict=f"During the {name} the best strategy returned {100 * r:.1f}%."))
+        if sw.benchmark_drawdown_returns is not None and len(sw.benchmark_drawdown_returns):
+            worst = float(sw.benchmark_drawdown_returns.iloc[:, 0].mean())
+            rows.append(ReportRow(
+                key="stress_benchmark_drawdowns", strategy=best,
+                statistic="mean return in the benchmark's 3 deepest drawdowns", value=worst,
+                verdict=(f"Over the benchmark's deepest drawdowns the best strategy returned "
+                         f"{100 * worst:.1f}% on average.")))
+        if sw.episodes_skipped:
+            notes.append("Crises outside the sample: " + ", ".join(sw.episodes_skipped) + ".")
+
+    def draw_fan(ax: Any) -> Any:
+        from sigtest import plotting
+
+        return plotting.plot_wealth_fan(fan, ax=ax)
+
+    def draw_dd(ax: Any) -> Any:
+        from sigtest import plotting
+
+        return plotting.plot_drawdown_distribution(res, ax=ax)
+
+    figures = (
+        ReportFigure("stress_fan", "Resampled wealth paths of the best strategy: quantile "
+                     "bands (5-95% and 25-75%), the median and the observed path.", draw_fan),
+        ReportFigure("stress_drawdowns", "Distribution of the maximum drawdown over the "
+                     "resampled paths, with the observed maximum drawdown.", draw_dd),
+    )
+    return ReportSection(key="stress", title="Stress tests: drawdown, time under water and ruin",
+                         rows=tuple(rows), results=results, figures=figures, notes=tuple(notes))
