@@ -1737,9 +1737,9 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
         key="stress_observed_drawdown", strategy=best, statistic="observed max drawdown",
         value=mdd_obs, low=float(lo), high=float(hi),
         detail=f"quantile {q_obs:.3f} of the resampled distribution (5%-95% range shown)",
-        verdict=(f"The observed maximum drawdown of {100 * mdd_obs:.1f}% lies at the "
-                 f"{100 * q_obs:.0f}th percentile of the resampled ones "
-                 f"({100 * lo:.1f}% to {100 * hi:.1f}% for the central 90%).")))
+        verdict=(f"The observed maximum drawdown of {100 * mdd_obs:.1f}% lies at quantile "
+                 f"{q_obs:.2f} of the resampled ones ({100 * lo:.1f}% to {100 * hi:.1f}% for "
+                 "the central 90%).")))
     if t_obs >= 3 and np.isfinite(g).all() and g.std() > 0:
         mu, sd = float(g.mean()), float(g.std(ddof=1))
         gc = g - g.mean()
