@@ -54,6 +54,14 @@ from sigtest.snooping import (
     spa,
     stepm,
 )
+from sigtest.stress import (
+    DrawdownQuantilesResult,
+    StressResult,
+    StressWindowsResult,
+    drawdown_quantiles,
+    stress,
+    stress_windows,
+)
 from sigtest.trials import EffectiveTrialsResult, effective_trials
 
 __all__ = [
@@ -63,6 +71,7 @@ __all__ = [
     "ConfidenceInterval",
     "DeflatedSharpeResult",
     "DegenerateDataWarning",
+    "DrawdownQuantilesResult",
     "EffectiveTrialsResult",
     "HaircutSharpeResult",
     "MCSResult",
@@ -80,6 +89,8 @@ __all__ = [
     "SharpeRatioSEResult",
     "StepMResult",
     "StochasticDominance",
+    "StressResult",
+    "StressWindowsResult",
     "ValidationReport",
     "__version__",
     "adjust_pvalues",
@@ -87,6 +98,7 @@ __all__ = [
     "bootstrap_indices",
     "deflated_sharpe_ratio",
     "deflated_sharpe_ratio_from_stats",
+    "drawdown_quantiles",
     "effective_trials",
     "expected_max_sharpe",
     "haircut_sharpe_ratio",
@@ -104,5 +116,7 @@ __all__ = [
     "sharpe_ratio_se",
     "spa",
     "stepm",
+    "stress",
+    "stress_windows",
     "validate",
 ]

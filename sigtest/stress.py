@@ -393,11 +393,20 @@ def _summaries(
     }
 
 
+#: Relative tolerance within which a resampled value ties with the observed one: the same
+#: stretch of returns met again in a resampled path is summed from another starting point and
+#: differs by rounding only.
+_TIE_RTOL = 1e-12
+
+
 def _midrank(dist: np.ndarray, observed: np.ndarray) -> np.ndarray:
-    """Where ``observed`` falls in each column of ``dist``: ``(#{< obs} + #{= obs} / 2) / B``."""
+    """Where ``observed`` falls in each column of ``dist``: ``(#{< obs} + #{= obs} / 2) / B``,
+    values within :data:`_TIE_RTOL` (relative) of the observed one counting as equal."""
     with np.errstate(invalid="ignore"):
-        below = (dist < observed).sum(axis=0)
-        tied = (dist == observed).sum(axis=0)
+        tol = _TIE_RTOL * np.abs(observed)
+        tied_mask = np.abs(dist - observed) <= tol
+        below = ((dist < observed) & ~tied_mask).sum(axis=0)
+        tied = tied_mask.sum(axis=0)
     out = (below + 0.5 * tied) / dist.shape[0]
     return np.where(np.isnan(observed) | np.isnan(dist).any(axis=0), np.nan, out)
 
@@ -445,7 +454,9 @@ class StressResult(ResultBase):
         ``time_to_recover``, ``terminal_return``, ``worst_return``; columns: strategies).
     observed_quantile : DataFrame
         Where each observed statistic falls in its resampled distribution: the mid-rank share
-        ``(#{resampled < observed} + #{resampled = observed} / 2) / n_resamples``.
+        ``(#{resampled < observed} + #{resampled = observed} / 2) / n_resamples``, values
+        within 1e-12 (relative) of the observed one counting as equal (the same stretch of
+        returns met again in a resampled path differs from it by rounding only).
     observed_ruin : bool, ndarray or Series
         Whether the observed history itself reached the ruin level.
     horizon : int or ndarray
@@ -1160,9 +1171,8 @@ def drawdown_quantiles(
             f"shape; got shapes {np.shape(mean)}, {np.shape(volatility)}, "
             f"{np.shape(autocorrelation)}, {np.shape(initial_return)}") from None
     scalar = mu.ndim == 0
+    shape = mu.shape
     mu, sd, phi, r0 = (np.atleast_1d(a).astype(np.float64).ravel() for a in (mu, sd, phi, r0))
-    shape = np.broadcast(np.asarray(mean), np.asarray(volatility), np.asarray(autocorrelation),
-                         np.asarray(mu if initial_return is None else initial_return)).shape
     z = float(special.ndtri(1.0 - level))
     n = mu.size
     t_star = np.full(n, np.nan)
@@ -1426,9 +1436,9 @@ def _drawdown_table(lx: np.ndarray, k: int, labels: list[Hashable], rows: pd.Ind
     return pd.DataFrame({
         "strategy": [labels[j] for j in spells["col"].to_numpy()],
         "rank": spells["rank"].to_numpy(),
-        "peak": lab(peak_row),
-        "trough": lab(trough_row),
-        "recovery": lab(rec_row),
+        "peak": pd.Series(lab(peak_row), dtype=object),
+        "trough": pd.Series(lab(trough_row), dtype=object),
+        "recovery": pd.Series(lab(rec_row), dtype=object),
         "depth": -np.expm1(spells["dd"].to_numpy()),
         "periods_to_trough": trough_row - peak_row,
         "periods_under_water": np.where(recovered, end_row + 1, t_obs) - peak_row - 1,
