@@ -892,7 +892,16 @@ def _stress_ragged(
     if b is None:
         b = (1.0 if bootstrap == "iid"
              else _ragged_auto_block_length(data.values, first, stop, count, bootstrap))
-    short = count < max(2, math.ceil(b) if bootstrap in ("circular", "moving") else 2)
+    short = count < 2
+    too_short = ~short & (count < b) & (bootstrap in ("circular", "moving"))
+    if too_short.any():
+        j = int(np.argmax(too_short))
+        which = "column" if data.columns is not None else "column index"
+        raise ValueError(
+            f"`{data.name}` {which} {data.label(j)!r} has {int(count[j])} observations after "
+            f"omitting NaN, fewer than the block length {b:g}"
+            + (" (estimated)" if estimated else "")
+            + "; pass a smaller `block_length` or drop the column.")
     root = root_seed_sequence(rng)
     n = data.n_strategies
     keys = (*STATISTICS, "recovered")
@@ -1195,9 +1204,9 @@ def drawdown_quantiles(
         ts, tu, dd = _ar1_extremes(mu[ar], sd[ar] * np.sqrt(1.0 - phi[ar] ** 2), phi[ar],
                                    r0[ar] - mu[ar], z)
         t_star[ar], t_uw[ar], mdd[ar] = ts, tu, dd
+    flat = ok & (mdd == 0)  # no volatility, or a start so strong the quantile path stays up
     with np.errstate(divide="ignore", invalid="ignore"):
-        penance = t_uw / t_star - 1.0
-    penance[flat] = np.nan
+        penance = np.where(flat, np.nan, t_uw / np.where(flat, 1.0, t_star) - 1.0)
     bad_mean = ~ok
     if bad_mean.any():
         warnings.warn(
@@ -1205,8 +1214,9 @@ def drawdown_quantiles(
             "`mean` <= 0; the result is NaN there.", DegenerateDataWarning, stacklevel=2)
     if flat.any():
         warnings.warn(
-            "The penance is undefined (no drawdown) where `volatility` == 0; the result is NaN "
-            "there.", DegenerateDataWarning, stacklevel=2)
+            "The penance is undefined (no drawdown: `volatility` == 0, or an `initial_return` "
+            "that keeps the quantile path above zero) where the quantile drawdown is 0; the "
+            "result is NaN there.", DegenerateDataWarning, stacklevel=2)
 
     def out(v: np.ndarray) -> Any:
         return float(v[0]) if scalar else v.reshape(shape)
@@ -1367,7 +1377,9 @@ def _window_rows(index: pd.Index | None, n_obs: int, start: Any, end: Any, name:
                     f"`episodes` entry {name!r} must have start < end; got {(start, end)!r}")
             lo = int(index.searchsorted(s, side="right"))
             hi = int(index.searchsorted(e, side="right"))
-        except TypeError:
+        except (TypeError, ValueError) as exc:
+            if "`episodes`" in str(exc):
+                raise
             raise TypeError(
                 f"`episodes` entry {name!r}: (start, end) = {(start, end)!r} cannot be compared "
                 f"with the index of `returns` ({type(index).__name__})") from None
@@ -1377,10 +1389,15 @@ def _window_rows(index: pd.Index | None, n_obs: int, start: Any, end: Any, name:
     return max(lo, 0), min(hi, n_obs)
 
 
+def _flat(lx: np.ndarray) -> np.ndarray:
+    """Log growth with NaN periods as flat ones (0); a total loss (-inf) stays one."""
+    return np.where(np.isnan(lx), 0.0, lx)
+
+
 def _window_stats(lx: np.ndarray, compounding: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (input units) and maximum drawdown of each column over the rows of ``lx``
     (wealth 1 before the first row; NaN rows count as flat)."""
-    level = np.cumsum(np.nan_to_num(lx, nan=0.0), axis=0)
+    level = np.cumsum(_flat(lx), axis=0)
     peak = np.maximum(np.maximum.accumulate(level, axis=0), 0.0)
     with np.errstate(invalid="ignore"):
         depth = np.min(level - peak, axis=0)
@@ -1595,8 +1612,7 @@ def stress_windows(
                                    index=ep_names, columns=col_index.copy())
     episode_drawdowns = pd.DataFrame(np.array(ep_dd).reshape(len(ep_rows), len(labels)),
                                      index=ep_names.copy(), columns=col_index.copy())
-    flat = np.nan_to_num(lx, nan=0.0)
-    worst = _drawdown_table(flat, k_v, labels, index)
+    worst = _drawdown_table(_flat(lx), k_v, labels, index)
     if policy == "propagate":
         hole = np.isnan(lx).any(axis=0)
         if hole.any():
@@ -1605,7 +1621,7 @@ def stress_windows(
             worst.loc[~keep, ["depth"]] = np.nan
     b_table = b_returns = None
     if lxb is not None:
-        b_table = _drawdown_table(np.nan_to_num(lxb, nan=0.0), k_v, [bench_label], index)
+        b_table = _drawdown_table(_flat(lxb), k_v, [bench_label], index)
         b_table = b_table.drop(columns="strategy")
         rows_ret = []
         level_rows = _level_rows(b_table, index, t_obs)

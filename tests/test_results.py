@@ -130,6 +130,11 @@ def results(big):
         "SPAResult": sigtest.spa(big, n_resamples=b, rng=1),
         "SharpeRatioSEResult": sigtest.sharpe_ratio_se(big),
         "StepMResult": sigtest.stepm(big, n_resamples=b, rng=1),
+        "StressResult": sigtest.stress(big.iloc[:, :20], n_resamples=b, block_length=5, rng=1),
+        "DrawdownQuantilesResult": sigtest.drawdown_quantiles(
+            np.linspace(1e-4, 1e-3, 300), 0.01, autocorrelation=0.2, horizon=2000),
+        "StressWindowsResult": sigtest.stress_windows(
+            big.set_index(pd.bdate_range("2019-06-03", periods=2000)), "strat_000", k=5),
     }
 
 

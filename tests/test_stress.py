@@ -699,3 +699,23 @@ def test_plotting_functions_draw():
     ax = plotting.plot_drawdown_distribution(res, strategy="b")
     assert "b" in ax.get_title()
     plt.close("all")
+
+
+def test_vocabulary():
+    import importlib
+    import inspect
+    import typing
+
+    # ``sigtest.stress`` is the function; the module is reached through importlib (or
+    # ``from sigtest.stress import ...``)
+    mod = importlib.import_module("sigtest.stress")
+
+    assert mod.COMPOUNDINGS == typing.get_args(mod.Compounding)
+    hints = typing.get_type_hints(sigtest.stress)
+    assert hints["compounding"] == mod.Compounding and hints["returns"] == sigtest.ReturnsLike
+    for func in (sigtest.stress, sigtest.stress_windows):
+        params = list(inspect.signature(func).parameters.values())
+        assert params[0].name == "returns"
+        for p in params[1:]:
+            if p.name != "benchmark":
+                assert p.kind is inspect.Parameter.KEYWORD_ONLY, p.name
