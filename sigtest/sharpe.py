@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import integrate, special, stats
 
 from sigtest._execution import Blocks, as_blocks
+from sigtest._hac import newey_west_bandwidth  # noqa: F401  (also sigtest.sharpe's name)
 from sigtest._moments import _Moments, moments
 from sigtest._references import (
     BAILEY_ET_AL_2014,
@@ -315,11 +316,6 @@ def sharpe_ratio(
 # --------------------------------------------------------------------------------------------
 # Standard errors
 # --------------------------------------------------------------------------------------------
-
-
-def newey_west_bandwidth(n_obs: int) -> int:
-    """Newey & West (1994) rule of thumb for the Bartlett kernel: ``floor(4 (T/100)^(2/9))``."""
-    return math.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0))
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,9 @@ def frame():
 
 @pytest.fixture(scope="module")
 def report(frame):
+    # the battery alone: the sections are tested in test_sections.py
     return validate(frame, periods_per_year=252, n_resamples=B, rng=7, n_top=5,
-                    mcs_max_strategies=8)
+                    mcs_max_strategies=8, sections=())
 
 
 def _seed():
