@@ -719,3 +719,28 @@ def test_vocabulary():
         for p in params[1:]:
             if p.name != "benchmark":
                 assert p.kind is inspect.Parameter.KEYWORD_ONLY, p.name
+
+
+def test_section_in_validate_end_to_end(monkeypatch):
+    """The builder plugged into validate: its rows join the report's table, its results the
+    methods text, its figures the HTML page (the wiring itself lives in sigtest.report)."""
+    pytest.importorskip("matplotlib")
+    import importlib
+
+    report_module = importlib.import_module("sigtest.report")
+    monkeypatch.setitem(report_module.SECTIONS, "stress", _report_section)
+    dates = pd.bdate_range("2019-06-03", periods=320)
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame(rng.normal(0.0004, 0.01, (320, 5)), index=dates,
+                         columns=[f"s{j}" for j in range(5)])
+    rep = sigtest.validate(frame, n_resamples=49, rng=5, n_top=3, mcs_max_strategies=3)
+    table = rep.to_frame()
+    assert {"stress_prob_ruin", "stress_observed_drawdown", "stress_episode_0"} <= set(
+        table.index)
+    assert (table.loc["stress_prob_ruin", "strategy"]) == rep.best
+    assert "resampled paths" in " ".join(rep.describe().split())
+    from sigtest._html import render_figures
+
+    png = render_figures(rep)
+    assert png["stress.stress_fan"].startswith(b"\x89PNG")
+    assert png["stress.stress_drawdowns"].startswith(b"\x89PNG")
