@@ -62,6 +62,7 @@ from sigtest._validation import (
     ReturnsLike,
     check_choice,
     check_int,
+    check_memory,
     check_nan_policy,
     check_probability,
     check_real,
@@ -722,6 +723,15 @@ def stress(
     maximum, runs under water) fed the same bootstrap indices (1e-12); the Brownian expected
     maximum drawdown at zero drift with the Asmussen-Glynn-Pitman discretization correction
     (Monte Carlo, slow test).
+
+    Dask: ``returns`` may also be a dask array or DataFrame; each column block's paths are
+    computed where the block lives and only the distributions travel (``nan_policy='omit'``
+    needs the data in memory).
+
+    Speed and memory: the work is ``N x n_resamples x horizon`` path steps of about a dozen
+    vectorized operations each (see ``benchmarks/README.md`` for measured times); memory is
+    the result (about ``49 N n_resamples`` bytes) plus a few MiB per thread, whatever the
+    horizon.
     """
     comp, ruin_v, levels, win, h = _check_stress_settings(
         compounding, ruin, drawdown_levels, window, horizon)
@@ -731,6 +741,9 @@ def stress(
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
     blocks = as_blocks(returns, min_obs=2, nan_policy=policy)
+    # the result: five float64 distributions, a boolean one and the chunks being filled
+    check_memory(49.0 * b_res * blocks.n_strategies, "n_resamples", b_res,
+                 f"the {b_res:,} x {blocks.n_strategies:,} resampled distributions")
     if policy == "omit":
         if blocks.data is None:
             raise ValueError(

@@ -114,6 +114,7 @@ def data():
     ({"block_length": 1.5, "bootstrap": "circular"}, r"`block_length` must be a whole number"),
     ({"batch_size": 0}, r"`batch_size` must be an integer >= 1"),
     ({"nan_policy": "drop"}, r"`nan_policy` must be one of"),
+    ({"n_resamples": 10**11}, r"`n_resamples`=100000000000 would need about"),
 ])
 def test_stress_messages(data, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
