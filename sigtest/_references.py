@@ -393,3 +393,15 @@ ASMUSSEN_GLYNN_PITMAN_1995 = Reference(
     doi="10.1214/aoap/1177004597",
     number="4",
 )
+
+ABATE_WHITT_2006 = Reference(
+    key="abate2006unified",
+    authors="Abate, J., & Whitt, W.",
+    year=2006,
+    title="A unified framework for numerically inverting Laplace transforms",
+    journal="INFORMS Journal on Computing",
+    volume="18",
+    pages="408-421",
+    doi="10.1287/ijoc.1050.0137",
+    number="4",
+)

@@ -526,7 +526,7 @@ def test_resampled_walks_agree_with_the_brownian_formula_after_discretization():
                          window=1, rng=7)
     d = -np.log1p(-np.asarray(res.max_drawdown)) / sigma
     se = d.std(ddof=1) / math.sqrt(d.size)
-    closed = sigtest.drawdown_quantiles(1e-9, 1.0, horizon=t)
+    closed = _quiet_dq(0.0, 1.0, t)
     brownian = closed.expected_max_drawdown
     walk = brownian - closed.discrete_correction
     assert brownian == pytest.approx(62.9, abs=0.05)
@@ -650,8 +650,9 @@ def test_report_section_rows_results_and_stream():
     sec = _report_section(_context(x))
     assert sec.key == "stress"
     keys = [r.key for r in sec.rows]
-    assert keys[:4] == ["stress_prob_ruin", "stress_prob_drawdown_20",
-                        "stress_observed_drawdown", "stress_triple_penance"]
+    assert keys[:5] == ["stress_prob_ruin", "stress_prob_drawdown_20",
+                        "stress_observed_drawdown", "stress_expected_drawdown",
+                        "stress_triple_penance"]
     assert len(set(keys)) == len(keys) and all(r.verdict for r in sec.rows)
     res = sec.results["stress"]
     assert isinstance(res, StressResult) and res.n_resamples == 2000
@@ -745,3 +746,91 @@ def test_section_in_validate_end_to_end(monkeypatch):
     png = render_figures(rep)
     assert png["stress.stress_fan"].startswith(b"\x89PNG")
     assert png["stress.stress_drawdowns"].startswith(b"\x89PNG")
+
+
+# ------------------------------------------------------------------------------------------
+# expected maximum drawdown of a Brownian motion with drift
+
+
+def _series_expected_mdd(nu, n_nodes=400):
+    """An independent route (derived for the tests): the eigenfunction expansion of the
+    probability that the drawdown of nu t + B_t stays below h up to time 1. The drawdown is a
+    Brownian motion with drift -nu reflected at 0; with f = e^{nu y} g the eigenproblem
+    f''/2 - nu f' = -lambda f, f'(0) = 0, f(h) = 0 gives g = sin(k(h - y)) / sin(kh) with
+    theta = kh solving theta cos(theta) = nu h sin(theta) (and, when nu h > 1, one hyperbolic
+    mode tanh(eta) = eta / (nu h)); the coefficients of 1 in the weight e^{-2 nu y} are
+    4 e^{-nu h} sin^3(theta) / (2 theta - sin(2 theta)). Well conditioned for nu >= -1."""
+    hmax = (math.log(nu) + 26) / nu if nu > 1 else 12.0 + 1.2 * max(-nu, 0.0)
+    x, w = np.polynomial.legendre.leggauss(n_nodes)
+    h = (0.5 * hmax * (x + 1))[:, None]
+    n_terms = int(math.ceil(3 * hmax)) + 10
+    a = nu * h
+    n = np.arange(1, n_terms + 1)[None, :]
+    lo = np.where(n == 1, 0.0, (n - 1) * np.pi) + 0 * a
+    hi = n * np.pi + 0 * a
+    flo = np.where(n == 1, 1.0 - a, (lo * np.cos(lo) - a * np.sin(lo)))
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        fm = mid * np.cos(mid) - a * np.sin(mid)
+        same = np.sign(fm) == np.sign(flo)
+        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+    th = 0.5 * (lo + hi)
+    valid = ~((n == 1) & (a >= 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = 4 * np.exp(-a) * np.sin(th) ** 3 / (2 * th - np.sin(2 * th))
+        u = np.where(valid, c * np.exp(-(th**2 / h**2 + nu**2) / 2), 0.0).sum(axis=1)
+    hyp = a[:, 0] > 1
+    for i in np.flatnonzero(hyp):
+        ai, hi_ = a[i, 0], h[i, 0]
+        eta = optimize.brentq(lambda e: math.tanh(e) - e / ai, 1e-12, ai)
+        log_c = (math.log(4) - ai + 3 * (eta + math.log1p(-math.exp(-2 * eta)) - math.log(2))
+                 - math.log(math.sinh(2 * eta) - 2 * eta))
+        u[i] += math.exp(log_c - (nu**2 - (eta / hi_) ** 2) / 2)
+    return float(np.sum(0.5 * hmax * w * (1.0 - u)))
+
+
+@pytest.mark.parametrize("nu", [-1.0, -0.3, 0.0, 0.2, 1.0, 3.0, 10.0])
+def test_expected_max_drawdown_against_the_eigenfunction_series(nu):
+    t, sd = 2520, 0.01
+    mu = nu * sd / math.sqrt(t)
+    res = _quiet_dq(mu, sd, t)
+    ref = sd * math.sqrt(t) * _series_expected_mdd(nu)
+    assert res.expected_max_drawdown == pytest.approx(ref, rel=1e-10)
+
+
+def _quiet_dq(mu, sd, t):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        return sigtest.drawdown_quantiles(mu, sd, horizon=t)
+
+
+def test_expected_max_drawdown_zero_drift_and_asymptotics():
+    """Magdon-Ismail et al. (2004): sqrt(pi/2) sigma sqrt(T) without drift; for large T,
+    (sigma^2/mu)(0.63519 + log(T)/2 + log(mu/sigma)) for mu > 0 and -mu T - sigma^2/mu for
+    mu < 0 (their limits of Q_p and Q_n)."""
+    zero = _quiet_dq(0.0, 0.02, 2520)
+    assert zero.expected_max_drawdown == pytest.approx(
+        math.sqrt(math.pi / 2) * 0.02 * math.sqrt(2520), rel=1e-11)
+    mu, sd, t = 0.01, 0.01, 40_000  # nu = 200
+    pos = sigtest.drawdown_quantiles(mu, sd, horizon=t)
+    assert pos.expected_max_drawdown == pytest.approx(
+        sd**2 / mu * (0.63519 + 0.5 * math.log(t) + math.log(mu / sd)), rel=1e-4)
+    for nu in (-4.4, -4.6, -8.0):  # either side of the switch to the large-drift form
+        neg = _quiet_dq(nu * 0.01 / math.sqrt(100), 0.01, 100)
+        m = nu * 0.01 / 10
+        assert neg.expected_max_drawdown == pytest.approx(-m * 100 - 0.01**2 / m, rel=1e-5)
+    flat = _quiet_dq(np.array([-0.001, 0.001]), 0.0, 100)
+    np.testing.assert_allclose(flat.expected_max_drawdown, [0.1, 0.0])
+
+
+def test_expected_max_drawdown_against_r_fbasics():
+    """R's fBasics::maxddStats (the paper's Q functions, tabulated and interpolated by fBasics;
+    script and values in tests/reference/stress/): agreement to its interpolation, 0.5%."""
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference" / "stress" /
+                      "fbasics_maxdd.json").read_text())
+    for case in ref["cases"]:
+        res = _quiet_dq(case["mean"], case["sd"], case["horizon"])
+        assert res.expected_max_drawdown == pytest.approx(case["expected"], rel=5e-3), case
