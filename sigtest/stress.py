@@ -343,7 +343,10 @@ def _paths_stats(
     out = _PathStats(np.empty(shape), np.empty(shape, np.int32), np.empty(shape, np.int32),
                      np.empty(shape, np.int32), np.empty(shape), np.empty(shape),
                      np.empty(shape))
-    rows = _chunk_rows(n_cols, n_res) if batch_size is None else batch_size
+    if batch_size is None:
+        rows = _chunk_rows(n_cols, n_res)
+    else:  # whole random-stream blocks, as the engine's chunks
+        rows = -(-batch_size // STREAM_BLOCK) * STREAM_BLOCK
     piece = max(1, _PATHS_PER_LOOP // rows)
     pieces = [np.ascontiguousarray(lx[:, c0:c0 + piece]) for c0 in range(0, n_cols, piece)]
     bounds = [(s, min(s + rows, n_res)) for s in range(0, n_res, rows)]
@@ -662,7 +665,8 @@ def stress(
         number of threads); with ``horizon = T`` the paths are the rows of
         ``sigtest.bootstrap_indices(T, n_resamples, ..., rng=rng)``.
     batch_size : int, default: None
-        Replicates per chunk (memory only; None: automatic). The numbers do not depend on it.
+        Replicates per chunk, rounded up to whole random-stream blocks of 256 (memory only;
+        None: automatic). The numbers do not depend on it.
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
         ``'propagate'``: a strategy holding NaN gets NaN statistics. ``'omit'``: each strategy
         is resampled from its own observed stretch (leading and trailing NaN dropped; a gap
