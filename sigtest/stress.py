@@ -27,12 +27,12 @@ cache. Memory per thread is a few MiB whatever the number of strategies, replica
 
 from __future__ import annotations
 
+import functools
 import math
-import numbers
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
@@ -1089,6 +1089,15 @@ def _unit_mdd_cdf(h: np.ndarray, nu: np.ndarray) -> np.ndarray:
     return (r / m) * (0.5 * terms[..., 0].real + terms[..., 1:].real.sum(axis=-1))
 
 
+@functools.lru_cache(maxsize=2)
+def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (read-only, computed once)."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    x.flags.writeable = False
+    w.flags.writeable = False
+    return x, w
+
+
 def _unit_expected_mdd(nu: np.ndarray) -> np.ndarray:
     """E[max drawdown over [0, 1]] of ``nu t + B_t`` (Magdon-Ismail et al. 2004), vectorized:
     the integral over h of ``P(max drawdown >= h)`` by Gauss-Legendre quadrature."""
@@ -1097,7 +1106,7 @@ def _unit_expected_mdd(nu: np.ndarray) -> np.ndarray:
     far = nu < _NEGATIVE_DRIFT_SWITCH
     out[far] = -nu[far] - 1.0 / nu[far]
     near = np.flatnonzero(~far)
-    x, w = np.polynomial.legendre.leggauss(_MDD_NODES)
+    x, w = _gauss_legendre(_MDD_NODES)
     for c0 in range(0, near.size, 64):
         idx = near[c0:c0 + 64]
         v = nu[idx]

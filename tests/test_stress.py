@@ -27,7 +27,6 @@ from sigtest.stress import (
     _paths_stats,
     _report_section,
     _stress_kernel,
-    _summaries,
 )
 
 # ------------------------------------------------------------------------------------------
