@@ -70,8 +70,17 @@ def _all_figures(report: Any) -> list[tuple[str, str, float, Callable[[Any], Any
     out = [(name, caption, 5.5 if name == "sharpe_intervals" else 4.0, drawers[name])
            for name, caption in FIGURES]
     for key, sec in report.sections.items():
-        out += [(f"{key}.{fig.name}", fig.caption, fig.height, fig.draw) for fig in sec.figures]
+        out += [(f"{key}.{fig.name}", fig.caption, fig.height, _section_drawer(fig))
+                for fig in sec.figures]
     return out
+
+
+def _section_drawer(fig: Any) -> Callable[[Any], Any]:
+    """A section figure's drawing call: ``sigtest.plotting.<fig.plot>(*fig.args, ax=ax, ...)``."""
+    from sigtest import plotting
+
+    plot = getattr(plotting, fig.plot)
+    return lambda ax: plot(*fig.args, ax=ax, **fig.kwargs)
 
 
 def render_figures(report: Any) -> dict[str, bytes] | None:

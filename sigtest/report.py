@@ -34,6 +34,7 @@ from sigtest._validation import (
     check_probability,
 )
 from sigtest._version import __version__
+from sigtest.bayes import _report_section as _beliefs_section
 from sigtest.bootstrap import (
     _auto_block_length,
     BOOTSTRAPS,
@@ -46,6 +47,7 @@ from sigtest.bootstrap import (
 )
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
+from sigtest.selection import _report_section as _out_of_sample_section
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     ProbabilisticSharpeResult,
@@ -93,7 +95,10 @@ TESTS = (
 #: The families that add a section to the report after the selection-bias battery, in report
 #: order: section key -> builder (``_report_section`` of the family's module; see
 #: :mod:`sigtest._sections`). A builder returns None when its section does not apply.
-SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {}
+SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
+    "out_of_sample": _out_of_sample_section,
+    "beliefs": _beliefs_section,
+}
 
 #: Spawn-key suffix of the random stream of the haircut's simulation of other tests, far from the
 #: bootstrap's stream-block keys (0, 1, 2, ...) so the two never share draws.

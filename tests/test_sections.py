@@ -38,6 +38,8 @@ def fake(monkeypatch, seen):
         seen["ctx"] = ctx
         best = ctx.best_returns()
         psr = sigtest.probabilistic_sharpe_ratio(best.values[:, 0])
+        ci = sigtest.bootstrap_ci(ctx.top_returns().values, measure="sharpe", n_resamples=49,
+                                  rng=ctx.stream("stress"))
         draw = ctx.stream("stress").generate_state(1)[0]
         seen["draw"] = draw
         return ReportSection(
@@ -47,16 +49,16 @@ def fake(monkeypatch, seen):
                             passed=bool(psr.psr > 0.5), detail="detail text",
                             verdict="The stand-in verdict."),),
             results={"psr": psr},
-            figures=(ReportFigure("bars", "Stand-in figure.",
-                                  lambda ax: ax.bar([0, 1], [1, 2])),),
+            figures=(ReportFigure("bars", "Stand-in figure.", "plot_sharpe_intervals",
+                                  args=(ci,)),),
             notes=("A stand-in note.",),
         )
 
     def never(ctx):
         return None
 
-    monkeypatch.setitem(report_module.SECTIONS, "stress", build)
-    monkeypatch.setitem(report_module.SECTIONS, "beliefs", never)
+    # the stand-ins replace the real families, whose sections are tested with them
+    monkeypatch.setattr(report_module, "SECTIONS", {"stress": build, "beliefs": never})
     return build
 
 
