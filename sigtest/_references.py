@@ -423,6 +423,8 @@ ANDREWS_1991 = Reference(
     pages="817-858",
     doi="10.2307/2938229",
     number="3",
+)
+
 # Stress tests: drawdowns, time under water, ruin (sigtest.stress)
 
 BAILEY_LDP_2015 = Reference(
