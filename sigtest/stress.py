@@ -1945,21 +1945,13 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
         if sw.episodes_skipped:
             notes.append("Crises outside the sample: " + ", ".join(sw.episodes_skipped) + ".")
 
-    def draw_fan(ax: Any) -> Any:
-        from sigtest import plotting
-
-        return plotting.plot_wealth_fan(fan, ax=ax)
-
-    def draw_dd(ax: Any) -> Any:
-        from sigtest import plotting
-
-        return plotting.plot_drawdown_distribution(res, ax=ax)
-
     figures = (
         ReportFigure("stress_fan", "Resampled wealth paths of the best strategy: quantile "
-                     "bands (5-95% and 25-75%), the median and the observed path.", draw_fan),
+                     "bands (5-95% and 25-75%), the median and the observed path.",
+                     "plot_wealth_fan", (fan,)),
         ReportFigure("stress_drawdowns", "Distribution of the maximum drawdown over the "
-                     "resampled paths, with the observed maximum drawdown.", draw_dd),
+                     "resampled paths, with the observed maximum drawdown.",
+                     "plot_drawdown_distribution", (res,)),
     )
     return ReportSection(key="stress", title="Stress tests: drawdown, time under water and ruin",
                          rows=tuple(rows), results=results, figures=figures, notes=tuple(notes))
