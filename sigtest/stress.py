@@ -659,7 +659,8 @@ def stress(
     drawdown_levels : sequence of float, default: (0.1, 0.2, 0.3, 0.5)
         Drawdown depths (fractions of the peak, in (0, 1]) whose probabilities are reported.
     window : int, default: 21
-        Length (periods) of the windows of the worst-return statistic; at most ``horizon``.
+        Length (periods) of the windows of the worst-return statistic; at most ``horizon`` and
+        the number of observed periods (the observed history has the statistic too).
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7). Path b depends only on the seed and b (whatever ``batch_size`` or the
         number of threads); with ``horizon = T`` the paths are the rows of
@@ -759,8 +760,10 @@ def stress(
                               ruin_v, levels, win, rng, batch_size)
     t_obs = blocks.n_obs
     horizon_v = t_obs if h is None else h
-    if win > horizon_v:
-        raise ValueError(f"`window` must not exceed the horizon ({horizon_v} periods); got {win}")
+    if win > min(horizon_v, t_obs):
+        raise ValueError(
+            f"`window` must not exceed the horizon ({horizon_v} periods) nor the observed "
+            f"history ({t_obs} periods); got {win}")
     subset = _block_length_subset(blocks.n_strategies)
     plan0, seed, estimated = make_plan(
         None, bootstrap=str(bootstrap), block_length=block_length, n_resamples=b_res, rng=rng,
@@ -795,7 +798,7 @@ def _stress_kernel(
     dist = _summaries(_paths_stats(lx, plan, window, batch_size), horizon, compounding)
     t_obs = x.shape[0]
     obs_plan = _GivenPaths(np.arange(t_obs)[None, :])
-    obs = _summaries(_paths_stats(lx, obs_plan, min(window, t_obs)), t_obs, compounding)
+    obs = _summaries(_paths_stats(lx, obs_plan, window), t_obs, compounding)
     log_ruin = math.log1p(ruin)
     out: dict[str, np.ndarray] = {}
     for name in STATISTICS:
@@ -935,10 +938,10 @@ def _stress_ragged(
     for f, s_, members in _span_groups(first, stop, np.flatnonzero(~short)):
         t_obs = s_ - f
         hz = t_obs if horizon is None else horizon
-        if window > hz:
+        if window > min(hz, t_obs):
             raise ValueError(
-                f"`window` must not exceed the horizon ({hz} periods of the strategies observed "
-                f"on rows {f} to {s_ - 1}); got {window}")
+                f"`window` must not exceed the horizon ({hz} periods) nor the observed history "
+                f"({t_obs} periods, rows {f} to {s_ - 1}); got {window}")
         plan = _PathPlan(bootstrap, float(b), t_obs, hz, n_resamples, root)
         out = _stress_kernel(np.ascontiguousarray(data.values[f:s_, members]), plan,
                              compounding, window, ruin, levels, batch_size)

@@ -106,6 +106,7 @@ def data():
     ({"drawdown_levels": "0.1"}, r"`drawdown_levels` must be a sequence"),
     ({"window": 0}, r"`window` must be an integer >= 1"),
     ({"window": 400}, r"`window` must not exceed the horizon \(300 periods\)"),
+    ({"window": 400, "horizon": 500}, r"nor the observed history \(300 periods\)"),
     ({"horizon": 10, "window": 21}, r"`window` must not exceed `horizon` \(10\)"),
     ({"horizon": 0}, r"`horizon` must be an integer >= 1"),
     ({"n_resamples": 0}, r"`n_resamples` must be an integer >= 1"),
