@@ -351,23 +351,30 @@ def _paths_stats(
     pieces = [np.ascontiguousarray(lx[:, c0:c0 + piece]) for c0 in range(0, n_cols, piece)]
     bounds = [(s, min(s + rows, n_res)) for s in range(0, n_res, rows)]
 
+    def scan_piece(s0: int, s1: int, idx: np.ndarray, p: int) -> None:
+        part = pieces[p]
+        c0 = p * piece
+        res = _scan(part, idx, window)
+        for name in ("depth", "trough", "recovery", "under_water", "low", "worst", "final"):
+            getattr(out, name)[s0:s1, c0:c0 + part.shape[1]] = getattr(res, name)
+
     def run(b: tuple[int, int]) -> None:
-        s0, s1 = b
-        idx = plan.indices(s0, s1)
-        for p, part in enumerate(pieces):
-            c0 = p * piece
-            res = _scan(part, idx, window)
-            for name in ("depth", "trough", "recovery", "under_water", "low", "worst", "final"):
-                getattr(out, name)[s0:s1, c0:c0 + part.shape[1]] = getattr(res, name)
+        idx = plan.indices(*b)
+        for p in range(len(pieces)):
+            scan_piece(b[0], b[1], idx, p)
 
     n_threads = kernel_threads() if workers is None else max(1, workers)
-    n_threads = min(n_threads, len(bounds))
-    if n_threads <= 1:
+    if n_threads <= 1 or len(bounds) * len(pieces) == 1:
         for b in bounds:
             run(b)
-    else:
+    elif len(bounds) >= n_threads:  # threads share the chunks of replicates
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             list(pool.map(run, bounds))
+    else:  # few replicates, many strategies: threads share the column pieces of each chunk
+        with ThreadPoolExecutor(max_workers=min(n_threads, len(pieces))) as pool:
+            for s0, s1 in bounds:
+                idx = plan.indices(s0, s1)
+                list(pool.map(lambda p: scan_piece(s0, s1, idx, p), range(len(pieces))))
     return out
 
 

@@ -836,3 +836,15 @@ def test_expected_max_drawdown_against_r_fbasics():
     for case in ref["cases"]:
         res = _quiet_dq(case["mean"], case["sd"], case["horizon"])
         assert res.expected_max_drawdown == pytest.approx(case["expected"], rel=5e-3), case
+
+
+def test_threads_over_column_pieces_give_the_same_numbers(data):
+    """Few replicates and many strategies: the threads share the column pieces of a chunk."""
+    wide = np.tile(data, (1, 40))  # 120 strategies: one chunk of replicates, 4 column pieces
+    lx = np.log1p(wide)
+    plan = _PathPlan("stationary", 5.0, 300, 300, 100, np.random.SeedSequence(6))
+    a = _paths_stats(lx, plan, 10, workers=1)
+    b = _paths_stats(lx, plan, 10, workers=2)
+    for name in ("depth", "trough", "recovery", "under_water", "low", "worst", "final"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(a.depth[:, :3], a.depth[:, 3:6])  # tiled columns agree
