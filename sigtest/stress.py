@@ -11,7 +11,7 @@ Three tools, one module:
 * :func:`drawdown_quantiles` gives the closed forms these distributions are checked against:
   the quantile maximum drawdown and time under water of Bailey & Lopez de Prado (2015) for iid
   normal and AR(1) returns (the "triple penance rule"), and the expected maximum drawdown of a
-  Brownian motion without drift (Magdon-Ismail, Atiya, Pratap & Abu-Mostafa, 2004);
+  Brownian motion with drift (Magdon-Ismail, Atiya, Pratap & Abu-Mostafa, 2004);
 * :func:`stress_windows` measures each strategy in named historical episodes (a documented
   default set of US equity crises for daily dated data), in the benchmark's worst drawdowns and
   in its own worst drawdowns.
@@ -22,7 +22,9 @@ numbers do not depend on the chunk size or the number of threads) and, inside a 
 paths of a few thousand (replicate, strategy) pairs advance together one period at a time, every
 running statistic (running peak, deepest drawdown and its date, current and longest spell under
 water, first recovery, lowest wealth, worst window) updated in place on vectors that stay in
-cache. Memory per thread is a few MiB whatever the number of strategies, replicates or periods.
+cache. Memory per thread is a chunk's index matrix (at most 2,048 replicates x horizon) and a few
+MiB of path state, whatever the number of strategies; the result itself holds the
+``n_resamples x N`` distributions.
 """
 
 from __future__ import annotations
