@@ -856,7 +856,9 @@ def test_resampled_walks_with_drift_agree_with_the_brownian_expectation(nu):
     """With a drift (nu = mu sqrt(T) / sigma = +-1) the resampled iid walks' mean maximum
     drawdown matches the Brownian expectation of drawdown_quantiles less the same random-walk
     shortfall 2 beta sigma: 10,000 paths, standard error about 0.18 sigma (nu = 1) and 0.35
-    sigma (nu = -1), tolerance 4 standard errors; the uncorrected expectation lies outside it."""
+    sigma (nu = -1), tolerance 4 standard errors. At nu = 1 the uncorrected expectation lies
+    outside it (7 standard errors away); at nu = -1 the shortfall (1.17 sigma) is only about 3
+    standard errors, so there the test checks the agreement alone."""
     sigma, t = 1e-3, 2520
     mu = nu * sigma / math.sqrt(t)
     x = np.random.default_rng(99).standard_normal(200_000)
@@ -869,4 +871,5 @@ def test_resampled_walks_with_drift_agree_with_the_brownian_expectation(nu):
     brownian = closed.expected_max_drawdown / sigma
     walk = brownian - closed.discrete_correction / sigma
     assert abs(d.mean() - walk) < 4 * se, (d.mean(), walk, se)
-    assert abs(d.mean() - brownian) > 4 * se
+    if nu > 0:
+        assert abs(d.mean() - brownian) > 4 * se
