@@ -736,8 +736,8 @@ def stress(
 
     Validated against: a plain loop over each path (cumulative product of 1 + r, running
     maximum, runs under water) fed the same bootstrap indices (1e-12); the Brownian expected
-    maximum drawdown at zero drift with the Asmussen-Glynn-Pitman discretization correction
-    (Monte Carlo, slow test).
+    maximum drawdown, with and without drift, less the Asmussen-Glynn-Pitman discretization
+    shortfall (Monte Carlo, slow tests).
 
     Dask: ``returns`` may also be a dask array or DataFrame; each column block's paths are
     computed where the block lives and only the distributions travel (``nan_policy='omit'``
