@@ -1958,10 +1958,10 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
             notes.append("Crises outside the sample: " + ", ".join(sw.episodes_skipped) + ".")
 
     figures = (
-        ReportFigure("stress_fan", "Resampled wealth paths of the best strategy: quantile "
+        ReportFigure("fan", "Resampled wealth paths of the best strategy: quantile "
                      "bands (5-95% and 25-75%), the median and the observed path.",
                      "plot_wealth_fan", (fan,)),
-        ReportFigure("stress_drawdowns", "Distribution of the maximum drawdown over the "
+        ReportFigure("drawdowns", "Distribution of the maximum drawdown over the "
                      "resampled paths, with the observed maximum drawdown.",
                      "plot_drawdown_distribution", (res,)),
     )

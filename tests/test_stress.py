@@ -746,8 +746,8 @@ def test_section_in_validate_end_to_end(monkeypatch):
     from sigtest._html import render_figures
 
     png = render_figures(rep)
-    assert png["stress.stress_fan"].startswith(b"\x89PNG")
-    assert png["stress.stress_drawdowns"].startswith(b"\x89PNG")
+    assert png["stress.fan"].startswith(b"\x89PNG")
+    assert png["stress.drawdowns"].startswith(b"\x89PNG")
 
 
 # ------------------------------------------------------------------------------------------
