@@ -39,9 +39,12 @@ from sigtest.multiple_testing import (
     AdjustedPValues,
     HaircutSharpeResult,
     ProfitHurdleResult,
+    SkillProportionsResult,
     adjust_pvalues,
     haircut_sharpe_ratio,
     profit_hurdle,
+    skill_proportions,
+    skill_proportions_from_stats,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest.report import ValidationReport, validate
@@ -64,6 +67,7 @@ from sigtest.sharpe import (
     sharpe_ratio_se,
 )
 from sigtest.snooping import (
+    FDPStepMResult,
     MCSResult,
     RealityCheckResult,
     SPAResult,
@@ -71,6 +75,7 @@ from sigtest.snooping import (
     model_confidence_set,
     reality_check,
     spa,
+    fdp_stepm,
     stepm,
 )
 from sigtest.stress import (
@@ -94,6 +99,7 @@ __all__ = [
     "DegenerateDataWarning",
     "DrawdownQuantilesResult",
     "EffectiveTrialsResult",
+    "FDPStepMResult",
     "FDRThresholdResult",
     "HaircutSharpeResult",
     "MCSResult",
@@ -113,6 +119,7 @@ __all__ = [
     "SharpePosteriorResult",
     "SharpePowerResult",
     "SharpeRatioSEResult",
+    "SkillProportionsResult",
     "StepMResult",
     "StochasticDominance",
     "StressResult",
@@ -131,6 +138,7 @@ __all__ = [
     "drawdown_quantiles",
     "effective_trials",
     "expected_max_sharpe",
+    "fdp_stepm",
     "fdr_sharpe_threshold",
     "haircut_sharpe_ratio",
     "max_sharpe_variance",
@@ -152,6 +160,8 @@ __all__ = [
     "sharpe_ratio",
     "sharpe_ratio_se",
     "sharpe_ratio_variance",
+    "skill_proportions",
+    "skill_proportions_from_stats",
     "spa",
     "stepm",
     "stress",

@@ -46,6 +46,7 @@ from sigtest.bootstrap import (
     bootstrap_ci,
 )
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
+from sigtest.multiple_testing import _report_section as _discoveries_section
 from sigtest.overfitting import PBOResult, pbo
 from sigtest.selection import _report_section as _out_of_sample_section
 from sigtest.sharpe import (
@@ -98,6 +99,7 @@ TESTS = (
 SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
     "out_of_sample": _out_of_sample_section,
     "beliefs": _beliefs_section,
+    "discoveries": _discoveries_section,
 }
 
 #: Spawn-key suffix of the random stream of the haircut's simulation of other tests, far from the
@@ -1047,6 +1049,7 @@ def validate(
         best_position=int(order[0]), top_positions=top_pos, sharpe=sr, periods_per_year=q,
         alpha=level, confidence_level=float(confidence_level), n_resamples=b_res,
         bootstrap=boot, block_length=bl, seed=root, index=index, options=options,
+        measure=meas,
     )
     added: dict[str, ReportSection] = {}
     for key in run_sections:
