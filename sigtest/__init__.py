@@ -47,7 +47,7 @@ from sigtest.multiple_testing import (
     skill_proportions_from_stats,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
-from sigtest import regimes
+from sigtest import regimes  # noqa: F401  (sigtest.regimes.<rule>: the regime-label builders)
 from sigtest.regimes import (
     RegimePerformanceResult,
     StructuralBreakResult,
@@ -85,6 +85,14 @@ from sigtest.snooping import (
     fdp_stepm,
     stepm,
 )
+from sigtest.stress import (
+    DrawdownQuantilesResult,
+    StressResult,
+    StressWindowsResult,
+    drawdown_quantiles,
+    stress,
+    stress_windows,
+)
 from sigtest.trials import EffectiveTrialsResult, effective_trials
 
 __all__ = [
@@ -96,6 +104,7 @@ __all__ = [
     "ConfidenceInterval",
     "DeflatedSharpeResult",
     "DegenerateDataWarning",
+    "DrawdownQuantilesResult",
     "EffectiveTrialsResult",
     "FDPStepMResult",
     "FDRThresholdResult",
@@ -121,6 +130,8 @@ __all__ = [
     "SkillProportionsResult",
     "StepMResult",
     "StochasticDominance",
+    "StressResult",
+    "StressWindowsResult",
     "StructuralBreakResult",
     "ValidationReport",
     "WalkForwardResult",
@@ -133,6 +144,7 @@ __all__ = [
     "critical_sharpe_ratio",
     "deflated_sharpe_ratio",
     "deflated_sharpe_ratio_from_stats",
+    "drawdown_quantiles",
     "effective_trials",
     "expected_max_sharpe",
     "fdp_stepm",
@@ -162,6 +174,8 @@ __all__ = [
     "skill_proportions_from_stats",
     "spa",
     "stepm",
+    "stress",
+    "stress_windows",
     "structural_break",
     "validate",
     "walk_forward",

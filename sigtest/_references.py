@@ -552,3 +552,52 @@ BOLLERSLEV_1986 = Reference(
     "Generalized autoregressive conditional heteroskedasticity", "Journal of Econometrics",
     "31", "307-327", "10.1016/0304-4076(86)90063-1", number="3",
 )
+
+# Stress tests: drawdowns, time under water, ruin (sigtest.stress)
+
+BAILEY_LDP_2015 = Reference(
+    key="bailey2015stopouts",
+    authors="Bailey, D. H., & Lopez de Prado, M.",
+    year=2015,
+    title="Stop-outs under serial correlation and 'the triple penance rule'",
+    journal="Journal of Risk",
+    volume="18",
+    pages="61-93",
+    number="2",
+)
+
+MAGDON_ISMAIL_ET_AL_2004 = Reference(
+    key="magdonismail2004maximum",
+    authors="Magdon-Ismail, M., Atiya, A. F., Pratap, A., & Abu-Mostafa, Y. S.",
+    year=2004,
+    title="On the maximum drawdown of a Brownian motion",
+    journal="Journal of Applied Probability",
+    volume="41",
+    pages="147-161",
+    doi="10.1239/jap/1077134674",
+    number="1",
+)
+
+ASMUSSEN_GLYNN_PITMAN_1995 = Reference(
+    key="asmussen1995discretization",
+    authors="Asmussen, S., Glynn, P., & Pitman, J.",
+    year=1995,
+    title="Discretization error in simulation of one-dimensional reflecting Brownian motion",
+    journal="The Annals of Applied Probability",
+    volume="5",
+    pages="875-896",
+    doi="10.1214/aoap/1177004597",
+    number="4",
+)
+
+ABATE_WHITT_2006 = Reference(
+    key="abate2006unified",
+    authors="Abate, J., & Whitt, W.",
+    year=2006,
+    title="A unified framework for numerically inverting Laplace transforms",
+    journal="INFORMS Journal on Computing",
+    volume="18",
+    pages="408-421",
+    doi="10.1287/ijoc.1050.0137",
+    number="4",
+)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "plot_belief_path",
     "plot_cpcv_paths",
+    "plot_drawdown_distribution",
     "plot_dsr_trials",
     "plot_null_distribution",
     "plot_pbo_degradation",
@@ -32,6 +33,7 @@ __all__ = [
     "plot_sharpe_intervals",
     "plot_structural_break",
     "plot_walk_forward",
+    "plot_wealth_fan",
 ]
 
 
@@ -531,4 +533,89 @@ def plot_structural_break(result: StructuralBreakResult, returns: Any, *, index:
     p = float(np.asarray(result.pvalue, dtype=float).reshape(-1)[0])
     ax.set_ylabel("cumulative return (sum)")
     ax.set_title(f"Break test ({result.test}, {result.cov}): p = {p:.3g}")
+    return ax
+
+
+# Stress tests (sigtest.stress)
+
+
+def plot_wealth_fan(fan: Any, *, ax: Any = None) -> Any:
+    """Fan chart of resampled wealth paths: quantile bands, the median and the observed path.
+
+    Parameters
+    ----------
+    fan : WealthFan
+        Quantile bands of resampled wealth (``sigtest.stress.WealthFan``, as the stress
+        section of the validation report builds it); with the levels (0.05, 0.25, 0.5, 0.75,
+        0.95) the outer band is 5-95% and the inner one 25-75%.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    levels = list(fan.levels)
+    bands = np.asarray(fan.bands, dtype=float)
+    t = np.asarray(fan.periods)
+    n = len(levels)
+    for i in range(n // 2):
+        lo, hi = levels[i], levels[n - 1 - i]
+        ax.fill_between(t, bands[i], bands[n - 1 - i], color="#4878a8",
+                        alpha=0.15 + 0.15 * i, linewidth=0,
+                        label=f"{100 * lo:g}-{100 * hi:g}% of paths")
+    if n % 2:
+        ax.plot(t, bands[n // 2], color="#4878a8", linewidth=1.2,
+                label=f"median ({100 * levels[n // 2]:g}%)")
+    if fan.observed is not None:
+        ax.plot(t, fan.observed, color="#b03030", linewidth=1.2, label="observed")
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("periods")
+    ax.set_ylabel("wealth (1 invested), log scale")
+    ax.set_title(f"{_text(fan.label)}: {fan.n_resamples} resampled paths")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_drawdown_distribution(result: Any, *, strategy: Any = None, ax: Any = None,
+                               bins: int | str = "auto") -> Any:
+    """Histogram of the resampled maximum drawdowns of one strategy, with the observed one.
+
+    Parameters
+    ----------
+    result : StressResult
+        The result of :func:`sigtest.stress`.
+    strategy : label or int, optional
+        The strategy (column label, or position for numpy input); default the first.
+    ax : matplotlib.axes.Axes, optional
+    bins : int or str, default: 'auto'
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    dist = result.max_drawdown
+    observed = result.observed.loc["max_drawdown"]
+    quantile = result.observed_quantile.loc["max_drawdown"]
+    if strategy is None:
+        pos = 0
+    elif hasattr(dist, "columns"):
+        pos = int(list(dist.columns).index(strategy))
+    else:
+        pos = int(strategy)
+    values = np.asarray(dist, dtype=float)
+    values = values[:, pos] if values.ndim == 2 else values
+    values = values[np.isfinite(values)]
+    label = observed.index[pos]
+    ax.hist(100 * values, bins=bins, density=True, color="#4878a8", alpha=0.8,
+            label=f"resampled ({result.n_resamples} paths)")
+    obs = float(observed.iloc[pos])
+    ax.axvline(100 * obs, color="#b03030", linewidth=1.5,
+               label=f"observed: {100 * obs:.1f}% (quantile {float(quantile.iloc[pos]):.2f})")
+    ax.set_xlabel("maximum drawdown (% of the peak)")
+    ax.set_ylabel("density")
+    ax.set_title(f"Maximum drawdown of {_text(label)}")
+    ax.legend(loc="best", fontsize="small")
     return ax

@@ -48,6 +48,7 @@ from sigtest.bootstrap import (
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.multiple_testing import _report_section as _discoveries_section
 from sigtest.overfitting import PBOResult, pbo
+from sigtest.regimes import _report_section as _regimes_section
 from sigtest.selection import _report_section as _out_of_sample_section
 from sigtest.sharpe import (
     DeflatedSharpeResult,
@@ -70,6 +71,7 @@ from sigtest.snooping import (
     _stepm_combine,
     model_confidence_set,
 )
+from sigtest.stress import _report_section as _stress_section
 from sigtest.trials import (
     mean_correlation,
     EFFECTIVE_TRIALS_METHODS,
@@ -98,6 +100,8 @@ TESTS = (
 #: :mod:`sigtest._sections`). A builder returns None when its section does not apply.
 SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
     "out_of_sample": _out_of_sample_section,
+    "regimes": _regimes_section,
+    "stress": _stress_section,
     "beliefs": _beliefs_section,
     "discoveries": _discoveries_section,
 }

@@ -55,7 +55,7 @@ def test_bibtex_parses(key):
     # authors: the text form "A, B., C, D., & E, F." has one ".," between consecutive authors
     authors = fields["author"].value
     assert len(authors) == ref.authors.count(".,") + 1
-    assert all(re.fullmatch(r"[A-Z][A-Za-z' ]+, ([A-Z]\. ?)+", a) for a in authors), authors
+    assert all(re.fullmatch(r"[A-Z][A-Za-z' -]+, ([A-Z]\. ?)+", a) for a in authors), authors
     assert fields["year"].value == str(ref.year)
     if "volume" in fields:
         assert fields["volume"].value.isdigit()
@@ -147,6 +147,11 @@ def results(big):
             np.linspace(-0.1, 0.2, 5000), 250, alternative_sharpe=0.1, prior_true=0.1),
         "FDRThresholdResult": sigtest.fdr_sharpe_threshold(
             250, q=0.1, alternative_sharpe=0.1, prior_true=0.1),
+        "StressResult": sigtest.stress(big.iloc[:, :20], n_resamples=b, block_length=5, rng=1),
+        "DrawdownQuantilesResult": sigtest.drawdown_quantiles(
+            np.linspace(1e-4, 1e-3, 300), 0.01, autocorrelation=0.2, horizon=2000),
+        "StressWindowsResult": sigtest.stress_windows(
+            big.set_index(pd.bdate_range("2019-06-03", periods=2000)), "strat_000", k=5),
     }
 
 

@@ -498,6 +498,50 @@ REGISTRY["validate"] = (
     sigtest.validate,
 )
 
+REGISTRY["stress"] = (
+    _with_returns(
+        horizon=P([None, None, 5, 30], [0, -1, 2.5]),
+        bootstrap=BOOT,
+        block_length=BLOCK,
+        n_resamples=RESAMPLES,
+        compounding=P(["simple", "log"], ["bogus"]),
+        ruin=P([-0.5, -0.1, -0.99], [0.0, -1.0, 0.5, float("nan")]),
+        drawdown_levels=P([(0.1, 0.2), (0.5, 1.0)], [(0.0,), (1.5,), "0.1"]),
+        window=P([1, 3, 5], [0, -1, 100]),
+        batch_size=P([None, 1, 7], [0]),
+        nan_policy=POLICY,
+        rng=RNG,
+    ),
+    sigtest.stress,
+)
+REGISTRY["drawdown_quantiles"] = (
+    _scalars(
+        P([0.001, 0.1, 1e-6, -0.01, 0.0, np.array([0.01, -0.02])], [float("nan"), "x"]),
+        P([0.01, 0.0, 1.0, 1e-8, np.array([0.01, 0.02])], [-1.0, float("inf")]),
+        autocorrelation=P([0.0, 0.5, -0.5, 0.99, -0.99], [1.0, -1.0, float("nan")]),
+        confidence_level=P([0.95, 0.6, 0.999999], [0.4, 1.0, 0.0]),
+        initial_return=P([None, 0.0, 0.05, -0.05, 10.0], [float("nan")]),
+        horizon=P([None, 10, 2520], [0, -1, 2.5]),
+    ),
+    sigtest.drawdown_quantiles,
+)
+
+
+@st.composite
+def _windows_case(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
+    args, kwargs, has_nan, must_raise = draw(_with_benchmark(
+        k=P([1, 3], [0, -1]),
+        compounding=P(["simple", "log"], ["bogus"]),
+        nan_policy=POLICY,
+    ))
+    if draw(st.booleans()):
+        kwargs["episodes"] = draw(st.sampled_from(
+            [{"e": (2, 10)}, {"a": (0, 5), "b": (3, 30)}, {"bad": (10, 2)}, {"x": (1, 2, 3)}]))
+    return args, kwargs, has_nan, must_raise
+
+
+REGISTRY["stress_windows"] = (_windows_case(), sigtest.stress_windows)
+
 
 # --- beliefs (sigtest.bayes)
 
