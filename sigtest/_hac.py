@@ -51,10 +51,12 @@ from sigtest._moments import _LAG_LOOP_MAX, _transposed_copy, _window_sums
 __all__ = [
     "KERNELS",
     "andrews_bandwidth",
+    "andrews_from_fits",
     "ar1_fit",
     "kernel_weights",
     "long_run_covariance",
     "long_run_variance",
+    "lrv_columns",
     "newey_west_bandwidth",
     "prewhiten_var1",
 ]
@@ -127,17 +129,23 @@ def andrews_bandwidth(u: np.ndarray, kernel: str) -> np.ndarray:
     docstring for the formulas.
     """
     _check_kernel(kernel)
-    t_obs = u.shape[0]
     rho, s2 = ar1_fit(u)
-    s4 = s2 * s2
-    den = (s4 / (1.0 - rho) ** 4).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    return andrews_from_fits(rho, s2, kernel, u.shape[0])
+
+
+def andrews_from_fits(rho: np.ndarray, sigma2: np.ndarray, kernel: str, n_obs: int) -> np.ndarray:
+    """Andrews' (1991) AR(1) plug-in bandwidth from the AR(1) fits ``(rho, sigma2)`` of the
+    ``k`` components (last axis) of each series, ``n_obs`` periods (see :func:`ar1_fit`)."""
+    _check_kernel(kernel)
+    s4 = sigma2 * sigma2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        den = (s4 / (1.0 - rho) ** 4).sum(axis=-1)
         if kernel == "bartlett":
             num = (4.0 * rho**2 * s4 / ((1.0 - rho) ** 6 * (1.0 + rho) ** 2)).sum(axis=-1)
-            return np.asarray(1.1447 * (num / den * t_obs) ** (1.0 / 3.0))
+            return np.asarray(1.1447 * (num / den * n_obs) ** (1.0 / 3.0))
         num = (4.0 * rho**2 * s4 / (1.0 - rho) ** 8).sum(axis=-1)
         const = 2.6614 if kernel == "parzen" else 1.3221
-        return np.asarray(const * (num / den * t_obs) ** 0.2)
+        return np.asarray(const * (num / den * n_obs) ** 0.2)
 
 
 def _bandwidth(u: np.ndarray, kernel: str, bandwidth: object, batch: tuple[int, ...]) -> np.ndarray:
@@ -198,6 +206,12 @@ def _lrv_series(x: np.ndarray, kernel: str, bw: np.ndarray) -> np.ndarray:
     omega = np.matmul(x, np.swapaxes(x, 1, 2))
     if n_lags == 0:
         return omega / t_obs
+    if n_lags <= _FFT_LAGS and k == 1:  # one series per row: row-wise dot products
+        v = x[:, 0, :]
+        acc = np.zeros(c)
+        for j in range(1, n_lags + 1):
+            acc += weights[:, j - 1] * np.vecdot(v[:, j:], v[:, :-j])
+        return (omega + 2.0 * acc[:, None, None]) / t_obs
     if n_lags <= _FFT_LAGS:
         for j in range(1, n_lags + 1):
             g = np.matmul(x[:, :, j:], np.swapaxes(x[:, :, :-j], 1, 2))
@@ -335,6 +349,15 @@ def long_run_variance(
     if demean:
         arr = arr - arr.mean(axis=0)
     bw = _bandwidth(arr[:, :, None], kernel, bandwidth, (n_cols,))
+    out = lrv_columns(arr, kernel, bw, dof)
+    return out.reshape(()) if single else out
+
+
+def lrv_columns(x: np.ndarray, kernel: str, bw: np.ndarray, dof: int = 0) -> np.ndarray:
+    """The core of :func:`long_run_variance` without validation or demeaning: the long-run
+    variance of each column of ``x`` (``T x N``, NaN allowed: that column's result is NaN) with
+    bandwidths ``bw`` (shape ``(N,)``; NaN gives NaN)."""
+    t_obs, n_cols = x.shape
     out = np.empty(n_cols)
     per = 8 * t_obs * (4 if kernel == "quadratic_spectral" else 2)
     step = max(1, _CHUNK_BYTES // per)
@@ -342,7 +365,7 @@ def long_run_variance(
               and float(bw.flat[0]).is_integer() and bw.flat[0] - 1 > _LAG_LOOP_MAX)
     for a in range(0, n_cols, step):
         b = min(a + step, n_cols)
-        block = _transposed_copy(arr, a, b)  # (c, T), one column per row
+        block = _transposed_copy(x, a, b)  # (c, T), one column per row
         if window:
             lags = int(bw.flat[0]) - 1
             w = _window_sums(block, lags)
@@ -350,4 +373,4 @@ def long_run_variance(
         else:
             out[a:b] = _lrv_series(block[:, None, :], kernel, bw[a:b])[:, 0, 0]
     out *= t_obs / (t_obs - dof)
-    return out.reshape(()) if single else out
+    return out
