@@ -16,6 +16,14 @@ from sigtest.bootstrap import (
     bootstrap_indices,
     optimal_block_length,
 )
+from sigtest.compare import (
+    AlphaTestResult,
+    SharpeDifferenceResult,
+    SharpeEqualityResult,
+    alpha_test,
+    sharpe_difference,
+    sharpe_equality,
+)
 from sigtest.multiple_testing import (
     ADJUSTMENT_METHODS,
     AdjustedPValues,
@@ -59,6 +67,7 @@ from sigtest.trials import EffectiveTrialsResult, effective_trials
 __all__ = [
     "ADJUSTMENT_METHODS",
     "AdjustedPValues",
+    "AlphaTestResult",
     "BootstrapCIResult",
     "ConfidenceInterval",
     "DeflatedSharpeResult",
@@ -77,12 +86,15 @@ __all__ = [
     "ReturnsLike",
     "SPAResult",
     "SeedRecord",
+    "SharpeDifferenceResult",
+    "SharpeEqualityResult",
     "SharpeRatioSEResult",
     "StepMResult",
     "StochasticDominance",
     "ValidationReport",
     "__version__",
     "adjust_pvalues",
+    "alpha_test",
     "bootstrap_ci",
     "bootstrap_indices",
     "deflated_sharpe_ratio",
@@ -100,6 +112,8 @@ __all__ = [
     "probabilistic_sharpe_ratio_from_stats",
     "profit_hurdle",
     "reality_check",
+    "sharpe_difference",
+    "sharpe_equality",
     "sharpe_ratio",
     "sharpe_ratio_se",
     "spa",

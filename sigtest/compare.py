@@ -91,7 +91,7 @@ ALPHA_COVARIANCES: tuple[str, ...] = get_args(AlphaCovariance)
 #: Ledoit & Wolf's (2008, Section 3.2, Algorithm 3.1) calibration of the block size: the
 #: candidate sizes, pseudo sequences K, inner resamples M, stationary-bootstrap mean block of the
 #: residuals and warm-up periods of the VAR(1) that generates the pseudo sequences.
-CALIBRATION_BLOCK_LENGTHS = (1, 2, 4, 6, 8, 10)
+CALIBRATION_BLOCK_LENGTHS = (1, 3, 6, 10)
 _CALIBRATION_K = 1000
 _CALIBRATION_M = 199
 _CALIBRATION_MEAN_BLOCK = 5.0
@@ -140,10 +140,11 @@ def _hac_se_kernel(x: np.ndarray, y: np.ndarray, prewhiten: bool) -> np.ndarray:
              np.broadcast_to(y * y - g_y, x.shape)]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if not prewhiten:
-            fits = [ar1_fit(p if k % 2 == 0 else p[:, :1]) for k, p in enumerate(parts)]
+            one = y.shape[1] == 1  # the benchmark's AR(1) fits once for all columns
+            fits = [ar1_fit(p[:, :1] if k % 2 and one else p) for k, p in enumerate(parts)]
             rho = np.stack([np.broadcast_to(f[0], (c,)) for f in fits], axis=-1)
             s2 = np.stack([np.broadcast_to(f[1], (c,)) for f in fits], axis=-1)
-            bw = andrews_from_fits(rho, s2, "parzen", t_obs)
+            bw = np.minimum(andrews_from_fits(rho, s2, "parzen", t_obs), t_obs - 1)
             z = grad[0] * parts[0] + grad[1] * parts[1] + grad[2] * parts[2] + grad[3] * parts[3]
         else:
             u = np.stack(parts, axis=-1)  # (T, c, 4)
@@ -153,7 +154,7 @@ def _hac_se_kernel(x: np.ndarray, y: np.ndarray, prewhiten: bool) -> np.ndarray:
             u[:, bad, :] += np.eye(4)[np.arange(t_obs) % 4][:, None, :]  # any full-rank filler
             e, a_mat = prewhiten_var1(u)
             rho, s2 = ar1_fit(e)
-            bw = andrews_from_fits(rho, s2, "parzen", t_obs - 1)
+            bw = np.minimum(andrews_from_fits(rho, s2, "parzen", t_obs - 1), t_obs - 2)
             d = np.linalg.inv(np.eye(4) - a_mat)  # (c, 4, 4)
             h = np.einsum("nab,an->nb", d, grad)  # D' g
             z = np.einsum("tna,na->tn", e, h)
@@ -212,8 +213,9 @@ def _bootstrap_tstats(
 
     A replicate is the ``l`` blocks ``(s, s + 1, ..., s + b - 1) mod T`` laid end to end
     (``n = l b`` periods); ``Delta*`` its Sharpe-ratio difference (sd with ddof 1) and ``se*``
-    Ledoit & Wolf's block standard error ``sqrt(g*' Psi* g* / n)``, ``Psi* = (b / l) sum_j
-    (m_j - m)(m_j - m)'`` over the block means ``m_j`` of ``(x, y, x^2, y^2)``. All moments of a
+    Ledoit & Wolf's block standard error ``sqrt(g*' Psi* g* / T)``, ``Psi* = T / (T - 4) (b /
+    l) sum_j (m_j - m)(m_j - m)'`` over the block means ``m_j`` of ``(x, y, x^2, y^2)`` (``T``
+    the original sample size, as in their code). All moments of a
     chunk of replicates come from one product of the start-count matrix with the circular
     window means (and their pairwise products) of the columns.
     """
@@ -251,7 +253,9 @@ def _bootstrap_tstats(
         quad = (g1 * g1 * v_xx + g2 * g2 * v_yy + g3 * g3 * v_x2x2 + g4 * g4 * v_y2y2
                 + 2.0 * (g1 * g2 * v_xy + g1 * g3 * v_xx2 + g1 * g4 * v_xy2
                          + g2 * g3 * v_yx2 + g2 * g4 * v_yy2 + g3 * g4 * v_x2y2))
-        se = np.sqrt(b * quad / n)
+        # Psi* = T / (T - 4) * b * Q and se*^2 = g' Psi* g / T, T the original sample size,
+        # as in Ledoit & Wolf's code
+        se = np.sqrt(b * quad / (t_obs - 4))
         return (delta - centre) / se
 
 
@@ -688,8 +692,8 @@ def sharpe_difference(
     quantile of ``|t*|``). Resamples draw their block starts from sigtest's circular scheme, so
     they depend only on the seed and the replicate number. The block-size calibration
     (Algorithm 3.1) runs on one pair, the strategy with the highest Sharpe ratio against the
-    benchmark, with K = 1000 pseudo sequences, M = 199 inner resamples and candidates 1, 2, 4, 6,
-    8, 10; one calibration per strategy (their algorithm applied to each of N pairs) would cost
+    benchmark, with the settings of their code: K = 1000 pseudo sequences, M = 199 inner
+    resamples and candidates 1, 3, 6, 10; one calibration per strategy (their algorithm applied to each of N pairs) would cost
     N times as much.
 
     'iid' uses ``Var(Delta) = (2 - 2 rho + (SR_i^2 + SR_b^2 - 2 SR_i SR_b rho^2) / 2) / T``
@@ -778,7 +782,7 @@ def _sd_kernel(x: np.ndarray, y: np.ndarray, method: str) -> tuple[np.ndarray, .
         se = _iid_se(x, y, sr, sr_y)
     else:
         se = _hac_se_kernel(x, y, prewhiten=method != "hac")
-    return sr, delta, se
+    return sr, delta, se, np.isnan(x).any(axis=0)
 
 
 def _sharpe_difference(
@@ -796,16 +800,17 @@ def _sharpe_difference(
     sr = np.concatenate([p[0] for p in parts])
     delta = np.concatenate([p[1] for p in parts])
     se = np.concatenate([p[2] for p in parts])
+    has_nan = np.concatenate([p[3] for p in parts])
     sr_b = float(_sharpe(y)[0])
     bad = ~np.isfinite(delta) | ~np.isfinite(se) | (se <= 0)
-    if bench_nan:
+    if bench_nan:  # 'propagate' with a NaN in the benchmark: every comparison is NaN
         bad[:] = True
+        has_nan[:] = True
     labels = blocks.labels
     if not np.isfinite(sr_b) and not bench_nan:
         _warn_degenerate([bench_label], np.array([True]), "Sharpe ratio (the benchmark)")
     else:
-        _warn_degenerate(labels, bad & ~np.isnan(sr) if not bench_nan else np.zeros(0, bool),
-                         "Sharpe-ratio difference")
+        _warn_degenerate(labels, bad & ~has_nan, "Sharpe-ratio difference")
     delta = np.where(bad, np.nan, delta)
     se = np.where(bad, np.nan, se)
     stat = delta / se
@@ -1139,8 +1144,12 @@ def _ols_design(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The design ``[1, F]`` and the inverse of its Gram matrix."""
     t_obs = f.shape[0]
     design = np.column_stack([np.ones(t_obs), f])
-    gram_inv = np.linalg.inv(design.T @ design)
-    return design, gram_inv
+    gram = design.T @ design
+    d = 1.0 / np.sqrt(np.diag(gram))
+    if not np.all(np.isfinite(d)) or np.linalg.cond(gram * d[:, None] * d[None, :]) > 1e12:
+        raise ValueError("`factors` are collinear (with each other or the constant); drop the "
+                         "redundant factor columns")
+    return design, np.linalg.inv(gram)
 
 
 def _alpha_kernel(r: np.ndarray, design: np.ndarray, gram_inv: np.ndarray, cov: str,
@@ -1384,9 +1393,6 @@ def _alpha_test(
     if t_obs < k + 3:
         raise ValueError(f"`returns` has {t_obs} periods; {k} factors need at least {k + 3}")
     design, gram_inv = _ols_design(f)
-    if not np.all(np.isfinite(gram_inv)) or np.linalg.cond(design.T @ design) > 1e12:
-        raise ValueError("`factors` are collinear (with each other or the constant); drop the "
-                         "redundant factor columns")
     parts = blocks.map(_alpha_columns, design, gram_inv, cov, lags, nan_policy="raise")
     coef = np.concatenate([p[0] for p in parts], axis=1)
     se = np.concatenate([p[1] for p in parts])
@@ -1531,10 +1537,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
                      "with studentized block-bootstrap intervals (Ledoit & Wolf 2008)"),
             draw=draw))
     if factors is not None:
-        fac = as_returns(factors, name="factors", min_obs=1, nan_policy="raise")
-        if fac.n_obs != ctx.blocks.n_obs:
-            raise ValueError(f"`factors` has {fac.n_obs} observations but the strategies have "
-                             f"{ctx.blocks.n_obs} (after the rows validate dropped)")
+        fac = _report_factors(factors, ctx)
         res_a = _alpha_test(
             ctx.blocks, fac.values, fac.labels if fac.columns is not None else None, cov="hac",
             lags=newey_west_bandwidth(ctx.blocks.n_obs), ranks=[1],
@@ -1579,3 +1582,22 @@ def _select_labels(blocks: Blocks, positions: np.ndarray) -> pd.Index:
     if blocks.columns is not None:
         return blocks.columns[positions]
     return pd.Index(positions)
+
+
+def _report_factors(factors: Any, ctx: ReportContext) -> Any:
+    """The factor returns on the rows of ``ctx.blocks``: a pandas input is aligned on the dates
+    (rows validate dropped are dropped here too); other input must have exactly those rows."""
+    n_obs = ctx.blocks.n_obs
+    if isinstance(factors, (pd.DataFrame, pd.Series)) and ctx.index is not None and \
+            len(factors) != n_obs:
+        missing = ctx.index.difference(factors.index)
+        if len(missing):
+            raise ValueError(f"`factors` has no row for {len(missing)} date(s) of `returns` "
+                             f"(the first {missing[0]!r}); give factor returns for every period")
+        factors = factors.loc[ctx.index]
+    fac = as_returns(factors, name="factors", min_obs=1, nan_policy="raise")
+    if fac.n_obs != n_obs:
+        raise ValueError(f"`factors` has {fac.n_obs} rows but the strategies have {n_obs} (after "
+                         "the rows validate dropped); pass a DataFrame indexed by the dates of "
+                         "`returns`, or exactly one row per kept period")
+    return fac
