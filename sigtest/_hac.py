@@ -222,16 +222,29 @@ def _lrv_series(x: np.ndarray, kernel: str, bw: np.ndarray) -> np.ndarray:
     return (omega + g + np.swapaxes(g, 1, 2)) / t_obs
 
 
-def prewhiten_var1(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def prewhiten_var1(u: np.ndarray, *, singular: str = "raise") -> tuple[np.ndarray, np.ndarray]:
     """Andrews & Monahan (1992) VAR(1) prewhitening of each series in ``u`` (``(T, N, k)``).
 
     Returns the residuals ``e`` (``(T - 1, N, k)``) of the least-squares VAR(1) without
     intercept, its matrix ``A`` with singular values capped at 0.97, and the residuals
-    recomputed with that ``A``: ``(e, A)`` with ``A`` shaped ``(N, k, k)``.
+    recomputed with that ``A``: ``(e, A)`` with ``A`` shaped ``(N, k, k)``. A series whose
+    lagged cross-product matrix is singular (collinear components) raises ``LinAlgError``, or
+    with ``singular='nan'`` gets NaN in ``e`` and ``A``.
     """
     y, z = u[1:], u[:-1]
     szz = np.einsum("tna,tnb->nab", z, z)
     syz = np.einsum("tna,tnb->nab", y, z)
+    bad = None
+    if singular == "nan":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = 1.0 / np.sqrt(np.einsum("naa->na", szz))
+            bad = ~np.isfinite(d).all(axis=1)
+            d = np.where(np.isfinite(d), d, 1.0)
+            scaled = szz * d[:, :, None] * d[:, None, :]
+            bad |= ~(np.linalg.cond(np.where(bad[:, None, None], np.eye(szz.shape[1]), scaled))
+                     < 1e12)
+        if bad.any():
+            szz = np.where(bad[:, None, None], np.eye(szz.shape[1]), szz)
     a_mat = np.linalg.solve(szz, np.swapaxes(syz, 1, 2))  # A' = Szz^-1 Szy
     a_mat = np.swapaxes(a_mat, 1, 2)
     left, sing, right = np.linalg.svd(a_mat)
@@ -239,6 +252,9 @@ def prewhiten_var1(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sing = np.minimum(sing, _PREWHITEN_BOUND)
         a_mat = np.matmul(left * sing[:, None, :], right)
     e = y - np.einsum("nab,tnb->tna", a_mat, z)
+    if bad is not None and bad.any():
+        a_mat[bad] = np.nan
+        e[:, bad, :] = np.nan
     return e, a_mat
 
 

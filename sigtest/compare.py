@@ -152,7 +152,10 @@ def _hac_se_kernel(x: np.ndarray, y: np.ndarray, prewhiten: bool) -> np.ndarray:
                 ~np.isfinite(_sharpe(y))
             u[:, bad, :] = 0.0
             u[:, bad, :] += np.eye(4)[np.arange(t_obs) % 4][:, None, :]  # any full-rank filler
-            e, a_mat = prewhiten_var1(u)
+            e, a_mat = prewhiten_var1(u, singular="nan")
+            bad |= np.isnan(a_mat).any(axis=(1, 2))
+            e[:, bad, :] = 0.0
+            a_mat[bad] = 0.0
             rho, s2 = ar1_fit(e)
             bw = np.minimum(andrews_from_fits(rho, s2, "parzen", t_obs - 1), t_obs - 2)
             d = np.linalg.inv(np.eye(4) - a_mat)  # (c, 4, 4)
@@ -297,7 +300,8 @@ def _tail(dist: np.ndarray, observed: np.ndarray, alternative: str,
             stat = dist
             hits = (dist <= observed) | np.isnan(dist)
     finite = np.where(np.isnan(stat), np.inf, stat)
-    quant = np.quantile(finite, levels, axis=0)
+    with np.errstate(invalid="ignore"):  # inf - inf between two undefined replicates
+        quant = np.quantile(finite, levels, axis=0)
     return hits.sum(axis=0).astype(np.float64), np.atleast_2d(quant)
 
 
@@ -856,8 +860,8 @@ def _sharpe_difference(
     low = np.where(bad, np.nan, low)
     high = np.where(bad, np.nan, high)
     crit = np.where(bad, np.nan, crit)
-    adjusted = np.asarray(adjust_pvalues(pval, method=adjustment).adjusted, dtype=float) \
-        if pval.size else pval
+    adjusted = pval.copy() if np.isnan(pval).all() else np.asarray(
+        adjust_pvalues(pval, method=adjustment).adjusted, dtype=float)
     scale = math.sqrt(periods_per_year) if periods_per_year is not None else 1.0
     shell = blocks.shell()
 
@@ -1025,8 +1029,15 @@ def sharpe_equality(
             f"`returns` has {k} strategies and {t_obs} periods; the test needs 2k < T - 2 (the "
             f"long-run covariance of the 2k moments)")
     sr = _sharpe(x)
+    cov: Any
     if not np.isfinite(sr).all():
-        raise ValueError("`returns` holds a constant strategy: its Sharpe ratio is undefined")
+        _warn_degenerate(data.labels, ~np.isfinite(sr), "Sharpe ratio")
+        nan_cov = np.full((k, k), np.nan)
+        cov = nan_cov if data.columns is None else pd.DataFrame(
+            nan_cov, index=data.columns, columns=data.columns)
+        return SharpeEqualityResult(statistic=math.nan, df=k - 1, pvalue=math.nan,
+                                    sharpe=data.per_strategy(sr, name="sharpe"), covariance=cov,
+                                    method=str(method), n_obs=t_obs)
     mu = x.mean(axis=0)
     g = (x * x).mean(axis=0)
     if method == "iid":
@@ -1038,8 +1049,13 @@ def sharpe_equality(
         jac[np.arange(k), np.arange(k)] = g / var**1.5
         jac[np.arange(k), k + np.arange(k)] = -0.5 * mu / var**1.5
         u = np.concatenate([x - mu, x * x - g], axis=1)
-        psi = long_run_covariance(u, kernel="parzen", bandwidth="andrews",
-                                  prewhiten=method == "hac_prewhitened", dof=2 * k)
+        try:
+            psi = long_run_covariance(u, kernel="parzen", bandwidth="andrews",
+                                      prewhiten=method == "hac_prewhitened", dof=2 * k)
+        except np.linalg.LinAlgError:
+            raise ValueError("`returns` holds collinear strategies (the VAR(1) of the moments "
+                             "cannot be fitted); drop duplicated or linearly dependent "
+                             "columns") from None
         sigma = jac @ psi @ jac.T / t_obs
     contrast = np.column_stack([np.ones(k - 1), -np.eye(k - 1)])
     d = contrast @ sr
@@ -1047,10 +1063,11 @@ def sharpe_equality(
     try:
         w = float(d @ np.linalg.solve(m, d))
     except np.linalg.LinAlgError:
-        raise ValueError("the covariance of the Sharpe-ratio differences is singular (collinear "
-                         "strategies); drop duplicated or linearly dependent columns") from None
+        raise ValueError("`returns`: the covariance of the Sharpe-ratio differences is singular "
+                         "(collinear strategies); drop duplicated or linearly dependent "
+                         "columns") from None
     pval = float(stats.chi2.sf(w, k - 1))
-    cov: Any = sigma
+    cov = sigma
     if data.columns is not None:
         cov = pd.DataFrame(sigma, index=data.columns, columns=data.columns)
     return SharpeEqualityResult(statistic=w, df=k - 1, pvalue=pval,
@@ -1161,7 +1178,8 @@ def _alpha_kernel(r: np.ndarray, design: np.ndarray, gram_inv: np.ndarray, cov: 
     ssr = (resid * resid).sum(axis=0)
     rc = r - r.mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r2 = 1.0 - ssr / (rc * rc).sum(axis=0)
+        tss = (rc * rc).sum(axis=0)
+        r2 = np.where(tss > 0, 1.0 - ssr / tss, np.nan)
         if cov == "ols":
             var = ssr / (t_obs - p) * gram_inv[0, 0]
         else:
@@ -1405,13 +1423,21 @@ def _alpha_test(
     else:
         pval = 2.0 * stats.t.sf(np.abs(tstat), t_obs - k - 1)
     n = blocks.n_strategies
-    bad = ~np.isfinite(tstat)
+    # se = 0: a perfect fit (returns linear in the factors); R^2 NaN: a constant strategy
+    bad = ~np.isfinite(tstat) | ~(se > 0) | ~np.isfinite(r2)
+    tstat = np.where(bad, np.nan, tstat)
     _warn_degenerate(blocks.labels, bad, "alpha t-statistic")
     pval = np.where(bad, np.nan, pval)
-    adjusted = np.asarray(adjust_pvalues(pval, method=adjustment).adjusted, dtype=float)
+    se = np.where(bad, np.nan, se)
+    adjusted = pval.copy() if np.isnan(pval).all() else np.asarray(
+        adjust_pvalues(pval, method=adjustment).adjusted, dtype=float)
     # GRS (maximum-likelihood covariances)
     grs_f = grs_p = math.nan
-    if n < t_obs - k - 1 and not bad.any():
+    if n >= t_obs - k - 1:
+        warnings.warn(
+            f"the GRS test needs fewer strategies than T - K - 1 = {t_obs - k - 1} (got N = {n}); "
+            "its statistic and p-value are NaN", DegenerateDataWarning, stacklevel=3)
+    elif not bad.any():
         r_all = blocks.columns_in_memory(np.arange(n)).values  # N < T: at most T x T
         resid = r_all - design @ coef
         fbar = f.mean(axis=0)
@@ -1425,6 +1451,11 @@ def _alpha_test(
             grs_p = float(stats.f.sf(grs_f, n, t_obs - n - k))
         except np.linalg.LinAlgError:
             pass
+        if not (math.isfinite(grs_f) and math.isfinite(grs_p)):
+            grs_f = grs_p = math.nan
+            warnings.warn("the GRS test is undefined: the residual covariance of the strategies "
+                          "is singular (collinear strategies); its statistic and p-value are NaN",
+                          DegenerateDataWarning, stacklevel=3)
     # luck bootstrap
     seed = None
     luck_rows = []
@@ -1445,7 +1476,7 @@ def _alpha_test(
                 "rank": q, "strategy": labels[order[q - 1]], "tstat": obs,
                 "null_mean": float(np.mean(dist[np.isfinite(dist)])) if np.isfinite(dist).any()
                 else math.nan,
-                "null_q95": float(np.quantile(dist, 0.95)),
+                "null_q95": _quantile(dist, 0.95),
                 "pvalue": float((1.0 + np.sum(dist >= obs)) / (1.0 + n_resamples)),
             })
     luck = pd.DataFrame(luck_rows, columns=["rank", "strategy", "tstat", "null_mean", "null_q95",
@@ -1528,8 +1559,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
             verdict=verdict))
 
         def draw(ax: Any, result: SharpeDifferenceResult = res) -> Any:
-            from sigtest.plotting import plot_sharpe_differences
-            return plot_sharpe_differences(result, ax=ax)
+            return _draw_sharpe_differences(result, ax)
 
         figures.append(ReportFigure(
             name="sharpe_differences",
@@ -1601,3 +1631,39 @@ def _report_factors(factors: Any, ctx: ReportContext) -> Any:
                          "the rows validate dropped); pass a DataFrame indexed by the dates of "
                          "`returns`, or exactly one row per kept period")
     return fac
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """A quantile of bootstrap statistics that may hold -inf (undefined t-statistics)."""
+    with np.errstate(invalid="ignore"):
+        return float(np.quantile(values, q))
+
+
+def _draw_sharpe_differences(result: SharpeDifferenceResult, ax: Any,
+                             max_strategies: int = 20) -> Any:
+    """Draw the differences and intervals of ``result`` on the matplotlib Axes ``ax`` (only
+    methods of ``ax``: this module imports no plotting library). The body of
+    :func:`sigtest.plotting.plot_sharpe_differences` and of the report's figure."""
+    est = np.atleast_1d(np.asarray(result.difference, dtype=float))
+    low = np.atleast_1d(np.asarray(result.ci.low, dtype=float))
+    high = np.atleast_1d(np.asarray(result.ci.high, dtype=float))
+    if hasattr(result.difference, "index"):
+        labels = [str(x).replace("$", r"\$") for x in result.difference.index]
+    else:
+        labels = [str(j) for j in range(est.size)]
+    order = np.argsort(np.where(np.isnan(est), np.inf, -est), kind="stable")[:max_strategies]
+    y = np.arange(order.size)[::-1]
+    shown = est[order]
+    span = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
+    lo = np.where(np.isfinite(low[order]), low[order], shown - 3.0 * span)
+    hi = np.where(np.isfinite(high[order]), high[order], shown + 3.0 * span)
+    ax.errorbar(shown, y, xerr=[shown - lo, hi - shown], fmt="o", color="#4878a8",
+                ecolor="#4878a8", capsize=2, markersize=4)
+    ax.axvline(0.0, color="#b03030", linestyle="--", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels[j] for j in order], fontsize="small")
+    unit = "annualized" if result.periods_per_year is not None else "per period"
+    ax.set_xlabel(f"Sharpe ratio minus the benchmark's ({unit}), "
+                  f"{100 * result.confidence_level:g}% interval ({result.method})")
+    ax.set_title("Sharpe-ratio differences against " + str(result.benchmark).replace("$", r"\$"))
+    return ax

@@ -275,7 +275,7 @@ def plot_sharpe_intervals(result: BootstrapCIResult, *, ax: Any = None,
 def plot_sharpe_differences(result: SharpeDifferenceResult, *, ax: Any = None,
                             max_strategies: int = 20) -> Any:
     """Sharpe-ratio differences against the benchmark and their intervals, one row per strategy
-    (largest difference on top).
+    (largest difference on top; a one-sided interval is drawn open to the edge of the data).
 
     Parameters
     ----------
@@ -290,27 +290,6 @@ def plot_sharpe_differences(result: SharpeDifferenceResult, *, ax: Any = None,
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
-    est = np.atleast_1d(np.asarray(result.difference, dtype=float))
-    low = np.atleast_1d(np.asarray(result.ci.low, dtype=float))
-    high = np.atleast_1d(np.asarray(result.ci.high, dtype=float))
-    if hasattr(result.difference, "index"):
-        labels = [_text(x) for x in result.difference.index]
-    else:
-        labels = [str(j) for j in range(est.size)]
-    order = np.argsort(np.where(np.isnan(est), np.inf, -est), kind="stable")[:max_strategies]
-    y = np.arange(order.size)[::-1]
-    # one-sided intervals are open on one side: draw that side to the edge of the data
-    span = np.nanmax(np.abs(est[order])) if order.size and np.isfinite(est[order]).any() else 1.0
-    lo = np.where(np.isfinite(low[order]), low[order], est[order] - 3.0 * span)
-    hi = np.where(np.isfinite(high[order]), high[order], est[order] + 3.0 * span)
-    ax.errorbar(est[order], y, xerr=[est[order] - lo, hi - est[order]], fmt="o",
-                color="#4878a8", ecolor="#4878a8", capsize=2, markersize=4)
-    ax.axvline(0.0, color="#b03030", linestyle="--", linewidth=1)
-    ax.set_yticks(y)
-    ax.set_yticklabels([labels[j] for j in order], fontsize="small")
-    unit = "annualized" if result.periods_per_year is not None else "per period"
-    ax.set_xlabel(f"Sharpe ratio minus the benchmark's ({unit}), "
-                  f"{100 * result.confidence_level:g}% interval ({result.method})")
-    ax.set_title(f"Sharpe-ratio differences against {_text(result.benchmark)}")
-    return ax
+    from sigtest.compare import _draw_sharpe_differences
+
+    return _draw_sharpe_differences(result, _axes(ax), max_strategies)

@@ -458,8 +458,9 @@ def test_equality_errors():
         sigtest.sharpe_equality(x, method="bootstrap")
     y = x.copy()
     y[:, 1] = 0.5
-    with pytest.raises(ValueError, match="`returns` holds a constant strategy"):
-        sigtest.sharpe_equality(y)
+    with pytest.warns(sigtest.DegenerateDataWarning, match=r"\(1\) have no Sharpe ratio"):
+        res = sigtest.sharpe_equality(y)
+    assert math.isnan(res.statistic) and math.isnan(res.pvalue)
 
 
 # ------------------------------------------------------------------------------------------
@@ -532,7 +533,8 @@ def test_grs_exact_size():
 
 def test_grs_needs_n_below_t():
     r, f = _factor_universe(t_obs=30, n=40)
-    res = sigtest.alpha_test(r, f, n_resamples=0)
+    with pytest.warns(sigtest.DegenerateDataWarning, match="the GRS test needs fewer strategies"):
+        res = sigtest.alpha_test(r, f, n_resamples=0)
     assert math.isnan(res.grs_statistic) and math.isnan(res.grs_pvalue)
 
 
@@ -695,3 +697,19 @@ def test_report_section_factors_align_on_dates():
     assert [row.key for row in sec.rows] == ["alpha", "alpha_luck"]
     with pytest.raises(ValueError, match="`factors` has 100 rows"):
         compare._report_section(_context(df, factors=f[:100]))
+
+
+def test_plot_sharpe_differences():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sigtest.plotting import plot_sharpe_differences
+
+    df = _universe()
+    for alternative in ["two-sided", "greater"]:
+        res = sigtest.sharpe_difference(df, "s0", alternative=alternative)
+        ax = plot_sharpe_differences(res, max_strategies=3)
+        assert len(ax.get_yticklabels()) == 3 and "'s0'" not in ax.get_title()
+        assert ax.get_title() == "Sharpe-ratio differences against s0"
+        plt.close(ax.figure)

@@ -130,6 +130,11 @@ def results(big):
         "SPAResult": sigtest.spa(big, n_resamples=b, rng=1),
         "SharpeRatioSEResult": sigtest.sharpe_ratio_se(big),
         "StepMResult": sigtest.stepm(big, n_resamples=b, rng=1),
+        "SharpeDifferenceResult": sigtest.sharpe_difference(
+            big, "strat_000", method="bootstrap", block_length=5, n_resamples=b, rng=1),
+        "SharpeEqualityResult": sigtest.sharpe_equality(small),
+        "AlphaTestResult": sigtest.alpha_test(
+            big.iloc[:, 1:], big.iloc[:, :2], n_resamples=b, rng=1),
     }
 
 
