@@ -57,7 +57,9 @@ __all__ = [
     "long_run_covariance",
     "long_run_variance",
     "lrv_columns",
+    "lrv_rows",
     "newey_west_bandwidth",
+    "prewhiten_rows",
     "prewhiten_var1",
 ]
 
@@ -103,22 +105,35 @@ def kernel_weights(kernel: str, x: np.ndarray | float) -> np.ndarray:
     return np.where(a == 0.0, 1.0, w)
 
 
-def ar1_fit(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares AR(1) fit with intercept of every series along axis 0 of ``u``.
+def ar1_fit(u: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares AR(1) fit with intercept of every series along ``axis`` of ``u``.
 
-    Returns ``(rho, sigma2)``, each of shape ``u.shape[1:]``: the slope of ``u_t`` on
-    ``u_{t-1}`` (t = 2..T) with an intercept, and the residual variance divided by ``T - 1``
-    (the ``var.pred`` of R's ``ar(x, aic = FALSE, order.max = 1, method = "ols")``).
+    Returns ``(rho, sigma2)``, each of the shape of ``u`` without ``axis``: the slope of ``u_t``
+    on ``u_{t-1}`` (t = 2..T) with an intercept, and the residual variance divided by ``T - 1``
+    (the ``var.pred`` of R's ``ar(x, aic = FALSE, order.max = 1, method = "ols")``). Computed
+    from raw sums in one pass, accurate for series of mean near zero (moment conditions).
     """
-    y, z = u[1:], u[:-1]
-    yc = y - y.mean(axis=0)
-    zc = z - z.mean(axis=0)
-    szz = np.einsum("t...,t...->...", zc, zc)
-    szy = np.einsum("t...,t...->...", zc, yc)
-    syy = np.einsum("t...,t...->...", yc, yc)
+    if axis in (-1, u.ndim - 1) and u.ndim > 1 and u.flags.c_contiguous:
+        y, z = u[..., 1:], u[..., :-1]  # time last and contiguous: row-wise dot products
+        n_used = y.shape[-1]
+        sy, sz = y.sum(axis=-1), z.sum(axis=-1)
+        syy, szz, szy = np.vecdot(y, y), np.vecdot(z, z), np.vecdot(z, y)
+    else:
+        v = np.moveaxis(u, axis, 0)  # sums over the first axis run along rows of memory
+        y, z = v[1:], v[:-1]
+        n_used = y.shape[0]
+        sy, sz = y.sum(axis=0), z.sum(axis=0)
+        syy = np.einsum("t...,t...->...", y, y)
+        szz = np.einsum("t...,t...->...", z, z)
+        szy = np.einsum("t...,t...->...", z, y)
+    # centred cross products from raw sums (the series are demeaned moment conditions, so the
+    # corrections are small next to the sums)
     with np.errstate(invalid="ignore", divide="ignore"):
+        szz = szz - sz * sz / n_used
+        szy = szy - sz * sy / n_used
+        syy = syy - sy * sy / n_used
         rho = szy / szz
-        sigma2 = np.maximum(syy - rho * szy, 0.0) / y.shape[0]
+        sigma2 = np.maximum(syy - rho * szy, 0.0) / n_used
     return rho, sigma2
 
 
@@ -231,9 +246,18 @@ def prewhiten_var1(u: np.ndarray, *, singular: str = "raise") -> tuple[np.ndarra
     lagged cross-product matrix is singular (collinear components) raises ``LinAlgError``, or
     with ``singular='nan'`` gets NaN in ``e`` and ``A``.
     """
-    y, z = u[1:], u[:-1]
-    szz = np.einsum("tna,tnb->nab", z, z)
-    syz = np.einsum("tna,tnb->nab", y, z)
+    rows = np.ascontiguousarray(np.moveaxis(u, 0, -1))  # (N, k, T)
+    e, a_mat = prewhiten_rows(rows, singular=singular)
+    return np.moveaxis(e, -1, 0), a_mat
+
+
+def prewhiten_rows(u: np.ndarray, *, singular: str = "raise") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`prewhiten_var1` for series laid out as rows: ``u`` is ``(N, k, T)`` (time last,
+    contiguous), the residuals ``(N, k, T - 1)``; cross products are batched matrix products."""
+    n_series, k, _ = u.shape
+    y, z = u[:, :, 1:], u[:, :, :-1]
+    szz = np.matmul(z, np.swapaxes(z, 1, 2))
+    syz = np.matmul(y, np.swapaxes(z, 1, 2))
     bad = None
     if singular == "nan":
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -241,21 +265,33 @@ def prewhiten_var1(u: np.ndarray, *, singular: str = "raise") -> tuple[np.ndarra
             bad = ~np.isfinite(d).all(axis=1)
             d = np.where(np.isfinite(d), d, 1.0)
             scaled = szz * d[:, :, None] * d[:, None, :]
-            bad |= ~(np.linalg.cond(np.where(bad[:, None, None], np.eye(szz.shape[1]), scaled))
-                     < 1e12)
+            bad |= ~(np.linalg.cond(np.where(bad[:, None, None], np.eye(k), scaled)) < 1e12)
         if bad.any():
-            szz = np.where(bad[:, None, None], np.eye(szz.shape[1]), szz)
-    a_mat = np.linalg.solve(szz, np.swapaxes(syz, 1, 2))  # A' = Szz^-1 Szy
-    a_mat = np.swapaxes(a_mat, 1, 2)
+            szz = np.where(bad[:, None, None], np.eye(k), szz)
+    a_mat = np.swapaxes(np.linalg.solve(szz, np.swapaxes(syz, 1, 2)), 1, 2)  # A = Syz Szz^-1
     left, sing, right = np.linalg.svd(a_mat)
     if np.any(sing > _PREWHITEN_BOUND):
         sing = np.minimum(sing, _PREWHITEN_BOUND)
         a_mat = np.matmul(left * sing[:, None, :], right)
-    e = y - np.einsum("nab,tnb->tna", a_mat, z)
+    e = y - np.matmul(a_mat, z)
     if bad is not None and bad.any():
         a_mat[bad] = np.nan
-        e[:, bad, :] = np.nan
+        e[bad] = np.nan
     return e, a_mat
+
+
+def lrv_rows(x: np.ndarray, kernel: str, bw: np.ndarray, dof: int = 0) -> np.ndarray:
+    """Long-run variance of each row of ``x`` (``N x T``, time last, demeaned by the caller;
+    NaN allowed) with bandwidths ``bw`` (shape ``(N,)``): the row layout of :func:`lrv_columns`."""
+    n_rows, t_obs = x.shape
+    out = np.empty(n_rows)
+    per = 8 * t_obs * (4 if kernel == "quadratic_spectral" else 2)
+    step = max(1, _CHUNK_BYTES // per)
+    for a in range(0, n_rows, step):
+        b = min(a + step, n_rows)
+        out[a:b] = _lrv_series(np.ascontiguousarray(x[a:b])[:, None, :], kernel, bw[a:b])[:, 0, 0]
+    out *= t_obs / (t_obs - dof)
+    return out
 
 
 def _as_batch(u: object, name: str) -> tuple[np.ndarray, bool]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -27,10 +28,10 @@ import pandas as pd
 from scipy import signal, stats
 
 from sigtest._benchmark import split_benchmark
-from sigtest._engine import BootstrapPlan, STREAM_BLOCK, chunks
-from sigtest._execution import Blocks, as_blocks
+from sigtest._engine import STREAM_BLOCK, BootstrapPlan, _single_threaded_blas, chunks
+from sigtest._execution import Blocks, as_blocks, kernel_threads
 from sigtest._hac import andrews_from_fits, ar1_fit, long_run_covariance, lrv_columns, \
-    newey_west_bandwidth, prewhiten_var1
+    lrv_rows, newey_west_bandwidth, prewhiten_rows
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record, stream
 from sigtest._references import (
     ANDREWS_1991,
@@ -147,21 +148,24 @@ def _hac_se_kernel(x: np.ndarray, y: np.ndarray, prewhiten: bool) -> np.ndarray:
             bw = np.minimum(andrews_from_fits(rho, s2, "parzen", t_obs), t_obs - 1)
             z = grad[0] * parts[0] + grad[1] * parts[1] + grad[2] * parts[2] + grad[3] * parts[3]
         else:
-            u = np.stack(parts, axis=-1)  # (T, c, 4)
-            bad = ~np.isfinite(u).all(axis=(0, 2)) | ~np.isfinite(_sharpe(x)) | \
+            u = np.empty((c, 4, t_obs))  # one strategy per row block, time last (contiguous)
+            for k in range(4):
+                u[:, k, :] = parts[k].T
+            bad = ~np.isfinite(u).all(axis=(1, 2)) | ~np.isfinite(_sharpe(x)) | \
                 ~np.isfinite(_sharpe(y))
-            u[:, bad, :] = 0.0
-            u[:, bad, :] += np.eye(4)[np.arange(t_obs) % 4][:, None, :]  # any full-rank filler
-            e, a_mat = prewhiten_var1(u, singular="nan")
+            u[bad] = np.eye(4)[:, np.arange(t_obs) % 4]  # any full-rank filler
+            e, a_mat = prewhiten_rows(u, singular="nan")
             bad |= np.isnan(a_mat).any(axis=(1, 2))
-            e[:, bad, :] = 0.0
+            e[bad] = 0.0
             a_mat[bad] = 0.0
-            rho, s2 = ar1_fit(e)
+            rho, s2 = ar1_fit(e, axis=-1)
             bw = np.minimum(andrews_from_fits(rho, s2, "parzen", t_obs - 1), t_obs - 2)
             d = np.linalg.inv(np.eye(4) - a_mat)  # (c, 4, 4)
             h = np.einsum("nab,an->nb", d, grad)  # D' g
-            z = np.einsum("tna,na->tn", e, h)
-            z[:, bad] = np.nan
+            z_rows = np.matmul(h[:, None, :], e)[:, 0, :]  # (c, T - 1)
+            z_rows[bad] = np.nan
+            bw = np.where(np.isfinite(bw) & (bw > 0), bw, np.where(np.isnan(bw), np.nan, 0.5))
+            return np.sqrt(lrv_rows(z_rows, "parzen", bw, dof=4) / t_obs)
         bw = np.where(np.isfinite(bw) & (bw > 0), bw, np.where(np.isnan(bw), np.nan, 0.5))
         lrv = lrv_columns(np.ascontiguousarray(z), "parzen", bw, dof=4)
         return np.sqrt(lrv / t_obs)
@@ -207,8 +211,46 @@ def _start_counts(starts: np.ndarray, t_obs: int) -> np.ndarray:
     return np.bincount(flat, minlength=n_rows * t_obs).reshape(n_rows, t_obs).astype(np.float64)
 
 
+@dataclass
+class _BootPrep:
+    """Centred circular window means of a column chunk and of the benchmark (see
+    :func:`_bootstrap_tstats`), computed once per chunk and reused by every replicate chunk."""
+
+    t_obs: int
+    b: int
+    cx: np.ndarray  # full-sample means of x and x^2 (the centres of the window means)
+    cx2: np.ndarray
+    cy: np.ndarray
+    cy2: np.ndarray
+    ax: np.ndarray  # centred window means, T x c
+    ax2: np.ndarray
+    ay: np.ndarray  # T x 1 (one benchmark) or T x c
+    ay2: np.ndarray
+    left: np.ndarray  # [ax, ax2, ax^2, ax2^2, ax ax2] (one benchmark) or all nine products
+    right: np.ndarray  # [ay, ay2, ay^2, ay ay2, ay2^2]
+    common: bool
+
+
+def _boot_prep(x: np.ndarray, y: np.ndarray, b: int) -> _BootPrep:
+    wx = _window_means(x, b)
+    wx2 = _window_means(x * x, b)
+    wy = _window_means(y, b)
+    wy2 = _window_means(y * y, b)
+    cx, cx2, cy, cy2 = wx.mean(axis=0), wx2.mean(axis=0), wy.mean(axis=0), wy2.mean(axis=0)
+    ax, ax2, ay, ay2 = wx - cx, wx2 - cx2, wy - cy, wy2 - cy2
+    common = y.shape[1] == 1
+    if common:
+        left = np.concatenate([ax, ax2, ax * ax, ax2 * ax2, ax * ax2], axis=1)
+    else:  # one benchmark per column: the cross products with the benchmark per column too
+        left = np.concatenate([ax, ax2, ax * ax, ax2 * ax2, ax * ax2, ax * ay, ax * ay2,
+                               ay * ax2, ax2 * ay2], axis=1)
+    right = np.concatenate([ay, ay2, ay * ay, ay * ay2, ay2 * ay2], axis=1)
+    return _BootPrep(x.shape[0], b, cx, cx2, cy, cy2, ax, ax2, ay, ay2, left, right, common)
+
+
 def _bootstrap_tstats(
-    x: np.ndarray, y: np.ndarray, starts: np.ndarray, b: int, centre: np.ndarray
+    x: np.ndarray, y: np.ndarray, starts: np.ndarray, b: int, centre: np.ndarray,
+    prep: _BootPrep | None = None,
 ) -> np.ndarray:
     """Studentized bootstrap statistics ``(Delta* - centre) / se*`` for every replicate (rows of
     ``starts``: the ``l = floor(T / b)`` block starts of each) and every column of ``x``
@@ -218,44 +260,47 @@ def _bootstrap_tstats(
     (``n = l b`` periods); ``Delta*`` its Sharpe-ratio difference (sd with ddof 1) and ``se*``
     Ledoit & Wolf's block standard error ``sqrt(g*' Psi* g* / T)``, ``Psi* = T / (T - 4) (b /
     l) sum_j (m_j - m)(m_j - m)'`` over the block means ``m_j`` of ``(x, y, x^2, y^2)`` (``T``
-    the original sample size, as in their code). All moments of a
-    chunk of replicates come from one product of the start-count matrix with the circular
-    window means (and their pairwise products) of the columns.
+    the original sample size, as in their code).
+
+    Every block mean is a circular window mean ``A_s`` of the data at the block's start ``s``,
+    so with ``w_s`` the share of the replicate's blocks starting at ``s`` every moment is a
+    product ``w @ f(A)``. With one benchmark the gradient's benchmark entries ``g2, g4`` are the
+    same for every column, so ``g*' Psi* g*`` needs only ``w @ [a, c, a^2, c^2, a c]`` and
+    ``(w v) @ [a, c]`` per column (``a, c`` the centred window means of ``x`` and ``x^2``, ``v =
+    g2 a_y + g4 c_y``): seven products of the start-share matrix per column chunk.
     """
-    t_obs, n_cols = x.shape
+    if prep is None:
+        prep = _boot_prep(x, y, b)
+    t_obs, c = prep.ax.shape
     n_blocks = starts.shape[1]
     n = n_blocks * b
-    wx = _window_means(x, b)
-    wx2 = _window_means(x * x, b)
-    wy = _window_means(y, b)
-    wy2 = _window_means(y * y, b)
-    cx, cx2, cy, cy2 = wx.mean(axis=0), wx2.mean(axis=0), wy.mean(axis=0), wy2.mean(axis=0)
-    ax, ax2, ay, ay2 = wx - cx, wx2 - cx2, wy - cy, wy2 - cy2
-    # columns: x, x2, xx, xy, xx2, xy2, yx2, x2x2, x2y2 (each c wide); y, y2, yy, yy2, y2y2
-    left = np.concatenate([ax, ax2, ax * ax, ax * ay, ax * ax2, ax * ay2, ay * ax2, ax2 * ax2,
-                           ax2 * ay2], axis=1)
-    right = np.concatenate([ay, ay2, ay * ay, ay * ay2, ay2 * ay2], axis=1)
-    counts = _start_counts(starts, t_obs) / n_blocks
-    s = counts @ left
-    sy = counts @ right
-    cy_w = ay.shape[1]
-    mx, mx2, qxx, qxy, qxx2, qxy2, qyx2, qx2x2, qx2y2 = (s[:, k * n_cols:(k + 1) * n_cols]
-                                                       for k in range(9))
+    share = _start_counts(starts, t_obs) / n_blocks
+    s = share @ prep.left
+    sy = share @ prep.right
+    cy_w = prep.ay.shape[1]
+    mx, mx2, qxx, qx2x2, qxx2 = (s[:, k * c:(k + 1) * c] for k in range(5))
     my, my2, qyy, qyy2, qy2y2 = (sy[:, k * cy_w:(k + 1) * cy_w] for k in range(5))
-    # covariances across blocks of the block means
-    v_xx, v_yy = qxx - mx * mx, qyy - my * my
-    v_x2x2, v_y2y2 = qx2x2 - mx2 * mx2, qy2y2 - my2 * my2
-    v_xy, v_xx2, v_xy2 = qxy - mx * my, qxx2 - mx * mx2, qxy2 - mx * my2
-    v_yx2, v_yy2, v_x2y2 = qyx2 - my * mx2, qyy2 - my * my2, qx2y2 - mx2 * my2
-    mu_x, g_x, mu_y, g_y = cx + mx, cx2 + mx2, cy + my, cy2 + my2
+    mu_x, g_x, mu_y, g_y = prep.cx + mx, prep.cx2 + mx2, prep.cy + my, prep.cy2 + my2
     with np.errstate(invalid="ignore", divide="ignore"):
         var_x = g_x - mu_x * mu_x
         var_y = g_y - mu_y * mu_y
         delta = mu_x / np.sqrt(var_x * n / (n - 1)) - mu_y / np.sqrt(var_y * n / (n - 1))
         g1, g2, g3, g4 = _gradient(mu_x, mu_y, g_x, g_y)
-        quad = (g1 * g1 * v_xx + g2 * g2 * v_yy + g3 * g3 * v_x2x2 + g4 * g4 * v_y2y2
-                + 2.0 * (g1 * g2 * v_xy + g1 * g3 * v_xx2 + g1 * g4 * v_xy2
-                         + g2 * g3 * v_yx2 + g2 * g4 * v_yy2 + g3 * g4 * v_x2y2))
+        # E[u^2] - E[u]^2 for u_s = g1 a_s + g3 c_s + v_s, v_s = g2 a_y,s + g4 c_y,s
+        m_v = g2 * my + g4 * my2
+        q_vv = g2 * g2 * qyy + g4 * g4 * qy2y2 + 2.0 * g2 * g4 * qyy2
+        if prep.common:
+            v = share * (g2[:, :1] * prep.ay[:, 0] + g4[:, :1] * prep.ay2[:, 0])  # B x T
+            cross = v @ np.concatenate([prep.ax, prep.ax2], axis=1)
+            q_av, q_cv = cross[:, :c], cross[:, c:]
+        else:
+            qxy, qxy2, qyx2, qx2y2 = (s[:, k * c:(k + 1) * c] for k in range(5, 9))
+            q_av = g2 * qxy + g4 * qxy2
+            q_cv = g2 * qyx2 + g4 * qx2y2
+        e_u = g1 * mx + g3 * mx2 + m_v
+        e_u2 = (g1 * g1 * qxx + g3 * g3 * qx2x2 + 2.0 * g1 * g3 * qxx2
+                + 2.0 * (g1 * q_av + g3 * q_cv) + q_vv)
+        quad = e_u2 - e_u * e_u
         # Psi* = T / (T - 4) * b * Q and se*^2 = g' Psi* g / T, T the original sample size,
         # as in Ledoit & Wolf's code
         se = np.sqrt(b * quad / (t_obs - 4))
@@ -268,21 +313,33 @@ def _bootstrap_kernel(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For the columns of ``x``: the exceedance counts of the observed studentized statistics
     and the quantiles ``levels`` of the bootstrap statistics (of ``|t*|`` for 'two-sided'),
-    in column chunks (bounded memory) and replicate chunks of ``batch``."""
+    in column chunks (bounded memory; run side by side on the kernel's threads, each product
+    on one BLAS thread) and replicate chunks of ``batch``. Results do not depend on either."""
     t_obs, n_cols = x.shape
     n_res = starts.shape[0]
-    width = max(1, min(n_cols, _CHUNK_BYTES // (8 * 9 * t_obs)))
+    workers = kernel_threads()
+    width = max(1, min(_CHUNK_BYTES // (8 * 9 * t_obs), -(-n_cols // workers)))
     exceed = np.zeros(n_cols)
     quant = np.empty((len(levels), n_cols))
-    for a in range(0, n_cols, width):
+
+    def run(a: int) -> None:
         e = min(a + width, n_cols)
         xa = x[:, a:e]
         ya = y if y.shape[1] == 1 else y[:, a:e]
+        prep = _boot_prep(xa, ya, b)
         dist = np.empty((n_res, e - a))
         for r0 in range(0, n_res, batch):
             r1 = min(r0 + batch, n_res)
-            dist[r0:r1] = _bootstrap_tstats(xa, ya, starts[r0:r1], b, centre[a:e])
+            dist[r0:r1] = _bootstrap_tstats(xa, ya, starts[r0:r1], b, centre[a:e], prep)
         exceed[a:e], quant[:, a:e] = _tail(dist, observed[a:e], alternative, levels)
+
+    firsts = list(range(0, n_cols, width))
+    if workers <= 1 or len(firsts) == 1:
+        for a in firsts:
+            run(a)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool, _single_threaded_blas():
+            list(pool.map(run, firsts))
     return exceed, quant
 
 
@@ -799,7 +856,7 @@ def _sharpe_difference(
     t_obs = blocks.n_obs
     y = bench[:, None]
     se_method = "hac_prewhitened" if method == "bootstrap" else method
-    width = max(1, min(blocks.n_strategies, 2**22 // max(t_obs, 1)))
+    width = max(1, min(blocks.n_strategies, 2**20 // max(t_obs, 1)))  # a few MB: cache-sized
     parts = blocks.map(_sd_kernel, y, se_method, nan_policy=nan_policy, split=width)
     sr = np.concatenate([p[0] for p in parts])
     delta = np.concatenate([p[1] for p in parts])

@@ -177,15 +177,20 @@ def _loop_tstats(x, y, starts, b, centre):
 
 
 @pytest.mark.parametrize("b", [1, 3, 7, 20])
-def test_bootstrap_statistic_equals_plain_loop_on_given_blocks(sim, b):
+@pytest.mark.parametrize("per_column", [False, True])
+def test_bootstrap_statistic_equals_plain_loop_on_given_blocks(sim, b, per_column):
+    """One benchmark (the seven-product form) or one benchmark per column (the calibration's
+    pseudo pairs), against the loop at 1e-12."""
     x, y = sim[:, 1:], sim[:, :1]
+    if per_column:
+        y = np.column_stack([sim[:, 0], sim[::-1, 0], sim[:, 1] * 0.5 + sim[:, 0]])
     t_obs = len(sim)
     rng = np.random.default_rng(b)
     starts = rng.integers(0, t_obs, size=(25, t_obs // b))
     centre = np.array([0.05, -0.02, 0.1])
     got = compare._bootstrap_tstats(x, y, starts, b, centre)
     for j in range(3):
-        want = _loop_tstats(x[:, j], y[:, 0], starts, b, centre[j])
+        want = _loop_tstats(x[:, j], y[:, j if per_column else 0], starts, b, centre[j])
         np.testing.assert_allclose(got[:, j], want, rtol=1e-12, atol=1e-12)
 
 
