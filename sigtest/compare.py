@@ -733,38 +733,44 @@ def sharpe_difference(
     -----
     With ``r_i`` the strategy's and ``r_b`` the benchmark's returns, ``mu`` their means and
     ``gamma`` their uncentred second moments, ``Delta = mu_i / s_i - mu_b / s_b`` (``s`` the
-    sample standard deviation, ddof 1). Its standard error is Ledoit & Wolf's (2008, eq. 4)
+    sample standard deviation, ddof 1, as in Ledoit & Wolf's code). Its standard error is their
     ``sqrt(g' Psi g / T)`` with ``g`` the gradient of ``mu_i / sqrt(gamma_i - mu_i^2) - mu_b /
     sqrt(gamma_b - mu_b^2)`` and ``Psi`` the long-run covariance of ``(r_i - mu_i, r_b - mu_b,
-    r_i^2 - gamma_i, r_b^2 - gamma_b)`` estimated as in their published code: Parzen kernel,
-    bandwidth ``2.6614 (alpha(2) T)^(1/5)`` from AR(1) fits of the four series (Andrews 1991),
-    weights summed over the lags below the bandwidth, times ``T / (T - 4)``. Because only
-    ``g' Psi g`` is needed, it is computed as the long-run variance of the scalar series ``g'
-    V_t``, one pass per strategy column. Prewhitening fits a VAR(1) to the four series
-    (singular values capped at 0.97), estimates ``Psi`` from the residuals (bandwidth from
-    them) and recolours it.
+    r_i^2 - gamma_i, r_b^2 - gamma_b)`` estimated as in their published code (not statsmodels'
+    defaults): Parzen kernel, bandwidth ``S = min(2.6614 (alpha(2) T)^(1/5), T - 1)`` from AR(1)
+    fits of the four series (Andrews 1991), lags ``j < S``, times ``T / (T - 4)``. Only ``g' Psi
+    g`` is needed, so it is computed as the long-run variance of the scalar series ``g' V_t``,
+    one pass per strategy column. Prewhitening fits a VAR(1) without intercept to the four
+    series (singular values capped at 0.97), estimates ``Psi`` from the ``T - 1`` residuals
+    (bandwidth and factor from them) and recolours it; the standard error still divides by
+    ``T``.
 
     The bootstrap (Ledoit & Wolf 2008, Section 3.2) studentizes the observed difference by the
     prewhitened HAC standard error (the default of their code) and each resample's difference
     ``Delta*`` (centred at ``Delta``) by the block standard error of its own ``l = floor(T / b)``
-    blocks of length b (``n = l b`` periods): ``Psi* = (b / l) sum_j (m_j - m)(m_j - m)'`` over
-    the block means. The two-sided p-value ``(1 + #{|t*| >= |t|}) / (1 + B)`` is the inversion of
-    the symmetric studentized interval ``Delta +- q se`` (``q`` the ``confidence_level``
-    quantile of ``|t*|``). Resamples draw their block starts from sigtest's circular scheme, so
-    they depend only on the seed and the replicate number. The block-size calibration
-    (Algorithm 3.1) runs on one pair, the strategy with the highest Sharpe ratio against the
-    benchmark, with the settings of their code: K = 1000 pseudo sequences, M = 199 inner
-    resamples and candidates 1, 3, 6, 10; one calibration per strategy (their algorithm applied to each of N pairs) would cost
-    N times as much.
+    blocks of length b: ``Psi* = T / (T - 4) (b / l) sum_j (m_j - m)(m_j - m)'`` over the block
+    means and ``se* = sqrt(g*' Psi* g* / T)`` with the original ``T``, as in their code. The
+    two-sided p-value ``(1 + #{|t*| >= |t|}) / (1 + B)`` is the inversion of the symmetric
+    studentized interval ``Delta +- q se`` (``q`` the ``confidence_level`` quantile of
+    ``|t*|``); one-sided alternatives use ``t*`` itself. Resamples take their block starts from
+    sigtest's circular scheme (the first ``l`` of each replicate), so they depend only on the seed
+    and the replicate number. All resampled moments are products of the replicates' start-share
+    matrix with circular window means of the data, seven per strategy column (no resampled data
+    are formed). The block-size calibration (Algorithm 3.1) runs on one pair, the strategy with
+    the highest Sharpe ratio against the benchmark, with the settings of their code (K = 1000
+    pseudo sequences from a VAR(1) with stationary-bootstrap residuals of mean block 5 and 50
+    warm-up periods, M = 199, candidates 1, 3, 6, 10); the K pseudo sequences share the M inner
+    block draws. One calibration per strategy would cost N times as much.
 
     'iid' uses ``Var(Delta) = (2 - 2 rho + (SR_i^2 + SR_b^2 - 2 SR_i SR_b rho^2) / 2) / T``
     (Memmel 2003), valid for iid normal returns only.
 
-    Validated against: R package PeerPerformance (Ardia & Boudt; ``sharpeTesting`` with
-    ``hac = TRUE``) for the HAC standard errors and p-values, R's sandwich (Zeileis) for the
-    prewhitened long-run covariance, a plain loop over given block indices for the bootstrap
-    statistics, finite differences for the gradient, and a Monte Carlo size study
-    (``benchmarks/calibration_compare.py``).
+    Validated against: Ledoit & Wolf's own R code on their data (the hedge funds of their
+    Section 4 and two more sets: HAC and prewhitened HAC standard errors and p-values to 1e-10,
+    bootstrap p-values within Monte Carlo error), the R package PeerPerformance (Ardia & Boudt;
+    ``sharpeTesting`` with ``hac = TRUE``) on simulated returns, a plain loop over given block
+    starts for the bootstrap statistics (1e-12), finite differences for the gradient, and a Monte
+    Carlo size study (``benchmarks/calibration_compare.py``).
 
     References
     ----------
