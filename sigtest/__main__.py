@@ -31,6 +31,7 @@ from sigtest._cli_input import (
     InputError,
     one_line,
     percent_warning,
+    read_labels,
     read_returns,
 )
 from sigtest._version import __version__
@@ -128,6 +129,10 @@ def run_report(
     intro: str = "",
     measure: str = "mean",
     nan_policy: str = "raise",
+    sections: list[str] | None = None,
+    factors: Any = None,
+    regimes: Any = None,
+    live: Any = None,
 ) -> int:
     from sigtest.report import validate
 
@@ -143,7 +148,7 @@ def run_report(
             report = validate(
                 returns, benchmark, periods_per_year=periods_per_year, n_resamples=n_resamples,
                 rng=seed, measure=measure, nan_policy=nan_policy,  # type: ignore[arg-type]
-                progress=step,
+                progress=step, sections=sections, factors=factors, regimes=regimes, live=live,
             )
             progress(steps[0], steps[0], "figures and HTML")
             page = report.to_html(title=title, source=source)
@@ -217,6 +222,22 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _section_list(text: str) -> list[str]:
+    """``--sections``: comma-separated section names, or 'none'."""
+    from sigtest.report import SECTIONS
+
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if names == ["none"]:
+        return []
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown section(s) {', '.join(unknown) or repr(text)}; choose from "
+            f"{', '.join(SECTIONS) or '(none available)'}, or 'none'"
+        )
+    return names
+
+
 def _one_char(what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         text = "\t" if text == "\\t" else text
@@ -285,6 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--quiet", action="store_true",
                        help="print nothing (no table, no progress, no warnings); errors still "
                        "go to stderr")
+    g_sec = p_rep.add_argument_group("sections after the selection-bias battery")
+    g_sec.add_argument("--sections", type=_section_list, default=None, metavar="LIST",
+                       help="comma-separated sections to add (default: every one that applies; "
+                       "'none' for the battery alone)")
+    g_sec.add_argument("--factors", metavar="FILE", default=None,
+                       help="factor returns (.csv or .parquet, dated like RETURNS, one column "
+                       "per factor): alphas against them in the comparison section")
+    g_sec.add_argument("--regimes", metavar="FILE|RULE", default=None,
+                       help="regime labels (CSV of dates and labels) or a built-in rule applied "
+                       "to the benchmark")
+    g_sec.add_argument("--live", metavar="FILE", default=None,
+                       help="live returns of the best strategy after the backtest (.csv or "
+                       ".parquet, dated): the belief is updated period by period")
     g_in = p_rep.add_argument_group("reading the file")
     g_in.add_argument("--sep", type=_one_char("field separator"), default=",", metavar="C",
                       help="CSV field separator (default ','; e.g. ';' or '\\t')")
@@ -343,11 +377,20 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         if message:
             print(f"sigtest: warning: {message}", file=stderr)
     out = args.out or f"{Path(name).stem}-report.html"
+    read = dict(sep=args.sep, decimal=args.decimal, dayfirst=args.dayfirst)
+    factors = None if args.factors is None else read_returns(args.factors, **read)
+    live = None if args.live is None else read_returns(args.live, **read)
+    if live is not None and live.shape[1] == 1:
+        live = live.iloc[:, 0]
+    regimes: Any = args.regimes
+    if regimes is not None and (Path(regimes).suffix or Path(regimes).exists()):
+        regimes = read_labels(regimes, sep=args.sep, dayfirst=args.dayfirst)
     return run_report(
         frame, source=name, title=f"sigtest report: {Path(name).name}", out=out,
         benchmark=bench, periods_per_year=q, seed=args.seed, n_resamples=args.n_resamples,
         quiet=args.quiet, stdout=stdout, stderr=stderr, measure=args.measure,
-        nan_policy=args.nan_policy,
+        nan_policy=args.nan_policy, sections=args.sections, factors=factors, regimes=regimes,
+        live=live,
     )
 
 

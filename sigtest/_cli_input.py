@@ -474,3 +474,41 @@ def percent_warning(frame: pd.DataFrame, name: str) -> str | None:
         return None
     return (f"{name}: the returns look percent-scaled ({why}); sigtest expects decimal returns "
             "(0.01 = 1%): divide percentages by 100")
+
+
+def read_labels(path: str | os.PathLike[str], *, sep: str = ",",
+                dayfirst: bool | None = None) -> pd.Series:
+    """Read a file of regime labels: a CSV with a date column and one column of labels.
+
+    Raises
+    ------
+    InputError
+        With a one-line message naming the file and the fix.
+    """
+    p = Path(path)
+    name = str(path)
+    if not p.is_file():
+        raise InputError(f"{name}: no such file; pass a CSV of dates and regime labels, or the "
+                         "name of a built-in regime rule")
+    try:
+        frame = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            ValueError) as exc:
+        raise InputError(f"{name}: cannot parse as CSV ({one_line(exc)[:200]})") from None
+    if frame.shape[1] != 2 or frame.shape[0] == 0:
+        raise InputError(
+            f"{name}: a regime file needs two columns, dates and labels, and one row per "
+            f"period; got {frame.shape[1]} column(s) and {frame.shape[0]} row(s)"
+        )
+    first = frame.columns[0]
+    dates = as_dates(frame[first], name, dayfirst)
+    if dates is None:
+        raise InputError(f"{name}: the first column ({_q(first)}) must hold the dates of the "
+                         "periods")
+    check_dates(dates, name, first)
+    labels = frame.iloc[:, 1]
+    empty = labels.str.strip() == ""
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0])
+        raise InputError(f"{name}: row {row + 2} has no regime label; label every period")
+    return pd.Series(labels.to_numpy(), index=dates, name=frame.columns[1])

@@ -245,11 +245,23 @@ def chunks(n_resamples: int, batch_size: int, unit: int = STREAM_BLOCK) -> Itera
 
 
 def n_workers() -> int:
-    """Threads for the engine's matrix products: the CPUs this process may use (at most 16)."""
+    """Threads sigtest may use: the smallest of the CPUs this process may use (its affinity),
+    the thread limit of the BLAS library (which follows ``OMP_NUM_THREADS``,
+    ``OPENBLAS_NUM_THREADS`` or ``MKL_NUM_THREADS`` and ``threadpoolctl.threadpool_limits``), the
+    ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS`` variables themselves, and
+    16. A process that runs one sigtest call per core with ``OMP_NUM_THREADS=1`` (or under
+    ``threadpool_limits(1)``) therefore gets one thread per call."""
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
         n = os.cpu_count() or 1
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(var, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            n = min(n, int(value))
+    blas = _blas_threads()
+    if blas is not None:
+        n = min(n, blas)
     return max(1, min(n, 16))
 
 
@@ -257,6 +269,29 @@ _CONTROLLER: ThreadpoolController | None = None
 _BLAS_LOCK = threading.Lock()
 _BLAS_USERS = 0  # engine runs alive in this process
 _BLAS_LIMITER: Any = None  # threadpoolctl limiter holding the original thread counts
+_BLAS_ORIGINAL: int | None = None  # the BLAS limit found by the first engine run in
+
+
+def _controller() -> ThreadpoolController:
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+def _blas_threads() -> int | None:
+    """The BLAS thread limit the caller set (None when no BLAS library is found): while engine
+    runs hold BLAS at one thread, the limit found before them."""
+    with _BLAS_LOCK:
+        if _BLAS_USERS > 0:
+            return _BLAS_ORIGINAL
+        return _current_blas_threads()
+
+
+def _current_blas_threads() -> int | None:
+    counts = [lib.num_threads for lib in _controller().lib_controllers
+              if lib.user_api == "blas" and lib.num_threads]
+    return min(counts) if counts else None
 
 
 @contextmanager
@@ -268,12 +303,11 @@ def _single_threaded_blas() -> Iterator[None]:
     one thread, the last run out restores the counts found by the first. A save/restore per
     run would let overlapping runs leave the process on one thread.
     """
-    global _BLAS_USERS, _BLAS_LIMITER, _CONTROLLER
+    global _BLAS_USERS, _BLAS_LIMITER, _BLAS_ORIGINAL
     with _BLAS_LOCK:
         if _BLAS_USERS == 0:
-            if _CONTROLLER is None:
-                _CONTROLLER = ThreadpoolController()
-            _BLAS_LIMITER = _CONTROLLER.limit(limits=1, user_api="blas")
+            _BLAS_ORIGINAL = _current_blas_threads()
+            _BLAS_LIMITER = _controller().limit(limits=1, user_api="blas")
         _BLAS_USERS += 1
     try:
         yield

@@ -63,6 +63,26 @@ def _drawers(report: Any) -> dict[str, Callable[[Any], Any]]:
     }
 
 
+def _all_figures(report: Any) -> list[tuple[str, str, float, Callable[[Any], Any]]]:
+    """(name, caption, height, draw) of every figure: the battery's, then each section's
+    (named ``<section key>.<figure name>``)."""
+    drawers = _drawers(report)
+    out = [(name, caption, 5.5 if name == "sharpe_intervals" else 4.0, drawers[name])
+           for name, caption in FIGURES]
+    for key, sec in report.sections.items():
+        out += [(f"{key}.{fig.name}", fig.caption, fig.height, _section_drawer(fig))
+                for fig in sec.figures]
+    return out
+
+
+def _section_drawer(fig: Any) -> Callable[[Any], Any]:
+    """A section figure's drawing call: ``sigtest.plotting.<fig.plot>(*fig.args, ax=ax, ...)``."""
+    from sigtest import plotting
+
+    plot = getattr(plotting, fig.plot)
+    return lambda ax: plot(*fig.args, ax=ax, **fig.kwargs)
+
+
 def render_figures(report: Any) -> dict[str, bytes] | None:
     """PNG bytes of every figure, or None when matplotlib is not installed.
 
@@ -75,13 +95,11 @@ def render_figures(report: Any) -> dict[str, bytes] | None:
     except ImportError:
         return None
     out: dict[str, bytes] = {}
-    drawers = _drawers(report)
-    for name, _ in FIGURES:
-        height = 5.5 if name == "sharpe_intervals" else 4.0
+    for name, _, height, draw in _all_figures(report):
         fig = Figure(figsize=(7.5, height), dpi=100)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
-        drawers[name](ax)
+        draw(ax)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
@@ -93,8 +111,8 @@ def _e(x: object) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _table(report: Any) -> str:
-    head, rows = report._display_rows()
+def _table(report: Any, section: str | None = None) -> str:
+    head, rows = report._display_rows(section)
     parts = ["<table>", "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) +
              "</tr></thead>", "<tbody>"]
     for row in rows:
@@ -110,6 +128,12 @@ def _table(report: Any) -> str:
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     return "\n".join(parts)
+
+
+def _figure(name: str, caption: str, png: dict[str, bytes]) -> str:
+    data = base64.b64encode(png[name]).decode("ascii")
+    return (f'<figure><img alt="{_e(name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
 
 
 def render_html(
@@ -161,12 +185,13 @@ def render_html(
                     "with <code>pip install sigtest[plot]</code> (or <code>pip install "
                     "matplotlib</code>) and run the report again.</p>")
     else:
-        for name, caption in FIGURES:
-            data = base64.b64encode(png[name]).decode("ascii")
-            body.append(
-                f'<figure><img alt="{_e(name)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{_e(caption)}</figcaption></figure>"
-            )
+        body += [_figure(name, caption, png) for name, caption in FIGURES]
+    for key, sec in report.sections.items():
+        body.append(f"<h2>{_e(sec.title)}</h2>")
+        body.append(_table(report, key))
+        body += [f"<p>{_e(note)}</p>" for note in sec.notes]
+        if png is not None:
+            body += [_figure(f"{key}.{fig.name}", fig.caption, png) for fig in sec.figures]
     body.append("<h2>Methods</h2>")
     paras = report.describe().split("\n\n")
     for p in paras:

@@ -357,6 +357,74 @@ WILSON_1927 = Reference(
     number="158",
 )
 
+# --- Beliefs: Bayesian inference on Sharpe ratios, power and false discoveries (sigtest.bayes)
+
+HARVEY_2017 = Reference(
+    key="harvey2017presidential",
+    authors="Harvey, C. R.",
+    year=2017,
+    title="Presidential address: the scientific outlook in financial economics",
+    journal="The Journal of Finance",
+    volume="72",
+    pages="1399-1440",
+    doi="10.1111/jofi.12530",
+    number="4",
+)
+
+SELLKE_ET_AL_2001 = Reference(
+    key="sellke2001calibration",
+    authors="Sellke, T., Bayarri, M. J., & Berger, J. O.",
+    year=2001,
+    title="Calibration of p values for testing precise null hypotheses",
+    journal="The American Statistician",
+    volume="55",
+    pages="62-71",
+    doi="10.1198/000313001300339950",
+    number="1",
+)
+
+LLZ_2025 = Reference(
+    key="lopezdeprado2025sharpe",
+    authors="Lopez de Prado, M., Lipton, A., & Zoonekynd, V.",
+    year=2025,
+    title="How to use the Sharpe ratio",
+    journal="ADIA Lab Research Paper Series; SSRN working paper 5520741",
+    doi="10.2139/ssrn.5520741",
+    entry_type="misc",
+)
+
+# --- out-of-sample selection (combinatorial purged cross-validation, walk-forward) ---
+
+LOPEZ_DE_PRADO_2018 = Reference(
+    key="lopezdeprado2018advances",
+    authors="Lopez de Prado, M.",
+    year=2018,
+    title="Advances in Financial Machine Learning",
+    journal="Wiley",
+    entry_type="book",
+)
+
+PARDO_2008 = Reference(
+    key="pardo2008evaluation",
+    authors="Pardo, R.",
+    year=2008,
+    title="The Evaluation and Optimization of Trading Strategies (2nd ed.)",
+    journal="Wiley",
+    entry_type="book",
+)
+
+ANDREWS_1991 = Reference(
+    key="andrews1991",
+    authors="Andrews, D. W. K.",
+    year=1991,
+    title="Heteroskedasticity and autocorrelation consistent covariance matrix estimation",
+    journal="Econometrica",
+    volume="59",
+    pages="817-858",
+    doi="10.2307/2938229",
+    number="3",
+)
+
 # Comparing strategies: Sharpe-ratio differences, HAC covariances, alphas against factor models
 LEDOIT_WOLF_2008 = Reference(
     key="ledoit2008robust",

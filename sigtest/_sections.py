@@ -66,11 +66,18 @@ class ReportRow:
 
 @dataclass(frozen=True)
 class ReportFigure:
-    """A figure of a section: ``draw(ax)`` draws it on a matplotlib Axes."""
+    """A figure of a section: the report draws it as ``sigtest.plotting.<plot>(*args, ax=ax,
+    **kwargs)``.
+
+    The figure names its plotting function instead of holding a drawing callable, so that a
+    method module never imports the report layer (``sigtest.plotting``), not even lazily.
+    """
 
     name: str
     caption: str
-    draw: Callable[[Any], Any]
+    plot: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
     height: float = 4.0
 
 

@@ -15,10 +15,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from sigtest.bootstrap import BootstrapCIResult
     from sigtest.compare import SharpeDifferenceResult
     from sigtest.overfitting import PBOResult
+    from sigtest.selection import CPCVResult, WalkForwardResult
     from sigtest.sharpe import DeflatedSharpeResult
     from sigtest.snooping import RealityCheckResult
 
 __all__ = [
+    "plot_belief_path",
+    "plot_cpcv_paths",
     "plot_dsr_trials",
     "plot_null_distribution",
     "plot_pbo_degradation",
@@ -26,6 +29,7 @@ __all__ = [
     "plot_pbo_logits",
     "plot_sharpe_differences",
     "plot_sharpe_intervals",
+    "plot_walk_forward",
 ]
 
 
@@ -272,6 +276,143 @@ def plot_sharpe_intervals(result: BootstrapCIResult, *, ax: Any = None,
     return ax
 
 
+def plot_belief_path(result: Any, *, ax: Any = None, interval: bool = True) -> Any:
+    """The belief path of :func:`sigtest.bayesian_update`: the posterior probability that the
+    Sharpe ratio exceeds the benchmark after each live period.
+
+    Parameters
+    ----------
+    result : BayesianUpdateResult
+        The result of :func:`sigtest.bayesian_update`.
+    ax : matplotlib Axes, default: None
+        Where to draw (a new figure when None).
+    interval : bool, default: True
+        Also draw the posterior mean of the (per-period) Sharpe ratio and its credible
+        interval, on a second y axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes of the probability.
+    """
+    ax = _axes(ax)
+    prob = result.prob_above
+    x = prob.index if hasattr(prob, "index") else np.arange(1, np.size(prob) + 1)
+    p = np.asarray(prob, dtype=float)
+    if interval:
+        ax2 = ax.twinx()
+        low = np.asarray(result.credible_interval.low, dtype=float)
+        high = np.asarray(result.credible_interval.high, dtype=float)
+        ax2.fill_between(x, low, high, color="#c8d6e5", alpha=0.5, linewidth=0)
+        ax2.plot(x, np.asarray(result.mean, dtype=float), color="#7f8c8d", linewidth=0.8)
+        ax2.set_ylabel(f"posterior Sharpe ratio (per period), "
+                       f"{100 * result.confidence_level:g}% interval", color="#7f8c8d")
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    ax.plot(x, p, color="#4878a8", linewidth=1.5,
+            label=f"P(Sharpe > {result.benchmark_sharpe:g})")
+    ax.axhline(result.threshold, color="grey", linestyle="--", linewidth=0.8,
+               label=f"threshold {result.threshold:g}")
+    if result.crossing_position is not None:
+        j = int(result.crossing_position)
+        ax.plot([x[j]], [p[j]], "o", color="#b03030",
+                label=f"crossed ({result.direction}) at {_text(result.crossing)}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("posterior probability")
+    ax.set_xlabel("live period")
+    name = "" if result.strategy is None else f" of {_text(result.strategy)}"
+    ax.set_title(f"Belief in the edge{name} as live returns arrive")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+# --- out-of-sample selection (combinatorial purged cross-validation, walk-forward) ---
+
+
+def plot_cpcv_paths(result: CPCVResult, *, ax: Any = None, in_sample_sharpe: float | None = None,
+                    in_sample_label: object = "in-sample best") -> Any:
+    """The Sharpe ratios of the out-of-sample paths of :func:`sigtest.cpcv`, one dot per path,
+    against zero and (optionally) the in-sample Sharpe ratio of the best strategy.
+
+    Parameters
+    ----------
+    result : CPCVResult
+        The result of :func:`sigtest.cpcv`.
+    in_sample_sharpe : float, optional
+        The full-sample Sharpe ratio of the in-sample best strategy, on the scale of
+        ``result.path_sharpe`` (annualized when the result is); drawn as a vertical line.
+    in_sample_label : object, default: 'in-sample best'
+        Its legend label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    sr = np.asarray(result.path_sharpe, dtype=float)
+    ok = np.isfinite(sr)
+    y = np.zeros(int(ok.sum()))
+    if y.size > 1:  # spread the dots vertically, in rank order, so equal values stay visible
+        y = np.argsort(np.argsort(sr[ok], kind="stable"), kind="stable") / (y.size - 1) - 0.5
+    ax.scatter(sr[ok], y, s=18, color="#4878a8", alpha=0.8,
+               label=f"{int(ok.sum())} out-of-sample paths")
+    if ok.any():
+        ax.axvline(float(np.median(sr[ok])), color="#4878a8", linewidth=1.5,
+                   label="median path")
+    ax.axvline(0.0, color="#b03030", linestyle="--", linewidth=1, label="zero")
+    if in_sample_sharpe is not None and np.isfinite(in_sample_sharpe):
+        ax.axvline(float(in_sample_sharpe), color="#404040", linestyle=":", linewidth=1.5,
+                   label=_text(in_sample_label))
+    ax.set_yticks([])
+    unit = "annualized" if result.periods_per_year is not None else "per period"
+    ax.set_xlabel(f"Sharpe ratio ({unit})")
+    ax.set_title(f"CPCV: {result.n_paths} paths from {result.n_splits} splits "
+                 f"({result.n_groups} groups, {result.n_test_groups} for test); "
+                 f"P(Sharpe <= 0) = {result.prob_sharpe_nonpositive:.2f}", fontsize="medium")
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def plot_walk_forward(result: WalkForwardResult, *, ax: Any = None, in_sample_best: Any = None,
+                      in_sample_label: object = "in-sample best") -> Any:
+    """Cumulative (summed) out-of-sample returns of the walk-forward selections of
+    :func:`sigtest.walk_forward`, against those of the in-sample best strategy on the same
+    periods.
+
+    Parameters
+    ----------
+    result : WalkForwardResult
+        The result of :func:`sigtest.walk_forward`.
+    in_sample_best : array_like or Series, optional
+        The returns of the strategy chosen on the whole sample, on all ``T`` rows the walk
+        forward saw (its out-of-sample rows are taken from them).
+    in_sample_label : object, default: 'in-sample best'
+        Its legend label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    oos = result.oos_returns
+    x = oos.index if hasattr(oos, "index") else None
+    values = np.asarray(oos, dtype=float)
+    rows = np.concatenate([np.arange(c, d) for _, _, c, d in result.windows])
+    if x is None:
+        x = rows
+    ax.plot(x, np.cumsum(values), color="#4878a8", linewidth=1.5,
+            label=f"walk-forward selections ({result.n_windows} windows)")
+    if in_sample_best is not None:
+        best = np.asarray(in_sample_best, dtype=float).reshape(-1)[rows]
+        ax.plot(x, np.cumsum(best), color="#404040", linestyle=":", linewidth=1.5,
+                label=_text(in_sample_label))
+    ax.axhline(0.0, color="#b03030", linestyle="--", linewidth=1)
+    ax.set_ylabel("cumulative return (sum)")
+    ax.set_title(f"Walk-forward: HAC t = {result.tstat:.2f}, one-sided p = {result.pvalue:.3g}",
+                 fontsize="medium")
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
 def plot_sharpe_differences(result: SharpeDifferenceResult, *, ax: Any = None,
                             max_strategies: int = 20) -> Any:
     """Sharpe-ratio differences against the benchmark and their intervals, one row per strategy
@@ -290,6 +431,27 @@ def plot_sharpe_differences(result: SharpeDifferenceResult, *, ax: Any = None,
     -------
     matplotlib.axes.Axes
     """
-    from sigtest.compare import _draw_sharpe_differences
-
-    return _draw_sharpe_differences(result, _axes(ax), max_strategies)
+    ax = _axes(ax)
+    est = np.atleast_1d(np.asarray(result.difference, dtype=float))
+    low = np.atleast_1d(np.asarray(result.ci.low, dtype=float))
+    high = np.atleast_1d(np.asarray(result.ci.high, dtype=float))
+    if hasattr(result.difference, "index"):
+        labels = [_text(x) for x in result.difference.index]
+    else:
+        labels = [str(j) for j in range(est.size)]
+    order = np.argsort(np.where(np.isnan(est), np.inf, -est), kind="stable")[:max_strategies]
+    y = np.arange(order.size)[::-1]
+    shown = est[order]
+    span = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
+    lo = np.where(np.isfinite(low[order]), low[order], shown - 3.0 * span)
+    hi = np.where(np.isfinite(high[order]), high[order], shown + 3.0 * span)
+    ax.errorbar(shown, y, xerr=[shown - lo, hi - shown], fmt="o", color="#4878a8",
+                ecolor="#4878a8", capsize=2, markersize=4)
+    ax.axvline(0.0, color="#b03030", linestyle="--", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels[j] for j in order], fontsize="small")
+    unit = "annualized" if result.periods_per_year is not None else "per period"
+    ax.set_xlabel(f"Sharpe ratio minus the benchmark's ({unit}), "
+                  f"{100 * result.confidence_level:g}% interval ({result.method})")
+    ax.set_title(f"Sharpe-ratio differences against {_text(result.benchmark)}")
+    return ax

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from sigtest._benchmark import split_benchmark
 from sigtest._execution import Blocks, as_blocks
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import Reference, fill, format_references, seed_text, short_repr
+from sigtest._sections import ReportContext, ReportRow, ReportSection
 from sigtest._validation import (
     DegenerateDataWarning,
     ReturnsLike,
@@ -33,6 +34,7 @@ from sigtest._validation import (
     check_probability,
 )
 from sigtest._version import __version__
+from sigtest.bayes import _report_section as _beliefs_section
 from sigtest.bootstrap import (
     _auto_block_length,
     BOOTSTRAPS,
@@ -45,6 +47,7 @@ from sigtest.bootstrap import (
 )
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
+from sigtest.selection import _report_section as _out_of_sample_section
 from sigtest.sharpe import (
     DeflatedSharpeResult,
     ProbabilisticSharpeResult,
@@ -74,7 +77,7 @@ from sigtest.trials import (
     effective_trials,
 )
 
-__all__ = ["TESTS", "ValidationReport", "validate"]
+__all__ = ["SECTIONS", "TESTS", "ValidationReport", "validate"]
 
 #: The rows of the summary table, in order (keys of ``ValidationReport.verdicts``).
 TESTS = (
@@ -88,6 +91,14 @@ TESTS = (
     "mcs",
     "pbo",
 )
+
+#: The families that add a section to the report after the selection-bias battery, in report
+#: order: section key -> builder (``_report_section`` of the family's module; see
+#: :mod:`sigtest._sections`). A builder returns None when its section does not apply.
+SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
+    "out_of_sample": _out_of_sample_section,
+    "beliefs": _beliefs_section,
+}
 
 #: Spawn-key suffix of the random stream of the haircut's simulation of other tests, far from the
 #: bootstrap's stream-block keys (0, 1, 2, ...) so the two never share draws.
@@ -175,6 +186,10 @@ class ValidationReport:
         ``rng=report.seed.seed_sequence()`` repeats every number of the report.
     version : str
         sigtest version.
+    sections : dict
+        The sections added after the battery (out of sample, comparison with the benchmark,
+        regimes, stress, beliefs and discoveries), by key: each a ``ReportSection`` with its
+        rows (also in ``to_frame()``), sub-results (``sections[key].results``) and figures.
     """
 
     best: Hashable
@@ -212,6 +227,7 @@ class ValidationReport:
     end: Any
     seed: SeedRecord
     version: str = field(default=__version__)
+    sections: Mapping[str, ReportSection] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- helpers
 
@@ -254,9 +270,11 @@ class ValidationReport:
     # ---------------------------------------------------------------- summary
 
     def to_frame(self) -> pd.DataFrame:
-        """The summary table: one row per test (index ``test``, in the order of :data:`TESTS`).
+        """The summary table: one row per test (index ``test``): the battery's rows in the order
+        of :data:`TESTS`, then the rows of each section in ``sections``.
 
-        Columns: ``strategy`` (the strategy the row is about, with its original label),
+        Columns: ``section`` ('battery' for the selection-bias battery, else the section's key),
+        ``strategy`` (the strategy the row is about, with its original label),
         ``statistic`` (what ``value`` is), ``value``, ``low`` and ``high`` (an interval when
         there is one), ``pvalue`` (NaN when the test has none), ``passed`` (nullable boolean:
         whether the evidence for a real edge survives this test at level ``alpha``; NA for the
@@ -324,7 +342,26 @@ class ValidationReport:
                                       dtype=object)
         frame["passed"] = frame["passed"].astype("boolean")
         frame.loc[frame["value"].isna(), "passed"] = pd.NA  # undefined: neither pass nor fail
+        extra = self._section_rows()
+        if extra:
+            more = pd.DataFrame(
+                [dict(strategy=None, statistic=r.statistic, value=float(r.value),
+                      low=float(r.low), high=float(r.high), pvalue=float(r.pvalue),
+                      passed=pd.NA if r.passed is None else bool(r.passed), detail=r.detail)
+                 for r in extra],
+                index=pd.Index([r.key for r in extra], name="test"),
+            )
+            more["strategy"] = pd.Series([r.strategy for r in extra], index=more.index,
+                                         dtype=object)
+            more["passed"] = more["passed"].astype("boolean")
+            frame = pd.concat([frame, more])
+        frame.insert(0, "section", ["battery"] * len(TESTS)
+                     + [key for key, sec in self.sections.items() for _ in sec.rows])
         return frame
+
+    def _section_rows(self) -> list[ReportRow]:
+        """The rows of the sections, in report order."""
+        return [row for sec in self.sections.values() for row in sec.rows]
 
     # ---------------------------------------------------------------- verdicts
 
@@ -425,6 +462,8 @@ class ValidationReport:
                     "strategy has constant returns or an undefined Sharpe ratio; see the "
                     "DegenerateDataWarning raised during validation."
                 )
+        for row in self._section_rows():
+            v[row.key] = row.verdict
         return v
 
     @property
@@ -454,7 +493,8 @@ class ValidationReport:
             "effective_trials": self.effective_trials, "dsr": self.dsr,
             "haircut": self.haircut, "reality_check": self.reality_check, "spa": self.spa,
             "stepm": self.stepm, "mcs": self.mcs, "pbo": self.pbo,
-        }
+        } | {f"{key}.{name}": res for key, sec in self.sections.items()
+             for name, res in sec.results.items()}
 
     def references(self) -> tuple[Reference, ...]:
         """Every paper behind the report, each once, in order of first use."""
@@ -509,6 +549,11 @@ class ValidationReport:
             f"SeedSequence child {HAIRCUT_STREAM} of the seed)."
             + (f" CSCV drops the first {self.pbo.rows_dropped} periods so that "
                f"{self.n_partitions} blocks have equal length." if self.pbo.rows_dropped else "")
+            + (" After the battery, the report adds these sections: "
+               + "; ".join(sec.title for sec in self.sections.values())
+               + ". Each draws any random numbers from its own SeedSequence child of the seed, "
+               "so adding or leaving out a section changes no other number."
+               if self.sections else "")
         )
 
     def describe(self) -> str:
@@ -525,8 +570,12 @@ class ValidationReport:
 
     # ---------------------------------------------------------------- renderers
 
-    def _display_rows(self) -> tuple[list[str], list[list[str]]]:
+    def _display_rows(self, section: str | None = None) -> tuple[list[str], list[list[str]]]:
+        """The table as text cells: every row, or those of one ``section`` ('battery' or a
+        section key)."""
         f = self.to_frame()
+        if section is not None:
+            f = f[f["section"] == section]
         head = ["test", "strategy", "statistic", "value", "interval", "p-value", "passed"]
         rows = []
         for key, r in f.iterrows():
@@ -707,6 +756,10 @@ def validate(
     nan_policy: Literal["raise", "omit"] = "raise",
     progress: Progress | None = None,
     pbo_threshold: float = 0.5,
+    sections: Sequence[str] | None = None,
+    factors: Any = None,
+    regimes: Any = None,
+    live: Any = None,
 ) -> ValidationReport:
     """Run the whole battery of selection-bias-aware tests on a ``T x N`` returns matrix.
 
@@ -769,6 +822,19 @@ def validate(
         i.e. the selection is overfit. Selecting among pure noise gives PBO near 0.5, so the
         default flags selections worse than chance; a skill that survives the split gives PBO
         near 0. A smaller threshold asks for stronger evidence. Must be in (0, 1).
+    sections : sequence of str, default: None
+        The sections to add after the battery, by key (see :data:`SECTIONS`); None adds every
+        section that applies to the input (for example the comparison with the benchmark only
+        when there is a benchmark), ``()`` adds none.
+    factors : DataFrame or array_like, default: None
+        T x K factor returns (e.g. Fama-French factors) on the rows of ``returns``: the
+        'comparison' section then tests the best strategies' alphas against them.
+    regimes : Series, array_like or str, default: None
+        Regime labels aligned with the rows of ``returns``, or the name of a built-in rule
+        applied to the benchmark: the 'regimes' section then reports performance by regime.
+    live : Series, DataFrame or array_like, default: None
+        Live (out-of-sample) returns of the best strategy that arrived after the backtest: the
+        'beliefs' section then updates the belief in its edge period by period.
 
     Returns
     -------
@@ -845,6 +911,11 @@ def validate(
     ...     x, n_resamples=199, block_length=rep.block_length, rng=1).pvalue
     True
 
+    The sections after the battery (:data:`SECTIONS`) reuse the validated data, the Sharpe
+    ratios, the best strategy and the battery's bootstrap settings; each draws any random
+    numbers from its own SeedSequence child of the seed, so the battery's numbers are the same
+    with or without them.
+
     Validated against: the direct calls of every underlying function with the same seed and
     block length (tests compare every number).
     """
@@ -867,6 +938,8 @@ def validate(
         check_positive(block_length, "block_length")
     if progress is not None and not callable(progress):
         raise TypeError(f"`progress` must be None or a callable; got {progress!r}")
+    run_sections = _check_sections(sections)
+    options = _section_options(run_sections, factors=factors, regimes=regimes, live=live)
 
     min_obs = max(10, 2 * s_part)
     # validated once: every step below gets these blocks (or pieces pulled from them)
@@ -898,7 +971,7 @@ def validate(
     haircut_ss = np.random.SeedSequence(
         root.entropy, spawn_key=(*root.spawn_key, HAIRCUT_STREAM), pool_size=root.pool_size
     )
-    n_steps = 7
+    n_steps = 7 + len(run_sections)
     step = 0
 
     def tick(name: str) -> None:
@@ -969,6 +1042,19 @@ def validate(
     pb = pbo(blocks, n_partitions=s_part, measure="sharpe", periods_per_year=q,
              remainder="drop_first")
 
+    ctx = ReportContext(
+        blocks=blocks, benchmark=bvals, benchmark_label=bench_label, best=best,
+        best_position=int(order[0]), top_positions=top_pos, sharpe=sr, periods_per_year=q,
+        alpha=level, confidence_level=float(confidence_level), n_resamples=b_res,
+        bootstrap=boot, block_length=bl, seed=root, index=index, options=options,
+    )
+    added: dict[str, ReportSection] = {}
+    for key in run_sections:
+        tick(key.replace("_", " "))
+        sec = SECTIONS[key](ctx)
+        if sec is not None:
+            added[key] = sec
+
     return ValidationReport(
         best=best, sharpe=sr_all, top=[labels[int(j)] for j in top_pos], sharpe_ci=ci, psr=psr,
         effective_trials=et, dsr=dsr, haircut=hc, reality_check=rc, spa=sp, stepm=sm, mcs=mcs,
@@ -979,5 +1065,46 @@ def validate(
         measure=meas, ci_method=cim, n_partitions=s_part, mean_correlation=rho,
         haircut_correlation=rho_used, n_obs=t_obs, n_strategies=n_str, n_dropped=n_dropped,
         benchmark=bench_label, start=None if index is None else index[0],
-        end=None if index is None else index[-1], seed=seed_record(root),
+        end=None if index is None else index[-1], seed=seed_record(root), sections=added,
     )
+
+
+#: The section that reads each optional input of validate.
+_OPTION_SECTION = {"factors": "comparison", "regimes": "regimes", "live": "beliefs"}
+
+
+def _section_options(run: tuple[str, ...], **given: Any) -> dict[str, Any]:
+    """The optional inputs handed to the sections (those given); an input whose section is not
+    run is refused rather than ignored."""
+    options = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        key = _OPTION_SECTION[name]
+        if key not in run:
+            why = ("it was left out by `sections`" if key in SECTIONS else
+                   "that section is not available in this version")
+            raise ValueError(
+                f"`{name}` is read by the {key!r} section, but {why}; add {key!r} to "
+                f"`sections` or drop `{name}`"
+            )
+        options[name] = value
+    return options
+
+
+def _check_sections(sections: Sequence[str] | None) -> tuple[str, ...]:
+    """The section keys to run, in report order."""
+    if sections is None:
+        return tuple(SECTIONS)
+    if isinstance(sections, str) or not isinstance(sections, Sequence):
+        raise TypeError(
+            "`sections` must be None or a sequence of section names (e.g. "
+            f"{list(SECTIONS)!r}); got {sections!r}"
+        )
+    unknown = [k for k in sections if k not in SECTIONS]
+    if unknown:
+        raise ValueError(
+            f"`sections` must name sections among {list(SECTIONS)!r}; got unknown "
+            f"{unknown!r}"
+        )
+    return tuple(k for k in SECTIONS if k in sections)

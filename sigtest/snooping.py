@@ -14,6 +14,8 @@ N is small).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import math
 import warnings
 from collections.abc import Hashable, Iterator
@@ -25,7 +27,7 @@ import pandas as pd
 from scipy import fft as sfft
 
 from sigtest._benchmark import split_benchmark
-from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, power_sums
+from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, n_workers, power_sums
 from sigtest._execution import Blocks, as_blocks, kernel_threads
 from sigtest._random import RngLike, SeedRecord
 from sigtest._references import (
@@ -1932,6 +1934,65 @@ def _mcs_undefined(
     return undef, z[~bad_rows], n_undef
 
 
+#: Replicates and models per tile of the range statistic's pair loop: a tile holds
+#: ``_RANGE_REPS x _RANGE_TILE x _RANGE_TILE`` float64 (4 MiB) per worker thread, whatever N.
+_RANGE_REPS = 32
+_RANGE_TILE = 128
+
+
+def _range_exceedances(
+    z: np.ndarray,
+    inv_se: np.ndarray,
+    order: np.ndarray,
+    stats: np.ndarray,
+    undef: np.ndarray | None,
+) -> np.ndarray:
+    """How many replicates' range statistic reaches the sample statistic at each elimination
+    step: ``counts[s] = #{b : T*_R,b(s) >= stats[s]}``.
+
+    ``T*_R,b(s)`` is the maximum of ``|z_bi - z_bj| inv_se_ij`` over the pairs of models still in
+    the set at step ``s`` (``order`` lists the models by elimination step). ``z_bi - z_bj`` and
+    ``z_bj - z_bi`` are exact negatives and ``inv_se`` is symmetric, so each unordered pair is
+    evaluated once, as an absolute value. With the models in elimination order, the set at step
+    ``s`` is the positions ``p >= s``, and ``T*_R,b(s) = max_{p >= s} m_bp`` with
+    ``m_bp = max_{q > p} |w_bpq|``: the ``m_bp`` come from tiles of replicates x model pairs
+    (memory ``_RANGE_REPS x _RANGE_TILE^2`` per thread, not ``B x N^2``), then one suffix
+    maximum. A replicate in which a model's resampled performance is undefined counts as
+    exceeding at every step whose set holds that model.
+    """
+    n_mod = order.size
+    n_steps = n_mod - 1
+    weights = np.triu(inv_se[np.ix_(order, order)], 1)  # pairs q > p only
+    z_ord = z[:, order]
+    u_ord = None if undef is None else undef[:, order]
+    tile = _RANGE_TILE
+
+    def run(b0: int) -> np.ndarray:
+        zs = z_ord[b0 : b0 + _RANGE_REPS]
+        m = np.zeros((zs.shape[0], n_mod))
+        buf = np.empty((zs.shape[0], tile, tile))
+        for p0 in range(0, n_steps, tile):
+            p1 = min(p0 + tile, n_mod)
+            for q0 in range(p0, n_mod, tile):
+                q1 = min(q0 + tile, n_mod)
+                d = buf[:, : p1 - p0, : q1 - q0]
+                np.subtract(zs[:, p0:p1, None], zs[:, None, q0:q1], out=d)
+                d *= weights[p0:p1, q0:q1]
+                np.abs(d, out=d)
+                np.maximum(m[:, p0:p1], d.max(axis=2), out=m[:, p0:p1])
+        m = m[:, :n_steps]
+        if u_ord is not None:
+            uc = u_ord[b0 : b0 + _RANGE_REPS]
+            later = np.logical_or.accumulate(uc[:, :0:-1], axis=1)[:, ::-1]  # any q > p
+            m[uc[:, :n_steps] | later] = np.inf
+        tstar = np.maximum.accumulate(m[:, ::-1], axis=1)[:, ::-1]
+        return np.sum(tstar >= stats, axis=0)
+
+    starts = range(0, z.shape[0], _RANGE_REPS)
+    with ThreadPoolExecutor(max_workers=min(n_workers(), len(starts))) as pool:
+        return np.sum(list(pool.map(run, starts)), axis=0, dtype=np.int64)
+
+
 def _signed_inf(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, np.inf, np.where(x < 0, -np.inf, 0.0))
 
@@ -2045,39 +2106,27 @@ def _mcs_range(
     diff = loss[:, None] - loss[None, :]
     tij = np.where(flat, _signed_inf(diff), diff * inv_se_all)
     np.fill_diagonal(tij, -np.inf)
-    # elimination order from the sample alone
+    # elimination order from the sample alone: each step removes the model with the largest
+    # row maximum over the models left; a row maximum is recomputed only when the removed
+    # model's column held it (O(N^2) in all, not O(N^3))
     alive = np.ones(n_mod, dtype=bool)
     order: list[int] = []
     stats: list[float] = []
-    while alive.sum() > 1:
+    t_left = tij.copy()
+    row_max = t_left.max(axis=1)
+    for _ in range(n_mod - 1):
         idx = np.flatnonzero(alive)
-        sub = tij[np.ix_(idx, idx)]
-        row_max = sub.max(axis=1)
-        stats.append(float(row_max.max()))
-        worst = idx[int(np.argmax(row_max))]
-        order.append(int(worst))
+        rm = row_max[idx]
+        k = int(np.argmax(rm))
+        worst = int(idx[k])
+        stats.append(float(rm[k]))
+        order.append(worst)
         alive[worst] = False
+        t_left[:, worst] = -np.inf
+        redo = np.flatnonzero(alive & (tij[:, worst] == row_max))
+        if redo.size:
+            row_max[redo] = t_left[redo].max(axis=1)
     order.append(int(np.flatnonzero(alive)[0]))
-    step_of = np.empty(n_mod, dtype=np.int64)
-    step_of[np.array(order)] = np.arange(n_mod)
-    n_steps = n_mod - 1
-    # ordered pairs (i, j), i != j; a pair is in the set at step s while s <= min(step_i, step_j)
-    ii, jj = np.nonzero(~np.eye(n_mod, dtype=bool))
-    death = np.minimum(step_of[ii], step_of[jj])
-    srt = np.argsort(death, kind="stable")
-    ii, jj, death = ii[srt], jj[srt], death[srt]
-    bounds = np.searchsorted(death, np.arange(n_steps))
-    inv_se = inv_se_all[ii, jj]
-    counts = np.zeros(n_steps, dtype=np.int64)
-    stat_arr = np.array(stats)
-    for b0 in range(0, b_res, chunk):
-        zc = z[b0 : b0 + chunk]
-        w = (zc[:, ii] - zc[:, jj]) * inv_se  # chunk x pairs
-        if undef is not None:
-            uc = undef[b0 : b0 + chunk]
-            w[uc[:, ii] | uc[:, jj]] = np.inf
-        seg = np.maximum.reduceat(w, bounds, axis=1)  # max over pairs leaving at each step
-        tstar = np.maximum.accumulate(seg[:, ::-1], axis=1)[:, ::-1]  # max over pairs alive
-        counts += np.sum(tstar >= stat_arr, axis=0)
+    counts = _range_exceedances(z, inv_se_all, np.array(order), np.array(stats), undef)
     pvals = np.append(_mc_pvalue(counts, b_res), 1.0)
     return np.array(order), pvals

@@ -11,9 +11,18 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "sigtest"
 
 #: Modules below the public methods: they import no method or report module.
-LOWER = {"_validation", "_random", "_engine", "_execution", "_results", "_version"}
-METHODS = {"bootstrap", "sharpe", "snooping", "overfitting", "multiple_testing"}
-REPORTING = {"report", "_html", "plotting", "__main__"}
+#: The report layer: may import anything below it.
+REPORTING = {"report", "_html", "plotting", "__main__", "_cli_input"}
+_MODULES = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+#: Private helpers by concern (validation, execution, engine, HAC, results, report sections...).
+LOWER = {m for m in _MODULES if m.startswith("_")} - REPORTING
+#: The method families (and the datasets): import lower layers only, never the report layer.
+METHODS = _MODULES - LOWER - REPORTING
+
+
+def test_the_layers_are_what_we_think():
+    assert {"_validation", "_execution", "_engine", "_sections", "_results"} <= LOWER
+    assert {"bootstrap", "sharpe", "snooping", "overfitting", "multiple_testing"} <= METHODS
 
 
 def _imports(path: Path) -> set[str]:

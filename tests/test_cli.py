@@ -84,7 +84,11 @@ def test_html_is_self_contained_and_escaped(html_run, csv):
     assert "@import" not in page and "url(" not in page and "<link" not in page
     imgs = re.findall(r"<img [^>]*src=\"([^\"]*)\"", page)
     pytest.importorskip("matplotlib")  # the `plot` extra; without it see the test below
-    assert len(imgs) == 5 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    alts = re.findall(r"<img alt=\"([^\"]*)\"", page)
+    assert len(imgs) == len(alts) >= 5 and all(s.startswith("data:image/png;base64,")
+                                               for s in imgs)
+    assert {"pbo_logits", "pbo_degradation", "null_distribution", "dsr_trials",
+            "sharpe_intervals"} <= set(alts)  # the battery's; sections add theirs
     for section in ("Summary", "Verdicts", "Figures", "Methods", "BibTeX"):
         assert f"<h2>{section}</h2>" in page
     assert "@article{white2000reality" in page
@@ -137,7 +141,10 @@ def test_progress_only_on_a_terminal(csv, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stderr", tty)
     assert main(["report", str(csv), "--n-resamples", B, "--out", str(tmp_path / "p.html")]) == 0
     text = tty.getvalue()
-    assert "Reality Check" in text and "7/8" in text and "8/8" in text
+    from sigtest.report import SECTIONS
+
+    n = 7 + len(SECTIONS) + 1  # the battery's steps, one per section, the page
+    assert "Reality Check" in text and f"{n - 1}/{n}" in text and f"{n}/{n}" in text
     assert capsys.readouterr().out  # the table still goes to stdout
     plain = io.StringIO()
     line = ProgressLine(plain)

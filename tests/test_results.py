@@ -114,6 +114,7 @@ def results(big):
     return {
         "AdjustedPValues": sigtest.adjust_pvalues(np.linspace(0.001, 0.9, 5000), method="holm"),
         "BootstrapCIResult": sigtest.bootstrap_ci(small, measure="sharpe", n_resamples=b, rng=1),
+        "CPCVResult": sigtest.cpcv(big, n_groups=10, n_test_groups=3),
         "DeflatedSharpeResult": sigtest.deflated_sharpe_ratio(big),
         "EffectiveTrialsResult": sigtest.effective_trials(big),
         "HaircutSharpeResult": sigtest.haircut_sharpe_ratio(
@@ -130,6 +131,17 @@ def results(big):
         "SPAResult": sigtest.spa(big, n_resamples=b, rng=1),
         "SharpeRatioSEResult": sigtest.sharpe_ratio_se(big),
         "StepMResult": sigtest.stepm(big, n_resamples=b, rng=1),
+        "WalkForwardResult": sigtest.walk_forward(big, train=500, test=50),
+        "MinimumBayesFactorResult": sigtest.minimum_bayes_factor(
+            pd.Series(np.linspace(0.001, 0.5, 300), index=big.columns)),
+        "SharpePosteriorResult": sigtest.sharpe_posterior(big, horizon=250),
+        "BayesianUpdateResult": sigtest.bayesian_update(
+            sigtest.sharpe_posterior(big.iloc[:1000]), big.iloc[1000:], strategy="strat_000"),
+        "SharpePowerResult": sigtest.sharpe_power(np.arange(12, 5000), 0.1),
+        "SharpeFalseDiscoveryResult": sigtest.sharpe_false_discovery(
+            np.linspace(-0.1, 0.2, 5000), 250, alternative_sharpe=0.1, prior_true=0.1),
+        "FDRThresholdResult": sigtest.fdr_sharpe_threshold(
+            250, q=0.1, alternative_sharpe=0.1, prior_true=0.1),
         "SharpeDifferenceResult": sigtest.sharpe_difference(
             big, "strat_000", method="bootstrap", block_length=5, n_resamples=b, rng=1),
         "SharpeEqualityResult": sigtest.sharpe_equality(small),

@@ -444,6 +444,44 @@ REGISTRY["pbo"] = (
     ),
     sigtest.pbo,
 )
+REGISTRY["cpcv"] = (
+    _with_returns(
+        n_groups=P([2, 3, 4, 6], [0, 1, -1, 2.5, True]),
+        n_test_groups=P([1, 1, 2], [0, 9]),
+        purge=P([0, 1], [-1]),
+        embargo=P([0, 1], [-1, 1.5]),
+        select=P(["best"], ["bogus", "top_k"]),
+        measure=P(["sharpe", "mean"], ["bogus"]),
+        periods_per_year=PPY,
+        nan_policy=P(["raise", "omit"], ["propagate"]),
+    ),
+    sigtest.cpcv,
+)
+REGISTRY["cpcv_top_k"] = (
+    _with_returns(
+        n_groups=P([2, 3, 4]),
+        n_test_groups=P([1]),
+        select=P(["top_k"]),
+        k=P([1, 2, 3], [0, -1, 2.0]),
+        nan_policy=P(["raise", "omit"]),
+    ),
+    sigtest.cpcv,
+)
+REGISTRY["walk_forward"] = (
+    _with_returns(
+        train=P([4, 6], [1, 0, 3.5]),
+        test=P([2, 3], [0, -1]),
+        step=P([None, None, 4], [1, 0]),
+        anchored=P([False, True], [1, "yes"]),
+        purge=P([0, 1], [-1]),
+        embargo=P([0, 1], [-1]),
+        select=P(["best", "best"], ["bogus"]),
+        measure=P(["sharpe", "mean"], ["bogus"]),
+        periods_per_year=PPY,
+        nan_policy=P(["raise", "omit"], ["propagate"]),
+    ),
+    sigtest.walk_forward,
+)
 REGISTRY["validate"] = (
     _with_benchmark(
         n_resamples=P([19], [0]),
@@ -459,6 +497,114 @@ REGISTRY["validate"] = (
     sigtest.validate,
 )
 
+
+# --- beliefs (sigtest.bayes)
+
+_SHAPE = dict(
+    skew=P([0.0, -3.0, 2.0], [float("nan")]),
+    kurtosis=P([3.0, 10.0, 100.0], [0.5, -1.0, float("nan")]),
+    autocorrelation=P([0.0, 0.2, -0.5, 0.95], [1.0, -1.0, float("nan")]),
+)
+_SR = P([0.0, 0.1, -0.2, 1.0, 1e3], [float("nan"), float("inf")])
+
+
+@st.composite
+def _pvalues_mbf(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
+    hostile = draw(st.booleans())
+    m = draw(st.integers(1, 8))
+    element = st.one_of(st.floats(1e-300, 1.0), st.sampled_from([1.0, 1e-300, 0.5]))
+    p = np.array(draw(st.lists(element, min_size=m, max_size=m)), dtype=float)
+    if hostile and draw(st.integers(0, 3)) == 0:
+        p[0] = draw(st.sampled_from([0.0, -0.1, 1.5, float("nan")]))
+    value: Any = draw(st.sampled_from(["array", "scalar", "series"]))
+    value = {"array": p, "scalar": float(p[0]),
+             "series": pd.Series(p, index=[f"s{j}" for j in range(m)])}[value]
+    kwargs = {"prior_odds": P([1.0, 4.0, 99.0, 1e-3], [0.0, -1.0, float("inf")]).draw(draw,
+                                                                                       hostile),
+              "bound": P(["normal", "sellke"], ["bogus"]).draw(draw, hostile),
+              "alternative": P(["two-sided", "greater"], ["less"]).draw(draw, hostile)}
+    return (value,), kwargs, bool(np.isnan(p).any()), False
+
+
+@st.composite
+def _live_update(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
+    """A normal prior (or the posterior of a short backtest) and one strategy's live returns."""
+    hostile = draw(st.booleans())
+    data = draw(returns_inputs(hostile=hostile))
+    live = data["value"]
+    if isinstance(live, pd.DataFrame) and live.shape[1] >= 1 and not hostile:
+        live = live.iloc[:, 0]
+    elif isinstance(live, np.ndarray) and live.ndim == 2 and live.shape[1] >= 1 and not hostile:
+        live = live[:, 0]
+    if draw(st.booleans()):
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        prior: Any = sigtest.sharpe_posterior(rng.normal(0.001, 0.01, 60),
+                                              prior_variance=0.01)
+    else:
+        prior = P([(0.0, 0.01), (0.1, 1e-4), (-0.05, 1.0)],
+                  [(0.0, -1.0), (0.0, float("nan")), "prior"]).draw(draw, hostile)
+    kwargs = {
+        "benchmark_sharpe": P([0.0, 0.05], [float("nan")]).draw(draw, hostile),
+        "threshold": PROB.draw(draw, hostile),
+        "confidence_level": PROB.draw(draw, hostile),
+        "nan_policy": P(["raise", "omit"], ["propagate"]).draw(draw, hostile),
+        "ddof": P([0, 1], [-1]).draw(draw, hostile),
+    }
+    return (prior, live), kwargs, data["has_nan"], data.get("bad_index", False)
+
+
+REGISTRY["minimum_bayes_factor"] = (_pvalues_mbf(), sigtest.minimum_bayes_factor)
+REGISTRY["sharpe_posterior"] = (
+    _with_returns(
+        prior_mean=P([0.0, 0.1], [float("nan")]),
+        prior_variance=P(["trials", 0.01, float("inf")], [0.0, -1.0, "bogus"]),
+        benchmark_sharpe=P([0.0, 0.05], [float("nan")]),
+        autocorrelation=P([None, 0.0, 0.3], [1.0, float("nan")]),
+        horizon=P([None, 2, 250], [1, 0, 2.5]),
+        confidence_level=PROB,
+        ddof=P([0, 1], [-1]),
+        nan_policy=POLICY,
+    ),
+    sigtest.sharpe_posterior,
+)
+REGISTRY["sharpe_posterior_from_stats"] = (
+    _scalars(
+        sharpe=_sharpe_vector(), n_obs=NUM, **_SHAPE,
+        prior_mean=P([0.0, 0.1], [float("nan")]),
+        prior_variance=P([float("inf"), 0.01, 1e-12], [0.0, -1.0, float("nan")]),
+        benchmark_sharpe=P([0.0, 0.05], [float("nan")]),
+        horizon=P([None, 2, 250], [1, 0]),
+        confidence_level=PROB,
+    ),
+    sigtest.sharpe_posterior_from_stats,
+)
+REGISTRY["bayesian_update"] = (_live_update(), sigtest.bayesian_update)
+REGISTRY["sharpe_ratio_variance"] = (
+    _scalars(sharpe=_sharpe_vector(), n_obs=NUM, **_SHAPE, n_trials=NUM),
+    sigtest.sharpe_ratio_variance,
+)
+REGISTRY["max_sharpe_variance"] = (
+    _scalars(NUM, P([0.0, 0.5, 1e6], [-1.0, float("nan"), float("inf")])),
+    sigtest.max_sharpe_variance,
+)
+_DESIGN = dict(benchmark_sharpe=P([0.0, 0.1, -0.2], [float("nan")]), alpha=PROB, **_SHAPE,
+               n_trials=NUM, variance_at=P(["null", "estimate"], ["bogus"]))
+REGISTRY["critical_sharpe_ratio"] = (_scalars(NUM, **_DESIGN), sigtest.critical_sharpe_ratio)
+REGISTRY["sharpe_power"] = (_scalars(NUM, _SR, **_DESIGN), sigtest.sharpe_power)
+REGISTRY["sharpe_false_discovery"] = (
+    _scalars(_sharpe_vector(), NUM, alternative_sharpe=_SR, prior_true=PROB, **_DESIGN),
+    sigtest.sharpe_false_discovery,
+)
+REGISTRY["fdr_sharpe_threshold"] = (
+    _scalars(NUM, q=P([0.05, 0.1, 0.25], [0.0, 0.99, 1.0, float("nan")]),
+             alternative_sharpe=P([0.1, 0.5, 2.0], [0.0, -0.5, float("nan")]),
+             prior_true=P([0.05, 0.1, 0.3], [0.0, 1.0]),
+             benchmark_sharpe=P([0.0, -0.1], [float("nan")]),
+             skew=P([0.0, -1.0, 0.5], [float("nan")]),
+             kurtosis=P([3.0, 10.0, 100.0], [0.5, float("nan")]),
+             autocorrelation=P([0.0, 0.2, -0.5], [1.0, float("nan")]), n_trials=NUM),
+    sigtest.fdr_sharpe_threshold,
+)
 
 
 @st.composite
@@ -648,6 +794,8 @@ def run_contract(fn: Callable[..., Any], args: tuple, kwargs: dict, input_nan: b
     # user-supplied p-values may be 0, and so may closed-form (not Monte Carlo) p-values whose
     # true value is below the smallest double (a Sharpe ratio of 1e6 over 240 months)
     zero_ok = getattr(fn, "__name__", "") in ("adjust_pvalues", "haircut_sharpe_ratio",
+                                              "sharpe_false_discovery", "bayesian_update",
+                                              "minimum_bayes_factor",
                                               "alpha_test", "sharpe_difference")
     check_result(result, degenerate=degenerate, input_nan=input_nan, zero_pvalue_ok=zero_ok)
     return "result"

@@ -16,6 +16,7 @@ from sigtest import (
     bootstrap,
     multiple_testing,
     overfitting,
+    selection,
     sharpe,
     snooping,
     trials,
@@ -36,6 +37,9 @@ REGISTRIES = [
     (sharpe.EXPECTED_MAX_METHODS, sharpe.ExpectedMaxMethod),
     (trials.EFFECTIVE_TRIALS_METHODS, trials.EffectiveTrialsMethod),
     (multiple_testing.HAIRCUT_METHODS, multiple_testing.HaircutMethod),
+    (selection.MEASURES, selection.MeasureName),
+    (selection.SELECTIONS, selection.SelectName),
+    (selection.NAN_POLICIES, selection.SelectionNanPolicy),
     (multiple_testing.HURDLE_METHODS, multiple_testing.HurdleMethod),
 ]
 
@@ -70,6 +74,7 @@ DATA_FUNCTIONS = [
     sigtest.sharpe_ratio_se, sigtest.probabilistic_sharpe_ratio, sigtest.min_track_record_length,
     sigtest.deflated_sharpe_ratio, sigtest.effective_trials, sigtest.reality_check, sigtest.spa,
     sigtest.stepm, sigtest.model_confidence_set, sigtest.pbo, sigtest.validate,
+    sigtest.cpcv, sigtest.walk_forward,
 ]
 
 

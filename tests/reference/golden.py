@@ -161,7 +161,7 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
         ),
         "validate": lambda: lib.validate(
             x, periods_per_year=252, n_resamples=199, rng=11, n_partitions=8,
-            haircut_simulations=500,
+            haircut_simulations=500, sections=(),
         ),
     }
 
@@ -188,7 +188,7 @@ def collect(include_dask: bool = True) -> dict[str, list[float]]:
                     out.update(flatten(f"dask/{name}", call()))
                 report = lib.validate(
                     xd, periods_per_year=252, n_resamples=199, rng=11, n_partitions=8,
-                    haircut_simulations=500,
+                    haircut_simulations=500, sections=(),
                 )
                 out.update(flatten("dask/validate", report))
     return out
