@@ -45,6 +45,7 @@ from sigtest.bootstrap import (
     _block_length_subset,
     bootstrap_ci,
 )
+from sigtest.compare import _report_section as _comparison_section
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.overfitting import PBOResult, pbo
 from sigtest.selection import _report_section as _out_of_sample_section
@@ -97,6 +98,7 @@ TESTS = (
 #: :mod:`sigtest._sections`). A builder returns None when its section does not apply.
 SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
     "out_of_sample": _out_of_sample_section,
+    "comparison": _comparison_section,
     "beliefs": _beliefs_section,
 }
 

@@ -659,6 +659,7 @@ def _context(df, bench=None, factors=None, n_resamples=199):
 
 
 def test_report_section_rows_results_and_figure():
+    """The section's rows are the public functions' numbers on the section's stream."""
     r, f = _factor_universe(n=6)
     df = pd.DataFrame(r[:, 1:], columns=[f"s{j}" for j in range(5)],
                       index=pd.bdate_range("2020", periods=240))
@@ -688,8 +689,12 @@ def test_report_section_rows_results_and_figure():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from sigtest import plotting
+
     fig, ax = plt.subplots()
-    sec.figures[0].draw(ax)
+    figure = sec.figures[0]
+    assert figure.plot == "plot_sharpe_differences" and figure.args == (res,)
+    getattr(plotting, figure.plot)(*figure.args, ax=ax, **figure.kwargs)
     assert ax.get_title().startswith("Sharpe-ratio differences")
     plt.close(fig)
 
@@ -739,3 +744,18 @@ def test_size_for_equal_sharpe_ratios_ar1_garch():
     large = sizes(500, 1000, 199, (3,), seed=8)
     assert 0.027 <= large["bootstrap b=3"] <= 0.073
     assert 0.027 <= large["hac_prewhitened"] <= 0.073
+
+
+def test_validate_adds_the_comparison_section():
+    r, f = _factor_universe(n=8)
+    idx = pd.bdate_range("2020", periods=240)
+    df = pd.DataFrame(r, columns=[f"s{j}" for j in range(8)], index=idx)
+    fdf = pd.DataFrame(f, index=idx, columns=["mkt", "smb", "hml"])
+    rep = sigtest.validate(df, benchmark="s0", factors=fdf, n_resamples=99, rng=1, n_top=3,
+                           mcs_max_strategies=3)
+    frame = rep.to_frame()
+    assert list(frame.index[frame["section"] == "comparison"]) == [
+        "sharpe_difference", "alpha", "alpha_luck"]
+    assert "Ledoit & Wolf" in " ".join(rep.describe().split())
+    plain = sigtest.validate(df, n_resamples=99, rng=1, n_top=3, mcs_max_strategies=3)
+    assert "comparison" not in plain.sections
