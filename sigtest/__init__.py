@@ -47,9 +47,12 @@ from sigtest.multiple_testing import (
     AdjustedPValues,
     HaircutSharpeResult,
     ProfitHurdleResult,
+    SkillProportionsResult,
     adjust_pvalues,
     haircut_sharpe_ratio,
     profit_hurdle,
+    skill_proportions,
+    skill_proportions_from_stats,
 )
 from sigtest.overfitting import PBOResult, PerformanceDegradation, StochasticDominance, pbo
 from sigtest.report import ValidationReport, validate
@@ -72,6 +75,7 @@ from sigtest.sharpe import (
     sharpe_ratio_se,
 )
 from sigtest.snooping import (
+    FDPStepMResult,
     MCSResult,
     RealityCheckResult,
     SPAResult,
@@ -79,6 +83,7 @@ from sigtest.snooping import (
     model_confidence_set,
     reality_check,
     spa,
+    fdp_stepm,
     stepm,
 )
 from sigtest.trials import EffectiveTrialsResult, effective_trials
@@ -94,6 +99,7 @@ __all__ = [
     "DeflatedSharpeResult",
     "DegenerateDataWarning",
     "EffectiveTrialsResult",
+    "FDPStepMResult",
     "FDRThresholdResult",
     "HaircutSharpeResult",
     "MCSResult",
@@ -115,6 +121,7 @@ __all__ = [
     "SharpePosteriorResult",
     "SharpePowerResult",
     "SharpeRatioSEResult",
+    "SkillProportionsResult",
     "StepMResult",
     "StochasticDominance",
     "ValidationReport",
@@ -131,6 +138,7 @@ __all__ = [
     "deflated_sharpe_ratio_from_stats",
     "effective_trials",
     "expected_max_sharpe",
+    "fdp_stepm",
     "fdr_sharpe_threshold",
     "haircut_sharpe_ratio",
     "max_sharpe_variance",
@@ -154,6 +162,8 @@ __all__ = [
     "sharpe_ratio",
     "sharpe_ratio_se",
     "sharpe_ratio_variance",
+    "skill_proportions",
+    "skill_proportions_from_stats",
     "spa",
     "stepm",
     "validate",

@@ -357,6 +357,68 @@ WILSON_1927 = Reference(
     number="158",
 )
 
+# --- false discoveries across the universe: q-values, luck versus skill, k-FWE and FDP ---
+
+STOREY_2002 = Reference(
+    key="storey2002direct",
+    authors="Storey, J. D.",
+    year=2002,
+    title="A direct approach to false discovery rates",
+    journal="Journal of the Royal Statistical Society: Series B (Statistical Methodology)",
+    volume="64",
+    pages="479-498",
+    doi="10.1111/1467-9868.00346",
+    number="3",
+)
+
+STOREY_TIBSHIRANI_2003 = Reference(
+    key="storey2003statistical",
+    authors="Storey, J. D., & Tibshirani, R.",
+    year=2003,
+    title="Statistical significance for genomewide studies",
+    journal="Proceedings of the National Academy of Sciences",
+    volume="100",
+    pages="9440-9445",
+    doi="10.1073/pnas.1530509100",
+    number="16",
+)
+
+STOREY_TAYLOR_SIEGMUND_2004 = Reference(
+    key="storey2004strong",
+    authors="Storey, J. D., Taylor, J. E., & Siegmund, D.",
+    year=2004,
+    title="Strong control, conservative point estimation and simultaneous conservative "
+    "consistency of false discovery rates: a unified approach",
+    journal="Journal of the Royal Statistical Society: Series B (Statistical Methodology)",
+    volume="66",
+    pages="187-205",
+    doi="10.1111/j.1467-9868.2004.00439.x",
+    number="1",
+)
+
+BARRAS_SCAILLET_WERMERS_2010 = Reference(
+    key="barras2010false",
+    authors="Barras, L., Scaillet, O., & Wermers, R.",
+    year=2010,
+    title="False discoveries in mutual fund performance: measuring luck in estimated alphas",
+    journal="The Journal of Finance",
+    volume="65",
+    pages="179-216",
+    doi="10.1111/j.1540-6261.2009.01527.x",
+    number="1",
+)
+
+ROMANO_SHAIKH_WOLF_2008 = Reference(
+    key="romano2008formalized",
+    authors="Romano, J. P., Shaikh, A. M., & Wolf, M.",
+    year=2008,
+    title="Formalized data snooping based on generalized error rates",
+    journal="Econometric Theory",
+    volume="24",
+    pages="404-447",
+    doi="10.1017/S0266466608080171",
+    number="2",
+)
 # --- Beliefs: Bayesian inference on Sharpe ratios, power and false discoveries (sigtest.bayes)
 
 HARVEY_2017 = Reference(

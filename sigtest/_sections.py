@@ -125,6 +125,8 @@ class ReportContext:
     options : mapping
         The family inputs given to validate (``factors``, ``regimes``, ``live``, ...); a key is
         absent when the user gave nothing.
+    measure : {'mean', 'sharpe'}
+        The battery's performance measure (of the data-snooping tests).
     """
 
     blocks: Blocks
@@ -143,6 +145,7 @@ class ReportContext:
     seed: np.random.SeedSequence
     index: pd.Index | None
     options: Mapping[str, Any] = field(default_factory=dict)
+    measure: str = "mean"
 
     def stream(self, key: str) -> np.random.SeedSequence:
         """The section's own SeedSequence child of the seed (see :data:`SECTION_STREAMS`)."""

@@ -27,6 +27,7 @@ __all__ = [
     "plot_pbo_degradation",
     "plot_pbo_dominance",
     "plot_pbo_logits",
+    "plot_pvalue_histogram",
     "plot_sharpe_differences",
     "plot_sharpe_intervals",
     "plot_walk_forward",
@@ -276,6 +277,41 @@ def plot_sharpe_intervals(result: BootstrapCIResult, *, ax: Any = None,
     return ax
 
 
+# --- false discoveries across the universe ---
+
+
+def plot_pvalue_histogram(result: Any, *, ax: Any = None, bins: int = 20) -> Any:
+    """Histogram of the strategies' p-values (as a density) with Storey's pi0 level.
+
+    Under the null the p-values are uniform: the histogram's flat right part, at height pi0,
+    is the share of strategies without an edge; the excess near 0 is the share with one.
+
+    Parameters
+    ----------
+    result : AdjustedPValues (``method='storey'``) or SkillProportionsResult
+        The p-values (``pvalues``) and the estimate ``pi0``.
+    ax : matplotlib Axes, optional
+    bins : int, default: 20
+        Equal-width bins on [0, 1].
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    p = np.asarray(result.pvalues, dtype=float).reshape(-1)
+    p = p[~np.isnan(p)]
+    ax.hist(p, bins=np.linspace(0.0, 1.0, int(bins) + 1), density=True, color="0.7",
+            edgecolor="white", label=f"p-values ({p.size} strategies)")
+    pi0 = getattr(result, "pi0", None)
+    if pi0 is not None:
+        ax.axhline(pi0, color="C3", lw=1.5, label=f"pi0 = {pi0:.3f} (no edge)")
+    ax.axhline(1.0, color="0.3", lw=0.8, ls=":", label="uniform (all nulls)")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("p-value")
+    ax.set_ylabel("density")
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
 def plot_belief_path(result: Any, *, ax: Any = None, interval: bool = True) -> Any:
     """The belief path of :func:`sigtest.bayesian_update`: the posterior probability that the
     Sharpe ratio exceeds the benchmark after each live period.

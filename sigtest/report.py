@@ -47,6 +47,7 @@ from sigtest.bootstrap import (
 )
 from sigtest.compare import _report_section as _comparison_section
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
+from sigtest.multiple_testing import _report_section as _discoveries_section
 from sigtest.overfitting import PBOResult, pbo
 from sigtest.selection import _report_section as _out_of_sample_section
 from sigtest.sharpe import (
@@ -100,6 +101,7 @@ SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
     "out_of_sample": _out_of_sample_section,
     "comparison": _comparison_section,
     "beliefs": _beliefs_section,
+    "discoveries": _discoveries_section,
 }
 
 #: Spawn-key suffix of the random stream of the haircut's simulation of other tests, far from the
@@ -1049,6 +1051,7 @@ def validate(
         best_position=int(order[0]), top_positions=top_pos, sharpe=sr, periods_per_year=q,
         alpha=level, confidence_level=float(confidence_level), n_resamples=b_res,
         bootstrap=boot, block_length=bl, seed=root, index=index, options=options,
+        measure=meas,
     )
     added: dict[str, ReportSection] = {}
     for key in run_sections:

@@ -20,7 +20,7 @@ import math
 import warnings
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from sigtest._references import (
     PATTON_POLITIS_WHITE_2009,
     POLITIS_ROMANO_1994,
     POLITIS_WHITE_2004,
+    ROMANO_SHAIKH_WOLF_2008,
     ROMANO_WOLF_2005,
     ROMANO_WOLF_2016,
     WHITE_2000,
@@ -64,10 +65,12 @@ from sigtest.bootstrap import (
 )
 
 __all__ = [
+    "FDPStepMResult",
     "MCSResult",
     "RealityCheckResult",
     "SPAResult",
     "StepMResult",
+    "fdp_stepm",
     "model_confidence_set",
     "reality_check",
     "spa",
@@ -413,12 +416,13 @@ def long_run_variance(
 class _Spec:
     """What every block needs besides its values (small, shipped with every task)."""
 
-    methods: tuple[str, ...]  # among 'rc', 'spa', 'stepm'
+    methods: tuple[str, ...]  # among 'rc', 'spa', 'stepm', 'kstepm', 'pvalues'
     measure: str
     studentize: bool  # SPA and StepM (the Reality Check never studentizes)
     plan: BootstrapPlan | IndexPlan
     batch_size: int | None
     records: bool  # StepM over several blocks: suffix-maximum records instead of counts
+    ks: tuple[int, ...] = ()  # 'kstepm': the k of the k-FWE counts, increasing
 
 
 @dataclass
@@ -524,12 +528,19 @@ def _snoop_reduce(
         if r["keep"].size:
             r["rec"] = _spa_recentring(theta, r["scale"], omega, r["keep"], t)
             r["stat"] = r["rec"].stat
-    if "stepm" in tests:
-        r = tests["stepm"]
+    for m in ("stepm", "kstepm"):
+        if m not in tests:
+            continue
+        r = tests[m]
         order = r["keep"][np.argsort(-r["tstat"][r["keep"]], kind="stable")]
         r.update(order=order, t_sorted=r["tstat"][order], theta_o=theta[order],
                  scale_o=r["scale"][order], naive=np.zeros(order.size, dtype=np.int64),
-                 counts=np.zeros(order.size, dtype=np.int64), n_undef=0, recs=[])
+                 counts=np.zeros(order.size if m == "stepm" else (len(spec.ks), order.size),
+                                 dtype=np.int64), n_undef=0, recs=[])
+    if "pvalues" in tests:
+        r = tests["pvalues"]
+        r.update(upper=np.zeros(theta.size, dtype=np.int64),
+                 both=np.zeros(theta.size, dtype=np.int64))
     if kept:
         chunks = _resampled_performance(
             state.engine_input, bench is not None, spec.measure, plan, spec.batch_size
@@ -552,6 +563,25 @@ def _snoop_reduce(
                     np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
                     r["counts"] += np.count_nonzero(z >= r["t_sorted"], axis=0)
                     r["n_undef"] += int(np.count_nonzero(np.isposinf(z[:, 0])))
+            if "kstepm" in kept:
+                r = tests["kstepm"]
+                z, naive_chunk = _stepm_chunk(th, r["order"], r["theta_o"], r["scale_o"],
+                                              r["t_sorted"])
+                r["naive"] += naive_chunk
+                if spec.records:
+                    r["recs"].append(_k_records(z, start, spec.ks[-1]))
+                else:
+                    r["counts"] += _k_exceedance_counts(z, r["t_sorted"], spec.ks)
+                    r["n_undef"] += int(np.count_nonzero(np.isposinf(z).any(axis=1)))
+            if "pvalues" in kept:
+                r = tests["pvalues"]
+                k = r["keep"]
+                with np.errstate(invalid="ignore"):
+                    z = th[:, k] - theta[k]
+                    z *= r["scale"][k]
+                    t_k = r["tstat"][k]
+                    r["upper"][k] += np.count_nonzero(z >= t_k, axis=0)
+                    r["both"][k] += np.count_nonzero(np.abs(z) >= np.abs(t_k), axis=0)
             if "rc" in kept:
                 r = tests["rc"]
                 b = r["best"]
@@ -566,6 +596,8 @@ def _snoop_reduce(
                                 "naive_best": r["naive_best"]}
         if m in ("rc", "spa"):
             part.update(stat=r["stat"], null=r["null"])
+        elif m == "pvalues":
+            part.update(upper=r["upper"], both=r["both"])
         else:
             order = r["order"]
             part["naive"] = _scatter(r["naive"], order, theta.size)
@@ -653,6 +685,121 @@ def _merge_records(
     return np.cumsum(diff)[:n].astype(np.int64)
 
 
+# --------------------------------------------------------------------------------------------
+# k-FWE (Romano, Shaikh & Wolf 2008): counts of the k-th largest bootstrap statistic
+# --------------------------------------------------------------------------------------------
+#
+# Strategies in decreasing order of their statistics t_(0) >= ... >= t_(n-1) (0-based ranks);
+# z_(l),b the bootstrap statistic of rank l in replicate b. The k-StepM step that starts at rank
+# i (ranks < i rejected) compares t_(i) with the k-th largest z over the ranks K_i = {max(0,
+# i - k + 1), ..., n - 1}: the remaining strategies and the k - 1 least significant rejected
+# ones. The count we need is n_k(i) = #{b : k-th largest of z_(l),b over K_i >= t_(i)}, that
+# is #{b : c_b(i; k) >= k} with c_b(i; k) = #{l in K_i : z_(l),b >= t_(i)}.
+#
+# Since t is decreasing, z >= t_(i) holds exactly for i >= r, r = #{j : t_(j) > z} (a binary
+# search). So point l counts for rank i when r_l <= i <= l + k - 1: c_b(.; k) is the coverage of
+# the intervals [r_l, l + k - 1], and with A = c(.; 1) (a difference array and a cumulative sum)
+# c(i; k) = A(i) + #{l in [i - k + 1, i - 1] : r_l <= i}, the window growing by one shifted
+# comparison per k. For k = 1, A(i) >= 1 exactly when max_{l >= i} z_(l) >= t_(i): StepM's count.
+
+
+def _k_exceedance_counts(z: np.ndarray, t_sorted: np.ndarray, ks: tuple[int, ...]) -> np.ndarray:
+    """``counts[j, i] = #{b : c_b(i; ks[j]) >= ks[j]}`` for a chunk ``z`` (replicates x ranks).
+
+    ``ks`` is increasing. A NaN never exceeds; +inf (an undefined resampled Sharpe ratio)
+    exceeds every statistic. Work O(B n (log n + max(ks))), memory a few B x n arrays."""
+    b, n = z.shape
+    out = np.zeros((len(ks), n), dtype=np.int64)
+    if n == 0 or b == 0:
+        return out
+    neg_t = -t_sorted
+    with np.errstate(invalid="ignore"):
+        r = np.searchsorted(neg_t, -z.reshape(-1), side="left").reshape(b, n)
+    pos = np.arange(n)
+    # A(i) = #{l >= i : r_l <= i}: intervals [r_l, l], via a difference array per replicate
+    live = r <= pos
+    rows = np.broadcast_to(np.arange(b)[:, None], (b, n))
+    width = n + 1
+    diff = np.bincount((rows * width + r)[live], minlength=b * width)
+    diff -= np.bincount((rows * width + pos + 1)[live], minlength=b * width)
+    small = np.int32 if n < 2**30 else np.int64  # half the memory traffic of the k loop
+    cover = np.cumsum(diff.reshape(b, width)[:, :n], axis=1).astype(small)
+    del diff, live, rows
+    r = r.astype(small)
+    pos = pos.astype(small)
+    j = 0
+    k_max = ks[-1]
+    for k in range(1, k_max + 1):  # one vectorized step per k (not per replicate or rank)
+        if k > 1 and k - 1 < n:
+            # rank l = i - k + 1 joins the window of rank i
+            cover[:, k - 1:] += r[:, : n - k + 1] <= pos[k - 1:]
+        if k == ks[j]:
+            out[j] = np.count_nonzero(cover >= k, axis=0)
+            j += 1
+            # c(i; k) - k never increases with k: once no count is left, none comes back
+            if not out[j - 1].any():
+                break
+    return out
+
+
+def _k_records(
+    z: np.ndarray, start: int, k_max: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The points ``(replicate, position, value)`` of a block's chunk with fewer than ``k_max``
+    later positions of equal or larger value.
+
+    They hold, for every k <= k_max, every suffix and every threshold, at least as many
+    exceedances as needed to decide ``c >= k`` (the k largest values of any suffix are among
+    them), so the client's counts from the merged points of all blocks are exact. Positions are
+    scanned from the end in segments, keeping the k_max largest values seen so far."""
+    b, n = z.shape
+    if n == 0 or b == 0:
+        return _no_records()
+    seg = int(max(8, min(128, 2**24 // max(1, b * (k_max + 128)))))
+    top = np.full((b, k_max), np.nan)  # NaN pads: never >= anything
+    keep = np.zeros((b, n), dtype=bool)
+    for hi in range(n, 0, -seg):  # segments of positions, each vectorized
+        lo = max(0, hi - seg)
+        block = z[:, lo:hi]
+        w = hi - lo
+        later = np.triu(np.ones((w, w), dtype=bool), 1)
+        with np.errstate(invalid="ignore"):
+            within = np.count_nonzero((block[:, None, :] >= block[:, :, None]) & later, axis=2)
+            after = np.count_nonzero(top[:, None, :] >= block[:, :, None], axis=2)
+        keep[:, lo:hi] = within + after < k_max
+        merged = np.concatenate([top, block], axis=1)
+        if merged.shape[1] > k_max:
+            # the k_max largest, NaN last (-NaN sorts last too)
+            top = -np.partition(-merged, k_max - 1, axis=1)[:, :k_max]
+        else:
+            top = merged
+    rows, pos = np.nonzero(keep)
+    return rows.astype(np.int64) + start, pos.astype(np.int64), z[rows, pos]
+
+
+def _k_counts_from_records(
+    rows: np.ndarray, ranks: np.ndarray, vals: np.ndarray, t_sorted: np.ndarray,
+    ks: tuple[int, ...], n_resamples: int,
+) -> np.ndarray:
+    """The k-FWE counts from the blocks' merged points: each chunk of replicates is laid out
+    densely (-inf where no point was kept, which never exceeds) and counted as one block."""
+    n = t_sorted.size
+    out = np.zeros((len(ks), n), dtype=np.int64)
+    if n == 0:
+        return out
+    step = max(1, 2**22 // max(n, 1))
+    order = np.argsort(rows, kind="stable")
+    rows, ranks, vals = rows[order], ranks[order], vals[order]
+    bounds = np.searchsorted(rows, np.arange(0, n_resamples + step, step))
+    for c, r0 in enumerate(range(0, n_resamples, step)):  # chunks of replicates
+        lo, hi = bounds[c], bounds[c + 1]
+        r1 = min(r0 + step, n_resamples)
+        dense = np.full((r1 - r0, n), -np.inf)
+        dense[rows[lo:hi] - r0, ranks[lo:hi]] = vals[lo:hi]
+        out += _k_exceedance_counts(dense, t_sorted, ks)
+    return out
+
+
 @dataclass(frozen=True)
 class _Setup:
     """A test's per-column statistics over all blocks, with its plan and seed."""
@@ -668,7 +815,8 @@ class _Setup:
     degenerate: np.ndarray  # columns excluded (undefined performance or zero variance)
 
 
-_WHAT = {"rc": "The Reality Check", "spa": "The SPA statistic", "stepm": "The StepM statistic"}
+_WHAT = {"rc": "The Reality Check", "spa": "The SPA statistic", "stepm": "The StepM statistic",
+         "kstepm": "The k-StepM statistic", "pvalues": "The per-strategy statistic"}
 
 
 def _check_studentize(studentize: object) -> bool:
@@ -688,9 +836,11 @@ def _run_snooping(
     rng: RngLike,
     batch_size: object,
     stacklevel: int = 5,
+    ks: tuple[int, ...] = (),
 ) -> dict[str, tuple[_Setup, list[dict[str, Any]]]]:
-    """The one pass of :func:`reality_check`, :func:`spa` and :func:`stepm` (any of them, on
-    one set of bootstrap draws): per test, its setup and the blocks' reductions."""
+    """The one pass of :func:`reality_check`, :func:`spa`, :func:`stepm`, :func:`fdp_stepm`
+    and the per-strategy p-values (any of them, on one set of bootstrap draws): per test, its
+    setup and the blocks' reductions. ``ks``: the k of the k-FWE counts ('kstepm')."""
     batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     check_int(n_resamples, "n_resamples", minimum=1)
@@ -711,7 +861,8 @@ def _run_snooping(
         None, bootstrap=str(bootstrap), block_length=block_length, n_resamples=n_resamples,
         rng=rng, n_obs=prob.n_obs, estimates=estimates,
     )
-    spec = _Spec(methods, prob.measure, studentize, plan, batch, len(blocks.parts) > 1)
+    spec = _Spec(methods, prob.measure, studentize, plan, batch, len(blocks.parts) > 1,
+                 tuple(ks))
     if held is not None:
         parts = blocks.then(_snoop_reduce, held, bench, spec)
     else:
@@ -787,6 +938,29 @@ def _stepm_combine(
         # a replicate with an undefined resampled Sharpe ratio (+inf, coded _BIG) in some block
         n_undef = int(np.unique(rows[vals == _BIG]).size)
     return _stepm_result(s, best, order, counts, naive_all[order], level, studentize, n_undef)
+
+
+def _kstepm_counts(
+    s: _Setup, per: list[dict[str, Any]], ks: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(order, counts[len(ks), n_kept] in order, naive counts in order, undefined replicates)
+    of the k-FWE counts over all blocks."""
+    keep = np.flatnonzero(~s.degenerate)
+    order = keep[np.argsort(-s.tstat[keep], kind="stable")]
+    naive_all = np.concatenate([q["naive"] for q in per])
+    if len(per) == 1:
+        counts, n_undef = per[0]["counts"], per[0]["n_undef"]
+    else:
+        offsets = _offsets(per)
+        rank = np.full(s.theta.size, -1, dtype=np.int64)
+        rank[order] = np.arange(order.size)
+        rows = np.concatenate([q["records"][0] for q in per])
+        cols = np.concatenate([q["records"][1] + offsets[k] for k, q in enumerate(per)])
+        vals = np.concatenate([q["records"][2] for q in per])
+        counts = _k_counts_from_records(rows, rank[cols], vals, s.tstat[order], ks,
+                                        s.plan.n_resamples)
+        n_undef = int(np.unique(rows[np.isposinf(vals)]).size)
+    return order, counts, naive_all[order], n_undef
 
 
 @dataclass(frozen=True)
@@ -1083,6 +1257,9 @@ class StepMResult(_SnoopingResult):
         those a maximum runs over, the replicate counts as exceeding.
     alpha : float
     studentize : bool
+    k : int
+        The error rate controlled: the probability of ``k`` or more false rejections (k-FWE);
+        1 is the familywise error rate of Romano & Wolf's StepM.
     """
 
     rejected: list[Hashable]
@@ -1092,13 +1269,27 @@ class StepMResult(_SnoopingResult):
     alpha: float
     studentize: bool
     version: str = __version__
+    k: int = 1
 
     def references(self) -> tuple[Reference, ...]:
-        return (ROMANO_WOLF_2005, ROMANO_WOLF_2016, *self._scheme_refs())
+        extra = (ROMANO_SHAIKH_WOLF_2008,) if self.k > 1 else ()
+        return (ROMANO_WOLF_2005, ROMANO_WOLF_2016, *extra, *self._scheme_refs())
 
     def _method_text(self) -> str:
         stud = "studentized" if self.studentize else "unstudentized"
         rej = len(self.rejected)
+        if self.k > 1:
+            return (
+                f"The k-StepM procedure of Romano, Shaikh and Wolf (2008) with {stud} "
+                f"statistics identified the strategies that outperform the benchmark while "
+                f"keeping the probability of {self.k} or more false rejections (the "
+                f"{self.k}-FWE) at {self.alpha:g}; each step's critical value is the bootstrap "
+                f"quantile of the {self.k}-th largest statistic over the remaining strategies "
+                f"and the {self.k - 1} least significant rejected ones, and adjusted p-values "
+                "are computed as in Romano and Wolf (2016). "
+                + self._common_text()
+                + f" {rej} of {self.n_strategies} strategies were rejected (found superior)."
+            )
         return (
             f"Romano and Wolf's (2005) StepM procedure with {stud} statistics identified the "
             f"strategies that outperform the benchmark with familywise error rate "
@@ -1120,6 +1311,76 @@ class StepMResult(_SnoopingResult):
         )
         frame["rejected"] = frame["adjusted_pvalue"] <= self.alpha
         frame.attrs["n_undefined_resamples"] = self.n_undefined_resamples
+        return frame
+
+
+@dataclass(frozen=True, kw_only=True)
+class FDPStepMResult(_SnoopingResult):
+    """Romano, Shaikh & Wolf's FDP-StepM: strategies found superior with the false discovery
+    proportion controlled, P(FDP > gamma) <= alpha.
+
+    Attributes
+    ----------
+    rejected : list
+        Labels of the strategies found superior, best first.
+    gamma : float
+        The tolerated false discovery proportion.
+    alpha : float
+        The level: the probability that the share of false discoveries among ``rejected``
+        exceeds ``gamma`` is at most ``alpha`` (asymptotically).
+    k : int
+        The k of the final k-StepM (the procedure stops at the first k with
+        ``n_rejected[k - 1] < k / gamma - 1``).
+    n_rejected : ndarray of int
+        Strategies rejected by the k-StepM at level alpha for k = 1, ..., ``k``.
+    adjusted_pvalues : Series or ndarray
+        The k-StepM adjusted p-values of the final ``k`` (``rejected`` are those <= alpha).
+    naive_pvalues, tstat : Series or ndarray
+        Per-strategy single-test bootstrap p-values and statistics.
+    studentize : bool
+    """
+
+    rejected: list[Hashable]
+    gamma: float
+    alpha: float
+    k: int
+    n_rejected: np.ndarray
+    adjusted_pvalues: Any
+    naive_pvalues: Any
+    tstat: Any
+    studentize: bool
+    version: str = __version__
+
+    def references(self) -> tuple[Reference, ...]:
+        return (ROMANO_SHAIKH_WOLF_2008, ROMANO_WOLF_2005, ROMANO_WOLF_2016,
+                *self._scheme_refs())
+
+    def _method_text(self) -> str:
+        stud = "studentized" if self.studentize else "unstudentized"
+        return (
+            "The FDP-StepM procedure of Romano, Shaikh and Wolf (2008) identified the strategies "
+            f"that outperform the benchmark while keeping the probability that more than "
+            f"{self.gamma:.0%} of them are false discoveries at {self.alpha:g}: the k-StepM "
+            f"({stud} statistics, k-FWE control at {self.alpha:g}) was applied for k = 1, 2, "
+            f"... until it rejected fewer than k / gamma - 1 strategies, which happened at "
+            f"k = {self.k}. " + self._common_text()
+            + f" {len(self.rejected)} of {self.n_strategies} strategies were rejected (found "
+            "superior)."
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per strategy: performance, statistic, naive and final k-StepM p-values,
+        rejected."""
+        frame = pd.DataFrame(
+            {
+                "performance": np.asarray(self.performance, dtype=float).reshape(-1),
+                "tstat": np.asarray(self.tstat, dtype=float).reshape(-1),
+                "naive_pvalue": np.asarray(self.naive_pvalues, dtype=float).reshape(-1),
+                "adjusted_pvalue": np.asarray(self.adjusted_pvalues, dtype=float).reshape(-1),
+            },
+            index=self.performance.index if isinstance(self.performance, pd.Series) else None,
+        )
+        frame["rejected"] = frame["adjusted_pvalue"] <= self.alpha
         return frame
 
 
@@ -1320,13 +1581,15 @@ def _stepm_result(
     level: float,
     studentize: bool,
     n_undefined: int,
+    k: int = 1,
 ) -> StepMResult:
-    """The StepM result from the suffix-maximum counts and naive counts, both in ``order``.
+    """The StepM result from the suffix-maximum counts and naive counts, both in ``order``
+    (``k > 1``: the k-StepM counts of :func:`_k_exceedance_counts`).
 
     ``n_undefined``: replicates in which some tested strategy's resampled performance is
     undefined (the maximum over all of them is +inf); already counted in ``counts``."""
     n_res = s.plan.n_resamples
-    _warn_undefined(s, n_undefined, "StepM")
+    _warn_undefined(s, n_undefined, "StepM" if k == 1 else "k-StepM")
     adj_sorted = np.maximum.accumulate(_mc_pvalue(counts, n_res))
     data = s.prob.data
     n_all = data.n_strategies
@@ -1344,6 +1607,7 @@ def _stepm_result(
         tstat=data.per_strategy(s.tstat, "tstat"),
         alpha=level,
         studentize=bool(studentize),
+        k=int(k),
     )
 
 
@@ -1590,15 +1854,24 @@ def stepm(
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
+    k: int = 1,
 ) -> StepMResult:
-    """Romano & Wolf's (2005) StepM: which strategies beat the benchmark, with FWER control.
+    """Romano & Wolf's (2005) StepM: which strategies beat the benchmark, with FWER control
+    (or, with ``k > 1``, the k-StepM of Romano, Shaikh & Wolf (2008) with k-FWE control).
 
     Parameters
     ----------{common}
     alpha : float, default: 0.05
-        Familywise error rate, in (0, 1).
+        Familywise error rate, in (0, 1) (with ``k > 1``: the k-FWE, the probability of k or
+        more false rejections).
     studentize : bool, default: True
         Studentize each strategy's statistic by :math:`\\hat\\omega_k` (see :func:`spa`).
+    k : int, default: 1
+        Control the probability of ``k`` or more false rejections. ``k=1`` is Romano & Wolf's
+        StepM exactly (the same code and numbers); ``k >= 2`` tolerates ``k - 1`` false
+        rejections in exchange for power when many strategies are tested. The name follows
+        Romano, Shaikh & Wolf's "k-FWE" and "k-StepM". A ``k`` above the number of strategies
+        tested rejects them all: k false rejections are then impossible.
 
     Returns
     -------
@@ -1628,6 +1901,21 @@ def stepm(
     exceeds the bootstrap critical value of the maximum over the strategies not yet rejected.
     No Python loop over replicates or steps.
 
+    k-StepM (``k >= 2``, Romano, Shaikh & Wolf 2008, section 4): the step that starts at
+    :math:`t_{(i)}` uses the k-th largest of :math:`z^*` over the strategies not yet rejected
+    and the k - 1 least significant rejected ones, :math:`K_i = \\{(l): l \\ge i - k + 1\\}`
+    (all strategies for :math:`i \\le k`): :math:`p^{adj}_{(j)} = \\max_{i \\le j} (1 +
+    \\#\\{b: \\text{k-max}_{l \\in K_i} z^*_{(l),b} \\ge t_{(i)}\\})/(1 + B)`. This is the
+    operative form of their k-StepM with the subset of rejected strategies fixed to the k - 1
+    least significant ones (their exact form maximizes the critical value over every such
+    subset, which is combinatorial; their operative method over the subsets of the N_max least
+    significant rejected, which equals ours for N_max = k - 1). The counts come in the same
+    single pass: the k-th largest exceeds :math:`t_{(i)}` when at least k of the :math:`z^*`
+    in :math:`K_i` do, and those exceedances are counted for every rank at once by a difference
+    array over ranks (work :math:`O(B N (\\log N + k))`, no loop over replicates or steps).
+    With ``k=1`` the original StepM code runs (the k-FWE counts with k = 1 equal its counts, as
+    the tests check).
+
     {undefined} Such a replicate
     counts as exceeding wherever the strategy is involved: every maximum over a set of
     strategies holding it is +inf (so are its own naive statistic and the maxima of the steps it
@@ -1647,6 +1935,10 @@ def stepm(
     resampling-based stepdown multiple testing. Statistics & Probability Letters, 113, 38-40.
     doi:10.1016/j.spl.2016.02.012
 
+    Romano, J. P., Shaikh, A. M., & Wolf, M. (2008). Formalized data snooping based on
+    generalized error rates. Econometric Theory, 24(2), 404-447.
+    doi:10.1017/S0266466608080171
+
     Examples
     --------
     >>> import numpy as np, sigtest
@@ -1655,22 +1947,252 @@ def stepm(
     >>> res = sigtest.stepm(x, n_resamples=999, block_length=5, rng=1)
     >>> sorted(res.rejected)
     [0, 1, 2]
+    >>> len(sigtest.stepm(x, n_resamples=999, block_length=5, rng=1, k=2).rejected) >= 3
+    True
 
     Validated against: a plain loop of the stepwise procedure and of the adjusted p-values in
-    the tests (same indices); FWER by simulation (slow tests).
+    the tests (same indices); FWER by simulation (slow tests). k-StepM: a plain loop of the
+    stepwise k-StepM on the same indices, equality with StepM at k = 1, and k-FWE control by
+    simulation (slow tests).
     """
     level = check_probability(alpha, "alpha")
     studentize = _check_studentize(studentize)
+    k = check_int(k, "k", minimum=1)
     prob = _prepare(returns, benchmark, measure, nan_policy)
+    if k == 1:
+        s, per = _run_snooping(
+            prob, ("stepm",), studentize=studentize, bootstrap=bootstrap,
+            block_length=block_length, n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+        )["stepm"]
+        return _stepm_combine(s, per, level, studentize)
     s, per = _run_snooping(
-        prob, ("stepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, batch_size=batch_size,
-    )["stepm"]
-    return _stepm_combine(s, per, level, studentize)
+        prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size, ks=(k,),
+    )["kstepm"]
+    best, _ = _best(s)
+    order, counts, naive, n_undef = _kstepm_counts(s, per, (k,))
+    return _stepm_result(s, best, order, counts[0], naive, level, studentize, n_undef, k)
 
 
 stepm.__doc__ = (
     (stepm.__doc__ or "").replace("{common}", _DOC_COMMON).replace("{undefined}", _DOC_UNDEFINED)
+)
+
+
+@dataclass(frozen=True)
+class _StrategyPValues:
+    """Per-strategy studentized bootstrap p-values from one engine pass (NaN: left out)."""
+
+    labels: pd.Index | None
+    tstat: np.ndarray
+    p_two_sided: np.ndarray  # (1 + #{|z*| >= |t|}) / (1 + B)
+    p_greater: np.ndarray  # (1 + #{z* >= t}) / (1 + B), H0: theta <= 0
+    seed: SeedRecord
+    n_resamples: int
+
+
+def _pvalue_counts_of(
+    prob: _Problem, *, studentize: bool, bootstrap: object, block_length: object,
+    n_resamples: object, rng: RngLike, batch_size: object, stacklevel: int = 5,
+) -> _StrategyPValues:
+    """The per-strategy p-values of ``prob`` (validated strategies) from one engine pass."""
+    s, per = _run_snooping(
+        prob, ("pvalues",), studentize=studentize, bootstrap=bootstrap,
+        block_length=block_length, n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+        stacklevel=stacklevel,
+    )["pvalues"]
+    n_res = s.plan.n_resamples
+    upper = np.concatenate([q["upper"] for q in per])
+    both = np.concatenate([q["both"] for q in per])
+    p1 = np.where(s.degenerate, np.nan, _mc_pvalue(upper, n_res))
+    p2 = np.where(s.degenerate, np.nan, _mc_pvalue(both, n_res))
+    tstat = np.where(s.degenerate, np.nan, s.tstat)
+    data = s.prob.data
+    labels = pd.Index(data.labels) if data.columns is not None else None
+    return _StrategyPValues(labels, tstat, p2, p1, s.seed, n_res)
+
+
+def _pvalue_counts(
+    returns: Any, benchmark: Any, *, measure: object, studentize: bool, bootstrap: object,
+    block_length: object, n_resamples: object, batch_size: object, nan_policy: object,
+    rng: RngLike,
+) -> _StrategyPValues:
+    """Validate ``returns`` and compute the per-strategy bootstrap p-values."""
+    prob = _prepare(returns, benchmark, measure, nan_policy)
+    return _pvalue_counts_of(prob, studentize=studentize, bootstrap=bootstrap,
+                             block_length=block_length, n_resamples=n_resamples, rng=rng,
+                             batch_size=batch_size, stacklevel=6)
+
+
+def _fdp_k_cap(n_strategies: int, gamma: float) -> int:
+    """The largest k the FDP procedure can reach: it stops at the first k > gamma (N_k + 1),
+    and N_k <= N, so at k = floor(gamma (N + 1)) + 1 at the latest."""
+    return max(1, min(int(math.floor(gamma * (n_strategies + 1))) + 1, n_strategies + 1))
+
+
+#: The FDP procedure usually stops at a k far below its bound floor(gamma (N + 1)) + 1 (about
+#: gamma times the number of discoveries): the first pass counts k = 1, ..., FDP_FIRST_K and a
+#: second pass over the same draws, with every k up to the bound, runs only if it did not stop.
+FDP_FIRST_K = 64
+
+
+def _fdp_combine(
+    s: _Setup, per: list[dict[str, Any]], ks: tuple[int, ...], gamma: float, level: float,
+    studentize: bool, k_cap: int | None = None,
+) -> FDPStepMResult | None:
+    """The FDP-StepM result from the k-FWE counts for k = 1, ..., ks[-1]; None when the rule
+    did not stop by ks[-1] < ``k_cap`` (the counts of larger k are then needed)."""
+    n_res = s.plan.n_resamples
+    best, _ = _best(s)
+    order, counts, naive, n_undef = _kstepm_counts(s, per, ks)
+    adj = np.maximum.accumulate(_mc_pvalue(counts, n_res), axis=1)  # per k, in order
+    n_rej = np.count_nonzero(adj <= level, axis=1)  # the adjusted p-values increase
+    kk = np.asarray(ks)
+    stop = np.flatnonzero(n_rej < kk / gamma - 1.0)
+    if not stop.size and k_cap is not None and ks[-1] < k_cap:
+        return None
+    _warn_undefined(s, n_undef, "FDP-StepM")
+    j = int(stop[0]) if stop.size else len(ks) - 1
+    data = s.prob.data
+    adjusted = np.full(data.n_strategies, np.nan)
+    adjusted[order] = adj[j]
+    naive_p = np.full(data.n_strategies, np.nan)
+    naive_p[order] = _mc_pvalue(naive, n_res)
+    return FDPStepMResult(
+        **_common_fields(s, best),
+        n_undefined_resamples=int(n_undef),
+        naive_pvalue=float(naive_p[best]),
+        rejected=[data.labels[i] for i in order[: int(n_rej[j])]],
+        gamma=gamma,
+        alpha=level,
+        k=int(ks[j]),
+        n_rejected=n_rej[: j + 1].astype(np.int64),
+        adjusted_pvalues=data.per_strategy(adjusted, "adjusted_pvalue"),
+        naive_pvalues=data.per_strategy(naive_p, "naive_pvalue"),
+        tstat=data.per_strategy(s.tstat, "tstat"),
+        studentize=bool(studentize),
+    )
+
+
+def fdp_stepm(
+    returns: ReturnsLike,
+    benchmark: Any = None,
+    *,
+    gamma: float = 0.1,
+    alpha: float = 0.05,
+    studentize: bool = True,
+    measure: Measure = "mean",
+    bootstrap: BootstrapName = "stationary",
+    block_length: float | None = None,
+    n_resamples: int = 9999,
+    batch_size: int | None = None,
+    nan_policy: Literal["raise", "omit"] = "raise",
+    rng: RngLike = None,
+) -> FDPStepMResult:
+    """Romano, Shaikh & Wolf's (2008) FDP-StepM: which strategies beat the benchmark, with the
+    false discovery proportion controlled, P(FDP > gamma) <= alpha.
+
+    With thousands of candidates the familywise error rate leaves little power; the false
+    discovery proportion (FDP), the share of false discoveries among the strategies declared
+    superior, is the error a researcher who keeps a list of winners cares about. This
+    procedure bounds the probability that it exceeds ``gamma``. The name is Romano, Shaikh &
+    Wolf's ("FDP-StepM"); ``gamma`` and ``alpha`` are their symbols.
+
+    Parameters
+    ----------{common}
+    gamma : float, default: 0.1
+        Tolerated false discovery proportion, in (0, 1).
+    alpha : float, default: 0.05
+        Level: P(FDP > gamma) <= alpha, in (0, 1).
+    studentize : bool, default: True
+        Studentize each strategy's statistic by :math:`\\hat\\omega_k` (see :func:`spa`).
+
+    Returns
+    -------
+    FDPStepMResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid returns or settings (the message names the parameter), or a ``gamma`` whose
+        counts would not fit in memory (see Notes).
+
+    Warns
+    -----
+    DegenerateDataWarning
+        As :func:`stepm`.
+
+    Notes
+    -----
+    Romano, Shaikh & Wolf (2008, section 5; Romano & Wolf 2007 for the theory): with k = 1,
+    apply the k-StepM (:func:`stepm` with ``k``) at level alpha and let N_k be the number it
+    rejects; stop if N_k < k / gamma - 1, and otherwise repeat with k + 1. The strategies
+    rejected by the last k-StepM are the result. Every k-StepM uses the same bootstrap draws:
+    the counts of k = 1, ..., 64 come from one pass (:func:`stepm`'s Notes), at a cost of
+    O(B N min(K, 64)); only if the rule has not stopped by k = 64 does a second pass over the
+    same draws count every k up to K = floor(gamma (N + 1)) + 1, the largest k the rule can
+    reach (O(B N K) work, K x N integers of memory; a large ``gamma`` times a large N is
+    refused up front with a message). The rule stops near gamma times the number of
+    discoveries, so one pass is the usual case; the answer is the same either way.
+    The k-StepM is the operative one described in :func:`stepm` (the k - 1 least significant
+    rejected strategies join the remaining ones).
+
+    Dask: ``returns`` may also be a dask array or DataFrame: each column block sends the points
+    of its bootstrap statistics that can matter to some k <= K (fewer than K larger values after
+    them in the order of the statistics), and the counts are made from those on the client.
+
+    References
+    ----------
+    Romano, J. P., Shaikh, A. M., & Wolf, M. (2008). Formalized data snooping based on
+    generalized error rates. Econometric Theory, 24(2), 404-447.
+    doi:10.1017/S0266466608080171
+
+    Examples
+    --------
+    >>> import numpy as np, sigtest
+    >>> x = np.random.default_rng(0).normal(0.0, 0.01, size=(1000, 200))
+    >>> x[:, :30] += 0.002  # thirty strategies with real skill
+    >>> res = sigtest.fdp_stepm(x, gamma=0.1, n_resamples=499, block_length=5, rng=1)
+    >>> res.k >= 1 and len(res.rejected) >= len(sigtest.stepm(x, n_resamples=499,
+    ...                                            block_length=5, rng=1).rejected)
+    True
+
+    Validated against: the k = 1, 2, ... sequence of :func:`stepm` results on the same draws
+    (identical); control of P(FDP > gamma) by simulation with known true and false strategies
+    (slow tests).
+    """
+    level = check_probability(alpha, "alpha")
+    gamma_f = check_probability(gamma, "gamma")
+    studentize = _check_studentize(studentize)
+    prob = _prepare(returns, benchmark, measure, nan_policy)
+    n = prob.blocks.n_strategies
+    k_cap = _fdp_k_cap(n, gamma_f)
+    from sigtest._random import root_seed_sequence
+    from sigtest._validation import check_memory
+
+    check_memory(8.0 * k_cap * n * 2, "gamma", gamma,
+                 f"the k-FWE counts for k = 1, ..., {k_cap} of {n} strategies")
+    root = root_seed_sequence(rng)  # once: a second pass must see the same draws
+
+    def run(k_hi: int) -> tuple[_Setup, list[dict[str, Any]], tuple[int, ...]]:
+        ks = tuple(range(1, k_hi + 1))
+        s, per = _run_snooping(
+            prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap,
+            block_length=block_length, n_resamples=n_resamples, rng=root,
+            batch_size=batch_size, ks=ks, stacklevel=6,
+        )["kstepm"]
+        return s, per, ks
+
+    first = _fdp_combine(*run(min(k_cap, FDP_FIRST_K)), gamma_f, level, studentize, k_cap)
+    if first is not None:
+        return first
+    # no stop by k = FDP_FIRST_K: every k up to the bound, on the same draws (without k_cap,
+    # _fdp_combine always decides)
+    return cast(FDPStepMResult, _fdp_combine(*run(k_cap), gamma_f, level, studentize))
+
+
+fdp_stepm.__doc__ = (
+    (fdp_stepm.__doc__ or "").replace("{common}", _DOC_COMMON)
 )
 
 

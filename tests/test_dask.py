@@ -804,9 +804,13 @@ def test_validate_pulls_only_small_pieces(client, monkeypatch):
     x, _ = make_data(t=200, n=1300, seed=8)
     xd = da.from_array(x, chunks=(200, 400))
     monkeypatch.setattr(type(xd), "__array__", no_gather)  # np.asarray(xd) would gather it all
-    rep = sigtest.validate(xd, **VALIDATE_KW)
+    rep = sigtest.validate(xd, sections=(), **VALIDATE_KW)
     assert sorted(pulled) == [4, 6, 1000]  # n_top, mcs_max_strategies, block-length columns
     assert rep.n_strategies == 1300
+    # the sections pull a few columns each (the best, the selected ones), never the matrix
+    pulled.clear()
+    rep = sigtest.validate(xd, **VALIDATE_KW)
+    assert rep.sections and max(pulled) <= 1000 and sum(pulled) < 1300 + 1000 + 10
 
 
 def test_validate_errors_on_dask(client):

@@ -117,6 +117,7 @@ def results(big):
         "CPCVResult": sigtest.cpcv(big, n_groups=10, n_test_groups=3),
         "DeflatedSharpeResult": sigtest.deflated_sharpe_ratio(big),
         "EffectiveTrialsResult": sigtest.effective_trials(big),
+        "FDPStepMResult": sigtest.fdp_stepm(small, n_resamples=b, rng=1),
         "HaircutSharpeResult": sigtest.haircut_sharpe_ratio(
             np.linspace(0.5, 1.5, 300), 240, n_tests=300, periods_per_year=12, rng=5,
             n_simulations=200),
@@ -130,6 +131,7 @@ def results(big):
         "RealityCheckResult": sigtest.reality_check(big, n_resamples=b, rng=1),
         "SPAResult": sigtest.spa(big, n_resamples=b, rng=1),
         "SharpeRatioSEResult": sigtest.sharpe_ratio_se(big),
+        "SkillProportionsResult": sigtest.skill_proportions(big, n_resamples=b, rng=1),
         "StepMResult": sigtest.stepm(big, n_resamples=b, rng=1),
         "WalkForwardResult": sigtest.walk_forward(big, train=500, test=50),
         "MinimumBayesFactorResult": sigtest.minimum_bayes_factor(

@@ -930,3 +930,52 @@ def test_bootstrap_ci_bca_constant_column(measure):
 # test_resampled_sharpe_of_a_constant_replicate (a strict xfail here before) became
 # tests/test_undefined_resamples.py: replicates with an undefined resampled Sharpe ratio count as
 # exceeding, are reported in n_undefined_resamples and warned about.
+
+
+# ---------------------------------------------------------------------------------------------
+# False discoveries across the universe (FDP-StepM, BSW proportions); the k of k-StepM
+
+
+REGISTRY["stepm"] = (
+    _with_benchmark(alpha=PROB, studentize=P([True, False]), k=P([1, 2, 3], [0, -1, 2.5]),
+                    **_SNOOP),
+    sigtest.stepm,
+)
+REGISTRY["fdp_stepm"] = (
+    _with_benchmark(gamma=PROB, alpha=PROB, studentize=P([True, False]), **_SNOOP),
+    sigtest.fdp_stepm,
+)
+REGISTRY["skill_proportions"] = (
+    _with_benchmark(
+        studentize=P([True, False]),
+        pi0_lambda=P([0.5, 0.0, 0.3, "bootstrap"], [1.0, -0.1, "bogus", float("nan")]),
+        proportions_level=PROB,
+        alpha=PROB,
+        **_SNOOP,
+    ),
+    sigtest.skill_proportions,
+)
+
+
+@st.composite
+def _pvalues_and_statistics(draw: st.DrawFn) -> tuple[tuple, dict, bool, bool]:
+    hostile = draw(st.booleans())
+    m = draw(st.integers(0 if hostile else 1, 30))
+    odd = [1.0, 1e-300, 5e-324, float("nan")] + ([0.0, -0.1, 1.7] if hostile else [])
+    p = np.array(draw(st.lists(st.one_of(st.floats(1e-12, 1), st.sampled_from(odd)),
+                               min_size=m, max_size=m)), dtype=float)
+    t = np.array(draw(st.lists(st.one_of(st.floats(-5, 5), st.sampled_from([0.0, np.nan])),
+                               min_size=m, max_size=m)), dtype=float)
+    if hostile and m and draw(st.integers(0, 5)) == 0:
+        t = t[:-1]
+    has_nan = bool(np.isnan(p).any() or np.isnan(t).any())
+    kwargs = {
+        "pi0_lambda": P([0.5, 0.0, 0.9, "bootstrap"], [1.0, "bogus"]).draw(draw, hostile),
+        "proportions_level": PROB.draw(draw, hostile),
+        "alpha": PROB.draw(draw, hostile),
+    }
+    return (p, t), kwargs, has_nan, False
+
+
+REGISTRY["skill_proportions_from_stats"] = (_pvalues_and_statistics(),
+                                            sigtest.skill_proportions_from_stats)
