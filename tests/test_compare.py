@@ -752,10 +752,11 @@ def test_validate_adds_the_comparison_section():
     df = pd.DataFrame(r, columns=[f"s{j}" for j in range(8)], index=idx)
     fdf = pd.DataFrame(f, index=idx, columns=["mkt", "smb", "hml"])
     rep = sigtest.validate(df, benchmark="s0", factors=fdf, n_resamples=99, rng=1, n_top=3,
-                           mcs_max_strategies=3)
+                           mcs_max_strategies=3, sections=["comparison"])
     frame = rep.to_frame()
     assert list(frame.index[frame["section"] == "comparison"]) == [
         "sharpe_difference", "alpha", "alpha_luck"]
     assert "Ledoit & Wolf" in " ".join(rep.describe().split())
-    plain = sigtest.validate(df, n_resamples=99, rng=1, n_top=3, mcs_max_strategies=3)
+    plain = sigtest.validate(df, n_resamples=99, rng=1, n_top=3, mcs_max_strategies=3,
+                             sections=["comparison"])
     assert "comparison" not in plain.sections
