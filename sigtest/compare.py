@@ -20,7 +20,7 @@ import math
 import warnings
 from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -812,15 +812,17 @@ def sharpe_difference(
     True
     """
     check_choice(method, "method", DIFFERENCE_METHODS)
-    alternative = _check_alternative(alternative)
+    alt = _check_alternative(alternative)
     level = check_probability(confidence_level, "confidence_level")
     check_choice(adjustment, "adjustment", tuple(ADJUSTMENT_METHODS))
     q = _check_periods(periods_per_year)
     nan_policy = check_nan_policy(nan_policy)
     blocks = as_blocks(returns, min_obs=12, nan_policy=nan_policy)
     blocks, bench, bench_label = split_benchmark(blocks, benchmark, nan_policy)
-    assert bench is not None  # benchmark is required (not None)
     blocks, bench, _ = _common_rows(blocks, bench, nan_policy, 12)
+    if bench is None:  # split_benchmark gives None only for benchmark=None
+        raise TypeError("`benchmark` must be a column of `returns` or a series of returns; "
+                        "got None")
     t_obs = blocks.n_obs
     b_len: int | None = None
     b_res: int | None = None
@@ -844,7 +846,7 @@ def sharpe_difference(
     else:
         bench_nan = False
     return _sharpe_difference(blocks, bench, bench_label, method=str(method),
-                              alternative=alternative, level=level, block_length=b_len,
+                              alternative=alt, level=level, block_length=b_len,
                               n_resamples=b_res, adjustment=str(adjustment), periods_per_year=q,
                               batch=batch, rng=rng, bench_nan=bench_nan, nan_policy=nan_policy)
 
@@ -932,8 +934,7 @@ def _sharpe_difference(
     low = np.where(bad, np.nan, low)
     high = np.where(bad, np.nan, high)
     crit = np.where(bad, np.nan, crit)
-    adjusted = pval.copy() if np.isnan(pval).all() else np.asarray(
-        adjust_pvalues(pval, method=adjustment).adjusted, dtype=float)
+    adjusted = pval.copy() if np.isnan(pval).all() else _adjusted(pval, adjustment)
     scale = math.sqrt(periods_per_year) if periods_per_year is not None else 1.0
     shell = blocks.shell()
 
@@ -1257,7 +1258,7 @@ def _alpha_kernel(r: np.ndarray, design: np.ndarray, gram_inv: np.ndarray, cov: 
         else:
             w = design @ gram_inv[:, 0]  # alpha_hat - alpha = sum_t w_t e_t
             z = w[:, None] * resid
-            bw = np.full(r.shape[1], float(lags) + 1.0)
+            bw = np.full(r.shape[1], float(lags or 0) + 1.0)
             var = t_obs * lrv_columns(np.ascontiguousarray(z), "bartlett", bw)
     return coef, resid, np.sqrt(var), r2
 
@@ -1503,8 +1504,7 @@ def _alpha_test(
     _warn_degenerate(blocks.labels, bad, "alpha t-statistic")
     pval = np.where(bad, np.nan, pval)
     se = np.where(bad, np.nan, se)
-    adjusted = pval.copy() if np.isnan(pval).all() else np.asarray(
-        adjust_pvalues(pval, method=adjustment).adjusted, dtype=float)
+    adjusted = pval.copy() if np.isnan(pval).all() else _adjusted(pval, adjustment)
     # GRS (maximum-likelihood covariances)
     grs_f = grs_p = math.nan
     if n >= t_obs - k - 1:
@@ -1709,3 +1709,9 @@ def _quantile(values: np.ndarray, q: float) -> float:
     with np.errstate(invalid="ignore"):
         return float(np.quantile(values, q))
 
+
+
+def _adjusted(pvalues: np.ndarray, adjustment: str) -> np.ndarray:
+    """``adjust_pvalues(pvalues, method=adjustment)`` as a float array (the method was checked)."""
+    res = adjust_pvalues(pvalues, method=adjustment)  # type: ignore[arg-type]
+    return np.asarray(res.adjusted, dtype=np.float64)

@@ -11,7 +11,6 @@ External references (tests/reference/compare/):
 
 import json
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -760,3 +759,26 @@ def test_validate_adds_the_comparison_section():
     plain = sigtest.validate(df, n_resamples=99, rng=1, n_top=3, mcs_max_strategies=3,
                              sections=["comparison"])
     assert "comparison" not in plain.sections
+
+
+def test_cli_report_with_benchmark_and_factors(tmp_path, capsys):
+    """``sigtest report FILE --benchmark s0 --factors FILE`` adds the comparison rows."""
+    from sigtest.__main__ import main
+
+    r, f = _factor_universe(n=6)
+    idx = pd.bdate_range("2020", periods=240)
+    pd.DataFrame(r, columns=[f"s{j}" for j in range(6)], index=idx).to_csv(tmp_path / "r.csv")
+    pd.DataFrame(f, index=idx, columns=["mkt", "smb", "hml"]).to_csv(tmp_path / "f.csv")
+    out = tmp_path / "r.html"
+    status = main(["report", str(tmp_path / "r.csv"), "--benchmark", "s0", "--factors",
+                   str(tmp_path / "f.csv"), "--sections", "comparison", "--n-resamples", "49",
+                   "--seed", "3", "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    page = out.read_text()
+    assert "sharpe_difference" in page and "alpha_luck" in page
+
+
+def test_benchmark_none_is_refused():
+    with pytest.raises(TypeError, match="`benchmark` must be a column of `returns`"):
+        sigtest.sharpe_difference(_universe(), None)
