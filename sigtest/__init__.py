@@ -34,6 +34,14 @@ from sigtest.bootstrap import (
     bootstrap_indices,
     optimal_block_length,
 )
+from sigtest.compare import (
+    AlphaTestResult,
+    SharpeDifferenceResult,
+    SharpeEqualityResult,
+    alpha_test,
+    sharpe_difference,
+    sharpe_equality,
+)
 from sigtest.multiple_testing import (
     ADJUSTMENT_METHODS,
     AdjustedPValues,
@@ -98,6 +106,7 @@ from sigtest.trials import EffectiveTrialsResult, effective_trials
 __all__ = [
     "ADJUSTMENT_METHODS",
     "AdjustedPValues",
+    "AlphaTestResult",
     "BayesianUpdateResult",
     "BootstrapCIResult",
     "CPCVResult",
@@ -123,6 +132,8 @@ __all__ = [
     "ReturnsLike",
     "SPAResult",
     "SeedRecord",
+    "SharpeDifferenceResult",
+    "SharpeEqualityResult",
     "SharpeFalseDiscoveryResult",
     "SharpePosteriorResult",
     "SharpePowerResult",
@@ -137,6 +148,7 @@ __all__ = [
     "WalkForwardResult",
     "__version__",
     "adjust_pvalues",
+    "alpha_test",
     "bayesian_update",
     "bootstrap_ci",
     "bootstrap_indices",
@@ -163,6 +175,8 @@ __all__ = [
     "profit_hurdle",
     "reality_check",
     "regime_performance",
+    "sharpe_difference",
+    "sharpe_equality",
     "sharpe_false_discovery",
     "sharpe_posterior",
     "sharpe_posterior_from_stats",

@@ -51,11 +51,15 @@ from sigtest._moments import _LAG_LOOP_MAX, _transposed_copy, _window_sums
 __all__ = [
     "KERNELS",
     "andrews_bandwidth",
+    "andrews_from_fits",
     "ar1_fit",
     "kernel_weights",
     "long_run_covariance",
     "long_run_variance",
+    "lrv_columns",
+    "lrv_rows",
     "newey_west_bandwidth",
+    "prewhiten_rows",
     "prewhiten_var1",
 ]
 
@@ -101,22 +105,35 @@ def kernel_weights(kernel: str, x: np.ndarray | float) -> np.ndarray:
     return np.where(a == 0.0, 1.0, w)
 
 
-def ar1_fit(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares AR(1) fit with intercept of every series along axis 0 of ``u``.
+def ar1_fit(u: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares AR(1) fit with intercept of every series along ``axis`` of ``u``.
 
-    Returns ``(rho, sigma2)``, each of shape ``u.shape[1:]``: the slope of ``u_t`` on
-    ``u_{t-1}`` (t = 2..T) with an intercept, and the residual variance divided by ``T - 1``
-    (the ``var.pred`` of R's ``ar(x, aic = FALSE, order.max = 1, method = "ols")``).
+    Returns ``(rho, sigma2)``, each of the shape of ``u`` without ``axis``: the slope of ``u_t``
+    on ``u_{t-1}`` (t = 2..T) with an intercept, and the residual variance divided by ``T - 1``
+    (the ``var.pred`` of R's ``ar(x, aic = FALSE, order.max = 1, method = "ols")``). Computed
+    from raw sums in one pass, accurate for series of mean near zero (moment conditions).
     """
-    y, z = u[1:], u[:-1]
-    yc = y - y.mean(axis=0)
-    zc = z - z.mean(axis=0)
-    szz = np.einsum("t...,t...->...", zc, zc)
-    szy = np.einsum("t...,t...->...", zc, yc)
-    syy = np.einsum("t...,t...->...", yc, yc)
+    if axis in (-1, u.ndim - 1) and u.ndim > 1 and u.flags.c_contiguous:
+        y, z = u[..., 1:], u[..., :-1]  # time last and contiguous: row-wise dot products
+        n_used = y.shape[-1]
+        sy, sz = y.sum(axis=-1), z.sum(axis=-1)
+        syy, szz, szy = np.vecdot(y, y), np.vecdot(z, z), np.vecdot(z, y)
+    else:
+        v = np.moveaxis(u, axis, 0)  # sums over the first axis run along rows of memory
+        y, z = v[1:], v[:-1]
+        n_used = y.shape[0]
+        sy, sz = y.sum(axis=0), z.sum(axis=0)
+        syy = np.einsum("t...,t...->...", y, y)
+        szz = np.einsum("t...,t...->...", z, z)
+        szy = np.einsum("t...,t...->...", z, y)
+    # centred cross products from raw sums (the series are demeaned moment conditions, so the
+    # corrections are small next to the sums)
     with np.errstate(invalid="ignore", divide="ignore"):
+        szz = szz - sz * sz / n_used
+        szy = szy - sz * sy / n_used
+        syy = syy - sy * sy / n_used
         rho = szy / szz
-        sigma2 = np.maximum(syy - rho * szy, 0.0) / y.shape[0]
+        sigma2 = np.maximum(syy - rho * szy, 0.0) / n_used
     return rho, sigma2
 
 
@@ -127,7 +144,6 @@ def andrews_bandwidth(u: np.ndarray, kernel: str) -> np.ndarray:
     docstring for the formulas.
     """
     _check_kernel(kernel)
-    t_obs = u.shape[0]
     # the bandwidth is unit-free: bring each series near unit scale by a power of two (exact),
     # so that s2^2 neither underflows (returns of 1e-100) nor overflows
     big = np.max(np.abs(u), axis=(0, u.ndim - 1)) if u.size else np.zeros(u.shape[1:-1])
@@ -135,15 +151,22 @@ def andrews_bandwidth(u: np.ndarray, kernel: str) -> np.ndarray:
     exp = np.frexp(np.where(ok, big, 1.0))[1]
     u = np.ldexp(u, -np.expand_dims(np.asarray(exp), (0, -1)))
     rho, s2 = ar1_fit(u)
-    s4 = s2 * s2
-    den = (s4 / (1.0 - rho) ** 4).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    return andrews_from_fits(rho, s2, kernel, u.shape[0])
+
+
+def andrews_from_fits(rho: np.ndarray, sigma2: np.ndarray, kernel: str, n_obs: int) -> np.ndarray:
+    """Andrews' (1991) AR(1) plug-in bandwidth from the AR(1) fits ``(rho, sigma2)`` of the
+    ``k`` components (last axis) of each series, ``n_obs`` periods (see :func:`ar1_fit`)."""
+    _check_kernel(kernel)
+    s4 = sigma2 * sigma2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        den = (s4 / (1.0 - rho) ** 4).sum(axis=-1)
         if kernel == "bartlett":
             num = (4.0 * rho**2 * s4 / ((1.0 - rho) ** 6 * (1.0 + rho) ** 2)).sum(axis=-1)
-            return np.asarray(1.1447 * (num / den * t_obs) ** (1.0 / 3.0))
+            return np.asarray(1.1447 * (num / den * n_obs) ** (1.0 / 3.0))
         num = (4.0 * rho**2 * s4 / (1.0 - rho) ** 8).sum(axis=-1)
         const = 2.6614 if kernel == "parzen" else 1.3221
-        return np.asarray(const * (num / den * t_obs) ** 0.2)
+        return np.asarray(const * (num / den * n_obs) ** 0.2)
 
 
 def _bandwidth(u: np.ndarray, kernel: str, bandwidth: object, batch: tuple[int, ...]) -> np.ndarray:
@@ -204,6 +227,12 @@ def _lrv_series(x: np.ndarray, kernel: str, bw: np.ndarray) -> np.ndarray:
     omega = np.matmul(x, np.swapaxes(x, 1, 2))
     if n_lags == 0:
         return omega / t_obs
+    if n_lags <= _FFT_LAGS and k == 1:  # one series per row: row-wise dot products
+        v = x[:, 0, :]
+        acc = np.zeros(c)
+        for j in range(1, n_lags + 1):
+            acc += weights[:, j - 1] * np.vecdot(v[:, j:], v[:, :-j])
+        return (omega + 2.0 * acc[:, None, None]) / t_obs
     if n_lags <= _FFT_LAGS:
         for j in range(1, n_lags + 1):
             g = np.matmul(x[:, :, j:], np.swapaxes(x[:, :, :-j], 1, 2))
@@ -214,24 +243,61 @@ def _lrv_series(x: np.ndarray, kernel: str, bw: np.ndarray) -> np.ndarray:
     return (omega + g + np.swapaxes(g, 1, 2)) / t_obs
 
 
-def prewhiten_var1(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def prewhiten_var1(u: np.ndarray, *, singular: str = "raise") -> tuple[np.ndarray, np.ndarray]:
     """Andrews & Monahan (1992) VAR(1) prewhitening of each series in ``u`` (``(T, N, k)``).
 
     Returns the residuals ``e`` (``(T - 1, N, k)``) of the least-squares VAR(1) without
     intercept, its matrix ``A`` with singular values capped at 0.97, and the residuals
-    recomputed with that ``A``: ``(e, A)`` with ``A`` shaped ``(N, k, k)``.
+    recomputed with that ``A``: ``(e, A)`` with ``A`` shaped ``(N, k, k)``. A series whose
+    lagged cross-product matrix is singular (collinear components) raises ``LinAlgError``, or
+    with ``singular='nan'`` gets NaN in ``e`` and ``A``.
     """
-    y, z = u[1:], u[:-1]
-    szz = np.einsum("tna,tnb->nab", z, z)
-    syz = np.einsum("tna,tnb->nab", y, z)
-    a_mat = np.linalg.solve(szz, np.swapaxes(syz, 1, 2))  # A' = Szz^-1 Szy
-    a_mat = np.swapaxes(a_mat, 1, 2)
+    rows = np.ascontiguousarray(np.moveaxis(u, 0, -1))  # (N, k, T)
+    e, a_mat = prewhiten_rows(rows, singular=singular)
+    return np.moveaxis(e, -1, 0), a_mat
+
+
+def prewhiten_rows(u: np.ndarray, *, singular: str = "raise") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`prewhiten_var1` for series laid out as rows: ``u`` is ``(N, k, T)`` (time last,
+    contiguous), the residuals ``(N, k, T - 1)``; cross products are batched matrix products."""
+    n_series, k, _ = u.shape
+    y, z = u[:, :, 1:], u[:, :, :-1]
+    szz = np.matmul(z, np.swapaxes(z, 1, 2))
+    syz = np.matmul(y, np.swapaxes(z, 1, 2))
+    bad = None
+    if singular == "nan":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = 1.0 / np.sqrt(np.einsum("naa->na", szz))
+            bad = ~np.isfinite(d).all(axis=1)
+            d = np.where(np.isfinite(d), d, 1.0)
+            scaled = szz * d[:, :, None] * d[:, None, :]
+            bad |= ~(np.linalg.cond(np.where(bad[:, None, None], np.eye(k), scaled)) < 1e12)
+        if bad.any():
+            szz = np.where(bad[:, None, None], np.eye(k), szz)
+    a_mat = np.swapaxes(np.linalg.solve(szz, np.swapaxes(syz, 1, 2)), 1, 2)  # A = Syz Szz^-1
     left, sing, right = np.linalg.svd(a_mat)
     if np.any(sing > _PREWHITEN_BOUND):
         sing = np.minimum(sing, _PREWHITEN_BOUND)
         a_mat = np.matmul(left * sing[:, None, :], right)
-    e = y - np.einsum("nab,tnb->tna", a_mat, z)
+    e = y - np.matmul(a_mat, z)
+    if bad is not None and bad.any():
+        a_mat[bad] = np.nan
+        e[bad] = np.nan
     return e, a_mat
+
+
+def lrv_rows(x: np.ndarray, kernel: str, bw: np.ndarray, dof: int = 0) -> np.ndarray:
+    """Long-run variance of each row of ``x`` (``N x T``, time last, demeaned by the caller;
+    NaN allowed) with bandwidths ``bw`` (shape ``(N,)``): the row layout of :func:`lrv_columns`."""
+    n_rows, t_obs = x.shape
+    out = np.empty(n_rows)
+    per = 8 * t_obs * (4 if kernel == "quadratic_spectral" else 2)
+    step = max(1, _CHUNK_BYTES // per)
+    for a in range(0, n_rows, step):
+        b = min(a + step, n_rows)
+        out[a:b] = _lrv_series(np.ascontiguousarray(x[a:b])[:, None, :], kernel, bw[a:b])[:, 0, 0]
+    out *= t_obs / (t_obs - dof)
+    return out
 
 
 def _as_batch(u: object, name: str) -> tuple[np.ndarray, bool]:
@@ -341,6 +407,15 @@ def long_run_variance(
     if demean:
         arr = arr - arr.mean(axis=0)
     bw = _bandwidth(arr[:, :, None], kernel, bandwidth, (n_cols,))
+    out = lrv_columns(arr, kernel, bw, dof)
+    return out.reshape(()) if single else out
+
+
+def lrv_columns(x: np.ndarray, kernel: str, bw: np.ndarray, dof: int = 0) -> np.ndarray:
+    """The core of :func:`long_run_variance` without validation or demeaning: the long-run
+    variance of each column of ``x`` (``T x N``, NaN allowed: that column's result is NaN) with
+    bandwidths ``bw`` (shape ``(N,)``; NaN gives NaN)."""
+    t_obs, n_cols = x.shape
     out = np.empty(n_cols)
     per = 8 * t_obs * (4 if kernel == "quadratic_spectral" else 2)
     step = max(1, _CHUNK_BYTES // per)
@@ -348,7 +423,7 @@ def long_run_variance(
               and float(bw.flat[0]).is_integer() and bw.flat[0] - 1 > _LAG_LOOP_MAX)
     for a in range(0, n_cols, step):
         b = min(a + step, n_cols)
-        block = _transposed_copy(arr, a, b)  # (c, T), one column per row
+        block = _transposed_copy(x, a, b)  # (c, T), one column per row
         if window:
             lags = int(bw.flat[0]) - 1
             w = _window_sums(block, lags)
@@ -356,4 +431,4 @@ def long_run_variance(
         else:
             out[a:b] = _lrv_series(block[:, None, :], kernel, bw[a:b])[:, 0, 0]
     out *= t_obs / (t_obs - dof)
-    return out.reshape(()) if single else out
+    return out

@@ -601,3 +601,112 @@ ABATE_WHITT_2006 = Reference(
     doi="10.1287/ijoc.1050.0137",
     number="4",
 )
+
+# Comparing strategies: Sharpe-ratio differences, HAC covariances, alphas against factor models
+LEDOIT_WOLF_2008 = Reference(
+    key="ledoit2008robust",
+    authors="Ledoit, O., & Wolf, M.",
+    year=2008,
+    title="Robust performance hypothesis testing with the Sharpe ratio",
+    journal="Journal of Empirical Finance",
+    volume="15",
+    pages="850-859",
+    doi="10.1016/j.jempfin.2008.03.002",
+    number="5",
+)
+
+JOBSON_KORKIE_1981 = Reference(
+    key="jobson1981performance",
+    authors="Jobson, J. D., & Korkie, B. M.",
+    year=1981,
+    title="Performance hypothesis testing with the Sharpe and Treynor measures",
+    journal="The Journal of Finance",
+    volume="36",
+    pages="889-908",
+    doi="10.1111/j.1540-6261.1981.tb04891.x",
+    number="4",
+)
+
+MEMMEL_2003 = Reference(
+    key="memmel2003performance",
+    authors="Memmel, C.",
+    year=2003,
+    title="Performance hypothesis testing with the Sharpe ratio",
+    journal="Finance Letters",
+    volume="1",
+    pages="21-23",
+    number="1",
+)
+
+WRIGHT_YAM_YUNG_2014 = Reference(
+    key="wright2014equality",
+    authors="Wright, J. A., Yam, S. C. P., & Yung, S. P.",
+    year=2014,
+    title="A test for the equality of multiple Sharpe ratios",
+    journal="Journal of Risk",
+    volume="16",
+    pages="3-21",
+    doi="10.21314/JOR.2014.289",
+    number="4",
+)
+
+ANDREWS_1991 = Reference(
+    key="andrews1991hac",
+    authors="Andrews, D. W. K.",
+    year=1991,
+    title="Heteroskedasticity and autocorrelation consistent covariance matrix estimation",
+    journal="Econometrica",
+    volume="59",
+    pages="817-858",
+    doi="10.2307/2938229",
+    number="3",
+)
+
+ANDREWS_MONAHAN_1992 = Reference(
+    key="andrews1992prewhitened",
+    authors="Andrews, D. W. K., & Monahan, J. C.",
+    year=1992,
+    title="An improved heteroskedasticity and autocorrelation consistent covariance matrix "
+          "estimator",
+    journal="Econometrica",
+    volume="60",
+    pages="953-966",
+    doi="10.2307/2951574",
+    number="4",
+)
+
+GIBBONS_ROSS_SHANKEN_1989 = Reference(
+    key="gibbons1989test",
+    authors="Gibbons, M. R., Ross, S. A., & Shanken, J.",
+    year=1989,
+    title="A test of the efficiency of a given portfolio",
+    journal="Econometrica",
+    volume="57",
+    pages="1121-1152",
+    doi="10.2307/1913625",
+    number="5",
+)
+
+KOSOWSKI_ET_AL_2006 = Reference(
+    key="kosowski2006stars",
+    authors="Kosowski, R., Timmermann, A., Wermers, R., & White, H.",
+    year=2006,
+    title="Can mutual fund \"stars\" really pick stocks? New evidence from a bootstrap analysis",
+    journal="The Journal of Finance",
+    volume="61",
+    pages="2551-2595",
+    doi="10.1111/j.1540-6261.2006.01015.x",
+    number="6",
+)
+
+FAMA_FRENCH_2010 = Reference(
+    key="fama2010luck",
+    authors="Fama, E. F., & French, K. R.",
+    year=2010,
+    title="Luck versus skill in the cross-section of mutual fund returns",
+    journal="The Journal of Finance",
+    volume="65",
+    pages="1915-1947",
+    doi="10.1111/j.1540-6261.2010.01598.x",
+    number="5",
+)

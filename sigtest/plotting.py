@@ -13,6 +13,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from sigtest.bootstrap import BootstrapCIResult
+    from sigtest.compare import SharpeDifferenceResult
     from sigtest.overfitting import PBOResult
     from sigtest.regimes import RegimePerformanceResult, StructuralBreakResult
     from sigtest.selection import CPCVResult, WalkForwardResult
@@ -30,6 +31,7 @@ __all__ = [
     "plot_pbo_logits",
     "plot_pvalue_histogram",
     "plot_regime_performance",
+    "plot_sharpe_differences",
     "plot_sharpe_intervals",
     "plot_structural_break",
     "plot_walk_forward",
@@ -618,4 +620,47 @@ def plot_drawdown_distribution(result: Any, *, strategy: Any = None, ax: Any = N
     ax.set_ylabel("density")
     ax.set_title(f"Maximum drawdown of {_text(label)}")
     ax.legend(loc="best", fontsize="small")
+    return ax
+
+def plot_sharpe_differences(result: SharpeDifferenceResult, *, ax: Any = None,
+                            max_strategies: int = 20) -> Any:
+    """Sharpe-ratio differences against the benchmark and their intervals, one row per strategy
+    (largest difference on top; a one-sided interval is drawn open to the edge of the data).
+
+    Parameters
+    ----------
+    result : SharpeDifferenceResult
+        The result of :func:`sigtest.sharpe_difference`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    max_strategies : int, default: 20
+        Draw the strategies with the largest differences, at most this many.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    est = np.atleast_1d(np.asarray(result.difference, dtype=float))
+    low = np.atleast_1d(np.asarray(result.ci.low, dtype=float))
+    high = np.atleast_1d(np.asarray(result.ci.high, dtype=float))
+    if hasattr(result.difference, "index"):
+        labels = [_text(x) for x in result.difference.index]
+    else:
+        labels = [str(j) for j in range(est.size)]
+    order = np.argsort(np.where(np.isnan(est), np.inf, -est), kind="stable")[:max_strategies]
+    y = np.arange(order.size)[::-1]
+    shown = est[order]
+    span = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
+    lo = np.where(np.isfinite(low[order]), low[order], shown - 3.0 * span)
+    hi = np.where(np.isfinite(high[order]), high[order], shown + 3.0 * span)
+    ax.errorbar(shown, y, xerr=[shown - lo, hi - shown], fmt="o", color="#4878a8",
+                ecolor="#4878a8", capsize=2, markersize=4)
+    ax.axvline(0.0, color="#b03030", linestyle="--", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels[j] for j in order], fontsize="small")
+    unit = "annualized" if result.periods_per_year is not None else "per period"
+    ax.set_xlabel(f"Sharpe ratio minus the benchmark's ({unit}), "
+                  f"{100 * result.confidence_level:g}% interval ({result.method})")
+    ax.set_title(f"Sharpe-ratio differences against {_text(result.benchmark)}")
     return ax

@@ -45,6 +45,7 @@ from sigtest.bootstrap import (
     _block_length_subset,
     bootstrap_ci,
 )
+from sigtest.compare import _report_section as _comparison_section
 from sigtest.multiple_testing import HaircutSharpeResult, haircut_sharpe_ratio
 from sigtest.multiple_testing import _report_section as _discoveries_section
 from sigtest.overfitting import PBOResult, pbo
@@ -100,6 +101,7 @@ TESTS = (
 #: :mod:`sigtest._sections`). A builder returns None when its section does not apply.
 SECTIONS: dict[str, Callable[[ReportContext], ReportSection | None]] = {
     "out_of_sample": _out_of_sample_section,
+    "comparison": _comparison_section,
     "regimes": _regimes_section,
     "stress": _stress_section,
     "beliefs": _beliefs_section,

@@ -147,6 +147,11 @@ def results(big):
             np.linspace(-0.1, 0.2, 5000), 250, alternative_sharpe=0.1, prior_true=0.1),
         "FDRThresholdResult": sigtest.fdr_sharpe_threshold(
             250, q=0.1, alternative_sharpe=0.1, prior_true=0.1),
+        "SharpeDifferenceResult": sigtest.sharpe_difference(
+            big, "strat_000", method="bootstrap", block_length=5, n_resamples=b, rng=1),
+        "SharpeEqualityResult": sigtest.sharpe_equality(small),
+        "AlphaTestResult": sigtest.alpha_test(
+            big.iloc[:, 1:], big.iloc[:, :2], n_resamples=b, rng=1),
         "StressResult": sigtest.stress(big.iloc[:, :20], n_resamples=b, block_length=5, rng=1),
         "DrawdownQuantilesResult": sigtest.drawdown_quantiles(
             np.linspace(1e-4, 1e-3, 300), 0.01, autocorrelation=0.2, horizon=2000),

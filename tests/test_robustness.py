@@ -698,6 +698,75 @@ REGISTRY["structural_break"] = (
 )
 
 
+@st.composite
+def _with_required_benchmark(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool, bool]:
+    """Like :func:`_with_benchmark`, but a benchmark is always given: the drawn series, or else
+    the first column of a DataFrame (by label) or a fresh series of the returns' length."""
+    args, kwargs, has_nan, must_raise = draw(_with_benchmark(**params))
+    if len(args) == 1:
+        ret = args[0]
+        if isinstance(ret, pd.DataFrame) and ret.shape[1] > 1 and draw(st.booleans()):
+            return (ret, ret.columns[0]), kwargs, has_nan, must_raise
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        b: Any = 0.5 * rng.standard_normal(len(ret))
+        if isinstance(ret, (pd.DataFrame, pd.Series)):
+            b = pd.Series(b, index=ret.index, name="bench")
+        args = (ret, b)
+    return args, kwargs, has_nan, must_raise
+
+
+# one-sided alternatives have an infinite interval bound by design; they are tested in
+# tests/test_compare.py
+REGISTRY["sharpe_difference"] = (
+    _with_required_benchmark(
+        method=P(["hac", "hac_prewhitened", "iid", "bootstrap", "bootstrap"], ["bogus"]),
+        block_length=P([None, None, None, 3], [2, 0, -1, 1.5, 10**6]),
+        n_resamples=RESAMPLES,
+        confidence_level=PROB,
+        periods_per_year=PPY,
+        nan_policy=POLICY,
+        rng=RNG,
+    ),
+    sigtest.sharpe_difference,
+)
+@st.composite
+def _with_few_returns(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool, bool]:
+    """Returns with few strategies and more periods (the joint test needs 2k < T - 2)."""
+    hostile = draw(st.booleans())
+    data = draw(returns_inputs(hostile=hostile, max_t=80, max_n=6))
+    kwargs = {k: _p(v).draw(draw, hostile) for k, v in params.items()}
+    return (data["value"],), kwargs, data["has_nan"], data.get("bad_index", False)
+
+
+REGISTRY["sharpe_equality"] = (
+    _with_few_returns(method=P(["hac", "hac_prewhitened", "iid"], ["bogus"]),
+                      nan_policy=P(["raise", "omit"], ["propagate", "bogus"])),
+    sigtest.sharpe_equality,
+)
+
+
+@st.composite
+def _with_factors(draw: st.DrawFn, **params: Any) -> tuple[tuple, dict, bool, bool]:
+    """Returns plus one or two factor series of the same (or, if hostile, another) length."""
+    args, kwargs, has_nan, must_raise = draw(_with_returns(**params))
+    ret = args[0]
+    t = len(ret)
+    hostile = draw(st.booleans())
+    t_f = max(t + (draw(st.sampled_from([0, 0, 0, -1, 1])) if hostile else 0), 0)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    f = 0.5 * rng.standard_normal((t_f, draw(st.integers(1, 2))))
+    value: Any = f
+    if isinstance(ret, (pd.DataFrame, pd.Series)) and t_f == t:
+        value = pd.DataFrame(f, index=ret.index)
+    return (ret, value), kwargs, has_nan, must_raise
+
+
+REGISTRY["alpha_test"] = (
+    _with_factors(cov=P(["hac", "ols"], ["bogus"]), n_resamples=P([0, 19], [-1, 2.5]),
+                  nan_policy=P(["raise", "omit"], ["propagate", "bogus"]), rng=RNG),
+    sigtest.alpha_test,
+)
+
 def test_registry_covers_public_api():
     """Every public function of sigtest is fuzzed."""
     functions = {
@@ -819,7 +888,8 @@ def run_contract(fn: Callable[..., Any], args: tuple, kwargs: dict, input_nan: b
     # true value is below the smallest double (a Sharpe ratio of 1e6 over 240 months)
     zero_ok = getattr(fn, "__name__", "") in ("adjust_pvalues", "haircut_sharpe_ratio",
                                               "sharpe_false_discovery", "bayesian_update",
-                                              "minimum_bayes_factor")
+                                              "minimum_bayes_factor",
+                                              "alpha_test", "sharpe_difference")
     check_result(result, degenerate=degenerate, input_nan=input_nan, zero_pvalue_ok=zero_ok)
     return "result"
 

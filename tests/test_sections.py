@@ -209,3 +209,75 @@ def test_cli_regime_file(fake, seen, tmp_path, capsys, monkeypatch):
     bad.write_text("date,regime\n2018-01-01,calm\n2018-01-02,\n")
     status, _, err = _cli([*base, "--regimes", str(bad)], capsys)
     assert status != 0 and "row 3 has no regime label" in err
+
+
+# ------------------------------------------------------------------------------------------------
+# the real families, together
+# ------------------------------------------------------------------------------------------------
+
+
+def _with_inputs(n_obs=700, n_cols=20, seed=11):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(0.0003, 0.01, (n_obs, 3))
+    x = 0.5 * f[:, :1] + rng.normal(0.0, 0.01, (n_obs, n_cols))
+    x[:, 0] += 0.001
+    idx = pd.bdate_range("2016-01-01", periods=n_obs, name="date")
+    frame = pd.DataFrame(x, index=idx, columns=[f"s{j}" for j in range(n_cols)])
+    bench = pd.Series(f[:, 0], index=idx, name="mkt")
+    factors = pd.DataFrame(f, index=idx, columns=["mkt", "smb", "hml"])
+    live = pd.Series(rng.normal(0.0005, 0.01, 80),
+                     index=pd.bdate_range(idx[-1] + pd.Timedelta(days=1), periods=80))
+    return frame, bench, factors, live
+
+
+@pytest.fixture(scope="module")
+def full_report():
+    frame, bench, factors, live = _with_inputs()
+    return validate(frame, bench, periods_per_year=252, n_resamples=199, rng=4, n_top=5,
+                    mcs_max_strategies=6, factors=factors, live=live)
+
+
+def test_every_family_adds_its_section(full_report):
+    rep = full_report
+    assert list(rep.sections) == list(report_module.SECTIONS) == [
+        "out_of_sample", "comparison", "regimes", "stress", "beliefs", "discoveries"]
+    table = rep.to_frame()
+    assert table.index.is_unique and list(table.index[: len(TESTS)]) == list(TESTS)
+    for key, sec in rep.sections.items():
+        assert sec.rows and sec.results, key
+        assert list(table.loc[table["section"] == key].index) == [r.key for r in sec.rows]
+        for row in sec.rows:
+            assert row.verdict and rep.verdicts[row.key] == row.verdict
+        for name, res in sec.results.items():
+            assert rep.results()[f"{key}.{name}"] is res
+            assert " ".join(res._method_text().split())[:80] in " ".join(rep.describe().split())
+    # the options reached their sections
+    assert "alpha" in rep.sections["comparison"].results
+    assert "live" in rep.sections["beliefs"].results
+
+
+def test_every_reference_of_the_report_parses(full_report):
+    bibtexparser = pytest.importorskip("bibtexparser")
+    text = full_report.cite()
+    lib = bibtexparser.parse_string(text)
+    keys = [r.key for r in full_report.references()]
+    assert len(keys) == len(set(keys)) and len(lib.entries) == len(keys)
+    assert not lib.failed_blocks
+
+
+def test_every_section_figure_renders(full_report):
+    pytest.importorskip("matplotlib")
+    from sigtest._html import render_figures
+
+    png = render_figures(full_report)
+    names = [f"{k}.{f.name}" for k, s in full_report.sections.items() for f in s.figures]
+    assert len(names) >= 6 and all(png[n].startswith(b"\x89PNG") for n in names)
+
+
+def test_sections_without_their_inputs():
+    """No benchmark, no factors, no live returns: the comparison and regime sections do not
+    apply, the others do, and an input's section can be left out only with the input."""
+    frame, _, _, _ = _with_inputs(n_obs=400, n_cols=8)
+    rep = validate(frame, n_resamples=99, rng=2, n_top=3, mcs_max_strategies=4)
+    assert list(rep.sections) == ["out_of_sample", "stress", "beliefs", "discoveries"]
+    assert "live" not in rep.sections["beliefs"].results
