@@ -81,7 +81,8 @@ myst_enable_extensions = ["dollarmath"]
 
 html_theme = os.environ.get("SIGTEST_DOCS_THEME", "pydata_sphinx_theme")
 html_title = f"sigtest {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
