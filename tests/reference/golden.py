@@ -122,12 +122,54 @@ def _calls(x: Any, bench: Any, lib: Any) -> dict[str, Callable[[], Any]]:
         "pbo.sharpe": lambda: lib.pbo(x, n_partitions=8),
         "pbo.sortino": lambda: lib.pbo(x, n_partitions=8, measure="sortino"),
         "pbo.callable": lambda: lib.pbo(x, n_partitions=8, measure=lambda v: v.mean(axis=0)),
+        # the families that ask whether the selection generalizes
+        "cpcv": lambda: lib.cpcv(x, n_groups=6, n_test_groups=2, embargo=3),
+        "cpcv.top_k": lambda: lib.cpcv(x, select="top_k", k=2, measure="mean"),
+        "walk_forward": lambda: lib.walk_forward(x, train=80, test=20, purge=2),
+        "sharpe_difference.hac": lambda: lib.sharpe_difference(x, bench, method="hac"),
+        "sharpe_difference.bootstrap": lambda: lib.sharpe_difference(
+            x, bench, method="bootstrap", block_length=4, **kw),
+        "regime_performance": lambda: lib.regime_performance(
+            x, np.where(np.arange(T_OBS) < 160, "calm", "turbulent")),
+        "structural_break.supf": lambda: lib.structural_break(x, test="supf"),
+        "structural_break.hac": lambda: lib.structural_break(x, test="expf", cov="hac"),
+        "stress": lambda: lib.stress(x, block_length=5.0, **kw),
+        "skill_proportions": lambda: lib.skill_proportions(x, **kw),
+        "fdp_stepm": lambda: lib.fdp_stepm(x, **kw),
+        "stepm.k2": lambda: lib.stepm(x, k=2, **kw),
+        "sharpe_posterior": lambda: lib.sharpe_posterior(x),
     }
 
 
 def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
     kw = dict(n_resamples=199, rng=7)
+    factors = pd.DataFrame({"f1": x.iloc[:, 0].to_numpy()[::-1], "f2": x.iloc[:, 1].to_numpy()},
+                           index=x.index)
+    live = pd.Series(np.linspace(-0.01, 0.012, 40) * np.cos(np.arange(40)),
+                     index=pd.bdate_range(x.index[-1] + pd.Timedelta(days=1), periods=40))
     return {
+        "sharpe_equality": lambda: lib.sharpe_equality(x),
+        "alpha_test": lambda: lib.alpha_test(x, factors, **kw),
+        "stress_windows": lambda: lib.stress_windows(
+            x, x.iloc[:, 0], episodes={"a": (x.index[20], x.index[90])}, k=2),
+        "drawdown_quantiles": lambda: lib.drawdown_quantiles(
+            0.0005, 0.01, autocorrelation=0.2),
+        "minimum_bayes_factor": lambda: lib.minimum_bayes_factor([0.05, 0.01, 0.001]),
+        "bayesian_update": lambda: lib.bayesian_update(
+            lib.sharpe_posterior(x.iloc[:, 2], prior_variance=0.01), live),
+        "sharpe_power": lambda: lib.sharpe_power(250, 0.1, skew=-0.5, kurtosis=5.0),
+        "critical_sharpe_ratio": lambda: lib.critical_sharpe_ratio(250, autocorrelation=0.2),
+        "sharpe_false_discovery": lambda: lib.sharpe_false_discovery(
+            0.12, 250, alternative_sharpe=0.1, prior_true=0.2),
+        "fdr_sharpe_threshold": lambda: lib.fdr_sharpe_threshold(
+            250, q=0.1, alternative_sharpe=0.1, prior_true=0.1),
+        "sharpe_ratio_variance": lambda: lib.sharpe_ratio_variance(0.1, 250, -0.5, 5.0),
+        "max_sharpe_variance": lambda: lib.max_sharpe_variance(100.0, 0.002),
+        "adjust_pvalues.storey": lambda: lib.adjust_pvalues(
+            np.linspace(0.001, 0.99, 60) ** 2, method="storey"),
+        "validate.sections": lambda: _with_sections(lib.validate(
+            x.iloc[:, 1:], x.iloc[:, 0], periods_per_year=252, n_resamples=199, rng=11,
+            n_partitions=8, haircut_simulations=500, factors=factors, live=live)),
         "sharpe_ratio_se.hac": lambda: lib.sharpe_ratio_se(x, method="hac"),
         "sharpe_ratio_se.nonnormal": lambda: lib.sharpe_ratio_se(x, method="nonnormal"),
         "min_trl": lambda: lib.min_track_record_length(x, benchmark_sharpe=0.01),
@@ -166,6 +208,25 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
+class _Sections:
+    """The sub-results of validate's sections, flattened as fields ``<section>.<name>``."""
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+
+
+def _with_sections(report: Any) -> _Sections:
+    return _Sections(report)
+
+
+def _flatten_sections(prefix: str, wrapped: _Sections) -> dict[str, list[float]]:
+    out = flatten(prefix, wrapped.report)
+    for key, sec in wrapped.report.sections.items():
+        for name, res in sec.results.items():
+            out.update(flatten(f"{prefix}.{key}.{name}", res))
+    return out
+
+
 def collect(include_dask: bool = True) -> dict[str, list[float]]:
     """Every golden number, by ``call/field``."""
     import sigtest as lib
@@ -176,7 +237,9 @@ def collect(include_dask: bool = True) -> dict[str, list[float]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, call in {**_calls(x, bench, lib), **_memory_only(x, lib)}.items():
-            out.update(flatten(f"memory/{name}", call()))
+            res = call()
+            out.update(_flatten_sections(f"memory/{name}", res) if isinstance(res, _Sections)
+                       else flatten(f"memory/{name}", res))
         if include_dask:
             import dask
             import dask.array as da
