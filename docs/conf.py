@@ -8,6 +8,7 @@ not executed here (the test suite executes them with nbmake).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,7 +18,6 @@ if (ROOT / "sigtest" / "__init__.py").is_file():
     sys.path.insert(0, str(ROOT))
 
 import sigtest  # noqa: E402
-import shutil  # noqa: E402
 from docutils import nodes  # noqa: E402
 from docutils.parsers.rst import Directive  # noqa: E402
 
@@ -42,7 +42,6 @@ templates_path = ["_templates"]
 
 # Every cross-reference must resolve: unknown targets are warnings, and -W makes them errors.
 nitpicky = True
-
 
 # API reference: one page per public name, generated from the docstrings at build time.
 autosummary_generate = True
@@ -79,7 +78,7 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath"]
 
-html_theme = os.environ.get("SIGTEST_DOCS_THEME", "pydata_sphinx_theme")
+html_theme = "pydata_sphinx_theme"
 html_title = f"sigtest {release}"
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]

@@ -32,6 +32,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 pytest.importorskip("sphinx", reason="the docs extra (pip install '.[docs]') builds the site")
 pytest.importorskip("numpydoc")
 pytest.importorskip("myst_nb")
+pytest.importorskip("pydata_sphinx_theme")
+pytest.importorskip("sphinx-mathjax-offline")
 
 
 @pytest.fixture(scope="module")
