@@ -149,7 +149,9 @@ def test_f_path_equals_strucchange(y, key, start):
 def test_sup_ave_exp_equal_strucchange(test, cov, prefix):
     """sctest(Fstats(...), type = 'supF' / 'aveF' / 'expF'): statistic and Hansen p-value."""
     name = {"supf": "supF", "avef": "aveF", "expf": "expF"}[test]
-    kw = {"bandwidth": 3} if cov == "hac" else {}
+    # strucchange's HAC F statistics use the residuals of the fit at each date (Newey-West, 3
+    # lags, no prewhitening): hac_residuals='break'
+    kw = {"bandwidth": 3, "hac_residuals": "break"} if cov == "hac" else {}
     for y, pre in ((NILE, ""), (POST, "post_")):
         res = structural_break(y, test=test, cov=cov, **kw)
         assert res.statistic == pytest.approx(REF[f"{pre}{prefix}{name}_statistic"], rel=1e-11)
@@ -238,7 +240,8 @@ def test_chow_two_breaks_by_hand_and_hac_equals_statsmodels():
     f = (rss_r - rss) / 2 / (rss / (120 - 3))
     assert res.statistic == pytest.approx(f, rel=1e-10)
     assert res.pvalue == pytest.approx(stats.f.sf(f, 2, 117), rel=1e-8)
-    hac = structural_break(y, test="chow", breaks=[40, 80], cov="hac", bandwidth=4)
+    hac = structural_break(y, test="chow", breaks=[40, 80], cov="hac", bandwidth=4,
+                           hac_residuals="break")
     dummies = np.zeros((120, 3))
     for j in range(3):
         dummies[40 * j: 40 * (j + 1), j] = 1.0
@@ -296,7 +299,8 @@ def test_many_columns_equal_a_plain_loop():
     all_cols = f_paths(x, tau, 6)
     for j in range(7):
         np.testing.assert_allclose(all_cols[:, j], f_paths(x[:, [j]], tau, 6)[:, 0], rtol=1e-12)
-    res = {t: structural_break(x, test=t, bandwidth=6) for t in ("supf", "avef", "expf")}
+    res = {t: structural_break(x, test=t, bandwidth=6, hac_residuals="break")
+           for t in ("supf", "avef", "expf")}
     np.testing.assert_allclose(res["supf"].statistic, all_cols.max(axis=0), rtol=1e-12)
     np.testing.assert_allclose(res["avef"].statistic, all_cols.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(res["expf"].statistic,
@@ -661,37 +665,57 @@ def test_report_section():
 
 
 @pytest.mark.slow
-def test_hac_supf_size_on_ar1_nulls():
-    """Rejections at 5% of the HAC sup-F test over 3000 AR(1) (phi = 0.2) nulls of T = 1000.
-    The band is the binomial 99.9% band around 5% widened by 2.5 points above: HAC sup-Wald
-    tests over-reject in finite samples (the long-run variance near the trimmed ends rests on
-    few periods; Andrews 1993, Section 7); at phi = 0.5 the distortion is larger (~13%), which
-    is why the band is stated for a mild dependence. The iid version at phi = 0.2 over-rejects
-    badly (~17%), the reason for the HAC default."""
-    rng = np.random.default_rng(2026)
-    x = _ar1(1000, 3000, 0.2, rng)
-    rate = float(np.mean(structural_break(x, test="supf").pvalue < 0.05))
-    lo, hi = stats.binom.ppf([0.0005, 0.9995], 3000, 0.05) / 3000
-    assert lo <= rate <= hi + 0.025, rate
-    iid = float(np.mean(structural_break(x, test="supf", cov="iid").pvalue < 0.05))
-    assert iid > 0.10
-    cusum = float(np.mean(structural_break(x, test="cusum").pvalue < 0.05))
-    assert lo <= cusum <= hi + 0.01, cusum
+@pytest.mark.parametrize("phi", [0.0, 0.2, 0.5])
+def test_hac_supf_size_on_ar1_nulls(phi):
+    """Rejections at 5% and 10% of the HAC sup-F test (the default: long-run variance of the
+    residuals without a break, prewhitened, Andrews' bandwidth) over 3000 AR(1) nulls of
+    T = 1000: within the plain binomial 99% band around the nominal level (3000 independent
+    series: a wrong rejection rate of 1.5 points or more at 5% falls outside). The per-date
+    residuals of strucchange's form over-reject (about 8% at phi = 0.2 and 13.5% at 0.5), and
+    the iid F statistics badly (17% and 57%): the reason for the default."""
+    rng = np.random.default_rng([2026, int(10 * phi)])
+    x = _ar1(1000, 3000, phi, rng)
+    for test in ("supf", "cusum"):
+        p = structural_break(x, test=test).pvalue
+        for level in (0.05, 0.10):
+            lo, hi = stats.binom.ppf([0.005, 0.995], 3000, level) / 3000
+            rate = float(np.mean(p < level))
+            if test == "supf":
+                assert lo <= rate <= hi, (test, level, rate)
+            else:  # OLS-CUSUM is conservative (the largest of T partial sums is below the
+                # supremum of the Brownian bridge): 3.8% to 4.6% at 5% here; it must not
+                # over-reject
+                assert rate <= hi, (test, level, rate)
+    if phi > 0:
+        old = structural_break(x, test="supf", hac_residuals="break").pvalue
+        assert float(np.mean(old < 0.05)) > 0.065
+        iid = float(np.mean(structural_break(x, test="supf", cov="iid").pvalue < 0.05))
+        assert iid > 0.10
 
 
 @pytest.mark.slow
 def test_hac_supf_power_against_mid_sample_break():
     """A shift of 0.35 standard deviations at mid-sample (AR(1), phi = 0.2, T = 500) is found
-    in most samples, and the estimated date lands near the true one."""
+    in most samples, and the estimated date lands near the true one. The power at the nominal
+    5% (about 74%; binomial sd 1.4 points over 1000 series) is that of a test of correct size;
+    at equal size (critical values from 3000 simulated nulls) it is at least the power of the
+    per-date variance estimator, whose nominal power (about 84%) comes from over-rejecting."""
     rng = np.random.default_rng(2027)
     x = _ar1(500, 1000, 0.2, rng)
     x[250:] += 0.35 * x.std()
     res = structural_break(x, test="supf")
-    assert float(np.mean(res.pvalue < 0.05)) > 0.8
+    assert float(np.mean(res.pvalue < 0.05)) > 0.7
     assert float(np.median(np.abs(res.break_position - 250))) < 30
     # the interval covers the true date in most samples
     cover = (res.confidence_interval.low <= 250) & (250 <= res.confidence_interval.high)
     assert float(np.mean(cover)) > 0.8  # asymptotic: under-covers for a shift this small
+    null = _ar1(500, 3000, 0.2, np.random.default_rng(2028))
+    adjusted = {}
+    for residuals in ("null", "break"):
+        crit = np.quantile(structural_break(null, hac_residuals=residuals).statistic, 0.95)
+        stat = structural_break(x, hac_residuals=residuals).statistic
+        adjusted[residuals] = float(np.mean(stat > crit))
+    assert adjusted["null"] >= adjusted["break"] - 0.01, adjusted
 
 
 def test_section_through_validate(monkeypatch):
@@ -754,7 +778,8 @@ def test_regression_break_hac_and_chow_by_hand():
         fit = sm.OLS(y, z).fit(cov_type="HAC", cov_kwds={"maxlags": 4, "use_correction": False})
         ref.append(float(fit.wald_test(np.array([[1.0, 0, -1, 0], [0, 1, 0, -1]]), use_f=False,
                                        scalar=True).statistic))
-    res = {t: structural_break(y, x, test=t, bandwidth=4) for t in ("supf", "avef")}
+    res = {t: structural_break(y, x, test=t, bandwidth=4, hac_residuals="break")
+           for t in ("supf", "avef")}
     assert res["supf"].statistic == pytest.approx(max(ref), rel=1e-10)
     assert res["avef"].statistic == pytest.approx(np.mean(ref), rel=1e-10)
     # alpha and beta before and after the estimated break: two least-squares fits
@@ -773,7 +798,7 @@ def test_regression_break_hac_and_chow_by_hand():
     f = (rss_r - rss) / 2 / (rss / (t_obs - 4))
     assert chow.statistic == pytest.approx(f, rel=1e-10)
     assert chow.pvalue == pytest.approx(stats.f.sf(f, 2, t_obs - 4), rel=1e-8)
-    hac = structural_break(y, x, test="chow", breaks=[60], bandwidth=4)
+    hac = structural_break(y, x, test="chow", breaks=[60], bandwidth=4, hac_residuals="break")
     assert hac.statistic * 2 == pytest.approx(ref[60 - 18], rel=1e-10)
 
 
