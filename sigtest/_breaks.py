@@ -80,6 +80,19 @@ def null_lrcov(z: np.ndarray, spec: NullHAC) -> tuple[np.ndarray, np.ndarray]:
     return omega, bw
 
 
+def _scores_lrcov(xs: np.ndarray, u: np.ndarray, shift: float,
+                  spec: NullHAC) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`null_lrcov` of the regression scores ``x_t u_t`` (``xs`` the ``T x 2`` centred
+    design ``(1, m_t - shift)``, ``u`` ``T x c`` residuals), computed in the user's
+    parametrization ``(1, m_t)`` (Andrews' bandwidth is not invariant to it; the Wald
+    statistic is) and returned in the centred one: ``c x 2 x 2`` and the bandwidths."""
+    basis = np.array([[1.0, 0.0], [shift, 1.0]])  # (1, m) = basis @ (1, m - shift)
+    z = np.einsum("pq,tq,tc->cpt", basis, xs, u)
+    om, bw = null_lrcov(z, spec)
+    inv = np.linalg.inv(basis)
+    return np.einsum("pq,cqr,sr->cps", inv, om, inv), bw
+
+
 def _lrv_block(e: np.ndarray, bw: np.ndarray, i: int, j: int) -> np.ndarray:
     """Entry ``(i, j)`` of the Bartlett long-run covariance of the rows of ``e`` (``c x k x T``)
     with bandwidths ``bw``: ``(lrv(e_i + e_j) - lrv(e_i - e_j)) / 4`` (the kernel sum is
@@ -654,7 +667,8 @@ def _reg_chunk(
     t_obs, c = y.shape
     # centre: the Wald statistic of equal coefficients is invariant to (1, m) -> (1, m - mean)
     # and y -> y - mean; the centred sums lose fewer digits
-    m = x[:, 1] - x[:, 1].mean()
+    mx = x[:, 1].mean()
+    m = x[:, 1] - mx
     m -= m.mean()
     yc = y - y.mean(axis=0)
     yc -= yc.mean(axis=0)
@@ -689,7 +703,7 @@ def _reg_chunk(
         elif isinstance(lags, NullHAC):
             # one long-run covariance of the scores x_t u_t per column, without a break:
             # Var(sum_{t<tau} x_t u_t) = n_1 Omega, so V = n_1 A_1 Omega A_1 + n_2 A_2 Omega A_2
-            om0, bandwidth = null_lrcov(xs.T[None, :, :] * resid.T[:, None, :], lags)
+            om0, bandwidth = _scores_lrcov(xs, resid, mx, lags)
             n1 = tau.astype(np.float64)[:, None, None, None]
             v = (n1 * np.einsum("npq,cqr,nrs->npsc", a1, om0, a1)
                  + (t_obs - n1) * np.einsum("npq,cqr,nrs->npsc", a2, om0, a2))
@@ -720,7 +734,7 @@ def _reg_chunk(
         with np.errstate(invalid="ignore", over="ignore"):
             fit = np.where(before, xs @ b1[j, :, cols].T, xs @ b2[j, :, cols].T)
             u = yc - fit
-        om = null_lrcov(xs.T[None, :, :] * u.T[:, None, :], lags)[0]
+        om = _scores_lrcov(xs, u, mx, lags)[0]
     else:
         om = np.broadcast_to(omega, (tau.size, 2, 2, c))[j, :, :, cols]  # c x 2 x 2
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -728,7 +742,7 @@ def _reg_chunk(
         dod = np.einsum("cp,cpq,cq->c", dj, om, dj)
         scale = dod / (dqd * dqd)
     # coefficients in the original units: intercept a = b0 + mean(y) - b1 mean(m)
-    mx, my = x[:, 1].mean(), y.mean(axis=0)
+    my = y.mean(axis=0)
     before, after = b1[j, :, cols], b2[j, :, cols]  # c x 2
     out = {
         **_aggregates(wald, which),
@@ -752,7 +766,7 @@ def _reg_chunk(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cusum"] = np.where(var > 0, peak / np.sqrt(var * t_obs), np.nan)
     if chow is not None:
-        out["chow"] = _reg_chow(yc, xs, chow, lags)
+        out["chow"] = _reg_chow(yc, xs, chow, lags, mx)
     return out
 
 
@@ -807,7 +821,8 @@ def _reg_scores_hac(
     return s11, s22, s12
 
 
-def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
+def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | NullHAC | None,
+              shift: float = 0.0) -> np.ndarray:
     """Wald statistic that the regression coefficients are equal in the segments ``codes``
     (iid: the F statistic times its numerator degrees of freedom; HAC: Newey-West scores)."""
     t_obs, c = y.shape
@@ -826,7 +841,7 @@ def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | None
         # Var(sum over segment g of x_t u_t) = n_g Omega, Omega from the fit without a break
         b_all = np.linalg.pinv(xs.T @ xs) @ (xs.T @ y)
         u0 = y - xs @ b_all
-        om = null_lrcov(xs.T[None, :, :] * u0.T[:, None, :], lags)[0]  # c x 2 x 2
+        om = _scores_lrcov(xs, u0, shift, lags)[0]  # c x 2 x 2
         cov = np.zeros((2 * n_seg, 2 * n_seg, c))
         for g in range(n_seg):
             n_g = float((codes == g).sum())
@@ -859,7 +874,8 @@ def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | None
     diff = (r @ est).T  # c x q
     rv = np.einsum("ab,bdc,ed->cae", r, cov, r)
     out = np.full(c, np.nan)
-    det = np.linalg.det(rv)
+    with np.errstate(invalid="ignore"):  # a column of NaN (a constant column): NaN
+        det = np.linalg.det(rv)
     ok = det > 0
     if ok.any():
         sol = np.linalg.solve(rv[ok], diff[ok][..., None])[..., 0]

@@ -291,6 +291,69 @@ def test_hac_f_path_equals_statsmodels_loop_on_short_sample():
         np.testing.assert_allclose(f_paths(POST[:, None], tau, lags)[:, 0], ref, rtol=1e-10)
 
 
+def _lrcov_null(z, bandwidth=None, prewhiten=True):
+    """The shared HAC module's long-run covariance of the scores ``z`` (T x k): Bartlett,
+    Andrews' bandwidth (or ``bandwidth`` lags), Andrews-Monahan prewhitening."""
+    from sigtest._hac import long_run_covariance
+
+    bw = "andrews" if bandwidth is None else bandwidth + 1.0
+    return long_run_covariance(z, kernel="bartlett", bandwidth=bw, prewhiten=prewhiten)
+
+
+@pytest.mark.parametrize("bandwidth, prewhiten", [(None, None), (4, None), (None, False)])
+def test_null_residual_hac_equals_a_plain_loop_over_dates(bandwidth, prewhiten):
+    """The default HAC Wald statistics (variance of the residuals without a break) by a plain
+    loop over dates: two least-squares fits per date, W = d' V^-1 d with V = n_1 A_1 Omega A_1
+    + n_2 A_2 Omega A_2 (A_i = (X_i'X_i)^-1; for the mean, omega (1/n_1 + 1/n_2)), Omega of
+    the full-sample residuals' scores from sigtest._hac.long_run_covariance; the Chow, CUSUM
+    and Bai-interval pieces the same way."""
+    rng = np.random.default_rng(41)
+    t_obs = 160
+    y = _ar1(t_obs, 1, 0.4, rng)[:, 0] + np.r_[np.zeros(90), 0.6 * np.ones(70)]
+    m = _ar1(t_obs, 1, 0.1, rng)[:, 0]
+    yr = 0.2 + 0.7 * m + y
+    tau = np.arange(24, t_obs - 24 + 1)
+    kw = dict(bandwidth=bandwidth, prewhiten=prewhiten)
+    pw = prewhiten is None
+    # a break in the mean
+    u0 = y - y.mean()
+    omega = float(_lrcov_null(u0[:, None], bandwidth, pw)[0, 0])
+    ref = [(y[t:].mean() - y[:t].mean()) ** 2 / (omega * (1 / t + 1 / (t_obs - t))) for t in tau]
+    for test, agg in (("supf", np.max), ("avef", np.mean)):
+        res = structural_break(y, test=test, **kw)
+        assert res.statistic == pytest.approx(agg(ref), rel=1e-10)
+    res = structural_break(y, **kw)
+    j = res.break_position
+    u1 = y - np.where(np.arange(t_obs) < j, y[:j].mean(), y[j:].mean())
+    omega1 = float(_lrcov_null(u1[:, None], bandwidth, pw)[0, 0])
+    half = bai_quantile(0.975) * omega1 / (y[j:].mean() - y[:j].mean()) ** 2
+    assert res.confidence_interval.high - j == pytest.approx(half, rel=1e-10)
+    chow = structural_break(y, test="chow", breaks=[60, 110], **kw)
+    seg = (y[:60], y[60:110], y[110:])
+    between = sum(s.size * (s.mean() - y.mean()) ** 2 for s in seg)
+    assert chow.statistic * 2 == pytest.approx(between / omega, rel=1e-10)
+    cus = structural_break(y, test="cusum", **kw)
+    assert cus.statistic == pytest.approx(np.abs(np.cumsum(u0)).max() / np.sqrt(omega * t_obs),
+                                          rel=1e-10)
+    # a break in alpha and beta on a benchmark
+    x = np.c_[np.ones(t_obs), m]
+    b0 = np.linalg.lstsq(x, yr, rcond=None)[0]
+    om = _lrcov_null(x * (yr - x @ b0)[:, None], bandwidth, pw)
+    ref = []
+    for t in tau:
+        parts = [(x[:t], yr[:t]), (x[t:], yr[t:])]
+        a = [np.linalg.inv(xi.T @ xi) for xi, _ in parts]
+        b = [ai @ (xi.T @ yi) for ai, (xi, yi) in zip(a, parts)]
+        v = t * a[0] @ om @ a[0] + (t_obs - t) * a[1] @ om @ a[1]
+        d = b[1] - b[0]
+        ref.append(float(d @ np.linalg.solve(v, d)))
+    for test, agg in (("supf", np.max), ("avef", np.mean)):
+        res = structural_break(yr, m, test=test, **kw)
+        assert res.statistic == pytest.approx(agg(ref), rel=1e-10)
+    chow = structural_break(yr, m, test="chow", breaks=[80], **kw)
+    assert chow.statistic * 2 == pytest.approx(ref[80 - 24], rel=1e-10)
+
+
 def test_many_columns_equal_a_plain_loop():
     """F statistics of 7 columns at once equal one column at a time; sup/ave/exp by hand."""
     rng = np.random.default_rng(4)
