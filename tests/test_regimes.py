@@ -68,6 +68,16 @@ def test_structural_break_validation_messages():
         structural_break(df, test="chow", breaks=["1999-01-01"])
     with pytest.raises(ValueError, match=r"`bandwidth` applies to cov='hac' only"):
         structural_break(x, cov="iid", bandwidth=3)
+    with pytest.raises(ValueError, match=r"`hac_residuals` must be one of 'null', 'break'; "
+                                         r"got 'alt'"):
+        structural_break(x, hac_residuals="alt")
+    with pytest.raises(ValueError, match=r"`hac_residuals` and `prewhiten` apply to cov='hac'"):
+        structural_break(x, cov="iid", prewhiten=True)
+    with pytest.raises(ValueError, match=r"`prewhiten`=True is not available with "
+                                         r"hac_residuals='break'"):
+        structural_break(x, hac_residuals="break", prewhiten=True)
+    with pytest.raises(TypeError, match=r"`prewhiten` must be True, False or None; got 1"):
+        structural_break(x, prewhiten=1)
     with pytest.raises(ValueError, match=r"`bandwidth` must be below the number of periods "
                                          r"\(50\); got 50"):
         structural_break(x, bandwidth=50)
