@@ -187,7 +187,7 @@ def _segment_hac(
     return a, b, x, pe[0]
 
 
-def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
+def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | NullHAC | None) -> dict[str, np.ndarray]:
     """For a ``T x c`` chunk: the iid F statistic ``f_iid``, the Wald statistic with the
     covariance asked ``wald`` (``lags`` None: the iid F itself), the ``shift`` ``mu_2 - mu_1``
     and the residual variance (iid: ``RSS / T``; HAC: the long-run variance) ``variance`` at
@@ -249,7 +249,7 @@ def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | None) -> dict[str, np.n
     return out
 
 
-def f_paths(x: np.ndarray, tau: np.ndarray, lags: int | None) -> np.ndarray:
+def f_paths(x: np.ndarray, tau: np.ndarray, lags: int | NullHAC | None) -> np.ndarray:
     """The Wald/F statistics at every candidate break ``tau`` (rows) of every column."""
     return _f_chunk(np.asarray(x, dtype=np.float64), np.asarray(tau), lags)["wald"]
 
@@ -265,7 +265,7 @@ def _logmeanexp_half(f: np.ndarray) -> np.ndarray:
 def break_kernel(
     x: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
@@ -297,7 +297,7 @@ def _aggregates(wald: np.ndarray, which: tuple[str, ...]) -> dict[str, np.ndarra
 def _break_chunk(
     xc: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
@@ -626,7 +626,7 @@ def reg_break_kernel(
     y: np.ndarray,
     x: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
@@ -660,7 +660,7 @@ def _reg_chunk(
     y: np.ndarray,
     x: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
@@ -728,7 +728,7 @@ def _reg_chunk(
     j = np.argmax(f_ls, axis=0)
     cols = np.arange(c)
     dj = delta[j, :, cols]  # c x 2
-    if omega is None:
+    if isinstance(lags, NullHAC):
         # Bai's interval: the scores' long-run covariance with the break at the estimated date
         before = np.arange(t_obs)[:, None] < tau[j][None, :]  # T x c
         with np.errstate(invalid="ignore", over="ignore"):

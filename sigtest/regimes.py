@@ -964,6 +964,12 @@ class StructuralBreakResult(ResultBase):
     benchmark : the benchmark's label (None: a break in the mean).
     breaks : the given break positions of a Chow test (empty otherwise).
     first_candidate, last_candidate : the range of candidate break positions.
+    cov, hac_residuals, prewhiten : the covariance ('hac' or 'iid'), for 'hac' whose residuals
+        ('null': without a break; 'break': at each candidate date) and whether they were
+        prewhitened (None for 'iid').
+    bandwidth : the Bartlett lag given or set by the rule (None: Andrews' automatic bandwidth).
+    hac_bandwidth : the Bartlett bandwidth ``S`` used per strategy (weights ``1 - j / S``;
+        ``bandwidth + 1`` for a given lag), None for 'iid'.
     """
 
     test: str
