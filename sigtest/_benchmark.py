@@ -44,8 +44,8 @@ def split_benchmark(
         return blocks, values, label
     pos = _benchmark_position(benchmark, blocks.columns, blocks.n_strategies)
     column = blocks.columns_in_memory([pos])
-    values = as_returns(column.values, name="benchmark", min_obs=1, nan_policy=nan_policy)
-    return blocks.drop(pos), values.values[:, 0].copy(), blocks.labels[pos]
+    checked = as_returns(column.values, name="benchmark", min_obs=1, nan_policy=nan_policy)
+    return blocks.drop(pos), checked.values[:, 0].copy(), blocks.labels[pos]
 
 
 def _benchmark_series(

@@ -372,7 +372,7 @@ def as_returns(
                     f"`{name}` must hold numeric (int or float) returns; got dtype "
                     f"{returns.dtype}"
                 )
-            returns = returns.astype(np.float64).filled(np.nan)
+            returns = np.ma.filled(returns.astype(np.float64), np.nan)
         try:
             arr = np.asarray(returns)
         except ValueError as exc:  # ragged nested sequences

@@ -482,9 +482,10 @@ def plot_regime_performance(result: RegimePerformanceResult, *, ax: Any = None,
         low = result.confidence_interval.low.loc[pick].to_numpy(float)
         high = result.confidence_interval.high.loc[pick].to_numpy(float)
     else:
-        row = np.asarray(est, float)[int(pick)]
-        low = np.asarray(result.confidence_interval.low, float)[int(pick)]
-        high = np.asarray(result.confidence_interval.high, float)[int(pick)]
+        j = int(pick)  # type: ignore[arg-type]  # a position for numpy input
+        row = np.asarray(est, float)[j]
+        low = np.asarray(result.confidence_interval.low, float)[j]
+        high = np.asarray(result.confidence_interval.high, float)[j]
     x = np.arange(row.size)
     ax.errorbar(x, row, yerr=[row - low, high - row], fmt="o", color="#4878a8",
                 ecolor="#4878a8", capsize=4, markersize=6)

@@ -940,7 +940,8 @@ def validate(
     k_mcs = check_int(mcs_max_strategies, "mcs_max_strategies", minimum=2)
     s_part = check_int(n_partitions, "n_partitions", minimum=2)
     n_sim = check_int(haircut_simulations, "haircut_simulations", minimum=1)
-    policy = check_choice(nan_policy, "nan_policy", ("raise", "omit"))
+    policy: Literal["raise", "omit"] = check_choice(  # type: ignore[assignment]
+        nan_policy, "nan_policy", ("raise", "omit"))
     q = None if periods_per_year is None else check_positive(periods_per_year, "periods_per_year")
     if block_length is not None:
         check_positive(block_length, "block_length")

@@ -1395,7 +1395,8 @@ def deflated_sharpe_ratio(
     def n_effective() -> float:
         if eff_method is None:
             return float(blocks.n_strategies) if eff_value is None else eff_value
-        return _effective_trials(returns, method=eff_method, nan_policy=nan_policy).n_effective
+        return _effective_trials(returns, method=eff_method,  # type: ignore[arg-type]
+                                 nan_policy=nan_policy).n_effective
 
     return _dsr_core(blocks, n_effective, ddof=ddof, vddof=vddof, em_method=em_method,
                      nan_policy=nan_policy, effective_trials=effective_trials)

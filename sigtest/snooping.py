@@ -507,7 +507,7 @@ def _snoop_reduce(
         stud = spec.studentize and m != "rc"
         bad = _columns_used(theta, None if m == "rc" else omega, ref, stud)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = sq / omega if stud else np.full(theta.shape, sq)
+            scale = sq / omega if stud and omega is not None else np.full(theta.shape, sq)
             tstat = scale * theta
         tstat[bad] = np.nan
         keep = np.flatnonzero(~bad)
@@ -526,7 +526,8 @@ def _snoop_reduce(
         r["null"] = np.full((n_res, 3), -np.inf)
         r["stat"] = -np.inf
         if r["keep"].size:
-            r["rec"] = _spa_recentring(theta, r["scale"], omega, r["keep"], t)
+            r["rec"] = _spa_recentring(theta, r["scale"], omega,  # type: ignore[arg-type]
+                                       r["keep"], t)
             r["stat"] = r["rec"].stat
     for m in ("stepm", "kstepm"):
         if m not in tests:
@@ -2512,7 +2513,7 @@ def _range_exceedances(
 
     starts = range(0, z.shape[0], _RANGE_REPS)
     with ThreadPoolExecutor(max_workers=min(n_workers(), len(starts))) as pool:
-        return np.sum(list(pool.map(run, starts)), axis=0, dtype=np.int64)
+        return np.asarray(np.sum(list(pool.map(run, starts)), axis=0, dtype=np.int64))
 
 
 def _signed_inf(x: np.ndarray) -> np.ndarray:

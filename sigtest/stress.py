@@ -1817,7 +1817,10 @@ def _wealth_fan(
         level = np.zeros((s1 - s0, h + 1))
         np.cumsum(lx[plan.indices(s0, s1)], axis=1, out=level[:, 1:])
         logw[s0:s1] = level[:, pts]
-    # returns far above 100% give wealth beyond the floating-point range: +inf, as it is
+    # ruined paths have log wealth -inf: as the most negative finite number the quantiles
+    # interpolate to wealth 0 instead of NaN (-inf - -inf); returns far above 100% give wealth
+    # beyond the floating-point range: +inf, as it is
+    logw = np.maximum(logw, -np.finfo(np.float64).max)
     with np.errstate(invalid="ignore", over="ignore"):
         bands = np.exp(np.quantile(logw, levels, axis=0))
     observed = None
@@ -1891,10 +1894,10 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
         phi = float(np.dot(gc[1:], gc[:-1]) / np.dot(gc, gc))
         phi = min(max(phi, -0.99), 0.99)
         level = float(min(max(ctx.confidence_level, 0.5 + 1e-9), 1 - 1e-12))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DegenerateDataWarning)
-            dq = drawdown_quantiles(mu, sd, autocorrelation=phi, confidence_level=level,
-                                    horizon=t_obs)
+        # a NaN here (a mean log growth <= 0: the loss quantile grows without bound) comes
+        # with drawdown_quantiles' own DegenerateDataWarning, which the caller should see
+        dq = drawdown_quantiles(mu, sd, autocorrelation=phi, confidence_level=level,
+                                horizon=t_obs)
         results["drawdown_quantiles"] = dq
         walk = float(-np.expm1(-(dq.expected_max_drawdown - dq.discrete_correction)))
         mean_mdd = float(np.mean(np.asarray(res.max_drawdown)))

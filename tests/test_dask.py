@@ -709,6 +709,8 @@ def assert_tree_equal(a, b, path="report"):
                                        err_msg=path)
         else:
             assert a.equals(b), path
+    elif isinstance(a, pd.Index):
+        assert isinstance(b, pd.Index) and a.equals(b), path
     elif isinstance(a, np.ndarray):
         assert isinstance(b, np.ndarray) and a.shape == b.shape, path
         if a.dtype.kind in "fiub":
