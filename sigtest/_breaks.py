@@ -16,15 +16,17 @@ loop over dates. This module imports no method module.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 import numpy as np
 from scipy import ndimage, optimize, special, stats
 
-from sigtest._hac import long_run_variance
+from sigtest._hac import andrews_bandwidth, lrv_rows, long_run_variance, prewhiten_rows
 from sigtest._moments import _window_sums
 from sigtest._hansen1997 import HANSEN_1997, PI0_GRID
 
 __all__ = [
+    "NullHAC",
     "bai_quantile",
     "break_kernel",
     "cusum_pvalue",
@@ -36,6 +38,70 @@ _CHUNK_BYTES = 2**21
 #: The smallest p-value reported (the smallest normal double): a p-value that underflows is
 #: reported as this, never as 0.
 P_FLOOR = float(np.finfo(np.float64).tiny)
+
+
+@dataclass(frozen=True)
+class NullHAC:
+    """The long-run covariance of the scores estimated once per column from the residuals of the
+    fit without a break (the null hypothesis), instead of from the fit with the break at each
+    candidate date: Bartlett kernel with ``lags`` lags (None: Andrews' 1991 AR(1) plug-in
+    bandwidth), after Andrews & Monahan's (1992) VAR(1) prewhitening when ``prewhiten``."""
+
+    lags: int | None = None
+    prewhiten: bool = True
+
+
+def null_lrcov(z: np.ndarray, spec: NullHAC) -> tuple[np.ndarray, np.ndarray]:
+    """Long-run covariance of the scores ``z`` laid out ``c x k x T`` (one series of ``k``
+    components per column, mean zero), per column: ``(Omega, S)`` with ``Omega`` ``c x k x k``
+    (the kernel sum divided by the number of rows it sees, recoloured after prewhitening) and
+    ``S`` the Bartlett bandwidth used (weights ``1 - j / S``). A column whose prewhitening
+    regression is singular (a constant series) gets NaN."""
+    c, k, t_obs = z.shape
+    a_mat = None
+    e = np.ascontiguousarray(z)
+    if spec.prewhiten:
+        e, a_mat = prewhiten_rows(e, singular="nan")
+    if spec.lags is None:
+        bw = np.asarray(andrews_bandwidth(np.moveaxis(e, -1, 0), "bartlett"), dtype=np.float64)
+        bw = np.broadcast_to(bw, (c,)).copy()
+    else:
+        bw = np.full(c, spec.lags + 1.0)
+    if k == 1:
+        omega = lrv_rows(e[:, 0, :], "bartlett", bw)[:, None, None]
+    else:
+        omega = np.stack([_lrv_block(e, bw, i, j) for i in range(k) for j in range(k)],
+                         axis=-1).reshape(c, k, k)
+    if a_mat is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.linalg.inv(np.where(np.isfinite(a_mat), np.eye(k) - a_mat, np.eye(k)))
+            omega = np.matmul(np.matmul(d, omega), np.swapaxes(d, 1, 2))
+        omega[~np.isfinite(a_mat).all(axis=(1, 2))] = np.nan
+    return omega, bw
+
+
+def _scores_lrcov(xs: np.ndarray, u: np.ndarray, shift: float,
+                  spec: NullHAC) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`null_lrcov` of the regression scores ``x_t u_t`` (``xs`` the ``T x 2`` centred
+    design ``(1, m_t - shift)``, ``u`` ``T x c`` residuals), computed in the user's
+    parametrization ``(1, m_t)`` (Andrews' bandwidth is not invariant to it; the Wald
+    statistic is) and returned in the centred one: ``c x 2 x 2`` and the bandwidths."""
+    basis = np.array([[1.0, 0.0], [shift, 1.0]])  # (1, m) = basis @ (1, m - shift)
+    z = np.einsum("pq,tq,tc->cpt", basis, xs, u)
+    om, bw = null_lrcov(z, spec)
+    inv = np.linalg.inv(basis)
+    return np.einsum("pq,cqr,sr->cps", inv, om, inv), bw
+
+
+def _lrv_block(e: np.ndarray, bw: np.ndarray, i: int, j: int) -> np.ndarray:
+    """Entry ``(i, j)`` of the Bartlett long-run covariance of the rows of ``e`` (``c x k x T``)
+    with bandwidths ``bw``: ``(lrv(e_i + e_j) - lrv(e_i - e_j)) / 4`` (the kernel sum is
+    symmetric, so the polarization identity gives the symmetric part exactly)."""
+    if i == j:
+        return lrv_rows(np.ascontiguousarray(e[:, i, :]), "bartlett", bw)
+    plus = lrv_rows(np.ascontiguousarray(e[:, i, :] + e[:, j, :]), "bartlett", bw)
+    minus = lrv_rows(np.ascontiguousarray(e[:, i, :] - e[:, j, :]), "bartlett", bw)
+    return (plus - minus) / 4.0
 
 
 def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -121,7 +187,7 @@ def _segment_hac(
     return a, b, x, pe[0]
 
 
-def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | None) -> dict[str, np.ndarray]:
+def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | NullHAC | None) -> dict[str, np.ndarray]:
     """For a ``T x c`` chunk: the iid F statistic ``f_iid``, the Wald statistic with the
     covariance asked ``wald`` (``lags`` None: the iid F itself), the ``shift`` ``mu_2 - mu_1``
     and the residual variance (iid: ``RSS / T``; HAC: the long-run variance) ``variance`` at
@@ -155,6 +221,19 @@ def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | None) -> dict[str, np.n
             out["wald"] = f_iid
             out["variance"] = rss_u / t_obs  # Bai's (1997) ML residual variance
             return out
+        if isinstance(lags, NullHAC):
+            # one long-run variance per column, from the residuals without a break:
+            # W = (mu_2 - mu_1)^2 / (omega (1/n1 + 1/n2)) = (RSS_r - RSS_u) / omega
+            omega, bw = null_lrcov(np.ascontiguousarray(d.T)[:, None, :], lags)
+            omega = omega[:, 0, 0]
+            bad = ~(omega > 64 * np.finfo(float).eps * rss_r / t_obs)
+            omega = np.where(bad, np.nan, omega)
+            wald = (a2 - a1) ** 2 * (n1 * n2 / t_obs) / omega
+            wald[np.isnan(f_iid)] = np.nan
+            out["wald"] = wald
+            out["lrv"] = omega
+            out["bandwidth"] = bw
+            return out
         a, b, xx, pe = _segment_hac(d, c_sum, tau, a1, a2, lags)
         s11 += 2.0 * a
         s22 += 2.0 * b
@@ -166,10 +245,11 @@ def _f_chunk(x: np.ndarray, tau: np.ndarray, lags: int | None) -> dict[str, np.n
         out["wald"] = wald
         out["variance"] = (s11 + s22 + 2.0 * xx) / t_obs  # long-run variance of the residuals
         out["lrv"] = (q_t + 2.0 * pe) / t_obs
+        out["bandwidth"] = np.full(d.shape[1], min(lags, t_obs - 1) + 1.0)
     return out
 
 
-def f_paths(x: np.ndarray, tau: np.ndarray, lags: int | None) -> np.ndarray:
+def f_paths(x: np.ndarray, tau: np.ndarray, lags: int | NullHAC | None) -> np.ndarray:
     """The Wald/F statistics at every candidate break ``tau`` (rows) of every column."""
     return _f_chunk(np.asarray(x, dtype=np.float64), np.asarray(tau), lags)["wald"]
 
@@ -185,7 +265,7 @@ def _logmeanexp_half(f: np.ndarray) -> np.ndarray:
 def break_kernel(
     x: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
@@ -217,24 +297,39 @@ def _aggregates(wald: np.ndarray, which: tuple[str, ...]) -> dict[str, np.ndarra
 def _break_chunk(
     xc: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
     res = _f_chunk(xc, tau, lags)
-    f_iid, wald, shift, var = res["f_iid"], res["wald"], res["shift"], res["variance"]
+    f_iid, wald, shift = res["f_iid"], res["wald"], res["shift"]
     # least-squares break: the largest iid F (smallest unrestricted RSS); first on ties
     f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
     j = np.argmax(f_ls, axis=0)
     cols = np.arange(xc.shape[1])
+    t_obs = xc.shape[0]
+    if isinstance(lags, NullHAC):
+        # Bai's interval: the long-run variance of the residuals of the fit with the break at
+        # the estimated date, same estimator
+        d = xc - xc.mean(axis=0)
+        split = tau[j]
+        before = np.arange(t_obs)[:, None] < split[None, :]
+        cs = np.cumsum(d, axis=0)
+        m1 = cs[split - 1, cols] / split
+        m2 = (cs[-1] - cs[split - 1, cols]) / (t_obs - split)
+        u = d - np.where(before, m1, m2)
+        variance = null_lrcov(np.ascontiguousarray(u.T)[:, None, :], lags)[0][:, 0, 0]
+    else:
+        variance = res["variance"][j, cols]
     out = {
         **_aggregates(wald, which),
         "argmax": j,
         "shift": shift[j, cols],
-        "variance": var[j, cols],
+        "variance": variance,
         "ls_ok": ~np.isnan(f_iid).all(axis=0),
     }
-    t_obs = xc.shape[0]
+    if lags is not None:
+        out["bandwidth"] = res["bandwidth"]
     scale = res["rss_r"] / (t_obs - 1) if lags is None else res["lrv"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cusum"] = np.where(scale > 0, res["peak"] / np.sqrt(scale * t_obs), np.nan)
@@ -243,10 +338,25 @@ def _break_chunk(
     return out
 
 
-def _chow(x: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
+def _chow(x: np.ndarray, codes: np.ndarray, lags: int | NullHAC | None) -> np.ndarray:
     """Wald statistic that the means of the segments ``codes`` (0..G-1, consecutive) are equal,
-    iid (the F statistic times the number of restrictions) or HAC."""
-    return group_means(x, codes, lags)["wald"]
+    iid (the F statistic times the number of restrictions) or HAC (:class:`NullHAC`: the
+    between-segment sum of squares over the long-run variance of the residuals without a
+    break)."""
+    if not isinstance(lags, NullHAC):
+        return group_means(x, codes, lags)["wald"]
+    t_obs = x.shape[0]
+    d = x - x.mean(axis=0)
+    d -= d.mean(axis=0)
+    onehot = (codes[:, None] == np.arange(int(codes.max()) + 1)[None, :]).astype(np.float64)
+    count = onehot.sum(axis=0)
+    sums = onehot.T @ d  # G x c
+    between = (sums * sums / count[:, None]).sum(axis=0)
+    omega = null_lrcov(np.ascontiguousarray(d.T)[:, None, :], lags)[0][:, 0, 0]
+    rss_r = np.einsum("tc,tc->c", d, d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(omega > 64 * np.finfo(float).eps * rss_r / t_obs, between / omega,
+                        np.nan)
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,7 +626,7 @@ def reg_break_kernel(
     y: np.ndarray,
     x: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
@@ -550,14 +660,15 @@ def _reg_chunk(
     y: np.ndarray,
     x: np.ndarray,
     tau: np.ndarray,
-    lags: int | None,
+    lags: int | NullHAC | None,
     chow: np.ndarray | None,
     which: tuple[str, ...] = ("supf", "avef", "expf"),
 ) -> dict[str, np.ndarray]:
     t_obs, c = y.shape
     # centre: the Wald statistic of equal coefficients is invariant to (1, m) -> (1, m - mean)
     # and y -> y - mean; the centred sums lose fewer digits
-    m = x[:, 1] - x[:, 1].mean()
+    mx = x[:, 1].mean()
+    m = x[:, 1] - mx
     m -= m.mean()
     yc = y - y.mean(axis=0)
     yc -= yc.mean(axis=0)
@@ -583,10 +694,24 @@ def _reg_chunk(
         f_iid[rss_u <= 64 * np.finfo(float).eps * rss_r] = np.nan
         delta = b2 - b1  # n x 2 x c
         qmat = sxx[t_obs] / t_obs  # Q of Bai (1997)
+        bandwidth = None
+        resid = yc - xs @ b_all  # residuals without a break
         if lags is None:
             v = (rss_u / (t_obs - 4))[:, None, None, :] * (a1 + a2)[:, :, :, None]
             wald = f_iid
             omega = (rss_u / t_obs)[:, None, None, :] * qmat[None, :, :, None]
+        elif isinstance(lags, NullHAC):
+            # one long-run covariance of the scores x_t u_t per column, without a break:
+            # Var(sum_{t<tau} x_t u_t) = n_1 Omega, so V = n_1 A_1 Omega A_1 + n_2 A_2 Omega A_2
+            om0, bandwidth = _scores_lrcov(xs, resid, mx, lags)
+            n1 = tau.astype(np.float64)[:, None, None, None]
+            v = (n1 * np.einsum("npq,cqr,nrs->npsc", a1, om0, a1)
+                 + (t_obs - n1) * np.einsum("npq,cqr,nrs->npsc", a2, om0, a2))
+            vi = _inv2(np.moveaxis(v, 3, 1))  # n x c x 2 x 2
+            d = np.moveaxis(delta, 2, 1)  # n x c x 2
+            wald = np.einsum("ncp,ncpq,ncq->nc", d, vi, d)
+            wald[np.isnan(f_iid) | ~(wald >= 0)] = np.nan
+            omega = None
         else:
             s11, s22, s12 = _reg_scores_hac(yc, xs, tau, b1, b2, lags)  # n x 2 x 2 x c
             v = (np.einsum("npq,nqrc,nrs->npsc", a1, s11, a1)
@@ -598,17 +723,26 @@ def _reg_chunk(
             wald = np.einsum("ncp,ncpq,ncq->nc", d, vi, d)
             wald[np.isnan(f_iid) | ~(wald >= 0)] = np.nan
             omega = (s11 + s22 + s12 + np.swapaxes(s12, 1, 2)) / t_obs
+            bandwidth = np.full(c, min(lags, t_obs - 1) + 1.0)
     f_ls = np.where(np.isnan(f_iid), -np.inf, f_iid)
     j = np.argmax(f_ls, axis=0)
     cols = np.arange(c)
     dj = delta[j, :, cols]  # c x 2
-    om = np.broadcast_to(omega, (tau.size, 2, 2, c))[j, :, :, cols]  # c x 2 x 2
+    if isinstance(lags, NullHAC):
+        # Bai's interval: the scores' long-run covariance with the break at the estimated date
+        before = np.arange(t_obs)[:, None] < tau[j][None, :]  # T x c
+        with np.errstate(invalid="ignore", over="ignore"):
+            fit = np.where(before, xs @ b1[j, :, cols].T, xs @ b2[j, :, cols].T)
+            u = yc - fit
+        om = _scores_lrcov(xs, u, mx, lags)[0]
+    else:
+        om = np.broadcast_to(omega, (tau.size, 2, 2, c))[j, :, :, cols]  # c x 2 x 2
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         dqd = np.einsum("cp,pq,cq->c", dj, qmat, dj)
         dod = np.einsum("cp,cpq,cq->c", dj, om, dj)
         scale = dod / (dqd * dqd)
     # coefficients in the original units: intercept a = b0 + mean(y) - b1 mean(m)
-    mx, my = x[:, 1].mean(), y.mean(axis=0)
+    my = y.mean(axis=0)
     before, after = b1[j, :, cols], b2[j, :, cols]  # c x 2
     out = {
         **_aggregates(wald, which),
@@ -620,16 +754,19 @@ def _reg_chunk(
         "beta_before": before[:, 1],
         "beta_after": after[:, 1],
     }
-    resid = yc - xs @ b_all
+    if bandwidth is not None:
+        out["bandwidth"] = bandwidth
     peak = np.abs(np.cumsum(resid, axis=0)).max(axis=0)
     if lags is None:
         var = rss_r / (t_obs - 2)
+    elif isinstance(lags, NullHAC):
+        var = null_lrcov(np.ascontiguousarray(resid.T)[:, None, :], lags)[0][:, 0, 0]
     else:
         var = long_run_variance(resid, kernel="bartlett", bandwidth=lags + 1.0, demean=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cusum"] = np.where(var > 0, peak / np.sqrt(var * t_obs), np.nan)
     if chow is not None:
-        out["chow"] = _reg_chow(yc, xs, chow, lags)
+        out["chow"] = _reg_chow(yc, xs, chow, lags, mx)
     return out
 
 
@@ -684,7 +821,8 @@ def _reg_scores_hac(
     return s11, s22, s12
 
 
-def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | None) -> np.ndarray:
+def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | NullHAC | None,
+              shift: float = 0.0) -> np.ndarray:
     """Wald statistic that the regression coefficients are equal in the segments ``codes``
     (iid: the F statistic times its numerator degrees of freedom; HAC: Newey-West scores)."""
     t_obs, c = y.shape
@@ -699,7 +837,17 @@ def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | None
         betas.append(b)
         inv.append(a)
     est = np.concatenate(betas, axis=0)  # 2G x c
-    if lags is None:
+    if isinstance(lags, NullHAC):
+        # Var(sum over segment g of x_t u_t) = n_g Omega, Omega from the fit without a break
+        b_all = np.linalg.pinv(xs.T @ xs) @ (xs.T @ y)
+        u0 = y - xs @ b_all
+        om = _scores_lrcov(xs, u0, shift, lags)[0]  # c x 2 x 2
+        cov = np.zeros((2 * n_seg, 2 * n_seg, c))
+        for g in range(n_seg):
+            n_g = float((codes == g).sum())
+            cov[2 * g : 2 * g + 2, 2 * g : 2 * g + 2] = n_g * np.einsum(
+                "pq,cqr,rs->psc", inv[g], om, inv[g])
+    elif lags is None:
         rss = np.einsum("tc,tc->c", resid, resid)
         s2 = rss / (t_obs - 2 * n_seg)
         block = np.zeros((2 * n_seg, 2 * n_seg))
@@ -726,7 +874,8 @@ def _reg_chow(y: np.ndarray, xs: np.ndarray, codes: np.ndarray, lags: int | None
     diff = (r @ est).T  # c x q
     rv = np.einsum("ab,bdc,ed->cae", r, cov, r)
     out = np.full(c, np.nan)
-    det = np.linalg.det(rv)
+    with np.errstate(invalid="ignore"):  # a column of NaN (a constant column): NaN
+        det = np.linalg.det(rv)
     ok = det > 0
     if ok.any():
         sol = np.linalg.solve(rv[ok], diff[ok][..., None])[..., 0]

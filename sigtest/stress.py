@@ -1894,11 +1894,15 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
         phi = float(np.dot(gc[1:], gc[:-1]) / np.dot(gc, gc))
         phi = min(max(phi, -0.99), 0.99)
         level = float(min(max(ctx.confidence_level, 0.5 + 1e-9), 1 - 1e-12))
-        # a NaN here (a mean log growth <= 0: the loss quantile grows without bound) comes
-        # with drawdown_quantiles' own DegenerateDataWarning, which the caller should see
-        dq = drawdown_quantiles(mu, sd, autocorrelation=phi, confidence_level=level,
-                                horizon=t_obs)
-        results["drawdown_quantiles"] = dq
+        # with a mean log growth <= 0 the loss quantile grows without bound: its fields are
+        # NaN (the row below says why), so the result is not kept, only its expected drawdown
+        with warnings.catch_warnings():
+            if mu <= 0:
+                warnings.simplefilter("ignore", DegenerateDataWarning)
+            dq = drawdown_quantiles(mu, sd, autocorrelation=phi, confidence_level=level,
+                                    horizon=t_obs)
+        if mu > 0:
+            results["drawdown_quantiles"] = dq
         walk = float(-np.expm1(-(dq.expected_max_drawdown - dq.discrete_correction)))
         mean_mdd = float(np.mean(np.asarray(res.max_drawdown)))
         rows.append(ReportRow(
