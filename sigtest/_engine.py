@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+import functools
 from contextlib import contextmanager
+from contextvars import ContextVar
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, ParamSpec, TypeVar, get_args
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from sigtest._random import STREAM_BLOCK, draw_rows
 
@@ -262,7 +264,71 @@ def n_workers() -> int:
     blas = _blas_threads()
     if blas is not None:
         n = min(n, blas)
+    limit = _WORKERS.get()
+    if limit is not None:
+        n = min(n, limit)
     return max(1, min(n, 16))
+
+
+#: The ``workers`` of the public call in progress in this context (None: no limit).
+_WORKERS: ContextVar[int | None] = ContextVar("sigtest_workers", default=None)
+
+#: Doc of the ``workers`` parameter (scipy's convention), for the functions that run threads.
+WORKERS_DOC = """workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it."""
+
+
+def check_workers(workers: object) -> int | None:
+    """``workers`` as a positive int, or None for no limit (None or -1); errors name it."""
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
+        raise TypeError(f"`workers` must be None or an integer; got {workers!r}")
+    if int(workers) == -1:
+        return None
+    if int(workers) < 1:
+        raise ValueError(f"`workers` must be a positive integer or -1 (all); got {workers}")
+    return int(workers)
+
+
+@contextmanager
+def worker_limit(workers: int | None) -> Iterator[None]:
+    """Within the block, sigtest's thread pools use at most ``workers`` threads and BLAS calls
+    at most ``workers`` threads each (None: no change)."""
+    if workers is None:
+        yield
+        return
+    token = _WORKERS.set(workers)
+    try:
+        current = _current_blas_threads()
+        if current is not None and current > workers:
+            with threadpool_limits(limits=workers, user_api="blas"):
+                yield
+        else:
+            yield
+    finally:
+        _WORKERS.reset(token)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def with_workers(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorator of a public function with a keyword-only ``workers`` parameter: checks it and
+    runs the call under :func:`worker_limit`."""
+
+    @functools.wraps(fn)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        workers = check_workers(kwargs.get("workers"))
+        with worker_limit(workers):
+            return fn(*args, **kwargs)
+
+    return call
 
 
 _CONTROLLER: ThreadpoolController | None = None

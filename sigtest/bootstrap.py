@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from sigtest._engine import BOOTSTRAPS, Bootstrap, BootstrapPlan, IndexPlan, power_sums
+from sigtest._engine import (
+    BOOTSTRAPS,
+    Bootstrap,
+    BootstrapPlan,
+    IndexPlan,
+    power_sums,
+    with_workers,
+)
 from sigtest._execution import Blocks, as_blocks
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._references import (
@@ -738,6 +745,7 @@ class BootstrapCIResult(ResultBase):
         return pd.DataFrame(cols)
 
 
+@with_workers
 def bootstrap_ci(
     returns: ReturnsLike,
     *,
@@ -751,6 +759,7 @@ def bootstrap_ci(
     batch_size: int | None = None,
     nan_policy: NanPolicy = "raise",
     rng: RngLike = None,
+    workers: int | None = None,
 ) -> BootstrapCIResult:
     """Bootstrap confidence intervals for the Sharpe ratio, mean or volatility of each strategy.
 
@@ -788,6 +797,12 @@ def bootstrap_ci(
         column raises (see Notes).
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7). The result records its entropy.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

@@ -28,7 +28,13 @@ import pandas as pd
 from scipy import signal, stats
 
 from sigtest._benchmark import split_benchmark
-from sigtest._engine import STREAM_BLOCK, BootstrapPlan, _single_threaded_blas, chunks
+from sigtest._engine import (
+    STREAM_BLOCK,
+    BootstrapPlan,
+    _single_threaded_blas,
+    chunks,
+    with_workers,
+)
 from sigtest._execution import Blocks, as_blocks, kernel_threads
 from sigtest._hac import andrews_from_fits, ar1_fit, long_run_covariance, lrv_columns, \
     lrv_rows, newey_west_bandwidth, prewhiten_rows
@@ -661,6 +667,7 @@ def _frame(cols: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+@with_workers
 def sharpe_difference(
     returns: ReturnsLike,
     benchmark: Any,
@@ -675,6 +682,7 @@ def sharpe_difference(
     batch_size: int | None = None,
     rng: RngLike = None,
     nan_policy: NanPolicy = "raise",
+    workers: int | None = None,
 ) -> SharpeDifferenceResult:
     """Test the difference between each strategy's Sharpe ratio and a benchmark's.
 
@@ -713,6 +721,12 @@ def sharpe_difference(
     nan_policy : {'raise', 'omit', 'propagate'}, default: 'raise'
         'omit' keeps the rows where every strategy and the benchmark are observed (leading and
         trailing gaps only); 'propagate' gives NaN for a strategy holding a NaN.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------
@@ -1325,6 +1339,7 @@ def _luck_block(r: np.ndarray, design: np.ndarray, gram_inv: np.ndarray, root_en
     return out
 
 
+@with_workers
 def alpha_test(
     returns: ReturnsLike,
     factors: Any,
@@ -1337,6 +1352,7 @@ def alpha_test(
     batch_size: int | None = None,
     rng: RngLike = None,
     nan_policy: NanPolicy = "raise",
+    workers: int | None = None,
 ) -> AlphaTestResult:
     """Alpha of every strategy against factor returns, with the GRS test and the luck bootstrap.
 
@@ -1365,6 +1381,12 @@ def alpha_test(
     nan_policy : {'raise', 'omit'}, default: 'raise'
         'omit' keeps the rows where every strategy and factor is observed (leading and trailing
         gaps only).
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import special, stats
 
 from sigtest._special import LOG2, TINY_P, log_median, t_isf_log, t_log_sf
-from sigtest._engine import Bootstrap
+from sigtest._engine import Bootstrap, with_workers
 from sigtest._random import RngLike, SeedRecord, draw_rows, root_seed_sequence, seed_record
 from sigtest._references import (
     BARRAS_SCAILLET_WERMERS_2010,
@@ -1714,6 +1714,7 @@ def skill_proportions_from_stats(
     return _skill_result(p, stat, labels, lam, level, alpha_f, None, None)
 
 
+@with_workers
 def skill_proportions(
     returns: ReturnsLike,
     benchmark: Any = None,
@@ -1729,6 +1730,7 @@ def skill_proportions(
     pi0_lambda: float | Literal["bootstrap"] = 0.5,
     proportions_level: float = 0.4,
     alpha: float = 0.05,
+    workers: int | None = None,
 ) -> SkillProportionsResult:
     """Barras, Scaillet & Wermers (2010) from returns: the shares of strategies with zero,
     positive (skilled) and negative (unskilled) true performance, with per-strategy p-values
@@ -1752,6 +1754,12 @@ def skill_proportions(
     nan_policy : {'raise', 'omit'}, default: 'raise'
     rng : None, int, SeedSequence or Generator, default: None
         Seed (SPEC 7); the same seed gives the same draws as the other bootstrap tests.{settings}
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

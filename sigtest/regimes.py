@@ -48,6 +48,7 @@ from sigtest._breaks import (
     reg_break_kernel,
     regime_kernel,
 )
+from sigtest._engine import with_workers
 from sigtest._execution import Blocks, as_blocks
 from sigtest._references import (
     ANDREWS_1991,
@@ -1133,6 +1134,7 @@ def _break_positions(breaks: Any, blocks: Blocks) -> list[int]:
     return out
 
 
+@with_workers
 def structural_break(
     returns: ReturnsLike,
     benchmark: Any = None,
@@ -1146,6 +1148,7 @@ def structural_break(
     nan_policy: NanPolicy = "raise",
     hac_residuals: HacResiduals = "null",
     prewhiten: bool | None = None,
+    workers: int | None = None,
 ) -> StructuralBreakResult:
     """Tests for a structural break in the mean return of every strategy (or in its alpha and
     beta on a benchmark), and the break date.
@@ -1190,6 +1193,12 @@ def structural_break(
     prewhiten : bool or None, default: None
         Andrews & Monahan's (1992) VAR(1) prewhitening of the scores before the kernel
         estimator; None: True for ``hac_residuals='null'``. 'break' supports no prewhitening.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

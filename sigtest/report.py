@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sigtest._benchmark import split_benchmark
+from sigtest._engine import with_workers
 from sigtest._execution import Blocks, as_blocks
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._results import Reference, fill, format_references, seed_text, short_repr
@@ -743,6 +744,7 @@ def _snooping_battery(
     )
 
 
+@with_workers
 def validate(
     returns: ReturnsLike,
     benchmark: Any = None,
@@ -768,6 +770,7 @@ def validate(
     factors: Any = None,
     regimes: Any = None,
     live: Any = None,
+    workers: int | None = None,
 ) -> ValidationReport:
     """Run the whole battery of selection-bias-aware tests on a ``T x N`` returns matrix.
 
@@ -843,6 +846,12 @@ def validate(
     live : Series, DataFrame or array_like, default: None
         Live (out-of-sample) returns of the best strategy that arrived after the backtest: the
         'beliefs' section then updates the belief in its edge period by period.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from sigtest._engine import with_workers
 from sigtest._execution import Blocks, as_blocks
 from sigtest._hac import andrews_bandwidth, long_run_variance
 from sigtest._references import (
@@ -786,6 +787,7 @@ def _warn_undefined(what: str, count: int, total: int, stacklevel: int) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@with_workers
 def cpcv(
     returns: ReturnsLike,
     *,
@@ -798,6 +800,7 @@ def cpcv(
     measure: MeasureName = "sharpe",
     periods_per_year: float | None = None,
     nan_policy: SelectionNanPolicy = "raise",
+    workers: int | None = None,
 ) -> CPCVResult:
     """Combinatorial purged cross-validation of a selection procedure on the returns matrix.
 
@@ -844,6 +847,12 @@ def cpcv(
     nan_policy : {'raise', 'omit'}, default: 'raise'
         ``'omit'`` drops every row holding a missing value in any column before grouping (the
         common sample; the count is recorded).
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------
@@ -1086,6 +1095,7 @@ def _windows(t_obs: int, train: int, test: int, step: int, gap: int,
     return np.column_stack([train_start, train_end, test_start, test_start + test])
 
 
+@with_workers
 def walk_forward(
     returns: ReturnsLike,
     *,
@@ -1100,6 +1110,7 @@ def walk_forward(
     measure: MeasureName = "sharpe",
     periods_per_year: float | None = None,
     nan_policy: SelectionNanPolicy = "raise",
+    workers: int | None = None,
 ) -> WalkForwardResult:
     """Walk-forward selection: select on each training window, hold for the next test window.
 
@@ -1135,6 +1146,12 @@ def walk_forward(
         and DSR do not depend on it.
     nan_policy : {'raise', 'omit'}, default: 'raise'
         ``'omit'`` drops every row holding a missing value in any column first.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

@@ -27,7 +27,14 @@ import pandas as pd
 from scipy import fft as sfft
 
 from sigtest._benchmark import split_benchmark
-from sigtest._engine import BOOTSTRAPS, BootstrapPlan, IndexPlan, n_workers, power_sums
+from sigtest._engine import (
+    BOOTSTRAPS,
+    BootstrapPlan,
+    IndexPlan,
+    n_workers,
+    power_sums,
+    with_workers,
+)
 from sigtest._execution import Blocks, as_blocks, kernel_threads
 from sigtest._random import RngLike, SeedRecord
 from sigtest._references import (
@@ -1639,7 +1646,13 @@ _DOC_COMMON = """
         sample are dropped (ragged histories); a missing value inside the sample raises a
         ValueError, since dropping that row would join returns that were not adjacent.
     rng : None, int, SeedSequence or Generator, default: None
-        Seed (SPEC 7); the same seed gives the same draws in every bootstrap method of sigtest."""
+        Seed (SPEC 7); the same seed gives the same draws in every bootstrap method of sigtest.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it."""
 
 _DOC_UNDEFINED = """Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
     resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
@@ -1653,6 +1666,7 @@ _DOC_UNDEFINED = """Undefined resampled Sharpe ratios (``measure='sharpe'``): a 
 
 
 
+@with_workers
 def reality_check(
     returns: ReturnsLike,
     benchmark: Any = None,
@@ -1664,6 +1678,7 @@ def reality_check(
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
+    workers: int | None = None,
 ) -> RealityCheckResult:
     """White's (2000) Reality Check for data snooping.
 
@@ -1738,6 +1753,7 @@ reality_check.__doc__ = (
 )
 
 
+@with_workers
 def spa(
     returns: ReturnsLike,
     benchmark: Any = None,
@@ -1750,6 +1766,7 @@ def spa(
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
+    workers: int | None = None,
 ) -> SPAResult:
     """Hansen's (2005) test for superior predictive ability (SPA).
 
@@ -1842,6 +1859,7 @@ spa.__doc__ = (
 # --------------------------------------------------------------------------------------------
 
 
+@with_workers
 def stepm(
     returns: ReturnsLike,
     benchmark: Any = None,
@@ -1856,6 +1874,7 @@ def stepm(
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
     k: int = 1,
+    workers: int | None = None,
 ) -> StepMResult:
     """Romano & Wolf's (2005) StepM: which strategies beat the benchmark, with FWER control
     (or, with ``k > 1``, the k-StepM of Romano, Shaikh & Wolf (2008) with k-FWE control).
@@ -2075,6 +2094,7 @@ def _fdp_combine(
     )
 
 
+@with_workers
 def fdp_stepm(
     returns: ReturnsLike,
     benchmark: Any = None,
@@ -2089,6 +2109,7 @@ def fdp_stepm(
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
+    workers: int | None = None,
 ) -> FDPStepMResult:
     """Romano, Shaikh & Wolf's (2008) FDP-StepM: which strategies beat the benchmark, with the
     false discovery proportion controlled, P(FDP > gamma) <= alpha.
@@ -2202,6 +2223,7 @@ fdp_stepm.__doc__ = (
 # --------------------------------------------------------------------------------------------
 
 
+@with_workers
 def model_confidence_set(
     returns: ReturnsLike,
     *,
@@ -2214,6 +2236,7 @@ def model_confidence_set(
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
+    workers: int | None = None,
 ) -> MCSResult:
     """Hansen, Lunde & Nason's (2011) model confidence set: the set of best strategies.
 
@@ -2228,6 +2251,12 @@ def model_confidence_set(
         pairs).
     measure, bootstrap, block_length, n_resamples, batch_size, nan_policy, rng :
         As in :func:`spa`.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

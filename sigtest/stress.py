@@ -41,7 +41,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from sigtest._engine import BOOTSTRAPS, Bootstrap, BootstrapPlan, _geometric_batch, draw_blocks
+from sigtest._engine import (
+    BOOTSTRAPS,
+    Bootstrap,
+    BootstrapPlan,
+    _geometric_batch,
+    draw_blocks,
+    with_workers,
+)
 from sigtest._execution import Blocks, as_blocks, kernel_threads
 from sigtest._random import STREAM_BLOCK, RngLike, SeedRecord, draw_rows, root_seed_sequence
 from sigtest._random import seed_record
@@ -617,6 +624,7 @@ def _check_stress_settings(
     return comp, r, tuple(levels), win, h
 
 
+@with_workers
 def stress(
     returns: ReturnsLike,
     *,
@@ -631,6 +639,7 @@ def stress(
     rng: RngLike = None,
     batch_size: int | None = None,
     nan_policy: NanPolicy = "raise",
+    workers: int | None = None,
 ) -> StressResult:
     """Stress test by resampled paths: drawdown, time under water and ruin distributions.
 
@@ -681,6 +690,12 @@ def stress(
         ``'propagate'``: a strategy holding NaN gets NaN statistics. ``'omit'``: each strategy
         is resampled from its own observed stretch (leading and trailing NaN dropped; a gap
         inside a history raises), in memory only.
+    workers : int, default: None
+        Threads for the parallel steps (scipy's convention): at most this many, and no more
+        than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
+        run under the same limit during the call. None or -1: that limit alone. Results do
+        not depend on it.
 
     Returns
     -------

@@ -90,3 +90,91 @@ def test_the_limit_found_before_an_engine_run_holds_inside_it():
         assert _engine._current_blas_threads() == 1
         assert _engine.n_workers() == before
     assert _engine._current_blas_threads() == blas_before
+
+
+# ------------------------------------------------------------------------------------------------
+# the workers keyword (scipy's convention)
+# ------------------------------------------------------------------------------------------------
+
+WORKER_FUNCTIONS = {
+    "bootstrap_ci": lambda x, **kw: sigtest.bootstrap_ci(x, measure="sharpe", n_resamples=199,
+                                                         rng=1, **kw).confidence_interval.low,
+    "reality_check": lambda x, **kw: sigtest.reality_check(x, n_resamples=499, rng=1,
+                                                           **kw).null_distribution,
+    "spa": lambda x, **kw: sigtest.spa(x, n_resamples=199, rng=1, **kw).pvalue,
+    "stepm": lambda x, **kw: sigtest.stepm(x, n_resamples=199, rng=1, **kw).adjusted_pvalues,
+    "fdp_stepm": lambda x, **kw: len(sigtest.fdp_stepm(x, n_resamples=199, rng=1,
+                                                       **kw).rejected),
+    "model_confidence_set": lambda x, **kw: sigtest.model_confidence_set(
+        x, statistic="range", n_resamples=99, rng=1, **kw).pvalues,
+    "skill_proportions": lambda x, **kw: sigtest.skill_proportions(x, n_resamples=199, rng=1,
+                                                                   **kw).pi0,
+    "sharpe_difference": lambda x, **kw: sigtest.sharpe_difference(
+        x[:, 1:], x[:, 0], method="bootstrap", block_length=4, n_resamples=199, rng=1,
+        **kw).pvalue,
+    "alpha_test": lambda x, **kw: sigtest.alpha_test(x[:, 2:], x[:, :2], n_resamples=99, rng=1,
+                                                     **kw).tstat,
+    "stress": lambda x, **kw: sigtest.stress(x[:, :3], n_resamples=99, rng=1,
+                                             **kw).max_drawdown,
+    "cpcv": lambda x, **kw: sigtest.cpcv(x, **kw).path_sharpe,
+    "walk_forward": lambda x, **kw: sigtest.walk_forward(x, train=100, test=25, **kw).tstat,
+    "structural_break": lambda x, **kw: sigtest.structural_break(x, **kw).pvalue,
+    "validate": lambda x, **kw: sigtest.validate(
+        x, n_resamples=99, rng=1, n_top=3, mcs_max_strategies=4, **kw).to_frame()["pvalue"],
+}
+
+
+def _data():
+    rng = np.random.default_rng(3)
+    return rng.normal(0.0002, 0.01, size=(400, 12)) + np.linspace(0, 0.001, 12)
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_FUNCTIONS))
+def test_workers_one_means_one_thread_and_the_same_numbers(name, monkeypatch):
+    import inspect
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sigtest import _execution, snooping
+
+    fn = getattr(sigtest, name)
+    param = inspect.signature(fn).parameters["workers"]
+    assert param.kind is inspect.Parameter.KEYWORD_ONLY and param.default is None
+    assert "workers : int, default: None" in fn.__doc__
+    x = _data()
+    call = WORKER_FUNCTIONS[name]
+    free = call(x)
+    sizes, blas = [], []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, max_workers=None, *args, **kwargs):
+            sizes.append(max_workers)
+            blas.append(_engine._blas_threads())
+            super().__init__(max_workers, *args, **kwargs)
+
+    for module in (_engine, snooping, _execution):
+        monkeypatch.setattr(module, "ThreadPoolExecutor", Recording)
+    got = call(x, workers=1)
+    assert all(s == 1 for s in sizes), sizes
+    assert all(b in (None, 1) for b in blas), blas  # BLAS held at the limit during the call
+    np.testing.assert_array_equal(np.asarray(got, dtype=float), np.asarray(free, dtype=float))
+    assert _engine.n_workers() == min(_affinity(), 16, *(
+        [_engine._current_blas_threads()] if _engine._current_blas_threads() else []),
+        *[int(os.environ[v]) for v in ("OMP_NUM_THREADS",) if os.environ.get(v, "").isdigit()])
+
+
+@pytest.mark.parametrize("value, exc, match", [
+    (0, ValueError, r"`workers` must be a positive integer or -1 \(all\); got 0"),
+    (-2, ValueError, r"`workers` must be a positive integer or -1"),
+    (1.5, TypeError, r"`workers` must be None or an integer; got 1.5"),
+    (True, TypeError, r"`workers` must be None or an integer; got True"),
+])
+def test_workers_is_checked(value, exc, match):
+    with pytest.raises(exc, match=match):
+        sigtest.reality_check(_data(), n_resamples=19, rng=1, workers=value)
+
+
+def test_workers_minus_one_is_no_limit():
+    x = _data()
+    a = sigtest.reality_check(x, n_resamples=99, rng=1, workers=-1)
+    b = sigtest.reality_check(x, n_resamples=99, rng=1)
+    assert a.pvalue == b.pvalue
