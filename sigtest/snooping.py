@@ -1244,6 +1244,21 @@ class SPAResult(_SnoopingResult):
         )
 
 
+def _stepdown_frame(res: Any) -> pd.DataFrame:
+    """The per-strategy table of a stepdown result (StepM, k-StepM, FDP-StepM)."""
+    frame = pd.DataFrame(
+        {
+            "performance": np.asarray(res.performance, dtype=float).reshape(-1),
+            "tstat": np.asarray(res.tstat, dtype=float).reshape(-1),
+            "naive_pvalue": np.asarray(res.naive_pvalues, dtype=float).reshape(-1),
+            "adjusted_pvalue": np.asarray(res.adjusted_pvalues, dtype=float).reshape(-1),
+        },
+        index=res.performance.index if isinstance(res.performance, pd.Series) else None,
+    )
+    frame["rejected"] = frame["adjusted_pvalue"] <= res.alpha
+    return frame
+
+
 @dataclass(frozen=True, kw_only=True)
 class StepMResult(_SnoopingResult):
     """Romano & Wolf's StepM with adjusted p-values.
@@ -1308,16 +1323,7 @@ class StepMResult(_SnoopingResult):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per strategy: performance, statistic, naive and adjusted p-values, rejected."""
-        frame = pd.DataFrame(
-            {
-                "performance": np.asarray(self.performance, dtype=float).reshape(-1),
-                "tstat": np.asarray(self.tstat, dtype=float).reshape(-1),
-                "naive_pvalue": np.asarray(self.naive_pvalues, dtype=float).reshape(-1),
-                "adjusted_pvalue": np.asarray(self.adjusted_pvalues, dtype=float).reshape(-1),
-            },
-            index=self.performance.index if isinstance(self.performance, pd.Series) else None,
-        )
-        frame["rejected"] = frame["adjusted_pvalue"] <= self.alpha
+        frame = _stepdown_frame(self)
         frame.attrs["n_undefined_resamples"] = self.n_undefined_resamples
         return frame
 
@@ -1379,17 +1385,7 @@ class FDPStepMResult(_SnoopingResult):
     def to_frame(self) -> pd.DataFrame:
         """One row per strategy: performance, statistic, naive and final k-StepM p-values,
         rejected."""
-        frame = pd.DataFrame(
-            {
-                "performance": np.asarray(self.performance, dtype=float).reshape(-1),
-                "tstat": np.asarray(self.tstat, dtype=float).reshape(-1),
-                "naive_pvalue": np.asarray(self.naive_pvalues, dtype=float).reshape(-1),
-                "adjusted_pvalue": np.asarray(self.adjusted_pvalues, dtype=float).reshape(-1),
-            },
-            index=self.performance.index if isinstance(self.performance, pd.Series) else None,
-        )
-        frame["rejected"] = frame["adjusted_pvalue"] <= self.alpha
-        return frame
+        return _stepdown_frame(self)
 
 
 @dataclass(frozen=True)
