@@ -205,6 +205,7 @@ def _lag1_kernel(x: np.ndarray) -> np.ndarray:
     ``d`` the deviations from the column mean (a missing value contributes no product)."""
     if x.shape[0] == 0:
         return np.full(x.shape[1], np.nan)
+    x = rescale(x, scale_exponents(x))  # unit-free: near unit scale by powers of two (exact)
     with np.errstate(invalid="ignore", divide="ignore"):
         with warnings.catch_warnings():  # an all-NaN column: its mean is NaN, and so is rho
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -1979,9 +1980,7 @@ def _report_section(ctx: ReportContext) -> ReportSection | None:
     if not math.isfinite(dsr.dsr):
         return None
     best = ctx.best
-    x_best = ctx.best_returns().values
-    x_best = rescale(x_best, scale_exponents(x_best))  # unit-free: powers of two, exact
-    rho = float(lag1_autocorrelation(x_best)[0])
+    rho = float(lag1_autocorrelation(ctx.best_returns().values)[0])
     if not abs(rho) < 1.0:
         rho = 0.0
     sr_b, t_b, sk_b, ku_b = dsr.sharpe, dsr.n_obs, dsr.skew, dsr.kurtosis
