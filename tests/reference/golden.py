@@ -89,6 +89,11 @@ def flatten(prefix: str, result: Any) -> dict[str, list[float]]:
             if f.name in ("version",):
                 continue
             val = getattr(result, f.name)
+            if f.name == "sections":  # a validation report's sections: their sub-results
+                for key, sec in val.items():
+                    for name, res in sec.results.items():
+                        out.update(flatten(f"{prefix}.{key}.{name}", res))
+                continue
             if dataclasses.is_dataclass(val) and hasattr(val, "describe"):
                 out.update(flatten(f"{prefix}.{f.name}", val))
                 continue
@@ -167,9 +172,9 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
         "max_sharpe_variance": lambda: lib.max_sharpe_variance(100.0, 0.002),
         "adjust_pvalues.storey": lambda: lib.adjust_pvalues(
             np.linspace(0.001, 0.99, 60) ** 2, method="storey"),
-        "validate.sections": lambda: _with_sections(lib.validate(
+        "validate.sections": lambda: lib.validate(
             x.iloc[:, 1:], x.iloc[:, 0], periods_per_year=252, n_resamples=199, rng=11,
-            n_partitions=8, haircut_simulations=500, factors=factors, live=live)),
+            n_partitions=8, haircut_simulations=500, factors=factors, live=live),
         "sharpe_ratio_se.hac": lambda: lib.sharpe_ratio_se(x, method="hac"),
         "sharpe_ratio_se.nonnormal": lambda: lib.sharpe_ratio_se(x, method="nonnormal"),
         "min_trl": lambda: lib.min_track_record_length(x, benchmark_sharpe=0.01),
@@ -208,25 +213,6 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
-class _Sections:
-    """The sub-results of validate's sections, flattened as fields ``<section>.<name>``."""
-
-    def __init__(self, report: Any) -> None:
-        self.report = report
-
-
-def _with_sections(report: Any) -> _Sections:
-    return _Sections(report)
-
-
-def _flatten_sections(prefix: str, wrapped: _Sections) -> dict[str, list[float]]:
-    out = flatten(prefix, wrapped.report)
-    for key, sec in wrapped.report.sections.items():
-        for name, res in sec.results.items():
-            out.update(flatten(f"{prefix}.{key}.{name}", res))
-    return out
-
-
 def collect(include_dask: bool = True) -> dict[str, list[float]]:
     """Every golden number, by ``call/field``."""
     import sigtest as lib
@@ -237,9 +223,7 @@ def collect(include_dask: bool = True) -> dict[str, list[float]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, call in {**_calls(x, bench, lib), **_memory_only(x, lib)}.items():
-            res = call()
-            out.update(_flatten_sections(f"memory/{name}", res) if isinstance(res, _Sections)
-                       else flatten(f"memory/{name}", res))
+            out.update(flatten(f"memory/{name}", call()))
         if include_dask:
             import dask
             import dask.array as da
