@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 import functools
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, get_args
 import numpy as np
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
-from sigtest._random import STREAM_BLOCK, draw_rows
+from sigtest._random import STREAM_BLOCK, draw_rows, stream
 
 __all__ = [
     "BOOTSTRAPS",
@@ -58,6 +59,14 @@ MEMORY_BUDGET = 64 * 2**20
 COLUMN_BLOCK_BYTES = 64 * 2**20
 #: Target size of the count matrix of one matrix product, in bytes (see :func:`gemm_rows`).
 GEMM_BYTES = 8 * 2**20
+#: Target work of one product task (flops) and the narrowest column block worth a task of its own
+#: (see :func:`column_blocks`): a product over fewer columns spends more of its time packing the
+#: count matrix (about +5% at 512 columns, +10% at 256 on one core).
+TASK_FLOPS = 4 * 10**9
+MIN_BLOCK_COLUMNS = 256
+#: Largest extra memory for the powers ``x ** p`` (p >= 2) of a matrix split into column blocks,
+#: computed once per run; beyond it each product task squares its own column block.
+POWERS_BYTES = 4 * COLUMN_BLOCK_BYTES
 
 
 def gemm_rows(n_obs: int) -> int:
@@ -72,6 +81,28 @@ def gemm_rows(n_obs: int) -> int:
     """
     blocks = GEMM_BYTES // (8 * max(n_obs, 1) * STREAM_BLOCK)
     return int(max(1, min(4, blocks))) * STREAM_BLOCK
+
+
+def column_blocks(n_obs: int, n_cols: int) -> list[tuple[int, int]]:
+    """Column blocks of the products, fixed by the data's shape alone (never by the thread count).
+
+    A product task covers one row group (:func:`gemm_rows`) and one column block. Matrices whose
+    product for a row group is larger than :data:`TASK_FLOPS` (or whose ``T x N_c`` power would
+    exceed :data:`COLUMN_BLOCK_BYTES`) are cut into equal blocks of at least
+    :data:`MIN_BLOCK_COLUMNS` columns, so that long series and wide matrices give every worker
+    thread work even when a chunk holds a single row group. BLAS sums a product's terms in an
+    order that depends on the operands' shapes, so the blocks are part of the reproducibility
+    contract: they depend on ``(T, N)`` only, and a replicate's numbers are the same for every
+    chunk size and number of threads.
+    """
+    rows = gemm_rows(n_obs)
+    width = max(MIN_BLOCK_COLUMNS, TASK_FLOPS // (2 * rows * max(n_obs, 1)))
+    width = max(1, min(width, COLUMN_BLOCK_BYTES // (8 * max(n_obs, 1))))
+    if n_cols <= width:
+        return [(0, n_cols)]
+    k = -(-n_cols // width)
+    edges = [n_cols * i // k for i in range(k + 1)]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def draw_blocks(
@@ -105,8 +136,12 @@ def draw_blocks(
             more = gen.geometric(p, size=(n_rows, k))
             lengths = np.hstack([lengths, more])
             total = lengths.sum(axis=1)
-        ends = np.cumsum(lengths, axis=1)
-        lengths = np.clip(t - (ends - lengths), 0, lengths)
+        # cut at T: the room left before each block, clipped to [0, length] (in place: a
+        # group's draws are fresh arrays, and allocations cost page faults)
+        room = np.cumsum(lengths, axis=1)
+        np.subtract(room, lengths, out=room)
+        np.subtract(t, room, out=room)
+        lengths = np.clip(room, 0, lengths, out=room)
         starts = gen.integers(0, t, size=lengths.shape)
         return starts, lengths
     length = int(block_length)
@@ -134,28 +169,38 @@ def blocks_to_indices(starts: np.ndarray, lengths: np.ndarray, n_obs: int) -> np
     return out
 
 
-def blocks_to_counts(starts: np.ndarray, lengths: np.ndarray, n_obs: int) -> np.ndarray:
+def blocks_to_counts(
+    starts: np.ndarray, lengths: np.ndarray, n_obs: int, out: np.ndarray | None = None
+) -> np.ndarray:
     """Count matrix of the replicates described by ``(starts, lengths)``, float64, rows sum to T.
 
-    A difference array per row: +1 where a block starts, -1 where it ends (a block that wraps is
-    split in two), then a cumulative sum; cost O(n_rows x (K + T)) with no index matrix.
+    A difference array per row, in integers: +1 where a block starts, -1 where it ends (a block
+    that wraps is split in two), then one cumulative sum over the flattened rows (each row's
+    differences sum to zero, so the running sum starts every row at zero) and one conversion to
+    float64. Cost O(n_rows x (K + T)) with no index matrix; every step is one numpy call over the
+    whole group (integer sums are exact and several times faster than float ones), so the Python
+    overhead per group is a few microseconds. ``out``: an ``n_rows x T`` float64 array to fill.
     """
     n_rows = starts.shape[0]
+    if out is None:
+        out = np.empty((n_rows, n_obs))
     if (lengths == 1).all():
-        return counts_from_indices(starts, n_obs)
-    width = n_obs + 1
+        return counts_from_indices(starts, n_obs, out)
+    width = n_obs + 1  # column T collects the ends of the blocks that reach the last period
     base = (np.arange(n_rows, dtype=np.int64) * width)[:, None]
-    live = lengths > 0
-    s = starts[live]
-    e = (starts + lengths)[live]
-    rb = np.broadcast_to(base, starts.shape)[live]
-    wrap = e > n_obs
-    pos = np.concatenate([rb + s, rb + np.minimum(e, n_obs), rb[wrap], rb[wrap] + (e[wrap] - n_obs)])
-    sign = np.concatenate(
-        [np.ones(s.size), -np.ones(s.size), np.ones(int(wrap.sum())), -np.ones(int(wrap.sum()))]
-    )
-    diff = np.bincount(pos, weights=sign, minlength=n_rows * width).reshape(n_rows, width)
-    return np.cumsum(diff[:, :n_obs], axis=1)
+    ends = starts + lengths
+    wrap_r, wrap_k = np.nonzero(ends > n_obs)
+    diff = np.zeros(n_rows * width, dtype=np.int64)
+    # zero-length blocks (stationary rows past T) add +1 and -1 at the same period: no effect
+    np.add.at(diff, (starts + base).ravel(), 1)
+    np.subtract.at(diff, (np.minimum(ends, n_obs) + base).ravel(), 1)
+    if wrap_r.size:  # the part of a wrapping block at the start of the series: [0, end - T)
+        row0 = wrap_r * width
+        np.add.at(diff, row0, 1)
+        np.subtract.at(diff, row0 + (ends[wrap_r, wrap_k] - n_obs), 1)
+    np.cumsum(diff, out=diff)
+    np.copyto(out, diff.reshape(n_rows, width)[:, :n_obs], casting="unsafe")
+    return out
 
 
 def draw_indices(
@@ -166,11 +211,17 @@ def draw_indices(
     return blocks_to_indices(starts, lengths, n_obs)
 
 
-def counts_from_indices(indices: np.ndarray, n_obs: int) -> np.ndarray:
+def counts_from_indices(
+    indices: np.ndarray, n_obs: int, out: np.ndarray | None = None
+) -> np.ndarray:
     """Count matrix ``C[b, s] = #{t : indices[b, t] == s}`` as float64 (each row sums to T)."""
     n_rows = indices.shape[0]
-    flat = (indices + n_obs * np.arange(n_rows, dtype=np.int64)[:, None]).ravel()
-    return np.bincount(flat, minlength=n_rows * n_obs).reshape(n_rows, n_obs).astype(np.float64)
+    if out is None:
+        out = np.empty((n_rows, n_obs))
+    flat = np.zeros(n_rows * n_obs, dtype=np.int64)
+    np.add.at(flat, (indices + n_obs * np.arange(n_rows, dtype=np.int64)[:, None]).ravel(), 1)
+    np.copyto(out, flat.reshape(n_rows, n_obs), casting="unsafe")
+    return out
 
 
 @dataclass(frozen=True)
@@ -201,7 +252,22 @@ class BootstrapPlan:
         return blocks_to_indices(*self.blocks(start, stop), self.n_obs)
 
     def counts(self, start: int, stop: int) -> np.ndarray:
-        return blocks_to_counts(*self.blocks(start, stop), self.n_obs)
+        """Count matrix of replicates ``start:stop`` (float64, C order), built stream block by
+        stream block (each block's draws are those of :meth:`blocks`) straight into the result."""
+        t = self.n_obs
+        out = np.empty((stop - start, t))
+        for g in range(start // STREAM_BLOCK, (stop - 1) // STREAM_BLOCK + 1):
+            lo = max(start - g * STREAM_BLOCK, 0)
+            hi = min(stop - g * STREAM_BLOCK, STREAM_BLOCK)
+            rows = out[g * STREAM_BLOCK + lo - start : g * STREAM_BLOCK + hi - start]
+            gen = stream(self.root, g)
+            if self.bootstrap == "iid":  # draw_blocks' only draw for iid: the periods
+                counts_from_indices(gen.integers(0, t, size=(STREAM_BLOCK, t))[lo:hi], t, rows)
+            else:
+                starts, lengths = draw_blocks(gen, STREAM_BLOCK, t, self.bootstrap,
+                                              self.block_length)
+                blocks_to_counts(starts[lo:hi], lengths[lo:hi], t, rows)
+        return out
 
 
 @dataclass(frozen=True)
@@ -398,35 +464,42 @@ def power_sums(
 
     Yields ``(start, stop, [M_p for p in powers])`` with ``M_p[b - start, n] = (1/T) sum_t
     x[idx_b[t], n] ** p``, each ``(stop - start) x N``. Callers reduce each chunk (e.g. a maximum
-    over strategies) as it comes, so peak memory is that of the chunks in flight: two (see
-    Pipelining), each sized to half of :data:`MEMORY_BUDGET` by default, or one for matrices
-    wider than a column block.
+    over strategies) as it comes, so peak memory is that of the chunks in flight (see
+    Scheduling).
 
     Bit-for-bit reproducibility: each matrix product covers one aligned group of
-    :func:`gemm_rows` replicates (cut at ``n_resamples``) and a column block, both fixed by the
-    data's shape alone, and runs on one BLAS thread; the products of a chunk run in parallel on
-    ``workers`` Python threads (numpy releases the GIL). BLAS therefore sees the same operands and
-    sums in the same order for a replicate whatever the chunk size, the number of threads or the
-    machine's load. ``batch_size`` is rounded up to whole groups.
+    :func:`gemm_rows` replicates (cut at ``n_resamples``) and one of the :func:`column_blocks`,
+    both fixed by the data's shape alone, and runs on one BLAS thread; the products run in
+    parallel on ``workers`` Python threads (numpy releases the GIL). BLAS therefore sees the same
+    operands and sums in the same order for a replicate whatever the chunk size, the number of
+    threads or the machine's load. ``batch_size`` is rounded up to whole groups.
 
     ``out``: optional ``n_resamples x N`` arrays (one per power) to write into; the yielded chunks
     are then views of them.
 
-    Pipelining: when ``x`` fits one column block, the next chunk's products run on the worker
-    threads while the caller reduces the current chunk, so two chunks are in memory at a time.
-    While the generator is alive, BLAS calls in this process run on one thread each (a
-    reference-counted limit, see :func:`_single_threaded_blas`).
+    Scheduling: a task is one row group's products (with its count matrix) when the matrix is a
+    single column block, else a row group's count matrix, then one task per column block that
+    uses it. By default a chunk holds enough row groups for one task per thread, and chunks are
+    started ahead of the one the caller is reducing until about two tasks per thread are in
+    flight (at least the next chunk, within ``max(MEMORY_BUDGET, threads x MEMORY_BUDGET / 2)``
+    bytes of outputs and count matrices), so the caller's reduction of a chunk overlaps the
+    products of the next ones and no thread waits for a chunk boundary. While the generator is
+    alive, BLAS calls in this process run on one thread each (a reference-counted limit, see
+    :func:`_single_threaded_blas`).
     """
     t_obs, n_cols = x.shape
-    col_block = max(1, COLUMN_BLOCK_BYTES // (8 * t_obs))
     unit = gemm_rows(t_obs)
+    blocks = column_blocks(t_obs, n_cols)
     inv_t = 1.0 / t_obs
     n_threads = n_workers() if workers is None else max(1, int(workers))
-    single = n_cols <= col_block  # one product per group covers every column
+    fused = len(blocks) == 1  # one task per row group: its counts, then its products
+    group_bytes = 8 * unit * (n_cols * len(powers) + (0 if fused else t_obs))
+    window = max(MEMORY_BUDGET, n_threads * MEMORY_BUDGET // 2)
     if batch_size is None:
-        # pipelined (single) runs hold two chunks at a time: each gets half the budget
-        budget = MEMORY_BUDGET // 2 if single else MEMORY_BUDGET
-        batch_size = default_batch_size(t_obs, n_cols, len(powers), plan.n_resamples, budget)
+        groups = -(-n_threads // len(blocks))  # one task per thread
+        groups = max(1, min(groups, (window // 2) // group_bytes))
+        batch_size = groups * unit
+
     def new_outs(start: int, stop: int) -> list[np.ndarray]:
         if out is None:
             return [np.empty((stop - start, n_cols)) for _ in powers]
@@ -435,65 +508,76 @@ def power_sums(
     def groups_of(start: int, stop: int) -> list[tuple[int, int]]:
         return [(g0, min(g0 + unit, stop)) for g0 in range(start, stop, unit)]
 
-    def submit(
-        pool: ThreadPoolExecutor, start: int, stop: int, xps: list[np.ndarray]
-    ) -> _Pending:
-        """Start a chunk: one task per product group (its counts, then its products), so that
-        one thread's count generation overlaps another's BLAS call."""
+    extra = sum(p != 1 for p in powers) * t_obs * n_cols * 8
+    # powers of x: once for the run when they fit, else per product task (huge inputs only)
+    whole = _powers(x, powers) if fused or extra <= POWERS_BYTES else None
+
+    def operands(c0: int, c1: int) -> list[np.ndarray]:
+        if whole is not None:
+            return [xp if fused else xp[:, c0:c1] for xp in whole]
+        return _powers(x[:, c0:c1], powers)
+
+    def submit(pool: ThreadPoolExecutor, start: int, stop: int) -> _Pending:
         outs = new_outs(start, stop)
 
-        def group(g0: int, g1: int) -> None:
-            c = plan.counts(g0, g1)
-            for res, xp in zip(outs, xps):
-                block = res[g0 - start : g1 - start]
-                if block.flags.c_contiguous:
-                    np.matmul(c, xp, out=block)
-                else:
-                    block[...] = c @ xp
+        def products(c: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
+            for res, xp in zip(outs, operands(c0, c1)):
+                block = res[r0:r1] if fused else res[r0:r1, c0:c1]
+                np.matmul(c, xp, out=block)
                 block *= inv_t
 
-        futures = [pool.submit(group, g0, g1) for g0, g1 in groups_of(start, stop)]
-        return start, stop, outs, futures
+        def group(g0: int, g1: int) -> None:
+            products(plan.counts(g0, g1), g0 - start, g1 - start, 0, n_cols)
 
-    def blocked(pool: ThreadPoolExecutor, start: int, stop: int) -> list[np.ndarray]:
-        """A chunk of a matrix too wide for one product: counts once, then column blocks."""
-        outs = new_outs(start, stop)
-        groups = groups_of(start, stop)
-        counts = list(pool.map(lambda g: plan.counts(*g), groups))
-        for c0 in range(0, n_cols, col_block):
-            c1 = min(c0 + col_block, n_cols)
-            # one contiguous copy per column block (BLAS would copy a strided view)
-            xps = _powers(np.ascontiguousarray(x[:, c0:c1]), powers)
+        def block(counts: Future[np.ndarray], g0: int, g1: int, c0: int, c1: int) -> None:
+            products(counts.result(), g0 - start, g1 - start, c0, c1)
 
-            def product(task: tuple[int, int]) -> None:
-                k, i = task
-                r0, r1 = groups[i][0] - start, groups[i][1] - start
-                outs[k][r0:r1, c0:c1] = counts[i] @ xps[k]
-
-            tasks = [(k, i) for k in range(len(powers)) for i in range(len(groups))]
-            list(pool.map(product, tasks))
-        for res in outs:
-            res *= inv_t
-        return outs
-
-    # BLAS stays single-threaded while the generator is alive: the next chunk is computed while
-    # the caller reduces the current one, and its products must run on one thread each
-    with ThreadPoolExecutor(max_workers=n_threads) as pool, _single_threaded_blas():
-        whole = _powers(x, powers) if single else None  # once, not per chunk
-        pending: _Pending | None = None
-        for start, stop in chunks(plan.n_resamples, batch_size, unit):
-            if whole is None:
-                yield start, stop, blocked(pool, start, stop)
+        futures: list[Future[Any]] = []
+        for g0, g1 in groups_of(start, stop):
+            if fused:
+                futures.append(pool.submit(group, g0, g1))
                 continue
-            ahead = submit(pool, start, stop, whole)
-            if pending is not None:
-                yield _finish(pending)
-            pending = ahead
-        if pending is not None:
-            yield _finish(pending)
+            # the count matrix is submitted before the tasks that wait for it, so a thread
+            # that waits always waits for a task already running (the pool is first in,
+            # first out): no deadlock
+            counts = pool.submit(plan.counts, g0, g1)
+            futures.append(counts)
+            futures += [pool.submit(block, counts, g0, g1, c0, c1) for c0, c1 in blocks]
+        n_tasks = len(futures) - (0 if fused else len(groups_of(start, stop)))
+        size = (stop - start) * group_bytes // unit
+        return start, stop, outs, futures, n_tasks, size
+
+    # BLAS stays single-threaded while the generator is alive: later chunks are computed while
+    # the caller reduces the current one, and their products must run on one thread each
+    pending: deque[_Pending] = deque()
+    with ThreadPoolExecutor(max_workers=n_threads) as pool, _single_threaded_blas():
+        todo = chunks(plan.n_resamples, batch_size, unit)
+        try:
+            while True:
+                # start chunks until about two tasks per thread are in flight
+                while not pending or (
+                    sum(p[4] for p in pending) < 2 * n_threads
+                    and sum(p[5] for p in pending) + batch_size * group_bytes // unit <= window
+                ):
+                    nxt = next(todo, None)
+                    if nxt is None:
+                        break
+                    pending.append(submit(pool, *nxt))
+                if not pending:
+                    break
+                head = pending.popleft()
+                if not pending:  # start the next chunk before waiting for this one
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending.append(submit(pool, *nxt))
+                yield _finish(head)
+        finally:  # abandoned or failed: drop the chunks not started yet
+            for p in pending:
+                for f in p[3]:
+                    f.cancel()
 
 
-_Pending = tuple[int, int, list[np.ndarray], list[Future[None]]]
+_Pending = tuple[int, int, list[np.ndarray], list[Future[Any]], int, int]
 
 
 def _powers(x: np.ndarray, powers: Sequence[int]) -> list[np.ndarray]:
@@ -502,7 +586,7 @@ def _powers(x: np.ndarray, powers: Sequence[int]) -> list[np.ndarray]:
 
 
 def _finish(pending: _Pending) -> tuple[int, int, list[np.ndarray]]:
-    start, stop, outs, futures = pending
+    start, stop, outs, futures = pending[:4]
     for f in futures:
         f.result()
     return start, stop, outs
