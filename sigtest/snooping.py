@@ -189,12 +189,19 @@ def _units(
         if bench is not None:
             bench = rescale(bench[:, None], scale_exponents(bench[:, None]))[:, 0]
         return x, bench
-    both = x if bench is None else np.column_stack([x, bench])
+    # the largest magnitude (NaN ignored) from the extremes: no temporary of the block's size
     with np.errstate(invalid="ignore"):
-        big = float(np.fmax.reduce(np.abs(both), axis=None)) if both.size else 0.0
+        big = float(np.fmax.reduce([_magnitude(a) for a in (x, bench) if a is not None]))
     if big > 2.0**MEAN_UNITS_EXPONENT or 0 < big < 2.0**-MEAN_UNITS_EXPONENT:
         return _OutOfRange(big)
     return x, bench
+
+
+def _magnitude(a: np.ndarray) -> float:
+    """``max |a|`` ignoring NaN (0 for an empty array), in two reductions and no temporary."""
+    if not a.size:
+        return 0.0
+    return float(np.fmax(abs(np.fmax.reduce(a, axis=None)), abs(np.fmin.reduce(a, axis=None))))
 
 
 def _raise_out_of_range(parts: list[Any], name: str, benchmarked: bool) -> None:
