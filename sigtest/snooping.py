@@ -31,6 +31,7 @@ from sigtest._engine import (
     BOOTSTRAPS,
     BootstrapPlan,
     IndexPlan,
+    gram,
     n_workers,
     power_sums,
     with_workers,
@@ -2377,7 +2378,7 @@ def model_confidence_set(
                                                   batch_size):
         z[start:stop] = -(th[:, reps] - theta[reps])
     undef, zv, n_undef = _mcs_undefined(z, data.name)
-    cov = (zv.T @ zv) / zv.shape[0]
+    cov = gram(zv) / zv.shape[0]
     if reps.size == 1:
         order_r, pvals = np.array([0]), np.array([1.0])
     elif statistic == "max":
@@ -2552,6 +2553,12 @@ def _signed_inf(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, np.inf, np.where(x < 0, -np.inf, 0.0))
 
 
+#: Bytes of a tile of the draws in the T_max elimination (models x replicates, float64; two such
+#: arrays per worker thread): small enough to stay in a core's cache across the four passes of a
+#: step.
+_MAX_TILE_BYTES = 2**20
+
+
 def _mcs_max(
     loss: np.ndarray,
     z: np.ndarray,
@@ -2563,27 +2570,39 @@ def _mcs_max(
     is undefined (its T* is +inf at every step whose set holds that model); ``zv``: the
     replicates the variances come from (all of ``z`` when ``undef`` is None).
 
-    Step cost O(B m) for m models alive, in four passes over a working copy of the draws whose
-    eliminated columns are overwritten by the last live one (no gather per step). Each model's
-    variance relative to the set average, ``c_ii - 2 mean_j c_ij + mean_jk c_jk``, comes from the
-    covariance ``cov`` of the draws and running row sums; where that form loses more than three
-    digits to cancellation (a model close to the set average, e.g. near-duplicate models) it is
-    recomputed from the draws.
+    The elimination order, the statistics and each step's standardization come from the
+    sample and ``cov`` alone (:func:`_max_steps`); the replicates then only count exceedances,
+    tile by tile of replicates on the worker threads (:func:`_max_exceedances`).
+    """
+    order, stats, invs, slots = _max_steps(loss, cov, zv if zv is not None else z)
+    counts = _max_exceedances(z, undef, order, stats, invs, slots)
+    b_res = z.shape[0]
+    pvals = [float(_mc_pvalue(int(c), b_res)) for c in counts] + [1.0]
+    return np.array(order), np.array(pvals)
+
+
+def _max_steps(
+    loss: np.ndarray, cov: np.ndarray, zv: np.ndarray
+) -> tuple[list[int], np.ndarray, list[np.ndarray], list[int]]:
+    """The T_max elimination from the sample: per step the eliminated model, the statistic, the
+    standardization ``inv`` of the live models and the slot the eliminated model held.
+
+    The live models are kept in slots ``[0, m)``: the eliminated model's slot takes the last
+    live one (no gather per step); ``inv`` is in slot order. Each model's variance relative to
+    the set average, ``c_ii - 2 mean_j c_ij + mean_jk c_jk``, comes from ``cov`` and running
+    row sums; where that form loses more than three digits to cancellation (a model close to
+    the set average, e.g. near-duplicate models) it is recomputed from the draws ``zv``.
     """
     n_mod = loss.size
-    b_res = z.shape[0]
-    zv = z if zv is None else zv
     n_var = zv.shape[0]
     diag = np.diag(cov).copy()
     scale = math.sqrt(max(float(np.max(diag)), 1e-300))
-    work = np.array(z.T, order="C")  # row s holds the draws of model ids[s]; rows [0, m) live
-    buf = np.empty_like(work)
-    ids = np.arange(n_mod)
+    ids = np.arange(n_mod)  # slot -> model; slots [0, m) live
     row_sums = cov.sum(axis=1)  # sum over the live models of c_ij
-    n_undef = undef.sum(axis=1) if undef is not None else None  # live undefined models per draw
-    alive = np.ones(n_mod, dtype=bool)
     order: list[int] = []
-    pvals: list[float] = []
+    stats: list[float] = []
+    invs: list[np.ndarray] = []
+    slots: list[int] = []
     for m in range(n_mod, 1, -1):
         live = ids[:m]
         in_order = np.sort(live)
@@ -2603,31 +2622,68 @@ def _mcs_max(
         flat = sd <= 1e-12 * scale
         inv = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, sd))
         t = np.where(flat, _signed_inf(dev), dev * inv)
-        w = work[:m]
-        zbar = w.mean(axis=0)
-        b = buf[:m]
-        np.subtract(w, zbar, out=b)
-        b *= inv[:, None]
-        tstar = b.max(axis=0)
-        if n_undef is not None:
-            tstar[n_undef > 0] = np.inf
         stat = float(np.max(t))
-        pvals.append(float(_mc_pvalue(np.count_nonzero(tstar >= stat), b_res)))
         ties = np.flatnonzero(t == stat)
         slot = int(ties[np.argmin(live[ties])])  # the lowest model number among ties
         worst = int(live[slot])
         order.append(worst)
-        alive[worst] = False
+        stats.append(stat)
+        invs.append(inv)
+        slots.append(slot)
         row_sums -= cov[:, worst]
-        if n_undef is not None and undef is not None:
-            n_undef -= undef[:, worst]
-        last = m - 1
-        if slot != last:
-            work[slot] = work[last]
-            ids[slot] = ids[last]
+        ids[slot] = ids[m - 1]
     order.append(int(ids[0]))
-    pvals.append(1.0)
-    return np.array(order), np.array(pvals)
+    return order, np.array(stats), invs, slots
+
+
+def _max_exceedances(
+    z: np.ndarray,
+    undef: np.ndarray | None,
+    order: list[int],
+    stats: np.ndarray,
+    invs: list[np.ndarray],
+    slots: list[int],
+) -> np.ndarray:
+    """``counts[s] = #{b : T*_max,b(s) >= stats[s]}`` for the steps of :func:`_max_steps`.
+
+    ``T*_max,b(s) = max_i inv_i (z_bi - zbar_b)`` over the models live at step ``s`` (``zbar_b``
+    their average). Replicates are independent, so each tile of replicates runs every step on
+    its own copy of the draws (models x replicates, live models in slots ``[0, m)`` as in
+    :func:`_max_steps`), small enough to stay in cache, and tiles run on the worker threads.
+    The sums and maxima over models are taken per replicate in the same order whatever the
+    tile, so the counts do not depend on the tiling or the thread count. A replicate in which a
+    live model's resampled performance is undefined counts as exceeding.
+    """
+    b_res, n_mod = z.shape
+    n_steps = len(stats)
+    tile = max(64, min(b_res, _MAX_TILE_BYTES // (8 * n_mod)))
+
+    def run(b0: int) -> np.ndarray:
+        b1 = min(b0 + tile, b_res)
+        work = np.array(z[b0:b1].T, order="C")  # slot s holds the draws of model ids[s]
+        buf = np.empty_like(work)
+        u = None if undef is None else undef[b0:b1]
+        n_undef = None if u is None else u.sum(axis=1)  # live undefined models per replicate
+        counts = np.zeros(n_steps, dtype=np.int64)
+        for s in range(n_steps):
+            m = n_mod - s
+            w = work[:m]
+            zbar = w.mean(axis=0)
+            b = buf[:m]
+            np.subtract(w, zbar, out=b)
+            b *= invs[s][:, None]
+            tstar = b.max(axis=0)
+            if n_undef is not None and u is not None:
+                tstar[n_undef > 0] = np.inf
+                n_undef -= u[:, order[s]]
+            counts[s] = np.count_nonzero(tstar >= stats[s])
+            if slots[s] != m - 1:
+                work[slots[s]] = work[m - 1]
+        return counts
+
+    starts = range(0, b_res, tile)
+    with ThreadPoolExecutor(max_workers=min(n_workers(), len(starts))) as pool:
+        return np.asarray(np.sum(list(pool.map(run, starts)), axis=0, dtype=np.int64))
 
 
 def _mcs_range(
