@@ -46,6 +46,7 @@ __all__ = [
     "draw_indices",
     "gram",
     "power_sums",
+    "replicate_quantiles",
 ]
 
 Bootstrap = Literal["iid", "stationary", "circular", "moving"]
@@ -613,3 +614,54 @@ def resampled_power_means(
     for _ in power_sums(plan, x, powers, batch_size=batch_size, out=out):
         pass
     return out
+
+
+def replicate_quantiles(dist: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """``np.quantile(dist, q, axis=0)`` (linear interpolation) of a ``B x N`` distribution, by
+    selection on contiguous copies of column blocks, on the worker threads.
+
+    ``np.quantile`` partitions along the strided axis 0 of a copy of the whole distribution, on
+    one thread. Here each block of :data:`_QUANTILE_COLUMNS` columns is copied as contiguous
+    rows (``N_c x B``) and one ``np.partition`` per row finds just the order statistics the
+    levels need (and the largest value, behind which NaN sort); blocks run in parallel (numpy
+    releases the GIL while it partitions). The interpolation repeats numpy's own steps (virtual
+    index ``(B - 1) q``, its floor and the next index clipped to the ends, ``_lerp``'s two
+    formulas), so the numbers are numpy's exactly whatever the blocks or threads; a column
+    holding NaN gives NaN, as in numpy.
+    """
+    levels = np.asarray(q, dtype=np.float64)
+    n_rep, n_cols = dist.shape
+    virtual = (n_rep - 1) * levels
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    above = virtual >= n_rep - 1
+    prev[above] = -1
+    nxt[above] = -1
+    below = virtual < 0
+    prev[below] = 0
+    nxt[below] = 0
+    gamma = (virtual - prev)[:, None]
+    prev_i, next_i = prev.astype(np.intp), nxt.astype(np.intp)
+    kth = np.unique(np.concatenate([prev_i % n_rep, next_i % n_rep, [n_rep - 1]]))
+    out = np.empty((levels.size, n_cols))
+
+    def block(c0: int) -> None:
+        c1 = min(c0 + _QUANTILE_COLUMNS, n_cols)
+        rows = np.ascontiguousarray(dist[:, c0:c1].T)
+        rows.partition(kth, axis=1)
+        a, b = rows[:, prev_i].T, rows[:, next_i].T
+        with np.errstate(invalid="ignore"):
+            diff = b - a
+            res = out[:, c0:c1]
+            np.add(a, diff * gamma, out=res)
+            np.subtract(b, diff * (1 - gamma), out=res, where=gamma >= 0.5)
+        res[:, np.isnan(rows[:, -1])] = np.nan
+
+    starts = range(0, n_cols, _QUANTILE_COLUMNS)
+    with ThreadPoolExecutor(max_workers=max(1, min(n_workers(), len(starts)))) as pool:
+        list(pool.map(block, starts))
+    return out
+
+
+#: Columns per task of :func:`replicate_quantiles` (their ``B x 64`` copy stays in cache).
+_QUANTILE_COLUMNS = 64
