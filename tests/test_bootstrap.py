@@ -550,10 +550,10 @@ def test_engine_pipelining_restores_blas_threads_and_reports_errors():
     assert blas_threads() == before
 
     class Broken(BootstrapPlan):
-        def counts(self, start, stop):
+        def counts(self, start, stop, **buffers):
             if start >= STREAM_BLOCK:
                 raise RuntimeError("count generation failed")
-            return super().counts(start, stop)
+            return super().counts(start, stop, **buffers)
 
     # two runs interleaved in one thread (as dask worker threads overlap): the process must get
     # its BLAS threads back only when the last one ends, and then all of them
