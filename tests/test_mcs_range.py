@@ -150,3 +150,137 @@ def test_range_memory_does_not_grow_with_n_squared():
     # what must be held: N x N pair matrices (t-statistics, weights: 2.9 MB each, a few of
     # them) and the data; 64 MB is far below the 184 MB of one chunk of the old layout
     assert peak < 64 * 2**20, peak / 2**20
+
+
+# ------------------------------------------------------------------------------------------------
+# The max statistic: the elimination from the sample, then exceedances tile by tile of replicates
+# ------------------------------------------------------------------------------------------------
+
+
+def reference_mcs_max(loss, z, cov, undef=None, zv=None):
+    """The earlier T_max elimination: one working copy of all the draws, each step's
+    standardized deviations and maximum over all B replicates at once, the exceedance count
+    taken at the step itself (no separation of the sample steps and the replicates)."""
+    n_mod = loss.size
+    b_res = z.shape[0]
+    zv = z if zv is None else zv
+    n_var = zv.shape[0]
+    diag = np.diag(cov).copy()
+    scale = math.sqrt(max(float(np.max(diag)), 1e-300))
+    work = np.array(z.T, order="C")
+    ids = np.arange(n_mod)
+    row_sums = cov.sum(axis=1)
+    n_undef = undef.sum(axis=1) if undef is not None else None
+    order, pvals = [], []
+    for m in range(n_mod, 1, -1):
+        live = ids[:m]
+        in_order = np.sort(live)
+        dev_all = np.zeros(n_mod)
+        dev_all[in_order] = loss[in_order] - loss[in_order].mean()
+        total = float(row_sums[in_order].sum())
+        var = diag[live] - 2.0 * row_sums[live] / m + total / (m * m)
+        lossy = var <= 1e-3 * diag[live]
+        if lossy.any():
+            zbar_v = zv[:, in_order].mean(axis=1)
+            cols = live[lossy]
+            d = zv[:, cols] - zbar_v[:, None]
+            var[lossy] = np.einsum("bi,bi->i", d, d) / n_var
+        sd = np.sqrt(np.maximum(var, 0.0))
+        flat = sd <= 1e-12 * scale
+        inv = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, sd))
+        t = np.where(flat, _signed_inf(dev_all[live]), dev_all[live] * inv)
+        w = work[:m]
+        tstar = ((w - w.mean(axis=0)) * inv[:, None]).max(axis=0)
+        if n_undef is not None:
+            tstar[n_undef > 0] = np.inf
+        stat = float(np.max(t))
+        pvals.append(float(_mc_pvalue(np.count_nonzero(tstar >= stat), b_res)))
+        ties = np.flatnonzero(t == stat)
+        slot = int(ties[np.argmin(live[ties])])
+        worst = int(live[slot])
+        order.append(worst)
+        row_sums -= cov[:, worst]
+        if n_undef is not None:
+            n_undef -= undef[:, worst]
+        if slot != m - 1:
+            work[slot] = work[m - 1]
+            ids[slot] = ids[m - 1]
+    order.append(int(ids[0]))
+    pvals.append(1.0)
+    return np.array(order), np.array(pvals)
+
+
+def _both_max(x, monkeypatch, **kw):
+    new = sigtest.model_confidence_set(x, statistic="max", **kw)
+    with monkeypatch.context() as m:
+        m.setattr(snooping, "_mcs_max", reference_mcs_max)
+        old = sigtest.model_confidence_set(x, statistic="max", **kw)
+    return new, old
+
+
+@pytest.mark.parametrize("n_cols, n_resamples, tile_bytes", [
+    (3, 37, 2**20), (40, 1999, 2**20), (40, 1999, 8 * 40 * 64), (120, 700, 8 * 120 * 100)])
+def test_max_equals_reference(monkeypatch, n_cols, n_resamples, tile_bytes):
+    """Bit-identical order and p-values, whatever the tile of replicates (64 to all of them)."""
+    rng = np.random.default_rng(n_cols)
+    x = rng.normal(0.0, 0.01, size=(300, n_cols)) + np.linspace(0, 0.002, n_cols)
+    monkeypatch.setattr(snooping, "_MAX_TILE_BYTES", tile_bytes)
+    new, old = _both_max(x, monkeypatch, n_resamples=n_resamples, rng=1, block_length=5.0)
+    _same(new, old)
+    np.testing.assert_array_equal(new.step_pvalues, old.step_pvalues)
+    assert len(new.included) < n_cols
+
+
+def test_max_undefined_and_duplicates_equal_reference(monkeypatch):
+    rng = np.random.default_rng(0)
+    t = 12
+    x = np.column_stack([np.r_[0.0, np.ones(t - 1)], [5.0, 0.5, 1.0] + rng.standard_normal((t, 3))])
+    monkeypatch.setattr(snooping, "_MAX_TILE_BYTES", 8 * 4 * 64)  # several tiles
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sigtest.DegenerateDataWarning)
+        new, old = _both_max(x, monkeypatch, n_resamples=199, rng=3, bootstrap="iid",
+                             measure="sharpe")
+    assert new.n_undefined_resamples > 0
+    _same(new, old)
+    base = rng.normal(0.0, 0.01, size=(250, 6))
+    x = np.column_stack([base, base[:, 0] + 1e-9 * rng.standard_normal(250),
+                         base[:, 1] + 0.0005, base[:, 2]])  # near-dup, offset, exact duplicate
+    new, old = _both_max(x, monkeypatch, n_resamples=99, rng=2, bootstrap="circular",
+                         block_length=4.0)
+    _same(new, old)
+
+
+def test_max_workers_do_not_change_the_numbers():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0.0, 0.01, size=(200, 30)) + np.linspace(0, 0.002, 30)
+    kw = dict(statistic="max", n_resamples=999, rng=4, block_length=3.0)
+    one = sigtest.model_confidence_set(x, workers=1, **kw)
+    for workers in (2, 3):
+        other = sigtest.model_confidence_set(x, workers=workers, **kw)
+        _same(one, other)
+        np.testing.assert_array_equal(one.step_pvalues, other.step_pvalues)
+
+
+def test_identical_columns_equal_numpy_unique():
+    """The groups of identical strategies: the same first columns and the same partition as
+    np.unique(axis=1), including columns with equal sums that differ."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        t, n = int(rng.integers(1, 30)), int(rng.integers(1, 25))
+        v = rng.integers(-2, 3, size=(t, n)).astype(float)
+        for _ in range(int(rng.integers(0, 5))):
+            a, b = rng.integers(0, n, 2)
+            v[:, a] = v[:, b]
+        _, first, group = np.unique(v, axis=1, return_index=True, return_inverse=True)
+        group = group.reshape(-1)
+        got_first, got_group = snooping._identical_columns(v)
+        np.testing.assert_array_equal(got_first, np.sort(first))
+        same = group[:, None] == group[None, :]
+        np.testing.assert_array_equal(got_group[:, None] == got_group[None, :], same)
+        np.testing.assert_array_equal(got_first[got_group],
+                                      [np.flatnonzero(same[j])[0] for j in range(n)])
+    # equal sums, different columns: not merged
+    v = np.array([[1.0, 2.0, 1.0], [2.0, 1.0, 2.0]])
+    first, group = snooping._identical_columns(v)
+    np.testing.assert_array_equal(first, [0, 1])
+    np.testing.assert_array_equal(group, [0, 1, 0])
