@@ -648,3 +648,31 @@ def test_block_lengths_do_not_depend_on_memory_layout():
     assert _auto_block_length(x, "stationary") == float(
         np.median(sigtest.optimal_block_length(x)["stationary"])
     )
+
+
+@pytest.mark.parametrize("scheme, block", [("iid", 1.0), ("stationary", 3.5), ("circular", 6.0),
+                                           ("moving", 6.0), ("stationary", 1.0)])
+def test_count_matrix_equals_a_plain_loop(scheme, block):
+    """Count matrices from block starts and lengths (integer difference arrays, one flat
+    cumulative sum; wrapping blocks split in two, zero-length blocks ignored) against a loop
+    that walks every block period by period; reused buffers left dirty by an earlier group
+    change nothing."""
+    from sigtest._engine import blocks_to_counts, draw_blocks
+
+    t = 23
+    gen = np.random.default_rng(4)
+    out = np.full((40, t), np.nan)
+    work = np.full(STREAM_BLOCK * (t + 1), 7, dtype=np.int64)  # enough for a stream block
+    for _ in range(3):
+        starts, lengths = draw_blocks(gen, 40, t, scheme, block)
+        ref = np.zeros((40, t))
+        for r in range(40):
+            for s, ln in zip(starts[r], lengths[r]):
+                for k in range(ln):
+                    ref[r, (s + k) % t] += 1
+        np.testing.assert_array_equal(blocks_to_counts(starts, lengths, t), ref)
+        np.testing.assert_array_equal(blocks_to_counts(starts, lengths, t, out, work), ref)
+        assert (ref.sum(axis=1) == t).all()
+    plan = BootstrapPlan(scheme, block, t, 700, root_seed_sequence(5))
+    np.testing.assert_array_equal(plan.counts(200, 650, np.empty((450, t)), work),
+                                  counts_from_indices(plan.indices(200, 650), t))

@@ -239,3 +239,21 @@ def test_thread_count_does_not_change_the_numbers(tmp_path):
     assert len(results[0].files) > 50
     for key in results[0].files:
         np.testing.assert_array_equal(results[0][key], results[1][key], err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["reality_check", "spa", "bootstrap_ci"])
+def test_split_work_does_not_change_the_numbers(name, monkeypatch):
+    """Columns cut into several blocks (as for long series and wide matrices): the whole result
+    is bit-identical for 1, 2 and 3 worker threads and for several chunk sizes."""
+    from sigtest import _engine
+
+    monkeypatch.setattr(_engine, "TASK_FLOPS", 1)
+    monkeypatch.setattr(_engine, "MIN_BLOCK_COLUMNS", 3)
+    x = _data(t=300, n=14)
+    assert len(_engine.column_blocks(300, 14)) > 1
+    kw = dict(n_resamples=1100, rng=9, block_length=4.0)
+    fn = getattr(sigtest, name)
+    ref = fn(x, workers=1, **kw)
+    for workers, batch in [(2, None), (3, 1), (2, 2048)]:
+        assert_same(ref, fn(x, workers=workers, batch_size=batch, **kw))
+    assert_differ(ref, fn(x, workers=2, **{**kw, "rng": 10}))

@@ -178,3 +178,124 @@ def test_workers_minus_one_is_no_limit():
     a = sigtest.reality_check(x, n_resamples=99, rng=1, workers=-1)
     b = sigtest.reality_check(x, n_resamples=99, rng=1)
     assert a.pvalue == b.pvalue
+
+
+# ------------------------------------------------------------------------------------------------
+# the split of the work: column blocks fixed by the shape, chunks sized to the threads
+# ------------------------------------------------------------------------------------------------
+
+
+def test_column_blocks_depend_on_the_shape_alone():
+    """Long series and wide matrices are cut into equal column blocks (tasks for every thread
+    even when a chunk holds one row group); short, narrow ones are one block."""
+    assert _engine.column_blocks(2520, 1000) == [(0, 1000)]
+    long_blocks = _engine.column_blocks(20_160, 1000)
+    assert len(long_blocks) == 3
+    wide = _engine.column_blocks(2520, 10_000)
+    assert len(wide) == 4 and {b - a for a, b in wide} == {2500}
+    for t, n in [(20_160, 1000), (2520, 10_000), (300, 5), (50_000, 7)]:
+        blocks = _engine.column_blocks(t, n)
+        assert blocks[0][0] == 0 and blocks[-1][1] == n
+        assert all(a1 == b0 for (_, a1), (b0, _) in zip(blocks, blocks[1:]))
+        with threadpoolctl.threadpool_limits(1, user_api="blas"):
+            assert _engine.column_blocks(t, n) == blocks
+
+
+@pytest.mark.parametrize("scheme, block", [("stationary", 5.0), ("iid", 1.0), ("circular", 7.0)])
+def test_split_columns_same_numbers_for_every_thread_count_and_chunk(monkeypatch, scheme, block):
+    """With the columns cut into several blocks (count matrices shared by the blocks' tasks),
+    the resampled means are bit-identical for 1, 2 and 5 threads and any chunk size, and equal
+    to the means of the resampled data (plain loop) to rounding."""
+    from sigtest._engine import BootstrapPlan, power_sums
+    from sigtest._random import root_seed_sequence
+
+    monkeypatch.setattr(_engine, "TASK_FLOPS", 1)
+    monkeypatch.setattr(_engine, "MIN_BLOCK_COLUMNS", 4)
+    x = np.random.default_rng(0).standard_normal((120, 18))
+    assert len(_engine.column_blocks(120, 18)) == 5
+    plan = BootstrapPlan(scheme, block, 120, 700, root_seed_sequence(3))
+    results = []
+    for workers, batch in [(1, None), (2, None), (5, None), (2, 1), (3, 600), (1, 10_000)]:
+        out = [np.empty((700, 18)) for _ in range(2)]
+        for _ in power_sums(plan, x, (1, 2), out=out, workers=workers, batch_size=batch):
+            pass
+        results.append(out)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+    idx = plan.indices(0, 700)
+    for b in range(0, 700, 37):
+        xb = x[idx[b]]
+        np.testing.assert_allclose(results[0][0][b], xb.mean(axis=0), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(results[0][1][b], (xb**2).mean(axis=0), rtol=0, atol=1e-13)
+
+
+def test_split_powers_per_block_when_they_do_not_fit(monkeypatch):
+    """Beyond POWERS_BYTES each task squares its own column block: the same numbers."""
+    from sigtest._engine import BootstrapPlan, resampled_power_means
+    from sigtest._random import root_seed_sequence
+
+    monkeypatch.setattr(_engine, "TASK_FLOPS", 1)
+    monkeypatch.setattr(_engine, "MIN_BLOCK_COLUMNS", 4)
+    x = np.random.default_rng(1).standard_normal((90, 13))
+    plan = BootstrapPlan("stationary", 4.0, 90, 300, root_seed_sequence(2))
+    whole = resampled_power_means(plan, x, (1, 2, 3))
+    monkeypatch.setattr(_engine, "POWERS_BYTES", 0)
+    per_task = resampled_power_means(plan, x, (1, 2, 3))
+    for a, b in zip(whole, per_task):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_abandoned_split_run_cancels_its_queue(monkeypatch):
+    """Closing the generator early (many chunks started ahead) returns promptly, restores BLAS
+    and leaves no task running."""
+    from sigtest._engine import BootstrapPlan, power_sums
+    from sigtest._random import root_seed_sequence
+
+    monkeypatch.setattr(_engine, "TASK_FLOPS", 1)
+    monkeypatch.setattr(_engine, "MIN_BLOCK_COLUMNS", 2)
+    before = _engine._current_blas_threads()
+    x = np.random.default_rng(1).standard_normal((60, 10))
+    plan = BootstrapPlan("stationary", 4.0, 60, 20_000, root_seed_sequence(2))
+    gen = power_sums(plan, x, (1,), workers=2, batch_size=1)
+    next(gen)
+    gen.close()
+    assert _engine._current_blas_threads() == before
+
+
+def test_gram_is_single_threaded_and_exact():
+    """The MCS covariance of the draws: the same bits under any BLAS limit, exactly symmetric,
+    equal to the sum of outer products (plain loop) to rounding."""
+    z = np.random.default_rng(2).standard_normal((3000, 60))
+    g = _engine.gram(z)
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        np.testing.assert_array_equal(_engine.gram(z), g)
+    np.testing.assert_array_equal(g, g.T)
+    ref = np.zeros((60, 60))
+    for row in z[::1]:
+        ref += np.outer(row, row)
+    np.testing.assert_allclose(g, ref, rtol=1e-12, atol=1e-10)
+
+
+def test_replicate_quantiles_equal_numpy_exactly(monkeypatch):
+    """Quantiles by selection on column blocks: numpy's linear quantiles bit for bit (ties,
+    the levels 0 and 1, NaN and infinite values), for any block width and thread count."""
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        b, n = int(rng.integers(1, 60)), int(rng.integers(1, 9))
+        d = rng.standard_normal((b, n))
+        if trial % 3 == 0:
+            d = np.round(d)
+        if trial % 5 == 0:
+            d[rng.integers(0, b), rng.integers(0, n)] = np.nan
+        if trial % 7 == 0:
+            d[rng.integers(0, b), rng.integers(0, n)] = np.inf
+        q = [0.0, 1.0, 0.5] if trial % 11 == 0 else rng.random(int(rng.integers(1, 4)))
+        monkeypatch.setattr(_engine, "_QUANTILE_COLUMNS", int(rng.integers(1, 4)))
+        with np.errstate(invalid="ignore"):
+            ref = np.quantile(d, q, axis=0)
+            got = _engine.replicate_quantiles(d, q)
+            with _engine.worker_limit(1):
+                one = _engine.replicate_quantiles(d, q)
+        np.testing.assert_array_equal(got, ref)
+        np.testing.assert_array_equal(one, ref)
