@@ -195,6 +195,12 @@ def blocks_to_counts(
         out = np.empty((n_rows, n_obs))
     if (lengths == 1).all():
         return counts_from_indices(starts, n_obs, out, work)
+    step = _count_rows(n_obs)
+    if n_rows > step:  # a few rows at a time: the scattered updates then hit the cache
+        for r0 in range(0, n_rows, step):
+            r1 = min(r0 + step, n_rows)
+            blocks_to_counts(starts[r0:r1], lengths[r0:r1], n_obs, out[r0:r1], work)
+        return out
     width = n_obs + 1  # column T collects the ends of the blocks that reach the last period
     base = (np.arange(n_rows, dtype=np.int64) * width)[:, None]
     ends = starts + lengths
@@ -231,10 +237,26 @@ def counts_from_indices(
     n_rows = indices.shape[0]
     if out is None:
         out = np.empty((n_rows, n_obs))
+    step = _count_rows(n_obs)
+    if n_rows > step:
+        for r0 in range(0, n_rows, step):
+            counts_from_indices(indices[r0 : r0 + step], n_obs, out[r0 : r0 + step], work)
+        return out
     flat = _zeroed(work, n_rows * n_obs)
     np.add.at(flat, (indices + n_obs * np.arange(n_rows, dtype=np.int64)[:, None]).ravel(), 1)
     np.copyto(out, flat.reshape(n_rows, n_obs), casting="unsafe")
     return out
+
+
+#: Target size of the integer difference array of one pass of :func:`blocks_to_counts` (bytes):
+#: about 50 rows at T = 2520, 16 at T = 20,160; half the time of a whole group at once (5 and
+#: 41 MiB, whose scattered updates miss the cache).
+COUNT_PASS_BYTES = 2**20
+
+
+def _count_rows(n_obs: int) -> int:
+    """Rows per pass of the count-matrix builders."""
+    return int(max(16, min(128, COUNT_PASS_BYTES // (8 * (n_obs + 1)))))
 
 
 def _zeroed(work: np.ndarray | None, size: int) -> np.ndarray:
@@ -550,6 +572,15 @@ def power_sums(
         return [(g0, min(g0 + unit, stop)) for g0 in range(start, stop, unit)]
 
     local = threading.local()
+    lock = threading.Lock()
+    spare: list[np.ndarray] = []  # count matrices of finished groups (split columns)
+
+    def scratch() -> np.ndarray:
+        """The worker thread's integer scratch for count matrices (see blocks_to_counts)."""
+        if not hasattr(local, "work"):
+            local.work = np.empty(_count_rows(t_obs) * (t_obs + 1), dtype=np.int64)
+        return local.work
+
     extra = sum(p != 1 for p in powers) * t_obs * n_cols * 8
     # powers of x: once for the run when they fit, else per product task (huge inputs only)
     whole = _powers(x, powers) if fused or extra <= POWERS_BYTES else None
@@ -569,15 +600,26 @@ def power_sums(
                 block *= inv_t
 
         def group(g0: int, g1: int) -> None:
-            bufs = getattr(local, "bufs", None)
-            if bufs is None:  # the worker thread's count matrix and scratch, reused
-                bufs = local.bufs = (np.empty((unit, t_obs)),
-                                     np.empty(unit * (t_obs + 1), dtype=np.int64))
-            counts = plan.counts(g0, g1, out=bufs[0][: g1 - g0], work=bufs[1])
+            if not hasattr(local, "counts"):  # the worker thread's own count matrix, reused
+                local.counts = np.empty((unit, t_obs))
+            counts = plan.counts(g0, g1, out=local.counts[: g1 - g0], work=scratch())
             products(counts, g0 - start, g1 - start, 0, n_cols)
 
-        def block(counts: Future[np.ndarray], g0: int, g1: int, c0: int, c1: int) -> None:
-            products(counts.result(), g0 - start, g1 - start, c0, c1)
+        def group_counts(g0: int, g1: int, share: list[Any]) -> np.ndarray:
+            with lock:
+                buf = spare.pop() if spare else None
+            share[1] = np.empty((unit, t_obs)) if buf is None else buf
+            return plan.counts(g0, g1, out=share[1][: g1 - g0], work=scratch())
+
+        def block(counts: Future[np.ndarray], share: list[Any], g0: int, g1: int, c0: int,
+                  c1: int) -> None:
+            try:
+                products(counts.result(), g0 - start, g1 - start, c0, c1)
+            finally:  # the group's last block hands its count matrix on to a later group
+                with lock:
+                    share[0] -= 1
+                    if share[0] == 0 and share[1] is not None:
+                        spare.append(share[1])
 
         futures: list[Future[Any]] = []
         for g0, g1 in groups_of(start, stop):
@@ -587,9 +629,10 @@ def power_sums(
             # the count matrix is submitted before the tasks that wait for it, so a thread
             # that waits always waits for a task already running (the pool is first in,
             # first out): no deadlock
-            counts = pool.submit(plan.counts, g0, g1)
+            share: list[Any] = [len(blocks), None]  # blocks still to use it, the matrix
+            counts = pool.submit(group_counts, g0, g1, share)
             futures.append(counts)
-            futures += [pool.submit(block, counts, g0, g1, c0, c1) for c0, c1 in blocks]
+            futures += [pool.submit(block, counts, share, g0, g1, c0, c1) for c0, c1 in blocks]
         n_tasks = len(futures) - (0 if fused else len(groups_of(start, stop)))
         size = (stop - start) * group_bytes // unit
         return start, stop, outs, futures, n_tasks, size
