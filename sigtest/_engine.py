@@ -9,10 +9,11 @@ the ``B_c x N`` resampled means are one matrix product ``C @ X / T`` done by BLA
 Random draws are organised by :mod:`sigtest._random` so that replicate ``b`` depends only on the
 seed and on ``b``: the chunk size changes memory and speed, never the numbers.
 
-Memory per chunk of ``B_c`` replicates: the index and count matrices (``B_c x T``, int64 and
-float64), one ``T x N_c`` power of a column block (``N_c`` chosen to keep it under
-``COLUMN_BLOCK_BYTES``), and the ``B_c x N`` outputs per power. :func:`default_batch_size` keeps
-that under ``MEMORY_BUDGET`` bytes.
+Memory: per worker thread one count matrix of a row group (:func:`gemm_rows` x T float64, about
+5 MiB at T = 2520) and a small integer scratch; the powers ``x ** p`` (once, up to
+``POWERS_BYTES``, else per column block); and the ``B_c x N`` outputs per power of the chunks in
+flight, within ``max(MEMORY_BUDGET, threads x MEMORY_BUDGET / 2)`` bytes (see
+:func:`power_sums`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ __all__ = [
     "BootstrapPlan",
     "IndexPlan",
     "counts_from_indices",
-    "default_batch_size",
+    "column_blocks",
     "draw_indices",
     "gram",
     "power_sums",
@@ -53,9 +54,10 @@ Bootstrap = Literal["iid", "stationary", "circular", "moving"]
 #: The registry of resampling schemes (the options of :data:`Bootstrap`).
 BOOTSTRAPS: tuple[str, ...] = get_args(Bootstrap)
 
-#: Target for the extra memory of one chunk (bytes), used to pick the default batch size. Each
-#: matrix product covers one stream block whatever the chunk size, so a small budget costs no
-#: BLAS efficiency, only a little Python overhead per chunk.
+#: Extra memory of the chunks in flight (outputs and count matrices, bytes) on two threads; it
+#: grows with the threads (``threads x MEMORY_BUDGET / 2``) so that every thread has tasks. Each
+#: matrix product covers one row group and column block whatever the chunk size, so a small
+#: budget costs no BLAS efficiency, only a little Python overhead per chunk.
 MEMORY_BUDGET = 64 * 2**20
 #: Largest ``T x N_c`` temporary (a power of a column block), in bytes.
 COLUMN_BLOCK_BYTES = 64 * 2**20
@@ -347,15 +349,6 @@ class IndexPlan:
 Plan = BootstrapPlan | IndexPlan
 
 
-def default_batch_size(
-    n_obs: int, n_cols: int, n_powers: int, n_resamples: int, budget: int = MEMORY_BUDGET
-) -> int:
-    """Replicates per chunk so that one chunk's extra memory stays near ``budget`` bytes."""
-    per_replicate = 8 * (3 * n_obs + n_powers * n_cols)  # indices, counts, draws + outputs
-    size = max(STREAM_BLOCK, budget // max(per_replicate, 1))
-    return int(min(size, n_resamples))
-
-
 def chunks(n_resamples: int, batch_size: int, unit: int = STREAM_BLOCK) -> Iterator[tuple[int, int]]:
     """Chunks of whole product groups: ``batch_size`` rounded up to a multiple of ``unit``."""
     step = -(-batch_size // unit) * unit
@@ -546,7 +539,9 @@ def power_sums(
     started ahead of the one the caller is reducing until about two tasks per thread are in
     flight (at least the next chunk, within ``max(MEMORY_BUDGET, threads x MEMORY_BUDGET / 2)``
     bytes of outputs and count matrices), so the caller's reduction of a chunk overlaps the
-    products of the next ones and no thread waits for a chunk boundary. While the generator is
+    products of the next ones and no thread waits for a chunk boundary. A chunk of a very wide
+    matrix (one row group's outputs above half that window, e.g. 200 MiB for N = 100,000) has
+    tasks for every thread on its own and is not overlapped: one chunk in memory at a time. While the generator is
     alive, BLAS calls in this process run on one thread each (a reference-counted limit, see
     :func:`_single_threaded_blas`).
     """
@@ -656,7 +651,9 @@ def power_sums(
                 if not pending:
                     break
                 head = pending.popleft()
-                if not pending:  # start the next chunk before waiting for this one
+                # start the next chunk before waiting for this one, unless the two would not
+                # fit the window and this one alone has tasks for every thread (very wide data)
+                if not pending and (head[4] < 2 * n_threads or 2 * head[5] <= window):
                     nxt = next(todo, None)
                     if nxt is not None:
                         pending.append(submit(pool, *nxt))
