@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_snooping import make_data  # noqa: E402
 
 import sigtest  # noqa: E402
+import sigtest._engine  # noqa: E402
 
 
 def paired(calls: dict, repeat: int) -> dict:
@@ -59,7 +60,8 @@ def part(name: str, t: int, n: int, b: int, repeat: int) -> None:
         x2 = x * x
         calls = {"2 products": lambda: (counts @ x, counts @ x2),
                  "bootstrap_ci": lambda: sigtest.bootstrap_ci(x, measure="sharpe", **common)}
-    if name == "ci":  # the quantile step alone: numpy's against the engine's selection
+    quantiles = name == "ci" and hasattr(sigtest._engine, "replicate_quantiles")
+    if quantiles:  # the quantile step alone: numpy's against the engine's selection
         from sigtest._engine import replicate_quantiles
 
         dist = calls["bootstrap_ci"]().bootstrap_distribution
@@ -69,13 +71,13 @@ def part(name: str, t: int, n: int, b: int, repeat: int) -> None:
         calls["np.quantile"] = lambda: np.quantile(dist, levels, axis=0)
         calls["replicate_quantiles"] = lambda: replicate_quantiles(dist, levels)
     best = paired(calls, repeat)
-    if name == "ci":
+    if quantiles:
         q_np, q_sel = best.pop("np.quantile"), best.pop("replicate_quantiles")
     (k0, t0), (k1, t1) = best.items()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"| {name} | T = {t:,}, N = {n:,}, B = {b:,} | {k0} {t0:.3f} s | {k1} {t1:.3f} s | "
           f"{t1 / t0:.2f} | {peak:.0f} | {os.getloadavg()[0]:.2f} |", flush=True)
-    if name == "ci":  # the call with its quantile step done by replicate_quantiles
+    if quantiles:  # the call with its quantile step done by replicate_quantiles
         proj = t1 - q_np + q_sel
         print(f"| ci, quantiles by selection | (np.quantile {q_np:.3f} s, replicate_quantiles "
               f"{q_sel:.3f} s) | {k0} {t0:.3f} s | projected {proj:.3f} s | {proj / t0:.2f} "
