@@ -441,18 +441,23 @@ def as_blocks(
     min_obs: int = 2,
     nan_policy: NanPolicy = "raise",
     rows: slice | None = None,
+    defer_values: bool = False,
 ) -> Blocks:
     """Validate ``returns`` (any supported input) into :class:`Blocks`.
 
     ``rows``: the rows to keep (after the shape is validated on all rows); a benchmark column
     is left out with :meth:`Blocks.drop`. In memory the values are validated here (NaN
-    as ``nan_policy`` says); on dask, inside every kernel's task.
+    as ``nan_policy`` says); on dask, inside every kernel's task. ``defer_values``: in memory,
+    leave the scan for NaN and infinite values to the caller's first kernel pass, which must
+    report what it found to ``blocks.data.check_values`` before anything else reads the values
+    (one pass over the data fewer; see :func:`sigtest._moments.moments`).
     """
     if isinstance(returns, Blocks):  # validated by the caller (e.g. ``validate``)
         return returns if rows is None else returns.restrict(rows)
     if is_dask(returns):
         return _dask_blocks(returns, name=name, min_obs=min_obs, rows=rows)
-    data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy)
+    data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy,
+                      defer_values=defer_values and rows is None)
     if rows is not None:
         index = data.index[rows] if data.index is not None else None
         data = ReturnsData(

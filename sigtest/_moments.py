@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from sigtest._engine import n_workers
 from sigtest._execution import Blocks, from_data
-from sigtest._validation import NanPolicy, ReturnsData, scale_exponents
+from sigtest._validation import NanPolicy, ReturnsData, nonfinite_columns, scale_exponents
 
 __all__ = ["block_moments", "data_moments", "moments"]
 
@@ -182,14 +183,48 @@ def block_moments(
     hac_lags: int | None,
     acf_lags: int | None,
     risk_free: np.ndarray | None,
+    wide: bool = False,
+    check: bool = False,
 ) -> dict[str, np.ndarray]:
     """Kernel: the moments of the columns of a ``T x N_k`` block (minus the per-period
-    ``risk_free``), in column chunks that fit a core's L2 cache (see :func:`_chunk_width`)."""
+    ``risk_free``).
+
+    ``wide``: one pass over row bands of the block (:func:`_wide_moments`, for blocks of
+    many columns); otherwise column chunks copied transposed (:func:`_narrow_moments`).
+    ``check``: the values were not validated (``as_returns(..., defer_values=True)``); the
+    output then also holds ``inf``, the columns holding an infinite value (their moments are
+    NaN), and columns holding a NaN are computed as under ``nan_policy='omit'``.
+    """
+    if wide:
+        return _wide_moments(x, higher, hac_lags, acf_lags, risk_free, check)
+    inf = None
+    if check:
+        inf, _ = nonfinite_columns(x)
+    out = _narrow_moments(x, higher, hac_lags, acf_lags, risk_free, inf)
+    if check:
+        out["inf"] = inf
+    return out
+
+
+def _narrow_moments(
+    x: np.ndarray,
+    higher: bool,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    risk_free: np.ndarray | None,
+    inf: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The moments of the columns of ``x``, in column chunks that fit a core's L2 cache (see
+    :func:`_chunk_width`), each copied transposed and centred twice: the reference kernel,
+    exact for any finite or NaN values and any scale. Columns ``inf`` (holding an infinite
+    value) are computed as if all missing."""
     t_obs, n_cols = x.shape
     width = _chunk_width(t_obs, n_cols)
     parts = []
     for a in range(0, n_cols, width):
         block = _transposed_copy(x, a, min(a + width, n_cols))
+        if inf is not None and inf[a : a + width].any():
+            block[inf[a : a + width]] = np.nan
         if risk_free is not None:
             block -= risk_free
         # columns far outside unit scale: squares and fourth powers would overflow or vanish
@@ -200,6 +235,244 @@ def block_moments(
         out["exp"] = exp if exp is not None else np.zeros(block.shape[0], dtype=np.intc)
         parts.append(out)
     return _concat(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Wide blocks: one pass over row bands
+# --------------------------------------------------------------------------------------------
+
+#: Rows of one band of the row-band kernel. Fixed, so that a column's sums are added in the
+#: same order whatever the width of its block (and so whatever the number of threads).
+_BAND_ROWS = 8
+
+#: Rows whose mean gives each column's pivot (see :func:`_pivot`).
+_PIVOT_ROWS = 16
+
+#: Below this many strategies the transposed kernel is used (the row-band kernel pays a few
+#: numpy calls per band of 8 rows, which only many columns amortize).
+_WIDE_MIN = 1024
+
+#: Columns per thread task of the row-band kernel: a band of 8 rows is 256 KiB, which stays
+#: in a core's L2 cache with its temporaries. Moments with autocovariances (the moving sums
+#: keep one numpy call per row) take four times as many.
+_WIDE_COLS = 4096
+
+#: A column is computed by the row-band kernel only if its largest absolute value is at most
+#: this (the power sums then stay far from overflow) and its variance at least
+#: :data:`_VAR_MIN` (its fourth powers far from the subnormal range); all other columns take
+#: the transposed kernel, which rescales them by powers of two (``scale_exponents``).
+_ABS_MAX = 2.0**63
+_VAR_MIN = 2.0**-120
+
+
+def _pivot(head: np.ndarray) -> np.ndarray:
+    """Per column, the value subtracted before the power sums are taken: 0 when the mean of the
+    column's first rows is within two of their standard deviations of 0 (ordinary returns,
+    whose mean is a small fraction of their spread: the raw sums are then as accurate as
+    shifted ones, and the band needs no subtraction), else that mean (levels far from 0: the
+    sums of the shifted values keep their accuracy)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        k0 = head.mean(axis=0)
+        s0 = head.std(axis=0)
+        piv = np.where(np.abs(k0) <= 2.0 * s0, 0.0, k0)
+    return np.where(np.isfinite(piv), piv, 0.0)
+
+
+def _wide_moments(
+    x: np.ndarray,
+    higher: bool,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    risk_free: np.ndarray | None,
+    check: bool,
+) -> dict[str, np.ndarray]:
+    """The moments of the columns of ``x`` (``T x W``, rows contiguous) in one read pass.
+
+    The data are read as they lie in memory, in bands of :data:`_BAND_ROWS` full rows of the
+    block (a view, no copy), and the power sums ``S_k = sum_t y_t**k`` (``k <= 4``) of
+    ``y = x - rf - p`` are accumulated per column, with ``p`` a pivot near the column's level
+    (:func:`_pivot`). With ``delta = S_1 / T`` the central moments are exact polynomials of the
+    sums::
+
+        m2 = S2/T - delta^2,   m3 = S3/T - 3 delta S2/T + 2 delta^3,
+        m4 = S4/T - 4 delta S3/T + 6 delta^2 S2/T - 3 delta^4
+
+    which lose no accuracy to cancellation while ``delta^2 <= m2`` (the pivot within one
+    standard deviation of the mean: then ``S2/T <= 2 m2`` and every term is at most a few
+    times its result). A column that breaks this, or holds a NaN or an infinite value, or lies
+    outside ``[_VAR_MIN, _ABS_MAX]``, is recomputed by the reference kernel
+    (:func:`_narrow_moments`, centred twice, rescaled), so the guarantees of that kernel hold
+    for every column. With ``hac_lags`` / ``acf_lags`` a second pass computes the moving sums
+    of the centred ``d = y - delta`` and ``e = d**2 - m2`` (see :func:`_wide_autocov`).
+    """
+    t_obs, w = x.shape
+    n = float(t_obs)
+    r = _BAND_ROWS
+    head = x[:_PIVOT_ROWS]
+    if risk_free is not None:
+        head = head - risk_free[:_PIVOT_ROWS, None]
+    piv = _pivot(head)
+    shifted = bool(piv.any())
+    n_sums = 4 if (higher or hac_lags is not None or acf_lags is not None) else 2
+    sums = np.zeros((n_sums, w))
+    tmp = np.empty(w)
+    ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
+    sbuf = np.empty((r, w))
+    with np.errstate(all="ignore"):  # bad columns (inf, NaN, overflow) are redone below
+        for s in range(0, t_obs, r):
+            xb = x[s : s + r]
+            m = xb.shape[0]
+            y = _band(xb, ybuf, risk_free, s, piv, shifted)
+            np.add.reduce(y, axis=0, out=tmp)
+            sums[0] += tmp
+            sq = sbuf[:m]
+            np.multiply(y, y, out=sq)
+            np.add.reduce(sq, axis=0, out=tmp)
+            sums[1] += tmp
+            if n_sums == 4:
+                np.einsum("ij,ij->j", sq, y, out=tmp)
+                sums[2] += tmp
+                np.einsum("ij,ij->j", sq, sq, out=tmp)
+                sums[3] += tmp
+        delta = sums[0] / n
+        a2 = sums[1] / n
+        m2 = a2 - delta * delta
+        out: dict[str, np.ndarray] = {"n": np.full(w, n), "mean": piv + delta, "m2": m2}
+        if n_sums == 4:
+            a3 = sums[2] / n
+            a4 = sums[3] / n
+            d2 = delta * delta
+            out["m3"] = a3 - 3.0 * delta * a2 + 2.0 * d2 * delta
+            out["m4"] = a4 - 4.0 * delta * a3 + 6.0 * d2 * a2 - 3.0 * d2 * d2
+        good = (d2 if n_sums == 4 else delta * delta) <= m2
+        good &= m2 >= _VAR_MIN
+        good &= np.abs(piv) + np.sqrt(sums[1]) <= _ABS_MAX
+    if n_sums == 4 and not higher:
+        del out["m3"], out["m4"]
+    if hac_lags is not None or acf_lags is not None:
+        if good.any():
+            out.update(_wide_autocov(x, risk_free, piv, shifted, delta, m2, hac_lags, acf_lags))
+        else:
+            for k in (["s11", "s12", "s22"] if hac_lags is not None else []) + (
+                ["agg"] if acf_lags is not None else []
+            ):
+                out[k] = np.full(w, np.nan)
+    out["exp"] = np.zeros(w, dtype=np.intc)
+    inf = None
+    if check:
+        inf, _ = nonfinite_columns(x, ~np.isfinite(sums[0]))
+        out["inf"] = inf
+    redo = np.flatnonzero(~good)
+    if redo.size:
+        exact = _narrow_moments(np.ascontiguousarray(x[:, redo]), higher, hac_lags, acf_lags,
+                                risk_free, inf[redo] if inf is not None else None)
+        for k, v in exact.items():
+            if k in out:
+                out[k] = out[k].astype(v.dtype, copy=False)
+                out[k][redo] = v
+    return out
+
+
+def _band(
+    xb: np.ndarray,
+    buf: np.ndarray | None,
+    risk_free: np.ndarray | None,
+    s: int,
+    piv: np.ndarray,
+    shifted: bool,
+) -> np.ndarray:
+    """Rows ``s : s + len(xb)`` of ``x - risk_free - piv`` (``xb`` itself when both are 0)."""
+    if buf is None:
+        return xb
+    y = buf[: xb.shape[0]]
+    if risk_free is not None:
+        np.subtract(xb, risk_free[s : s + xb.shape[0], None], out=y)
+        if shifted:
+            y -= piv
+    else:
+        np.subtract(xb, piv, out=y)
+    return y
+
+
+def _wide_autocov(
+    x: np.ndarray,
+    risk_free: np.ndarray | None,
+    piv: np.ndarray,
+    shifted: bool,
+    delta: np.ndarray,
+    m2: np.ndarray,
+    hac_lags: int | None,
+    acf_lags: int | None,
+) -> dict[str, np.ndarray]:
+    """Newey-West pieces ``s11, s12, s22`` and Lo's ``agg`` of the columns of ``x`` by a second
+    pass over row bands, from moving sums (the identity of :func:`_window_sums`).
+
+    ``d = (x - rf - piv) - delta`` and ``e = d**2 - m2`` are centred per band, and their running
+    sums ``C_t`` are kept in a ring of the last ``P`` rows (one numpy call per row: a running
+    sum along the rows of a C-ordered band, ``np.cumsum(axis=0)``, is a strided loop per
+    column and far slower). The zero-padded moving sums are then ``W_t = C_t - C_{t-L-1}``,
+    for ``t`` up to ``T + L - 1`` (after the data, ``C`` stays at its last value)."""
+    t_obs, w = x.shape
+    n = float(t_obs)
+    r = _BAND_ROWS
+    hac = hac_lags is not None
+    series = 2 if hac else 1
+    span = max(hac_lags + 1 if hac else 1, acf_lags if acf_lags is not None else 1)
+    tail = span - 1
+    room = max(64, span + r)
+    ring = np.zeros((span + room, series, w))
+    dbuf = np.empty((r, series, w))
+    wbuf = np.empty((r, series, w))
+    tmp = np.empty(w)
+    acc = np.zeros((4, w))  # sum Wd Wd, Wd We, We We (window L + 1); Wq Wq (window q)
+    p = span  # ring[p - 1] holds C_{s - 1}
+    with np.errstate(all="ignore"):
+        for s in range(0, t_obs + tail, r):
+            m = min(r, t_obs + tail - s)
+            if p + m > span + room:
+                ring[:span] = ring[p - span : p]
+                p = span
+            md = max(0, min(m, t_obs - s))  # rows of data in this band; the rest is padding
+            if md:
+                d = dbuf[:md, 0]
+                xb = x[s : s + md]
+                if risk_free is not None or shifted:
+                    y = _band(xb, d, risk_free, s, piv, shifted)
+                    y -= delta
+                else:
+                    np.subtract(xb, delta, out=d)
+                if hac:
+                    e = dbuf[:md, 1]
+                    np.multiply(d, d, out=e)
+                    e -= m2
+                for i in range(md):
+                    np.add(ring[p - 1 + i], dbuf[i], out=ring[p + i])
+            for i in range(md, m):
+                ring[p + i] = ring[p - 1 + i]
+            cur = ring[p : p + m]
+            if hac:
+                lag = hac_lags + 1
+                win = wbuf[:m]
+                np.subtract(cur, ring[p - lag : p - lag + m], out=win)
+                np.einsum("ij,ij->j", win[:, 0], win[:, 0], out=tmp)
+                acc[0] += tmp
+                np.einsum("ij,ij->j", win[:, 0], win[:, 1], out=tmp)
+                acc[1] += tmp
+                np.einsum("ij,ij->j", win[:, 1], win[:, 1], out=tmp)
+                acc[2] += tmp
+            if acf_lags is not None:
+                wq = wbuf[:m, 0]
+                np.subtract(cur[:, 0], ring[p - acf_lags : p - acf_lags + m, 0], out=wq)
+                np.einsum("ij,ij->j", wq, wq, out=tmp)
+                acc[3] += tmp
+            p += m
+        out: dict[str, np.ndarray] = {}
+        if hac:
+            scale = (hac_lags + 1.0) * n
+            out["s11"], out["s12"], out["s22"] = acc[0] / scale, acc[1] / scale, acc[2] / scale
+        if acf_lags is not None:
+            out["agg"] = acc[3] / (n * m2)
+    return out
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -220,10 +493,25 @@ def moments(
     """Per-column moments of ``blocks`` (minus the per-period ``risk_free``), one pass by
     :func:`block_moments`; in memory one task per cache-sized column chunk on the thread pool.
     Under ``'propagate'`` a column holding NaN gets NaN everywhere (but its count)."""
-    width = _chunk_width(blocks.n_obs, blocks.n_strategies)
-    parts = blocks.map(block_moments, higher, hac_lags, acf_lags, risk_free,
+    n_cols = blocks.n_strategies
+    wide = n_cols >= _WIDE_MIN
+    if wide:
+        target = _WIDE_COLS * (4 if hac_lags is not None or acf_lags is not None else 1)
+        workers = n_workers()
+        tasks = -(-n_cols // target)
+        tasks = -(-tasks // workers) * workers  # a multiple of the threads: even shares
+        width = -(-n_cols // tasks)
+    else:
+        width = _chunk_width(blocks.n_obs, n_cols)
+    data = blocks.data
+    check = data is not None and data.deferred is not None
+    parts = blocks.map(block_moments, higher, hac_lags, acf_lags, risk_free, wide, check,
                        nan_policy=nan_policy, split=width)
     merged = _concat(parts)
+    if check:
+        assert data is not None
+        inf = merged.pop("inf")
+        data.check_values(inf, merged["n"] < blocks.n_obs)
     if nan_policy == "propagate":
         bad = merged["n"] < blocks.n_obs  # a column with a missing value
         if bad.any():

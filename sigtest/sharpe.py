@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
@@ -128,6 +129,25 @@ def _warn_nan(
     if nan_policy == "propagate":
         bad &= ~(mom.n < data.n_obs)
     warn_degenerate(data, bad, what, stacklevel=4)
+
+
+def _check_now(blocks: Blocks) -> None:
+    """The error about the values of ``returns`` (NaN, inf), if any, now: their scan was left to
+    the moment pass (``as_blocks(..., defer_values=True)``, one pass over the data fewer), but
+    when another argument is wrong the returns are still reported first, as always."""
+    if blocks.data is not None:
+        blocks.data.check_deferred()
+
+
+@contextmanager
+def _returns_first(blocks: Blocks) -> Iterator[None]:
+    """Checks of other arguments made before the moment pass: on an error, :func:`_check_now`
+    first."""
+    try:
+        yield
+    except (ValueError, TypeError):
+        _check_now(blocks)
+        raise
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,8 +322,9 @@ def sharpe_ratio(
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
-    rf, rf_mean = _risk_free(risk_free, blocks.n_obs, blocks.index)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
+    with _returns_first(blocks):
+        rf, rf_mean = _risk_free(risk_free, blocks.n_obs, blocks.index)
     mom = moments(blocks, higher=False, nan_policy=nan_policy, risk_free=rf)
     sr = _sharpe_from(mom, ddof, rf_mean)
     data = blocks.shell()
@@ -491,37 +512,39 @@ def sharpe_ratio_se(
     method = check_choice(method, "method", SE_METHODS)  # type: ignore[assignment]
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
-    data = blocks.shell()
-    t_obs = data.n_obs
-    lags: int | None = None
-    acf_lags: int | None = None
-    if method == "hac":
-        if bandwidth is None:
-            lags = newey_west_bandwidth(t_obs)
-        else:
-            lags = check_int(bandwidth, "bandwidth", minimum=0)
-            if lags >= t_obs:
-                raise ValueError(
-                    f"`bandwidth` must be smaller than the number of periods ({t_obs}); got {lags}"
-                )
-        if q is not None:
-            if float(q) != int(q):
-                raise ValueError(
-                    "`periods_per_year` must be an integer for method='hac' (Lo's time "
-                    f"aggregation sums over q - 1 lags); got {periods_per_year!r}"
-                )
-            if int(q) - 1 >= t_obs:
-                raise ValueError(
-                    f"`periods_per_year` must be at most T = {t_obs} for method='hac' (it needs "
-                    f"autocorrelations up to lag q - 1); got {periods_per_year!r}"
-                )
-            acf_lags = int(q)
-    elif bandwidth is not None:
-        raise ValueError(
-            f"`bandwidth` applies to method='hac' only; got bandwidth={bandwidth!r} with "
-            f"method={method!r}"
-        )
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
+    with _returns_first(blocks):
+        data = blocks.shell()
+        t_obs = data.n_obs
+        lags: int | None = None
+        acf_lags: int | None = None
+        if method == "hac":
+            if bandwidth is None:
+                lags = newey_west_bandwidth(t_obs)
+            else:
+                lags = check_int(bandwidth, "bandwidth", minimum=0)
+                if lags >= t_obs:
+                    raise ValueError(
+                        f"`bandwidth` must be smaller than the number of periods ({t_obs}); "
+                        f"got {lags}"
+                    )
+            if q is not None:
+                if float(q) != int(q):
+                    raise ValueError(
+                        "`periods_per_year` must be an integer for method='hac' (Lo's time "
+                        f"aggregation sums over q - 1 lags); got {periods_per_year!r}"
+                    )
+                if int(q) - 1 >= t_obs:
+                    raise ValueError(
+                        f"`periods_per_year` must be at most T = {t_obs} for method='hac' (it "
+                        f"needs autocorrelations up to lag q - 1); got {periods_per_year!r}"
+                    )
+                acf_lags = int(q)
+        elif bandwidth is not None:
+            raise ValueError(
+                f"`bandwidth` applies to method='hac' only; got bandwidth={bandwidth!r} with "
+                f"method={method!r}"
+            )
     mom = moments(blocks, higher=method != "normal", hac_lags=lags, acf_lags=acf_lags,
                   nan_policy=nan_policy)
     sr = _sharpe_from(mom, ddof)
@@ -589,7 +612,7 @@ class _SharpeInputs:
 
 def _returns_inputs(returns: ReturnsLike, *, ddof: int, nan_policy: NanPolicy) -> _SharpeInputs:
     """The Sharpe ratio, skewness, Pearson kurtosis and ``T`` of every column of ``returns``."""
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
     mom = moments(blocks, higher=True, nan_policy=nan_policy)
     data = blocks.shell()
     sr = _sharpe_from(mom, ddof)
@@ -1384,8 +1407,9 @@ def deflated_sharpe_ratio(
         sharpe_variance_ddof=sharpe_variance_ddof, expected_max=expected_max,
         nan_policy=nan_policy,
     )
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
     if blocks.n_strategies < 2:
+        _check_now(blocks)
         raise ValueError(
             f"`returns` must hold every trial (at least 2 columns) for the deflated Sharpe "
             f"ratio; got {blocks.n_strategies}. For a single strategy use "
