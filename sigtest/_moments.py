@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sigtest._engine import n_workers
+from sigtest._engine import _single_threaded_blas, n_workers
 from sigtest._execution import Blocks, from_data
 from sigtest._validation import NanPolicy, ReturnsData, nonfinite_columns, scale_exponents
 
@@ -35,10 +35,11 @@ class _Moments:
     m2: np.ndarray  # central moments divided by n
     m3: np.ndarray | None = None
     m4: np.ndarray | None = None
-    # Long-run (HAC) covariance pieces of (d, d**2 - m2), each divided by n.
-    s11: np.ndarray | None = None
-    s12: np.ndarray | None = None
-    s22: np.ndarray | None = None
+    # n Var(SR) by the delta method with a Newey-West (HAC) long-run covariance: the long-run
+    # variance of the Sharpe ratio's influence function z = d / s - SR (d**2 - m2) / (2 m2),
+    # i.e. g'Sg with S the long-run covariance of (d, d**2 - m2) divided by n and
+    # g = (1/s, -SR/(2 s**2)), s = sqrt(m2), SR with the ``hac_ddof`` given to moments().
+    hac: np.ndarray | None = None
     # q + 2 sum_{k=1}^{q-1} (q - k) rho_k (Lo's time-aggregation denominator).
     agg: np.ndarray | None = None
     # Power-of-two exponent each column was divided by before the moments were taken (0 for
@@ -185,9 +186,10 @@ def block_moments(
     risk_free: np.ndarray | None,
     wide: bool = False,
     check: bool = False,
+    hac_ddof: int = 1,
 ) -> dict[str, np.ndarray]:
     """Kernel: the moments of the columns of a ``T x N_k`` block (minus the per-period
-    ``risk_free``).
+    ``risk_free``); ``hac_ddof``: the ddof of the Sharpe ratio in ``hac``.
 
     ``wide``: one pass over row bands of the block (:func:`_wide_moments`, for blocks of
     many columns); otherwise column chunks copied transposed (:func:`_narrow_moments`).
@@ -196,11 +198,11 @@ def block_moments(
     NaN), and columns holding a NaN are computed as under ``nan_policy='omit'``.
     """
     if wide:
-        return _wide_moments(x, higher, hac_lags, acf_lags, risk_free, check)
+        return _wide_moments(x, higher, hac_lags, acf_lags, risk_free, check, hac_ddof)
     inf = None
     if check:
         inf, _ = nonfinite_columns(x)
-    out = _narrow_moments(x, higher, hac_lags, acf_lags, risk_free, inf)
+    out = _narrow_moments(x, higher, hac_lags, acf_lags, risk_free, inf, hac_ddof)
     if check:
         out["inf"] = inf
     return out
@@ -213,6 +215,7 @@ def _narrow_moments(
     acf_lags: int | None,
     risk_free: np.ndarray | None,
     inf: np.ndarray | None = None,
+    hac_ddof: int = 1,
 ) -> dict[str, np.ndarray]:
     """The moments of the columns of ``x``, in column chunks that fit a core's L2 cache (see
     :func:`_chunk_width`), each copied transposed and centred twice: the reference kernel,
@@ -232,6 +235,15 @@ def _narrow_moments(
         if exp is not None:
             np.ldexp(block, -exp[:, None], out=block)
         out = _chunk_moments(block, higher, hac_lags, acf_lags)
+        if hac_lags is not None:
+            s11, s12, s22 = out.pop("s11"), out.pop("s12"), out.pop("s22")
+            n, s2 = out["n"], out["m2"]
+            with np.errstate(invalid="ignore", divide="ignore"):  # unit-free (exp cancels)
+                sr = out["mean"] / np.sqrt(s2 * n / (n - hac_ddof))
+                out["hac"] = s11 / s2 - sr * s12 / s2**1.5 + 0.25 * sr**2 * s22 / s2**2
+        if not higher:
+            out.pop("m3", None)
+            out.pop("m4", None)
         out["exp"] = exp if exp is not None else np.zeros(block.shape[0], dtype=np.intc)
         parts.append(out)
     return _concat(parts)
@@ -243,7 +255,7 @@ def _narrow_moments(
 
 #: Rows of one band of the row-band kernel. Fixed, so that a column's sums are added in the
 #: same order whatever the width of its block (and so whatever the number of threads).
-_BAND_ROWS = 8
+_BAND_ROWS = 16
 
 #: Rows whose mean gives each column's pivot (see :func:`_pivot`).
 _PIVOT_ROWS = 16
@@ -285,6 +297,7 @@ def _wide_moments(
     acf_lags: int | None,
     risk_free: np.ndarray | None,
     check: bool,
+    hac_ddof: int = 1,
 ) -> dict[str, np.ndarray]:
     """The moments of the columns of ``x`` (``T x W``, rows contiguous) in one read pass.
 
@@ -303,7 +316,8 @@ def _wide_moments(
     outside ``[_VAR_MIN, _ABS_MAX]``, is recomputed by the reference kernel
     (:func:`_narrow_moments`, centred twice, rescaled), so the guarantees of that kernel hold
     for every column. With ``hac_lags`` / ``acf_lags`` a second pass computes the moving sums
-    of the centred ``d = y - delta`` and ``e = d**2 - m2`` (see :func:`_wide_autocov`).
+    of the Sharpe ratio's centred influence function and of ``d = y - delta`` (see
+    :func:`_wide_autocov`).
     """
     t_obs, w = x.shape
     n = float(t_obs)
@@ -313,21 +327,25 @@ def _wide_moments(
         head = head - risk_free[:_PIVOT_ROWS, None]
     piv = _pivot(head)
     shifted = bool(piv.any())
-    n_sums = 4 if (higher or hac_lags is not None or acf_lags is not None) else 2
+    n_sums = 4 if higher else 2
     sums = np.zeros((n_sums, w))
     tmp = np.empty(w)
+    ones = np.ones(r)
     ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
     sbuf = np.empty((r, w))
-    with np.errstate(all="ignore"):  # bad columns (inf, NaN, overflow) are redone below
+    # bad columns (inf, NaN, overflow) are redone below; BLAS sums the band's rows (one
+    # matrix-vector product, faster than numpy's reduction along the rows), one thread per call
+    with np.errstate(all="ignore"), _single_threaded_blas():
         for s in range(0, t_obs, r):
             xb = x[s : s + r]
             m = xb.shape[0]
             y = _band(xb, ybuf, risk_free, s, piv, shifted)
-            np.add.reduce(y, axis=0, out=tmp)
+            one = ones[:m]
+            np.matmul(one, y, out=tmp)
             sums[0] += tmp
             sq = sbuf[:m]
             np.multiply(y, y, out=sq)
-            np.add.reduce(sq, axis=0, out=tmp)
+            np.matmul(one, sq, out=tmp)
             sums[1] += tmp
             if n_sums == 4:
                 np.einsum("ij,ij->j", sq, y, out=tmp)
@@ -347,13 +365,12 @@ def _wide_moments(
         good = (d2 if n_sums == 4 else delta * delta) <= m2
         good &= m2 >= _VAR_MIN
         good &= np.abs(piv) + np.sqrt(sums[1]) <= _ABS_MAX
-    if n_sums == 4 and not higher:
-        del out["m3"], out["m4"]
     if hac_lags is not None or acf_lags is not None:
         if good.any():
-            out.update(_wide_autocov(x, risk_free, piv, shifted, delta, m2, hac_lags, acf_lags))
+            out.update(_wide_autocov(x, risk_free, piv, shifted, delta, m2, hac_lags, acf_lags,
+                                     hac_ddof))
         else:
-            for k in (["s11", "s12", "s22"] if hac_lags is not None else []) + (
+            for k in (["hac"] if hac_lags is not None else []) + (
                 ["agg"] if acf_lags is not None else []
             ):
                 out[k] = np.full(w, np.nan)
@@ -365,7 +382,7 @@ def _wide_moments(
     redo = np.flatnonzero(~good)
     if redo.size:
         exact = _narrow_moments(np.ascontiguousarray(x[:, redo]), higher, hac_lags, acf_lags,
-                                risk_free, inf[redo] if inf is not None else None)
+                                risk_free, inf[redo] if inf is not None else None, hac_ddof)
         for k, v in exact.items():
             if k in out:
                 out[k] = out[k].astype(v.dtype, copy=False)
@@ -403,30 +420,46 @@ def _wide_autocov(
     m2: np.ndarray,
     hac_lags: int | None,
     acf_lags: int | None,
+    hac_ddof: int,
 ) -> dict[str, np.ndarray]:
-    """Newey-West pieces ``s11, s12, s22`` and Lo's ``agg`` of the columns of ``x`` by a second
-    pass over row bands, from moving sums (the identity of :func:`_window_sums`).
+    """``hac`` and Lo's ``agg`` of the columns of ``x`` by a second pass over row bands, from
+    moving sums (the identity of :func:`_window_sums`).
 
-    ``d = (x - rf - piv) - delta`` and ``e = d**2 - m2`` are centred per band, and their running
-    sums ``C_t`` are kept in a ring of the last ``P`` rows (one numpy call per row: a running
-    sum along the rows of a C-ordered band, ``np.cumsum(axis=0)``, is a strided loop per
-    column and far slower). The zero-padded moving sums are then ``W_t = C_t - C_{t-L-1}``,
-    for ``t`` up to ``T + L - 1`` (after the data, ``C`` stays at its last value)."""
+    ``n Var(SR) = g'Sg`` is linear in the long-run covariance ``S`` of ``u = (d, e)``,
+    ``e = d**2 - m2``, so it is the long-run variance of the one series ``z = g'u``: a quadratic
+    ``z = a0 + y (a1 + a2 y)`` of ``y = x - rf - piv`` (the pivot of the first pass keeps its
+    terms of order one), one multiply-add chain per band. The running sums ``C_t`` of ``z``
+    (and of ``d = y - delta`` for ``agg``) are kept in a ring of the last rows, one numpy call
+    per row (``np.cumsum(axis=0)`` on a C-ordered band is a strided loop per column, far
+    slower). The zero-padded moving sums are ``W_t = C_t - C_{t-L-1}`` for ``t`` up to
+    ``T + L - 1`` (after the data, ``C`` stays at its last value), and
+    ``sum_t W_t**2 = (L + 1) T`` times the Bartlett-weighted long-run variance, exactly."""
     t_obs, w = x.shape
     n = float(t_obs)
     r = _BAND_ROWS
     hac = hac_lags is not None
-    series = 2 if hac else 1
-    span = max(hac_lags + 1 if hac else 1, acf_lags if acf_lags is not None else 1)
+    acf = acf_lags is not None
+    series = int(hac) + int(acf)
+    span = max(hac_lags + 1 if hac else 1, acf_lags if acf else 1)
     tail = span - 1
     room = max(64, span + r)
     ring = np.zeros((span + room, series, w))
-    dbuf = np.empty((r, series, w))
-    wbuf = np.empty((r, series, w))
+    zbuf = np.empty((r, series, w))
+    ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
+    wbuf = np.empty((r, w))
     tmp = np.empty(w)
-    acc = np.zeros((4, w))  # sum Wd Wd, Wd We, We We (window L + 1); Wq Wq (window q)
+    acc = np.zeros((2, w))  # sum W_z**2 (window L + 1); sum W_d**2 (window q)
+    windows = ([(0, hac_lags + 1, 0)] if hac_lags is not None else []) + (
+        [(series - 1, acf_lags, 1)] if acf_lags is not None else [])  # (series, width, acc)
     p = span  # ring[p - 1] holds C_{s - 1}
     with np.errstate(all="ignore"):
+        if hac:
+            # z = d / s - b (d**2 - m2), b = SR / (2 m2), d = y - delta, as a polynomial in y
+            sd = np.sqrt(m2)
+            b = (piv + delta) / np.sqrt(m2 * n / (n - hac_ddof)) / (2.0 * m2)
+            a2 = -b
+            a1 = 1.0 / sd + 2.0 * b * delta
+            a0 = b * (m2 - delta * delta) - delta / sd
         for s in range(0, t_obs + tail, r):
             m = min(r, t_obs + tail - s)
             if p + m > span + room:
@@ -434,44 +467,30 @@ def _wide_autocov(
                 p = span
             md = max(0, min(m, t_obs - s))  # rows of data in this band; the rest is padding
             if md:
-                d = dbuf[:md, 0]
-                xb = x[s : s + md]
-                if risk_free is not None or shifted:
-                    y = _band(xb, d, risk_free, s, piv, shifted)
-                    y -= delta
-                else:
-                    np.subtract(xb, delta, out=d)
+                y = _band(x[s : s + md], ybuf, risk_free, s, piv, shifted)
                 if hac:
-                    e = dbuf[:md, 1]
-                    np.multiply(d, d, out=e)
-                    e -= m2
+                    z = zbuf[:md, 0]
+                    np.multiply(y, a2, out=z)
+                    z += a1
+                    z *= y
+                    z += a0
+                if acf:
+                    np.subtract(y, delta, out=zbuf[:md, series - 1])
                 for i in range(md):
-                    np.add(ring[p - 1 + i], dbuf[i], out=ring[p + i])
+                    np.add(ring[p - 1 + i], zbuf[i], out=ring[p + i])
             for i in range(md, m):
                 ring[p + i] = ring[p - 1 + i]
-            cur = ring[p : p + m]
-            if hac:
-                lag = hac_lags + 1
+            for k, lag, slot in windows:
                 win = wbuf[:m]
-                np.subtract(cur, ring[p - lag : p - lag + m], out=win)
-                np.einsum("ij,ij->j", win[:, 0], win[:, 0], out=tmp)
-                acc[0] += tmp
-                np.einsum("ij,ij->j", win[:, 0], win[:, 1], out=tmp)
-                acc[1] += tmp
-                np.einsum("ij,ij->j", win[:, 1], win[:, 1], out=tmp)
-                acc[2] += tmp
-            if acf_lags is not None:
-                wq = wbuf[:m, 0]
-                np.subtract(cur[:, 0], ring[p - acf_lags : p - acf_lags + m, 0], out=wq)
-                np.einsum("ij,ij->j", wq, wq, out=tmp)
-                acc[3] += tmp
+                np.subtract(ring[p : p + m, k], ring[p - lag : p - lag + m, k], out=win)
+                np.einsum("ij,ij->j", win, win, out=tmp)
+                acc[slot] += tmp
             p += m
         out: dict[str, np.ndarray] = {}
         if hac:
-            scale = (hac_lags + 1.0) * n
-            out["s11"], out["s12"], out["s22"] = acc[0] / scale, acc[1] / scale, acc[2] / scale
-        if acf_lags is not None:
-            out["agg"] = acc[3] / (n * m2)
+            out["hac"] = acc[0] / ((hac_lags + 1.0) * n)
+        if acf:
+            out["agg"] = acc[1] / (n * m2)
     return out
 
 
@@ -489,6 +508,7 @@ def moments(
     acf_lags: int | None = None,
     nan_policy: NanPolicy = "raise",
     risk_free: np.ndarray | None = None,
+    hac_ddof: int = 1,
 ) -> _Moments:
     """Per-column moments of ``blocks`` (minus the per-period ``risk_free``), one pass by
     :func:`block_moments`; in memory one task per cache-sized column chunk on the thread pool.
@@ -506,7 +526,7 @@ def moments(
     data = blocks.data
     check = data is not None and data.deferred is not None
     parts = blocks.map(block_moments, higher, hac_lags, acf_lags, risk_free, wide, check,
-                       nan_policy=nan_policy, split=width)
+                       hac_ddof, nan_policy=nan_policy, split=width)
     merged = _concat(parts)
     if check:
         assert data is not None

@@ -545,8 +545,8 @@ def sharpe_ratio_se(
                 f"`bandwidth` applies to method='hac' only; got bandwidth={bandwidth!r} with "
                 f"method={method!r}"
             )
-    mom = moments(blocks, higher=method != "normal", hac_lags=lags, acf_lags=acf_lags,
-                  nan_policy=nan_policy)
+    mom = moments(blocks, higher=method == "nonnormal", hac_lags=lags, acf_lags=acf_lags,
+                  nan_policy=nan_policy, hac_ddof=ddof)
     sr = _sharpe_from(mom, ddof)
     n = mom.n
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -556,9 +556,8 @@ def sharpe_ratio_se(
             skew, kurt = _skew_kurt(mom)
             var = (1.0 + 0.5 * sr**2 - skew * sr + 0.25 * (kurt - 3.0) * sr**2) / n
         else:
-            assert mom.s11 is not None and mom.s12 is not None and mom.s22 is not None
-            s2 = mom.m2
-            var = (mom.s11 / s2 - sr * mom.s12 / s2**1.5 + 0.25 * sr**2 * mom.s22 / s2**2) / n
+            assert mom.hac is not None
+            var = mom.hac / n
         se = np.sqrt(var)
     se[np.isnan(sr)] = np.nan
     _warn_nan(data, se, "The Sharpe ratio standard error", nan_policy, mom)
