@@ -11,6 +11,7 @@ per block. Results per column do not depend on the chunking.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -334,8 +335,8 @@ def _wide_moments(
     ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
     sbuf = np.empty((r, w))
     # bad columns (inf, NaN, overflow) are redone below; BLAS sums the band's rows (one
-    # matrix-vector product, faster than numpy's reduction along the rows), one thread per call
-    with np.errstate(all="ignore"), _single_threaded_blas():
+    # matrix-vector product, faster than numpy's reduction along the rows)
+    with np.errstate(all="ignore"):
         for s in range(0, t_obs, r):
             xb = x[s : s + r]
             m = xb.shape[0]
@@ -411,7 +412,43 @@ def _band(
     return y
 
 
+#: Bytes of the ring of running sums of :func:`_wide_autocov` (per thread): long windows
+#: (Lo's ``q``) are run on narrower column groups.
+_RING_BYTES = 2**24
+
+
 def _wide_autocov(
+    x: np.ndarray,
+    risk_free: np.ndarray | None,
+    piv: np.ndarray,
+    shifted: bool,
+    delta: np.ndarray,
+    m2: np.ndarray,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    hac_ddof: int,
+) -> dict[str, np.ndarray]:
+    """:func:`_wide_autocov_group` on groups of columns whose ring fits :data:`_RING_BYTES`."""
+    w = x.shape[1]
+    series = int(hac_lags is not None) + int(acf_lags is not None)
+    span = max(hac_lags + 1 if hac_lags is not None else 1, acf_lags or 1)
+    width = max(256, _RING_BYTES // (8 * series * (span + _ring_room(span))))
+    parts = [
+        _wide_autocov_group(x[:, a : a + width], risk_free, piv[a : a + width], shifted,
+                            delta[a : a + width], m2[a : a + width], hac_lags, acf_lags,
+                            hac_ddof)
+        for a in range(0, w, width)
+    ]
+    return _concat(parts)
+
+
+def _ring_room(span: int) -> int:
+    """Rows of the ring beyond the ``span`` kept ones: ``span`` rows are copied to its start
+    each time it fills."""
+    return max(64, span + _BAND_ROWS)
+
+
+def _wide_autocov_group(
     x: np.ndarray,
     risk_free: np.ndarray | None,
     piv: np.ndarray,
@@ -442,7 +479,7 @@ def _wide_autocov(
     series = int(hac) + int(acf)
     span = max(hac_lags + 1 if hac else 1, acf_lags if acf else 1)
     tail = span - 1
-    room = max(64, span + r)
+    room = _ring_room(span)
     ring = np.zeros((span + room, series, w))
     zbuf = np.empty((r, series, w))
     ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
@@ -525,8 +562,10 @@ def moments(
         width = _chunk_width(blocks.n_obs, n_cols)
     data = blocks.data
     check = data is not None and data.deferred is not None
-    parts = blocks.map(block_moments, higher, hac_lags, acf_lags, risk_free, wide, check,
-                       hac_ddof, nan_policy=nan_policy, split=width)
+    # the kernels share the cores: their BLAS calls (row sums of bands) run one thread each
+    with _single_threaded_blas() if wide and blocks.in_memory else contextlib.nullcontext():
+        parts = blocks.map(block_moments, higher, hac_lags, acf_lags, risk_free, wide, check,
+                           hac_ddof, nan_policy=nan_policy, split=width)
     merged = _concat(parts)
     if check:
         assert data is not None
