@@ -12,6 +12,7 @@ per block. Results per column do not depend on the chunking.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -367,9 +368,17 @@ def _wide_moments(
         good &= m2 >= _VAR_MIN
         good &= np.abs(piv) + np.sqrt(sums[1]) <= _ABS_MAX
     if hac_lags is not None or acf_lags is not None:
+        coef = None
+        if hac_lags is not None:
+            coef = _influence(piv, delta, m2, n, hac_ddof, sums[0], sums[1])
+            with np.errstate(invalid="ignore"):
+                # the expansion of the moving sums of z around their constant part (see
+                # _wide_autocov_group) stays well conditioned
+                good &= np.abs(coef[1]) * np.sqrt(m2) >= 0.5
+                good &= np.abs(coef[0]) * math.sqrt(hac_lags + 1.0) <= 4.0
         if good.any():
             out.update(_wide_autocov(x, risk_free, piv, shifted, delta, m2, hac_lags, acf_lags,
-                                     hac_ddof))
+                                     coef))
         else:
             for k in (["hac"] if hac_lags is not None else []) + (
                 ["agg"] if acf_lags is not None else []
@@ -426,7 +435,7 @@ def _wide_autocov(
     m2: np.ndarray,
     hac_lags: int | None,
     acf_lags: int | None,
-    hac_ddof: int,
+    coef: tuple[np.ndarray, ...] | None,
 ) -> dict[str, np.ndarray]:
     """:func:`_wide_autocov_group` on groups of columns whose ring fits :data:`_RING_BYTES`."""
     w = x.shape[1]
@@ -434,9 +443,10 @@ def _wide_autocov(
     span = max(hac_lags + 1 if hac_lags is not None else 1, acf_lags or 1)
     width = max(256, _RING_BYTES // (8 * series * (span + _ring_room(span))))
     parts = [
-        _wide_autocov_group(x[:, a : a + width], risk_free, piv[a : a + width], shifted,
-                            delta[a : a + width], m2[a : a + width], hac_lags, acf_lags,
-                            hac_ddof)
+        _wide_autocov_group(
+            x[:, a : a + width], risk_free, piv[a : a + width], shifted, delta[a : a + width],
+            m2[a : a + width], hac_lags, acf_lags,
+            None if coef is None else tuple(c[a : a + width] for c in coef))
         for a in range(0, w, width)
     ]
     return _concat(parts)
@@ -448,6 +458,28 @@ def _ring_room(span: int) -> int:
     return max(64, span + _BAND_ROWS)
 
 
+def _influence(
+    piv: np.ndarray,
+    delta: np.ndarray,
+    m2: np.ndarray,
+    n: float,
+    ddof: int,
+    s1: np.ndarray,
+    s2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The Sharpe ratio's influence function as a polynomial ``z = a0 + a1 y + a2 y**2`` of
+    ``y = x - rf - piv``: ``z = d / s - b (d**2 - m2)`` with ``d = y - delta``, ``s**2 = m2``,
+    ``b = SR / (2 m2)`` (SR with ``ddof``). Returns ``a0, a1, g = a2 / a1`` and
+    ``sum_t v_t`` for ``v = y (1 + g y)`` (``= S1 + g S2`` from the first pass)."""
+    with np.errstate(all="ignore"):
+        sd = np.sqrt(m2)
+        b = (piv + delta) / np.sqrt(m2 * n / (n - ddof)) / (2.0 * m2)
+        a1 = 1.0 / sd + 2.0 * b * delta
+        a0 = b * (m2 - delta * delta) - delta / sd
+        g = -b / a1
+        return a0, a1, g, s1 + g * s2
+
+
 def _wide_autocov_group(
     x: np.ndarray,
     risk_free: np.ndarray | None,
@@ -457,20 +489,28 @@ def _wide_autocov_group(
     m2: np.ndarray,
     hac_lags: int | None,
     acf_lags: int | None,
-    hac_ddof: int,
+    coef: tuple[np.ndarray, ...] | None,
 ) -> dict[str, np.ndarray]:
     """``hac`` and Lo's ``agg`` of the columns of ``x`` by a second pass over row bands, from
     moving sums (the identity of :func:`_window_sums`).
 
     ``n Var(SR) = g'Sg`` is linear in the long-run covariance ``S`` of ``u = (d, e)``,
-    ``e = d**2 - m2``, so it is the long-run variance of the one series ``z = g'u``: a quadratic
-    ``z = a0 + y (a1 + a2 y)`` of ``y = x - rf - piv`` (the pivot of the first pass keeps its
-    terms of order one), one multiply-add chain per band. The running sums ``C_t`` of ``z``
-    (and of ``d = y - delta`` for ``agg``) are kept in a ring of the last rows, one numpy call
-    per row (``np.cumsum(axis=0)`` on a C-ordered band is a strided loop per column, far
-    slower). The zero-padded moving sums are ``W_t = C_t - C_{t-L-1}`` for ``t`` up to
-    ``T + L - 1`` (after the data, ``C`` stays at its last value), and
-    ``sum_t W_t**2 = (L + 1) T`` times the Bartlett-weighted long-run variance, exactly."""
+    ``e = d**2 - m2``, so it is the long-run variance of the one series
+    ``z = g'u = a0 + a1 v`` with ``v = y (1 + g y)`` (:func:`_influence`; two multiplications
+    and one addition of a scalar per band; the pivot of the first pass keeps the terms of
+    order one). The running sums ``C_t`` of ``v`` (and of ``d = y - delta`` for ``agg``) are
+    kept in a ring of the last rows, one numpy call per row (``np.cumsum(axis=0)`` on a
+    C-ordered band is a strided loop per column, far slower). The zero-padded moving sums are
+    ``W_t = C_t - C_{t-L-1}`` for ``t`` up to ``T + L - 1`` (after the data, ``C`` stays at
+    its last value), and ``sum_t W_t**2 = (L + 1) T`` times the Bartlett-weighted long-run
+    variance, exactly. With ``c_t`` the number of periods in window ``t``::
+
+        sum_t Wz_t**2 = a1**2 sum_t Wv_t**2 + 2 a0 a1 sum_t c_t Wv_t + a0**2 sum_t c_t**2
+
+    where ``sum_t c_t Wv_t = sum_s k_s v_s``, ``k_s = sum_{t=s}^{s+L} c_t``, is
+    ``(L + 1)**2 sum_s v_s`` but for the first and last ``L`` periods (their corrections are
+    summed in the bands that hold them). The caller keeps this well conditioned
+    (``|a0| sqrt(L + 1) <= 4 <= 8 |a1| s``)."""
     t_obs, w = x.shape
     n = float(t_obs)
     r = _BAND_ROWS
@@ -485,18 +525,22 @@ def _wide_autocov_group(
     ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
     wbuf = np.empty((r, w))
     tmp = np.empty(w)
-    acc = np.zeros((2, w))  # sum W_z**2 (window L + 1); sum W_d**2 (window q)
+    acc = np.zeros((2, w))  # sum W_v**2 (window L + 1); sum W_d**2 (window q)
+    edge = np.zeros(w)  # sum_s ((L + 1)**2 - k_s) v_s
     windows = ([(0, hac_lags + 1, 0)] if hac_lags is not None else []) + (
         [(series - 1, acf_lags, 1)] if acf_lags is not None else [])  # (series, width, acc)
+    if hac:
+        assert coef is not None
+        a0, a1, g, sum_v = coef
+        lag = hac_lags + 1
+        t = np.arange(t_obs + lag - 1)
+        c = np.minimum(np.minimum(t + 1, lag), t_obs + lag - 1 - t).astype(np.float64)
+        ck = np.concatenate([[0.0], np.cumsum(c)])
+        omega = lag * lag - (ck[lag:] - ck[:-lag])[:t_obs]  # (L+1)**2 - k_s, 0 inside
+        sum_c2 = float(c @ c)
+        near = lag - 1  # periods at each end with omega != 0
     p = span  # ring[p - 1] holds C_{s - 1}
     with np.errstate(all="ignore"):
-        if hac:
-            # z = d / s - b (d**2 - m2), b = SR / (2 m2), d = y - delta, as a polynomial in y
-            sd = np.sqrt(m2)
-            b = (piv + delta) / np.sqrt(m2 * n / (n - hac_ddof)) / (2.0 * m2)
-            a2 = -b
-            a1 = 1.0 / sd + 2.0 * b * delta
-            a0 = b * (m2 - delta * delta) - delta / sd
         for s in range(0, t_obs + tail, r):
             m = min(r, t_obs + tail - s)
             if p + m > span + room:
@@ -506,26 +550,30 @@ def _wide_autocov_group(
             if md:
                 y = _band(x[s : s + md], ybuf, risk_free, s, piv, shifted)
                 if hac:
-                    z = zbuf[:md, 0]
-                    np.multiply(y, a2, out=z)
-                    z += a1
-                    z *= y
-                    z += a0
+                    v = zbuf[:md, 0]
+                    np.multiply(y, g, out=v)
+                    v += 1.0
+                    v *= y
+                    if s < near or s + md > t_obs - near:
+                        np.matmul(omega[s : s + md], v, out=tmp)
+                        edge += tmp
                 if acf:
                     np.subtract(y, delta, out=zbuf[:md, series - 1])
                 for i in range(md):
                     np.add(ring[p - 1 + i], zbuf[i], out=ring[p + i])
             for i in range(md, m):
                 ring[p + i] = ring[p - 1 + i]
-            for k, lag, slot in windows:
+            for k, width, slot in windows:
                 win = wbuf[:m]
-                np.subtract(ring[p : p + m, k], ring[p - lag : p - lag + m, k], out=win)
+                np.subtract(ring[p : p + m, k], ring[p - width : p - width + m, k], out=win)
                 np.einsum("ij,ij->j", win, win, out=tmp)
                 acc[slot] += tmp
             p += m
         out: dict[str, np.ndarray] = {}
         if hac:
-            out["hac"] = acc[0] / ((hac_lags + 1.0) * n)
+            cw = lag * lag * sum_v - edge
+            total = a1 * a1 * acc[0] + 2.0 * a0 * a1 * cw + a0 * a0 * sum_c2
+            out["hac"] = total / (lag * n)
         if acf:
             out["agg"] = acc[1] / (n * m2)
     return out
