@@ -1,12 +1,23 @@
 """Per-column sample moments of a returns matrix: the one numerical kernel of the Sharpe-ratio
 functions (Sharpe ratio, standard errors, PSR, MinTRL, DSR).
 
-Every column's mean, central moments up to the fourth, Newey-West long-run covariance pieces and
-Lo's time-aggregation sums come from one pass over cache-sized chunks of columns, each copied
-transposed (one strategy per row, so every reduction runs over contiguous memory) and centred
-twice. The kernel :func:`block_moments` runs on each column block through the execution layer
-(:mod:`sigtest._execution`): in memory one task per chunk on the thread pool, on Dask one task
-per block. Results per column do not depend on the chunking.
+Every column's mean, central moments up to the fourth, the HAC variance of its Sharpe ratio and
+Lo's time-aggregation sums come from one kernel, :func:`block_moments`, run on each column block
+through the execution layer (:mod:`sigtest._execution`): in memory one task per group of
+columns on the thread pool, on Dask one task per block. Two ways to the same numbers:
+
+* many strategies (at least :data:`_WIDE_MIN`): :func:`_wide_moments` reads the matrix once, as
+  it lies in memory, in bands of a few full rows of a group of columns, and accumulates shifted
+  power sums (the HAC variance takes a second pass of moving sums). It is as accurate as the
+  two-pass kernel wherever it is used: a column it cannot guarantee (a pivot far from its
+  mean, NaN, a spread below 2**-60 or values beyond 2**63, an ill-conditioned HAC expansion)
+  is handed to the exact kernel. The same pass finds the columns holding NaN or inf, so the Sharpe functions
+  need no separate scan of the values (``as_blocks(..., defer_values=True)``);
+* few strategies: :func:`_narrow_moments` copies cache-sized chunks of columns transposed (one
+  strategy per row, so every reduction runs over contiguous memory) and centres them twice.
+
+Per column, results do not depend on the chunking or the number of threads (bands have a fixed
+height); the two kernels agree to rounding (1e-12 relative or better, tests).
 """
 
 from __future__ import annotations
@@ -271,6 +282,9 @@ _WIDE_MIN = 1024
 #: keep one numpy call per row) take four times as many.
 _WIDE_COLS = 4096
 
+#: Columns handed back to the exact kernel are copied this many at a time.
+_REDO_COLS = 256
+
 #: A column is computed by the row-band kernel only if its largest absolute value is at most
 #: this (the power sums then stay far from overflow) and its variance at least
 #: :data:`_VAR_MIN` (its fourth powers far from the subnormal range); all other columns take
@@ -389,8 +403,9 @@ def _wide_moments(
     if check:
         inf, _ = nonfinite_columns(x, ~np.isfinite(sums[0]))
         out["inf"] = inf
-    redo = np.flatnonzero(~good)
-    if redo.size:
+    redo_all = np.flatnonzero(~good)
+    for i in range(0, redo_all.size, _REDO_COLS):  # copies of a few MB at a time
+        redo = redo_all[i : i + _REDO_COLS]
         exact = _narrow_moments(np.ascontiguousarray(x[:, redo]), higher, hac_lags, acf_lags,
                                 risk_free, inf[redo] if inf is not None else None, hac_ddof)
         for k, v in exact.items():

@@ -9,10 +9,11 @@ Conventions (stated once here and again in every docstring that needs them):
   **Pearson** (normal = 3), as in the papers; explicit ``kurtosis`` arguments are Pearson too.
 * PSR, DSR and MinTRL use ``sqrt(T - 1)`` as Bailey & Lopez de Prado do.
 
-All column statistics are computed column-chunked: each chunk of columns (about 512 KiB) is
-copied transposed, one strategy per row, so every reduction runs over contiguous memory, and the
-chunks are shared among as many threads as there are cores. A ``T x N`` input is never copied
-whole and no ``T x N`` temporary is made.
+All column statistics come from one pass over the data (two for the HAC standard error) that
+also checks the values for NaN and inf (:mod:`sigtest._moments`): many strategies are read in
+bands of a few rows of a group of columns, few strategies in chunks of columns copied
+transposed, and the groups are shared among the threads of :func:`sigtest._engine.n_workers`.
+A ``T x N`` input is never copied whole and no ``T x N`` temporary is made.
 """
 
 from __future__ import annotations
@@ -461,10 +462,13 @@ def sharpe_ratio_se(
 
     The moments are the central sample moments divided by ``T`` (``sigma^2 = m2``); ``SR``
     itself uses ``ddof``. The autocovariances of all columns are computed without a loop over
-    columns: one row-wise dot product per lag for ``L <= 14``; for longer lags the identity that,
-    with zero padding at both ends, the sum of squared (or crossed) ``L + 1``-period moving sums
-    of ``u`` equals ``(L + 1) T`` times the Newey-West long-run covariance, so that two
-    cumulative sums per chunk of columns suffice whatever ``L``.
+    columns. For few strategies: one row-wise dot product per lag for ``L <= 14``; for longer
+    lags the identity that, with zero padding at both ends, the sum of squared (or crossed)
+    ``L + 1``-period moving sums of ``u`` equals ``(L + 1) T`` times the Newey-West long-run
+    covariance, so that two cumulative sums per chunk of columns suffice whatever ``L``. For
+    many strategies (a second pass over the data): ``g'Sg`` is the Newey-West long-run
+    variance of the one series ``z_t = g'u_t`` (the Sharpe ratio's influence function), by
+    the same moving-sum identity.
 
     Annualization with ``q = periods_per_year``: the iid methods multiply SR and SE by
     ``sqrt(q)``, which is exact for iid returns. ``'hac'`` follows Lo's (2002) time aggregation,
