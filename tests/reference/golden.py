@@ -198,6 +198,8 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
             x, measure="volatility", method="studentized", bootstrap="moving", block_length=5,
             **kw,
         ),
+        "psr.noncentral_t": lambda: lib.probabilistic_sharpe_ratio(
+            x, benchmark_sharpe=0.01, method="noncentral_t"),
         "psr.stats": lambda: lib.probabilistic_sharpe_ratio_from_stats(
             0.1, 250, skew=-0.5, kurtosis=5.0, benchmark_sharpe=0.02
         ),
