@@ -456,7 +456,7 @@ def _wide_autocov(
     w = x.shape[1]
     series = int(hac_lags is not None) + int(acf_lags is not None)
     span = max(hac_lags + 1 if hac_lags is not None else 1, acf_lags or 1)
-    width = max(256, _RING_BYTES // (8 * series * (span + _ring_room(span))))
+    width = max(256, _RING_BYTES // (8 * series * _ring_rows(span)))
     parts = [
         _wide_autocov_group(
             x[:, a : a + width], risk_free, piv[a : a + width], shifted, delta[a : a + width],
@@ -467,10 +467,10 @@ def _wide_autocov(
     return _concat(parts)
 
 
-def _ring_room(span: int) -> int:
-    """Rows of the ring beyond the ``span`` kept ones: ``span`` rows are copied to its start
-    each time it fills."""
-    return max(64, span + _BAND_ROWS)
+def _ring_rows(span: int) -> int:
+    """Rows of the circular ring of running sums: the last ``span`` rows and one band, in a
+    multiple of the band height (so that a band's rows never wrap around)."""
+    return -(-span // _BAND_ROWS) * _BAND_ROWS + _BAND_ROWS
 
 
 def _influence(
@@ -514,7 +514,7 @@ def _wide_autocov_group(
     ``z = g'u = a0 + a1 v`` with ``v = y (1 + g y)`` (:func:`_influence`; two multiplications
     and one addition of a scalar per band; the pivot of the first pass keeps the terms of
     order one). The running sums ``C_t`` of ``v`` (and of ``d = y - delta`` for ``agg``) are
-    kept in a ring of the last rows, one numpy call per row (``np.cumsum(axis=0)`` on a
+    kept in a circular ring of the last rows, one numpy call per row (``np.cumsum(axis=0)`` on a
     C-ordered band is a strided loop per column, far slower). The zero-padded moving sums are
     ``W_t = C_t - C_{t-L-1}`` for ``t`` up to ``T + L - 1`` (after the data, ``C`` stays at
     its last value), and ``sum_t W_t**2 = (L + 1) T`` times the Bartlett-weighted long-run
@@ -534,8 +534,9 @@ def _wide_autocov_group(
     series = int(hac) + int(acf)
     span = max(hac_lags + 1 if hac else 1, acf_lags if acf else 1)
     tail = span - 1
-    room = _ring_room(span)
-    ring = np.zeros((span + room, series, w))
+    rows = _ring_rows(span)
+    off = rows - r  # C_t lies in ring[(t + off) % rows]; C_{-off} .. C_{-1} are 0
+    ring = np.zeros((rows, series, w))
     zbuf = np.empty((r, series, w))
     ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
     wbuf = np.empty((r, w))
@@ -554,13 +555,10 @@ def _wide_autocov_group(
         omega = lag * lag - (ck[lag:] - ck[:-lag])[:t_obs]  # (L+1)**2 - k_s, 0 inside
         sum_c2 = float(c @ c)
         near = lag - 1  # periods at each end with omega != 0
-    p = span  # ring[p - 1] holds C_{s - 1}
     with np.errstate(all="ignore"):
         for s in range(0, t_obs + tail, r):
             m = min(r, t_obs + tail - s)
-            if p + m > span + room:
-                ring[:span] = ring[p - span : p]
-                p = span
+            p = (s + off) % rows  # a multiple of r: the band's rows p .. p + m - 1 do not wrap
             md = max(0, min(m, t_obs - s))  # rows of data in this band; the rest is padding
             if md:
                 y = _band(x[s : s + md], ybuf, risk_free, s, piv, shifted)
@@ -574,16 +572,19 @@ def _wide_autocov_group(
                         edge += tmp
                 if acf:
                     np.subtract(y, delta, out=zbuf[:md, series - 1])
-                for i in range(md):
+                for i in range(md):  # ring[-1] is the last row: C_{s-1} when p = 0
                     np.add(ring[p - 1 + i], zbuf[i], out=ring[p + i])
             for i in range(md, m):
                 ring[p + i] = ring[p - 1 + i]
             for k, width, slot in windows:
                 win = wbuf[:m]
-                np.subtract(ring[p : p + m, k], ring[p - width : p - width + m, k], out=win)
+                q = (s - width + off) % rows  # C_{s - width}: its rows may wrap around
+                cut = min(m, rows - q)
+                np.subtract(ring[p : p + cut, k], ring[q : q + cut, k], out=win[:cut])
+                if cut < m:
+                    np.subtract(ring[p + cut : p + m, k], ring[: m - cut, k], out=win[cut:])
                 np.einsum("ij,ij->j", win, win, out=tmp)
                 acc[slot] += tmp
-            p += m
         out: dict[str, np.ndarray] = {}
         if hac:
             cw = lag * lag * sum_v - edge
