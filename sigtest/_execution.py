@@ -153,7 +153,7 @@ class Blocks:
         pos = np.asarray(positions, dtype=np.intp)
         if self.data is not None:
             d = self.data.take_columns(pos)
-            return from_data(ReturnsData(d.values, columns, d.index, False, d.name))
+            return from_data(ReturnsData(d.values, columns, d.index, False, d.name, d.deferred))
         out = _array_blocks(self.array[:, pos.tolist()], columns, False, self.name, self.frame)
         return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
 
@@ -166,7 +166,8 @@ class Blocks:
             if self.data is not None:
                 d = self.data
                 index = d.index[keep] if d.index is not None else None
-                return from_data(ReturnsData(d.values[keep], d.columns, index, d.one_d, d.name))
+                return from_data(ReturnsData(d.values[keep], d.columns, index, d.one_d, d.name,
+                                             d.deferred))
             if self.rows is None:
                 index = self.index() if self.frame is not None else None
                 out = _array_blocks(self.array[keep], self.columns, self.one_d, self.name,
@@ -182,7 +183,8 @@ class Blocks:
             d = self.data
             index = d.index[keep] if d.index is not None else None
             return from_data(
-                ReturnsData(np.ascontiguousarray(d.values[keep]), d.columns, index, d.one_d, d.name)
+                ReturnsData(np.ascontiguousarray(d.values[keep]), d.columns, index, d.one_d, d.name,
+                            d.deferred)
             )
         rows = keep if self.rows is None else _compose(self.rows, keep)
         return replace(self, n_obs=int(keep.sum()), rows=rows, _index=[])

@@ -168,14 +168,15 @@ class ReturnsData:
             return self, 0
         index = self.index[keep] if self.index is not None else None
         values = np.ascontiguousarray(self.values[keep])
-        return ReturnsData(values, self.columns, index, self.one_d, self.name), dropped
+        return ReturnsData(values, self.columns, index, self.one_d, self.name,
+                           self.deferred), dropped
 
     def take_columns(self, cols: np.ndarray | Sequence[int]) -> ReturnsData:
         cols = np.asarray(cols, dtype=np.intp)
         columns = self.columns[cols] if self.columns is not None else None
         values = np.ascontiguousarray(self.values[:, cols])
         one_d = self.one_d and cols.size == 1
-        return ReturnsData(values, columns, self.index, one_d, self.name)
+        return ReturnsData(values, columns, self.index, one_d, self.name, self.deferred)
 
 
 def check_nan_policy(nan_policy: object) -> NanPolicy:
