@@ -277,6 +277,10 @@ _PIVOT_ROWS = 16
 #: numpy calls per band of 8 rows, which only many columns amortize).
 _WIDE_MIN = 1024
 
+#: Fewest columns of a thread task of the row-band kernel (its numpy calls per band need
+#: enough columns to pay for themselves).
+_WIDE_TASK_MIN = 512
+
 #: Columns per thread task of the row-band kernel: a band of 8 rows is 256 KiB, which stays
 #: in a core's L2 cache with its temporaries. Moments with autocovariances (the moving sums
 #: keep one numpy call per row) take four times as many.
@@ -621,7 +625,7 @@ def moments(
         workers = n_workers()
         tasks = -(-n_cols // target)
         tasks = -(-tasks // workers) * workers  # a multiple of the threads: even shares
-        width = -(-n_cols // tasks)
+        width = max(-(-n_cols // tasks), _WIDE_TASK_MIN)
     else:
         width = _chunk_width(blocks.n_obs, n_cols)
     data = blocks.data
