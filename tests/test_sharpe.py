@@ -955,7 +955,13 @@ def test_wide_results_do_not_depend_on_threads_or_task_width(monkeypatch):
     ref = sharpe_ratio_se(x, method="hac").se, probabilistic_sharpe_ratio(x).psr
     monkeypatch.setattr(_moments, "n_workers", lambda: 1)
     monkeypatch.setattr(_moments, "_WIDE_COLS", 64)
+    monkeypatch.setattr(_moments, "_WIDE_TASK_MIN", 1)
+    seen = []
+    kernel = _moments._wide_moments
+    monkeypatch.setattr(_moments, "_wide_moments",
+                        lambda x, *a: seen.append(x.shape[1]) or kernel(x, *a))
     got = sharpe_ratio_se(x, method="hac").se, probabilistic_sharpe_ratio(x).psr
+    assert max(seen) <= 64 and len(seen) >= 10  # narrow tasks did run
     for a, b in zip(ref, got):
         np.testing.assert_allclose(b, a, rtol=1e-14, atol=0)
 
