@@ -11,8 +11,8 @@ columns on the thread pool, on Dask one task per block. Two ways to the same num
   power sums (the HAC variance takes a second pass of moving sums). It is as accurate as the
   two-pass kernel wherever it is used: a column it cannot guarantee (a pivot far from its
   mean, NaN, a spread below 2**-60 or values beyond 2**63, an ill-conditioned HAC expansion)
-  is handed to the exact kernel. The same pass finds the columns holding NaN or inf, so the Sharpe functions
-  need no separate scan of the values (``as_blocks(..., defer_values=True)``);
+  is handed to the exact kernel. The same pass finds the columns holding NaN or inf, so the
+  Sharpe functions need no separate scan of the values (``as_blocks(..., defer_values=True)``);
 * few strategies: :func:`_narrow_moments` copies cache-sized chunks of columns transposed (one
   strategy per row, so every reduction runs over contiguous memory) and centres them twice.
 
@@ -274,16 +274,17 @@ _BAND_ROWS = 16
 _PIVOT_ROWS = 16
 
 #: Below this many strategies the transposed kernel is used (the row-band kernel pays a few
-#: numpy calls per band of 8 rows, which only many columns amortize).
+#: numpy calls per band of rows, which only many columns amortize).
 _WIDE_MIN = 1024
 
 #: Fewest columns of a thread task of the row-band kernel (its numpy calls per band need
 #: enough columns to pay for themselves).
 _WIDE_TASK_MIN = 512
 
-#: Columns per thread task of the row-band kernel: a band of 8 rows is 256 KiB, which stays
-#: in a core's L2 cache with its temporaries. Moments with autocovariances (the moving sums
-#: keep one numpy call per row) take four times as many.
+#: Columns per thread task of the row-band kernel: a band of 16 rows is 512 KiB, which stays
+#: near a core's L2 cache with its temporaries (narrower tasks read memory less efficiently:
+#: each row's piece of a band must be a few pages long). Moments with autocovariances (the
+#: moving sums keep one numpy call per row) take four times as many.
 _WIDE_COLS = 4096
 
 #: Columns handed back to the exact kernel are copied this many at a time.
