@@ -1093,13 +1093,14 @@ class RealityCheckResult(_SnoopingResult):
     performance : Series or ndarray
         :math:`\\hat\\theta_k` for every strategy (relative to the benchmark).
     null_distribution : ndarray, shape (n_resamples,)
-        :math:`V^*_b = \\max_k \\sqrt{T}(\\hat\\theta^*_{k,b} - \\hat\\theta_k)`.
+        :math:`V^*_b = \\max_k \\sqrt{T}\\, r_k (\\hat\\theta^*_{k,b} - \\hat\\theta_k)`, with
+        :math:`r_k` the HAC factor of ``variance='hac'`` (1 with ``'bootstrap'``).
     n_undefined_resamples : int
         Replicates in which the resampled Sharpe ratio of a tested strategy (or of the
         benchmark) is undefined (``measure='sharpe'`` only; 0 otherwise); they count as
         exceeding and are +inf in ``null_distribution``.
     measure, benchmark, bootstrap, block_length, block_length_estimated, n_resamples, n_obs,
-    n_strategies, n_dropped, seed : settings used.
+    n_strategies, n_dropped, seed, variance : settings used.
     """
 
     statistic: float
