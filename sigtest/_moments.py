@@ -216,7 +216,7 @@ def block_moments(
     if check:
         inf, _ = nonfinite_columns(x)
     out = _narrow_moments(x, higher, hac_lags, acf_lags, risk_free, inf, hac_ddof)
-    if check:
+    if inf is not None:
         out["inf"] = inf
     return out
 
@@ -536,8 +536,10 @@ def _wide_autocov_group(
     r = _BAND_ROWS
     hac = hac_lags is not None
     acf = acf_lags is not None
+    hl = hac_lags if hac_lags is not None else 0
+    al = acf_lags if acf_lags is not None else 1
     series = int(hac) + int(acf)
-    span = max(hac_lags + 1 if hac else 1, acf_lags if acf else 1)
+    span = max(hl + 1 if hac else 1, al if acf else 1)
     tail = span - 1
     rows = _ring_rows(span)
     off = rows - r  # C_t lies in ring[(t + off) % rows]; C_{-off} .. C_{-1} are 0
@@ -553,7 +555,7 @@ def _wide_autocov_group(
     if hac:
         assert coef is not None
         a0, a1, g, sum_v = coef
-        lag = hac_lags + 1
+        lag = hl + 1
         t = np.arange(t_obs + lag - 1)
         c = np.minimum(np.minimum(t + 1, lag), t_obs + lag - 1 - t).astype(np.float64)
         ck = np.concatenate([[0.0], np.cumsum(c)])
