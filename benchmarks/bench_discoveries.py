@@ -26,7 +26,7 @@ import numpy as np
 from scipy import stats
 
 import sigtest
-from sigtest.snooping import long_run_variance
+from sigtest.bootstrap import bootstrap_long_run_variance as long_run_variance
 
 
 def measure(fn: Callable[[], Any]) -> tuple[float, float, Any]:

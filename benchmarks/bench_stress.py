@@ -67,6 +67,11 @@ def main() -> None:
     args = ap.parse_args()
     print(f"T = {T_OBS}, stationary bootstrap, block length 5; cores: {os.cpu_count()}; "
           f"load: {os.getloadavg()}")
+    from sigtest._compiled import scan_paths
+
+    kernel = "compiled (numba)" if scan_paths() is not None else "numpy"
+    print(f"path kernel: {kernel} (SIGTEST_NO_NUMBA=1 forces numpy)")
+    sigtest.stress(make_returns(2), n_resamples=10, block_length=5.0, rng=1)  # compile once
     print(f"{'N':>6} {'B':>7} {'seconds':>9} {'ns/step':>8} {'peak MB':>8}")
     per_step = None
     for size in args.sizes:
@@ -95,6 +100,15 @@ def main() -> None:
         times[w] = time.perf_counter() - t0
     print("path kernel alone, N = %d, B = %d: " % (n, b)
           + ", ".join(f"{w} thread(s) {t:.2f} s" for w, t in times.items()))
+    if scan_paths() is not None:  # the numpy kernel on the same input, for the ratio
+        os.environ["SIGTEST_NO_NUMBA"] = "1"
+        t0 = time.perf_counter()
+        _paths_stats(lx, plan, 21, workers=os.cpu_count() or 1)
+        t_np = time.perf_counter() - t0
+        os.environ.pop("SIGTEST_NO_NUMBA")
+        w = os.cpu_count() or 1
+        print(f"numpy kernel on the same input, {w} thread(s): {t_np:.2f} s; compiled "
+              f"{times[w]:.2f} s: {t_np / times[w]:.1f}x")
     # the plain loop on a small piece, same indices
     ln, lb = (int(v) for v in args.loop.split("x"))
     xl = make_returns(ln)

@@ -133,6 +133,7 @@ def run_report(
     factors: Any = None,
     regimes: Any = None,
     live: Any = None,
+    variance: str = "hac",
 ) -> int:
     from sigtest.report import validate
 
@@ -148,6 +149,7 @@ def run_report(
             report = validate(
                 returns, benchmark, periods_per_year=periods_per_year, n_resamples=n_resamples,
                 rng=seed, measure=measure, nan_policy=nan_policy,  # type: ignore[arg-type]
+                variance=variance,  # type: ignore[arg-type]
                 progress=step, sections=sections, factors=factors, regimes=regimes, live=live,
             )
             progress(steps[0], steps[0], "figures and HTML")
@@ -294,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--measure", choices=("mean", "sharpe"), default="mean",
                        help="performance measure of Reality Check, SPA, StepM and the model "
                        "confidence set (default mean)")
+    p_rep.add_argument("--variance", choices=("hac", "bootstrap"), default="hac",
+                       help="spread of the bootstrap distributions: 'hac' rescales them to the "
+                       "HAC long-run variance (calibrated under serial dependence; default), "
+                       "'bootstrap' keeps the replicates as drawn")
     p_rep.add_argument("--nan-policy", choices=("raise", "omit"), default="raise",
                        help="missing returns: 'raise' refuses them (default); 'omit' drops every "
                        "period with a missing value (ragged histories)")
@@ -390,7 +396,7 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         benchmark=bench, periods_per_year=q, seed=args.seed, n_resamples=args.n_resamples,
         quiet=args.quiet, stdout=stdout, stderr=stderr, measure=args.measure,
         nan_policy=args.nan_policy, sections=args.sections, factors=factors, regimes=regimes,
-        live=live,
+        live=live, variance=args.variance,
     )
 
 

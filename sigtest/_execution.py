@@ -153,7 +153,7 @@ class Blocks:
         pos = np.asarray(positions, dtype=np.intp)
         if self.data is not None:
             d = self.data.take_columns(pos)
-            return from_data(ReturnsData(d.values, columns, d.index, False, d.name))
+            return from_data(ReturnsData(d.values, columns, d.index, False, d.name, d.deferred))
         out = _array_blocks(self.array[:, pos.tolist()], columns, False, self.name, self.frame)
         return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
 
@@ -166,7 +166,8 @@ class Blocks:
             if self.data is not None:
                 d = self.data
                 index = d.index[keep] if d.index is not None else None
-                return from_data(ReturnsData(d.values[keep], d.columns, index, d.one_d, d.name))
+                return from_data(ReturnsData(d.values[keep], d.columns, index, d.one_d, d.name,
+                                             d.deferred))
             if self.rows is None:
                 index = self.index() if self.frame is not None else None
                 out = _array_blocks(self.array[keep], self.columns, self.one_d, self.name,
@@ -182,7 +183,8 @@ class Blocks:
             d = self.data
             index = d.index[keep] if d.index is not None else None
             return from_data(
-                ReturnsData(np.ascontiguousarray(d.values[keep]), d.columns, index, d.one_d, d.name)
+                ReturnsData(np.ascontiguousarray(d.values[keep]), d.columns, index, d.one_d, d.name,
+                            d.deferred)
             )
         rows = keep if self.rows is None else _compose(self.rows, keep)
         return replace(self, n_obs=int(keep.sum()), rows=rows, _index=[])
@@ -441,18 +443,23 @@ def as_blocks(
     min_obs: int = 2,
     nan_policy: NanPolicy = "raise",
     rows: slice | None = None,
+    defer_values: bool = False,
 ) -> Blocks:
     """Validate ``returns`` (any supported input) into :class:`Blocks`.
 
     ``rows``: the rows to keep (after the shape is validated on all rows); a benchmark column
     is left out with :meth:`Blocks.drop`. In memory the values are validated here (NaN
-    as ``nan_policy`` says); on dask, inside every kernel's task.
+    as ``nan_policy`` says); on dask, inside every kernel's task. ``defer_values``: in memory,
+    leave the scan for NaN and infinite values to the caller's first kernel pass, which must
+    report what it found to ``blocks.data.check_values`` before anything else reads the values
+    (one pass over the data fewer; see :func:`sigtest._moments.moments`).
     """
     if isinstance(returns, Blocks):  # validated by the caller (e.g. ``validate``)
         return returns if rows is None else returns.restrict(rows)
     if is_dask(returns):
         return _dask_blocks(returns, name=name, min_obs=min_obs, rows=rows)
-    data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy)
+    data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy,
+                      defer_values=defer_values and rows is None)
     if rows is not None:
         index = data.index[rows] if data.index is not None else None
         data = ReturnsData(

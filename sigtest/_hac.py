@@ -45,6 +45,7 @@ import math
 from typing import Literal, get_args
 
 import numpy as np
+from scipy import fft as sfft
 
 from sigtest._moments import _LAG_LOOP_MAX, _transposed_copy, _window_sums
 
@@ -99,10 +100,18 @@ def kernel_weights(kernel: str, x: np.ndarray | float) -> np.ndarray:
     if kernel == "parzen":
         return np.where(a <= 0.5, 1.0 - 6.0 * a**2 + 6.0 * a**3,
                         np.where(a <= 1.0, 2.0 * (1.0 - a) ** 3, 0.0))
-    z = 6.0 * np.pi * a / 5.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = 25.0 / (12.0 * np.pi**2 * a**2) * (np.sin(z) / z - np.cos(z))
-    return np.where(a == 0.0, 1.0, w)
+    # 25 / (12 pi^2 x^2) (sin z / z - cos z) = 3 (sin z - z cos z) / z^3, z = 6 pi x / 5
+    z = a * (6.0 * np.pi / 5.0)
+    w = np.cos(z)
+    w *= z
+    np.subtract(np.sin(z), w, out=w)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        z3 = z * z
+        z3 *= z
+        w /= z3
+    w *= 3.0
+    w[a == 0.0] = 1.0
+    return w
 
 
 def ar1_fit(u: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -212,9 +221,12 @@ def _autocov_fft(x: np.ndarray, n_lags: int) -> np.ndarray:
     """Cross-autocovariance sums ``C[..., a, b, j] = sum_t x[..., a, t] x[..., b, t - j]`` for
     ``j = 0..n_lags`` of ``x`` shaped ``(..., k, T)``, through one FFT per series."""
     t_obs = x.shape[-1]
-    n_fft = 1 << (2 * t_obs - 1).bit_length()
-    f = np.fft.rfft(x, n=n_fft, axis=-1)
-    cross = np.fft.irfft(f[..., :, None, :] * np.conj(f[..., None, :, :]), n=n_fft, axis=-1)
+    n_fft = sfft.next_fast_len(2 * t_obs - 1, real=True)
+    f = sfft.rfft(x, n=n_fft, axis=-1)
+    if x.shape[-2] == 1:  # one series: the power spectrum, real
+        power = f.real**2 + f.imag**2
+        return sfft.irfft(power[..., :, None, :], n=n_fft, axis=-1)[..., : n_lags + 1]
+    cross = sfft.irfft(f[..., :, None, :] * np.conj(f[..., None, :, :]), n=n_fft, axis=-1)
     return cross[..., : n_lags + 1]
 
 

@@ -1,23 +1,37 @@
 """Per-column sample moments of a returns matrix: the one numerical kernel of the Sharpe-ratio
 functions (Sharpe ratio, standard errors, PSR, MinTRL, DSR).
 
-Every column's mean, central moments up to the fourth, Newey-West long-run covariance pieces and
-Lo's time-aggregation sums come from one pass over cache-sized chunks of columns, each copied
-transposed (one strategy per row, so every reduction runs over contiguous memory) and centred
-twice. The kernel :func:`block_moments` runs on each column block through the execution layer
-(:mod:`sigtest._execution`): in memory one task per chunk on the thread pool, on Dask one task
-per block. Results per column do not depend on the chunking.
+Every column's mean, central moments up to the fourth, the HAC variance of its Sharpe ratio and
+Lo's time-aggregation sums come from one kernel, :func:`block_moments`, run on each column block
+through the execution layer (:mod:`sigtest._execution`): in memory one task per group of
+columns on the thread pool, on Dask one task per block. Two ways to the same numbers:
+
+* many strategies (at least :data:`_WIDE_MIN`): :func:`_wide_moments` reads the matrix once, as
+  it lies in memory, in bands of a few full rows of a group of columns, and accumulates shifted
+  power sums (the HAC variance takes a second pass of moving sums). It is as accurate as the
+  two-pass kernel wherever it is used: a column it cannot guarantee (a pivot far from its
+  mean, NaN, a spread below 2**-60 or values beyond 2**63, an ill-conditioned HAC expansion)
+  is handed to the exact kernel. The same pass finds the columns holding NaN or inf, so the
+  Sharpe functions need no separate scan of the values (``as_blocks(..., defer_values=True)``);
+* few strategies: :func:`_narrow_moments` copies cache-sized chunks of columns transposed (one
+  strategy per row, so every reduction runs over contiguous memory) and centres them twice.
+
+Per column, results do not depend on the chunking or the number of threads (bands have a fixed
+height); the two kernels agree to rounding (1e-12 relative or better, tests).
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sigtest._engine import _single_threaded_blas, n_workers
 from sigtest._execution import Blocks, from_data
-from sigtest._validation import NanPolicy, ReturnsData, scale_exponents
+from sigtest._validation import NanPolicy, ReturnsData, nonfinite_columns, scale_exponents
 
 __all__ = ["block_moments", "data_moments", "moments"]
 
@@ -34,10 +48,11 @@ class _Moments:
     m2: np.ndarray  # central moments divided by n
     m3: np.ndarray | None = None
     m4: np.ndarray | None = None
-    # Long-run (HAC) covariance pieces of (d, d**2 - m2), each divided by n.
-    s11: np.ndarray | None = None
-    s12: np.ndarray | None = None
-    s22: np.ndarray | None = None
+    # n Var(SR) by the delta method with a Newey-West (HAC) long-run covariance: the long-run
+    # variance of the Sharpe ratio's influence function z = d / s - SR (d**2 - m2) / (2 m2),
+    # i.e. g'Sg with S the long-run covariance of (d, d**2 - m2) divided by n and
+    # g = (1/s, -SR/(2 s**2)), s = sqrt(m2), SR with the ``hac_ddof`` given to moments().
+    hac: np.ndarray | None = None
     # q + 2 sum_{k=1}^{q-1} (q - k) rho_k (Lo's time-aggregation denominator).
     agg: np.ndarray | None = None
     # Power-of-two exponent each column was divided by before the moments were taken (0 for
@@ -182,14 +197,50 @@ def block_moments(
     hac_lags: int | None,
     acf_lags: int | None,
     risk_free: np.ndarray | None,
+    wide: bool = False,
+    check: bool = False,
+    hac_ddof: int = 1,
 ) -> dict[str, np.ndarray]:
     """Kernel: the moments of the columns of a ``T x N_k`` block (minus the per-period
-    ``risk_free``), in column chunks that fit a core's L2 cache (see :func:`_chunk_width`)."""
+    ``risk_free``); ``hac_ddof``: the ddof of the Sharpe ratio in ``hac``.
+
+    ``wide``: one pass over row bands of the block (:func:`_wide_moments`, for blocks of
+    many columns); otherwise column chunks copied transposed (:func:`_narrow_moments`).
+    ``check``: the values were not validated (``as_returns(..., defer_values=True)``); the
+    output then also holds ``inf``, the columns holding an infinite value (their moments are
+    NaN), and columns holding a NaN are computed as under ``nan_policy='omit'``.
+    """
+    if wide:
+        return _wide_moments(x, higher, hac_lags, acf_lags, risk_free, check, hac_ddof)
+    inf = None
+    if check:
+        inf, _ = nonfinite_columns(x)
+    out = _narrow_moments(x, higher, hac_lags, acf_lags, risk_free, inf, hac_ddof)
+    if inf is not None:
+        out["inf"] = inf
+    return out
+
+
+def _narrow_moments(
+    x: np.ndarray,
+    higher: bool,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    risk_free: np.ndarray | None,
+    inf: np.ndarray | None = None,
+    hac_ddof: int = 1,
+) -> dict[str, np.ndarray]:
+    """The moments of the columns of ``x``, in column chunks that fit a core's L2 cache (see
+    :func:`_chunk_width`), each copied transposed and centred twice: the reference kernel,
+    exact for any finite or NaN values and any scale. Columns ``inf`` (holding an infinite
+    value) are computed as if all missing."""
     t_obs, n_cols = x.shape
     width = _chunk_width(t_obs, n_cols)
     parts = []
     for a in range(0, n_cols, width):
         block = _transposed_copy(x, a, min(a + width, n_cols))
+        if inf is not None and inf[a : a + width].any():
+            block[inf[a : a + width]] = np.nan
         if risk_free is not None:
             block -= risk_free
         # columns far outside unit scale: squares and fourth powers would overflow or vanish
@@ -197,9 +248,358 @@ def block_moments(
         if exp is not None:
             np.ldexp(block, -exp[:, None], out=block)
         out = _chunk_moments(block, higher, hac_lags, acf_lags)
+        if hac_lags is not None:
+            s11, s12, s22 = out.pop("s11"), out.pop("s12"), out.pop("s22")
+            n, s2 = out["n"], out["m2"]
+            with np.errstate(invalid="ignore", divide="ignore"):  # unit-free (exp cancels)
+                sr = out["mean"] / np.sqrt(s2 * n / (n - hac_ddof))
+                out["hac"] = s11 / s2 - sr * s12 / s2**1.5 + 0.25 * sr**2 * s22 / s2**2
+        if not higher:
+            out.pop("m3", None)
+            out.pop("m4", None)
         out["exp"] = exp if exp is not None else np.zeros(block.shape[0], dtype=np.intc)
         parts.append(out)
     return _concat(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Wide blocks: one pass over row bands
+# --------------------------------------------------------------------------------------------
+
+#: Rows of one band of the row-band kernel. Fixed, so that a column's sums are added in the
+#: same order whatever the width of its block (and so whatever the number of threads).
+_BAND_ROWS = 16
+
+#: Rows whose mean gives each column's pivot (see :func:`_pivot`).
+_PIVOT_ROWS = 16
+
+#: Below this many strategies the transposed kernel is used (the row-band kernel pays a few
+#: numpy calls per band of rows, which only many columns amortize).
+_WIDE_MIN = 1024
+
+#: Fewest columns of a thread task of the row-band kernel (its numpy calls per band need
+#: enough columns to pay for themselves).
+_WIDE_TASK_MIN = 512
+
+#: Columns per thread task of the row-band kernel: a band of 16 rows is 512 KiB, which stays
+#: near a core's L2 cache with its temporaries (narrower tasks read memory less efficiently:
+#: each row's piece of a band must be a few pages long). Moments with autocovariances (the
+#: moving sums keep one numpy call per row) take four times as many.
+_WIDE_COLS = 4096
+
+#: Columns handed back to the exact kernel are copied this many at a time.
+_REDO_COLS = 256
+
+#: A column is computed by the row-band kernel only if its largest absolute value is at most
+#: this (the power sums then stay far from overflow) and its variance at least
+#: :data:`_VAR_MIN` (its fourth powers far from the subnormal range); all other columns take
+#: the transposed kernel, which rescales them by powers of two (``scale_exponents``).
+_ABS_MAX = 2.0**63
+_VAR_MIN = 2.0**-120
+
+
+def _pivot(head: np.ndarray) -> np.ndarray:
+    """Per column, the value subtracted before the power sums are taken: 0 when the mean of the
+    column's first rows is within two of their standard deviations of 0 (ordinary returns,
+    whose mean is a small fraction of their spread: the raw sums are then as accurate as
+    shifted ones, and the band needs no subtraction), else that mean (levels far from 0: the
+    sums of the shifted values keep their accuracy)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        k0 = head.mean(axis=0)
+        s0 = head.std(axis=0)
+        piv = np.where(np.abs(k0) <= 2.0 * s0, 0.0, k0)
+    return np.where(np.isfinite(piv), piv, 0.0)
+
+
+def _wide_moments(
+    x: np.ndarray,
+    higher: bool,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    risk_free: np.ndarray | None,
+    check: bool,
+    hac_ddof: int = 1,
+) -> dict[str, np.ndarray]:
+    """The moments of the columns of ``x`` (``T x W``, rows contiguous) in one read pass.
+
+    The data are read as they lie in memory, in bands of :data:`_BAND_ROWS` full rows of the
+    block (a view, no copy), and the power sums ``S_k = sum_t y_t**k`` (``k <= 4``) of
+    ``y = x - rf - p`` are accumulated per column, with ``p`` a pivot near the column's level
+    (:func:`_pivot`). With ``delta = S_1 / T`` the central moments are exact polynomials of the
+    sums::
+
+        m2 = S2/T - delta^2,   m3 = S3/T - 3 delta S2/T + 2 delta^3,
+        m4 = S4/T - 4 delta S3/T + 6 delta^2 S2/T - 3 delta^4
+
+    which lose no accuracy to cancellation while ``delta^2 <= m2`` (the pivot within one
+    standard deviation of the mean: then ``S2/T <= 2 m2`` and every term is at most a few
+    times its result). A column that breaks this, or holds a NaN or an infinite value, or lies
+    outside ``[_VAR_MIN, _ABS_MAX]``, is recomputed by the reference kernel
+    (:func:`_narrow_moments`, centred twice, rescaled), so the guarantees of that kernel hold
+    for every column. With ``hac_lags`` / ``acf_lags`` a second pass computes the moving sums
+    of the Sharpe ratio's centred influence function and of ``d = y - delta`` (see
+    :func:`_wide_autocov`).
+    """
+    t_obs, w = x.shape
+    n = float(t_obs)
+    r = _BAND_ROWS
+    head = x[:_PIVOT_ROWS]
+    if risk_free is not None:
+        head = head - risk_free[:_PIVOT_ROWS, None]
+    piv = _pivot(head)
+    shifted = bool(piv.any())
+    n_sums = 4 if higher else 2
+    sums = np.zeros((n_sums, w))
+    tmp = np.empty(w)
+    ones = np.ones(r)
+    ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
+    sbuf = np.empty((r, w))
+    # bad columns (inf, NaN, overflow) are redone below; BLAS sums the band's rows (one
+    # matrix-vector product, faster than numpy's reduction along the rows)
+    with np.errstate(all="ignore"):
+        for s in range(0, t_obs, r):
+            xb = x[s : s + r]
+            m = xb.shape[0]
+            y = _band(xb, ybuf, risk_free, s, piv, shifted)
+            one = ones[:m]
+            np.matmul(one, y, out=tmp)
+            sums[0] += tmp
+            sq = sbuf[:m]
+            np.multiply(y, y, out=sq)
+            np.matmul(one, sq, out=tmp)
+            sums[1] += tmp
+            if n_sums == 4:
+                np.einsum("ij,ij->j", sq, y, out=tmp)
+                sums[2] += tmp
+                np.einsum("ij,ij->j", sq, sq, out=tmp)
+                sums[3] += tmp
+        delta = sums[0] / n
+        a2 = sums[1] / n
+        m2 = a2 - delta * delta
+        out: dict[str, np.ndarray] = {"n": np.full(w, n), "mean": piv + delta, "m2": m2}
+        if n_sums == 4:
+            a3 = sums[2] / n
+            a4 = sums[3] / n
+            d2 = delta * delta
+            out["m3"] = a3 - 3.0 * delta * a2 + 2.0 * d2 * delta
+            out["m4"] = a4 - 4.0 * delta * a3 + 6.0 * d2 * a2 - 3.0 * d2 * d2
+        good = (d2 if n_sums == 4 else delta * delta) <= m2
+        good &= m2 >= _VAR_MIN
+        good &= np.abs(piv) + np.sqrt(sums[1]) <= _ABS_MAX
+    if hac_lags is not None or acf_lags is not None:
+        coef = None
+        if hac_lags is not None:
+            coef = _influence(piv, delta, m2, n, hac_ddof, sums[0], sums[1])
+            with np.errstate(invalid="ignore"):
+                # the expansion of the moving sums of z around their constant part (see
+                # _wide_autocov_group) stays well conditioned
+                good &= np.abs(coef[1]) * np.sqrt(m2) >= 0.5
+                good &= np.abs(coef[0]) * math.sqrt(hac_lags + 1.0) <= 4.0
+        if good.any():
+            out.update(_wide_autocov(x, risk_free, piv, shifted, delta, m2, hac_lags, acf_lags,
+                                     coef))
+        else:
+            for k in (["hac"] if hac_lags is not None else []) + (
+                ["agg"] if acf_lags is not None else []
+            ):
+                out[k] = np.full(w, np.nan)
+    out["exp"] = np.zeros(w, dtype=np.intc)
+    inf = None
+    if check:
+        inf, _ = nonfinite_columns(x, ~np.isfinite(sums[0]))
+        out["inf"] = inf
+    redo_all = np.flatnonzero(~good)
+    for i in range(0, redo_all.size, _REDO_COLS):  # copies of a few MB at a time
+        redo = redo_all[i : i + _REDO_COLS]
+        exact = _narrow_moments(np.ascontiguousarray(x[:, redo]), higher, hac_lags, acf_lags,
+                                risk_free, inf[redo] if inf is not None else None, hac_ddof)
+        for k, v in exact.items():
+            if k in out:
+                out[k] = out[k].astype(v.dtype, copy=False)
+                out[k][redo] = v
+    return out
+
+
+def _band(
+    xb: np.ndarray,
+    buf: np.ndarray | None,
+    risk_free: np.ndarray | None,
+    s: int,
+    piv: np.ndarray,
+    shifted: bool,
+) -> np.ndarray:
+    """Rows ``s : s + len(xb)`` of ``x - risk_free - piv`` (``xb`` itself when both are 0)."""
+    if buf is None:
+        return xb
+    y = buf[: xb.shape[0]]
+    if risk_free is not None:
+        np.subtract(xb, risk_free[s : s + xb.shape[0], None], out=y)
+        if shifted:
+            y -= piv
+    else:
+        np.subtract(xb, piv, out=y)
+    return y
+
+
+#: Bytes of the ring of running sums of :func:`_wide_autocov` (per thread): long windows
+#: (Lo's ``q``) are run on narrower column groups.
+_RING_BYTES = 2**24
+
+
+def _wide_autocov(
+    x: np.ndarray,
+    risk_free: np.ndarray | None,
+    piv: np.ndarray,
+    shifted: bool,
+    delta: np.ndarray,
+    m2: np.ndarray,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    coef: tuple[np.ndarray, ...] | None,
+) -> dict[str, np.ndarray]:
+    """:func:`_wide_autocov_group` on groups of columns whose ring fits :data:`_RING_BYTES`."""
+    w = x.shape[1]
+    series = int(hac_lags is not None) + int(acf_lags is not None)
+    span = max(hac_lags + 1 if hac_lags is not None else 1, acf_lags or 1)
+    width = max(256, _RING_BYTES // (8 * series * _ring_rows(span)))
+    parts = [
+        _wide_autocov_group(
+            x[:, a : a + width], risk_free, piv[a : a + width], shifted, delta[a : a + width],
+            m2[a : a + width], hac_lags, acf_lags,
+            None if coef is None else tuple(c[a : a + width] for c in coef))
+        for a in range(0, w, width)
+    ]
+    return _concat(parts)
+
+
+def _ring_rows(span: int) -> int:
+    """Rows of the circular ring of running sums: the last ``span`` rows and one band, in a
+    multiple of the band height (so that a band's rows never wrap around)."""
+    return -(-span // _BAND_ROWS) * _BAND_ROWS + _BAND_ROWS
+
+
+def _influence(
+    piv: np.ndarray,
+    delta: np.ndarray,
+    m2: np.ndarray,
+    n: float,
+    ddof: int,
+    s1: np.ndarray,
+    s2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The Sharpe ratio's influence function as a polynomial ``z = a0 + a1 y + a2 y**2`` of
+    ``y = x - rf - piv``: ``z = d / s - b (d**2 - m2)`` with ``d = y - delta``, ``s**2 = m2``,
+    ``b = SR / (2 m2)`` (SR with ``ddof``). Returns ``a0, a1, g = a2 / a1`` and
+    ``sum_t v_t`` for ``v = y (1 + g y)`` (``= S1 + g S2`` from the first pass)."""
+    with np.errstate(all="ignore"):
+        sd = np.sqrt(m2)
+        b = (piv + delta) / np.sqrt(m2 * n / (n - ddof)) / (2.0 * m2)
+        a1 = 1.0 / sd + 2.0 * b * delta
+        a0 = b * (m2 - delta * delta) - delta / sd
+        g = -b / a1
+        return a0, a1, g, s1 + g * s2
+
+
+def _wide_autocov_group(
+    x: np.ndarray,
+    risk_free: np.ndarray | None,
+    piv: np.ndarray,
+    shifted: bool,
+    delta: np.ndarray,
+    m2: np.ndarray,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    coef: tuple[np.ndarray, ...] | None,
+) -> dict[str, np.ndarray]:
+    """``hac`` and Lo's ``agg`` of the columns of ``x`` by a second pass over row bands, from
+    moving sums (the identity of :func:`_window_sums`).
+
+    ``n Var(SR) = g'Sg`` is linear in the long-run covariance ``S`` of ``u = (d, e)``,
+    ``e = d**2 - m2``, so it is the long-run variance of the one series
+    ``z = g'u = a0 + a1 v`` with ``v = y (1 + g y)`` (:func:`_influence`; two multiplications
+    and one addition of a scalar per band; the pivot of the first pass keeps the terms of
+    order one). The running sums ``C_t`` of ``v`` (and of ``d = y - delta`` for ``agg``) are
+    kept in a circular ring of the last rows, one numpy call per row (``np.cumsum(axis=0)`` on a
+    C-ordered band is a strided loop per column, far slower). The zero-padded moving sums are
+    ``W_t = C_t - C_{t-L-1}`` for ``t`` up to ``T + L - 1`` (after the data, ``C`` stays at
+    its last value), and ``sum_t W_t**2 = (L + 1) T`` times the Bartlett-weighted long-run
+    variance, exactly. With ``c_t`` the number of periods in window ``t``::
+
+        sum_t Wz_t**2 = a1**2 sum_t Wv_t**2 + 2 a0 a1 sum_t c_t Wv_t + a0**2 sum_t c_t**2
+
+    where ``sum_t c_t Wv_t = sum_s k_s v_s``, ``k_s = sum_{t=s}^{s+L} c_t``, is
+    ``(L + 1)**2 sum_s v_s`` but for the first and last ``L`` periods (their corrections are
+    summed in the bands that hold them). The caller keeps this well conditioned
+    (``|a0| sqrt(L + 1) <= 4 <= 8 |a1| s``)."""
+    t_obs, w = x.shape
+    n = float(t_obs)
+    r = _BAND_ROWS
+    hac = hac_lags is not None
+    acf = acf_lags is not None
+    hl = hac_lags if hac_lags is not None else 0
+    al = acf_lags if acf_lags is not None else 1
+    series = int(hac) + int(acf)
+    span = max(hl + 1 if hac else 1, al if acf else 1)
+    tail = span - 1
+    rows = _ring_rows(span)
+    off = rows - r  # C_t lies in ring[(t + off) % rows]; C_{-off} .. C_{-1} are 0
+    ring = np.zeros((rows, series, w))
+    zbuf = np.empty((r, series, w))
+    ybuf = np.empty((r, w)) if (shifted or risk_free is not None) else None
+    wbuf = np.empty((r, w))
+    tmp = np.empty(w)
+    acc = np.zeros((2, w))  # sum W_v**2 (window L + 1); sum W_d**2 (window q)
+    edge = np.zeros(w)  # sum_s ((L + 1)**2 - k_s) v_s
+    windows = ([(0, hac_lags + 1, 0)] if hac_lags is not None else []) + (
+        [(series - 1, acf_lags, 1)] if acf_lags is not None else [])  # (series, width, acc)
+    if hac:
+        assert coef is not None
+        a0, a1, g, sum_v = coef
+        lag = hl + 1
+        t = np.arange(t_obs + lag - 1)
+        c = np.minimum(np.minimum(t + 1, lag), t_obs + lag - 1 - t).astype(np.float64)
+        ck = np.concatenate([[0.0], np.cumsum(c)])
+        omega = lag * lag - (ck[lag:] - ck[:-lag])[:t_obs]  # (L+1)**2 - k_s, 0 inside
+        sum_c2 = float(c @ c)
+        near = lag - 1  # periods at each end with omega != 0
+    with np.errstate(all="ignore"):
+        for s in range(0, t_obs + tail, r):
+            m = min(r, t_obs + tail - s)
+            p = (s + off) % rows  # a multiple of r: the band's rows p .. p + m - 1 do not wrap
+            md = max(0, min(m, t_obs - s))  # rows of data in this band; the rest is padding
+            if md:
+                y = _band(x[s : s + md], ybuf, risk_free, s, piv, shifted)
+                if hac:
+                    v = zbuf[:md, 0]
+                    np.multiply(y, g, out=v)
+                    v += 1.0
+                    v *= y
+                    if s < near or s + md > t_obs - near:
+                        np.matmul(omega[s : s + md], v, out=tmp)
+                        edge += tmp
+                if acf:
+                    np.subtract(y, delta, out=zbuf[:md, series - 1])
+                for i in range(md):  # ring[-1] is the last row: C_{s-1} when p = 0
+                    np.add(ring[p - 1 + i], zbuf[i], out=ring[p + i])
+            for i in range(md, m):
+                ring[p + i] = ring[p - 1 + i]
+            for k, width, slot in windows:
+                win = wbuf[:m]
+                q = (s - width + off) % rows  # C_{s - width}: its rows may wrap around
+                cut = min(m, rows - q)
+                np.subtract(ring[p : p + cut, k], ring[q : q + cut, k], out=win[:cut])
+                if cut < m:
+                    np.subtract(ring[p + cut : p + m, k], ring[: m - cut, k], out=win[cut:])
+                np.einsum("ij,ij->j", win, win, out=tmp)
+                acc[slot] += tmp
+        out: dict[str, np.ndarray] = {}
+        if hac:
+            cw = lag * lag * sum_v - edge
+            total = a1 * a1 * acc[0] + 2.0 * a0 * a1 * cw + a0 * a0 * sum_c2
+            out["hac"] = total / (lag * n)
+        if acf:
+            out["agg"] = acc[1] / (n * m2)
+    return out
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -216,14 +616,32 @@ def moments(
     acf_lags: int | None = None,
     nan_policy: NanPolicy = "raise",
     risk_free: np.ndarray | None = None,
+    hac_ddof: int = 1,
 ) -> _Moments:
     """Per-column moments of ``blocks`` (minus the per-period ``risk_free``), one pass by
     :func:`block_moments`; in memory one task per cache-sized column chunk on the thread pool.
     Under ``'propagate'`` a column holding NaN gets NaN everywhere (but its count)."""
-    width = _chunk_width(blocks.n_obs, blocks.n_strategies)
-    parts = blocks.map(block_moments, higher, hac_lags, acf_lags, risk_free,
-                       nan_policy=nan_policy, split=width)
+    n_cols = blocks.n_strategies
+    wide = n_cols >= _WIDE_MIN
+    if wide:
+        target = _WIDE_COLS * (4 if hac_lags is not None or acf_lags is not None else 1)
+        workers = n_workers()
+        tasks = -(-n_cols // target)
+        tasks = -(-tasks // workers) * workers  # a multiple of the threads: even shares
+        width = max(-(-n_cols // tasks), _WIDE_TASK_MIN)
+    else:
+        width = _chunk_width(blocks.n_obs, n_cols)
+    data = blocks.data
+    check = data is not None and data.deferred is not None
+    # the kernels share the cores: their BLAS calls (row sums of bands) run one thread each
+    with _single_threaded_blas() if wide and blocks.in_memory else contextlib.nullcontext():
+        parts = blocks.map(block_moments, higher, hac_lags, acf_lags, risk_free, wide, check,
+                           hac_ddof, nan_policy=nan_policy, split=width)
     merged = _concat(parts)
+    if check:
+        assert data is not None
+        inf = merged.pop("inf")
+        data.check_values(inf, merged["n"] < blocks.n_obs)
     if nan_policy == "propagate":
         bad = merged["n"] < blocks.n_obs  # a column with a missing value
         if bad.any():

@@ -650,18 +650,6 @@ WRIGHT_YAM_YUNG_2014 = Reference(
     number="4",
 )
 
-ANDREWS_1991 = Reference(
-    key="andrews1991hac",
-    authors="Andrews, D. W. K.",
-    year=1991,
-    title="Heteroskedasticity and autocorrelation consistent covariance matrix estimation",
-    journal="Econometrica",
-    volume="59",
-    pages="817-858",
-    doi="10.2307/2938229",
-    number="3",
-)
-
 ANDREWS_MONAHAN_1992 = Reference(
     key="andrews1992prewhitened",
     authors="Andrews, D. W. K., & Monahan, J. C.",

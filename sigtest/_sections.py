@@ -127,6 +127,8 @@ class ReportContext:
         absent when the user gave nothing.
     measure : {'mean', 'sharpe'}
         The battery's performance measure (of the data-snooping tests).
+    variance : {'hac', 'bootstrap'}
+        What sets the spread of the bootstrap distributions (validate's ``variance``).
     """
 
     blocks: Blocks
@@ -146,6 +148,7 @@ class ReportContext:
     index: pd.Index | None
     options: Mapping[str, Any] = field(default_factory=dict)
     measure: str = "mean"
+    variance: str = "hac"
 
     def stream(self, key: str) -> np.random.SeedSequence:
         """The section's own SeedSequence child of the seed (see :data:`SECTION_STREAMS`)."""

@@ -94,6 +94,11 @@ class ReturnsData:
         then scalars rather than length-1 arrays.
     name : str
         The parameter name, used in messages.
+    deferred : str or None
+        None when the values were checked. Otherwise the ``nan_policy`` under which they are
+        still to be checked: ``as_returns(..., defer_values=True)`` leaves the scan for NaN and
+        infinite values to the first pass over the data (see :meth:`check_values`), which
+        must happen before anything else reads the values.
     """
 
     values: np.ndarray
@@ -101,6 +106,22 @@ class ReturnsData:
     index: pd.Index | None
     one_d: bool
     name: str = "returns"
+    deferred: str | None = None
+
+    def check_deferred(self) -> None:
+        """The deferred scan for NaN and infinite values, by itself (one pass); nothing for
+        checked values."""
+        if self.deferred is not None:
+            self.check_values(*nonfinite_columns(self.values))
+
+    def check_values(self, inf_cols: np.ndarray, nan_cols: np.ndarray) -> None:
+        """Raise the error :func:`as_returns` would have raised for the columns ``inf_cols``
+        (holding an infinite value) and ``nan_cols`` (holding a NaN), found by a pass that
+        read the values (same messages); nothing for checked values."""
+        if self.deferred is None:
+            return
+        _raise_bad_columns(self.values, inf_cols, nan_cols, self.labels, self.index,
+                           self.columns is not None, self.name, self.deferred != "raise")
 
     @property
     def n_obs(self) -> int:
@@ -147,14 +168,15 @@ class ReturnsData:
             return self, 0
         index = self.index[keep] if self.index is not None else None
         values = np.ascontiguousarray(self.values[keep])
-        return ReturnsData(values, self.columns, index, self.one_d, self.name), dropped
+        return ReturnsData(values, self.columns, index, self.one_d, self.name,
+                           self.deferred), dropped
 
     def take_columns(self, cols: np.ndarray | Sequence[int]) -> ReturnsData:
         cols = np.asarray(cols, dtype=np.intp)
         columns = self.columns[cols] if self.columns is not None else None
         values = np.ascontiguousarray(self.values[:, cols])
         one_d = self.one_d and cols.size == 1
-        return ReturnsData(values, columns, self.index, one_d, self.name)
+        return ReturnsData(values, columns, self.index, one_d, self.name, self.deferred)
 
 
 def check_nan_policy(nan_policy: object) -> NanPolicy:
@@ -308,6 +330,7 @@ def as_returns(
     min_obs: int = 2,
     nan_policy: NanPolicy = "raise",
     allow_nan: bool | None = None,
+    defer_values: bool = False,
 ) -> ReturnsData:
     """Validate a returns argument and convert it to a float64 ``T x N`` matrix.
 
@@ -326,6 +349,11 @@ def as_returns(
         method to handle.
     allow_nan : bool, optional
         Overrides the NaN decision taken from ``nan_policy``.
+    defer_values : bool
+        Leave the scan for NaN and infinite values to the caller's first pass over the data
+        (which reports what it found to :meth:`ReturnsData.check_values`): it saves one pass
+        over a large matrix. Everything else (type, shape, labels, index, ``min_obs``) is
+        checked here as usual.
 
     A pandas time index (DatetimeIndex, PeriodIndex, TimedeltaIndex, or a numeric index other
     than a RangeIndex) must be strictly increasing: a decreasing (newest first) or unsorted
@@ -401,32 +429,63 @@ def as_returns(
     if t_obs == 0:
         raise ValueError(f"`{name}` has no rows; pass at least {min_obs} periods of returns")
     labels = list(columns) if columns is not None else list(range(n_strat))
-    # A column with a finite sum holds neither NaN nor inf: one pass, no T x N temporaries. The
-    # exact element scans run only on the other columns (NaN, inf, or a sum that overflowed).
-    with np.errstate(over="ignore", invalid="ignore"):
-        suspect = ~np.isfinite(values.sum(axis=0))
+    if allow_nan is None:
+        allow_nan = nan_policy != "raise"
+    if defer_values and t_obs >= min_obs:
+        return ReturnsData(values, columns, index, one_d, name,
+                           deferred="omit" if allow_nan else "raise")
+    inf_cols, nan_cols = nonfinite_columns(values)
+    _raise_bad_columns(values, inf_cols, nan_cols, labels, index, columns is not None, name,
+                       allow_nan)
+    if t_obs < min_obs:
+        raise ValueError(
+            f"`{name}` has {t_obs} row(s); this method needs at least {min_obs} periods of returns"
+        )
+    return ReturnsData(values, columns, index, one_d, name)
+
+
+def nonfinite_columns(
+    values: np.ndarray, suspect: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The columns of ``values`` holding an infinite value and those holding a NaN.
+
+    A column with a finite sum holds neither NaN nor inf (an infinite value makes the sum
+    infinite or NaN, a NaN makes it NaN): one pass, no T x N temporaries. The exact element
+    scans run only on the other columns (NaN, inf, or a sum that overflowed), or on the columns
+    ``suspect`` when the caller's own pass found them (a sum of the column, shifted or not)."""
+    if suspect is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            suspect = ~np.isfinite(values.sum(axis=0))
+    n_strat = values.shape[1]
     inf_cols = np.zeros(n_strat, dtype=bool)
     nan_cols = np.zeros(n_strat, dtype=bool)
     if suspect.any():
         sub = values[:, suspect]
         inf_cols[suspect] = np.isinf(sub).any(axis=0)
         nan_cols[suspect] = np.isnan(sub).any(axis=0)
+    return inf_cols, nan_cols
+
+
+def _raise_bad_columns(
+    values: np.ndarray,
+    inf_cols: np.ndarray,
+    nan_cols: np.ndarray,
+    labels: Sequence[Hashable],
+    index: pd.Index | None,
+    is_pandas: bool,
+    name: str,
+    allow_nan: bool,
+) -> None:
+    """The errors for infinite values (the first such column, at its first such row) and,
+    unless ``allow_nan``, for missing values (every such column, and how many)."""
     if inf_cols.any():
         j = int(np.argmax(inf_cols))
         i = int(np.argmax(np.isinf(values[:, j])))
         row = index[i] if index is not None else i
-        _raise_infinite(name, labels[j], row, columns is not None)
-    if allow_nan is None:
-        allow_nan = nan_policy != "raise"
-    if not allow_nan:
-        if nan_cols.any():
-            bad = [lab for lab, m in zip(labels, nan_cols) if m]
-            _raise_missing(name, int(np.isnan(values[:, nan_cols]).sum()), bad)
-    if t_obs < min_obs:
-        raise ValueError(
-            f"`{name}` has {t_obs} row(s); this method needs at least {min_obs} periods of returns"
-        )
-    return ReturnsData(values, columns, index, one_d, name)
+        _raise_infinite(name, labels[j], row, is_pandas)
+    if not allow_nan and nan_cols.any():
+        bad = [lab for lab, m in zip(labels, nan_cols) if m]
+        _raise_missing(name, int(np.isnan(values[:, nan_cols]).sum()), bad)
 
 
 def _raise_infinite(name: str, label: Hashable, row: Hashable, is_pandas: bool) -> None:

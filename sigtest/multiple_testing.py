@@ -1723,6 +1723,7 @@ def skill_proportions(
     studentize: bool = True,
     bootstrap: Bootstrap = "stationary",
     block_length: float | None = None,
+    variance: Literal["hac", "bootstrap"] = "hac",
     n_resamples: int = 9999,
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
@@ -1749,6 +1750,8 @@ def skill_proportions(
     bootstrap : {'stationary', 'circular', 'moving', 'iid'}, default: 'stationary'
     block_length : float, optional
         As in :func:`sigtest.stepm` (estimated when None).
+    variance : {'hac', 'bootstrap'}, default: 'hac'
+        What sets the spread of the bootstrap deviations, as in :func:`sigtest.stepm`.
     n_resamples : int, default: 9999
     batch_size : int, optional
     nan_policy : {'raise', 'omit'}, default: 'raise'
@@ -1809,7 +1812,7 @@ def skill_proportions(
     out = _pvalue_counts(returns, benchmark, measure=measure, studentize=studentize,
                          bootstrap=bootstrap, block_length=block_length,
                          n_resamples=n_resamples, batch_size=batch_size, nan_policy=nan_policy,
-                         rng=rng)
+                         rng=rng, variance=variance)
     labels = out.labels
     return _skill_result(out.p_two_sided, out.tstat, labels, lam, level, alpha_f, out.seed,
                          out.n_resamples)
@@ -1879,6 +1882,7 @@ def _report_section(ctx: Any) -> Any:
             prob, methods, studentize=True, bootstrap=ctx.bootstrap,
             block_length=ctx.block_length if ctx.bootstrap != "iid" else None,
             n_resamples=ctx.n_resamples, rng=stream, batch_size=None, stacklevel=5, ks=ks,
+            variance=ctx.variance,
         )
 
     runs = run(("pvalues", "kstepm"), ks)

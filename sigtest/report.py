@@ -42,7 +42,9 @@ from sigtest.bootstrap import (
     CI_METHODS,
     Bootstrap,
     BootstrapCIResult,
+    VARIANCES,
     CIMethod,
+    Variance,
     _block_length_subset,
     bootstrap_ci,
 )
@@ -176,7 +178,7 @@ class ValidationReport:
     pbo_threshold : float
         The PBO row passes when the probability of backtest overfitting is at most this.
     alpha, periods_per_year, n_resamples, bootstrap, block_length, block_length_estimated,
-    measure, ci_method, n_partitions : settings used.
+    measure, ci_method, variance, n_partitions : settings used.
     mean_correlation : float
         Average pairwise correlation of the strategies; ``haircut_correlation`` is the value
         handed to the haircut (the same, floored at 0 and capped at 0.99: the Harvey-Liu-Zhu
@@ -237,6 +239,7 @@ class ValidationReport:
     seed: SeedRecord
     version: str = field(default=__version__)
     sections: Mapping[str, ReportSection] = field(default_factory=dict)
+    variance: str = "hac"
 
     # ---------------------------------------------------------------- helpers
 
@@ -757,6 +760,7 @@ def validate(
     bootstrap: Bootstrap = "stationary",
     block_length: float | None = None,
     ci_method: CIMethod = "bca",
+    variance: Variance = "hac",
     confidence_level: float = 0.95,
     effective_trials_method: EffectiveTrialsMethod = "li_ji",
     n_top: int = 20,
@@ -804,6 +808,10 @@ def validate(
         Block length shared by every method; None estimates it once (see Notes).
     ci_method : {'percentile', 'basic', 'bca', 'studentized'}, default: 'bca'
         Interval method of :func:`sigtest.bootstrap_ci`.
+    variance : {'hac', 'bootstrap'}, default: 'hac'
+        What sets the spread of the bootstrap distributions of the Sharpe-ratio intervals and
+        of the Reality Check, SPA and StepM (see :func:`sigtest.bootstrap_ci`): the HAC
+        long-run variance (calibrated under serial dependence) or the replicates as drawn.
     confidence_level : float, default: 0.95
         Of the Sharpe-ratio intervals.
     effective_trials_method : {'li_ji', 'nyholt', 'cluster'}, default: 'li_ji'
@@ -943,6 +951,7 @@ def validate(
     boot = check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     meas = check_choice(measure, "measure", MEASURES)
     cim = check_choice(ci_method, "ci_method", CI_METHODS)
+    var_choice = check_choice(variance, "variance", VARIANCES)
     etm = check_choice(effective_trials_method, "effective_trials_method",
                        EFFECTIVE_TRIALS_METHODS)
     k_top = check_int(n_top, "n_top", minimum=1)
@@ -1029,7 +1038,8 @@ def validate(
     top_returns = blocks.columns_in_memory(top_pos)
     ci = bootstrap_ci(
         top_returns, measure="sharpe", method=cim,  # type: ignore[arg-type]
-        confidence_level=confidence_level, periods_per_year=q, **common,  # type: ignore[arg-type]
+        confidence_level=confidence_level, periods_per_year=q, variance=var_choice,  # type: ignore[arg-type]
+        **common,  # type: ignore[arg-type]
     )
     psr = probabilistic_sharpe_ratio(top_returns)
 
@@ -1050,7 +1060,8 @@ def validate(
                               n_simulations=n_sim)
 
     tick("Reality Check, SPA and StepM")
-    rc, sp, sm = _snooping_battery(blocks, bvals, bench_label, meas, level, common)
+    rc, sp, sm = _snooping_battery(blocks, bvals, bench_label, meas, level,
+                                   {**common, "variance": var_choice})
     tick("model confidence set")
     mcs = model_confidence_set(
         blocks.columns_in_memory(mcs_pos), alpha=level,
@@ -1065,7 +1076,7 @@ def validate(
         best_position=int(order[0]), top_positions=top_pos, sharpe=sr, periods_per_year=q,
         alpha=level, confidence_level=float(confidence_level), n_resamples=b_res,
         bootstrap=boot, block_length=bl, seed=root, index=index, options=options,
-        measure=meas,
+        measure=meas, variance=var_choice,
     )
     added: dict[str, ReportSection] = {}
     for key in run_sections:
@@ -1081,7 +1092,8 @@ def validate(
         pbo_threshold=pbo_cut, degenerate=degenerate,
         periods_per_year=q, n_resamples=b_res, bootstrap=boot,
         block_length=1.0 if bl is None else bl, block_length_estimated=estimated,
-        measure=meas, ci_method=cim, n_partitions=s_part, mean_correlation=rho,
+        measure=meas, ci_method=cim, variance=var_choice, n_partitions=s_part,
+        mean_correlation=rho,
         haircut_correlation=rho_used, n_obs=t_obs, n_strategies=n_str, n_dropped=n_dropped,
         benchmark=bench_label, start=None if index is None else index[0],
         end=None if index is None else index[-1], seed=seed_record(root), sections=added,

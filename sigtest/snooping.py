@@ -24,7 +24,6 @@ from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import fft as sfft
 
 from sigtest._benchmark import split_benchmark
 from sigtest._engine import (
@@ -36,9 +35,11 @@ from sigtest._engine import (
     power_sums,
     with_workers,
 )
-from sigtest._execution import Blocks, as_blocks, kernel_threads
+from sigtest._execution import Blocks, as_blocks
 from sigtest._random import RngLike, SeedRecord
 from sigtest._references import (
+    ANDREWS_1991,
+    ANDREWS_MONAHAN_1992,
     HANSEN_2005,
     HANSEN_LUNDE_NASON_2011,
     PATTON_POLITIS_WHITE_2009,
@@ -66,10 +67,14 @@ from sigtest._validation import (
 )
 from sigtest._version import __version__
 from sigtest.bootstrap import (
+    VARIANCES,
     BootstrapName,
+    Variance,
     _block_length_estimates,
     _block_length_subset,
     make_plan,
+    variance_ratio,
+    variance_text,
 )
 
 __all__ = [
@@ -341,68 +346,6 @@ def _resampled_performance(
         yield start, stop, sr
 
 
-def _weighted_autocovariance_sums(
-    u: np.ndarray, weights: np.ndarray, workers: int | None = None
-) -> np.ndarray:
-    """``gamma_0 w_0 + 2 sum_{k>=1} w_k gamma_k`` per column, gamma_k = (1/T) sum_t u[t] u[t+k].
-
-    By Parseval, in the frequency domain: with W the real FFT of the symmetric weight sequence
-    (w_0, w_1, ..., w_{T-1}, 0, ..., 0, w_{T-1}, ..., w_1) of length nfft >= 2T - 1 and U the FFT of
-    a column zero-padded to nfft, the sum is ``sum_f m_f W_f |U_f|^2 / (nfft T)`` with
-    ``m_f = 2`` except at the zero and Nyquist frequencies. One forward FFT per column, chunked
-    over columns (about 64 MiB of spectra at a time, whatever N).
-    """
-    t, n = u.shape
-    nfft = sfft.next_fast_len(2 * t - 1, real=True)
-    sym = np.zeros(nfft)
-    sym[:t] = weights
-    sym[nfft - t + 1 :] = weights[1:][::-1]
-    w_hat = sfft.rfft(sym).real  # real: the sequence is symmetric
-    m = np.full(w_hat.size, 2.0)
-    m[0] = 1.0
-    if nfft % 2 == 0:
-        m[-1] = 1.0
-    kernel = m * w_hat / (nfft * t)
-    out = np.empty(n)
-    step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
-    if workers is None:  # every core in memory, one inside a dask task
-        workers = kernel_threads()
-    for c0 in range(0, n, step):
-        f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0, workers=workers)
-        out[c0 : c0 + step] = kernel @ (f.real**2 + f.imag**2)
-    return out
-
-
-def long_run_variance(
-    u: np.ndarray, bootstrap: str, block_length: float, workers: int | None = None
-) -> np.ndarray:
-    """The variance of sqrt(T) * mean(u) that the bootstrap scheme implies (u demeaned).
-
-    stationary (Hansen 2005, eq. (A.1)-style): gamma_0 + 2 sum_{i=1}^{T-1} kappa(T, i) gamma_i with
-    kappa(T, i) = (1 - i/T)(1 - q)^i + (i/T)(1 - q)^(T - i), q = 1 / block_length;
-    circular and moving: Bartlett weights 1 - i/l for i < l (Kuensch 1989);
-    iid: gamma_0. Autocovariances use the divisor T and are computed by FFT in O(T log T), on
-    ``workers`` threads (default: every core in memory, one inside a dask task).
-    """
-    t = u.shape[0]
-    if bootstrap in ("iid", "given") or t == 1:
-        return np.einsum("ij,ij->j", u, u) / t
-    if bootstrap == "stationary":
-        q = 1.0 / block_length
-        i = np.arange(1, t, dtype=float)
-        with np.errstate(under="ignore"):
-            kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
-        return _weighted_autocovariance_sums(u, np.concatenate([[1.0], kappa]), workers)
-    length = int(block_length)
-    if length <= 1:
-        return np.einsum("ij,ij->j", u, u) / t
-    gam = np.empty((length, u.shape[1]))
-    for k in range(length):  # a few lags: direct sums
-        gam[k] = np.einsum("ij,ij->j", u[k:], u[: t - k]) / t
-    w = 1.0 - np.arange(1, length) / length
-    return gam[0] + 2.0 * (w @ gam[1:])
-
-
 # --------------------------------------------------------------------------------------------
 # One pass for the Reality Check, SPA and StepM: a kernel per column block, one combine step
 # --------------------------------------------------------------------------------------------
@@ -438,6 +381,7 @@ class _Spec:
     batch_size: int | None
     records: bool  # StepM over several blocks: suffix-maximum records instead of counts
     ks: tuple[int, ...] = ()  # 'kstepm': the k of the k-FWE counts, increasing
+    variance: str = "hac"  # what sets the spread of the bootstrap deviations (VARIANCES)
 
 
 @dataclass
@@ -511,11 +455,15 @@ def _snoop_reduce(
     sq = math.sqrt(t)
     out: dict[str, Any] = {"theta": theta}
     omega: np.ndarray | None = None
-    if any(m != "rc" for m in spec.methods):
+    ratio: np.ndarray | None = None
+    if spec.variance == "hac" or any(m != "rc" for m in spec.methods):
         with np.errstate(invalid="ignore"):
-            lrv = long_run_variance(state.infl, plan.bootstrap, plan.block_length)
+            ratio, lrv = variance_ratio(state.infl, plan.bootstrap, plan.block_length,
+                                        spec.variance)
             omega = np.sqrt(np.maximum(lrv, 0))
         out["omega"] = omega
+        if spec.variance != "hac":
+            ratio = None
     n_res = plan.n_resamples
     tests: dict[str, dict[str, Any]] = {}
     for m in spec.methods:
@@ -562,6 +510,11 @@ def _snoop_reduce(
             state.engine_input, bench is not None, spec.measure, plan, spec.batch_size
         )
         for start, stop, th in chunks:
+            if ratio is not None:  # the HAC spread: theta + r (theta* - theta), in place
+                with np.errstate(invalid="ignore"):
+                    th -= theta
+                    th *= ratio
+                    th += theta
             if "spa" in kept:  # before the Reality Check shifts ``th`` in place
                 r = tests["spa"]
                 b = r["best"]
@@ -829,6 +782,7 @@ class _Setup:
     scale: np.ndarray  # sqrt(T) / omega if studentized, else sqrt(T)
     tstat: np.ndarray  # scale * theta
     degenerate: np.ndarray  # columns excluded (undefined performance or zero variance)
+    variance: str  # what set the spread of the bootstrap deviations ('hac' or 'bootstrap')
 
 
 _WHAT = {"rc": "The Reality Check", "spa": "The SPA statistic", "stepm": "The StepM statistic",
@@ -853,12 +807,14 @@ def _run_snooping(
     batch_size: object,
     stacklevel: int = 5,
     ks: tuple[int, ...] = (),
+    variance: object = "hac",
 ) -> dict[str, tuple[_Setup, list[dict[str, Any]]]]:
     """The one pass of :func:`reality_check`, :func:`spa`, :func:`stepm`, :func:`fdp_stepm`
     and the per-strategy p-values (any of them, on one set of bootstrap draws): per test, its
     setup and the blocks' reductions. ``ks``: the k of the k-FWE counts ('kstepm')."""
     batch = None if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
+    check_choice(variance, "variance", VARIANCES)
     check_int(n_resamples, "n_resamples", minimum=1)
     blocks, bench = prob.blocks, prob.bench
     held: list[Any] | None = None
@@ -878,7 +834,7 @@ def _run_snooping(
         rng=rng, n_obs=prob.n_obs, estimates=estimates,
     )
     spec = _Spec(methods, prob.measure, studentize, plan, batch, len(blocks.parts) > 1,
-                 tuple(ks))
+                 tuple(ks), str(variance))
     if held is not None:
         parts = blocks.then(_snoop_reduce, held, bench, spec)
     else:
@@ -903,7 +859,8 @@ def _run_snooping(
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = math.sqrt(t) / omega if stud else np.full(theta.shape, math.sqrt(t))
         tstat = np.concatenate([q["tstat"] for q in per])
-        setup = _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad)
+        setup = _Setup(prob, plan, seed, estimated, theta, omega, scale, tstat, bad,
+                       str(variance))
         out[m] = (setup, per)
     return out
 
@@ -1079,6 +1036,7 @@ class _SnoopingResult(ResultBase):
     n_dropped: int
     n_undefined_resamples: int
     seed: SeedRecord
+    variance: str = "hac"
 
     def _common_text(self) -> str:
         meas = (
@@ -1109,7 +1067,8 @@ class _SnoopingResult(ResultBase):
         return (
             f"{self.n_strategies} strategies were compared with {bench} by their {meas} over "
             f"T = {self.n_obs} periods.{dropped} The bootstrap used {self.n_resamples} replicates "
-            f"of {scheme}{chosen}; Monte Carlo p-values are (1 + #{{T* >= T}}) / (1 + B)."
+            f"of {scheme}{chosen}{variance_text(self.variance)}; Monte Carlo p-values are "
+            f"(1 + #{{T* >= T}}) / (1 + B)."
             f"{_undefined_text(self.n_undefined_resamples, self.n_resamples)} "
             f"Computed with sigtest {__version__} ({seed_text(self.seed)})."
         )
@@ -1120,6 +1079,8 @@ class _SnoopingResult(ResultBase):
         )
         if self.block_length_estimated:
             refs += (POLITIS_WHITE_2004, PATTON_POLITIS_WHITE_2009)
+        if self.variance == "hac":
+            refs += (ANDREWS_1991, ANDREWS_MONAHAN_1992)
         return refs
 
 
@@ -1140,13 +1101,14 @@ class RealityCheckResult(_SnoopingResult):
     performance : Series or ndarray
         :math:`\\hat\\theta_k` for every strategy (relative to the benchmark).
     null_distribution : ndarray, shape (n_resamples,)
-        :math:`V^*_b = \\max_k \\sqrt{T}(\\hat\\theta^*_{k,b} - \\hat\\theta_k)`.
+        :math:`V^*_b = \\max_k \\sqrt{T}\\, r_k (\\hat\\theta^*_{k,b} - \\hat\\theta_k)`, with
+        :math:`r_k` the HAC factor of ``variance='hac'`` (1 with ``'bootstrap'``).
     n_undefined_resamples : int
         Replicates in which the resampled Sharpe ratio of a tested strategy (or of the
         benchmark) is undefined (``measure='sharpe'`` only; 0 otherwise); they count as
         exceeding and are +inf in ``null_distribution``.
     measure, benchmark, bootstrap, block_length, block_length_estimated, n_resamples, n_obs,
-    n_strategies, n_dropped, seed : settings used.
+    n_strategies, n_dropped, seed, variance : settings used.
     """
 
     statistic: float
@@ -1197,7 +1159,8 @@ class SPAResult(_SnoopingResult):
     tstat : Series or ndarray
         Per-strategy (studentized) statistics :math:`\\sqrt{T}\\hat\\theta_k/\\hat\\omega_k`.
     omega : Series or ndarray
-        :math:`\\hat\\omega_k`, the bootstrap-implied long-run standard deviation.
+        :math:`\\hat\\omega_k`, the long-run standard deviation (``variance``: HAC or
+        bootstrap-implied).
     null_distribution : DataFrame, shape (n_resamples, 3)
         Bootstrap statistics under the lower, consistent and upper recentring (+inf in the
         replicates counted in ``n_undefined_resamples``).
@@ -1222,12 +1185,14 @@ class SPAResult(_SnoopingResult):
         return (HANSEN_2005, WHITE_2000, *self._scheme_refs())
 
     def _method_text(self) -> str:
-        stud = (
-            "studentized by the long-run standard deviation implied by the bootstrap scheme "
-            "(Hansen's variance estimator for the stationary bootstrap)"
-            if self.studentize
-            else "not studentized"
-        )
+        stud = "not studentized"
+        if self.studentize:
+            stud = (
+                "studentized by the prewhitened quadratic-spectral HAC long-run standard "
+                "deviation" if self.variance == "hac" else
+                "studentized by the long-run standard deviation implied by the bootstrap "
+                "scheme (Hansen's variance estimator for the stationary bootstrap)"
+            )
         return (
             "Hansen's (2005) test for superior predictive ability (SPA), with its statistic "
             f"{stud} and truncated at zero, tested whether any strategy outperforms the "
@@ -1508,6 +1473,7 @@ def _common_fields(s: _Setup, best: int) -> dict[str, Any]:
         n_strategies=data.n_strategies,
         n_dropped=s.prob.n_dropped,
         seed=s.seed,
+        variance=s.variance,
     )
 
 
@@ -1641,6 +1607,16 @@ _DOC_COMMON = """
         relative-performance series (return differences for 'mean', the Sharpe-ratio
         difference's influence series for 'sharpe'; at most 1,000 evenly spaced strategies are
         used when there are more); recorded in the result.
+    variance : {'hac', 'bootstrap'}, default: 'hac'
+        What sets the spread of the bootstrap distribution. 'hac': each strategy's resampled
+        performance deviations :math:`\\theta^*_k - \\hat\\theta_k` are multiplied by
+        :math:`r_k = (\\hat\\omega^2_{HAC,k} / \\hat\\omega^2_{boot,k})^{1/2}`, the ratio of the
+        prewhitened quadratic-spectral HAC long-run variance of its relative-performance series
+        (Andrews 1991; Andrews & Monahan 1992) to the variance the bootstrap scheme implies
+        (the block bootstrap's variance is biased down under serial dependence, which made the
+        tests over-reject); ``omega`` is then the HAC one. 'bootstrap': the replicates as drawn
+        (the behaviour of arch and of White's and Hansen's papers). See the README section
+        "Calibration under serial dependence" for the measured size and power of both.
     n_resamples : int, default: 9999
     batch_size : int, optional
         Replicates per chunk (memory and speed only; results do not depend on it).
@@ -1678,6 +1654,7 @@ def reality_check(
     measure: Measure = "mean",
     bootstrap: BootstrapName = "stationary",
     block_length: float | None = None,
+    variance: Variance = "hac",
     n_resamples: int = 9999,
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
@@ -1741,13 +1718,14 @@ def reality_check(
     >>> res.naive_pvalue < res.pvalue  # the search inflates the best strategy's significance
     True
 
-    Validated against: ``arch.bootstrap.SPA`` fed the same indices (1e-12), size under the null
-    by simulation (slow tests).
+    Validated against: ``arch.bootstrap.SPA`` fed the same indices (1e-12, with
+    ``variance='bootstrap'``), a plain loop with the HAC factors (1e-10), size under the null on
+    AR(1) universes by simulation (slow tests).
     """
     prob = _prepare(returns, benchmark, measure, nan_policy)
     s, per = _run_snooping(
         prob, ("rc",), studentize=False, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size, variance=variance,
     )["rc"]
     return _rc_combine(s, per)
 
@@ -1766,6 +1744,7 @@ def spa(
     measure: Measure = "mean",
     bootstrap: BootstrapName = "stationary",
     block_length: float | None = None,
+    variance: Variance = "hac",
     n_resamples: int = 9999,
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
@@ -1842,13 +1821,14 @@ def spa(
 
     Validated against: ``arch.bootstrap.SPA`` (unstudentized, same indices, 1e-12); a plain loop
     following Hansen (2005) step by step (studentized, same indices, 1e-12); Hansen's variance
-    estimator against a direct O(T^2) sum; size and power by simulation (slow tests).
+    estimator against a direct O(T^2) sum (those with ``variance='bootstrap'``); size and power
+    by simulation, on AR(1) universes with the HAC spread (slow tests).
     """
     studentize = _check_studentize(studentize)
     prob = _prepare(returns, benchmark, measure, nan_policy)
     s, per = _run_snooping(
         prob, ("spa",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
-        n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+        n_resamples=n_resamples, rng=rng, batch_size=batch_size, variance=variance,
     )["spa"]
     return _spa_combine(s, per, studentize)
 
@@ -1873,6 +1853,7 @@ def stepm(
     measure: Measure = "mean",
     bootstrap: BootstrapName = "stationary",
     block_length: float | None = None,
+    variance: Variance = "hac",
     n_resamples: int = 9999,
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
@@ -1975,7 +1956,8 @@ def stepm(
     True
 
     Validated against: a plain loop of the stepwise procedure and of the adjusted p-values in
-    the tests (same indices); FWER by simulation (slow tests). k-StepM: a plain loop of the
+    the tests (same indices, ``variance='bootstrap'``); FWER by simulation, on AR(1) universes
+    with the HAC spread (slow tests). k-StepM: a plain loop of the
     stepwise k-StepM on the same indices, equality with StepM at k = 1, and k-FWE control by
     simulation (slow tests).
     """
@@ -1987,11 +1969,13 @@ def stepm(
         s, per = _run_snooping(
             prob, ("stepm",), studentize=studentize, bootstrap=bootstrap,
             block_length=block_length, n_resamples=n_resamples, rng=rng, batch_size=batch_size,
+            variance=variance,
         )["stepm"]
         return _stepm_combine(s, per, level, studentize)
     s, per = _run_snooping(
         prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, batch_size=batch_size, ks=(k,),
+        variance=variance,
     )["kstepm"]
     best, _ = _best(s)
     order, counts, naive, n_undef = _kstepm_counts(s, per, (k,))
@@ -2018,12 +2002,13 @@ class _StrategyPValues:
 def _pvalue_counts_of(
     prob: _Problem, *, studentize: bool, bootstrap: object, block_length: object,
     n_resamples: object, rng: RngLike, batch_size: object, stacklevel: int = 5,
+    variance: object = "hac",
 ) -> _StrategyPValues:
     """The per-strategy p-values of ``prob`` (validated strategies) from one engine pass."""
     s, per = _run_snooping(
         prob, ("pvalues",), studentize=studentize, bootstrap=bootstrap,
         block_length=block_length, n_resamples=n_resamples, rng=rng, batch_size=batch_size,
-        stacklevel=stacklevel,
+        stacklevel=stacklevel, variance=variance,
     )["pvalues"]
     n_res = s.plan.n_resamples
     upper = np.concatenate([q["upper"] for q in per])
@@ -2039,13 +2024,13 @@ def _pvalue_counts_of(
 def _pvalue_counts(
     returns: Any, benchmark: Any, *, measure: object, studentize: bool, bootstrap: object,
     block_length: object, n_resamples: object, batch_size: object, nan_policy: object,
-    rng: RngLike,
+    rng: RngLike, variance: object = "hac",
 ) -> _StrategyPValues:
     """Validate ``returns`` and compute the per-strategy bootstrap p-values."""
     prob = _prepare(returns, benchmark, measure, nan_policy)
     return _pvalue_counts_of(prob, studentize=studentize, bootstrap=bootstrap,
                              block_length=block_length, n_resamples=n_resamples, rng=rng,
-                             batch_size=batch_size, stacklevel=6)
+                             batch_size=batch_size, stacklevel=6, variance=variance)
 
 
 def _fdp_k_cap(n_strategies: int, gamma: float) -> int:
@@ -2109,6 +2094,7 @@ def fdp_stepm(
     measure: Measure = "mean",
     bootstrap: BootstrapName = "stationary",
     block_length: float | None = None,
+    variance: Variance = "hac",
     n_resamples: int = 9999,
     batch_size: int | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
@@ -2205,7 +2191,7 @@ def fdp_stepm(
         s, per = _run_snooping(
             prob, ("kstepm",), studentize=studentize, bootstrap=bootstrap,
             block_length=block_length, n_resamples=n_resamples, rng=root,
-            batch_size=batch_size, ks=ks, stacklevel=6,
+            batch_size=batch_size, ks=ks, stacklevel=6, variance=variance,
         )["kstepm"]
         return s, per, ks
 

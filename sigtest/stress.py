@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from sigtest._compiled import scan_paths
 from sigtest._engine import (
     BOOTSTRAPS,
     Bootstrap,
@@ -283,6 +284,15 @@ def _scan(lx: np.ndarray, idx: np.ndarray, window: int) -> _PathStats:
     wealth is below the running peak. Output arrays are ``B_c x N_c``."""
     n_rows, horizon = idx.shape
     n_cols = lx.shape[1]
+    compiled = scan_paths()
+    if compiled is not None:  # the same operations path by path, compiled (bit-identical)
+        shape = (n_rows, n_cols)
+        res = _PathStats(np.empty(shape), np.empty(shape, np.int32), np.empty(shape, np.int32),
+                         np.empty(shape, np.int32), np.empty(shape), np.empty(shape),
+                         np.empty(shape))
+        compiled(np.ascontiguousarray(lx), np.ascontiguousarray(idx), window, res.depth,
+                 res.trough, res.recovery, res.under_water, res.low, res.worst, res.final)
+        return res
     k = n_rows * n_cols
     w = window
     ring = np.zeros((w + 1, k))  # log wealth of the last w + 1 periods, L_0 = 0 in slot 0

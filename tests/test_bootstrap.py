@@ -321,7 +321,8 @@ def sharpe_loop(x, idx):
 @pytest.mark.parametrize("measure", sigtest.bootstrap.MEASURES)
 def test_distribution_matches_loop_on_same_indices(measure):
     x = ar1(250, 3, 0.2, rng=6, mean=0.05)
-    res = sigtest.bootstrap_ci(x, measure=measure, block_length=5, n_resamples=300, rng=31, periods_per_year=252)
+    res = sigtest.bootstrap_ci(x, measure=measure, block_length=5, n_resamples=300, rng=31, periods_per_year=252,
+                               variance="bootstrap")
     idx = sigtest.bootstrap_indices(250, 300, bootstrap="stationary", block_length=5, rng=31)
     loop = np.empty((300, 3))
     for b in range(300):
@@ -337,7 +338,7 @@ def test_distribution_matches_loop_on_same_indices(measure):
 
 def test_basic_bca_studentized_against_hand_formulas():
     x = ar1(120, 2, 0.0, rng=9, mean=0.1)
-    kw = dict(bootstrap="iid", n_resamples=400, rng=5)
+    kw = dict(bootstrap="iid", n_resamples=400, rng=5, variance="bootstrap")
     idx = sigtest.bootstrap_indices(120, 400, bootstrap="iid", rng=5)
     dist = sharpe_loop(x, idx)
     est = x.mean(0) / x.std(0, ddof=1)
@@ -374,7 +375,8 @@ def test_basic_bca_studentized_against_hand_formulas():
 def test_block_jackknife_acceleration_deletes_blocks():
     x = ar1(80, 1, 0.5, rng=3, mean=0.2)[:, 0]
     l = 6
-    res = sigtest.bootstrap_ci(x, method="bca", bootstrap="circular", block_length=l, n_resamples=300, rng=4)
+    res = sigtest.bootstrap_ci(x, method="bca", bootstrap="circular", block_length=l, n_resamples=300, rng=4,
+                               variance="bootstrap")
     idx = sigtest.bootstrap_indices(80, 300, bootstrap="circular", block_length=l, rng=4)
     dist = sharpe_loop(x[:, None], idx)[:, 0]
     est = x.mean() / x.std(ddof=1)

@@ -57,6 +57,18 @@ def _run(argv, capsys):
     return status, cap.out, cap.err
 
 
+def test_variance_option_reaches_the_report(csv, tmp_path, monkeypatch, capsys):
+    """--variance sets validate's variance: the methods paragraph states the HAC rescaling only
+    for 'hac' (the default)."""
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    hac, raw = tmp_path / "h.html", tmp_path / "r.html"
+    assert main(["report", str(csv), "--n-resamples", B, "--out", str(hac), "--quiet"]) == 0
+    assert main(["report", str(csv), "--n-resamples", B, "--out", str(raw), "--quiet",
+                 "--variance", "bootstrap"]) == 0
+    phrase = "quadratic-spectral HAC"
+    assert phrase in hac.read_text() and phrase not in raw.read_text()
+
+
 # ------------------------------------------------------------------------------------------------
 # report
 # ------------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from scipy import stats
 
 import sigtest
 from sigtest import DegenerateDataWarning
-from sigtest.snooping import _k_exceedance_counts, long_run_variance
+from sigtest.bootstrap import bootstrap_long_run_variance
+from sigtest.snooping import _k_exceedance_counts
 
 REF = Path(__file__).resolve().parent / "reference" / "discoveries"
 
@@ -131,7 +132,7 @@ def test_storey_million_pvalues_is_vectorized():
 
 
 def hansen_omega(x, block):
-    return np.sqrt(long_run_variance(x - x.mean(0), "stationary", float(block)))
+    return np.sqrt(bootstrap_long_run_variance(x - x.mean(0), "stationary", float(block)))
 
 
 def kstepm_loop(zstar, tstat, k, alpha):
@@ -181,7 +182,8 @@ def test_kstepm_against_stepwise_loop(universe, k):
     x = universe
     t, n = x.shape
     b_res, block = 400, 5
-    res = sigtest.stepm(x, alpha=0.1, block_length=block, n_resamples=b_res, rng=4, k=k)
+    res = sigtest.stepm(x, alpha=0.1, block_length=block, n_resamples=b_res, rng=4, k=k,
+                        variance="bootstrap")
     idx = sigtest.bootstrap_indices(t, b_res, bootstrap="stationary", block_length=block, rng=4)
     omega = hansen_omega(x, block)
     tstat = math.sqrt(t) * x.mean(0) / omega
@@ -359,7 +361,8 @@ def test_skill_proportions_from_returns_uses_bootstrap_pvalues():
     x[:, :6] += 0.3
     x[:, 6:10] -= 0.3
     df = pd.DataFrame(x, columns=[f"s{j}" for j in range(n)])
-    res = sigtest.skill_proportions(df, block_length=block, n_resamples=b_res, rng=3)
+    res = sigtest.skill_proportions(df, block_length=block, n_resamples=b_res, rng=3,
+                                    variance="bootstrap")
     idx = sigtest.bootstrap_indices(t, b_res, bootstrap="stationary", block_length=block, rng=3)
     omega = hansen_omega(x, block)
     tstat = math.sqrt(t) * x.mean(0) / omega

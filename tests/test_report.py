@@ -210,9 +210,13 @@ def test_snooping_tests_share_one_engine_pass(frame, monkeypatch):
     assert len(calls) == 2  # separately, a pass each
 
 
-def test_one_set_of_draws_plain_loop(frame, report):
+def test_one_set_of_draws_plain_loop(frame):
     """The snooping null and the interval bootstrap come from the same indices: a plain loop
-    over ``bootstrap_indices`` with the report's seed and block length rebuilds both."""
+    over ``bootstrap_indices`` with the report's seed and block length rebuilds both (the
+    replicates as drawn: ``variance='bootstrap'``)."""
+    report = validate(frame, periods_per_year=252, n_resamples=B, rng=7, n_top=5,
+                      mcs_max_strategies=8, variance="bootstrap", sections=())
+    assert report.variance == "bootstrap"
     x = frame.to_numpy()
     t = x.shape[0]
     idx = sigtest.bootstrap_indices(t, B, block_length=report.block_length, rng=_seed())

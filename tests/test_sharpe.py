@@ -799,3 +799,207 @@ def test_dsr_effective_trials_warnings_name_labels():
         sh.deflated_sharpe_ratio(df, effective_trials="li_ji")
     texts = [str(r.message) for r in rec if issubclass(r.category, DegenerateDataWarning)]
     assert texts and all("'flat'" in t for t in texts), texts
+
+
+# --------------------------------------------------------------------------------------------
+# The row-band kernel of many columns (sigtest._moments._wide_moments) against plain numpy
+# --------------------------------------------------------------------------------------------
+
+
+def _awkward(t=240, n=40, seed=30):
+    """Columns that exercise every branch of the row-band kernel: ordinary returns (pivot 0),
+    levels far from 0 (shifted power sums), a constant, columns beyond 2**63 and below
+    2**-60 (taken by the exact kernel), a mean of two standard deviations, autocorrelation, an
+    outlier in the first rows (a bad pivot), a column of zeros."""
+    rng = np.random.default_rng(seed)
+    x = 0.01 * rng.standard_normal((t, n)) + 0.0005 + 0.002 * rng.uniform(-1, 1, n)
+    x[:, 1] += 1e6
+    x[:, 2] = 3.3
+    x[:, 3] *= 1e30
+    x[:, 4] *= 1e-30
+    x[:, 5] += 0.02
+    x[1:, 6] += 0.8 * x[:-1, 6]
+    x[:, 7] = 50.0 + 0.01 * rng.standard_t(3, t)
+    x[3, 8] = 5.0
+    x[:, 9] = 0.0
+    x[:, 10] = -1e6 + 1e-3 * rng.standard_normal(t)
+    x[:, 11] = rng.standard_exponential(t) * 0.01
+    return x
+
+
+def _reference_moments(x):
+    """Per-column mean and central moments by a two-pass loop in longdouble (centred twice:
+    the longdouble mean of a level of 1e6 is still off by 1e-13)."""
+    xl = x.astype(np.longdouble)
+    mean = xl.mean(axis=0)
+    d = xl - mean
+    c = d.mean(axis=0)
+    d -= c
+    return mean + c, (d**2).mean(axis=0), (d**3).mean(axis=0), (d**4).mean(axis=0)
+
+
+@pytest.mark.parametrize("with_rf", [False, True])
+def test_wide_moments_against_a_longdouble_two_pass_loop(with_rf, monkeypatch):
+    """Mean and central moments up to the fourth of the row-band kernel (one pass of shifted
+    power sums) match a two-pass longdouble loop to 1e-12 (the third moment relative to
+    m2**1.5, since it may be near 0), on every kind of column; the columns the kernel cannot
+    guarantee are redone by the exact kernel."""
+    monkeypatch.setattr(_moments, "_WIDE_MIN", 1)
+    x = _awkward()
+    rf = 1e-4 * np.random.default_rng(1).standard_normal(x.shape[0]) if with_rf else None
+    mom = _moments.moments(_execution.as_blocks(x), higher=True, risk_free=rf)
+    y = x - rf[:, None] if with_rf else x
+    mean, m2, m3, m4 = _reference_moments(y)
+    scale = np.ldexp(1.0, mom.exp)  # moments of rescaled columns are in units of 2**exp
+    ok = m2 > 0
+    np.testing.assert_allclose(mom.mean * scale, mean.astype(float), rtol=1e-12, atol=0)
+    np.testing.assert_allclose((mom.m2 * scale**2)[ok], m2[ok].astype(float), rtol=1e-12)
+    np.testing.assert_allclose((mom.m4 * scale**4)[ok], m4[ok].astype(float), rtol=1e-12)
+    err3 = np.abs(mom.m3 * scale**3 - m3.astype(float))[ok] / m2[ok].astype(float) ** 1.5
+    assert err3.max() < 1e-12
+    assert (mom.n == x.shape[0]).all()
+
+
+def _hac_se_loop(c, lags, ddof=1):
+    """Lo's (2002) HAC SE of one column: the Bartlett long-run variance of the Sharpe ratio's
+    influence function z_t = d_t / s - SR (d_t**2 - s**2) / (2 s**2), by lag products, in
+    longdouble with the mean taken twice."""
+    c = c.astype(np.longdouble)
+    t = c.size
+    d = c - c.mean()
+    d -= d.mean()
+    m2 = d @ d / t
+    sr = c.mean() / np.sqrt(m2 * t / (t - ddof))
+    z = d / np.sqrt(m2) - sr * (d * d - m2) / (2 * m2)
+    lrv = z @ z / t
+    for k in range(1, lags + 1):
+        lrv += 2 * (1 - k / (lags + 1)) * (z[k:] @ z[:-k]) / t
+    return float(np.sqrt(lrv / t))
+
+
+def _lo_factor_loop(c, q):
+    c = c.astype(np.longdouble)
+    d = c - c.mean()
+    d -= d.mean()
+    g0 = d @ d
+    rho = [(d[k:] @ d[:-k]) / g0 for k in range(1, q)]
+    return float(q / np.sqrt(q + 2 * sum((q - k) * r for k, r in zip(range(1, q), rho))))
+
+
+@pytest.mark.parametrize("lags, q", [(0, None), (5, None), (30, 12), (3, 40)])
+def test_wide_hac_se_and_lo_factor_against_plain_loops(lags, q, monkeypatch):
+    """The HAC standard error and Lo's time-aggregation factor of the row-band kernel (moving
+    sums kept as running sums, one series for the SE) equal plain per-column loops over lag
+    products, with ring groups narrower than the block (several column groups)."""
+    monkeypatch.setattr(_moments, "_WIDE_MIN", 1)
+    monkeypatch.setattr(_moments, "_RING_BYTES", 8 * 2 * 200 * 3)  # groups of 256 columns
+    rng = np.random.default_rng(31)
+    x = 0.01 * rng.standard_normal((200, 600)) + 0.001
+    x[1:] += 0.4 * x[:-1]
+    x[:, 7] += 1e6
+    res = sharpe_ratio_se(x, method="hac", bandwidth=lags, periods_per_year=q)
+    cols = [0, 7, 255, 256, 599]
+    se = np.array([_hac_se_loop(x[:, j], lags) for j in cols])
+    factor = np.array([_lo_factor_loop(x[:, j], q) for j in cols]) if q else 1.0
+    np.testing.assert_allclose(res.se[cols], se * factor, rtol=1e-12)
+    if q:
+        np.testing.assert_allclose(res.annualization_factor[cols], factor, rtol=1e-12)
+
+
+def test_wide_and_transposed_kernels_agree_on_the_public_functions(monkeypatch):
+    """Above _WIDE_MIN strategies the row-band kernel runs: every Sharpe function gives the
+    numbers of the transposed kernel (to 1e-12), also with missing values ('omit') and on
+    columns the row-band kernel hands back to the transposed one."""
+    rng = np.random.default_rng(32)
+    x = 0.01 * rng.standard_normal((120, _moments._WIDE_MIN + 20)) + 0.0005
+    x[:, :12] = _awkward(t=120, n=12)
+    x[:, 2] += rng.standard_normal(120) * 1e-3  # constants warn: keep the columns regular
+    x[:, 9] = rng.standard_normal(120)
+    y = x.copy()
+    y[[4, 60], 13] = np.nan
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            return {
+                "sr": sharpe_ratio(x),
+                "sr_rf": sharpe_ratio(x, risk_free=np.linspace(0, 1e-4, 120)),
+                "se_n": sharpe_ratio_se(x).se,
+                "se_nn": sharpe_ratio_se(x, method="nonnormal").se,
+                "se_hac": sharpe_ratio_se(x, method="hac").se,
+                "se_lo": sharpe_ratio_se(x, method="hac", periods_per_year=12).se,
+                "psr": probabilistic_sharpe_ratio(x).psr,
+                "mintrl": min_track_record_length(x).min_track_record_length,
+                "dsr": np.array([deflated_sharpe_ratio(x).dsr]),
+                "omit": sharpe_ratio_se(y, method="nonnormal", nan_policy="omit").se,
+                "prop": sharpe_ratio(y, nan_policy="propagate"),
+            }
+
+    wide = run()
+    monkeypatch.setattr(_moments, "_WIDE_MIN", 10**9)
+    narrow = run()
+    for key in wide:
+        # MinTRL ~ 1 / SR**2 blows up the last-bit differences of a mean near 0 (1e-12 of
+        # the mean's rounding, eps sigma, is 1e-12 of SR only while |mean| >~ 1e-4 sigma)
+        rtol = 1e-9 if key == "mintrl" else 1e-12
+        np.testing.assert_allclose(wide[key], narrow[key], rtol=rtol, atol=0, err_msg=key)
+    assert np.isnan(wide["prop"][13]) and not np.isnan(wide["omit"][13])
+
+
+def test_wide_results_do_not_depend_on_threads_or_task_width(monkeypatch):
+    """Bands have a fixed height and each column's sums are added in the same order whatever
+    the width of its task, so the numbers are the same on one thread with narrow tasks."""
+    monkeypatch.setattr(_moments, "_WIDE_MIN", 1)
+    x = _awkward(t=150, n=300, seed=33)
+    x[:, [2, 9]] += 1e-3 * np.random.default_rng(33).standard_normal((150, 2))  # no constants
+    ref = sharpe_ratio_se(x, method="hac").se, probabilistic_sharpe_ratio(x).psr
+    monkeypatch.setattr(_moments, "n_workers", lambda: 1)
+    monkeypatch.setattr(_moments, "_WIDE_COLS", 64)
+    monkeypatch.setattr(_moments, "_WIDE_TASK_MIN", 1)
+    seen = []
+    kernel = _moments._wide_moments
+    monkeypatch.setattr(_moments, "_wide_moments",
+                        lambda x, *a: seen.append(x.shape[1]) or kernel(x, *a))
+    got = sharpe_ratio_se(x, method="hac").se, probabilistic_sharpe_ratio(x).psr
+    assert max(seen) < x.shape[1] and min(seen) <= 64  # narrow tasks did run
+    for a, b in zip(ref, got):
+        np.testing.assert_allclose(b, a, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_values_scanned_in_the_moment_pass_give_the_validation_messages(wide, monkeypatch):
+    """The Sharpe functions leave the NaN/inf scan of the returns to their moment pass (one
+    pass over the data fewer); the errors are those of the validation layer, word for word,
+    and come before errors about other arguments."""
+    if wide:
+        monkeypatch.setattr(_moments, "_WIDE_MIN", 1)
+    rng = np.random.default_rng(34)
+    idx = pd.date_range("2020-01-01", periods=50, freq="D")
+    df = pd.DataFrame(0.01 * rng.standard_normal((50, 4)), index=idx, columns=list("abcd"))
+    bad = df.copy()
+    bad.iloc[7, 2] = np.inf
+    bad.iloc[3, 1] = np.nan
+    bad.iloc[9, 3] = np.nan
+    inf_msg = r"`returns` column 'c' holds an infinite value \(at row Timestamp\('2020-01-08"
+    nan_msg = r"`returns` holds 2 missing value\(s\) \(NaN\) in column\(s\) 'b', 'd'; pass"
+    for fn in (sharpe_ratio, lambda r, **k: sharpe_ratio_se(r, method="hac", **k),
+               probabilistic_sharpe_ratio, min_track_record_length, deflated_sharpe_ratio):
+        with pytest.raises(ValueError, match=inf_msg):
+            fn(bad)
+        with pytest.raises(ValueError, match=inf_msg):
+            fn(bad, nan_policy="omit")
+        with pytest.raises(ValueError, match=nan_msg):
+            fn(bad.drop(columns="c"))
+        fn(bad.drop(columns="c"), nan_policy="omit")
+    arr = bad.to_numpy()
+    with pytest.raises(ValueError, match=r"column index 2 holds an infinite value \(at row 7\)"):
+        sharpe_ratio(arr)
+    # the returns first, as when the scan was done up front
+    with pytest.raises(ValueError, match="infinite"):
+        sharpe_ratio(bad, risk_free=np.zeros(3))
+    with pytest.raises(ValueError, match="infinite"):
+        sharpe_ratio_se(bad, method="hac", bandwidth=500)
+    with pytest.raises(ValueError, match="infinite"):
+        deflated_sharpe_ratio(bad[["c"]])
+    with pytest.raises(ValueError, match="`bandwidth` must be smaller"):
+        sharpe_ratio_se(df, method="hac", bandwidth=500)

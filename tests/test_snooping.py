@@ -10,7 +10,7 @@ from scipy import stats
 
 import sigtest
 from sigtest import DegenerateDataWarning
-from sigtest.snooping import long_run_variance
+from sigtest.bootstrap import bootstrap_long_run_variance as long_run_variance
 
 
 def make_data(t=300, n=20, seed=0, skill=(3, 0.15)):
@@ -106,8 +106,10 @@ def test_rc_and_unstudentized_spa_equal_arch_on_same_indices(scheme, block):
     t, b_res = 300, 400
     x, bench = make_data(t=t)
     idx = sigtest.bootstrap_indices(t, b_res, bootstrap=scheme, block_length=block, rng=11)
-    ours = sigtest.spa(x, bench, studentize=False, bootstrap=scheme, block_length=block, n_resamples=b_res, rng=11)
-    rc = sigtest.reality_check(x, bench, bootstrap=scheme, block_length=block, n_resamples=b_res, rng=11)
+    ours = sigtest.spa(x, bench, studentize=False, bootstrap=scheme, block_length=block, n_resamples=b_res, rng=11,
+                       variance="bootstrap")
+    rc = sigtest.reality_check(x, bench, bootstrap=scheme, block_length=block, n_resamples=b_res, rng=11,
+                               variance="bootstrap")
     arch_boot = {"stationary": "stationary", "circular": "circular", "moving": "mbb"}[scheme]
     a = SPA(-bench, -x, block_size=block, reps=b_res, bootstrap=arch_boot, studentize=False)
     a.bootstrap = IndexStub(a._loss_diff, idx)
@@ -196,7 +198,7 @@ def test_studentized_spa_against_step_by_step_loop():
     t, b_res, block = 200, 300, 6.0
     x, bench = make_data(t=t, n=8, seed=3, skill=(2, 0.2))
     x[:, 5] = x[:, 5] * 3 - 0.3  # a poor, noisy strategy that the recentring should discount
-    ours = sigtest.spa(x, bench, block_length=block, n_resamples=b_res, rng=9)
+    ours = sigtest.spa(x, bench, block_length=block, n_resamples=b_res, rng=9, variance="bootstrap")
     idx = sigtest.bootstrap_indices(t, b_res, bootstrap="stationary", block_length=block, rng=9)
     d = x - bench[:, None]
     n = t
@@ -221,7 +223,8 @@ def test_sharpe_measure_against_loop():
     t, b_res = 150, 200
     x, bench = make_data(t=t, n=5, seed=8)
     x += 0.05
-    res = sigtest.reality_check(x, bench, measure="sharpe", block_length=4, n_resamples=b_res, rng=2)
+    res = sigtest.reality_check(x, bench, measure="sharpe", block_length=4, n_resamples=b_res, rng=2,
+                                variance="bootstrap")
     idx = sigtest.bootstrap_indices(t, b_res, bootstrap="stationary", block_length=4, rng=2)
 
     def sr(y):
@@ -243,7 +246,7 @@ def test_stepm_against_stepwise_loop():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((t, 15))
     x[:, [0, 4, 9]] += [0.35, 0.22, 0.12]
-    res = sigtest.stepm(x, alpha=0.1, block_length=block, n_resamples=b_res, rng=4)
+    res = sigtest.stepm(x, alpha=0.1, block_length=block, n_resamples=b_res, rng=4, variance="bootstrap")
     idx = sigtest.bootstrap_indices(t, b_res, bootstrap="stationary", block_length=block, rng=4)
     dbar = x.mean(0)
     omega = np.sqrt([hansen_variance_direct(x[:, k], 1 / block) for k in range(15)])

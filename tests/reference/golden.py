@@ -108,6 +108,7 @@ def flatten(prefix: str, result: Any) -> dict[str, list[float]]:
 def _calls(x: Any, bench: Any, lib: Any) -> dict[str, Callable[[], Any]]:
     """The public calls, by name. ``x``: the strategies; ``bench``: a benchmark series."""
     kw = dict(n_resamples=199, rng=7)
+    raw = dict(kw, variance="bootstrap")  # the replicates as drawn (the default before 'hac')
     return {
         "sharpe_ratio": lambda: lib.sharpe_ratio(x, periods_per_year=252),
         "psr": lambda: lib.probabilistic_sharpe_ratio(x, benchmark_sharpe=0.01),
@@ -116,12 +117,15 @@ def _calls(x: Any, bench: Any, lib: Any) -> dict[str, Callable[[], Any]]:
         "effective_trials.li_ji": lambda: lib.effective_trials(x, method="li_ji"),
         "effective_trials.nyholt": lambda: lib.effective_trials(x, method="nyholt"),
         "effective_trials.cluster": lambda: lib.effective_trials(x, method="cluster"),
-        "reality_check": lambda: lib.reality_check(x, bench, **kw),
-        "reality_check.sharpe": lambda: lib.reality_check(x, measure="sharpe", **kw),
-        "spa": lambda: lib.spa(x, bench, **kw),
-        "spa.raw": lambda: lib.spa(x, studentize=False, bootstrap="circular", **kw),
-        "stepm": lambda: lib.stepm(x, bench, **kw),
-        "stepm.sharpe": lambda: lib.stepm(x, measure="sharpe", block_length=4.0, **kw),
+        "reality_check": lambda: lib.reality_check(x, bench, **raw),
+        "reality_check.sharpe": lambda: lib.reality_check(x, measure="sharpe", **raw),
+        "spa": lambda: lib.spa(x, bench, **raw),
+        "spa.raw": lambda: lib.spa(x, studentize=False, bootstrap="circular", **raw),
+        "stepm": lambda: lib.stepm(x, bench, **raw),
+        "stepm.sharpe": lambda: lib.stepm(x, measure="sharpe", block_length=4.0, **raw),
+        "reality_check.hac": lambda: lib.reality_check(x, bench, **kw),
+        "spa.hac": lambda: lib.spa(x, bench, **kw),
+        "stepm.sharpe.hac": lambda: lib.stepm(x, measure="sharpe", block_length=4.0, **kw),
         "mcs.max": lambda: lib.model_confidence_set(x, statistic="max", **kw),
         "mcs.range": lambda: lib.model_confidence_set(x, statistic="range", **kw),
         "pbo.sharpe": lambda: lib.pbo(x, n_partitions=8),
@@ -139,15 +143,17 @@ def _calls(x: Any, bench: Any, lib: Any) -> dict[str, Callable[[], Any]]:
         "structural_break.supf": lambda: lib.structural_break(x, test="supf"),
         "structural_break.hac": lambda: lib.structural_break(x, test="expf", cov="hac"),
         "stress": lambda: lib.stress(x, block_length=5.0, **kw),
-        "skill_proportions": lambda: lib.skill_proportions(x, **kw),
-        "fdp_stepm": lambda: lib.fdp_stepm(x, **kw),
-        "stepm.k2": lambda: lib.stepm(x, k=2, **kw),
+        "skill_proportions": lambda: lib.skill_proportions(x, **raw),
+        "fdp_stepm": lambda: lib.fdp_stepm(x, **raw),
+        "stepm.k2": lambda: lib.stepm(x, k=2, **raw),
+        "fdp_stepm.hac": lambda: lib.fdp_stepm(x, **kw),
         "sharpe_posterior": lambda: lib.sharpe_posterior(x),
     }
 
 
 def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
     kw = dict(n_resamples=199, rng=7)
+    raw = dict(kw, variance="bootstrap")
     factors = pd.DataFrame({"f1": x.iloc[:, 0].to_numpy()[::-1], "f2": x.iloc[:, 1].to_numpy()},
                            index=x.index)
     live = pd.Series(np.linspace(-0.01, 0.012, 40) * np.cos(np.arange(40)),
@@ -174,18 +180,26 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
             np.linspace(0.001, 0.99, 60) ** 2, method="storey"),
         "validate.sections": lambda: lib.validate(
             x.iloc[:, 1:], x.iloc[:, 0], periods_per_year=252, n_resamples=199, rng=11,
-            n_partitions=8, haircut_simulations=500, factors=factors, live=live),
+            n_partitions=8, haircut_simulations=500, factors=factors, live=live,
+            variance="bootstrap"),
         "sharpe_ratio_se.hac": lambda: lib.sharpe_ratio_se(x, method="hac"),
         "sharpe_ratio_se.nonnormal": lambda: lib.sharpe_ratio_se(x, method="nonnormal"),
         "min_trl": lambda: lib.min_track_record_length(x, benchmark_sharpe=0.01),
         "bootstrap_indices": lambda: lib.bootstrap_indices(50, 3, block_length=5.0, rng=3),
         "optimal_block_length": lambda: lib.optimal_block_length(x),
-        "bootstrap_ci.percentile": lambda: lib.bootstrap_ci(x, measure="sharpe", **kw),
-        "bootstrap_ci.bca": lambda: lib.bootstrap_ci(x, measure="mean", method="bca", **kw),
+        "bootstrap_ci.percentile": lambda: lib.bootstrap_ci(x, measure="sharpe", **raw),
+        "bootstrap_ci.bca": lambda: lib.bootstrap_ci(x, measure="mean", method="bca", **raw),
         "bootstrap_ci.studentized": lambda: lib.bootstrap_ci(
+            x, measure="volatility", method="studentized", bootstrap="moving", block_length=5,
+            **raw,
+        ),
+        "bootstrap_ci.percentile.hac": lambda: lib.bootstrap_ci(x, measure="sharpe", **kw),
+        "bootstrap_ci.studentized.hac": lambda: lib.bootstrap_ci(
             x, measure="volatility", method="studentized", bootstrap="moving", block_length=5,
             **kw,
         ),
+        "psr.noncentral_t": lambda: lib.probabilistic_sharpe_ratio(
+            x, benchmark_sharpe=0.01, method="noncentral_t"),
         "psr.stats": lambda: lib.probabilistic_sharpe_ratio_from_stats(
             0.1, 250, skew=-0.5, kurtosis=5.0, benchmark_sharpe=0.02
         ),
@@ -207,6 +221,10 @@ def _memory_only(x: pd.DataFrame, lib: Any) -> dict[str, Callable[[], Any]]:
             50, 240, volatility=0.1, periods_per_year=12, rng=5, n_simulations=500
         ),
         "validate": lambda: lib.validate(
+            x, periods_per_year=252, n_resamples=199, rng=11, n_partitions=8,
+            haircut_simulations=500, sections=(), variance="bootstrap",
+        ),
+        "validate.hac": lambda: lib.validate(
             x, periods_per_year=252, n_resamples=199, rng=11, n_partitions=8,
             haircut_simulations=500, sections=(),
         ),
@@ -235,7 +253,7 @@ def collect(include_dask: bool = True) -> dict[str, list[float]]:
                     out.update(flatten(f"dask/{name}", call()))
                 report = lib.validate(
                     xd, periods_per_year=252, n_resamples=199, rng=11, n_partitions=8,
-                    haircut_simulations=500, sections=(),
+                    haircut_simulations=500, sections=(), variance="bootstrap",
                 )
                 out.update(flatten("dask/validate", report))
     return out
