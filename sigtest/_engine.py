@@ -195,6 +195,10 @@ def blocks_to_counts(
     n_rows = starts.shape[0]
     if out is None:
         out = np.empty((n_rows, n_obs))
+    compiled = _compiled_counts(_span_counts_py)
+    if compiled is not None:  # the same integers, row by row, without the GIL
+        compiled(starts, lengths, n_obs, out)
+        return out
     if (lengths == 1).all():
         return counts_from_indices(starts, n_obs, out, work)
     step = _count_rows(n_obs)
@@ -228,6 +232,50 @@ def draw_indices(
     return blocks_to_indices(starts, lengths, n_obs)
 
 
+def _span_counts_py(starts: np.ndarray, lengths: np.ndarray, n_obs: int, out: np.ndarray) -> None:
+    """:func:`blocks_to_counts` row by row (the kernel compiled with numba when installed): a
+    row's difference array of integers, +1 where a block starts and -1 where it ends (a block
+    that wraps is split in two), then its running sum written to ``out``. Counts are integers,
+    so the result equals the numpy path's exactly."""
+    n_rows, n_blocks = starts.shape
+    diff = np.empty(n_obs + 1, np.int64)
+    for r in range(n_rows):
+        diff[:] = 0
+        for k in range(n_blocks):
+            s = starts[r, k]
+            e = s + lengths[r, k]
+            diff[s] += 1
+            if e <= n_obs:
+                diff[e] -= 1
+            else:
+                diff[n_obs] -= 1
+                diff[0] += 1
+                diff[e - n_obs] -= 1
+        c = 0
+        for t in range(n_obs):
+            c += diff[t]
+            out[r, t] = c
+
+
+def _index_counts_py(indices: np.ndarray, n_obs: int, out: np.ndarray) -> None:
+    """:func:`counts_from_indices` row by row (compiled with numba when installed)."""
+    n_rows, n_draws = indices.shape
+    for r in range(n_rows):
+        out[r, :] = 0.0
+        for t in range(n_draws):
+            out[r, indices[r, t]] += 1.0
+
+
+def _compiled_counts(kernel: Callable[..., None]) -> Callable[..., None] | None:
+    """``kernel`` compiled with numba (see sigtest._compiled), or None without numba or with
+    ``SIGTEST_NO_NUMBA`` set: the caller then runs its numpy form. Both give the same integers."""
+    if os.environ.get("SIGTEST_NO_NUMBA", "") not in ("", "0"):
+        return None
+    from sigtest._compiled import _jit
+
+    return _jit(kernel)
+
+
 def counts_from_indices(
     indices: np.ndarray,
     n_obs: int,
@@ -239,6 +287,10 @@ def counts_from_indices(
     n_rows = indices.shape[0]
     if out is None:
         out = np.empty((n_rows, n_obs))
+    compiled = _compiled_counts(_index_counts_py)
+    if compiled is not None:
+        compiled(indices, n_obs, out)
+        return out
     step = _count_rows(n_obs)
     if n_rows > step:
         for r0 in range(0, n_rows, step):

@@ -654,16 +654,17 @@ def test_block_lengths_do_not_depend_on_memory_layout():
 
 @pytest.mark.parametrize("scheme, block", [("iid", 1.0), ("stationary", 3.5), ("circular", 6.0),
                                            ("moving", 6.0), ("stationary", 1.0)])
-@pytest.mark.parametrize("pass_bytes", [1, 2**20])
-def test_count_matrix_equals_a_plain_loop(scheme, block, pass_bytes, monkeypatch):
+@pytest.mark.parametrize("pass_bytes, no_numba", [(1, "1"), (2**20, "1"), (2**20, "0")])
+def test_count_matrix_equals_a_plain_loop(scheme, block, pass_bytes, no_numba, monkeypatch):
     """Count matrices from block starts and lengths (integer difference arrays, one flat
-    cumulative sum; wrapping blocks split in two, zero-length blocks ignored) against a loop
-    that walks every block period by period; reused buffers left dirty by an earlier group
-    change nothing."""
+    cumulative sum, or the compiled row-by-row kernel when numba is installed; wrapping blocks
+    split in two, zero-length blocks ignored) against a loop that walks every block period by
+    period; reused buffers left dirty by an earlier group change nothing."""
     from sigtest import _engine
     from sigtest._engine import blocks_to_counts, draw_blocks
 
     monkeypatch.setattr(_engine, "COUNT_PASS_BYTES", pass_bytes)  # 1: passes of 16 rows
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", no_numba)  # "0": the compiled kernel if installed
     t = 23
     gen = np.random.default_rng(4)
     out = np.full((40, t), np.nan)
