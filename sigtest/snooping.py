@@ -17,8 +17,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import math
+import os
 import warnings
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
@@ -2663,15 +2664,28 @@ def _max_exceedances(
     """
     b_res, n_mod = z.shape
     n_steps = len(stats)
-    tile = max(64, min(b_res, _MAX_TILE_BYTES // (8 * n_mod)))
+    kernel = _compiled_max_steps()
+    # one pass per step in the compiled kernel: a quarter of the tile keeps it in L2
+    tile_bytes = _MAX_TILE_BYTES // 4 if kernel is not None else _MAX_TILE_BYTES
+    tile = max(64, min(b_res, tile_bytes // (8 * n_mod)))
+    if kernel is not None:  # the steps' arguments as flat arrays
+        inv_flat = np.concatenate(invs) if invs else np.zeros(0)
+        offsets = np.concatenate([[0], np.cumsum([v.size for v in invs])]).astype(np.int64)
+        slots_a = np.asarray(slots, dtype=np.int64)
+        order_a = np.asarray(order, dtype=np.int64)
 
     def run(b0: int) -> np.ndarray:
         b1 = min(b0 + tile, b_res)
         work = np.array(z[b0:b1].T, order="C")  # slot s holds the draws of model ids[s]
-        buf = np.empty_like(work)
         u = None if undef is None else undef[b0:b1]
         n_undef = None if u is None else u.sum(axis=1)  # live undefined models per replicate
         counts = np.zeros(n_steps, dtype=np.int64)
+        if kernel is not None:
+            kernel(work, inv_flat, offsets, slots_a, order_a, np.asarray(stats, dtype=np.float64),
+                   np.zeros((0, 0), dtype=bool) if u is None else np.ascontiguousarray(u),
+                   np.zeros(0, dtype=np.int64) if n_undef is None else n_undef, counts)
+            return counts
+        buf = np.empty_like(work)
         for s in range(n_steps):
             m = n_mod - s
             w = work[:m]
@@ -2691,6 +2705,72 @@ def _max_exceedances(
     starts = range(0, b_res, tile)
     with ThreadPoolExecutor(max_workers=min(n_workers(), len(starts))) as pool:
         return np.asarray(np.sum(list(pool.map(run, starts)), axis=0, dtype=np.int64))
+
+
+def _max_steps_py(
+    work: np.ndarray,
+    inv_flat: np.ndarray,
+    offsets: np.ndarray,
+    slots: np.ndarray,
+    order: np.ndarray,
+    stats: np.ndarray,
+    undef: np.ndarray,
+    n_undef: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """:func:`_max_exceedances` for one tile in one pass per step (compiled with numba when
+    installed): the same floating-point operations in the same order as the numpy form (the
+    mean as a sum of the live rows in slot order divided by m, ``(w - zbar) * inv``, a maximum
+    that keeps NaN), so the counts are identical. ``undef`` is empty when no replicate has an
+    undefined model; ``inv_flat[offsets[s]:offsets[s + 1]]`` is step ``s``'s ``inv``."""
+    n_mod, n_rep = work.shape
+    has_undef = undef.shape[0] > 0
+    zbar = np.empty(n_rep)
+    tstar = np.empty(n_rep)
+    for s in range(stats.shape[0]):
+        m = n_mod - s
+        o = offsets[s]
+        for b in range(n_rep):
+            zbar[b] = work[0, b]
+        for i in range(1, m):
+            for b in range(n_rep):
+                zbar[b] += work[i, b]
+        for b in range(n_rep):
+            zbar[b] = zbar[b] / m
+        for b in range(n_rep):
+            tstar[b] = (work[0, b] - zbar[b]) * inv_flat[o]
+        for i in range(1, m):
+            inv = inv_flat[o + i]
+            for b in range(n_rep):
+                v = (work[i, b] - zbar[b]) * inv
+                t = tstar[b]
+                if t == t and not v <= t:  # NaN, once met, stays (as np.max)
+                    tstar[b] = v
+        stat = stats[s]
+        c = 0
+        for b in range(n_rep):
+            if has_undef and n_undef[b] > 0:
+                c += 1
+            elif tstar[b] >= stat:
+                c += 1
+        counts[s] = c
+        if has_undef:
+            for b in range(n_rep):
+                if undef[b, order[s]]:
+                    n_undef[b] -= 1
+        slot = slots[s]
+        if slot != m - 1:
+            for b in range(n_rep):
+                work[slot, b] = work[m - 1, b]
+
+
+def _compiled_max_steps() -> Callable[..., None] | None:
+    """:func:`_max_steps_py` compiled (None without numba or with ``SIGTEST_NO_NUMBA`` set)."""
+    if os.environ.get("SIGTEST_NO_NUMBA", "") not in ("", "0"):
+        return None
+    from sigtest._compiled import _jit
+
+    return _jit(_max_steps_py)
 
 
 def _mcs_range(

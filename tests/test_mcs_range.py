@@ -218,10 +218,13 @@ def _both_max(x, monkeypatch, **kw):
     return new, old
 
 
+@pytest.mark.parametrize("no_numba", ["0", "1"])
 @pytest.mark.parametrize("n_cols, n_resamples, tile_bytes", [
     (3, 37, 2**20), (40, 1999, 2**20), (40, 1999, 8 * 40 * 64), (120, 700, 8 * 120 * 100)])
-def test_max_equals_reference(monkeypatch, n_cols, n_resamples, tile_bytes):
-    """Bit-identical order and p-values, whatever the tile of replicates (64 to all of them)."""
+def test_max_equals_reference(monkeypatch, n_cols, n_resamples, tile_bytes, no_numba):
+    """Bit-identical order and p-values, whatever the tile of replicates (64 to all of them),
+    with the compiled step kernel (when numba is installed) and with numpy."""
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", no_numba)
     rng = np.random.default_rng(n_cols)
     x = rng.normal(0.0, 0.01, size=(300, n_cols)) + np.linspace(0, 0.002, n_cols)
     monkeypatch.setattr(snooping, "_MAX_TILE_BYTES", tile_bytes)
@@ -231,7 +234,9 @@ def test_max_equals_reference(monkeypatch, n_cols, n_resamples, tile_bytes):
     assert len(new.included) < n_cols
 
 
-def test_max_undefined_and_duplicates_equal_reference(monkeypatch):
+@pytest.mark.parametrize("no_numba", ["0", "1"])
+def test_max_undefined_and_duplicates_equal_reference(monkeypatch, no_numba):
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", no_numba)
     rng = np.random.default_rng(0)
     t = 12
     x = np.column_stack([np.r_[0.0, np.ones(t - 1)], [5.0, 0.5, 1.0] + rng.standard_normal((t, 3))])
