@@ -12,7 +12,9 @@ alternating, so that both see the same machine load:
   ``np.quantile`` and by ``sigtest._engine.replicate_quantiles`` (same numbers, checked), and the
   call's time with the second in place of the first (measured time minus the difference).
 
-Every call uses the stationary bootstrap with mean block length 10 and ``rng=1``. Peak memory is
+Every call uses the stationary bootstrap with mean block length 10 and ``rng=1``; ``--variance
+bootstrap`` passes ``variance='bootstrap'`` to reality_check and bootstrap_ci (no HAC long-run
+variances before the resampling: the engine and its reductions alone). Peak memory is
 the process's ``ru_maxrss`` (all parts share the process, so it is an upper bound per part).
 
 Run from the repository root: ``PYTHONPATH=. python benchmarks/bench_engine.py``.
@@ -35,31 +37,39 @@ import sigtest  # noqa: E402
 import sigtest._engine  # noqa: E402
 
 
+#: Seconds of rest before each timed call: OpenBLAS's threads spin for a while after a threaded
+#: product (about 0.1 s), and a call started at once would share the cores with them.
+PAUSE = 0.3
+
+
 def paired(calls: dict, repeat: int) -> dict:
     best = dict.fromkeys(calls, np.inf)
     for _ in range(repeat):
         for key, fn in calls.items():
+            time.sleep(PAUSE)
             t0 = time.perf_counter()
             fn()
             best[key] = min(best[key], time.perf_counter() - t0)
     return best
 
 
-def part(name: str, t: int, n: int, b: int, repeat: int) -> None:
+def part(name: str, t: int, n: int, b: int, repeat: int, variance: str) -> None:
     x, bench = make_data(t, n)
     common = {"bootstrap": "stationary", "block_length": 10.0, "n_resamples": b, "rng": 1}
+    extra = {} if variance == "default" or name == "mcs" else {"variance": variance}
     counts = np.random.default_rng(2).integers(0, 3, size=(b, t)).astype(np.float64)
     counts @ x[:, :10]  # warm up BLAS
     if name == "long":
         calls = {"product": lambda: counts @ x,
-                 "reality_check": lambda: sigtest.reality_check(x, bench, **common)}
+                 "reality_check": lambda: sigtest.reality_check(x, bench, **common, **extra)}
     elif name == "mcs":
         calls = {"product": lambda: counts @ x,
                  "mcs max": lambda: sigtest.model_confidence_set(x, statistic="max", **common)}
     else:
         x2 = x * x
         calls = {"2 products": lambda: (counts @ x, counts @ x2),
-                 "bootstrap_ci": lambda: sigtest.bootstrap_ci(x, measure="sharpe", **common)}
+                 "bootstrap_ci": lambda: sigtest.bootstrap_ci(x, measure="sharpe", **common,
+                                                              **extra)}
     quantiles = name == "ci" and hasattr(sigtest._engine, "replicate_quantiles")
     if quantiles:  # the quantile step alone: numpy's against the engine's selection
         from sigtest._engine import replicate_quantiles
@@ -90,13 +100,17 @@ def main() -> None:
                     choices=["long", "mcs", "ci"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--b", type=int, default=10_000)
+    ap.add_argument("--variance", default="default",
+                    help="`variance` of reality_check and bootstrap_ci ('hac', 'bootstrap'); "
+                         "default: their default")
     a = ap.parse_args()
     shapes = {"long": (20_160, 1000), "mcs": (2520, 100), "ci": (2520, 1000)}
-    print(f"{len(os.sched_getaffinity(0))} CPUs; load {os.getloadavg()[0]:.2f} at the start")
+    print(f"{len(os.sched_getaffinity(0))} CPUs; variance {a.variance}; "
+          f"load {os.getloadavg()[0]:.2f} at the start")
     print("| part | shape | bare | sigtest | ratio | peak RSS MiB | load |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name in a.part:
-        part(name, *shapes[name], a.b, a.repeat)
+        part(name, *shapes[name], a.b, a.repeat, a.variance)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ threads with threadpoolctl, builds T x N returns from a fixed seed, and times in
 - the bare float64 product ``(B x T) @ (T x N)`` on k BLAS threads: the flop count of the
   resampled means (measure='mean' needs first moments only), the limit of the count-matrix
   approach on k cores;
-- ``sigtest.reality_check(x, benchmark, bootstrap='stationary', block_length=10, n_resamples=B)``.
+- ``sigtest.reality_check(x, benchmark, bootstrap='stationary', block_length=10, n_resamples=B)``
+  (``--variance bootstrap`` passes ``variance='bootstrap'``: no HAC long-run variances before
+  the resampling, the engine and its reductions alone).
 
 It prints both times and their ratio per core count, and two shares of the call's wall time:
 "calling thread", the CPU time of the calling thread (validation, the per-chunk reductions, the
@@ -36,7 +38,7 @@ import time
 SEED = 20_240_601
 
 
-def child(cores: int, t: int, n: int, b: int, repeat: int) -> dict:
+def child(cores: int, t: int, n: int, b: int, repeat: int, variance: str) -> dict:
     cpus = sorted(os.sched_getaffinity(0))[:cores]
     os.sched_setaffinity(0, cpus)
     import numpy as np
@@ -59,19 +61,22 @@ def child(cores: int, t: int, n: int, b: int, repeat: int) -> dict:
 
     snooping.power_sums = timed_power_sums
     x, bench = make_data(t, n, SEED)
+    extra = {} if variance == "default" else {"variance": variance}
     counts = np.random.default_rng(2).integers(0, 3, size=(b, t)).astype(np.float64)
     best = {"product": np.inf, "reality_check": np.inf}
     serial = np.inf
     with threadpool_limits(limits=cores, user_api="blas"):
         counts @ x  # warm up BLAS (per-thread buffers)
         for _ in range(repeat):
+            time.sleep(0.3)  # OpenBLAS's threads spin for about 0.1 s after a threaded product
             t0 = time.perf_counter()
             counts @ x
             best["product"] = min(best["product"], time.perf_counter() - t0)
             engine_span.clear()
+            time.sleep(0.3)
             t0, c0 = time.perf_counter(), time.thread_time()
             sigtest.reality_check(x, bench, bootstrap="stationary", block_length=10.0,
-                                  n_resamples=b, rng=1)
+                                  n_resamples=b, rng=1, **extra)
             t1 = time.perf_counter()
             wall = t1 - t0
             if wall < best["reality_check"]:
@@ -89,15 +94,17 @@ def main() -> None:
     ap.add_argument("--t", type=int, default=2520)
     ap.add_argument("--b", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--variance", default="default",
+                    help="reality_check's `variance` ('hac', 'bootstrap'); default: its default")
     ap.add_argument("--child", type=int, nargs=5, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(child(*a.child)))
+        print(json.dumps(child(*a.child, a.variance)))
         return
     available = len(os.sched_getaffinity(0))
     cores = [k for k in a.cores if k <= available]
-    print(f"T = {a.t}, B = {a.b}, stationary bootstrap (block 10); {available} CPUs available; "
-          f"load {os.getloadavg()[0]:.2f} at the start")
+    print(f"T = {a.t}, B = {a.b}, stationary bootstrap (block 10), variance {a.variance}; "
+          f"{available} CPUs available; load {os.getloadavg()[0]:.2f} at the start")
     print("| N | cores | workers | product s | reality_check s | ratio | calling thread | "
           "before/after the engine | load |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -105,7 +112,7 @@ def main() -> None:
         for k in cores:
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(k), str(a.t), str(n), str(a.b),
-                 str(a.repeat)],
+                 str(a.repeat), "--variance", a.variance],
                 capture_output=True, text=True, check=True,
             )
             r = json.loads(out.stdout.strip().splitlines()[-1])
