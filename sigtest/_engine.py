@@ -18,6 +18,7 @@ flight, within ``max(MEMORY_BUDGET, threads x MEMORY_BUDGET / 2)`` bytes (see
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections import deque
@@ -134,10 +135,10 @@ def draw_blocks(
         # enough geometric lengths to cover T with overwhelming probability; rows that fall short
         # get more (a deterministic function of the stream, so reproducibility is unaffected)
         k = _geometric_batch(t, p)
-        lengths = gen.geometric(p, size=(n_rows, k))
+        lengths = _geometric(gen, p, (n_rows, k))
         total = lengths.sum(axis=1)
         while (total < t).any():
-            more = gen.geometric(p, size=(n_rows, k))
+            more = _geometric(gen, p, (n_rows, k))
             lengths = np.hstack([lengths, more])
             total = lengths.sum(axis=1)
         # cut at T: the room left before each block, clipped to [0, length] (in place: a
@@ -155,6 +156,22 @@ def draw_blocks(
     lengths = np.full((n_rows, n_blocks), length, dtype=np.int64)
     lengths[:, -1] = t - length * (n_blocks - 1)
     return starts, lengths
+
+
+def _geometric(gen: np.random.Generator, p: float, shape: tuple[int, int]) -> np.ndarray:
+    """``gen.geometric(p, size=shape)``, the same numbers from the same stream, twice as fast.
+
+    For ``p < 1/3`` numpy draws a geometric number by inversion, ``ceil(-E / log1p(-p))`` with
+    ``E`` a standard exponential (one per draw, same bits consumed); the vectorized form
+    computes exactly that without numpy's per-draw loop (tests/test_bootstrap.py checks the
+    equality, so a numpy release that changed its algorithm would be noticed). Larger ``p``
+    (block lengths up to 3) use numpy's own search method."""
+    if not p < 1.0 / 3.0:
+        return gen.geometric(p, size=shape)
+    e = gen.standard_exponential(size=shape)
+    np.divide(e, -math.log1p(-p), out=e)
+    np.ceil(e, out=e)
+    return e.astype(np.int64)
 
 
 def _geometric_batch(n_obs: int, p: float) -> int:

@@ -682,3 +682,18 @@ def test_count_matrix_equals_a_plain_loop(scheme, block, pass_bytes, no_numba, m
     plan = BootstrapPlan(scheme, block, t, 700, root_seed_sequence(5))
     np.testing.assert_array_equal(plan.counts(200, 650, np.empty((450, t)), work),
                                   counts_from_indices(plan.indices(200, 650), t))
+
+
+def test_geometric_block_lengths_are_numpys():
+    """The stationary bootstrap's block lengths come from numpy's inversion formula written
+    out (vectorized): the same numbers as Generator.geometric from the same stream, for block
+    lengths from 3 to 10,000 (and numpy's own method below 3). If a numpy release changed its
+    geometric algorithm, this test says so."""
+    from sigtest._engine import _geometric
+
+    for p in np.r_[1e-4, np.linspace(0.001, 0.333, 25), 1 / 3 - 1e-12, 1 / 3, 0.5, 1.0]:
+        for seed in range(3):
+            want = np.random.default_rng(seed).geometric(p, size=(50, 120))
+            got = _geometric(np.random.default_rng(seed), float(p), (50, 120))
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == want.dtype
