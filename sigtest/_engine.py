@@ -789,7 +789,7 @@ def replicate_quantiles(dist: np.ndarray, q: Sequence[float]) -> np.ndarray:
 
     def block(c0: int) -> None:
         c1 = min(c0 + _QUANTILE_COLUMNS, n_cols)
-        rows = np.ascontiguousarray(dist[:, c0:c1].T)
+        rows = np.array(dist[:, c0:c1].T, order="C")  # a copy: partitioned in place
         rows.partition(kth, axis=1)
         a, b = rows[:, prev_i].T, rows[:, next_i].T
         with np.errstate(invalid="ignore"):

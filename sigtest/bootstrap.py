@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
@@ -19,6 +20,7 @@ from sigtest._engine import (
     BootstrapPlan,
     IndexPlan,
     power_sums,
+    replicate_quantiles,
     with_workers,
 )
 from sigtest._execution import Blocks, as_blocks, kernel_threads
@@ -532,14 +534,34 @@ def variance_ratio(
     the HAC long-run variance (:func:`hac_long_run_variance`), which is reported; a column
     where either variance is undefined or zero keeps factor 1 and the scheme's variance.
     """
-    scheme = bootstrap_long_run_variance(u, bootstrap, block_length, workers)
     if variance == "bootstrap":
+        scheme = bootstrap_long_run_variance(u, bootstrap, block_length, workers)
         return np.ones_like(scheme), scheme
-    hac = hac_long_run_variance(u)
+    n_cols = u.shape[1]
+    scheme, hac = np.empty(n_cols), np.empty(n_cols)
+
+    def chunk(c0: int) -> None:  # fixed column chunks: the same numbers on any thread count
+        part = np.ascontiguousarray(u[:, c0:c0 + _RATIO_COLUMNS])
+        scheme[c0:c0 + _RATIO_COLUMNS] = bootstrap_long_run_variance(
+            part, bootstrap, block_length, 1)
+        hac[c0:c0 + _RATIO_COLUMNS] = hac_long_run_variance(part)
+
+    starts = range(0, n_cols, _RATIO_COLUMNS)
+    n_threads = min(kernel_threads() if workers is None else max(1, workers), len(starts))
+    if n_threads > 1:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            list(pool.map(chunk, starts))
+    else:
+        for c0 in starts:
+            chunk(c0)
     with np.errstate(invalid="ignore", divide="ignore"):
         usable = np.isfinite(hac) & np.isfinite(scheme) & (hac > 0) & (scheme > 0)
         ratio = np.where(usable, np.sqrt(hac / np.where(usable, scheme, 1.0)), 1.0)
     return ratio, np.where(usable, hac, scheme)
+
+
+#: Columns per task of :func:`variance_ratio` (fixed, so results do not depend on threads).
+_RATIO_COLUMNS = 128
 
 
 def make_plan(
@@ -1271,9 +1293,9 @@ def _ci_columns(
     alpha = 1.0 - level
     with np.errstate(invalid="ignore"):
         if method == "percentile":
-            low, high = np.quantile(dist, [alpha / 2, 1 - alpha / 2], axis=0)
+            low, high = replicate_quantiles(dist, [alpha / 2, 1 - alpha / 2])
         elif method == "basic":
-            ql, qh = np.quantile(dist, [alpha / 2, 1 - alpha / 2], axis=0)
+            ql, qh = replicate_quantiles(dist, [alpha / 2, 1 - alpha / 2])
             low, high = 2 * estimate - qh, 2 * estimate - ql
         elif method == "bca":
             below = (dist < estimate).mean(axis=0) + 0.5 * (dist == estimate).mean(axis=0)
@@ -1299,7 +1321,7 @@ def _ci_columns(
             # undefined (NaN, warned below)
             bca_bad = ~(np.isfinite(levels[0]) & np.isfinite(levels[1]))
         else:  # studentized
-            tl, th = np.quantile(tstar, [alpha / 2, 1 - alpha / 2], axis=0)
+            tl, th = replicate_quantiles(tstar, [alpha / 2, 1 - alpha / 2])
             low, high = estimate - se_hat * th, estimate - se_hat * tl
 
     bad = nan_cols | np.isnan(estimate) | np.isnan(dist).any(axis=0)
