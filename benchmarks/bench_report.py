@@ -3,11 +3,14 @@
 Cases (each in its own subprocess, so its peak resident memory, ru_maxrss, is its own; it includes
 the T x N input and the Python/numpy/pandas/matplotlib runtime):
 
-- ``validate``: one call on the input (shared block length and seed);
+- ``validate``: one call on the input (shared block length and seed), the selection-bias battery
+  alone (``sections=()``: the work of the separate calls below);
+- ``sections``: validate with its default sections (out of sample, comparison, regimes, stress,
+  beliefs, discoveries) after the battery;
 - ``separate``: the reference, the same battery called function by function with each function's
   defaults, as a user would without validate (each snooping test and the intervals estimate their
   own block length; same replicates); the model confidence set on the same 50 best;
-- ``html``: validate plus the HTML page with its five figures;
+- ``html``: validate with its sections plus the HTML page and its figures;
 - ``demo``: ``python -m sigtest demo`` end to end (data, report, figures, file), wall time.
 
 Inputs: the demo universe (``sigtest.datasets.sp500_technical_rules()``, T = 4780, N = 393) and
@@ -50,8 +53,11 @@ def child(case: str, data: str, b: int) -> dict[str, float]:
 
     frame = load(data)
     t0 = time.perf_counter()
-    if case in ("validate", "html"):
-        rep = sigtest.validate(frame, periods_per_year=252, n_resamples=b, rng=1)
+    if case in ("validate", "html", "sections"):
+        # 'validate': the battery alone, the separate calls' work; 'sections': with the six
+        # sections after it (the default), 'html': that and the page
+        rep = sigtest.validate(frame, periods_per_year=252, n_resamples=b, rng=1,
+                               sections=() if case == "validate" else None)
         if case == "html":
             rep.to_html()
     elif case == "separate":
@@ -102,15 +108,17 @@ def main() -> None:
         case, data, b = args.child
         print(json.dumps(child(case, data, int(b))))
         return
-    print("| input | B | validate (s) | separate calls (s) | ratio | validate + HTML (s) | "
-          "peak RSS validate (MB) | peak RSS separate (MB) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| input | B | validate, battery (s) | separate calls (s) | ratio | "
+          "validate, all sections (s) | with HTML (s) | peak RSS validate (MB) | "
+          "peak RSS separate (MB) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for data in ("sp500_rules", "simulated_2520x1000"):
         for b in args.resamples:
-            v, s, h = run("validate", data, b), run("separate", data, b), run("html", data, b)
+            v, s = run("validate", data, b), run("separate", data, b)
+            a, h = run("sections", data, b), run("html", data, b)
             print(f"| {data} | {b} | {v['seconds']:.1f} | {s['seconds']:.1f} | "
-                  f"{s['seconds'] / v['seconds']:.2f} | {h['seconds']:.1f} | {v['peak_mb']:.0f} | "
-                  f"{s['peak_mb']:.0f} |", flush=True)
+                  f"{s['seconds'] / v['seconds']:.2f} | {a['seconds']:.1f} | {h['seconds']:.1f} | "
+                  f"{v['peak_mb']:.0f} | {s['peak_mb']:.0f} |", flush=True)
     for b in args.resamples:
         print(f"sigtest demo --n-resamples {b}: {demo(b):.1f} s wall (end to end)", flush=True)
 
