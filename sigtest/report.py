@@ -547,7 +547,15 @@ class ValidationReport:
             f"periods{span} against {bench} with sigtest {self.version}.{dropped} {q}. Every "
             f"bootstrap-based result uses the same {self.n_resamples} replicates of the "
             f"{self.bootstrap} bootstrap ({bl},{how}): one {seed_text(self.seed)} is passed to "
-            "each method, so all of them draw identical resampling indices. Tests are at level "
+            "each method, so all of them draw identical resampling indices."
+            + (" The replicates of the Sharpe-ratio intervals, the Reality Check, SPA and StepM "
+               "are stretched about each strategy's estimate to the prewhitened "
+               "quadratic-spectral HAC long-run variance of its statistic (Andrews 1991; "
+               "Andrews and Monahan 1992), which corrects the block bootstrap's downward bias "
+               "under serial dependence; the model confidence set uses them as drawn."
+               if self.variance == "hac" else
+               " The replicates are used as drawn (no HAC rescaling).")
+            + " Tests are at level "
             f"alpha = {self.alpha:g}; the probability of backtest overfitting is judged against "
             f"{self.pbo_threshold:g} (above it, the in-sample best is more likely than not to "
             "rank below the median out of sample). The best strategy is the one with the highest Sharpe "
