@@ -19,77 +19,6 @@ from typing import Any
 import numpy as np
 
 
-def _scan_paths_py(
-    cols: np.ndarray,
-    idx: np.ndarray,
-    window: int,
-    depth: np.ndarray,
-    trough: np.ndarray,
-    recovery: np.ndarray,
-    under_water: np.ndarray,
-    low: np.ndarray,
-    worst: np.ndarray,
-    final: np.ndarray,
-) -> None:
-    """Path statistics of the paths ``cols[n, idx[b]]`` (one path per replicate ``b`` and column
-    ``n``), written into the ``(B, N)`` outputs; the per-path form of
-    :func:`sigtest.stress._scan` (see its docstring for the statistics). ``cols`` is ``N x T``
-    (each column's per-period log growth contiguous), ``idx`` is ``B x horizon``."""
-    n_rows, horizon = idx.shape
-    n_cols = cols.shape[0]
-    w = window
-    never = horizon + 1
-    ring = np.empty(w + 1)
-    for b in range(n_rows):
-        for n in range(n_cols):
-            col = cols[n]
-            ring[0] = 0.0
-            level = 0.0
-            peak = 0.0
-            dpt = 0.0
-            lo = 0.0
-            wst = np.inf
-            tr = 0
-            rec = never
-            spell = 0
-            longest = 0
-            pos = 0  # t mod (w + 1), kept without a division
-            for t in range(1, horizon + 1):
-                level = level + col[idx[b, t - 1]]
-                pos += 1
-                if pos > w:
-                    pos = 0
-                ring[pos] = level
-                if level > peak:
-                    peak = level
-                dd = level - peak
-                if dd < dpt:
-                    dpt = dd
-                    tr = t
-                    rec = never
-                if dd == 0.0:
-                    if t < rec:
-                        rec = t
-                    spell = 0
-                else:
-                    spell += 1
-                if spell > longest:
-                    longest = spell
-                if level < lo:
-                    lo = level
-                if t >= w:  # slot (t - w) mod (w + 1) = (t + 1) mod (w + 1)
-                    diff = level - ring[pos + 1 if pos < w else 0]
-                    if diff < wst:  # a NaN (-inf - -inf after a ruin) is skipped, as fmin
-                        wst = diff
-            depth[b, n] = dpt
-            trough[b, n] = tr
-            recovery[b, n] = rec
-            under_water[b, n] = longest
-            low[b, n] = lo
-            worst[b, n] = wst
-            final[b, n] = level
-
-
 def _scan_rows_py(
     lx: np.ndarray,
     idx: np.ndarray,
@@ -102,10 +31,13 @@ def _scan_rows_py(
     worst: np.ndarray,
     final: np.ndarray,
 ) -> None:
-    """:func:`_scan_paths_py` with the columns of one replicate advanced together: ``lx`` is
-    ``T x N`` (row ``idx[b, t]`` holds period t's growth of every column, contiguous), so the
-    inner loop over columns has no dependence from one column to the next and is vectorized;
-    the operations of each path are those of :func:`_scan_paths_py`."""
+    """Path statistics of the paths ``lx[idx[b], n]`` (one path per replicate ``b`` and column
+    ``n``), written into the ``(B, N)`` outputs: the compiled twin of
+    :func:`sigtest.stress._scan` (see its docstring for the statistics), each path's operations
+    in that kernel's order. ``lx`` is ``T x N`` (row ``idx[b, t]`` holds period t's growth of
+    every column, contiguous) and ``idx`` is ``B x horizon``; the columns of one replicate
+    advance together, so the inner loop over columns has no dependence from one column to the
+    next. A NaN window difference (``-inf - -inf`` after a ruin) is skipped, as ``fmin``."""
     n_rows, horizon = idx.shape
     n_cols = lx.shape[1]
     w = window
@@ -180,9 +112,14 @@ def _jit(fn: Callable[..., Any]) -> Callable[..., Any] | None:
         return numba.njit(nogil=True)(fn)
 
 
-def scan_paths() -> Callable[..., None] | None:
-    """The compiled path scan, or None when numba is not installed or ``SIGTEST_NO_NUMBA`` is
-    set (the caller then runs its numpy kernel)."""
+def compiled(kernel: Callable[..., None]) -> Callable[..., None] | None:
+    """``kernel`` compiled with numba, or None when numba is not installed or
+    ``SIGTEST_NO_NUMBA`` is set: the caller then runs its numpy form (the same numbers)."""
     if os.environ.get("SIGTEST_NO_NUMBA", "") not in ("", "0"):
         return None
-    return _jit(_scan_rows_py)
+    return _jit(kernel)
+
+
+def scan_paths() -> Callable[..., None] | None:
+    """The compiled path scan (:func:`compiled`)."""
+    return compiled(_scan_rows_py)

@@ -33,6 +33,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, get_args
 import numpy as np
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
+from sigtest._compiled import compiled as compile_kernel
 from sigtest._random import STREAM_BLOCK, draw_rows, stream
 
 __all__ = [
@@ -212,7 +213,7 @@ def blocks_to_counts(
     n_rows = starts.shape[0]
     if out is None:
         out = np.empty((n_rows, n_obs))
-    compiled = _compiled_counts(_span_counts_py)
+    compiled = compile_kernel(_span_counts_py)
     if compiled is not None:  # the same integers, row by row, without the GIL
         compiled(starts, lengths, n_obs, out)
         return out
@@ -283,16 +284,6 @@ def _index_counts_py(indices: np.ndarray, n_obs: int, out: np.ndarray) -> None:
             out[r, indices[r, t]] += 1.0
 
 
-def _compiled_counts(kernel: Callable[..., None]) -> Callable[..., None] | None:
-    """``kernel`` compiled with numba (see sigtest._compiled), or None without numba or with
-    ``SIGTEST_NO_NUMBA`` set: the caller then runs its numpy form. Both give the same integers."""
-    if os.environ.get("SIGTEST_NO_NUMBA", "") not in ("", "0"):
-        return None
-    from sigtest._compiled import _jit
-
-    return _jit(kernel)
-
-
 def counts_from_indices(
     indices: np.ndarray,
     n_obs: int,
@@ -304,7 +295,7 @@ def counts_from_indices(
     n_rows = indices.shape[0]
     if out is None:
         out = np.empty((n_rows, n_obs))
-    compiled = _compiled_counts(_index_counts_py)
+    compiled = compile_kernel(_index_counts_py)
     if compiled is not None:
         compiled(indices, n_obs, out)
         return out

@@ -17,9 +17,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import math
-import os
 import warnings
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sigtest._benchmark import split_benchmark
+from sigtest._compiled import compiled as compile_kernel
 from sigtest._engine import (
     BOOTSTRAPS,
     BootstrapPlan,
@@ -2664,7 +2664,7 @@ def _max_exceedances(
     """
     b_res, n_mod = z.shape
     n_steps = len(stats)
-    kernel = _compiled_max_steps()
+    kernel = compile_kernel(_max_steps_py)
     # one pass per step in the compiled kernel: a quarter of the tile keeps it in L2
     tile_bytes = _MAX_TILE_BYTES // 4 if kernel is not None else _MAX_TILE_BYTES
     tile = max(64, min(b_res, tile_bytes // (8 * n_mod)))
@@ -2762,15 +2762,6 @@ def _max_steps_py(
         if slot != m - 1:
             for b in range(n_rep):
                 work[slot, b] = work[m - 1, b]
-
-
-def _compiled_max_steps() -> Callable[..., None] | None:
-    """:func:`_max_steps_py` compiled (None without numba or with ``SIGTEST_NO_NUMBA`` set)."""
-    if os.environ.get("SIGTEST_NO_NUMBA", "") not in ("", "0"):
-        return None
-    from sigtest._compiled import _jit
-
-    return _jit(_max_steps_py)
 
 
 def _mcs_range(
