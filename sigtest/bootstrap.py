@@ -1347,8 +1347,8 @@ def _hac_ratio(
     """Per column, the factor that gives the bootstrap deviations of the statistic the HAC
     long-run variance (:func:`variance_ratio`), from the statistic's influence series: ``xc``
     (the data centred at their means ``mu``) for the mean, ``xc^2 - s^2`` for the volatility,
-    and for the Sharpe ratio ``SR = mu / s`` the delta-method series ``z - SR (z^2 - 1) / 2``
-    with ``z = xc / s``. User-supplied indices (``'given'``) are left as drawn: their scheme
+    and for the Sharpe ratio ``SR = mu / s`` the delta-method series of
+    :func:`sharpe_influence`. User-supplied indices (``'given'``) are left as drawn: their scheme
     is not known."""
     if plan.bootstrap == "given":
         return np.ones(xc.shape[1])
@@ -1359,9 +1359,16 @@ def _hac_ratio(
         elif statistic == "volatility":
             u = xc * xc - var
         else:
-            z = xc / np.sqrt(var)
-            u = z - (mu / np.sqrt(var)) / 2 * (z * z - 1.0)
+            u = sharpe_influence(xc, var, mu / np.sqrt(var))
     return variance_ratio(u, plan.bootstrap, plan.block_length, "hac")[0]
+
+
+def sharpe_influence(e: np.ndarray, var: np.ndarray, sharpe: np.ndarray) -> np.ndarray:
+    """The delta-method influence series of the Sharpe ratio, ``e / s - SR (e^2 - s^2) /
+    (2 s^2)`` per column, from the centred returns ``e`` (``T x N``), their variance ``s^2``
+    (divisor T) and the Sharpe ratio ``SR`` (whichever ddof the caller reports)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return e / np.sqrt(var) - sharpe / (2 * var) * (e * e - var)
 
 
 def _ragged_auto_block_length(

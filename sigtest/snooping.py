@@ -74,6 +74,7 @@ from sigtest.bootstrap import (
     _block_length_estimates,
     _block_length_subset,
     make_plan,
+    sharpe_influence,
     variance_ratio,
     variance_text,
 )
@@ -253,8 +254,7 @@ def _sharpe_parts(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, 
             sd = np.sqrt(var * t / (t - 1))
             # a constant column (spread within rounding of its mean) has no Sharpe ratio
             sr = np.where(var > (1e-13 * mu) ** 2, mu / sd, np.nan)
-            psi = e / np.sqrt(var) - sr / (2 * var) * (e * e - var)
-        return sr, psi
+        return sr, sharpe_influence(e, var, sr)
 
     sr, psi = sr_and_psi(x)
     if bench is not None:
