@@ -485,23 +485,24 @@ Variance = Literal["hac", "bootstrap"]
 VARIANCES: tuple[str, ...] = get_args(Variance)
 
 
-def variance_text(variance: str, what: str = "strategy's") -> str:
-    """The methods-paragraph clause for ``variance`` (empty for 'bootstrap')."""
-    if variance != "hac":
-        return ""
-    return (
-        f"; each {what} bootstrap deviations from its estimate were rescaled so that their "
-        "variance equals the prewhitened quadratic-spectral HAC estimate of its long-run "
-        "variance (Andrews 1991; Andrews and Monahan 1992), which removes the block "
-        "bootstrap's downward bias under serial dependence"
-    )
+#: The methods-paragraph words for ``variance='hac'``.
+_HAC_CLAUSE = (
+    "each strategy's bootstrap deviations from its estimate were rescaled so that their "
+    "variance equals the prewhitened quadratic-spectral HAC estimate of its long-run variance "
+    "(Andrews 1991; Andrews and Monahan 1992), which removes the block bootstrap's downward "
+    "bias under serial dependence"
+)
+
+
+def variance_text(variance: str) -> str:
+    """The methods-paragraph clause for ``variance``, after a semicolon (empty for
+    'bootstrap')."""
+    return f"; {_HAC_CLAUSE}" if variance == "hac" else ""
 
 
 def variance_sentence(variance: str) -> str:
-    """:func:`variance_text` as a sentence of its own (with a leading space), for one strategy's
-    or many strategies' intervals."""
-    clause = variance_text(variance, "strategy's")
-    return f" {clause[2].upper()}{clause[3:]}." if clause else ""
+    """The same words as a sentence of their own, with a leading space."""
+    return f" {_HAC_CLAUSE[0].upper()}{_HAC_CLAUSE[1:]}." if variance == "hac" else ""
 
 
 def hac_long_run_variance(u: np.ndarray) -> np.ndarray:
