@@ -601,9 +601,9 @@ def power_sums(
     bytes of outputs and count matrices), so the caller's reduction of a chunk overlaps the
     products of the next ones and no thread waits for a chunk boundary. A chunk of a very wide
     matrix (one row group's outputs above half that window, e.g. 200 MiB for N = 100,000) has
-    tasks for every thread on its own and is not overlapped: one chunk in memory at a time. While the generator is
-    alive, BLAS calls in this process run on one thread each (a reference-counted limit, see
-    :func:`_single_threaded_blas`).
+    tasks for every thread on its own and is not overlapped: one chunk in memory at a time.
+    While the generator is alive, BLAS calls in this process run on one thread each (a
+    reference-counted limit, see :func:`_single_threaded_blas`).
     """
     t_obs, n_cols = x.shape
     unit = gemm_rows(t_obs)

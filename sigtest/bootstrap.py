@@ -792,8 +792,10 @@ class BootstrapCIResult(ResultBase):
     bootstrap_distribution : ndarray or DataFrame
         ``n_resamples x N`` resampled values of the measure (1-D for 1-D input), rescaled to the
         HAC variance when ``variance='hac'``.
-    measure, method, bootstrap, block_length, n_resamples, confidence_level, periods_per_year, variance :
+    measure, method, bootstrap, block_length, n_resamples, confidence_level, periods_per_year :
         The settings used (``block_length`` is the value actually used, estimated if not given).
+    variance : {'hac', 'bootstrap'}
+        What set the spread of the distribution (see :func:`bootstrap_ci`).
     block_length_estimated : bool
         Whether ``block_length`` was estimated (Politis-White) rather than given.
     n_obs : int

@@ -1046,7 +1046,8 @@ def validate(
     top_returns = blocks.columns_in_memory(top_pos)
     ci = bootstrap_ci(
         top_returns, measure="sharpe", method=cim,  # type: ignore[arg-type]
-        confidence_level=confidence_level, periods_per_year=q, variance=var_choice,  # type: ignore[arg-type]
+        confidence_level=confidence_level, periods_per_year=q,
+        variance=var_choice,  # type: ignore[arg-type]
         **common,  # type: ignore[arg-type]
     )
     psr = probabilistic_sharpe_ratio(top_returns)

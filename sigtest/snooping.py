@@ -456,15 +456,14 @@ def _snoop_reduce(
     sq = math.sqrt(t)
     out: dict[str, Any] = {"theta": theta}
     omega: np.ndarray | None = None
-    ratio: np.ndarray | None = None
+    ratio: np.ndarray | None = None  # the HAC factor of the replicates (None: as drawn)
     if spec.variance == "hac" or any(m != "rc" for m in spec.methods):
         with np.errstate(invalid="ignore"):
-            ratio, lrv = variance_ratio(state.infl, plan.bootstrap, plan.block_length,
-                                        spec.variance)
+            factor, lrv = variance_ratio(state.infl, plan.bootstrap, plan.block_length,
+                                         spec.variance)
             omega = np.sqrt(np.maximum(lrv, 0))
         out["omega"] = omega
-        if spec.variance != "hac":
-            ratio = None
+        ratio = factor if spec.variance == "hac" else None
     n_res = plan.n_resamples
     tests: dict[str, dict[str, Any]] = {}
     for m in spec.methods:
