@@ -275,6 +275,13 @@ class _PathStats:
     worst: np.ndarray  # min over t of log(W_t / W_{t - window})
     final: np.ndarray  # log W_horizon
 
+    @classmethod
+    def empty(cls, shape: tuple[int, ...]) -> _PathStats:
+        """Uninitialized arrays of ``shape`` (the period counts as int32)."""
+        i32 = np.int32
+        return cls(np.empty(shape), np.empty(shape, i32), np.empty(shape, i32),
+                   np.empty(shape, i32), np.empty(shape), np.empty(shape), np.empty(shape))
+
 
 def _scan(lx: np.ndarray, idx: np.ndarray, window: int) -> _PathStats:
     """Path statistics of the paths ``lx[idx[b], n]`` for every row b of ``idx`` and column n.
@@ -287,9 +294,7 @@ def _scan(lx: np.ndarray, idx: np.ndarray, window: int) -> _PathStats:
     compiled = scan_paths()
     if compiled is not None:  # the same operations path by path, compiled (bit-identical)
         shape = (n_rows, n_cols)
-        res = _PathStats(np.empty(shape), np.empty(shape, np.int32), np.empty(shape, np.int32),
-                         np.empty(shape, np.int32), np.empty(shape), np.empty(shape),
-                         np.empty(shape))
+        res = _PathStats.empty(shape)
         compiled(np.ascontiguousarray(lx), np.ascontiguousarray(idx), window, res.depth,
                  res.trough, res.recovery, res.under_water, res.low, res.worst, res.final)
         return res
@@ -359,9 +364,7 @@ def _paths_stats(
     neither the paths nor the arithmetic of any path."""
     n_res, n_cols = plan.n_resamples, lx.shape[1]
     shape = (n_res, n_cols)
-    out = _PathStats(np.empty(shape), np.empty(shape, np.int32), np.empty(shape, np.int32),
-                     np.empty(shape, np.int32), np.empty(shape), np.empty(shape),
-                     np.empty(shape))
+    out = _PathStats.empty(shape)
     if batch_size is None:
         rows = _chunk_rows(n_cols, n_res)
     else:  # whole random-stream blocks, as the engine's chunks
