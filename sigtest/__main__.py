@@ -134,6 +134,7 @@ def run_report(
     regimes: Any = None,
     live: Any = None,
     variance: str = "hac",
+    device: str | None = None,
 ) -> int:
     from sigtest.report import validate
 
@@ -150,6 +151,7 @@ def run_report(
                 returns, benchmark, periods_per_year=periods_per_year, n_resamples=n_resamples,
                 rng=seed, measure=measure, nan_policy=nan_policy,  # type: ignore[arg-type]
                 variance=variance,  # type: ignore[arg-type]
+                device=device,
                 progress=step, sections=sections, factors=factors, regimes=regimes, live=live,
             )
             progress(steps[0], steps[0], "figures and HTML")
@@ -300,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="spread of the bootstrap distributions: 'hac' rescales them to the "
                        "HAC long-run variance (calibrated under serial dependence; default), "
                        "'bootstrap' keeps the replicates as drawn")
+    p_rep.add_argument("--device", default=None, metavar="DEVICE",
+                       help="where the bootstrap's matrix products run: 'cpu' (default) or "
+                       "'cuda', 'cuda:<k>' (an NVIDIA GPU through CuPy or PyTorch; "
+                       "pip install 'sigtest[gpu]')")
     p_rep.add_argument("--nan-policy", choices=("raise", "omit"), default="raise",
                        help="missing returns: 'raise' refuses them (default); 'omit' drops every "
                        "period with a missing value (ragged histories)")
@@ -396,7 +402,7 @@ def _cmd_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         benchmark=bench, periods_per_year=q, seed=args.seed, n_resamples=args.n_resamples,
         quiet=args.quiet, stdout=stdout, stderr=stderr, measure=args.measure,
         nan_policy=args.nan_policy, sections=args.sections, factors=factors, regimes=regimes,
-        live=live, variance=args.variance,
+        live=live, variance=args.variance, device=args.device,
     )
 
 

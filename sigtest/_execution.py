@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sigtest._arrays import Device, device_of, is_device_array
 from sigtest._engine import n_workers
 from sigtest._validation import (
     BadValues,
@@ -85,6 +86,9 @@ class Blocks:
         The dask DataFrame the blocks come from (for its index).
     rows : ndarray of bool or None
         The common sample (dask): the stored rows every kernel sees; None for all of them.
+    device : Device or None
+        Where the input lived when it was an array of another library (CuPy, PyTorch, ...):
+        the default device of the engine's products (the kernels see the host copy).
     """
 
     parts: list[Any]
@@ -99,6 +103,7 @@ class Blocks:
     frame: Any = field(default=None, repr=False)
     rows: np.ndarray | None = field(default=None, repr=False)
     _index: list[Any] = field(default_factory=list, repr=False)  # memo of the dask index
+    device: Device | None = field(default=None, repr=False)
 
     @property
     def n_strategies(self) -> int:
@@ -139,7 +144,8 @@ class Blocks:
         """The blocks without the column ``position`` (e.g. a benchmark column)."""
         if self.data is not None:
             return from_data(
-                self.data.take_columns([j for j in range(self.n_strategies) if j != position])
+                self.data.take_columns([j for j in range(self.n_strategies) if j != position]),
+                self.device,
             )
         import dask.array as da
 
@@ -153,7 +159,8 @@ class Blocks:
         pos = np.asarray(positions, dtype=np.intp)
         if self.data is not None:
             d = self.data.take_columns(pos)
-            return from_data(ReturnsData(d.values, columns, d.index, False, d.name, d.deferred))
+            return from_data(ReturnsData(d.values, columns, d.index, False, d.name, d.deferred),
+                             self.device)
         out = _array_blocks(self.array[:, pos.tolist()], columns, False, self.name, self.frame)
         return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
 
@@ -167,7 +174,7 @@ class Blocks:
                 d = self.data
                 index = d.index[keep] if d.index is not None else None
                 return from_data(ReturnsData(d.values[keep], d.columns, index, d.one_d, d.name,
-                                             d.deferred))
+                                             d.deferred), self.device)
             if self.rows is None:
                 index = self.index() if self.frame is not None else None
                 out = _array_blocks(self.array[keep], self.columns, self.one_d, self.name,
@@ -184,10 +191,31 @@ class Blocks:
             index = d.index[keep] if d.index is not None else None
             return from_data(
                 ReturnsData(np.ascontiguousarray(d.values[keep]), d.columns, index, d.one_d, d.name,
-                            d.deferred)
+                            d.deferred),
+                self.device,
             )
         rows = keep if self.rows is None else _compose(self.rows, keep)
         return replace(self, n_obs=int(keep.sum()), rows=rows, _index=[])
+
+    def device_parts(self, n_powers: int, device: Device | None) -> Blocks:
+        """In memory, with the engine on ``device``: the matrix as column blocks of at most
+        :data:`sigtest._arrays.DEVICE_BLOCK_BYTES` per power of the returns the engine sends
+        (``n_powers``), so that a universe wider than the device's memory goes through it one
+        block after the other (views, no copy); otherwise the blocks themselves. The kernels
+        and the combine steps are those of several dask blocks."""
+        from sigtest import _arrays
+
+        if device is None or self.data is None:
+            return self
+        width = max(1, _arrays.DEVICE_BLOCK_BYTES // (8 * max(self.n_obs, 1) * max(n_powers, 1)))
+        n = self.n_strategies
+        if n <= width:
+            return self
+        k = -(-n // width)
+        edges = [n * i // k for i in range(k + 1)]
+        values = self.data.values
+        parts = [values[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+        return replace(self, parts=parts, offsets=np.asarray(edges, dtype=np.int64))
 
     # ------------------------------------------------------------------ running kernels
 
@@ -458,6 +486,7 @@ def as_blocks(
         return returns if rows is None else returns.restrict(rows)
     if is_dask(returns):
         return _dask_blocks(returns, name=name, min_obs=min_obs, rows=rows)
+    device = device_of(returns) if is_device_array(returns) else None
     data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy,
                       defer_values=defer_values and rows is None)
     if rows is not None:
@@ -465,14 +494,15 @@ def as_blocks(
         data = ReturnsData(
             np.ascontiguousarray(data.values[rows]), data.columns, index, data.one_d, data.name
         )
-    return from_data(data)
+    return from_data(data, device)
 
 
-def from_data(data: ReturnsData) -> Blocks:
-    """Blocks of an already validated in-memory matrix (one block)."""
+def from_data(data: ReturnsData, device: Device | None = None) -> Blocks:
+    """Blocks of an already validated in-memory matrix (one block); ``device``: where the
+    input lived (see :attr:`Blocks.device`)."""
     return Blocks(
         [data.values], np.array([0, data.n_strategies], dtype=np.int64), data.n_obs,
-        data.columns, data.one_d, data.name, "memory", data,
+        data.columns, data.one_d, data.name, "memory", data, device=device,
     )
 
 

@@ -91,6 +91,12 @@ def seed_text(seed: Any) -> str:
     return f"seed {seed.entropy}" + (f" (spawn key {key})" if key else "")
 
 
+def device_text(device: str) -> str:
+    """The clause of a method paragraph saying where the bootstrap's products ran ('' on the
+    CPU)."""
+    return "" if device == "cpu" else f"; the bootstrap's matrix products ran on {device}"
+
+
 def fill(text: str, width: int = 100) -> str:
     """Wrap a paragraph for people: never at a hyphen ("two-sided" stays whole)."""
     return textwrap.fill(text, width=width, break_on_hyphens=False, break_long_words=False)

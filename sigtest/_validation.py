@@ -18,6 +18,8 @@ from typing import Any, Literal, TypeAlias, Union, get_args
 import numpy as np
 import pandas as pd
 
+from sigtest._arrays import as_host, is_device_array
+
 __all__ = [
     "DegenerateDataWarning",
     "NAN_POLICIES",
@@ -372,6 +374,8 @@ def as_returns(
     index: pd.Index | None = None
     if _is_polars(returns):
         returns = _polars_to_pandas(returns, name)
+    if is_device_array(returns):  # CuPy, PyTorch, ...: validated as a host copy
+        returns = as_host(returns)
     if isinstance(returns, pd.Series):
         one_d = True
         values = _frame_to_matrix(returns.to_frame(), name)

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import fft as sfft
 from scipy import special
 
+from sigtest._arrays import DEVICE_DOC, Device, check_device
 from sigtest._engine import (
     BOOTSTRAPS,
     Bootstrap,
@@ -37,7 +38,13 @@ from sigtest._references import (
     POLITIS_ROMANO_1994,
     POLITIS_WHITE_2004,
 )
-from sigtest._results import ConfidenceInterval, Reference, ResultBase, seed_text
+from sigtest._results import (
+    ConfidenceInterval,
+    Reference,
+    ResultBase,
+    device_text,
+    seed_text,
+)
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
@@ -830,6 +837,7 @@ class BootstrapCIResult(ResultBase):
     version: str = __version__
     label: Hashable = None
     variance: str = "hac"
+    device: str = "cpu"
 
     _references: ClassVar[tuple[Reference, ...]] = ()
 
@@ -878,7 +886,8 @@ class BootstrapCIResult(ResultBase):
             f"{self.n_resamples} replicates of {scheme} over {self._periods_text()}"
             + (" (block length chosen by Politis and White 2004, as corrected by Patton, Politis"
                " and White 2009)" if self.block_length_estimated else "")
-            + f", with sigtest {self.version} ({seed_text(self.seed)})."
+            + f", with sigtest {self.version} ({seed_text(self.seed)}"
+            f"{device_text(self.device)})."
             + variance_sentence(self.variance)
         )
 
@@ -922,6 +931,7 @@ def bootstrap_ci(
     rng: RngLike = None,
     workers: int | None = None,
     variance: Variance = "hac",
+    device: Any = None,
 ) -> BootstrapCIResult:
     """Bootstrap confidence intervals for the Sharpe ratio, mean or volatility of each strategy.
 
@@ -972,7 +982,7 @@ def bootstrap_ci(
         long-run variance of the measure's influence series (Andrews 1991; Andrews & Monahan
         1992) to the variance the resampling scheme implies for it, so the intervals have the
         HAC width and the bootstrap's shape (see Notes). 'bootstrap': the replicates as drawn
-        (the textbook intervals, and arch's).
+        (the textbook intervals, and arch's).{device}
 
     Returns
     -------
@@ -1115,6 +1125,7 @@ def bootstrap_ci(
     else:
         scale = 1.0
     blocks = as_blocks(returns, min_obs=3, nan_policy=policy)
+    engine_device = check_device(device, blocks.device)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
     if policy == "omit":
@@ -1126,7 +1137,7 @@ def bootstrap_ci(
             )
         return _bootstrap_ci_ragged(
             blocks.data, bootstrap, block_length, n_resamples, rng, measure, method, level,
-            scale, periods_per_year, batch_size, variance,
+            scale, periods_per_year, batch_size, variance, engine_device,
         )
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     check_int(n_resamples, "n_resamples", minimum=1)
@@ -1142,8 +1153,11 @@ def bootstrap_ci(
     check_int(n_resamples, "n_resamples", minimum=2)
     return _bootstrap_ci(
         blocks, plan, seed, estimated, measure, method, level, scale, periods_per_year,
-        batch_size, variance,
+        batch_size, variance, engine_device,
     )
+
+
+bootstrap_ci.__doc__ = (bootstrap_ci.__doc__ or "").replace("{device}", DEVICE_DOC)
 
 
 def _subset_block_lengths(
@@ -1167,9 +1181,11 @@ def _bootstrap_ci(
     periods_per_year: float | None,
     batch_size: int | None,
     variance: str,
+    device: Device | None = None,
 ) -> BootstrapCIResult:
-    parts = blocks.map(_ci_columns, plan, statistic, method, level, scale, batch_size,
-                       variance)
+    # the engine sends the powers 1-2 (1-4 for the studentized interval) of the returns
+    parts = blocks.device_parts(4 if method == "studentized" else 2, device).map(
+        _ci_columns, plan, statistic, method, level, scale, batch_size, variance, device)
     if len(parts) == 1:
         low, high, estimate, se, dist, bad, nan_cols = parts[0]
     else:
@@ -1183,7 +1199,7 @@ def _bootstrap_ci(
     return _ci_result(
         data, low, high, estimate, se, dist, plan.bootstrap, float(plan.block_length),
         plan.n_resamples, seed, estimated, statistic, method, level, periods_per_year,
-        np.full(n, data.n_obs), np.zeros(n, dtype=np.int64), variance,
+        np.full(n, data.n_obs), np.zeros(n, dtype=np.int64), variance, device,
     )
 
 
@@ -1206,6 +1222,7 @@ def _ci_result(
     n_used: np.ndarray,
     n_dropped: np.ndarray,
     variance: str,
+    device: Device | None = None,
 ) -> BootstrapCIResult:
     if data.one_d:
         distribution: Any = dist[:, 0]
@@ -1234,6 +1251,7 @@ def _ci_result(
         n_dropped=data.per_strategy(n_dropped, "n_dropped"),
         label=data.columns[0] if data.one_d and data.columns is not None else None,
         variance=variance,
+        device=device.name if device is not None else "cpu",
     )
 
 
@@ -1246,8 +1264,10 @@ def _ci_columns(
     scale: float,
     batch_size: int | None,
     variance: str = "hac",
+    device: Device | None = None,
 ) -> tuple[np.ndarray, ...]:
-    """Intervals of the columns of ``x`` (all on one time grid, sharing the plan's draws).
+    """Intervals of the columns of ``x`` (all on one time grid, sharing the plan's draws);
+    ``device``: where the engine's products run (each chunk's moments come back to the host).
 
     Returns low, high, estimate, standard error, the B x N distribution, the columns whose
     result is NaN, and the columns that held NaN (those are NaN too)."""
@@ -1274,7 +1294,9 @@ def _ci_columns(
     dist = np.empty((n_res, n_cols))
     tstar = np.empty((n_res, n_cols)) if studentized else dist
     bad_se = np.zeros(n_cols, dtype=bool)
-    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size):
+    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size, device=device):
+        if device is not None:
+            m = [device.get(a) for a in m]
         cent = _central(m)
         dist[start:stop] = _stat(statistic, mu + m[0], cent[0], t, scale)
         if studentized:
@@ -1405,6 +1427,7 @@ def _bootstrap_ci_ragged(
     periods_per_year: float | None,
     batch_size: int | None,
     variance: str,
+    device: Device | None = None,
 ) -> BootstrapCIResult:
     """``nan_policy='omit'``: each column's interval from its own observed stretch.
 
@@ -1443,7 +1466,8 @@ def _bootstrap_ci_ragged(
     for f, s_, members in _span_groups(first, stop, np.flatnonzero(~short)):
         plan = BootstrapPlan(bootstrap, b, s_ - f, b_res, root)
         x = np.ascontiguousarray(data.values[f:s_, members])
-        out = _ci_columns(x, plan, statistic, method, level, scale, batch_size, variance)
+        out = _ci_columns(x, plan, statistic, method, level, scale, batch_size, variance,
+                          device)
         low[members], high[members], estimate[members], se[members] = out[:4]
         dist[:, members] = out[4]
         bad[members] = out[5]
@@ -1453,7 +1477,7 @@ def _bootstrap_ci_ragged(
     return _ci_result(
         data, low, high, estimate, se, dist, bootstrap, float(b), b_res, seed_record(root),
         estimated, statistic, method, level, periods_per_year, count, data.n_obs - count,
-        variance,
+        variance, device,
     )
 
 

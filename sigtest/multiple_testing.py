@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from sigtest._arrays import DEVICE_DOC
 from sigtest._special import LOG2, TINY_P, log_median, t_isf_log, t_log_sf
 from sigtest._engine import Bootstrap, with_workers
 from sigtest._random import RngLike, SeedRecord, draw_rows, root_seed_sequence, seed_record
@@ -1732,6 +1733,7 @@ def skill_proportions(
     proportions_level: float = 0.4,
     alpha: float = 0.05,
     workers: int | None = None,
+    device: Any = None,
 ) -> SkillProportionsResult:
     """Barras, Scaillet & Wermers (2010) from returns: the shares of strategies with zero,
     positive (skilled) and negative (unskilled) true performance, with per-strategy p-values
@@ -1762,7 +1764,7 @@ def skill_proportions(
         than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
         ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
         run under the same limit during the call. None or -1: that limit alone. Results do
-        not depend on it.
+        not depend on it.{device}
 
     Returns
     -------
@@ -1812,7 +1814,7 @@ def skill_proportions(
     out = _pvalue_counts(returns, benchmark, measure=measure, studentize=studentize,
                          bootstrap=bootstrap, block_length=block_length,
                          n_resamples=n_resamples, batch_size=batch_size, nan_policy=nan_policy,
-                         rng=rng, variance=variance)
+                         rng=rng, variance=variance, device=device)
     labels = out.labels
     return _skill_result(out.p_two_sided, out.tstat, labels, lam, level, alpha_f, out.seed,
                          out.n_resamples)
@@ -1833,6 +1835,9 @@ del _f
 #: about 10 to 20 seconds; above it the row is left out with a note (the public
 #: :func:`sigtest.fdp_stepm` has no such cap).
 REPORT_FDP_MAX_WORK = 2 * 10**9
+
+
+skill_proportions.__doc__ = (skill_proportions.__doc__ or "").replace("{device}", DEVICE_DOC)
 
 
 def _report_section(ctx: Any) -> Any:
@@ -1871,7 +1876,7 @@ def _report_section(ctx: Any) -> Any:
     if n < 2:
         return None
     bench_label = ctx.benchmark_label if ctx.benchmark is not None else None
-    prob = _Problem(blocks, ctx.benchmark, bench_label, measure, 0)
+    prob = _Problem(blocks, ctx.benchmark, bench_label, measure, 0, blocks.device)
     k_cap = _fdp_k_cap(n, gamma)
     k_first = min(k_cap, FDP_FIRST_K)
     ks = tuple(range(1, max(k, k_first) + 1))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from sigtest._arrays import DEVICE_DOC, check_device
 from sigtest._benchmark import split_benchmark
 from sigtest._engine import with_workers
 from sigtest._execution import Blocks, as_blocks
@@ -745,7 +746,8 @@ def _snooping_battery(
 ) -> tuple[RealityCheckResult, SPAResult, StepMResult]:
     """The Reality Check, SPA and StepM on one set of bootstrap draws and one engine pass over
     the validated strategies (the numbers of the three public calls with the same settings)."""
-    prob = _Problem(blocks, bench, bench_label if bench is not None else None, measure, 0)
+    prob = _Problem(blocks, bench, bench_label if bench is not None else None, measure, 0,
+                    blocks.device)
     runs = _run_snooping(prob, ("rc", "spa", "stepm"), studentize=True, batch_size=None,
                          stacklevel=4, **common)
     return (
@@ -783,6 +785,7 @@ def validate(
     regimes: Any = None,
     live: Any = None,
     workers: int | None = None,
+    device: Any = None,
 ) -> ValidationReport:
     """Run the whole battery of selection-bias-aware tests on a ``T x N`` returns matrix.
 
@@ -867,7 +870,8 @@ def validate(
         than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
         ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
         run under the same limit during the call. None or -1: that limit alone. Results do
-        not depend on it.
+        not depend on it.{device}
+        Here: the products of the Reality Check, SPA, StepM and the bootstrap intervals.
 
     Returns
     -------
@@ -979,6 +983,8 @@ def validate(
     min_obs = max(10, 2 * s_part)
     # validated once: every step below gets these blocks (or pieces pulled from them)
     blocks = as_blocks(returns, min_obs=2, nan_policy=policy)
+    # the engine's device travels with the blocks to every step and section
+    blocks = replace(blocks, device=check_device(device, blocks.device))
     blocks, bvals, bench_label = split_benchmark(blocks, benchmark, policy)
     if blocks.one_d or blocks.n_strategies < 2:
         raise ValueError(
@@ -1048,6 +1054,7 @@ def validate(
         top_returns, measure="sharpe", method=cim,  # type: ignore[arg-type]
         confidence_level=confidence_level, periods_per_year=q,
         variance=var_choice,  # type: ignore[arg-type]
+        device=blocks.device,
         **common,  # type: ignore[arg-type]
     )
     psr = probabilistic_sharpe_ratio(top_returns)
@@ -1111,6 +1118,9 @@ def validate(
 
 #: The section that reads each optional input of validate.
 _OPTION_SECTION = {"factors": "comparison", "regimes": "regimes", "live": "beliefs"}
+
+
+validate.__doc__ = (validate.__doc__ or "").replace("{device}", DEVICE_DOC)
 
 
 def _section_options(run: tuple[str, ...], **given: Any) -> dict[str, Any]:

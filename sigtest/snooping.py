@@ -25,6 +25,7 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
+from sigtest._arrays import DEVICE_DOC, Device, as_host, check_device
 from sigtest._benchmark import split_benchmark
 from sigtest._compiled import compiled as compile_kernel
 from sigtest._engine import (
@@ -51,7 +52,7 @@ from sigtest._references import (
     ROMANO_WOLF_2016,
     WHITE_2000,
 )
-from sigtest._results import Reference, ResultBase, seed_text
+from sigtest._results import Reference, ResultBase, device_text, seed_text
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
@@ -117,6 +118,7 @@ class _Problem:
     bench_label: Hashable | None
     measure: str
     n_dropped: int
+    device: Device | None = None  # where the engine's products run (None: numpy)
 
     @property
     def n_obs(self) -> int:
@@ -152,10 +154,12 @@ def _prepare(
     measure: object,
     nan_policy: object,
     min_obs: int = 10,
+    device: object = None,
 ) -> _Problem:
     check_choice(measure, "measure", MEASURES)
     nan_policy = _snooping_nan_policy(nan_policy)
     blocks = as_blocks(returns, min_obs=min_obs, nan_policy=nan_policy)
+    engine_device = check_device(device, blocks.device)
     blocks, bench, bench_label = split_benchmark(blocks, benchmark, nan_policy)
     n_dropped = 0
     if nan_policy == "omit":  # the common sample: rows where every column is observed
@@ -173,7 +177,7 @@ def _prepare(
                 f"`returns` has {blocks.n_obs} rows without missing values (after dropping "
                 f"{n_dropped}); this method needs at least {min_obs}"
             )
-    return _Problem(blocks, bench, bench_label, str(measure), n_dropped)
+    return _Problem(blocks, bench, bench_label, str(measure), n_dropped, engine_device)
 
 
 @dataclass(frozen=True)
@@ -315,8 +319,10 @@ def _resampled_performance(
     measure: str,
     plan: BootstrapPlan | IndexPlan,
     batch_size: int | None,
-) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Chunks ``(start, stop, theta_star)`` of resampled performance, ``(stop-start) x N``.
+    device: Device | None = None,
+) -> Iterator[tuple[int, int, Any]]:
+    """Chunks ``(start, stop, theta_star)`` of resampled performance, ``(stop-start) x N``
+    (arrays of ``device``'s namespace when the products run on a device).
 
     For ``measure='sharpe'`` a strategy's resampled Sharpe ratio is undefined in a replicate
     whose resampled variance is zero relative to rounding (see
@@ -328,22 +334,24 @@ def _resampled_performance(
     xc, mu, powers = engine_input
     t = xc.shape[0]
     n = xc.shape[1] - 1 if benchmarked and measure == "sharpe" else xc.shape[1]
-    tol = UNDEFINED_VARIANCE_FACTOR * t * np.finfo(np.float64).eps
-    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size):
+    tol = UNDEFINED_VARIANCE_FACTOR * t * float(np.finfo(np.float64).eps)
+    xp = np if device is None else device.xp  # the same standard operations on either
+    mu_x = mu if device is None else device.put(mu)
+    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size, device=device):
         if measure == "mean":
-            m[0] += mu
+            m[0] += mu_x
             yield start, stop, m[0]
             continue
         m1, m2 = m
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             var = m2 - m1 * m1
-            sr = (mu + m1) / np.sqrt(var * (t / (t - 1)))
+            sr = (mu_x + m1) / xp.sqrt(var * (t / (t - 1)))
             undefined = var <= tol * m2
             if benchmarked:
                 sr = sr[:, :n] - sr[:, n:]
                 undefined = undefined[:, :n] | undefined[:, n:]
-        if undefined.any():
-            sr[undefined] = np.inf
+        if bool(xp.any(undefined)):
+            sr[undefined] = xp.inf
         yield start, stop, sr
 
 
@@ -383,6 +391,7 @@ class _Spec:
     records: bool  # StepM over several blocks: suffix-maximum records instead of counts
     ks: tuple[int, ...] = ()  # 'kstepm': the k of the k-FWE counts, increasing
     variance: str = "hac"  # what sets the spread of the bootstrap deviations (VARIANCES)
+    device: Device | None = None  # where the engine's products run (None: numpy)
 
 
 @dataclass
@@ -507,14 +516,23 @@ def _snoop_reduce(
                  both=np.zeros(theta.size, dtype=np.int64))
     if kept:
         chunks = _resampled_performance(
-            state.engine_input, bench is not None, spec.measure, plan, spec.batch_size
+            state.engine_input, bench is not None, spec.measure, plan, spec.batch_size,
+            spec.device,
         )
-        for start, stop, th in chunks:
-            if ratio is not None:  # the HAC spread: theta + r (theta* - theta), in place
+        # on a device the Reality Check's reduction runs there (B floats come back); the other
+        # tests take the chunk to the host
+        dev = spec.device
+        xp = np if dev is None else dev.xp
+        theta_x = theta if dev is None else dev.put(theta)
+        ratio_x = ratio if dev is None or ratio is None else dev.put(ratio)
+        on_host = any(m in kept for m in ("spa", "stepm", "kstepm", "pvalues"))
+        for start, stop, th_x in chunks:
+            if ratio_x is not None:  # the HAC spread: theta + r (theta* - theta), in place
                 with np.errstate(invalid="ignore"):
-                    th -= theta
-                    th *= ratio
-                    th += theta
+                    th_x -= theta_x
+                    th_x *= ratio_x
+                    th_x += theta_x
+            th = th_x if dev is None or not on_host else dev.get(th_x)
             if "spa" in kept:  # before the Reality Check shifts ``th`` in place
                 r = tests["spa"]
                 b = r["best"]
@@ -554,12 +572,15 @@ def _snoop_reduce(
             if "rc" in kept:
                 r = tests["rc"]
                 b = r["best"]
-                k = slice(None) if r["keep"].size == theta.size else r["keep"]
-                with np.errstate(invalid="ignore"):  # degenerate columns are dropped by `k`
-                    th -= theta  # in place: each chunk is a fresh array
-                    th *= sq
-                r["null"][start:stop] = th[:, k].max(axis=1)
-                r["naive_best"] += int(np.sum(th[:, b] >= sq * theta[b]))
+                with np.errstate(invalid="ignore"):  # degenerate columns are dropped below
+                    th_x -= theta_x  # in place: each chunk is a fresh array
+                    th_x *= sq
+                if r["keep"].size != theta.size:
+                    keep = r["keep"] if dev is None else dev.put(r["keep"])
+                    th_x = xp.take(th_x, keep, axis=1)
+                    b = int(np.searchsorted(r["keep"], b))
+                r["null"][start:stop] = as_host(xp.max(th_x, axis=1))
+                r["naive_best"] += int(xp.count_nonzero(th_x[:, b] >= float(sq * theta[r["best"]])))
     for m, r in tests.items():
         part: dict[str, Any] = {"bad": r["bad"], "tstat": r["tstat"], "best": r["best"],
                                 "naive_best": r["naive_best"]}
@@ -816,7 +837,9 @@ def _run_snooping(
     check_choice(bootstrap, "bootstrap", BOOTSTRAPS)
     check_choice(variance, "variance", VARIANCES)
     check_int(n_resamples, "n_resamples", minimum=1)
-    blocks, bench = prob.blocks, prob.bench
+    bench = prob.bench
+    # the engine sends the centred returns (and their squares for Sharpe ratios) to a device
+    blocks = prob.blocks.device_parts(1 if prob.measure == "mean" else 2, prob.device)
     held: list[Any] | None = None
     found: list[Any] = []
     if block_length is None and bootstrap != "iid":
@@ -834,7 +857,7 @@ def _run_snooping(
         rng=rng, n_obs=prob.n_obs, estimates=estimates,
     )
     spec = _Spec(methods, prob.measure, studentize, plan, batch, len(blocks.parts) > 1,
-                 tuple(ks), str(variance))
+                 tuple(ks), str(variance), prob.device)
     if held is not None:
         parts = blocks.then(_snoop_reduce, held, bench, spec)
     else:
@@ -1037,6 +1060,7 @@ class _SnoopingResult(ResultBase):
     n_undefined_resamples: int
     seed: SeedRecord
     variance: str = "hac"
+    device: str = "cpu"
 
     def _common_text(self) -> str:
         meas = (
@@ -1070,7 +1094,8 @@ class _SnoopingResult(ResultBase):
             f"of {scheme}{chosen}{variance_text(self.variance)}; Monte Carlo p-values are "
             f"(1 + #{{T* >= T}}) / (1 + B)."
             f"{_undefined_text(self.n_undefined_resamples, self.n_resamples)} "
-            f"Computed with sigtest {__version__} ({seed_text(self.seed)})."
+            f"Computed with sigtest {__version__} ({seed_text(self.seed)})"
+            f"{device_text(self.device)}."
         )
 
     def _scheme_refs(self) -> tuple[Reference, ...]:
@@ -1405,6 +1430,7 @@ class MCSResult(ResultBase):
     seed: SeedRecord
     version: str = __version__
     n_undefined_resamples: int = 0
+    device: str = "cpu"
 
     def references(self) -> tuple[Reference, ...]:
         refs: tuple[Reference, ...] = (HANSEN_LUNDE_NASON_2011,)
@@ -1424,7 +1450,7 @@ class MCSResult(ResultBase):
             f"{self.bootstrap} bootstrap (block length {self.block_length:.4g}); "
             f"{len(self.included)} strategies remain in the set."
             f"{_undefined_text(self.n_undefined_resamples, self.n_resamples)} Computed with "
-            f"sigtest {self.version} ({seed_text(self.seed)})."
+            f"sigtest {self.version} ({seed_text(self.seed)}{device_text(self.device)})."
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -1474,6 +1500,7 @@ def _common_fields(s: _Setup, best: int) -> dict[str, Any]:
         n_dropped=s.prob.n_dropped,
         seed=s.seed,
         variance=s.variance,
+        device=s.prob.device.name if s.prob.device is not None else "cpu",
     )
 
 
@@ -1632,7 +1659,7 @@ _DOC_COMMON = """
         than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
         ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
         run under the same limit during the call. None or -1: that limit alone. Results do
-        not depend on it."""
+        not depend on it.""" + DEVICE_DOC
 
 _DOC_UNDEFINED = """Undefined resampled Sharpe ratios (``measure='sharpe'``): a replicate in which a strategy's
     resampled variance is zero relative to rounding (:math:`m^*_2 - m^{*2}_1 \\le 2 T
@@ -1660,6 +1687,7 @@ def reality_check(
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
     workers: int | None = None,
+    device: Any = None,
 ) -> RealityCheckResult:
     """White's (2000) Reality Check for data snooping.
 
@@ -1722,7 +1750,7 @@ def reality_check(
     ``variance='bootstrap'``), a plain loop with the HAC factors (1e-10), size under the null on
     AR(1) universes by simulation (slow tests).
     """
-    prob = _prepare(returns, benchmark, measure, nan_policy)
+    prob = _prepare(returns, benchmark, measure, nan_policy, device=device)
     s, per = _run_snooping(
         prob, ("rc",), studentize=False, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, batch_size=batch_size, variance=variance,
@@ -1750,6 +1778,7 @@ def spa(
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
     workers: int | None = None,
+    device: Any = None,
 ) -> SPAResult:
     """Hansen's (2005) test for superior predictive ability (SPA).
 
@@ -1825,7 +1854,7 @@ def spa(
     by simulation, on AR(1) universes with the HAC spread (slow tests).
     """
     studentize = _check_studentize(studentize)
-    prob = _prepare(returns, benchmark, measure, nan_policy)
+    prob = _prepare(returns, benchmark, measure, nan_policy, device=device)
     s, per = _run_snooping(
         prob, ("spa",), studentize=studentize, bootstrap=bootstrap, block_length=block_length,
         n_resamples=n_resamples, rng=rng, batch_size=batch_size, variance=variance,
@@ -1860,6 +1889,7 @@ def stepm(
     rng: RngLike = None,
     k: int = 1,
     workers: int | None = None,
+    device: Any = None,
 ) -> StepMResult:
     """Romano & Wolf's (2005) StepM: which strategies beat the benchmark, with FWER control
     (or, with ``k > 1``, the k-StepM of Romano, Shaikh & Wolf (2008) with k-FWE control).
@@ -1964,7 +1994,7 @@ def stepm(
     level = check_probability(alpha, "alpha")
     studentize = _check_studentize(studentize)
     k = check_int(k, "k", minimum=1)
-    prob = _prepare(returns, benchmark, measure, nan_policy)
+    prob = _prepare(returns, benchmark, measure, nan_policy, device=device)
     if k == 1:
         s, per = _run_snooping(
             prob, ("stepm",), studentize=studentize, bootstrap=bootstrap,
@@ -2024,10 +2054,10 @@ def _pvalue_counts_of(
 def _pvalue_counts(
     returns: Any, benchmark: Any, *, measure: object, studentize: bool, bootstrap: object,
     block_length: object, n_resamples: object, batch_size: object, nan_policy: object,
-    rng: RngLike, variance: object = "hac",
+    rng: RngLike, variance: object = "hac", device: object = None,
 ) -> _StrategyPValues:
     """Validate ``returns`` and compute the per-strategy bootstrap p-values."""
-    prob = _prepare(returns, benchmark, measure, nan_policy)
+    prob = _prepare(returns, benchmark, measure, nan_policy, device=device)
     return _pvalue_counts_of(prob, studentize=studentize, bootstrap=bootstrap,
                              block_length=block_length, n_resamples=n_resamples, rng=rng,
                              batch_size=batch_size, stacklevel=6, variance=variance)
@@ -2100,6 +2130,7 @@ def fdp_stepm(
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
     workers: int | None = None,
+    device: Any = None,
 ) -> FDPStepMResult:
     """Romano, Shaikh & Wolf's (2008) FDP-StepM: which strategies beat the benchmark, with the
     false discovery proportion controlled, P(FDP > gamma) <= alpha.
@@ -2176,7 +2207,7 @@ def fdp_stepm(
     level = check_probability(alpha, "alpha")
     gamma_f = check_probability(gamma, "gamma")
     studentize = _check_studentize(studentize)
-    prob = _prepare(returns, benchmark, measure, nan_policy)
+    prob = _prepare(returns, benchmark, measure, nan_policy, device=device)
     n = prob.blocks.n_strategies
     k_cap = _fdp_k_cap(n, gamma_f)
     from sigtest._random import root_seed_sequence
@@ -2227,6 +2258,7 @@ def model_confidence_set(
     nan_policy: Literal["raise", "omit"] = "raise",
     rng: RngLike = None,
     workers: int | None = None,
+    device: Any = None,
 ) -> MCSResult:
     """Hansen, Lunde & Nason's (2011) model confidence set: the set of best strategies.
 
@@ -2246,7 +2278,7 @@ def model_confidence_set(
         than the CPUs the process may use and the caller's BLAS limit (``OMP_NUM_THREADS``,
         ``threadpoolctl.threadpool_limits``). BLAS calls outside sigtest's own thread pool
         run under the same limit during the call. None or -1: that limit alone. Results do
-        not depend on it.
+        not depend on it.{device}
 
     Returns
     -------
@@ -2325,7 +2357,7 @@ def model_confidence_set(
     check_int(n_resamples, "n_resamples", minimum=1)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
-    prob = _prepare(returns, None, measure, nan_policy)
+    prob = _prepare(returns, None, measure, nan_policy, device=device)
     data = _gather_for_mcs(prob.blocks)
     # the MCS p-values are unit-free for either measure: rescale data far from unit scale
     data = _unit_free(data)
@@ -2360,8 +2392,8 @@ def model_confidence_set(
     z = np.empty((b_res, reps.size))
     engine_input = _engine_input(data.values, None, prob.measure)
     for start, stop, th in _resampled_performance(engine_input, False, prob.measure, plan,
-                                                  batch_size):
-        z[start:stop] = -(th[:, reps] - theta[reps])
+                                                  batch_size, prob.device):
+        z[start:stop] = -(as_host(th)[:, reps] - theta[reps])
     undef, zv, n_undef = _mcs_undefined(z, data.name)
     cov = gram(zv) / zv.shape[0]
     if reps.size == 1:
@@ -2397,12 +2429,13 @@ def model_confidence_set(
         n_dropped=prob.n_dropped,
         seed=seed,
         n_undefined_resamples=n_undef,
+        device=prob.device.name if prob.device is not None else "cpu",
     )
 
 
 model_confidence_set.__doc__ = (model_confidence_set.__doc__ or "").replace(
     "{undefined}", _DOC_UNDEFINED
-)
+).replace("{device}", DEVICE_DOC)
 
 
 #: Largest ``T x N`` float64 matrix (bytes) that :func:`model_confidence_set` gathers from

@@ -69,6 +69,18 @@ def test_variance_option_reaches_the_report(csv, tmp_path, monkeypatch, capsys):
     assert phrase in hac.read_text() and phrase not in raw.read_text()
 
 
+def test_device_option_reaches_validate(csv, tmp_path, monkeypatch, capsys):
+    """--device goes to validate's device: 'cpu' runs, a bad name is a one-line input error
+    naming the option's parameter."""
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    out = tmp_path / "d.html"
+    assert main(["report", str(csv), "--n-resamples", B, "--out", str(out), "--quiet",
+                 "--device", "cpu"]) == 0
+    status, _, err = _run(["report", str(csv), "--n-resamples", B, "--out", str(out),
+                           "--quiet", "--device", "tpu"], capsys)
+    assert status != 0 and "`device` must be None" in err and "'tpu'" in err
+
+
 # ------------------------------------------------------------------------------------------------
 # report
 # ------------------------------------------------------------------------------------------------

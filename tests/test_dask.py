@@ -22,6 +22,7 @@ import sigtest  # noqa: E402
 from sigtest import DegenerateDataWarning  # noqa: E402
 from sigtest._execution import is_dask  # noqa: E402
 from sigtest.snooping import _merge_records, _suffix_records  # noqa: E402
+from helpers import assert_tree_equal  # noqa: E402
 
 TOL = 1e-12
 
@@ -691,47 +692,6 @@ def test_pbo_callable_metric_same_as_in_memory(client):
 # ---------------------------------------------------------------------------------------------
 
 
-def assert_tree_equal(a, b, path="report"):
-    """Every field of two (nested) results: numbers to 1e-12, everything else equal."""
-    import dataclasses
-
-    if dataclasses.is_dataclass(a) and not isinstance(a, type):
-        assert type(a) is type(b), path
-        for f in dataclasses.fields(a):
-            assert_tree_equal(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
-    elif isinstance(a, (pd.Series, pd.DataFrame)):
-        assert type(b) is type(a), path
-        assert a.index.equals(b.index), path
-        if isinstance(a, pd.DataFrame):
-            assert a.columns.equals(b.columns), path
-        if a.to_numpy().dtype.kind in "fiub":
-            np.testing.assert_allclose(b.to_numpy(float), a.to_numpy(float), rtol=0, atol=TOL,
-                                       err_msg=path)
-        else:
-            assert a.equals(b), path
-    elif isinstance(a, pd.Index):
-        assert isinstance(b, pd.Index) and a.equals(b), path
-    elif isinstance(a, np.ndarray):
-        assert isinstance(b, np.ndarray) and a.shape == b.shape, path
-        if a.dtype.kind in "fiub":
-            np.testing.assert_allclose(b, a, rtol=0, atol=TOL, err_msg=path)
-        else:
-            np.testing.assert_array_equal(b, a, err_msg=path)
-    elif isinstance(a, (float, np.floating)) and not isinstance(a, bool):
-        assert isinstance(b, (float, np.floating)), path
-        assert (np.isnan(a) and np.isnan(b)) or abs(a - b) <= TOL, (path, a, b)
-    elif isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b), path
-        for i, (u, v) in enumerate(zip(a, b)):
-            assert_tree_equal(u, v, f"{path}[{i}]")
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            assert_tree_equal(a[k], b[k], f"{path}[{k!r}]")
-    else:
-        assert a == b, (path, a, b)
-
-
 VALIDATE_KW = {"n_resamples": 99, "rng": 3, "n_top": 4, "mcs_max_strategies": 6,
                "n_partitions": 8, "haircut_simulations": 200}
 
@@ -921,3 +881,15 @@ def test_bootstrap_ci_and_block_lengths_same_as_in_memory(client, kw):
 def dd_frame(df):
     dd = pytest.importorskip("dask.dataframe")
     return dd.from_pandas(df, npartitions=2)
+
+
+def test_device_travels_to_the_workers(client):
+    """The engine's device (here array_api_strict's "device1") is pickled into every task and
+    rebuilt on the worker processes; their products run there."""
+    xps = pytest.importorskip("array_api_strict")
+    x, bench = make_data(t=250, n=300)
+    expected = sigtest.stepm(x, bench, n_resamples=200, rng=3)
+    got = sigtest.stepm(da.from_array(x, chunks=(250, 100)), bench, n_resamples=200, rng=3,
+                        device=xps.Device("device1"))
+    assert got.device == "device1 (array_api_strict)"
+    assert_same(expected, got)

@@ -1,0 +1,338 @@
+"""Arrays of other libraries and the engine on a device, tested on the CPU.
+
+``array_api_strict`` is the oracle of the device path: its arrays live on named devices
+("device1") that refuse numpy operands and mixed devices, so any value the engine forgets to
+send to the device, or a numpy scalar sneaking into an operation, is an error here rather than
+a silent host fallback on a GPU. PyTorch's CPU tensors (where torch is installed) check a
+real library through ``array-api-compat``. The reference is always the numpy engine on the
+same data and seed: count matrices bit for bit; statistics to 1e-12 (a device's BLAS sums the
+products in its own order: about 1e-15 relative here); p-values, selections and decisions
+identical.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sigtest
+from helpers import ar1, assert_tree_equal
+from sigtest._arrays import Device, as_host, check_device, device_of, is_device_array
+from sigtest._engine import BOOTSTRAPS, BootstrapPlan, power_sums, resampled_power_means
+
+xps = pytest.importorskip("array_api_strict")
+
+try:
+    import torch
+except ImportError:  # the tests with tensors are skipped
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+TOL = 1e-12
+DEVICE1 = xps.Device("device1")
+
+
+def strict(x):
+    """``x`` as an array_api_strict array on its non-default device."""
+    return xps.asarray(np.asarray(x), device=DEVICE1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(7)
+    x = ar1(400, 40, 0.2, rng=rng, scale=0.01) + np.linspace(0, 0.002, 40)
+    bench = ar1(400, 1, 0.1, rng=rng, scale=0.01)[:, 0]
+    return x, bench
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognizing arrays and devices
+# ---------------------------------------------------------------------------------------------
+
+
+def test_is_device_array():
+    x = np.zeros((3, 2))
+    assert is_device_array(strict(x))
+    assert not is_device_array(x)
+    assert not is_device_array(pd.DataFrame(x))
+    assert not is_device_array(pd.Series(x[:, 0]))
+    assert not is_device_array([[1.0, 2.0]])
+    if torch is not None:
+        assert is_device_array(torch.zeros(3, 2))
+
+
+def test_as_host_and_device_names():
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(as_host(strict(x)), x)
+    assert device_of(strict(x)).name == "device1 (array_api_strict)"
+    if torch is not None:
+        t = torch.tensor(x, requires_grad=True)
+        np.testing.assert_array_equal(as_host(t), x)
+        assert device_of(t).name == "cpu (torch)"
+
+
+def test_check_device():
+    here = device_of(strict(np.zeros(2)))
+    assert check_device(None) is None
+    assert check_device(None, here) is here
+    assert check_device("cpu", here) is None  # the numpy engine whatever the input
+    assert check_device(here) is here
+    dev = check_device(DEVICE1)
+    assert isinstance(dev, Device) and dev.name == "device1 (array_api_strict)"
+    with pytest.raises(ValueError, match=r"`device` must be None .*'cuda:<k>'.*got 'gpu'"):
+        check_device("gpu")
+    with pytest.raises(TypeError, match=r"`device` must be None, a string .*got int"):
+        check_device(3)
+
+
+def test_cuda_without_a_gpu_is_a_clear_error():
+    try:
+        dev = check_device("cuda")
+    except ValueError as exc:
+        assert "needs a CUDA GPU with CuPy or PyTorch" in str(exc)
+        assert "pip install 'sigtest[gpu]'" in str(exc)
+    else:  # a machine with a GPU
+        assert dev.name.startswith("cuda:0")
+
+
+def test_validation_messages_come_from_the_host_checks():
+    x = np.zeros((50, 3))
+    x[4, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        sigtest.reality_check(strict(x), rng=0, n_resamples=9)
+    with pytest.raises(TypeError, match="numeric"):
+        sigtest.reality_check(xps.asarray(np.zeros((50, 3), dtype=bool)), rng=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine on a device
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Recording(Device):
+    """A device that keeps every host array sent to it."""
+
+    sent: list = dataclasses.field(default_factory=list)
+
+    def put(self, a):
+        self.sent.append(np.array(a, copy=True))
+        return super().put(a)
+
+
+@pytest.mark.parametrize("bootstrap", BOOTSTRAPS)
+def test_device_counts_are_the_numpy_engines_bit_for_bit(bootstrap):
+    t, b_res = 2100, 700  # product groups of 256 replicates at this T
+    x = np.random.default_rng(1).normal(size=(t, 5))
+    plan = BootstrapPlan(bootstrap, 7.0 if bootstrap != "iid" else 1.0, t, b_res,
+                         np.random.SeedSequence(5))
+    dev = Recording(xps, DEVICE1, "device1 (array_api_strict)")
+    chunks = list(power_sums(plan, x, (1, 2), device=dev, batch_size=256))
+    counts = [a for a in dev.sent if a.shape[1:] == (t,) and a.shape[0] != t]
+    assert [c.shape[0] for c in counts] == [256, 256, 188]
+    np.testing.assert_array_equal(np.vstack(counts), plan.counts(0, b_res))
+    assert [(s, e) for s, e, _ in chunks] == [(0, 256), (256, 512), (512, 700)]
+    assert all(isinstance(m, type(xps.asarray(0.0))) for _, _, ms in chunks for m in ms)
+
+
+@pytest.mark.parametrize("bootstrap", BOOTSTRAPS)
+def test_device_moments_equal_a_plain_loop(bootstrap):
+    """The resampled power means on the device against a loop over replicates on the
+    resampled data themselves (indices from the same plan)."""
+    t, n, b_res = 120, 7, 300
+    x = np.random.default_rng(2).normal(size=(t, n))
+    plan = BootstrapPlan(bootstrap, 5.0 if bootstrap != "iid" else 1.0, t, b_res,
+                         np.random.SeedSequence(9))
+    m1, m2 = resampled_power_means(plan, x, (1, 2), device=check_device(DEVICE1),
+                                   batch_size=100)
+    idx = plan.indices(0, b_res)
+    for b in range(b_res):
+        xb = x[idx[b]]
+        np.testing.assert_allclose(m1[b], xb.mean(axis=0), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(m2[b], (xb * xb).mean(axis=0), rtol=0, atol=1e-14)
+
+
+def test_device_chunks_do_not_depend_on_batch_size():
+    x = np.random.default_rng(3).normal(size=(200, 9))
+    plan = BootstrapPlan("stationary", 4.0, 200, 1000, np.random.SeedSequence(2))
+    dev = check_device(DEVICE1)
+    a = resampled_power_means(plan, x, (1,), device=dev, batch_size=256)[0]
+    b = resampled_power_means(plan, x, (1,), device=dev, batch_size=1000)[0]
+    c = resampled_power_means(plan, x, (1,))[0]
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(a, c, rtol=0, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions: device input and the device keyword give the numpy engine's results
+# ---------------------------------------------------------------------------------------------
+
+SNOOPING = [
+    (sigtest.reality_check, {}),
+    (sigtest.reality_check, {"measure": "sharpe", "benchmark": "bench"}),
+    (sigtest.reality_check, {"variance": "bootstrap", "bootstrap": "iid"}),
+    (sigtest.spa, {}),
+    (sigtest.spa, {"measure": "sharpe", "bootstrap": "circular", "benchmark": "bench"}),
+    (sigtest.stepm, {}),
+    (sigtest.stepm, {"measure": "sharpe", "k": 2, "bootstrap": "moving", "block_length": 4}),
+    (sigtest.fdp_stepm, {"gamma": 0.1}),
+    (sigtest.model_confidence_set, {"statistic": "max"}),
+    (sigtest.model_confidence_set, {"statistic": "range", "measure": "sharpe"}),
+    (sigtest.bootstrap_ci, {"method": "bca"}),
+    (sigtest.bootstrap_ci, {"method": "studentized", "measure": "mean", "variance": "bootstrap"}),
+]
+
+
+def _call(fn, x, bench, kw, **extra):
+    kw = dict(kw)
+    args = (x,)
+    if kw.pop("benchmark", None) == "bench":
+        args = (x, bench)
+    if fn is sigtest.model_confidence_set:
+        x = x[:, :12]
+        args = (x,)
+    return fn(*args, n_resamples=199, rng=4, **kw, **extra)
+
+
+@pytest.mark.parametrize("fn, kw", SNOOPING, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_device_keyword_and_device_input_match_numpy(data, fn, kw):
+    x, bench = data
+    if fn is sigtest.model_confidence_set:
+        x = x[:, :12]
+    expected = _call(fn, x, bench, kw)
+    assert expected.device == "cpu"
+    runs = [
+        (_call(fn, x, bench, kw, device=DEVICE1), "device1 (array_api_strict)"),
+        (_call(fn, strict(x), strict(bench), kw), "device1 (array_api_strict)"),
+        (_call(fn, strict(x), bench, kw, device="cpu"), "cpu"),
+    ]
+    if torch is not None:
+        runs.append((_call(fn, torch.tensor(x), torch.tensor(bench), kw), "cpu (torch)"))
+    for got, where in runs:
+        assert got.device == where
+        assert_tree_equal(expected, got, type(expected).__name__, tol=TOL, skip=("device",))
+        if where != "cpu":
+            assert f"matrix products ran on {where}" in " ".join(got.describe().split())
+    if hasattr(expected, "pvalue"):
+        assert runs[0][0].pvalue == expected.pvalue  # p-values are counts: identical
+
+
+def test_pandas_labels_survive_the_device(data):
+    x, _ = data
+    df = pd.DataFrame(x, columns=[f"r{i}" for i in range(x.shape[1])],
+                      index=pd.date_range("2001-01-01", periods=x.shape[0], freq="B"))
+    a = sigtest.stepm(df, n_resamples=199, rng=1)
+    b = sigtest.stepm(df, n_resamples=199, rng=1, device=DEVICE1)
+    assert a.rejected == b.rejected and b.device == "device1 (array_api_strict)"
+    pd.testing.assert_series_equal(a.adjusted_pvalues, b.adjusted_pvalues)
+    assert len(a.rejected) > 0
+
+
+def test_validate_on_a_device(data):
+    x, _ = data
+    kw = {"n_resamples": 99, "rng": 3, "n_top": 4, "mcs_max_strategies": 6, "n_partitions": 8,
+          "haircut_simulations": 200}
+    a = sigtest.validate(x, **kw)
+    for got in (sigtest.validate(x, device=DEVICE1, **kw), sigtest.validate(strict(x), **kw)):
+        assert_tree_equal(a, got, tol=TOL, skip=("device",))
+        assert got.reality_check.device == got.stepm.device == "device1 (array_api_strict)"
+        assert got.sharpe_ci.device == "device1 (array_api_strict)"
+        assert got.to_markdown() == a.to_markdown()
+
+
+# every public function that reads a returns matrix takes the arrays of other libraries (those
+# without a device path validate a host copy and compute on the CPU)
+HOST_CALLS = {
+    "sharpe_ratio": lambda r, f: sigtest.sharpe_ratio(r, periods_per_year=252),
+    "sharpe_ratio_se": lambda r, f: sigtest.sharpe_ratio_se(r, method="hac"),
+    "probabilistic_sharpe_ratio": lambda r, f: sigtest.probabilistic_sharpe_ratio(r),
+    "deflated_sharpe_ratio": lambda r, f: sigtest.deflated_sharpe_ratio(r),
+    "min_track_record_length": lambda r, f: sigtest.min_track_record_length(r),
+    "effective_trials": lambda r, f: sigtest.effective_trials(r),
+    "optimal_block_length": lambda r, f: sigtest.optimal_block_length(r),
+    "pbo": lambda r, f: sigtest.pbo(r, n_partitions=8),
+    "cpcv": lambda r, f: sigtest.cpcv(r, n_groups=4),
+    "walk_forward": lambda r, f: sigtest.walk_forward(r, train=100, test=50),
+    "stress": lambda r, f: sigtest.stress(r[:, :5], n_resamples=50, rng=2),
+    "stress_windows": lambda r, f: sigtest.stress_windows(r),
+    "structural_break": lambda r, f: sigtest.structural_break(r[:, :5]),
+    "sharpe_equality": lambda r, f: sigtest.sharpe_equality(r),
+    "sharpe_difference": lambda r, f: sigtest.sharpe_difference(r, f[:, 0]),
+    "alpha_test": lambda r, f: sigtest.alpha_test(r, f, rng=5),
+    "regime_performance": lambda r, f: sigtest.regime_performance(r, np.repeat([0, 1], 200)),
+    "sharpe_posterior": lambda r, f: sigtest.sharpe_posterior(r),
+    "skill_proportions": lambda r, f: sigtest.skill_proportions(r, n_resamples=99, rng=1),
+    "bayesian_update": lambda r, f: sigtest.bayesian_update(
+        sigtest.sharpe_posterior(np.linspace(-0.01, 0.012, 50), prior_variance=float("inf")),
+        r[:, 3]),
+}
+
+
+@pytest.mark.parametrize("name", HOST_CALLS)
+def test_every_function_takes_device_arrays(data, name):
+    x, bench = data
+    f = np.column_stack([bench, x[:, 0] - x[:, 1]])
+    call = HOST_CALLS[name]
+    expected = call(x, f)
+    assert_tree_equal(expected, call(strict(x), strict(f)), name, tol=0.0)
+    if torch is not None:
+        assert_tree_equal(expected, call(torch.tensor(x), torch.tensor(f)), name, tol=0.0)
+
+
+@needs_torch
+def test_float32_tensor_is_validated_as_float64_like_numpy(data):
+    x, _ = data
+    x32 = x.astype(np.float32)
+    a = sigtest.reality_check(x32, n_resamples=99, rng=1)
+    b = sigtest.reality_check(torch.tensor(x32), n_resamples=99, rng=1)
+    assert a.pvalue == b.pvalue
+    np.testing.assert_allclose(b.null_distribution, a.null_distribution, rtol=0, atol=TOL)
+
+
+# ---------------------------------------------------------------------------------------------
+# A universe wider than the device's memory: column blocks, one after the other
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn, kw", [
+    (sigtest.reality_check, {"measure": "sharpe", "benchmark": "bench"}),
+    (sigtest.spa, {}),
+    (sigtest.stepm, {"measure": "sharpe"}),
+    (sigtest.stepm, {"k": 3}),
+    (sigtest.bootstrap_ci, {"method": "studentized"}),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_wide_universe_is_streamed_in_column_blocks(data, monkeypatch, fn, kw):
+    from sigtest import _arrays
+
+    x, bench = data
+    expected = _call(fn, x, bench, kw)
+    t = x.shape[0]
+    # room for 12 columns of T returns: blocks of 12 strategies (one power of the returns,
+    # 'mean'), 6 (Sharpe ratios: returns and squares), 3 (studentized intervals: powers 1-4)
+    monkeypatch.setattr(_arrays, "DEVICE_BLOCK_BYTES", 8 * t * 12)
+    dev = Recording(xps, DEVICE1, "device1 (array_api_strict)")
+    got = _call(fn, x, bench, kw, device=dev)
+    assert_tree_equal(expected, got, type(expected).__name__, tol=TOL, skip=("device",))
+    widths = {a.shape[1] for a in dev.sent if a.ndim == 2 and a.shape[0] == t}
+    assert widths and max(widths) <= 13  # a block (with the benchmark column) at a time
+    if fn is sigtest.stepm:
+        assert len(expected.rejected) > 0  # the records merge had work to do
+
+
+def test_device_pickles_by_name_for_dask_workers():
+    import pickle
+
+    dev = check_device(DEVICE1)
+    back = pickle.loads(pickle.dumps(dev))
+    assert back.name == dev.name and back.xp is xps and back.device == DEVICE1
+
+
+def test_dask_blocks_run_their_products_on_the_device(data):
+    da = pytest.importorskip("dask.array")
+    x, bench = data
+    expected = sigtest.spa(x, bench, n_resamples=199, rng=4)
+    got = sigtest.spa(da.from_array(x, chunks=(200, 13)), bench, n_resamples=199, rng=4,
+                      device=DEVICE1)
+    assert got.device == "device1 (array_api_strict)"
+    assert_tree_equal(expected, got, "spa", tol=TOL, skip=("device",))
