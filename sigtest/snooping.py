@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import math
 import warnings
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, cast, get_args
 
 import numpy as np
@@ -519,40 +519,54 @@ def _snoop_reduce(
             state.engine_input, bench is not None, spec.measure, plan, spec.batch_size,
             spec.device,
         )
-        # on a device the Reality Check's reduction runs there (B floats come back); the other
-        # tests take the chunk to the host
+        # on a device every reduction but k-StepM's runs there: per replicate maxima, per
+        # column counts and StepM's records come back, not the chunk (k-StepM takes it home)
         dev = spec.device
-        xp = np if dev is None else dev.xp
-        theta_x = theta if dev is None else dev.put(theta)
-        ratio_x = ratio if dev is None or ratio is None else dev.put(ratio)
-        on_host = any(m in kept for m in ("spa", "stepm", "kstepm", "pvalues"))
+        xp: Any = np if dev is None else dev.xp
+        put: Any = (lambda a: a) if dev is None else dev.put
+        theta_x = put(theta)
+        ratio_x = put(ratio) if ratio is not None else None
+        on_host = dev is not None and "kstepm" in kept
+        if "spa" in kept:
+            rec = tests["spa"]["rec"]
+            tests["spa"]["rec_x"] = replace(rec, cols=put(rec.cols), theta=put(rec.theta),
+                                            scale=put(rec.scale), shift=put(rec.shift))
+        if "stepm" in kept:
+            r = tests["stepm"]
+            r["on_x"] = tuple(put(r[k]) for k in ("order", "theta_o", "scale_o", "t_sorted"))
+        if "pvalues" in kept:
+            r = tests["pvalues"]
+            k = r["keep"]
+            r["on_x"] = (put(k), put(theta[k]), put(r["scale"][k]), put(r["tstat"][k]),
+                         put(np.abs(r["tstat"][k])))
         for start, stop, th_x in chunks:
             if ratio_x is not None:  # the HAC spread: theta + r (theta* - theta), in place
                 with np.errstate(invalid="ignore"):
                     th_x -= theta_x
                     th_x *= ratio_x
                     th_x += theta_x
-            th = th_x if dev is None or not on_host else dev.get(th_x)
-            if "spa" in kept:  # before the Reality Check shifts ``th`` in place
+            th = dev.get(th_x) if on_host and dev is not None else th_x
+            if "spa" in kept:  # before the Reality Check shifts ``th_x`` in place
                 r = tests["spa"]
                 b = r["best"]
-                r["naive_best"] += int(np.sum(sq * (th[:, b] - theta[b]) >= sq * theta[b]))
-                _spa_null_chunk(th, r["rec"], r["null"][start:stop])
+                with np.errstate(invalid="ignore"):
+                    r["naive_best"] += int(xp.count_nonzero(
+                        sq * (th_x[:, b] - float(theta[b])) >= float(sq * theta[b])))
+                _spa_null_chunk(xp, th_x, r["rec_x"], r["null"][start:stop])
             if "stepm" in kept:
                 r = tests["stepm"]
-                z, naive_chunk = _stepm_chunk(th, r["order"], r["theta_o"], r["scale_o"],
-                                              r["t_sorted"])
+                t_sorted_x = r["on_x"][3]
+                z, naive_chunk = _stepm_chunk(xp, th_x, *r["on_x"])
                 r["naive"] += naive_chunk
                 if spec.records:
-                    r["recs"].append(_suffix_records(z, start))
+                    r["recs"].append(_suffix_records(xp, z, start))
                 else:
-                    rev = z[:, ::-1]
-                    np.maximum.accumulate(rev, axis=1, out=rev)  # z is now the suffix maximum
-                    r["counts"] += np.count_nonzero(z >= r["t_sorted"], axis=0)
-                    r["n_undef"] += int(np.count_nonzero(np.isposinf(z[:, 0])))
+                    z = _suffix_max(xp, z)
+                    r["counts"] += as_host(xp.count_nonzero(z >= t_sorted_x, axis=0))
+                    r["n_undef"] += int(xp.count_nonzero(z[:, 0] == xp.inf))
             if "kstepm" in kept:
                 r = tests["kstepm"]
-                z, naive_chunk = _stepm_chunk(th, r["order"], r["theta_o"], r["scale_o"],
+                z, naive_chunk = _stepm_chunk(np, th, r["order"], r["theta_o"], r["scale_o"],
                                               r["t_sorted"])
                 r["naive"] += naive_chunk
                 if spec.records:
@@ -563,12 +577,13 @@ def _snoop_reduce(
             if "pvalues" in kept:
                 r = tests["pvalues"]
                 k = r["keep"]
+                k_x, theta_k, scale_k, t_k, abs_t_k = r["on_x"]
                 with np.errstate(invalid="ignore"):
-                    z = th[:, k] - theta[k]
-                    z *= r["scale"][k]
-                    t_k = r["tstat"][k]
-                    r["upper"][k] += np.count_nonzero(z >= t_k, axis=0)
-                    r["both"][k] += np.count_nonzero(np.abs(z) >= np.abs(t_k), axis=0)
+                    z = xp.take(th_x, k_x, axis=1)
+                    z -= theta_k
+                    z *= scale_k
+                    r["upper"][k] += as_host(xp.count_nonzero(z >= t_k, axis=0))
+                    r["both"][k] += as_host(xp.count_nonzero(xp.abs(z) >= abs_t_k, axis=0))
             if "rc" in kept:
                 r = tests["rc"]
                 b = r["best"]
@@ -613,10 +628,12 @@ def _no_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
 
 
-_BIG = np.finfo(np.float64).max
+_BIG = float(np.finfo(np.float64).max)
 
 
-def _suffix_records(z: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _suffix_records(
+    xp: Any, z: Any, start: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Records of the per-replicate suffix maximum of ``z`` (replicates x positions).
 
     Position ``i`` of row ``b`` is a record when ``z[b, i]`` exceeds every ``z[b, j]``, ``j > i``
@@ -628,15 +645,19 @@ def _suffix_records(z: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, 
     A single block takes ``np.maximum.accumulate``, in which a NaN absorbs every earlier
     position (and then never counts as exceeding a statistic): NaN is coded as ``+inf`` and a
     genuine ``+inf`` as the largest float, which keeps those semantics exact in the merge.
+    ``z`` is an array of namespace ``xp`` (the records are found there; they come back to the
+    host).
     """
-    zc = np.where(np.isnan(z), np.inf, np.where(z == np.inf, _BIG, z))
-    suffix = np.maximum.accumulate(zc[:, ::-1], axis=1)[:, ::-1]
-    is_rec = np.empty(zc.shape, dtype=bool)
-    if zc.shape[1]:
-        is_rec[:, -1] = True
-    np.greater(suffix[:, :-1], suffix[:, 1:], out=is_rec[:, :-1])
-    rows, pos = np.nonzero(is_rec)
-    return rows.astype(np.int64) + start, pos.astype(np.int64), zc[rows, pos]
+    zc = xp.where(xp.isnan(z), xp.inf, xp.where(z == xp.inf, _BIG, z))
+    suffix = _suffix_max(xp, xp.asarray(zc, copy=True))
+    n = zc.shape[1]
+    is_rec = xp.ones(zc.shape, dtype=xp.bool, device=_device(zc))
+    if n > 1:
+        is_rec[:, :-1] = suffix[:, :-1] > suffix[:, 1:]
+    rows, pos = xp.nonzero(is_rec)
+    vals = xp.take(xp.reshape(zc, (-1,)), rows * n + pos)
+    return (as_host(rows).astype(np.int64) + start, as_host(pos).astype(np.int64),
+            as_host(vals))
 
 
 def _merge_records(
@@ -994,37 +1015,65 @@ def _spa_recentring(
     )
 
 
-def _part_max(z: np.ndarray) -> np.ndarray:
+def _part_max(xp: Any, z: Any) -> Any:
     if z.shape[1] == 0:
-        return np.full(z.shape[0], -np.inf)
-    return np.max(z, axis=1)
+        return xp.full((z.shape[0],), -xp.inf, dtype=z.dtype, device=_device(z))
+    return xp.max(z, axis=1)
 
 
-def _spa_null_chunk(th: np.ndarray, rec: _Recentring, out: np.ndarray) -> None:
-    """Per replicate of the chunk ``th``, the maxima of z under the lower, consistent and upper
-    recentrings into ``out`` (rows x 3), not truncated at zero."""
-    z = th[:, rec.cols]  # a copy, shifted in place
-    z -= rec.theta
-    z *= rec.scale
+def _device(a: Any) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(a)
+
+
+def _spa_null_chunk(xp: Any, th: Any, rec: _Recentring, out: np.ndarray) -> None:
+    """Per replicate of the chunk ``th`` (an array of namespace ``xp``, ``rec``'s arrays on its
+    device), the maxima of z under the lower, consistent and upper recentrings into the host
+    array ``out`` (rows x 3), not truncated at zero."""
+    z = xp.take(th, rec.cols, axis=1)  # a copy, shifted in place
+    with np.errstate(invalid="ignore"):
+        z -= rec.theta
+        z *= rec.scale
     n0, n1 = rec.n0, rec.n1
-    top, mid, low = _part_max(z[:, :n0]), _part_max(z[:, n0:n1]), _part_max(z[:, n1:])
-    z[:, n0:] += rec.shift
-    mid_l, low_l = _part_max(z[:, n0:n1]), _part_max(z[:, n1:])
-    np.maximum(np.maximum(top, mid_l), low_l, out=out[:, 0])  # lower
-    np.maximum(np.maximum(top, mid), low_l, out=out[:, 1])  # consistent
-    np.maximum(np.maximum(top, mid), low, out=out[:, 2])  # upper
+    top, mid, low = (_part_max(xp, z[:, :n0]), _part_max(xp, z[:, n0:n1]),
+                     _part_max(xp, z[:, n1:]))
+    with np.errstate(invalid="ignore"):
+        z[:, n0:] += rec.shift
+    mid_l, low_l = _part_max(xp, z[:, n0:n1]), _part_max(xp, z[:, n1:])
+    out[:, 0] = as_host(xp.maximum(xp.maximum(top, mid_l), low_l))  # lower
+    out[:, 1] = as_host(xp.maximum(xp.maximum(top, mid), low_l))  # consistent
+    out[:, 2] = as_host(xp.maximum(xp.maximum(top, mid), low))  # upper
 
 
 def _stepm_chunk(
-    th: np.ndarray, order: np.ndarray, theta_o: np.ndarray, scale_o: np.ndarray,
-    t_sorted: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """StepM's statistics ``z = scale (theta* - theta)`` of a chunk in ``order`` (a new array)
-    and the per-column counts of ``z >= t`` (the naive tests)."""
-    z = th[:, order]
-    z -= theta_o
-    z *= scale_o
-    return z, np.count_nonzero(z >= t_sorted, axis=0)
+    xp: Any, th: Any, order: Any, theta_o: Any, scale_o: Any, t_sorted: Any,
+) -> tuple[Any, np.ndarray]:
+    """StepM's statistics ``z = scale (theta* - theta)`` of a chunk in ``order`` (a new array
+    of the chunk's namespace ``xp``) and the per-column counts of ``z >= t`` (the naive tests,
+    on the host)."""
+    z = xp.take(th, order, axis=1)
+    with np.errstate(invalid="ignore"):
+        z -= theta_o
+        z *= scale_o
+    return z, as_host(xp.count_nonzero(z >= t_sorted, axis=0))
+
+
+def _suffix_max(xp: Any, z: Any) -> Any:
+    """``max_{j >= i} z[b, j]`` for every position (NaN absorbs every earlier position, as in
+    ``np.maximum.accumulate``): in place with numpy's accumulate; elsewhere (the array API
+    has no cumulative maximum) by doubling, ``ceil(log2 N)`` elementwise maxima of shifted
+    slices, the same numbers since a maximum is exact."""
+    if xp is np:
+        rev = z[:, ::-1]
+        np.maximum.accumulate(rev, axis=1, out=rev)
+        return z
+    n = z.shape[1]
+    step = 1
+    while step < n:
+        z[:, : n - step] = xp.maximum(z[:, : n - step], z[:, step:])
+        step *= 2
+    return z
 
 
 def _mc_pvalue(count: Any, n_resamples: int) -> Any:

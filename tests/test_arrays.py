@@ -336,3 +336,18 @@ def test_dask_blocks_run_their_products_on_the_device(data):
                       device=DEVICE1)
     assert got.device == "device1 (array_api_strict)"
     assert_tree_equal(expected, got, "spa", tol=TOL, skip=("device",))
+
+
+def test_suffix_maximum_by_doubling_equals_numpys_accumulate():
+    from sigtest.snooping import _suffix_max, _suffix_records
+
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 7, 64, 100):
+        z = rng.normal(size=(40, n))
+        z[rng.random(z.shape) < 0.05] = np.nan
+        z[rng.random(z.shape) < 0.05] = np.inf
+        expected = _suffix_max(np, z.copy())
+        got = as_host(_suffix_max(xps, strict(z)))
+        np.testing.assert_array_equal(got, expected)
+        for a, b in zip(_suffix_records(np, z, 5), _suffix_records(xps, strict(z), 5)):
+            np.testing.assert_array_equal(b, a)

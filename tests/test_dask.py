@@ -118,7 +118,7 @@ def test_merge_records_equals_suffix_maximum_loop(seed):
         pos = np.flatnonzero(owner == k)
         if pos.size == 0:
             continue
-        r, p, v = _suffix_records(z[:, pos], 0)
+        r, p, v = _suffix_records(np, z[:, pos], 0)
         rows.append(r)
         ranks.append(pos[p])
         vals.append(v)
