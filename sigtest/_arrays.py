@@ -114,10 +114,14 @@ def _library(xp: Any) -> str:
     return parts[-1] if parts[0] == "array_api_compat" else parts[0]
 
 
-def device_of(x: Any) -> Device:
-    """The :class:`Device` of an array of another library (see :func:`is_device_array`)."""
+def device_of(x: Any) -> Device | None:
+    """The :class:`Device` of an array of another library (see :func:`is_device_array`); None
+    for a library whose arrays cannot be written in place (JAX): the engine updates its chunks
+    in place, so such input runs on the CPU."""
     import array_api_compat
 
+    if not array_api_compat.is_writeable_array(x):
+        return None
     xp = array_api_compat.array_namespace(x)
     dev = array_api_compat.device(x)
     return Device(xp, dev, f"{_device_label(dev)} ({_library(xp)})")
