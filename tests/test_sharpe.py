@@ -838,12 +838,15 @@ def _reference_moments(x):
     return mean + c, (d**2).mean(axis=0), (d**3).mean(axis=0), (d**4).mean(axis=0)
 
 
+@pytest.mark.parametrize("no_numba", ["1", "0"])
 @pytest.mark.parametrize("with_rf", [False, True])
-def test_wide_moments_against_a_longdouble_two_pass_loop(with_rf, monkeypatch):
+def test_wide_moments_against_a_longdouble_two_pass_loop(with_rf, no_numba, monkeypatch):
     """Mean and central moments up to the fourth of the row-band kernel (one pass of shifted
-    power sums) match a two-pass longdouble loop to 1e-12 (the third moment relative to
-    m2**1.5, since it may be near 0), on every kind of column; the columns the kernel cannot
-    guarantee are redone by the exact kernel."""
+    power sums: numpy's loop, or the fused compiled loop when numba is installed) match a
+    two-pass longdouble loop to 1e-12 (the third moment relative to m2**1.5, since it may be
+    near 0), on every kind of column; the columns the kernel cannot guarantee are redone by
+    the exact kernel."""
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", no_numba)  # "0": the compiled kernel if installed
     monkeypatch.setattr(_moments, "_WIDE_MIN", 1)
     x = _awkward()
     rf = 1e-4 * np.random.default_rng(1).standard_normal(x.shape[0]) if with_rf else None
@@ -886,11 +889,14 @@ def _lo_factor_loop(c, q):
     return float(q / np.sqrt(q + 2 * sum((q - k) * r for k, r in zip(range(1, q), rho))))
 
 
+@pytest.mark.parametrize("no_numba", ["1", "0"])
 @pytest.mark.parametrize("lags, q", [(0, None), (5, None), (30, 12), (3, 40)])
-def test_wide_hac_se_and_lo_factor_against_plain_loops(lags, q, monkeypatch):
+def test_wide_hac_se_and_lo_factor_against_plain_loops(lags, q, no_numba, monkeypatch):
     """The HAC standard error and Lo's time-aggregation factor of the row-band kernel (moving
     sums kept as running sums, one series for the SE) equal plain per-column loops over lag
-    products, with ring groups narrower than the block (several column groups)."""
+    products, with ring groups narrower than the block (several column groups); power sums by
+    numpy's loop and by the compiled one."""
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", no_numba)
     monkeypatch.setattr(_moments, "_WIDE_MIN", 1)
     monkeypatch.setattr(_moments, "_RING_BYTES", 8 * 2 * 200 * 3)  # groups of 256 columns
     rng = np.random.default_rng(31)
@@ -1003,3 +1009,29 @@ def test_values_scanned_in_the_moment_pass_give_the_validation_messages(wide, mo
         deflated_sharpe_ratio(bad[["c"]])
     with pytest.raises(ValueError, match="`bandwidth` must be smaller"):
         sharpe_ratio_se(df, method="hac", bandwidth=500)
+
+
+@pytest.mark.parametrize("with_rf", [False, True])
+def test_fused_power_sums_equal_the_numpy_band_loop(with_rf, monkeypatch):
+    """The fused loop of the row-band kernel (``_band_sums_py``, run here as plain Python on
+    a small matrix) and numpy's band loop give the same power sums up to the order in which a
+    band's rows are added: 1e-14 of each sum's scale (the sum of |y|**k)."""
+    x = _awkward(t=75, n=12)[:, [0, 5, 6, 8, 11]]
+    x[:, 1] += 3.0  # a level: the shifted branch
+    rf = 1e-4 * np.random.default_rng(2).standard_normal(x.shape[0]) if with_rf else None
+    piv = _moments._pivot(x[: _moments._PIVOT_ROWS] - (rf[: _moments._PIVOT_ROWS, None]
+                                                     if with_rf else 0.0))
+    sums = np.zeros((4, x.shape[1]))
+    _moments._band_sums_py(x, piv, rf if with_rf else np.zeros(0), bool(piv.any()), with_rf,
+                           4, _moments._BAND_ROWS, sums)
+    y = (x - rf[:, None] if with_rf else x) - piv
+    for k in range(4):
+        expected = (y ** (k + 1)).sum(axis=0)
+        scale = (np.abs(y) ** (k + 1)).sum(axis=0)
+        assert np.all(np.abs(sums[k] - expected) <= 1e-14 * scale)
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", "1")
+    a = _moments._wide_moments(x, True, None, None, rf, False)
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", "0")
+    b = _moments._wide_moments(x, True, None, None, rf, False)
+    for k in ("mean", "m2", "m3", "m4"):
+        np.testing.assert_allclose(b[k], a[k], rtol=1e-12, atol=1e-15 * np.abs(a[k]).max())
