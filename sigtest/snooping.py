@@ -427,6 +427,19 @@ def _snoop_state(
     return _BlockState(engine_input, theta, infl, ref, est)
 
 
+def _block_estimates(
+    x: np.ndarray,
+    bench: np.ndarray | None,
+    measure: str,
+    subset: np.ndarray,
+    bootstrap: str,
+    offset: int = 0,
+) -> np.ndarray | _OutOfRange:
+    """Kernel of pass 1 when the states are not kept: the block's block-length estimates (the
+    numbers of :func:`_snoop_state` on the whole block, so the same as in memory)."""
+    return _estimates_of(_snoop_state(x, bench, measure, subset, bootstrap, offset))
+
+
 def _estimates_of(state: _BlockState | _OutOfRange) -> np.ndarray | _OutOfRange:
     if isinstance(state, _OutOfRange):
         return state
@@ -865,9 +878,14 @@ def _run_snooping(
     found: list[Any] = []
     if block_length is None and bootstrap != "iid":
         subset = _block_length_subset(blocks.n_strategies)
-        held = blocks.persist(_snoop_state, bench, prob.measure, subset, str(bootstrap),
-                              offsets=True)
-        found = blocks.then(_estimates_of, held)
+        if blocks.in_memory:  # pass 2 reuses each block's state
+            held = blocks.persist(_snoop_state, bench, prob.measure, subset, str(bootstrap),
+                                  offsets=True)
+            found = blocks.then(_estimates_of, held)
+        else:  # on dask only the estimates travel; pass 2 rebuilds the state where the block
+            # lives, so a worker holds one block's state at a time, whatever N
+            found = blocks.map(_block_estimates, bench, prob.measure, subset, str(bootstrap),
+                               offsets=True)
         _raise_out_of_range(found, blocks.name, bench is not None)
 
     def estimates() -> np.ndarray:  # asked only when the block length is estimated
