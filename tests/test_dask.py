@@ -893,3 +893,21 @@ def test_device_travels_to_the_workers(client):
                         device=xps.Device("device1"))
     assert got.device == "device1 (array_api_strict)"
     assert_same(expected, got)
+
+
+def test_snooping_holds_no_block_state_on_the_workers(client, monkeypatch):
+    """With the block length estimated, the first pass over dask blocks returns only the
+    estimates (nothing persisted on the workers, whose memory would then grow with N); the
+    answer is the in-memory one."""
+    from sigtest._execution import Blocks
+
+    x, bench = make_data(n=400)
+    expected = sigtest.spa(x, bench, n_resamples=150, rng=8)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("persisted block states on dask")
+
+    monkeypatch.setattr(Blocks, "persist", refuse)
+    got = sigtest.spa(da.from_array(x, chunks=(250, 150)), bench, n_resamples=150, rng=8)
+    assert got.block_length_estimated
+    assert_same(expected, got)
