@@ -769,6 +769,26 @@ def _pbo_rank(
     return less, equal
 
 
+def _pbo_select_of_block(
+    x: np.ndarray, engine_args: tuple[Any, ...], n_partitions: int, batch_size: int | None,
+    rank: bool, *, offset: int = 0,
+) -> dict[str, Any]:
+    """Pass 1 on a block whose engine is not kept (:func:`_pbo_engine`, then
+    :func:`_pbo_select`)."""
+    return _pbo_select(_pbo_engine(x, *engine_args, offset=offset), n_partitions, batch_size,
+                       rank)
+
+
+def _pbo_rank_of_block(
+    x: np.ndarray, engine_args: tuple[Any, ...], n_partitions: int, batch_size: int | None,
+    chosen_oos: np.ndarray, *, offset: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 2 on a block whose engine is not kept (:func:`_pbo_engine`, then
+    :func:`_pbo_rank`)."""
+    return _pbo_rank(_pbo_engine(x, *engine_args, offset=offset), n_partitions, batch_size,
+                     chosen_oos)
+
+
 def _pbo_merge(parts: list[dict[str, Any]], offsets: np.ndarray) -> dict[str, Any]:
     """The global selection from the blocks' pass 1: the best block's best column (ties: the
     first block, so the first column), the undefined combinations and the pooled histogram."""
@@ -1153,19 +1173,29 @@ def pbo(
         dropped = list(index[positions]) if index is not None else [int(p) for p in positions]
         blocks = blocks.restrict(keep)
     m = blocks.n_obs // s
-    engines = blocks.persist(
-        _pbo_engine, m, s, st.metric, st.target, nan_policy, nan_policy=nan_policy, offsets=True
-    )
-    single = len(engines) == 1  # the block's own ranks are the global ones
-    parts = blocks.then(_pbo_select, engines, s, st.chunk_size, single)
-    sel = _pbo_merge(parts, blocks.offsets)
+    single = len(blocks.parts) == 1  # the block's own ranks are the global ones
+    engine_args = (m, s, st.metric, st.target, nan_policy)
+    if callable(st.metric) and not blocks.in_memory and not single:
+        # a callable measure's engine is the block itself: kept on the workers for the second
+        # pass it would make a worker's memory grow with N, so each pass rebuilds it (the
+        # measure is called twice on every half)
+        parts = blocks.map(_pbo_select_of_block, engine_args, s, st.chunk_size, single,
+                           nan_policy=nan_policy, offsets=True)
+        sel = _pbo_merge(parts, blocks.offsets)
+        ranks = blocks.map(_pbo_rank_of_block, engine_args, s, st.chunk_size,
+                           sel["chosen_oos"], nan_policy=nan_policy, offsets=True)
+    else:  # the engines (S x N_k sums for the built-in measures) stay where they were built
+        engines = blocks.persist(_pbo_engine, *engine_args, nan_policy=nan_policy, offsets=True)
+        parts = blocks.then(_pbo_select, engines, s, st.chunk_size, single)
+        sel = _pbo_merge(parts, blocks.offsets)
+        if not single:
+            ranks = blocks.then(_pbo_rank, engines, s, st.chunk_size, sel["chosen_oos"])
+        del engines
     if single:
         less, equal = parts[0]["less"], parts[0]["equal"]
     else:
-        ranks = blocks.then(_pbo_rank, engines, s, st.chunk_size, sel["chosen_oos"])
         less = np.sum([r[0] for r in ranks], axis=0)
         equal = np.sum([r[1] for r in ranks], axis=0)
-    del engines
     return _pbo_result(
         st, blocks.shell(), _metric_name(st.metric), m, blocks.n_obs, dropped, less=less,
         equal=equal, stacklevel=3, **sel,

@@ -911,3 +911,22 @@ def test_snooping_holds_no_block_state_on_the_workers(client, monkeypatch):
     got = sigtest.spa(da.from_array(x, chunks=(250, 150)), bench, n_resamples=150, rng=8)
     assert got.block_length_estimated
     assert_same(expected, got)
+
+
+def test_pbo_callable_metric_keeps_no_block_on_the_workers(client, monkeypatch):
+    """A callable measure's engine is the block itself: over several dask blocks it is rebuilt
+    in each pass instead of persisted (a worker's memory would grow with N); the answer is the
+    in-memory one."""
+    from sigtest._execution import Blocks
+
+    rng = np.random.default_rng(14)
+    x = rng.normal(0.0, 0.01, size=(400, 50)) + np.linspace(0.0, 0.0004, 50)
+    kw = {"n_partitions": 8, "measure": calmar_like}
+    expected = sigtest.pbo(x, **kw)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("persisted a callable measure's blocks on dask")
+
+    monkeypatch.setattr(Blocks, "persist", refuse)
+    got = sigtest.pbo(da.from_array(x, chunks=(400, 13)), **kw)
+    assert_same_pbo(expected, got)
