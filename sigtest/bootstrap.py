@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import fft as sfft
 from scipy import special
 
-from sigtest._arrays import DEVICE_DOC, Device, check_device
+from sigtest._arrays import DEVICE_DOC, Device, as_host, check_device
 from sigtest._engine import (
     BOOTSTRAPS,
     Bootstrap,
@@ -530,7 +530,7 @@ def hac_long_run_variance(u: np.ndarray) -> np.ndarray:
 
 def variance_ratio(
     u: np.ndarray, bootstrap: str, block_length: float, variance: str,
-    workers: int | None = None,
+    workers: int | None = None, device: Device | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The factor applied to each column's bootstrap deviations, and the long-run variance of
     ``sqrt(T)`` times the statistic that goes with it.
@@ -541,7 +541,14 @@ def variance_ratio(
     ``sqrt(hac / scheme)``, so that the rescaled deviations ``theta + r (theta* - theta)`` have
     the HAC long-run variance (:func:`hac_long_run_variance`), which is reported; a column
     where either variance is undefined or zero keeps factor 1 and the scheme's variance.
+    ``device``: both variances computed there (:func:`_device_long_run_variances`).
     """
+    if device is not None:
+        scheme, hac_d = _device_long_run_variances(u, bootstrap, block_length, device,
+                                                   variance == "hac")
+        if hac_d is None:
+            return np.ones_like(scheme), scheme
+        return _ratio_of(hac_d, scheme)
     if variance == "bootstrap":
         scheme = bootstrap_long_run_variance(u, bootstrap, block_length, workers)
         return np.ones_like(scheme), scheme
@@ -562,10 +569,108 @@ def variance_ratio(
     else:
         for c0 in starts:
             chunk(c0)
+    return _ratio_of(hac, scheme)
+
+
+def _ratio_of(hac: np.ndarray, scheme: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The factor ``sqrt(hac / scheme)`` and the variance that goes with it (factor 1 and the
+    scheme's variance where either is undefined or zero)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         usable = np.isfinite(hac) & np.isfinite(scheme) & (hac > 0) & (scheme > 0)
         ratio = np.where(usable, np.sqrt(hac / np.where(usable, scheme, 1.0)), 1.0)
     return ratio, np.where(usable, hac, scheme)
+
+
+def _device_long_run_variances(
+    u: np.ndarray, bootstrap: str, block_length: float, device: Device, hac: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`bootstrap_long_run_variance` and (with ``hac``) :func:`hac_long_run_variance` of
+    the columns of ``u`` on ``device``, with the standard array functions (FFT extension
+    included): the same estimators, step by step (prewhitening by the least-squares AR(1)
+    slope capped at 0.97, Andrews' AR(1) bandwidth of the residuals fitted with an intercept,
+    autocovariances by FFT, the quadratic-spectral weights at every lag, recolouring). The
+    device's sums and FFTs add in their own order, so the numbers agree with the host's to
+    rounding. Only N-vectors come back."""
+    xp = device.xp
+    t, n = u.shape
+    ux = device.put(np.ascontiguousarray(u))
+    with np.errstate(all="ignore"):
+        sumsq = xp.sum(ux * ux, axis=0)
+        if bootstrap in ("iid", "given") or t == 1:
+            scheme_x = sumsq / t
+        elif bootstrap == "stationary":
+            q = 1.0 / block_length
+            i = np.arange(1, t, dtype=float)
+            kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
+            nfft = sfft.next_fast_len(2 * t - 1, real=True)
+            sym = np.zeros(nfft)
+            sym[0] = 1.0
+            sym[1:t] = kappa
+            sym[nfft - t + 1 :] = kappa[::-1]
+            w_hat = sfft.rfft(sym).real
+            m = np.full(w_hat.size, 2.0)
+            m[0] = 1.0
+            if nfft % 2 == 0:
+                m[-1] = 1.0
+            f = xp.fft.rfft(ux, n=nfft, axis=0)
+            power = xp.real(f) ** 2 + xp.imag(f) ** 2
+            scheme_x = xp.matmul(device.put(m * w_hat / (nfft * t)), power)
+        else:
+            length = int(block_length)
+            scheme_x = sumsq / t
+            for k in range(1, max(length, 1)):
+                weight = 2.0 * (1.0 - k / length) / t
+                scheme_x = scheme_x + weight * xp.sum(ux[k:, :] * ux[: t - k, :], axis=0)
+    scheme = as_host(scheme_x).astype(np.float64)
+    if not hac:
+        return scheme, None
+    if t < 4:
+        return scheme, np.full(n, np.nan)
+    with np.errstate(all="ignore"):
+        # Andrews & Monahan prewhitening: the AR(1) slope without intercept, capped at 0.97
+        y, z = ux[1:, :], ux[:-1, :]
+        a = xp.sum(y * z, axis=0) / xp.sum(z * z, axis=0)
+        a = xp.clip(a, -_PREWHITEN_CAP, _PREWHITEN_CAP)
+        e = y - a * z
+        t1 = t - 1
+        # Andrews' AR(1) bandwidth of the residuals, each brought near unit scale by a power of
+        # two (exact), as on the host
+        big = as_host(xp.max(xp.abs(e), axis=0))
+        good = np.isfinite(big) & (big > 0)
+        exp = np.frexp(np.where(good, big, 1.0))[1]
+        es = e * device.put(np.ldexp(1.0, -exp))
+        y2, z2 = es[1:, :], es[:-1, :]
+        n_used = t1 - 1
+        sy, sz = xp.sum(y2, axis=0), xp.sum(z2, axis=0)
+        szz = xp.sum(z2 * z2, axis=0) - sz * sz / n_used
+        szy = xp.sum(z2 * y2, axis=0) - sz * sy / n_used
+        syy = xp.sum(y2 * y2, axis=0) - sy * sy / n_used
+        rho = szy / szz
+        sigma2 = xp.maximum(syy - rho * szy, 0.0) / n_used
+        s4 = sigma2 * sigma2
+        den = s4 / (1.0 - rho) ** 4
+        num = 4.0 * rho**2 * s4 / (1.0 - rho) ** 8
+        bw = 1.3221 * (num / den * t1) ** 0.2
+        # autocovariance sums of the residuals by FFT; the weights k(j / S) at every lag
+        nfft = sfft.next_fast_len(2 * t1 - 1, real=True)
+        f = xp.fft.rfft(e, n=nfft, axis=0)
+        power = xp.astype(xp.real(f) ** 2 + xp.imag(f) ** 2, xp.complex128)
+        gam = xp.fft.irfft(power, n=nfft, axis=0)[1:t1, :]
+        lags = device.put(np.arange(1, t1, dtype=np.float64)[:, None])
+        zq = xp.abs(lags / bw) * (6.0 * np.pi / 5.0)
+        w = xp.sin(zq) - xp.cos(zq) * zq
+        w = w / (zq * zq * zq) * 3.0
+        lrv_e = (xp.sum(e * e, axis=0) + 2.0 * xp.sum(w * gam, axis=0)) / t1
+        lrv = lrv_e / (1.0 - a) ** 2
+        ok = xp.all(xp.isfinite(ux), axis=0) & (sumsq > 0)
+    out = as_host(lrv).astype(np.float64)
+    out[~as_host(ok)] = np.nan
+    return scheme, out
+
+
+#: The cap of the prewhitening slope (``sigtest._hac._PREWHITEN_BOUND``).
+_PREWHITEN_CAP = 0.97
+
 
 
 #: Columns per task of :func:`variance_ratio` (fixed, so results do not depend on threads).
@@ -1307,7 +1412,7 @@ def _ci_columns(
                 tstar[start:stop] = (dist[start:stop] - estimate) / se_b
 
     if variance == "hac":
-        ratio = _hac_ratio(xc, mu, statistic, plan)
+        ratio = _hac_ratio(xc, mu, statistic, plan, device)
         with np.errstate(invalid="ignore"):  # theta + r (theta* - theta), in place
             dist -= estimate
             dist *= ratio
@@ -1367,7 +1472,8 @@ def _ci_columns(
 
 
 def _hac_ratio(
-    xc: np.ndarray, mu: np.ndarray, statistic: str, plan: BootstrapPlan | IndexPlan
+    xc: np.ndarray, mu: np.ndarray, statistic: str, plan: BootstrapPlan | IndexPlan,
+    device: Device | None = None,
 ) -> np.ndarray:
     """Per column, the factor that gives the bootstrap deviations of the statistic the HAC
     long-run variance (:func:`variance_ratio`), from the statistic's influence series: ``xc``
@@ -1385,7 +1491,7 @@ def _hac_ratio(
             u = xc * xc - var
         else:
             u = sharpe_influence(xc, var, mu / np.sqrt(var))
-    return variance_ratio(u, plan.bootstrap, plan.block_length, "hac")[0]
+    return variance_ratio(u, plan.bootstrap, plan.block_length, "hac", device=device)[0]
 
 
 def sharpe_influence(e: np.ndarray, var: np.ndarray, sharpe: np.ndarray) -> np.ndarray:

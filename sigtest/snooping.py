@@ -482,7 +482,7 @@ def _snoop_reduce(
     if spec.variance == "hac" or any(m != "rc" for m in spec.methods):
         with np.errstate(invalid="ignore"):
             factor, lrv = variance_ratio(state.infl, plan.bootstrap, plan.block_length,
-                                         spec.variance)
+                                         spec.variance, device=spec.device)
             omega = np.sqrt(np.maximum(lrv, 0))
         out["omega"] = omega
         ratio = factor if spec.variance == "hac" else None

@@ -262,22 +262,30 @@ HOST_CALLS = {
     "alpha_test": lambda r, f: sigtest.alpha_test(r, f, rng=5),
     "regime_performance": lambda r, f: sigtest.regime_performance(r, np.repeat([0, 1], 200)),
     "sharpe_posterior": lambda r, f: sigtest.sharpe_posterior(r),
-    "skill_proportions": lambda r, f: sigtest.skill_proportions(r, n_resamples=99, rng=1),
     "bayesian_update": lambda r, f: sigtest.bayesian_update(
         sigtest.sharpe_posterior(np.linspace(-0.01, 0.012, 50), prior_variance=float("inf")),
         r[:, 3]),
 }
 
 
-@pytest.mark.parametrize("name", HOST_CALLS)
+# the device path of these runs the engine where the data live: statistics to rounding
+DEVICE_CALLS = {
+    "skill_proportions": lambda r, f: sigtest.skill_proportions(r, n_resamples=99, rng=1),
+}
+
+
+@pytest.mark.parametrize("name", [*HOST_CALLS, *DEVICE_CALLS])
 def test_every_function_takes_device_arrays(data, name):
+    """The functions without a device path compute on the host copy: the very numbers of
+    numpy input (tolerance 0); those with one agree to rounding."""
     x, bench = data
     f = np.column_stack([bench, x[:, 0] - x[:, 1]])
-    call = HOST_CALLS[name]
+    call = HOST_CALLS.get(name) or DEVICE_CALLS[name]
+    tol = 0.0 if name in HOST_CALLS else TOL
     expected = call(x, f)
-    assert_tree_equal(expected, call(strict(x), strict(f)), name, tol=0.0)
+    assert_tree_equal(expected, call(strict(x), strict(f)), name, tol=tol)
     if torch is not None:
-        assert_tree_equal(expected, call(torch.tensor(x), torch.tensor(f)), name, tol=0.0)
+        assert_tree_equal(expected, call(torch.tensor(x), torch.tensor(f)), name, tol=tol)
 
 
 @needs_torch
@@ -351,3 +359,26 @@ def test_suffix_maximum_by_doubling_equals_numpys_accumulate():
         np.testing.assert_array_equal(got, expected)
         for a, b in zip(_suffix_records(np, z, 5), _suffix_records(xps, strict(z), 5)):
             np.testing.assert_array_equal(b, a)
+
+
+@pytest.mark.parametrize("bootstrap, block_length", [("stationary", 7.3), ("circular", 5.0),
+                                                     ("moving", 3.0), ("iid", 1.0)])
+@pytest.mark.parametrize("variance", ["hac", "bootstrap"])
+def test_hac_factors_on_the_device_equal_the_hosts(bootstrap, block_length, variance):
+    """The HAC factors of the engine's deviations (the scheme's implied variance and the
+    prewhitened quadratic-spectral long-run variance, validated on the host against
+    statsmodels and R) computed with the namespace's functions on the device: the same numbers
+    to rounding (the FFTs and sums add in their own order), NaN on the same columns."""
+    from sigtest.bootstrap import variance_ratio
+
+    u = ar1(700, 30, 0.4, rng=1)
+    u[:, 5] = ar1(700, 1, -0.5, rng=2)[:, 0]
+    u -= u.mean(axis=0)
+    u[:, 3] = 0.0  # no variation: factor 1, the scheme's variance
+    expected = variance_ratio(u, bootstrap, block_length, variance)
+    devices = [check_device(DEVICE1)] + ([check_device(torch.device("cpu"))] if torch else [])
+    for dev in devices:
+        got = variance_ratio(u, bootstrap, block_length, variance, device=dev)
+        for a, b in zip(expected, got):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=0)
+    assert expected[0][3] == 1.0
