@@ -749,7 +749,8 @@ def _device_power_sums(
 ) -> Iterator[tuple[int, int, list[Any]]]:
     """:func:`power_sums` with the products on ``device`` (a GPU, or any array API namespace).
 
-    The count matrices are built on the host from the plan's streams, exactly the matrices of
+    ``x`` is a host array or already an array of the device. The count matrices are built on
+    the host from the plan's streams, exactly the matrices of
     the numpy engine (integers, so bit for bit), on the worker threads while the device
     multiplies the previous chunk; each chunk's counts travel once and meet the powers of ``x``
     (sent once per run) in one product per power on the device: ``B_c x T`` by ``T x N``. The
@@ -764,7 +765,10 @@ def _device_power_sums(
     if batch_size is None:
         rows = DEVICE_CHUNK_BYTES // (8 * max(n_cols, 1) * len(powers))
         batch_size = max(unit, min(plan.n_resamples, rows))
-    operands = [device.put(p) for p in _powers(x, powers)]
+    # x travels once (unless it is already there); its powers are taken on the device (the
+    # same multiplications as on the host)
+    xd = device.put(x) if isinstance(x, np.ndarray) else x
+    operands = [xd if p == 1 else (xd * xd if p == 2 else xd**p) for p in powers]
     n_threads = n_workers() if workers is None else max(1, int(workers))
     local = threading.local()
 

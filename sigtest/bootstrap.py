@@ -590,10 +590,11 @@ def _device_long_run_variances(
     slope capped at 0.97, Andrews' AR(1) bandwidth of the residuals fitted with an intercept,
     autocovariances by FFT, the quadratic-spectral weights at every lag, recolouring). The
     device's sums and FFTs add in their own order, so the numbers agree with the host's to
-    rounding. Only N-vectors come back."""
+    rounding. Only N-vectors come back. ``u``: a host array, or already an array of the
+    device."""
     xp = device.xp
     t, n = u.shape
-    ux = device.put(np.ascontiguousarray(u))
+    ux = device.put(np.ascontiguousarray(u)) if isinstance(u, np.ndarray) else u
     with np.errstate(all="ignore"):
         sumsq = xp.sum(ux * ux, axis=0)
         if bootstrap in ("iid", "given") or t == 1:

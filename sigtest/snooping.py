@@ -479,9 +479,16 @@ def _snoop_reduce(
     out: dict[str, Any] = {"theta": theta}
     omega: np.ndarray | None = None
     ratio: np.ndarray | None = None  # the HAC factor of the replicates (None: as drawn)
+    engine_input = state.engine_input
+    infl: Any = state.infl
+    if spec.device is not None and infl is engine_input[0]:
+        # measure='mean': the centred differences are both the influence series and the
+        # engine's input; they travel to the device once
+        infl = spec.device.put(infl)
+        engine_input = (infl, *engine_input[1:])
     if spec.variance == "hac" or any(m != "rc" for m in spec.methods):
         with np.errstate(invalid="ignore"):
-            factor, lrv = variance_ratio(state.infl, plan.bootstrap, plan.block_length,
+            factor, lrv = variance_ratio(infl, plan.bootstrap, plan.block_length,
                                          spec.variance, device=spec.device)
             omega = np.sqrt(np.maximum(lrv, 0))
         out["omega"] = omega
@@ -529,8 +536,7 @@ def _snoop_reduce(
                  both=np.zeros(theta.size, dtype=np.int64))
     if kept:
         chunks = _resampled_performance(
-            state.engine_input, bench is not None, spec.measure, plan, spec.batch_size,
-            spec.device,
+            engine_input, bench is not None, spec.measure, plan, spec.batch_size, spec.device,
         )
         # on a device every reduction but k-StepM's runs there: per replicate maxima, per
         # column counts and StepM's records come back, not the chunk (k-StepM takes it home)

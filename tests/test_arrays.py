@@ -382,3 +382,16 @@ def test_hac_factors_on_the_device_equal_the_hosts(bootstrap, block_length, vari
         for a, b in zip(expected, got):
             np.testing.assert_allclose(b, a, rtol=1e-12, atol=0)
     assert expected[0][3] == 1.0
+
+
+@pytest.mark.parametrize("measure, expected_puts", [("mean", 1), ("sharpe", 2)])
+def test_returns_travel_to_the_device_once(data, measure, expected_puts):
+    """measure='mean': the centred differences (influence series and engine input at once) are
+    sent once; 'sharpe': the centred returns and the Sharpe influence series (the squares are
+    taken on the device)."""
+    x, _ = data
+    t, n = x.shape
+    dev = Recording(xps, DEVICE1, "device1 (array_api_strict)")
+    sigtest.spa(x, measure=measure, n_resamples=99, rng=3, block_length=5.0, device=dev)
+    matrices = [a for a in dev.sent if a.shape == (t, n)]
+    assert len(matrices) == expected_puts
