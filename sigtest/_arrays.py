@@ -22,6 +22,7 @@ __all__ = [
     "DEVICE_BLOCK_BYTES",
     "DEVICE_DOC",
     "Device",
+    "array_namespace",
     "as_host",
     "check_device",
     "device_of",
@@ -85,6 +86,13 @@ def _rebuild(module: str, device: Any, name: str) -> Device:
     import importlib
 
     return Device(importlib.import_module(module), device, name)
+
+
+def array_namespace(x: Any) -> Any:
+    """The array API namespace of ``x`` (``array_api_compat``'s wrapper where it has one)."""
+    import array_api_compat
+
+    return array_api_compat.array_namespace(x)
 
 
 def is_device_array(x: object) -> bool:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sigtest._arrays import Device, device_of, is_device_array
+from sigtest._arrays import Device, as_host, device_of, is_device_array
 from sigtest._engine import n_workers
 from sigtest._validation import (
     BadValues,
@@ -77,7 +77,9 @@ class Blocks:
         Rows (periods).
     columns, one_d, name :
         Labels, whether the input was one strategy, the parameter name (as in ReturnsData).
-    backend : {'memory', 'dask'}
+    backend : {'memory', 'dask', 'device'}
+        ``'device'``: one block, the caller's array of another library (float64, finite), left
+        on its device for kernels written with the array API (see :func:`as_blocks`).
     data : ReturnsData or None
         The validated matrix itself, for in-memory input.
     array : dask array or None
@@ -116,6 +118,12 @@ class Blocks:
         return list(range(self.n_strategies))
 
     @property
+    def local(self) -> bool:
+        """Whether the kernels run in this process (in memory, or on the device of an array
+        left where it lives: backend ``'device'``)."""
+        return self.backend in ("memory", "device")
+
+    @property
     def in_memory(self) -> bool:
         return self.backend == "memory"
 
@@ -142,6 +150,12 @@ class Blocks:
 
     def drop(self, position: int) -> Blocks:
         """The blocks without the column ``position`` (e.g. a benchmark column)."""
+        if self.backend == "device":
+            assert self.device is not None
+            x = self.parts[0]
+            kept = self.device.xp.concat([x[:, :position], x[:, position + 1 :]], axis=1)
+            return replace(self, parts=[kept],
+                           offsets=np.array([0, self.n_strategies - 1], dtype=np.int64))
         if self.data is not None:
             return from_data(
                 self.data.take_columns([j for j in range(self.n_strategies) if j != position]),
@@ -236,7 +250,7 @@ class Blocks:
         on pieces of ``split`` columns on the thread pool (for kernels that use one core each;
         the kernel must be column-wise, so that the pieces give the numbers of the whole).
         """
-        if self.in_memory:
+        if self.local:
             if split is not None:
                 return self._run_threads(kernel, args, split)
             return [
@@ -266,13 +280,13 @@ class Blocks:
     ) -> list[Any]:
         """Like :meth:`map`, but the outputs stay where they were computed (dask: persisted on
         the workers) for later kernels given by :meth:`then`; in memory, the outputs."""
-        if self.in_memory:
+        if self.local:
             return self.map(kernel, *args, nan_policy=nan_policy, offsets=offsets)
         return self._run_dask(kernel, args, nan_policy, offsets, persist=True)
 
     def then(self, kernel: Callable[..., Any], held: list[Any], *args: Any) -> list[Any]:
         """``kernel(h_k, *args)`` on the outputs ``held`` of :meth:`persist`, where they live."""
-        if self.in_memory:
+        if self.local:
             return [kernel(h, *args) for h in held]
         from dask import delayed
 
@@ -286,7 +300,7 @@ class Blocks:
     def tree_sum(self, kernel: Callable[..., Any], *args: Any) -> Any:
         """The sum over blocks of ``kernel(x_k, *args)`` (arrays of one shape), added pairwise
         where the blocks live: the client receives one array."""
-        if self.in_memory:
+        if self.local:
             parts = self.map(kernel, *args)
             total = parts[0]
             for p in parts[1:]:
@@ -307,7 +321,7 @@ class Blocks:
         ``i == j``): ``(i, j, output)`` in order."""
         k = len(self.parts)
         pairs = [(i, j) for i in range(k) for j in range(i, k)]
-        if self.in_memory:
+        if self.local:
             return [
                 (i, j, kernel(self.parts[i], None if i == j else self.parts[j], *args))
                 for i, j in pairs
@@ -334,6 +348,12 @@ class Blocks:
         pos = np.asarray(positions, dtype=np.intp)
         if self.data is not None:
             return self.data.take_columns(pos)
+        if self.backend == "device":
+            assert self.device is not None
+            x = self.parts[0]
+            cols = as_host(self.device.xp.take(x, self.device.put(pos.astype(np.int64)), axis=1))
+            return as_returns(np.ascontiguousarray(cols, dtype=np.float64), name=self.name,
+                              min_obs=1, nan_policy="omit")
         arr = self.array[:, pos.tolist()]
         if self.rows is not None:
             arr = arr[self.rows]
@@ -472,6 +492,7 @@ def as_blocks(
     nan_policy: NanPolicy = "raise",
     rows: slice | None = None,
     defer_values: bool = False,
+    on_device: bool = False,
 ) -> Blocks:
     """Validate ``returns`` (any supported input) into :class:`Blocks`.
 
@@ -480,13 +501,21 @@ def as_blocks(
     as ``nan_policy`` says); on dask, inside every kernel's task. ``defer_values``: in memory,
     leave the scan for NaN and infinite values to the caller's first kernel pass, which must
     report what it found to ``blocks.data.check_values`` before anything else reads the values
-    (one pass over the data fewer; see :func:`sigtest._moments.moments`).
+    (one pass over the data fewer; see :func:`sigtest._moments.moments`). ``on_device``: an
+    array of another library whose values are all finite stays where it is (backend
+    ``'device'``; the caller's kernels take arrays of its namespace); anything else (NaN,
+    infinities, the wrong shape or type) is validated on the host as usual, with the usual
+    messages.
     """
     if isinstance(returns, Blocks):  # validated by the caller (e.g. ``validate``)
         return returns if rows is None else returns.restrict(rows)
     if is_dask(returns):
         return _dask_blocks(returns, name=name, min_obs=min_obs, rows=rows)
     device = device_of(returns) if is_device_array(returns) else None
+    if on_device and device is not None and rows is None:
+        kept = _device_blocks(returns, device, name=name, min_obs=min_obs)
+        if kept is not None:
+            return kept
     data = as_returns(returns, name=name, min_obs=min_obs, nan_policy=nan_policy,
                       defer_values=defer_values and rows is None)
     if rows is not None:
@@ -495,6 +524,26 @@ def as_blocks(
             np.ascontiguousarray(data.values[rows]), data.columns, index, data.one_d, data.name
         )
     return from_data(data, device)
+
+
+def _device_blocks(x: Any, device: Device, *, name: str, min_obs: int) -> Blocks | None:
+    """Blocks of an array left on its device, or None where the host validation must speak
+    (its messages name the problem): a 1-D or 2-D real array with at least ``min_obs`` rows and
+    one column, every value finite."""
+    xp = device.xp
+    if x.ndim not in (1, 2) or not xp.isdtype(x.dtype, ("real floating", "integral")):
+        return None
+    one_d = x.ndim == 1
+    if one_d:
+        x = xp.reshape(x, (-1, 1))
+    t_obs, n_strat = (int(s) for s in x.shape)
+    if n_strat == 0 or t_obs < max(min_obs, 1):
+        return None
+    x = xp.astype(x, xp.float64)
+    if not bool(xp.all(xp.isfinite(x))):
+        return None
+    return Blocks([x], np.array([0, n_strat], dtype=np.int64), t_obs, None, one_d, name,
+                  "device", device=device)
 
 
 def from_data(data: ReturnsData, device: Device | None = None) -> Blocks:

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import fft as sfft
 from scipy import special
 
-from sigtest._arrays import DEVICE_DOC, Device, as_host, check_device
+from sigtest._arrays import DEVICE_DOC, Device, array_namespace, as_host, check_device
 from sigtest._engine import (
     BOOTSTRAPS,
     Bootstrap,
@@ -1499,8 +1499,9 @@ def sharpe_influence(e: np.ndarray, var: np.ndarray, sharpe: np.ndarray) -> np.n
     """The delta-method influence series of the Sharpe ratio, ``e / s - SR (e^2 - s^2) /
     (2 s^2)`` per column, from the centred returns ``e`` (``T x N``), their variance ``s^2``
     (divisor T) and the Sharpe ratio ``SR`` (whichever ddof the caller reports)."""
+    sqrt = np.sqrt if isinstance(var, np.ndarray) else array_namespace(var).sqrt
     with np.errstate(divide="ignore", invalid="ignore"):
-        return e / np.sqrt(var) - sharpe / (2 * var) * (e * e - var)
+        return e / sqrt(var) - sharpe / (2 * var) * (e * e - var)
 
 
 def _ragged_auto_block_length(

@@ -25,7 +25,7 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
-from sigtest._arrays import DEVICE_DOC, Device, as_host, check_device
+from sigtest._arrays import DEVICE_DOC, Device, array_namespace, as_host, check_device
 from sigtest._benchmark import split_benchmark
 from sigtest._compiled import compiled as compile_kernel
 from sigtest._engine import (
@@ -158,7 +158,10 @@ def _prepare(
 ) -> _Problem:
     check_choice(measure, "measure", MEASURES)
     nan_policy = _snooping_nan_policy(nan_policy)
-    blocks = as_blocks(returns, min_obs=min_obs, nan_policy=nan_policy)
+    # an array of another library with finite values stays on its device when the engine runs
+    # there (the default); everything else is validated on the host
+    blocks = as_blocks(returns, min_obs=min_obs, nan_policy=nan_policy,
+                       on_device=device is None and nan_policy == "raise")
     engine_device = check_device(device, blocks.device)
     blocks, bench, bench_label = split_benchmark(blocks, benchmark, nan_policy)
     n_dropped = 0
@@ -196,6 +199,8 @@ def _units(
     their own, see sigtest._validation.scale_exponents), ordinary data are left as they are.
     With measure='mean' the statistics are in the units of the returns: too large or too small
     a magnitude is refused."""
+    if not isinstance(x, np.ndarray):  # an array left on its device: finite values
+        return _device_units(x, bench, measure)
     if measure == "sharpe":
         x = rescale(x, scale_exponents(x, common=True))
         if bench is not None:
@@ -204,6 +209,26 @@ def _units(
     # the largest magnitude (NaN ignored) from the extremes: no temporary of the block's size
     with np.errstate(invalid="ignore"):
         big = float(np.fmax.reduce([_magnitude(a) for a in (x, bench) if a is not None]))
+    if big > 2.0**MEAN_UNITS_EXPONENT or 0 < big < 2.0**-MEAN_UNITS_EXPONENT:
+        return _OutOfRange(big)
+    return x, bench
+
+
+def _device_units(x: Any, bench: np.ndarray | None, measure: str) -> Any:
+    """:func:`_units` of a block left on its device (its values are finite): the same exact
+    power-of-two rescaling for the Sharpe ratio, the same range check for the mean; the
+    benchmark (a host array) is sent there."""
+    xp = array_namespace(x)
+    big = float(xp.max(xp.abs(x))) if x.shape[0] * x.shape[1] else 0.0
+    if measure == "sharpe":
+        exp = scale_exponents(np.array([[big]]), common=True)
+        if exp is not None:
+            x = x * float(np.ldexp(1.0, -int(exp[0])))
+        if bench is not None:
+            bench = rescale(bench[:, None], scale_exponents(bench[:, None]))[:, 0]
+        return x, bench
+    if bench is not None:
+        big = max(big, _magnitude(bench))
     if big > 2.0**MEAN_UNITS_EXPONENT or 0 < big < 2.0**-MEAN_UNITS_EXPONENT:
         return _OutOfRange(big)
     return x, bench
@@ -236,10 +261,25 @@ def _centred_diffs(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray,
     The centred matrix is at once the influence series of the mean difference (for the long-run
     variance), the engine's input and the block-length input, so it is built once.
     """
+    if not isinstance(x, np.ndarray):  # on the device: the same steps in its namespace
+        xp = array_namespace(x)
+        d = x - _to(x, bench)[:, None] if bench is not None else xp.asarray(x, copy=True)
+        mu_x = xp.mean(d, axis=0)
+        d -= mu_x
+        return d, as_host(mu_x)
     d = x - bench[:, None] if bench is not None else x.copy()
     mu = d.mean(axis=0)
     d -= mu
     return d, mu
+
+
+def _to(like: Any, a: np.ndarray) -> Any:
+    """The host array ``a`` on the device of ``like`` (``a`` itself for numpy)."""
+    if isinstance(like, np.ndarray):
+        return a
+    import array_api_compat
+
+    return array_namespace(like).asarray(a, device=array_api_compat.device(like))
 
 
 def _sharpe_parts(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -250,20 +290,24 @@ def _sharpe_parts(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, 
     """
     t = x.shape[0]
 
-    def sr_and_psi(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mu = y.mean(axis=0)
+    def sr_and_psi(y: Any) -> tuple[Any, Any]:
+        xp = np if isinstance(y, np.ndarray) else array_namespace(y)
+        mu = xp.mean(y, axis=0)
         e = y - mu
-        var = (e * e).mean(axis=0)
+        var = xp.mean(e * e, axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            sd = np.sqrt(var * t / (t - 1))
+            sd = xp.sqrt(var * (t / (t - 1)))
             # a constant column (spread within rounding of its mean) has no Sharpe ratio
-            sr = np.where(var > (1e-13 * mu) ** 2, mu / sd, np.nan)
-        return sr, sharpe_influence(e, var, sr)
+            sr = xp.where(var > (1e-13 * mu) ** 2, mu / sd, xp.nan)
+            psi = sharpe_influence(e, var, sr)
+        return sr, psi
 
     sr, psi = sr_and_psi(x)
+    if not isinstance(x, np.ndarray):
+        sr = as_host(sr)
     if bench is not None:
         sr_b, psi_b = sr_and_psi(bench[:, None])
-        return sr - sr_b, psi - psi_b
+        return sr - sr_b, psi - _to(psi, psi_b)
     return sr, psi
 
 
@@ -274,6 +318,12 @@ def _engine_input(
     if measure == "mean":
         d, mu = _centred_diffs(x, bench)
         return d, mu, (1,)
+    if not isinstance(x, np.ndarray):  # on the device
+        xp = array_namespace(x)
+        if bench is not None:
+            x = xp.concat([x, _to(x, bench)[:, None]], axis=1)
+        mu_x = xp.mean(x, axis=0)
+        return x - mu_x, as_host(mu_x), (1, 2)
     if bench is not None:
         x = np.column_stack([x, bench])
     mu = x.mean(axis=0)
@@ -291,7 +341,12 @@ def _influence(
         infl, theta, _ = engine_input  # centred differences and their means
         theta = theta.copy()
         # scale of the data for the zero-variance check: RMS of the uncentred differences
-        ref = np.sqrt(np.einsum("ij,ij->j", infl, infl) / t + theta * theta)
+        if isinstance(infl, np.ndarray):
+            ss = np.einsum("ij,ij->j", infl, infl)
+        else:
+            xp = array_namespace(infl)
+            ss = as_host(xp.sum(infl * infl, axis=0))
+        ref = np.sqrt(ss / t + theta * theta)
     else:
         theta, infl = _sharpe_parts(x, bench)
         ref = np.ones_like(theta)  # the Sharpe influence series is dimensionless
@@ -422,8 +477,11 @@ def _snoop_state(
     est = None
     if subset is not None:
         cols = subset[(subset >= offset) & (subset < offset + theta.size)] - offset
-        est = _block_length_estimates(infl if cols.size == theta.size else infl[:, cols],
-                                      bootstrap)
+        if isinstance(infl, np.ndarray):
+            part = infl if cols.size == theta.size else infl[:, cols]
+        else:  # the (at most 1,000) columns of the estimate come to the host
+            part = as_host(array_namespace(infl).take(infl, _to(infl, cols), axis=1))
+        est = _block_length_estimates(part, bootstrap)
     return _BlockState(engine_input, theta, infl, ref, est)
 
 
@@ -481,7 +539,7 @@ def _snoop_reduce(
     ratio: np.ndarray | None = None  # the HAC factor of the replicates (None: as drawn)
     engine_input = state.engine_input
     infl: Any = state.infl
-    if spec.device is not None and infl is engine_input[0]:
+    if spec.device is not None and infl is engine_input[0] and isinstance(infl, np.ndarray):
         # measure='mean': the centred differences are both the influence series and the
         # engine's input; they travel to the device once
         infl = spec.device.put(infl)
@@ -884,7 +942,7 @@ def _run_snooping(
     found: list[Any] = []
     if block_length is None and bootstrap != "iid":
         subset = _block_length_subset(blocks.n_strategies)
-        if blocks.in_memory:  # pass 2 reuses each block's state
+        if blocks.local:  # pass 2 reuses each block's state
             held = blocks.persist(_snoop_state, bench, prob.measure, subset, str(bootstrap),
                                   offsets=True)
             found = blocks.then(_estimates_of, held)

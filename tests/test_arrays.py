@@ -395,3 +395,46 @@ def test_returns_travel_to_the_device_once(data, measure, expected_puts):
     sigtest.spa(x, measure=measure, n_resamples=99, rng=3, block_length=5.0, device=dev)
     matrices = [a for a in dev.sent if a.shape == (t, n)]
     assert len(matrices) == expected_puts
+
+
+@pytest.mark.parametrize("fn, kw", [
+    (sigtest.reality_check, {}),
+    (sigtest.spa, {"measure": "sharpe"}),
+    (sigtest.stepm, {"measure": "sharpe", "benchmark": "bench"}),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_device_input_is_not_copied_to_the_host(data, monkeypatch, fn, kw):
+    """An array of another library with finite values stays on its device: the per-strategy
+    statistics, HAC factors, products and reductions run there; only the (at most 1,000)
+    columns of the block-length estimate and small vectors come back. The answer is the numpy
+    engine's."""
+    from sigtest import _arrays, _execution, _validation
+
+    x, bench = data
+    expected = _call(fn, x, bench, kw)
+    t, n = x.shape
+    real = _arrays.as_host
+
+    def guarded(a):
+        out = real(a)
+        assert out.shape != (t, n), "the returns matrix was copied to the host"
+        return out
+
+    for mod in (_arrays, _execution, _validation):
+        monkeypatch.setattr(mod, "as_host", guarded)
+    blocks = _execution.as_blocks(strict(x), on_device=True)
+    assert blocks.backend == "device" and blocks.data is None
+    got = _call(fn, strict(x), bench, kw)
+    assert got.device == "device1 (array_api_strict)"
+    assert_tree_equal(expected, got, type(expected).__name__, tol=TOL, skip=("device",))
+
+
+def test_device_input_with_nan_or_a_wrong_shape_is_validated_on_the_host(data):
+    """Anything the host checks must speak about (NaN, too few rows) goes through them: the
+    same messages as numpy input."""
+    x, _ = data
+    bad = x.copy()
+    bad[7, 2] = np.nan
+    with pytest.raises(ValueError, match=r"NaN"):
+        sigtest.reality_check(strict(bad), n_resamples=9, rng=0)
+    with pytest.raises(ValueError, match=r"at least 10"):
+        sigtest.reality_check(strict(x[:5]), n_resamples=9, rng=0)
