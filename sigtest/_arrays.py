@@ -1,8 +1,10 @@
 """Arrays of other libraries (CuPy, PyTorch, any array API namespace) and the engine's device.
 
-sigtest validates every input on the host (one float64 copy, the same checks as for numpy
-input), and the resampling engine's matrix products, the ``O(B T N)`` part of every bootstrap
-method, run where the caller's data live, or on the device the ``device`` keyword names. This
+sigtest validates an input on the host (one float64 copy, the same checks as for numpy input),
+except where a method keeps a finite array on its device (``as_blocks(..., on_device=True)``,
+the data-snooping tests); the resampling engine's matrix products, the ``O(B T N)`` part of
+every bootstrap method, run where the caller's data live, or on the device the ``device``
+keyword names. This
 module is the only place that knows about array libraries other than numpy: it finds an input's
 namespace with ``array-api-compat`` (the Python array API standard, as scipy and scikit-learn do)
 and describes a device as a :class:`Device`, whose ``xp`` is used with standard functions only.
