@@ -251,7 +251,7 @@ class Blocks:
         the kernel must be column-wise, so that the pieces give the numbers of the whole).
         """
         if self.local:
-            if split is not None:
+            if split is not None and self.backend == "memory":
                 return self._run_threads(kernel, args, split)
             return [
                 kernel(x, *args, **({"offset": int(self.offsets[k])} if offsets else {}))

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from sigtest._arrays import as_host
 from sigtest._compiled import compiled as compile_kernel
 from sigtest._engine import _single_threaded_blas, n_workers
 from sigtest._execution import Blocks, from_data
@@ -212,6 +213,11 @@ def block_moments(
     output then also holds ``inf``, the columns holding an infinite value (their moments are
     NaN), and columns holding a NaN are computed as under ``nan_policy='omit'``.
     """
+    if not isinstance(x, np.ndarray):  # an array left on its device (finite values)
+        out = _device_moments(x, higher, hac_lags, acf_lags, risk_free, hac_ddof)
+        if check:
+            out["inf"] = np.zeros(out["n"].size, dtype=bool)
+        return out
     if wide:
         return _wide_moments(x, higher, hac_lags, acf_lags, risk_free, check, hac_ddof)
     inf = None
@@ -221,6 +227,68 @@ def block_moments(
     if inf is not None:
         out["inf"] = inf
     return out
+
+
+def _device_moments(
+    x: Any,
+    higher: bool,
+    hac_lags: int | None,
+    acf_lags: int | None,
+    risk_free: np.ndarray | None,
+    hac_ddof: int,
+) -> dict[str, np.ndarray]:
+    """The moments of :func:`_narrow_moments` for a block left on its device (all values
+    finite), with the standard functions of its namespace: the same steps (columns far from
+    unit scale divided by a power of two, two centring passes, the HAC pieces by lag products,
+    Lo's sums of autocorrelations), summed in the device's order, so the numbers agree with the
+    host kernels to rounding. Only N-vectors come back."""
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(x)
+    dev = array_api_compat.device(x)
+    t_obs, n_cols = x.shape
+    n = float(t_obs)
+    y = x - xp.asarray(risk_free, device=dev)[:, None] if risk_free is not None else x
+    big = as_host(xp.max(xp.abs(y), axis=0)).astype(np.float64)
+    exp = scale_exponents(big[None, :])
+    if exp is not None:
+        y = y * xp.asarray(np.ldexp(1.0, -exp), device=dev)
+    with np.errstate(all="ignore"):
+        mean = xp.sum(y, axis=0) / n
+        d = y - mean
+        d = d - xp.sum(d, axis=0) / n  # second centring pass, as the host kernel
+        d2 = d * d
+        m2 = xp.sum(d2, axis=0) / n
+        out: dict[str, Any] = {"n": np.full(n_cols, n), "mean": mean, "m2": m2}
+        if higher or hac_lags is not None:
+            out["m3"] = xp.sum(d2 * d, axis=0) / n
+            out["m4"] = xp.sum(d2 * d2, axis=0) / n
+        if hac_lags is not None:
+            e = d2 - m2
+            s11, s12, s22 = m2, out["m3"], xp.sum(e * e, axis=0) / n
+            for k in range(1, hac_lags + 1):
+                w = 1.0 - k / (hac_lags + 1.0)
+                dd = xp.sum(d[k:, :] * d[:-k, :], axis=0)
+                ee = xp.sum(e[k:, :] * e[:-k, :], axis=0)
+                de = xp.sum(d[k:, :] * e[:-k, :] + e[k:, :] * d[:-k, :], axis=0)
+                s11 = s11 + (2.0 * w / n) * dd
+                s22 = s22 + (2.0 * w / n) * ee
+                s12 = s12 + (w / n) * de
+            sr = mean / xp.sqrt(m2 * (n / (n - hac_ddof)))
+            out["hac"] = s11 / m2 - sr * s12 / m2**1.5 + 0.25 * sr**2 * s22 / m2**2
+        if acf_lags is not None:
+            gamma0 = xp.sum(d2, axis=0)
+            agg = xp.full(gamma0.shape, float(acf_lags), dtype=gamma0.dtype, device=dev)
+            for k in range(1, acf_lags):
+                agg = agg + (2.0 * (acf_lags - k)) * xp.sum(d[k:, :] * d[:-k, :], axis=0) / gamma0
+            out["agg"] = agg
+    if not higher:
+        out.pop("m3", None)
+        out.pop("m4", None)
+    host = {k: (v if isinstance(v, np.ndarray) else as_host(v).astype(np.float64))
+            for k, v in out.items()}
+    host["exp"] = exp if exp is not None else np.zeros(n_cols, dtype=np.intc)
+    return host
 
 
 def _narrow_moments(

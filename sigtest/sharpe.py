@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, special, stats
 
+from sigtest._arrays import as_host, is_device_array
 from sigtest._execution import Blocks, as_blocks
 from sigtest._hac import newey_west_bandwidth  # noqa: F401  (also sigtest.sharpe's name)
 from sigtest._moments import _Moments, moments
@@ -172,7 +173,9 @@ def _as_param_array(value: object, name: str, n_cols: int | None = None) -> np.n
 
     Bool, complex, string and other non-numeric values are refused (they used to be cast: True
     to 1.0, a complex number to its real part, '0.01' to 0.01); pandas nullable missing values
-    count as NaN."""
+    count as NaN; an array of another library (CuPy, PyTorch, ...) is read on the host."""
+    if is_device_array(value):
+        value = as_host(value)
     if isinstance(value, (pd.Series, pd.DataFrame)):
         dtypes = [value.dtype] if isinstance(value, pd.Series) else list(value.dtypes)
         for dt in dtypes:
@@ -323,7 +326,8 @@ def sharpe_ratio(
     nan_policy = check_nan_policy(nan_policy)
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True,
+                       on_device=True)
     with _returns_first(blocks):
         rf, rf_mean = _risk_free(risk_free, blocks.n_obs, blocks.index)
     mom = moments(blocks, higher=False, nan_policy=nan_policy, risk_free=rf)
@@ -516,7 +520,8 @@ def sharpe_ratio_se(
     method = check_choice(method, "method", SE_METHODS)  # type: ignore[assignment]
     ddof = _check_ddof(ddof)
     q = _check_periods(periods_per_year)
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True,
+                       on_device=True)
     with _returns_first(blocks):
         data = blocks.shell()
         t_obs = data.n_obs
@@ -615,7 +620,8 @@ class _SharpeInputs:
 
 def _returns_inputs(returns: ReturnsLike, *, ddof: int, nan_policy: NanPolicy) -> _SharpeInputs:
     """The Sharpe ratio, skewness, Pearson kurtosis and ``T`` of every column of ``returns``."""
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True,
+                       on_device=True)
     mom = moments(blocks, higher=True, nan_policy=nan_policy)
     data = blocks.shell()
     sr = _sharpe_from(mom, ddof)
@@ -1468,7 +1474,8 @@ def deflated_sharpe_ratio(
         sharpe_variance_ddof=sharpe_variance_ddof, expected_max=expected_max,
         nan_policy=nan_policy,
     )
-    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True)
+    blocks = as_blocks(returns, nan_policy=nan_policy, min_obs=2, defer_values=True,
+                       on_device=True)
     if blocks.n_strategies < 2:
         _check_now(blocks)
         raise ValueError(

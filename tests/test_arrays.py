@@ -244,11 +244,6 @@ def test_validate_on_a_device(data):
 # every public function that reads a returns matrix takes the arrays of other libraries (those
 # without a device path validate a host copy and compute on the CPU)
 HOST_CALLS = {
-    "sharpe_ratio": lambda r, f: sigtest.sharpe_ratio(r, periods_per_year=252),
-    "sharpe_ratio_se": lambda r, f: sigtest.sharpe_ratio_se(r, method="hac"),
-    "probabilistic_sharpe_ratio": lambda r, f: sigtest.probabilistic_sharpe_ratio(r),
-    "deflated_sharpe_ratio": lambda r, f: sigtest.deflated_sharpe_ratio(r),
-    "min_track_record_length": lambda r, f: sigtest.min_track_record_length(r),
     "effective_trials": lambda r, f: sigtest.effective_trials(r),
     "optimal_block_length": lambda r, f: sigtest.optimal_block_length(r),
     "pbo": lambda r, f: sigtest.pbo(r, n_partitions=8),
@@ -271,6 +266,15 @@ HOST_CALLS = {
 # the device path of these runs the engine where the data live: statistics to rounding
 DEVICE_CALLS = {
     "skill_proportions": lambda r, f: sigtest.skill_proportions(r, n_resamples=99, rng=1),
+    "sharpe_ratio": lambda r, f: sigtest.sharpe_ratio(r, periods_per_year=252),
+    "sharpe_ratio_se": lambda r, f: sigtest.sharpe_ratio_se(r, method="hac"),
+    "sharpe_ratio_se lo": lambda r, f: sigtest.sharpe_ratio_se(r, method="hac",
+                                                               periods_per_year=12),
+    "sharpe_ratio_se nonnormal": lambda r, f: sigtest.sharpe_ratio_se(r, method="nonnormal"),
+    "sharpe_ratio risk_free": lambda r, f: sigtest.sharpe_ratio(r, risk_free=f[:, 1] * 0.1),
+    "probabilistic_sharpe_ratio": lambda r, f: sigtest.probabilistic_sharpe_ratio(r),
+    "deflated_sharpe_ratio": lambda r, f: sigtest.deflated_sharpe_ratio(r),
+    "min_track_record_length": lambda r, f: sigtest.min_track_record_length(r),
 }
 
 
@@ -283,9 +287,10 @@ def test_every_function_takes_device_arrays(data, name):
     call = HOST_CALLS.get(name) or DEVICE_CALLS[name]
     tol = 0.0 if name in HOST_CALLS else TOL
     expected = call(x, f)
-    assert_tree_equal(expected, call(strict(x), strict(f)), name, tol=tol)
+    assert_tree_equal(expected, call(strict(x), strict(f)), name, tol=tol, rtol=tol)
     if torch is not None:
-        assert_tree_equal(expected, call(torch.tensor(x), torch.tensor(f)), name, tol=tol)
+        assert_tree_equal(expected, call(torch.tensor(x), torch.tensor(f)), name, tol=tol,
+                          rtol=tol)
 
 
 @needs_torch
@@ -438,3 +443,40 @@ def test_device_input_with_nan_or_a_wrong_shape_is_validated_on_the_host(data):
         sigtest.reality_check(strict(bad), n_resamples=9, rng=0)
     with pytest.raises(ValueError, match=r"at least 10"):
         sigtest.reality_check(strict(x[:5]), n_resamples=9, rng=0)
+
+
+def test_sharpe_moments_on_the_device_far_from_unit_scale():
+    """Columns of 1e150 and 1e-150 (their fourth powers overflow or vanish) are divided by a
+    power of two on the device as on the host: the same Sharpe ratios, skewness and kurtosis,
+    and the returns are not copied to the host."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_t(5, size=(300, 6)) * 0.01 + 0.001
+    x[:, 1] *= 1e150
+    x[:, 2] *= 1e-150
+    x[1:, 3] += 0.5 * x[:-1, 3]
+    for call in (lambda r: sigtest.probabilistic_sharpe_ratio(r),
+                 lambda r: sigtest.sharpe_ratio_se(r, method="hac", periods_per_year=12)):
+        assert_tree_equal(call(x), call(strict(x)), "moments", tol=1e-12, rtol=1e-12)
+    from sigtest import _execution
+
+    assert _execution.as_blocks(strict(x), on_device=True).backend == "device"
+
+
+def test_sharpe_family_keeps_device_input_on_its_device(data, monkeypatch):
+    """The Sharpe-ratio functions compute the moments of a finite device array where it lives
+    (only N-vectors come back)."""
+    from sigtest import _arrays, _execution, _moments, _validation
+
+    x, _ = data
+    expected = sigtest.probabilistic_sharpe_ratio(x)
+    real = _arrays.as_host
+
+    def guarded(a):
+        out = real(a)
+        assert out.ndim < 2 or out.shape[0] != x.shape[0], "the returns were copied to the host"
+        return out
+
+    for mod in (_arrays, _execution, _moments, _validation):
+        monkeypatch.setattr(mod, "as_host", guarded)
+    got = sigtest.probabilistic_sharpe_ratio(strict(x))
+    assert_tree_equal(expected, got, "psr", tol=1e-12, rtol=1e-12)
