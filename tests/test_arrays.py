@@ -480,3 +480,53 @@ def test_sharpe_family_keeps_device_input_on_its_device(data, monkeypatch):
         monkeypatch.setattr(mod, "as_host", guarded)
     got = sigtest.probabilistic_sharpe_ratio(strict(x))
     assert_tree_equal(expected, got, "psr", tol=1e-12, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# On a CUDA GPU (skipped without one): the same checks with CuPy and PyTorch CUDA arrays
+# ---------------------------------------------------------------------------------------------
+
+
+def _cuda_devices():
+    found = []
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            found.append(("cupy", cupy.asarray))
+    except Exception:  # noqa: BLE001 - not installed or no driver
+        pass
+    if torch is not None and torch.cuda.is_available():
+        found.append(("torch", lambda a: torch.tensor(a, device="cuda")))
+    return found
+
+
+CUDA = _cuda_devices()
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA GPU with CuPy or PyTorch")
+@pytest.mark.parametrize("fn, kw", SNOOPING, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_cuda_arrays_match_numpy(data, fn, kw):
+    x, bench = data
+    if fn is sigtest.model_confidence_set:
+        x = x[:, :12]
+    expected = _call(fn, x, bench, kw)
+    for lib, to_gpu in CUDA:
+        got = _call(fn, to_gpu(x), bench, kw)
+        assert got.device.startswith("cuda:"), (lib, got.device)
+        assert_tree_equal(expected, got, type(expected).__name__, tol=TOL, rtol=TOL,
+                          skip=("device",))
+        got = _call(fn, x, bench, kw, device="cuda")
+        assert_tree_equal(expected, got, type(expected).__name__, tol=TOL, rtol=TOL,
+                          skip=("device",))
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA GPU with CuPy or PyTorch")
+@pytest.mark.parametrize("name", list(DEVICE_CALLS))
+def test_cuda_sharpe_family_matches_numpy(data, name):
+    x, bench = data
+    f = np.column_stack([bench, x[:, 0] - x[:, 1]])
+    expected = DEVICE_CALLS[name](x, f)
+    for _, to_gpu in CUDA:
+        assert_tree_equal(expected, DEVICE_CALLS[name](to_gpu(x), to_gpu(f)), name, tol=TOL,
+                          rtol=TOL)
