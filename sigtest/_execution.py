@@ -90,7 +90,8 @@ class Blocks:
         The common sample (dask): the stored rows every kernel sees; None for all of them.
     device : Device or None
         Where the input lived when it was an array of another library (CuPy, PyTorch, ...):
-        the default device of the engine's products (the kernels see the host copy).
+        the default device of the engine's products. The kernels see the host copy, or with
+        backend ``'device'`` the array itself.
     """
 
     parts: list[Any]
@@ -171,6 +172,11 @@ class Blocks:
     def select(self, positions: np.ndarray, columns: pd.Index) -> Blocks:
         """The columns ``positions`` (increasing), labelled ``columns``."""
         pos = np.asarray(positions, dtype=np.intp)
+        if self.backend == "device":
+            assert self.device is not None
+            x = self.device.xp.take(self.parts[0], self.device.put(pos.astype(np.int64)), axis=1)
+            return replace(self, parts=[x], offsets=np.array([0, pos.size], dtype=np.int64),
+                           columns=columns, one_d=False)
         if self.data is not None:
             d = self.data.take_columns(pos)
             return from_data(ReturnsData(d.values, columns, d.index, False, d.name, d.deferred),
@@ -183,6 +189,15 @@ class Blocks:
         copy of those rows (a view for a slice), on dask a row selection applied inside every
         task (for a slice of all stored rows, a slice of the dask array, as ``as_blocks(rows=)``
         takes)."""
+        if self.backend == "device":
+            mask = np.zeros(self.n_obs, dtype=bool)
+            mask[keep] = True
+            if mask.all():
+                return self
+            assert self.device is not None
+            rows = self.device.put(np.flatnonzero(mask).astype(np.int64))
+            return replace(self, parts=[self.device.xp.take(self.parts[0], rows, axis=0)],
+                           n_obs=int(mask.sum()))
         if isinstance(keep, slice):
             if self.data is not None:
                 d = self.data
@@ -339,6 +354,8 @@ class Blocks:
 
     def nan_rows(self) -> np.ndarray:
         """The rows (T booleans) holding a NaN in some column; infinite values are an error."""
+        if self.backend == "device":  # its values were checked finite
+            return np.zeros(self.n_obs, dtype=bool)
         parts = self.map(_nan_rows, nan_policy="omit")
         return np.any(parts, axis=0) if parts else np.zeros(self.n_obs, dtype=bool)
 

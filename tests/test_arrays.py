@@ -530,3 +530,23 @@ def test_cuda_sharpe_family_matches_numpy(data, name):
     for _, to_gpu in CUDA:
         assert_tree_equal(expected, DEVICE_CALLS[name](to_gpu(x), to_gpu(f)), name, tol=TOL,
                           rtol=TOL)
+
+
+def test_device_blocks_select_restrict_and_drop():
+    """The execution layer's column and row selections of an array left on its device equal
+    those of the same numpy input."""
+    from sigtest._execution import as_blocks
+
+    x = np.random.default_rng(9).normal(size=(30, 6))
+    dev = as_blocks(strict(x), on_device=True)
+    host = as_blocks(x)
+    assert dev.backend == "device" and not dev.nan_rows().any()
+    keep = np.arange(30) % 3 != 0
+    np.testing.assert_array_equal(as_host(dev.restrict(keep).parts[0]),
+                                  host.restrict(keep).parts[0])
+    pos = np.array([1, 4])
+    sel = dev.select(pos, pd.Index(["b", "e"]))
+    np.testing.assert_array_equal(as_host(sel.parts[0]), x[:, pos])
+    assert sel.labels == ["b", "e"]
+    np.testing.assert_array_equal(as_host(dev.drop(2).parts[0]), np.delete(x, 2, axis=1))
+    np.testing.assert_array_equal(dev.columns_in_memory([5, 0]).values, x[:, [5, 0]])
