@@ -3,10 +3,11 @@
 sigtest runs without numba; where it is installed (``pip install "sigtest[fast]"``) the kernels
 below replace their numpy twins. Each kernel performs, path by path, exactly the floating-point
 operations of its numpy twin in the same order (no fast-math, no reassociation), so results are
-bit-identical with or without numba; the tests compare the two. One exception: the power sums of
-the Sharpe-ratio moments (:func:`sigtest._moments._band_sums_py`), whose numpy twin adds a
-band's rows by BLAS in an order of its own; there the two agree to rounding (1e-15 relative),
-and both are checked against a longdouble two-pass loop. numba is imported, and a kernel
+bit-identical with or without numba; the tests compare the two. One exception: the two passes
+of the Sharpe-ratio moments (:func:`sigtest._moments._band_sums_py` and
+:func:`sigtest._moments._autocov_rows_py`), whose numpy twins add a band's rows by BLAS and
+``einsum`` in orders of their own; there the two agree to rounding (1e-15 relative), and both
+are checked against longdouble loops. numba is imported, and a kernel
 compiled, on first use only (``cache=True`` keeps the machine code between sessions), so
 ``import sigtest`` does not pay for it. Setting the environment variable
 ``SIGTEST_NO_NUMBA=1`` forces the numpy path.

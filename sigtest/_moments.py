@@ -9,7 +9,8 @@ columns on the thread pool, on Dask one task per block. Two ways to the same num
 * many strategies (at least :data:`_WIDE_MIN`): :func:`_wide_moments` reads the matrix once, as
   it lies in memory, in bands of a few full rows of a group of columns, and accumulates shifted
   power sums (the HAC variance takes a second pass of moving sums); with numba installed the
-  power sums of a band are one fused compiled loop (:func:`_band_sums_py`). It is as accurate as the
+  power sums of a band are one fused compiled loop (:func:`_band_sums_py`), and so is the
+  second pass (:func:`_autocov_rows_py`). It is as accurate as the
   two-pass kernel wherever it is used: a column it cannot guarantee (a pivot far from its
   mean, NaN, a spread below 2**-60 or values beyond 2**63, an ill-conditioned HAC expansion)
   is handed to the exact kernel. The same pass finds the columns holding NaN or inf, so the
@@ -676,8 +677,13 @@ def _wide_autocov_group(
         omega = lag * lag - (ck[lag:] - ck[:-lag])[:t_obs]  # (L+1)**2 - k_s, 0 inside
         sum_c2 = float(c @ c)
         near = lag - 1  # periods at each end with omega != 0
+    fused = compile_kernel(_autocov_rows_py)
+    if fused is not None:  # one compiled pass: running sums and windows row by row
+        fused(x, risk_free if risk_free is not None else np.zeros(0), risk_free is not None,
+              piv, shifted, g if hac else np.zeros(0), delta, omega if hac else np.zeros(0),
+              near if hac else 0, hac, acf, hl + 1, al, acc, edge)
     with np.errstate(all="ignore"):
-        for s in range(0, t_obs + tail, r):
+        for s in range(0, (t_obs + tail) if fused is None else 0, r):
             m = min(r, t_obs + tail - s)
             p = (s + off) % rows  # a multiple of r: the band's rows p .. p + m - 1 do not wrap
             md = max(0, min(m, t_obs - s))  # rows of data in this band; the rest is padding
@@ -714,6 +720,98 @@ def _wide_autocov_group(
         if acf:
             out["agg"] = acc[1] / (n * m2)
     return out
+
+
+def _autocov_rows_py(
+    x: np.ndarray,
+    rf: np.ndarray,
+    use_rf: bool,
+    piv: np.ndarray,
+    shifted: bool,
+    g: np.ndarray,
+    delta: np.ndarray,
+    omega: np.ndarray,
+    near: int,
+    hac: bool,
+    acf: bool,
+    hac_width: int,
+    acf_width: int,
+    acc: np.ndarray,
+    edge: np.ndarray,
+) -> None:
+    """The second pass of :func:`_wide_autocov_group` row by row (compiled with numba when
+    installed): ``y`` as :func:`_band` forms it, ``v = (g y + 1) y`` and ``d = y - delta``,
+    their running sums ``C_t`` (the last rows kept in a ring), the zero-padded moving sums
+    ``C_t - C_{t - width}`` for ``t < T + span - 1`` squared into ``acc[0]`` (``v``, width
+    ``L + 1``) and ``acc[1]`` (``d``, width ``q``), and the edge corrections ``omega_t v_t``
+    into ``edge``. The running sums are added in the numpy loop's order; the squares and
+    corrections, which the numpy loop adds by ``einsum`` and BLAS, in row order: the two agree
+    to rounding. One fused loop over the columns per row and series."""
+    t_obs, w = x.shape
+    span = max(hac_width if hac else 1, acf_width if acf else 1)
+    ring = span + 1  # C_t in row t % ring; a row not written yet holds the zeros of C_{<0}
+    hist_v = np.zeros((ring, w))
+    hist_d = np.zeros((ring, w))
+    cv = np.zeros(w)  # running sums
+    cd = np.zeros(w)
+    ybuf = np.empty(w)
+    acc_v = np.zeros(w)
+    acc_d = np.zeros(w)
+    plain = not use_rf and not shifted
+    for t in range(t_obs + span - 1):
+        data = t < t_obs
+        y = x[t] if data and plain else ybuf
+        if data and not plain:
+            xr = x[t]
+            rft = rf[t] if use_rf else 0.0
+            for j in range(w):
+                yj = xr[j]
+                if use_rf:
+                    yj = yj - rft
+                if shifted:
+                    yj = yj - piv[j]
+                ybuf[j] = yj
+        if hac:
+            hc = hist_v[t % ring]
+            hb = hist_v[(t - hac_width) % ring]
+            if data:
+                if t < near or t >= t_obs - near:
+                    om = omega[t]
+                    for j in range(w):
+                        edge[j] += om * ((y[j] * g[j] + 1.0) * y[j])
+                for j in range(w):
+                    c = cv[j] + (y[j] * g[j] + 1.0) * y[j]
+                    cv[j] = c
+                    hc[j] = c
+                    win = c - hb[j]
+                    acc_v[j] += win * win
+            else:  # after the data the running sums stay at their last value
+                for j in range(w):
+                    c = cv[j]
+                    hc[j] = c
+                    win = c - hb[j]
+                    acc_v[j] += win * win
+        if acf:
+            hc = hist_d[t % ring]
+            hb = hist_d[(t - acf_width) % ring]
+            if data:
+                for j in range(w):
+                    c = cd[j] + (y[j] - delta[j])
+                    cd[j] = c
+                    hc[j] = c
+                    win = c - hb[j]
+                    acc_d[j] += win * win
+            else:
+                for j in range(w):
+                    c = cd[j]
+                    hc[j] = c
+                    win = c - hb[j]
+                    acc_d[j] += win * win
+    for j in range(w):
+        acc[0, j] += acc_v[j]
+    if acf:
+        for j in range(w):
+            acc[1, j] += acc_d[j]
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
