@@ -1035,3 +1035,20 @@ def test_fused_power_sums_equal_the_numpy_band_loop(with_rf, monkeypatch):
     b = _moments._wide_moments(x, True, None, None, rf, False)
     for k in ("mean", "m2", "m3", "m4"):
         np.testing.assert_allclose(b[k], a[k], rtol=1e-12, atol=1e-15 * np.abs(a[k]).max())
+
+
+@pytest.mark.parametrize("with_rf", [False, True])
+def test_fused_loops_as_python_equal_the_numpy_loops(with_rf, monkeypatch):
+    """Both fused loops of the row-band kernel, run as plain Python (what numba compiles), give
+    the numpy loops' moments, HAC variance and Lo's sums to rounding, on ordinary, shifted and
+    autocorrelated columns."""
+    x = _awkward(t=60, n=12)[:, [0, 5, 6, 8, 11]]
+    x[:, 1] += 3.0
+    rf = 1e-4 * np.random.default_rng(2).standard_normal(x.shape[0]) if with_rf else None
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", "1")
+    expected = _moments._wide_moments(x, True, 3, 5, rf, False)
+    monkeypatch.setattr(_moments, "compile_kernel", lambda kernel: kernel)
+    got = _moments._wide_moments(x, True, 3, 5, rf, False)
+    for k in ("mean", "m2", "m3", "m4", "hac", "agg"):
+        np.testing.assert_allclose(got[k], expected[k], rtol=1e-12,
+                                   atol=1e-14 * np.nanmax(np.abs(expected[k])))
