@@ -1400,26 +1400,29 @@ def _ci_columns(
     dist = np.empty((n_res, n_cols))
     tstar = np.empty((n_res, n_cols)) if studentized else dist
     bad_se = np.zeros(n_cols, dtype=bool)
+    # the HAC factor first, so that each chunk is rescaled while it is in cache
+    ratio = _hac_ratio(xc, mu, statistic, plan, device) if variance == "hac" else None
+    has_nan = np.zeros(n_cols, dtype=bool)
     for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size, device=device):
         if device is not None:
             m = [device.get(a) for a in m]
         cent = _central(m)
-        dist[start:stop] = _stat(statistic, mu + m[0], cent[0], t, scale)
+        part = dist[start:stop]
+        part[...] = _stat(statistic, mu + m[0], cent[0], t, scale)
         if studentized:
             c2b, c3b, c4b = cent
             se_b = _stat_se(statistic, mu + m[0], c2b, c3b, c4b, t, scale)
             bad_se |= ~np.isfinite(se_b).all(axis=0) | (se_b == 0).any(axis=0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                tstar[start:stop] = (dist[start:stop] - estimate) / se_b
-
-    if variance == "hac":
-        ratio = _hac_ratio(xc, mu, statistic, plan, device)
-        with np.errstate(invalid="ignore"):  # theta + r (theta* - theta), in place
-            dist -= estimate
-            dist *= ratio
-            dist += estimate
-            if studentized:
-                tstar *= ratio
+                tstar[start:stop] = (part - estimate) / se_b
+        if ratio is not None:
+            with np.errstate(invalid="ignore"):  # theta + r (theta* - theta), in place
+                part -= estimate
+                part *= ratio
+                part += estimate
+                if studentized:
+                    tstar[start:stop] *= ratio
+        has_nan |= np.isnan(part).any(axis=0)
 
     alpha = 1.0 - level
     with np.errstate(invalid="ignore"):
@@ -1455,7 +1458,7 @@ def _ci_columns(
             tl, th = replicate_quantiles(tstar, [alpha / 2, 1 - alpha / 2])
             low, high = estimate - se_hat * th, estimate - se_hat * tl
 
-    bad = nan_cols | np.isnan(estimate) | np.isnan(dist).any(axis=0)
+    bad = nan_cols | np.isnan(estimate) | has_nan
     if studentized:
         bad |= bad_se
     if method == "bca":
