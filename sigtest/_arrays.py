@@ -24,7 +24,10 @@ __all__ = [
     "DEVICE_BLOCK_BYTES",
     "DEVICE_DOC",
     "Device",
+    "array_device",
     "array_namespace",
+    "device_name",
+    "on_device_of",
     "as_host",
     "check_device",
     "device_of",
@@ -97,6 +100,30 @@ def array_namespace(x: Any) -> Any:
     return array_api_compat.array_namespace(x)
 
 
+def array_device(x: Any) -> Any:
+    """The device object of the array ``x`` (of any array API library)."""
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def on_device_of(like: Any, a: np.ndarray) -> Any:
+    """The host array ``a`` on the device of the array ``like`` (``a`` itself when ``like`` is
+    a numpy array)."""
+    if isinstance(like, np.ndarray):
+        return a
+    return array_namespace(like).asarray(a, device=array_device(like))
+
+
+def device_name(device: Device | None) -> str:
+    """How results record where the engine ran: the device's name, or 'cpu' (numpy)."""
+    return "cpu" if device is None else device.name
+
+
+def _make_device(xp: Any, dev: Any) -> Device:
+    return Device(xp, dev, f"{_device_label(dev)} ({_library(xp)})")
+
+
 def is_device_array(x: object) -> bool:
     """Whether ``x`` is an array of an array API library other than numpy (and not dask, which
     has its own path): a CuPy array, a PyTorch tensor, an ``array_api_strict`` array, ...
@@ -132,9 +159,7 @@ def device_of(x: Any) -> Device | None:
 
     if not array_api_compat.is_writeable_array(x):
         return None
-    xp = array_api_compat.array_namespace(x)
-    dev = array_api_compat.device(x)
-    return Device(xp, dev, f"{_device_label(dev)} ({_library(xp)})")
+    return _make_device(array_namespace(x), array_device(x))
 
 
 def _device_label(dev: Any) -> str:
@@ -186,41 +211,30 @@ def check_device(device: object, data: Device | None = None) -> Device | None:
             f"{device!r}"
         )
     module = (type(device).__module__ or "").split(".")[0]
-    namespaces = {"torch": "torch", "cupy": "cupy", "array_api_strict": "array_api_strict"}
-    if module not in namespaces:
+    if module not in ("torch", "cupy", "array_api_strict"):
         raise TypeError(
             f"`device` must be None, a string ('cpu', 'cuda', 'cuda:<k>') or a device object "
             f"of torch, cupy or array_api_strict; got {type(device).__name__}"
         )
     import importlib
 
-    import array_api_compat
-
-    lib = importlib.import_module(module)
-    xp = array_api_compat.array_namespace(lib.empty(0))
-    if module == "cupy":
-        return Device(xp, device, f"cuda:{getattr(device, 'id', 0)} (cupy)")
-    return Device(xp, device, f"{_device_label(device)} ({_library(xp)})")
+    return _make_device(array_namespace(importlib.import_module(module).empty(0)), device)
 
 
 def _cuda_device(text: str, given: str) -> Device:
     index = int(text[5:]) if ":" in text else 0
-    import array_api_compat
-
     try:
         import cupy
 
         if cupy.cuda.runtime.getDeviceCount() > index:
-            xp = array_api_compat.array_namespace(cupy.empty(0))
-            return Device(xp, cupy.cuda.Device(index), f"cuda:{index} (cupy)")
+            return _make_device(array_namespace(cupy.empty(0)), cupy.cuda.Device(index))
     except Exception:  # noqa: BLE001 - not installed, no driver, no device: try PyTorch
         pass
     try:
         import torch
 
         if torch.cuda.is_available() and torch.cuda.device_count() > index:
-            xp = array_api_compat.array_namespace(torch.empty(0))
-            return Device(xp, torch.device("cuda", index), f"cuda:{index} (torch)")
+            return _make_device(array_namespace(torch.empty(0)), torch.device("cuda", index))
     except ImportError:
         pass
     raise ValueError(

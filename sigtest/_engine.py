@@ -317,6 +317,14 @@ def counts_from_indices(
 COUNT_PASS_BYTES = 2**20
 
 
+def _thread_scratch(local: threading.local, n_obs: int) -> np.ndarray:
+    """The worker thread's integer scratch for count matrices (see :func:`blocks_to_counts`),
+    made on first use and reused."""
+    if not hasattr(local, "work"):
+        local.work = np.empty(_count_rows(n_obs) * (n_obs + 1), dtype=np.int64)
+    return local.work
+
+
 def _count_rows(n_obs: int) -> int:
     """Rows per pass of the count-matrix builders."""
     return int(max(16, min(128, COUNT_PASS_BYTES // (8 * (n_obs + 1)))))
@@ -639,10 +647,7 @@ def power_sums(
     spare: list[np.ndarray] = []  # count matrices of finished groups (split columns)
 
     def scratch() -> np.ndarray:
-        """The worker thread's integer scratch for count matrices (see blocks_to_counts)."""
-        if not hasattr(local, "work"):
-            local.work = np.empty(_count_rows(t_obs) * (t_obs + 1), dtype=np.int64)
-        return local.work
+        return _thread_scratch(local, t_obs)
 
     extra = sum(p != 1 for p in powers) * t_obs * n_cols * 8
     # powers of x: once for the run when they fit, else per product task (huge inputs only)
@@ -767,15 +772,13 @@ def _device_power_sums(
         batch_size = max(unit, min(plan.n_resamples, rows))
     # x travels once (unless it is already there); its powers are taken on the device (the
     # same multiplications as on the host)
-    xd = device.put(x) if isinstance(x, np.ndarray) else x
-    operands = [xd if p == 1 else (xd * xd if p == 2 else xd**p) for p in powers]
+    operands = _powers(device.put(x) if isinstance(x, np.ndarray) else x, powers)
     n_threads = n_workers() if workers is None else max(1, int(workers))
     local = threading.local()
 
     def group(counts: np.ndarray, start: int, g0: int, g1: int) -> None:
-        if not hasattr(local, "work"):
-            local.work = np.empty(_count_rows(t_obs) * (t_obs + 1), dtype=np.int64)
-        plan.counts(g0, g1, out=counts[g0 - start : g1 - start], work=local.work)
+        plan.counts(g0, g1, out=counts[g0 - start : g1 - start],
+                    work=_thread_scratch(local, t_obs))
 
     def build(pool: ThreadPoolExecutor, start: int, stop: int) -> tuple[Any, ...]:
         counts = np.empty((stop - start, t_obs))

@@ -152,11 +152,7 @@ class Blocks:
     def drop(self, position: int) -> Blocks:
         """The blocks without the column ``position`` (e.g. a benchmark column)."""
         if self.backend == "device":
-            assert self.device is not None
-            x = self.parts[0]
-            kept = self.device.xp.concat([x[:, :position], x[:, position + 1 :]], axis=1)
-            return replace(self, parts=[kept],
-                           offsets=np.array([0, self.n_strategies - 1], dtype=np.int64))
+            return self.select(np.delete(np.arange(self.n_strategies), position), None)
         if self.data is not None:
             return from_data(
                 self.data.take_columns([j for j in range(self.n_strategies) if j != position]),
@@ -169,7 +165,7 @@ class Blocks:
                             self.name, self.frame)
         return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
 
-    def select(self, positions: np.ndarray, columns: pd.Index) -> Blocks:
+    def select(self, positions: np.ndarray, columns: pd.Index | None) -> Blocks:
         """The columns ``positions`` (increasing), labelled ``columns``."""
         pos = np.asarray(positions, dtype=np.intp)
         if self.backend == "device":

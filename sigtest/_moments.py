@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from sigtest._arrays import as_host
+from sigtest._arrays import array_device, array_namespace, as_host, on_device_of
 from sigtest._compiled import compiled as compile_kernel
 from sigtest._engine import _single_threaded_blas, n_workers
 from sigtest._execution import Blocks, from_data
@@ -230,6 +230,17 @@ def block_moments(
     return out
 
 
+def _hac_of_pieces(out: dict[str, np.ndarray], hac_ddof: int) -> None:
+    """``n Var(SR)`` (``hac``) from the long-run covariance pieces ``s11, s12, s22`` of
+    ``(d, d**2 - m2)`` in ``out`` (removed), its mean, ``m2`` and ``n``: the delta method with
+    the Sharpe ratio's ``hac_ddof``; unit-free (a power-of-two rescaling cancels)."""
+    s11, s12, s22 = out.pop("s11"), out.pop("s12"), out.pop("s22")
+    n, s2 = out["n"], out["m2"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sr = out["mean"] / np.sqrt(s2 * n / (n - hac_ddof))
+        out["hac"] = s11 / s2 - sr * s12 / s2**1.5 + 0.25 * sr**2 * s22 / s2**2
+
+
 def _device_moments(
     x: Any,
     higher: bool,
@@ -243,17 +254,14 @@ def _device_moments(
     unit scale divided by a power of two, two centring passes, the HAC pieces by lag products,
     Lo's sums of autocorrelations), summed in the device's order, so the numbers agree with the
     host kernels to rounding. Only N-vectors come back."""
-    import array_api_compat
-
-    xp = array_api_compat.array_namespace(x)
-    dev = array_api_compat.device(x)
+    xp = array_namespace(x)
     t_obs, n_cols = x.shape
     n = float(t_obs)
-    y = x - xp.asarray(risk_free, device=dev)[:, None] if risk_free is not None else x
+    y = x - on_device_of(x, risk_free)[:, None] if risk_free is not None else x
     big = as_host(xp.max(xp.abs(y), axis=0)).astype(np.float64)
     exp = scale_exponents(big[None, :])
     if exp is not None:
-        y = y * xp.asarray(np.ldexp(1.0, -exp), device=dev)
+        y = y * on_device_of(x, np.ldexp(1.0, -exp))
     with np.errstate(all="ignore"):
         mean = xp.sum(y, axis=0) / n
         d = y - mean
@@ -275,11 +283,11 @@ def _device_moments(
                 s11 = s11 + (2.0 * w / n) * dd
                 s22 = s22 + (2.0 * w / n) * ee
                 s12 = s12 + (w / n) * de
-            sr = mean / xp.sqrt(m2 * (n / (n - hac_ddof)))
-            out["hac"] = s11 / m2 - sr * s12 / m2**1.5 + 0.25 * sr**2 * s22 / m2**2
+            out.update(s11=s11, s12=s12, s22=s22)
         if acf_lags is not None:
             gamma0 = xp.sum(d2, axis=0)
-            agg = xp.full(gamma0.shape, float(acf_lags), dtype=gamma0.dtype, device=dev)
+            agg = xp.full(gamma0.shape, float(acf_lags), dtype=gamma0.dtype,
+                          device=array_device(x))
             for k in range(1, acf_lags):
                 agg = agg + (2.0 * (acf_lags - k)) * xp.sum(d[k:, :] * d[:-k, :], axis=0) / gamma0
             out["agg"] = agg
@@ -288,6 +296,8 @@ def _device_moments(
         out.pop("m4", None)
     host = {k: (v if isinstance(v, np.ndarray) else as_host(v).astype(np.float64))
             for k, v in out.items()}
+    if hac_lags is not None:  # the delta method on the host, as for the host kernels
+        _hac_of_pieces(host, hac_ddof)
     host["exp"] = exp if exp is not None else np.zeros(n_cols, dtype=np.intc)
     return host
 
@@ -320,11 +330,7 @@ def _narrow_moments(
             np.ldexp(block, -exp[:, None], out=block)
         out = _chunk_moments(block, higher, hac_lags, acf_lags)
         if hac_lags is not None:
-            s11, s12, s22 = out.pop("s11"), out.pop("s12"), out.pop("s22")
-            n, s2 = out["n"], out["m2"]
-            with np.errstate(invalid="ignore", divide="ignore"):  # unit-free (exp cancels)
-                sr = out["mean"] / np.sqrt(s2 * n / (n - hac_ddof))
-                out["hac"] = s11 / s2 - sr * s12 / s2**1.5 + 0.25 * sr**2 * s22 / s2**2
+            _hac_of_pieces(out, hac_ddof)
         if not higher:
             out.pop("m3", None)
             out.pop("m4", None)

@@ -14,7 +14,14 @@ import pandas as pd
 from scipy import fft as sfft
 from scipy import special
 
-from sigtest._arrays import DEVICE_DOC, Device, array_namespace, as_host, check_device
+from sigtest._arrays import (
+    DEVICE_DOC,
+    Device,
+    array_namespace,
+    as_host,
+    check_device,
+    device_name,
+)
 from sigtest._engine import (
     BOOTSTRAPS,
     Bootstrap,
@@ -25,7 +32,7 @@ from sigtest._engine import (
     with_workers,
 )
 from sigtest._execution import Blocks, as_blocks, kernel_threads
-from sigtest._hac import long_run_covariance
+from sigtest._hac import _PREWHITEN_BOUND, andrews_from_fits, long_run_covariance
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._references import (
     ANDREWS_1991,
@@ -436,6 +443,21 @@ def _weighted_autocovariance_sums(
     over columns (about 64 MiB of spectra at a time, whatever N).
     """
     t, n = u.shape
+    nfft, kernel = _spectral_kernel(weights)
+    out = np.empty(n)
+    step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
+    if workers is None:  # every core in memory, one inside a dask task
+        workers = kernel_threads()
+    for c0 in range(0, n, step):
+        f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0, workers=workers)
+        out[c0 : c0 + step] = kernel @ (f.real**2 + f.imag**2)
+    return out
+
+
+def _spectral_kernel(weights: np.ndarray) -> tuple[int, np.ndarray]:
+    """The FFT length and the frequency-domain kernel of :func:`_weighted_autocovariance_sums`
+    for the lag weights ``w_0 .. w_{T-1}``: ``kernel @ |U_f|^2`` is the weighted sum."""
+    t = weights.size
     nfft = sfft.next_fast_len(2 * t - 1, real=True)
     sym = np.zeros(nfft)
     sym[:t] = weights
@@ -445,15 +467,17 @@ def _weighted_autocovariance_sums(
     m[0] = 1.0
     if nfft % 2 == 0:
         m[-1] = 1.0
-    kernel = m * w_hat / (nfft * t)
-    out = np.empty(n)
-    step = max(1, (64 * 2**20) // (16 * (nfft // 2 + 1)))
-    if workers is None:  # every core in memory, one inside a dask task
-        workers = kernel_threads()
-    for c0 in range(0, n, step):
-        f = sfft.rfft(u[:, c0 : c0 + step], n=nfft, axis=0, workers=workers)
-        out[c0 : c0 + step] = kernel @ (f.real**2 + f.imag**2)
-    return out
+    return nfft, m * w_hat / (nfft * t)
+
+
+def _stationary_weights(t: int, block_length: float) -> np.ndarray:
+    """The stationary bootstrap's lag weights ``1, kappa(T, 1), ..., kappa(T, T - 1)`` (see
+    :func:`bootstrap_long_run_variance`)."""
+    q = 1.0 / block_length
+    i = np.arange(1, t, dtype=float)
+    with np.errstate(under="ignore"):
+        kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
+    return np.concatenate([[1.0], kappa])
 
 
 def bootstrap_long_run_variance(
@@ -471,11 +495,7 @@ def bootstrap_long_run_variance(
     if bootstrap in ("iid", "given") or t == 1:
         return np.einsum("ij,ij->j", u, u) / t
     if bootstrap == "stationary":
-        q = 1.0 / block_length
-        i = np.arange(1, t, dtype=float)
-        with np.errstate(under="ignore"):
-            kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
-        return _weighted_autocovariance_sums(u, np.concatenate([[1.0], kappa]), workers)
+        return _weighted_autocovariance_sums(u, _stationary_weights(t, block_length), workers)
     length = int(block_length)
     if length <= 1:
         return np.einsum("ij,ij->j", u, u) / t
@@ -600,22 +620,9 @@ def _device_long_run_variances(
         if bootstrap in ("iid", "given") or t == 1:
             scheme_x = sumsq / t
         elif bootstrap == "stationary":
-            q = 1.0 / block_length
-            i = np.arange(1, t, dtype=float)
-            kappa = (1 - i / t) * (1 - q) ** i + (i / t) * (1 - q) ** (t - i)
-            nfft = sfft.next_fast_len(2 * t - 1, real=True)
-            sym = np.zeros(nfft)
-            sym[0] = 1.0
-            sym[1:t] = kappa
-            sym[nfft - t + 1 :] = kappa[::-1]
-            w_hat = sfft.rfft(sym).real
-            m = np.full(w_hat.size, 2.0)
-            m[0] = 1.0
-            if nfft % 2 == 0:
-                m[-1] = 1.0
+            nfft, kernel = _spectral_kernel(_stationary_weights(t, block_length))
             f = xp.fft.rfft(ux, n=nfft, axis=0)
-            power = xp.real(f) ** 2 + xp.imag(f) ** 2
-            scheme_x = xp.matmul(device.put(m * w_hat / (nfft * t)), power)
+            scheme_x = xp.matmul(device.put(kernel), xp.real(f) ** 2 + xp.imag(f) ** 2)
         else:
             length = int(block_length)
             scheme_x = sumsq / t
@@ -631,7 +638,7 @@ def _device_long_run_variances(
         # Andrews & Monahan prewhitening: the AR(1) slope without intercept, capped at 0.97
         y, z = ux[1:, :], ux[:-1, :]
         a = xp.sum(y * z, axis=0) / xp.sum(z * z, axis=0)
-        a = xp.clip(a, -_PREWHITEN_CAP, _PREWHITEN_CAP)
+        a = xp.clip(a, -_PREWHITEN_BOUND, _PREWHITEN_BOUND)
         e = y - a * z
         t1 = t - 1
         # Andrews' AR(1) bandwidth of the residuals, each brought near unit scale by a power of
@@ -648,10 +655,9 @@ def _device_long_run_variances(
         syy = xp.sum(y2 * y2, axis=0) - sy * sy / n_used
         rho = szy / szz
         sigma2 = xp.maximum(syy - rho * szy, 0.0) / n_used
-        s4 = sigma2 * sigma2
-        den = s4 / (1.0 - rho) ** 4
-        num = 4.0 * rho**2 * s4 / (1.0 - rho) ** 8
-        bw = 1.3221 * (num / den * t1) ** 0.2
+        # Andrews' formula itself on the host (N-vectors)
+        bw = device.put(andrews_from_fits(as_host(rho)[:, None], as_host(sigma2)[:, None],
+                                          "quadratic_spectral", t1))
         # autocovariance sums of the residuals by FFT; the weights k(j / S) at every lag
         nfft = sfft.next_fast_len(2 * t1 - 1, real=True)
         f = xp.fft.rfft(e, n=nfft, axis=0)
@@ -667,11 +673,6 @@ def _device_long_run_variances(
     out = as_host(lrv).astype(np.float64)
     out[~as_host(ok)] = np.nan
     return scheme, out
-
-
-#: The cap of the prewhitening slope (``sigtest._hac._PREWHITEN_BOUND``).
-_PREWHITEN_CAP = 0.97
-
 
 
 #: Columns per task of :func:`variance_ratio` (fixed, so results do not depend on threads).
@@ -1357,7 +1358,7 @@ def _ci_result(
         n_dropped=data.per_strategy(n_dropped, "n_dropped"),
         label=data.columns[0] if data.one_d and data.columns is not None else None,
         variance=variance,
-        device=device.name if device is not None else "cpu",
+        device=device_name(device),
     )
 
 

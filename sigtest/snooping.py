@@ -25,7 +25,16 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
-from sigtest._arrays import DEVICE_DOC, Device, array_namespace, as_host, check_device
+from sigtest._arrays import (
+    DEVICE_DOC,
+    Device,
+    array_device,
+    array_namespace,
+    as_host,
+    check_device,
+    device_name,
+    on_device_of,
+)
 from sigtest._benchmark import split_benchmark
 from sigtest._compiled import compiled as compile_kernel
 from sigtest._engine import (
@@ -219,7 +228,7 @@ def _device_units(x: Any, bench: np.ndarray | None, measure: str) -> Any:
     power-of-two rescaling for the Sharpe ratio, the same range check for the mean; the
     benchmark (a host array) is sent there."""
     xp = array_namespace(x)
-    big = float(xp.max(xp.abs(x))) if x.shape[0] * x.shape[1] else 0.0
+    big = float(xp.max(xp.abs(x)))
     if measure == "sharpe":
         exp = scale_exponents(np.array([[big]]), common=True)
         if exp is not None:
@@ -263,7 +272,10 @@ def _centred_diffs(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray,
     """
     if not isinstance(x, np.ndarray):  # on the device: the same steps in its namespace
         xp = array_namespace(x)
-        d = x - _to(x, bench)[:, None] if bench is not None else xp.asarray(x, copy=True)
+        if bench is not None:
+            d = x - on_device_of(x, bench)[:, None]
+        else:
+            d = xp.asarray(x, copy=True)
         mu_x = xp.mean(d, axis=0)
         d -= mu_x
         return d, as_host(mu_x)
@@ -271,15 +283,6 @@ def _centred_diffs(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray,
     mu = d.mean(axis=0)
     d -= mu
     return d, mu
-
-
-def _to(like: Any, a: np.ndarray) -> Any:
-    """The host array ``a`` on the device of ``like`` (``a`` itself for numpy)."""
-    if isinstance(like, np.ndarray):
-        return a
-    import array_api_compat
-
-    return array_namespace(like).asarray(a, device=array_api_compat.device(like))
 
 
 def _sharpe_parts(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -307,7 +310,7 @@ def _sharpe_parts(x: np.ndarray, bench: np.ndarray | None) -> tuple[np.ndarray, 
         sr = as_host(sr)
     if bench is not None:
         sr_b, psi_b = sr_and_psi(bench[:, None])
-        return sr - sr_b, psi - _to(psi, psi_b)
+        return sr - sr_b, psi - on_device_of(psi, psi_b)
     return sr, psi
 
 
@@ -321,7 +324,7 @@ def _engine_input(
     if not isinstance(x, np.ndarray):  # on the device
         xp = array_namespace(x)
         if bench is not None:
-            x = xp.concat([x, _to(x, bench)[:, None]], axis=1)
+            x = xp.concat([x, on_device_of(x, bench)[:, None]], axis=1)
         mu_x = xp.mean(x, axis=0)
         return x - mu_x, as_host(mu_x), (1, 2)
     if bench is not None:
@@ -480,7 +483,7 @@ def _snoop_state(
         if isinstance(infl, np.ndarray):
             part = infl if cols.size == theta.size else infl[:, cols]
         else:  # the (at most 1,000) columns of the estimate come to the host
-            part = as_host(array_namespace(infl).take(infl, _to(infl, cols), axis=1))
+            part = as_host(array_namespace(infl).take(infl, on_device_of(infl, cols), axis=1))
         est = _block_length_estimates(part, bootstrap)
     return _BlockState(engine_input, theta, infl, ref, est)
 
@@ -668,8 +671,7 @@ def _snoop_reduce(
                     th_x -= theta_x  # in place: each chunk is a fresh array
                     th_x *= sq
                 if r["keep"].size != theta.size:
-                    keep = r["keep"] if dev is None else dev.put(r["keep"])
-                    th_x = xp.take(th_x, keep, axis=1)
+                    th_x = xp.take(th_x, put(r["keep"]), axis=1)
                     b = int(np.searchsorted(r["keep"], b))
                 r["null"][start:stop] = as_host(xp.max(th_x, axis=1))
                 r["naive_best"] += int(xp.count_nonzero(th_x[:, b] >= float(sq * theta[r["best"]])))
@@ -728,7 +730,7 @@ def _suffix_records(
     zc = xp.where(xp.isnan(z), xp.inf, xp.where(z == xp.inf, _BIG, z))
     suffix = _suffix_max(xp, xp.asarray(zc, copy=True))
     n = zc.shape[1]
-    is_rec = xp.ones(zc.shape, dtype=xp.bool, device=_device(zc))
+    is_rec = xp.ones(zc.shape, dtype=xp.bool, device=array_device(zc))
     if n > 1:
         is_rec[:, :-1] = suffix[:, :-1] > suffix[:, 1:]
     rows, pos = xp.nonzero(is_rec)
@@ -1099,14 +1101,8 @@ def _spa_recentring(
 
 def _part_max(xp: Any, z: Any) -> Any:
     if z.shape[1] == 0:
-        return xp.full((z.shape[0],), -xp.inf, dtype=z.dtype, device=_device(z))
+        return xp.full((z.shape[0],), -xp.inf, dtype=z.dtype, device=array_device(z))
     return xp.max(z, axis=1)
-
-
-def _device(a: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(a)
 
 
 def _spa_null_chunk(xp: Any, th: Any, rec: _Recentring, out: np.ndarray) -> None:
@@ -1631,7 +1627,7 @@ def _common_fields(s: _Setup, best: int) -> dict[str, Any]:
         n_dropped=s.prob.n_dropped,
         seed=s.seed,
         variance=s.variance,
-        device=s.prob.device.name if s.prob.device is not None else "cpu",
+        device=device_name(s.prob.device),
     )
 
 
@@ -2560,7 +2556,7 @@ def model_confidence_set(
         n_dropped=prob.n_dropped,
         seed=seed,
         n_undefined_resamples=n_undef,
-        device=prob.device.name if prob.device is not None else "cpu",
+        device=device_name(prob.device),
     )
 
 
