@@ -32,7 +32,7 @@ from sigtest._engine import (
     with_workers,
 )
 from sigtest._execution import Blocks, as_blocks, kernel_threads
-from sigtest._hac import _PREWHITEN_BOUND, andrews_from_fits, long_run_covariance
+from sigtest._hac import _PREWHITEN_BOUND, andrews_from_fits, long_run_covariance, qs_weights
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._references import (
     ANDREWS_1991,
@@ -665,8 +665,7 @@ def _device_long_run_variances(
         gam = xp.fft.irfft(power, n=nfft, axis=0)[1:t1, :]
         lags = device.put(np.arange(1, t1, dtype=np.float64)[:, None])
         zq = xp.abs(lags / bw) * (6.0 * np.pi / 5.0)
-        w = xp.sin(zq) - xp.cos(zq) * zq
-        w = w / (zq * zq * zq) * 3.0
+        w = qs_weights(xp, xp.sin(zq), xp.cos(zq), zq)
         lrv_e = (xp.sum(e * e, axis=0) + 2.0 * xp.sum(w * gam, axis=0)) / t1
         lrv = lrv_e / (1.0 - a) ** 2
         ok = xp.all(xp.isfinite(ux), axis=0) & (sumsq > 0)
