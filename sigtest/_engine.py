@@ -851,17 +851,18 @@ def resampled_power_means(
 
 def replicate_quantiles(dist: np.ndarray, q: Sequence[float]) -> np.ndarray:
     """``np.quantile(dist, q, axis=0)`` (linear interpolation) of a ``B x N`` distribution, by
-    selection on contiguous copies of column blocks, on the worker threads.
+    selection on column blocks, on the worker threads.
 
     ``np.quantile`` partitions along the strided axis 0 of a copy of the whole distribution, on
-    one thread. Here each block of :data:`_QUANTILE_COLUMNS` columns is copied as contiguous
-    rows (``N_c x B``) and the order statistics the levels need are selected row by row (with
-    numba, by :func:`_order_stats_py`; else by one ``np.partition`` per row, which also finds
-    the largest value, behind which NaN sort); blocks run in parallel (numpy and the compiled
-    kernel release the GIL). Order statistics are exact whatever the selection algorithm, and
-    the interpolation repeats numpy's own steps (virtual index ``(B - 1) q``, its floor and the
-    next index clipped to the ends, ``_lerp``'s two formulas), so the numbers are numpy's
-    exactly whatever the blocks, threads or kernel; a column holding NaN gives NaN, as in numpy.
+    one thread. Here each block of :data:`_QUANTILE_COLUMNS` columns is handled by one task:
+    with numba, :func:`_order_stats_py` streams the block's rows and selects the order
+    statistics the levels need within brackets; without, the block is copied as contiguous
+    rows (``N_c x B``) and one ``np.partition`` per row finds them (and the largest value,
+    behind which NaN sort). Blocks run in parallel (numpy and the compiled kernel release the
+    GIL). Order statistics are exact whatever the selection algorithm, and the interpolation
+    repeats numpy's own steps (virtual index ``(B - 1) q``, its floor and the next index
+    clipped to the ends, ``_lerp``'s two formulas), so the numbers are numpy's exactly whatever
+    the blocks, threads or kernel; a column holding NaN gives NaN, as in numpy.
     """
     return replicate_summary(dist, q, std=False)[0]
 
@@ -869,9 +870,10 @@ def replicate_quantiles(dist: np.ndarray, q: Sequence[float]) -> np.ndarray:
 def replicate_summary(
     dist: np.ndarray, q: Sequence[float], *, std: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """:func:`replicate_quantiles` and (with ``std``) ``dist.std(axis=0, ddof=1)``, bit for bit
-    (a sum of the replicates in order, as numpy's reduction over the rows), from the same
-    contiguous column blocks: with numba in the same passes over each block's rows."""
+    """:func:`replicate_quantiles` and (with ``std``) ``dist.std(axis=0, ddof=1)``: with numba
+    from the same passes over each column block (sums over the replicates in order, which is
+    numpy's order for a C-ordered distribution of two columns or more, so the same numbers bit
+    for bit; numpy sums a single column pairwise, and the two then agree to rounding)."""
     levels = np.asarray(q, dtype=np.float64).reshape(-1)
     n_rep, n_cols = dist.shape
     virtual = (n_rep - 1) * levels
@@ -896,15 +898,15 @@ def replicate_summary(
 
     def block(c0: int) -> None:
         c1 = min(c0 + _QUANTILE_COLUMNS, n_cols)
-        rows = np.array(dist[:, c0:c1].T, order="C")  # a copy: partitioned in place
-        if kernel is not None:
+        if kernel is not None:  # reads the block where it is
             stats = np.empty((c1 - c0, kth.size))
             nan = np.empty(c1 - c0, dtype=np.bool_)
             sd = np.empty(c1 - c0)
-            kernel(rows, kth, *brackets, stats, sd, nan)
+            kernel(np.ascontiguousarray(dist[:, c0:c1]), kth, *brackets, stats, sd, nan)
             if spread is not None:
                 spread[c0:c1] = sd
         else:
+            rows = np.array(dist[:, c0:c1].T, order="C")  # a copy: partitioned in place
             rows.partition(kth, axis=1)
             stats, nan = rows[:, kth], np.isnan(rows[:, -1])
         a, b = stats[:, where[0]].T, stats[:, where[1]].T
@@ -968,7 +970,7 @@ def _select_brackets(kth: np.ndarray, n_rep: int) -> tuple[np.ndarray, ...]:
 
 
 def _order_stats_py(
-    rows: np.ndarray,
+    block: np.ndarray,
     kth: np.ndarray,
     first: np.ndarray,
     last: np.ndarray,
@@ -978,28 +980,35 @@ def _order_stats_py(
     std: np.ndarray,
     nan: np.ndarray,
 ) -> None:
-    """Order statistics ``kth`` (sorted ranks) of each row of ``rows`` (``n x B``, left as it
-    is) into ``stats`` (``n x len(kth)``), the row's standard deviation (``ddof=1``, the sums
-    in row order, as numpy's ``std(axis=0)`` of the ``B x n`` transpose) into ``std``, and
-    whether the row holds NaN into ``nan`` (NaN sort last, as in numpy).
+    """Order statistics ``kth`` (sorted ranks) of each column of ``block`` (``B x n``, any
+    strides, only read) into ``stats`` (``n x len(kth)``), the column's standard deviation
+    (``ddof=1``) into ``std`` and whether it holds NaN into ``nan`` (NaN sort last, as in
+    numpy).
 
-    Floyd and Rivest's (1975) idea: a fixed sample of :data:`_SELECT_SAMPLE` values of the row
-    gives, per cluster of ranks, two values that bracket them (sample ranks ``low`` and
-    ``high``, :func:`_select_brackets`); one pass over the row (fused with the sum for the
-    mean) counts the values below the bracket and copies those within it, and a quickselect
-    over the copies finds the ranks. A bracket that misses its ranks, a row holding NaN or
-    infinities, or a row shorter than :data:`_SELECT_MIN_ROW` is sorted instead: the result is
-    the exact order statistics either way."""
-    n_rows, b = rows.shape
+    The rows are streamed in order, so the sums run over the replicates in order, as numpy's
+    reduction over the rows of a ``B x N`` array (``N >= 2``), and no column is copied.
+    Floyd and Rivest's (1975) idea: a fixed sample of :data:`_SELECT_SAMPLE` rows gives, per
+    column and cluster of ranks, two values that bracket the ranks (sample ranks ``low`` and
+    ``high``, :func:`_select_brackets`); the pass that sums the column counts its values below
+    the bracket and copies those within it, and a quickselect over the copies finds the ranks.
+    A column whose bracket misses its ranks or overflows its buffer, that holds NaN or an
+    infinity, or a block shorter than :data:`_SELECT_MIN_ROW` rows is sorted instead: the
+    result is the exact order statistics either way."""
+    b, n = block.shape
     n_k = kth.shape[0]
     n_cl = first.shape[0]
     s_size = _SELECT_SAMPLE
+    fast = b >= _SELECT_MIN_ROW and n_cl > 0
+    # a bracket's expected share of the rows, twice over, is its buffer
+    cap = np.zeros(n_cl, np.int64)
+    for c in range(n_cl):
+        cap[c] = min(b, 2 * ((high[c] - low[c] + 1) * b) // s_size + 64)
+    buf = np.empty((n_cl, n, int(cap.max()) + 1 if n_cl > 0 else 0))
+    size = np.zeros((n_cl, n), np.int64)
+    count = np.zeros((n_cl, n), np.int64)
+    lo_v = np.full((n_cl, n), -np.inf)
+    hi_v = np.full((n_cl, n), np.inf)
     sample = np.empty(s_size)
-    buf = np.empty((n_cl, b))
-    size = np.zeros(n_cl, np.int64)
-    count = np.zeros(n_cl, np.int64)
-    lo_v = np.empty(n_cl)
-    hi_v = np.empty(n_cl)
 
     def select(a: np.ndarray, lo: int, hi: int, k: int) -> None:
         # Hoare's quickselect (median-of-three pivot): a[k] becomes the k-th smallest of
@@ -1030,66 +1039,69 @@ def _order_stats_py(
             else:
                 return
 
-    for r in range(n_rows):
-        row = rows[r]
-        fast = b >= _SELECT_MIN_ROW and n_cl > 0
-        if fast:
+    if fast:  # each column's brackets from its sample rows
+        for j in range(n):
             for s in range(s_size):
-                sample[s] = row[(s * b) // s_size]
+                sample[s] = block[(s * b) // s_size, j]
             start = 0
             for c in range(n_cl):
-                lo_v[c] = -np.inf
-                hi_v[c] = np.inf
                 if low[c] >= 0:
                     select(sample, start, s_size - 1, low[c])
-                    lo_v[c] = sample[low[c]]
+                    lo_v[c, j] = sample[low[c]]
                     start = low[c] + 1
                 if high[c] < s_size:
                     select(sample, start, s_size - 1, high[c])
-                    hi_v[c] = sample[high[c]]
+                    hi_v[c, j] = sample[high[c]]
                     start = high[c] + 1
-                size[c] = 0
-                count[c] = 0
-        total = 0.0
-        if fast:
-            for t in range(b):
-                v = row[t]
-                total += v
-                for c in range(n_cl):
-                    if v < lo_v[c]:
-                        count[c] += 1
-                        break  # below this bracket, hence below the later ones' too
-                    if v <= hi_v[c]:
-                        buf[c, size[c]] = v
-                        size[c] += 1
-                        break
-        else:
-            for t in range(b):
-                total += row[t]
-        mean = total / b
-        acc = 0.0
+    total = np.zeros(n)
+    for t in range(b):  # separate from the branches below, so that it vectorizes
+        for j in range(n):
+            total[j] += block[t, j]
+    if fast:  # without branches: every value is stored at its bracket's next free slot,
+        # which only a value within the bracket takes (slot cap: a spare for the overflow)
         for t in range(b):
-            d = row[t] - mean
-            acc += d * d
-        std[r] = np.sqrt(acc / (b - 1)) if b > 1 else np.nan
-        fast = fast and mean - mean == 0.0  # NaN or an infinity: sorted
-        if fast:
-            below = 0
             for c in range(n_cl):
-                ka, kb = kth[first[c]], kth[last[c]]
-                if not (below + count[c] <= ka and kb < below + count[c] + size[c]):
-                    fast = False
-                    break
-                start = 0
-                for k in range(first[c], last[c] + 1):
-                    pos = kth[k] - below - count[c]
-                    select(buf[c], start, size[c] - 1, pos)
-                    stats[r, k] = buf[c, pos]
-                    start = pos + 1
-                below += count[c] + size[c]
-            nan[r] = False
-        if not fast:
-            srt = np.sort(row)
-            for k in range(n_k):
-                stats[r, k] = srt[kth[k]]
-            nan[r] = srt[b - 1] != srt[b - 1]
+                for j in range(n):
+                    v = block[t, j]
+                    count[c, j] += v < lo_v[c, j]
+                    m = size[c, j]
+                    buf[c, j, min(m, cap[c])] = v
+                    size[c, j] = m + ((v >= lo_v[c, j]) & (v <= hi_v[c, j]))
+    mean = np.empty(n)
+    acc = np.zeros(n)
+    for j in range(n):
+        mean[j] = total[j] / b
+    for t in range(b):
+        for j in range(n):
+            d = block[t, j] - mean[j]
+            acc[j] += d * d
+    column = np.empty(b)
+    for j in range(n):
+        std[j] = np.sqrt(acc[j] / (b - 1)) if b > 1 else np.nan
+        good = fast and mean[j] - mean[j] == 0.0  # NaN or an infinity: sorted
+        for c in range(n_cl):  # count: values below the bracket; m: values within it
+            if not good:
+                break
+            below, m = count[c, j], size[c, j]
+            if m > cap[c] or not (below <= kth[first[c]] and kth[last[c]] < below + m):
+                good = False
+                break
+            start = 0
+            for k in range(first[c], last[c] + 1):
+                pos = kth[k] - below
+                select(buf[c, j], start, m - 1, pos)
+                stats[j, k] = buf[c, j, pos]
+                start = pos + 1
+        nan[j] = False
+        if not good:
+            for t in range(b):
+                column[t] = block[t, j]
+            if n_k > 0:
+                column.sort()
+                for k in range(n_k):
+                    stats[j, k] = column[kth[k]]
+                nan[j] = column[b - 1] != column[b - 1]
+            else:
+                for t in range(b):
+                    if column[t] != column[t]:
+                        nan[j] = True

@@ -351,32 +351,34 @@ def test_replicate_summary_equals_numpy_exactly(no_numba, monkeypatch):
 
 def test_order_stats_kernel_as_python_selects_exactly(monkeypatch):
     """The selection kernel run as plain Python (what numba compiles): the exact order
-    statistics of sorting, the row's NaN flag and the standard deviation of summing in row
-    order, through the bracket, its misses (sorted rows) and the sorting fallback."""
+    statistics of sorting each column, its NaN flag and the standard deviation of summing in
+    row order, through the bracket, its misses (sampled rows holding the largest values) and
+    the sorting fallback."""
     rng = np.random.default_rng(4)
     for d, q in _quantile_cases(rng, 12, [40, 2048, 2500]):
-        rows = np.ascontiguousarray(d.T)
-        kth = np.unique(rng.integers(0, rows.shape[1], size=int(rng.integers(1, 6))))
-        kth = np.unique(np.concatenate([kth, [rows.shape[1] // 40, rows.shape[1] // 40 + 1]]))
-        stats = np.empty((rows.shape[0], kth.size))
-        std, nan = np.empty(rows.shape[0]), np.empty(rows.shape[0], dtype=bool)
-        before = rows.copy()
+        block = np.ascontiguousarray(d)
+        b = block.shape[0]
+        kth = np.unique(rng.integers(0, b, size=int(rng.integers(1, 6))))
+        kth = np.unique(np.concatenate([kth, [b // 40, b // 40 + 1]]))
+        stats = np.empty((block.shape[1], kth.size))
+        std, nan = np.empty(block.shape[1]), np.empty(block.shape[1], dtype=bool)
+        before = block.copy()
         with np.errstate(invalid="ignore"):
-            _engine._order_stats_py(rows, kth, *_engine._select_brackets(kth, rows.shape[1]),
+            _engine._order_stats_py(block, kth, *_engine._select_brackets(kth, b),
                                     stats, std, nan)
-        np.testing.assert_array_equal(rows, before)  # the rows are only read
-        np.testing.assert_array_equal(stats, np.sort(rows, axis=1)[:, kth])
-        np.testing.assert_array_equal(nan, np.isnan(rows).any(axis=1))
-        for r, row in enumerate(rows):  # sums in row order, then the sum of squared deviations
+        np.testing.assert_array_equal(block, before)  # the block is only read
+        np.testing.assert_array_equal(stats, np.sort(block, axis=0)[kth].T)
+        np.testing.assert_array_equal(nan, np.isnan(block).any(axis=0))
+        for j, col in enumerate(block.T):  # sums in row order, then squared deviations
             total = 0.0
-            for v in row:
+            for v in col:
                 total += v
             acc = 0.0
             with np.errstate(invalid="ignore"):
-                for v in row:
-                    acc += (v - total / row.size) ** 2
-                ref = math.sqrt(acc / (row.size - 1)) if acc == acc else math.nan
-            np.testing.assert_array_equal(std[r], ref)
+                for v in col:
+                    acc += (v - total / b) ** 2
+                ref = math.sqrt(acc / (b - 1)) if acc == acc else math.nan
+            np.testing.assert_array_equal(std[j], ref)
 
 
 def test_select_brackets_are_disjoint_and_in_order():
