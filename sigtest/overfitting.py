@@ -35,7 +35,13 @@ from sigtest._arrays import (
 )
 from sigtest._execution import as_blocks
 from sigtest._references import BAILEY_ET_AL_2017, WILSON_1927
-from sigtest._results import ConfidenceInterval, Reference, ResultBase, ShortRepr
+from sigtest._results import (
+    ConfidenceInterval,
+    Reference,
+    ResultBase,
+    ShortRepr,
+    device_text,
+)
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
@@ -223,7 +229,9 @@ class PBOResult(ResultBase):
         lo, hi = self.confidence_interval
         return (
             f"The probability of backtest overfitting was estimated by combinatorially symmetric "
-            f"cross-validation (Bailey, Borwein, Lopez de Prado & Zhu, 2017): the {self.n_obs} "
+            f"cross-validation (Bailey, Borwein, Lopez de Prado & Zhu, 2017"
+            f"{device_text(self.device, 'its sums, selections and ranks were computed')}): "
+            f"the {self.n_obs} "
             f"periods of returns of {self.n_strategies} candidate configurations were split into "
             f"S = {self.n_partitions} contiguous blocks of {self.block_length} periods, and for "
             f"each of the {self.n_combinations} ways of choosing S/2 blocks as the in-sample half "
@@ -841,8 +849,9 @@ class _DeviceStats:
         o1 = self.t1 - s1
         s2 = xp.matmul(ind, self.b2) if self.metric != "mean" else s1
         o2 = self.t2 - s2 if self.metric != "mean" else o1
-        a = self._perf(s1, s2, self.half_n)
-        b = self._perf(o1, o2, self.half_n)
+        with np.errstate(divide="ignore", invalid="ignore"):  # NumPy-backed namespaces
+            a = self._perf(s1, s2, self.half_n)
+            b = self._perf(o1, o2, self.half_n)
         if self.cidx.size:
             a = self._constant_halves(ind, a)
             b = self._constant_halves(1.0 - ind, b)
@@ -1394,7 +1403,16 @@ def pbo(
         and a :class:`~sigtest.DegenerateDataWarning` names the columns.
     batch_size : int, optional
         Number of complementary pairs of combinations processed at once (memory knob; results do
-        not depend on it). By default about 64 MB per performance matrix.
+        not depend on it). By default about 2 MB per performance matrix on the CPU, 256 MiB on
+        a device.
+    device : None, str or device object, default: None
+        Where the built-in measures run (the per-block sums, the products of every combination,
+        selections, ranks and the pooled histogram): None, where the data live (a CuPy array or
+        a PyTorch tensor with finite values stays on its device; numpy, pandas, polars and dask
+        input run on the CPU); 'cpu'; 'cuda' or 'cuda:<k>' (CuPy if installed, else
+        PyTorch); or a device object of an array library. A callable ``measure`` and
+        ``nan_policy`` other than 'raise' run on the CPU. The result records the device in
+        ``device`` (see Notes).
 
     Returns
     -------
@@ -1504,6 +1522,28 @@ def pbo(
     Dask: ``returns`` may also be a dask array or DataFrame; the same kernels run on each
     column block where it lives (README, "Scaling out with Dask"). A callable measure is called on each
     block's halves, so it must be column-wise (column j's value depends on column j only).
+
+    *On a device* (a CuPy array or PyTorch tensor, any array API array, or ``device=``; the
+    built-in measures, ``nan_policy='raise'``): the same steps run with the standard functions
+    of the array's namespace where the data live: the per-block sums of the reshaped block, the
+    same exact power-of-two rescaling, the IS sums of a chunk of combinations as the product of
+    its indicator rows with the ``S x N`` sums, the first column among IS ties (the array API
+    standard's ``argmax`` returns the first occurrence of the maximum), the OOS rank counts, in
+    chunks of about 256 MiB per performance matrix. Only vectors of one entry per combination
+    (and the columns' means, standard deviations and largest magnitudes, from which the host
+    picks the centres and powers of two of the host engine) come to the host. The pooled
+    histogram's keys are computed exactly without a bit cast: for a magnitude ``a >= 2^-40``,
+    ``e = floor(log2(a))`` is corrected by comparing ``a`` with the exact powers ``2^e`` and
+    ``2^(e+1)`` (a table built with ``ldexp``), and the mantissa bin is
+    ``floor((a 2^-e - 1) 1024)``, exact. Counts and sums accumulate on the device with
+    ``bincount`` (NumPy, CuPy, PyTorch) or, in namespaces without it, per chunk from sorted
+    values, ``searchsorted`` and cumulative sums; only the populated bins come to the host.
+    Selections, ranks, logits, PBO and the dominance CDFs are those of numpy input; the
+    performance values, the dominance integrals and the degradation line agree to rounding
+    (a device adds in its own order: about 1e-16 relative). A matrix sent with ``device=``
+    that is wider than ``sigtest._arrays.DEVICE_BLOCK_BYTES`` (4 GiB) goes in column blocks,
+    one at a time, combined like dask blocks (the ranks then take a second pass over the
+    combinations).
 
     References
     ----------
