@@ -729,9 +729,21 @@ class _HostChunk:
 _DEVICE_CHUNK_ENTRIES = 2**25
 #: Entries of the ``T x N_c`` temporaries while a device block's sums are built (512 MiB).
 _DEVICE_COLUMN_ENTRIES = 2**26
-# bins of the magnitudes from 2**-40 up: exponents -40 .. 1023, and 1024 for infinity
-_MIN_EXP = -40
-_INF_MAG = (1024 - _MIN_EXP) * 1024 + 1
+# The keys on a device index a magnitude's binary exponent e by i = e + 41 (i = 0: the magnitudes
+# below 2**-40, which share one bin; i = 1064: e = 1023), with the tables of
+# :func:`_key_tables`.
+_EXP_SHIFT = 41
+_MAX_INDEX = 1023 + _EXP_SHIFT
+_MAX_FLOAT = float(np.finfo(np.float64).max)
+
+
+def _key_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``powers[i] = 2**e`` (0 at ``i = 0``, infinity at ``i = 1065``) and
+    ``scales[i] = 2**(10 - e)`` (0 at ``i = 0``), exact (``np.ldexp``)."""
+    e = np.arange(1, _MAX_INDEX + 1) - _EXP_SHIFT
+    powers = np.concatenate([[0.0], np.ldexp(1.0, e), [np.inf]])
+    scales = np.concatenate([[0.0], np.ldexp(1.0, 10 - e)])
+    return powers, scales
 
 
 def _times_power_of_two(a: Any, exponents: np.ndarray) -> Any:
@@ -921,38 +933,45 @@ class _DeviceChunk:
         return float(self._ends[:2].min()), float(self._ends[2:].max())
 
     def add_to(self, pooled: Any) -> None:
-        pooled.add(self.a)
-        pooled.add(self.b)
+        finite = bool(np.isfinite(self._ends).all())
+        pooled.add(self.a, finite)
+        pooled.add(self.b, finite)
         pooled.note(*self.extremes())
 
 
-def _device_float_keys(xp: Any, values: Any, powers: Any, inverse: Any) -> tuple[Any, Any]:
-    """:func:`_float_keys` of a 1-D array of a device (finite or infinite values), computed
-    exactly with standard functions (the array API has no bit cast), and the signed lower edge
-    of each value's bin (0 for the bin of the magnitudes below ``2**-40``).
+def _device_float_keys(
+    xp: Any, values: Any, powers: Any, scales: Any, *, finite: bool = True, edges: bool = False
+) -> tuple[Any, Any]:
+    """:func:`_float_keys` of a 1-D array of a device, computed exactly with standard functions
+    (the array API has no bit cast); with ``edges``, also the signed lower edge of each value's
+    bin (0 for the bin of the magnitudes below ``2**-40``). ``finite=False``: the values may
+    be infinite (two more steps).
 
-    A magnitude ``a >= 2**-40`` with binary exponent ``e`` (``2**e <= a < 2**(e + 1)``) and
-    top 10 mantissa bits ``m`` has the key's magnitude bin ``(e + 40) * 1024 + m + 1``.
-    ``floor(log2(a))`` may be off by one near powers of two, so ``e`` is corrected by
-    comparing ``a`` with the exact powers ``2**e`` and ``2**(e + 1)`` (``powers``, a table
-    built with ``np.ldexp``); then ``a * 2**-e`` (``inverse``) is exact and in ``[1, 2)``,
-    ``(a * 2**-e - 1) * 1024`` is exact (Sterbenz), and its floor is ``m``.
+    A magnitude ``a >= 2**-40`` with binary exponent ``e`` (``2**e <= a < 2**(e + 1)``) and top
+    10 mantissa bits ``m`` has the key's magnitude bin ``(e + 40) * 1024 + m + 1``.
+    ``floor(log2(a))`` may be off by one near powers of two, so ``e`` is corrected by comparing
+    ``a`` with the exact powers ``2**e`` and ``2**(e + 1)`` (``powers``, built with ``ldexp``);
+    then ``a * 2**(10 - e)`` (``scales``) is exact, in ``[1024, 2048)``, and its floor is
+    ``1024 + m``. Below ``2**-40`` the index and the scale are 0, so is the magnitude bin.
     """
     a = xp.abs(values)
-    tiny = a < 2.0**_MIN_EXP
-    inf = xp.isinf(a)
-    safe = xp.where(tiny | inf, 1.0, a)
-    idx = xp.astype(xp.clip(xp.floor(xp.log2(safe)), float(_MIN_EXP), 1023.0), xp.int64)
-    idx = idx - _MIN_EXP
-    idx = (idx - xp.astype(safe < xp.take(powers, idx), xp.int64)
-           + xp.astype(safe >= xp.take(powers, idx + 1), xp.int64))
-    frac = (safe * xp.take(inverse, idx) - 1.0) * 1024.0
-    mant = xp.floor(frac)
-    mag = idx * 1024 + xp.astype(mant, xp.int64) + 1
-    mag = xp.where(inf, _INF_MAG, xp.where(tiny, 0, mag))
+    if not finite:  # infinity is keyed as the largest float, one bin up
+        over = a > _MAX_FLOAT
+        a = xp.minimum(a, _MAX_FLOAT)
+    with np.errstate(divide="ignore"):  # log2(0) in NumPy-backed namespaces
+        e = xp.clip(xp.floor(xp.log2(a)), -float(_EXP_SHIFT), 1023.0)
+    i = xp.astype(e, xp.int64) + _EXP_SHIFT
+    i = xp.where(a < xp.take(powers, i), i - 1, i)
+    i = xp.where(a >= xp.take(powers, i + 1), i + 1, i)
+    m = xp.floor(a * xp.take(scales, i))
+    mag = xp.maximum(i * 1024 + xp.astype(m, xp.int64) - 2047, 0)
+    if not finite:
+        mag = mag + xp.astype(over, xp.int64)
     neg = values < 0
-    keys = xp.where(neg, _KEY_OFFSET - 1 - mag, _KEY_OFFSET + mag)
-    low = xp.where(tiny | inf, 0.0, xp.take(powers, idx) * (1.0 + mant / 1024.0))
+    keys = xp.where(neg, (_KEY_OFFSET - 1) - mag, _KEY_OFFSET + mag)
+    if not edges:
+        return keys, None
+    low = xp.take(powers, i) * (m / 1024.0)
     return keys, xp.where(neg, -low, low)
 
 
@@ -967,10 +986,7 @@ class _DeviceHistogram:
 
     def __init__(self, device: Device) -> None:
         self.xp = xp = device.xp
-        exps = np.arange(_MIN_EXP, 1025)
-        with np.errstate(over="ignore"):
-            self.powers = device.put(np.ldexp(1.0, exps))  # 2**1024 = inf: a's upper bound
-        self.inverse = device.put(np.ldexp(1.0, -exps[:-1]))
+        self.powers, self.scales = (device.put(t) for t in _key_tables())
         self.bincount = getattr(xp, "bincount", None)
         self.count: Any = None
         self.total: Any = None
@@ -981,18 +997,20 @@ class _DeviceHistogram:
         """The range of the values added (their keys' range, the key being monotone)."""
         self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
 
-    def add(self, values: Any) -> None:
+    def add(self, values: Any, finite: bool = True) -> None:
+        """Add the values (``finite``: none is infinite)."""
         xp = self.xp
         flat = xp.reshape(values, (-1,))
         if self.bincount is not None:
-            keys, _ = _device_float_keys(xp, flat, self.powers, self.inverse)
+            keys, _ = _device_float_keys(xp, flat, self.powers, self.scales, finite=finite)
             count = self.bincount(keys, minlength=_KEY_SIZE)
             total = self.bincount(keys, weights=flat, minlength=_KEY_SIZE)
             self.count = count if self.count is None else self.count + count
             self.total = total if self.total is None else self.total + total
             return
         flat = xp.sort(flat)
-        keys, low = _device_float_keys(xp, flat, self.powers, self.inverse)
+        keys, low = _device_float_keys(xp, flat, self.powers, self.scales, finite=finite,
+                                       edges=True)
         bins = xp.sort(xp.unique_values(keys))
         starts = xp.searchsorted(keys, bins)
         ends = xp.concat([starts[1:], xp.full((1,), flat.shape[0], dtype=starts.dtype,

@@ -628,9 +628,13 @@ def test_pbo_float_keys_on_the_device_equal_the_hosts(dev):
 
     v = _float_classes()
     hist = _DeviceHistogram(dev)
-    keys, low = _device_float_keys(dev.xp, dev.put(v), hist.powers, hist.inverse)
+    keys, low = _device_float_keys(dev.xp, dev.put(v), hist.powers, hist.scales, finite=False,
+                                   edges=True)
     expected = _float_keys(v)
     np.testing.assert_array_equal(as_host(keys), expected)
+    fin = np.isfinite(v)
+    keys_fin, _ = _device_float_keys(dev.xp, dev.put(v[fin]), hist.powers, hist.scales)
+    np.testing.assert_array_equal(as_host(keys_fin), expected[fin])
     low = as_host(low)
     finite = np.isfinite(v) & (np.abs(v) >= 2.0**-40)
     np.testing.assert_array_equal(_float_keys(low[finite]), expected[finite])
@@ -836,6 +840,7 @@ def test_cuda_pbo_matches_numpy(data, measure):
         dev = device_of(to_gpu(x[:1]))
         hist = _DeviceHistogram(dev)
         v = _float_classes()
-        keys, _ = _device_float_keys(dev.xp, dev.put(v), hist.powers, hist.inverse)
+        keys, _ = _device_float_keys(dev.xp, dev.put(v), hist.powers, hist.scales,
+                                     finite=False)
         np.testing.assert_array_equal(as_host(keys), _float_keys(v))
     assert_pbo_equal(expected, sigtest.pbo(x, n_partitions=16, measure=measure, device="cuda"))
