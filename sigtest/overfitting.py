@@ -773,7 +773,10 @@ class _DeviceStats:
     ) -> None:
         xp = device.xp
         self.xp, self.device, self.metric = xp, device, metric
-        self.chunk_entries = _DEVICE_CHUNK_ENTRIES
+        # a device's processors take large chunks; a CPU (PyTorch's CPU tensors) the host's
+        # chunks that fit its cache
+        self.chunk_entries = (_CHUNK_ENTRIES if device.name.startswith("cpu")
+                              else _DEVICE_CHUNK_ENTRIES)
         t_obs, n_strat = (int(v) for v in x.shape)
         self.width = n_strat
         s, m = n_partitions, block_length
@@ -889,7 +892,12 @@ class _DeviceStats:
         lt1, eq1, lt2, eq2 = as_host(xp.stack(rows)).astype(np.int64)
         return (lt1, eq1), (lt2, eq2)
 
-    def histogram(self) -> _DeviceHistogram:
+    def histogram(self) -> _PooledHistogram | _DeviceHistogram:
+        """The pooled histogram: on the device; for a device in host memory (PyTorch's CPU
+        tensors), the host's on the chunks themselves (no copy), whose keys take a few
+        integer steps where the device's take some twenty."""
+        if self.device.name.startswith("cpu"):
+            return _PooledHistogram()
         return _DeviceHistogram(self.device)
 
 
@@ -932,20 +940,23 @@ class _DeviceChunk:
     def extremes(self) -> tuple[float, float]:
         return float(self._ends[:2].min()), float(self._ends[2:].max())
 
-    def add_to(self, pooled: Any) -> None:
-        finite = bool(np.isfinite(self._ends).all())
-        pooled.add(self.a, finite)
-        pooled.add(self.b, finite)
-        pooled.note(*self.extremes())
+    def add_to(self, pooled: _PooledHistogram | _DeviceHistogram) -> None:
+        if isinstance(pooled, _PooledHistogram):  # a device in host memory: no copy
+            pooled.add(as_host(self.a))
+            pooled.add(as_host(self.b))
+        else:
+            pooled.add(self.a, *self.extremes())
+            pooled.add(self.b, *self.extremes())
 
 
 def _device_float_keys(
-    xp: Any, values: Any, powers: Any, scales: Any, *, finite: bool = True, edges: bool = False
+    xp: Any, values: Any, powers: Any, scales: Any, *, finite: bool = True, edges: bool = False,
+    offset: int = _KEY_OFFSET,
 ) -> tuple[Any, Any]:
     """:func:`_float_keys` of a 1-D array of a device, computed exactly with standard functions
-    (the array API has no bit cast); with ``edges``, also the signed lower edge of each value's
-    bin (0 for the bin of the magnitudes below ``2**-40``). ``finite=False``: the values may
-    be infinite (two more steps).
+    (the array API has no bit cast), less ``_KEY_OFFSET - offset``; with ``edges``, also the
+    signed lower edge of each value's bin (0 for the bin of the magnitudes below ``2**-40``).
+    ``finite=False``: the values may be infinite (two more steps).
 
     A magnitude ``a >= 2**-40`` with binary exponent ``e`` (``2**e <= a < 2**(e + 1)``) and top
     10 mantissa bits ``m`` has the key's magnitude bin ``(e + 40) * 1024 + m + 1``.
@@ -968,7 +979,7 @@ def _device_float_keys(
     if not finite:
         mag = mag + xp.astype(over, xp.int64)
     neg = values < 0
-    keys = xp.where(neg, (_KEY_OFFSET - 1) - mag, _KEY_OFFSET + mag)
+    keys = xp.where(neg, (offset - 1) - mag, offset + mag)
     if not edges:
         return keys, None
     low = xp.take(powers, i) * (m / 1024.0)
@@ -993,20 +1004,25 @@ class _DeviceHistogram:
         self.host = _PooledHistogram()
         self.lo, self.hi = np.inf, -np.inf
 
-    def note(self, lo: float, hi: float) -> None:
-        """The range of the values added (their keys' range, the key being monotone)."""
-        self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
-
-    def add(self, values: Any, finite: bool = True) -> None:
-        """Add the values (``finite``: none is infinite)."""
+    def add(self, values: Any, lo: float, hi: float) -> None:
+        """Add the values, whose smallest and largest are ``lo`` and ``hi`` (so their keys
+        range from ``key(lo)`` to ``key(hi)``: the key is monotone in the value)."""
         xp = self.xp
+        self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
+        finite = math.isfinite(lo) and math.isfinite(hi)
         flat = xp.reshape(values, (-1,))
-        if self.bincount is not None:
-            keys, _ = _device_float_keys(xp, flat, self.powers, self.scales, finite=finite)
-            count = self.bincount(keys, minlength=_KEY_SIZE)
-            total = self.bincount(keys, weights=flat, minlength=_KEY_SIZE)
-            self.count = count if self.count is None else self.count + count
-            self.total = total if self.total is None else self.total + total
+        if self.bincount is not None:  # over the keys of the chunk's range only
+            k0, k1 = (int(k) for k in _float_keys(np.array([lo, hi])))
+            keys, _ = _device_float_keys(xp, flat, self.powers, self.scales, finite=finite,
+                                         offset=_KEY_OFFSET - k0)
+            count = self.bincount(keys, minlength=k1 - k0 + 1)
+            total = self.bincount(keys, weights=flat, minlength=k1 - k0 + 1)
+            if self.count is None:
+                where = array_device(flat)
+                self.count = xp.zeros(_KEY_SIZE, dtype=count.dtype, device=where)
+                self.total = xp.zeros(_KEY_SIZE, dtype=total.dtype, device=where)
+            self.count[k0 : k1 + 1] = self.count[k0 : k1 + 1] + count
+            self.total[k0 : k1 + 1] = self.total[k0 : k1 + 1] + total
             return
         flat = xp.sort(flat)
         keys, low = _device_float_keys(xp, flat, self.powers, self.scales, finite=finite,
