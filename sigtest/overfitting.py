@@ -780,11 +780,11 @@ class _DeviceStats:
         t_obs, n_strat = (int(v) for v in x.shape)
         self.width = n_strat
         s, m = n_partitions, block_length
-        # the exact power-of-two rescaling of :func:`_pbo_engine`, from the columns' largest
-        # magnitudes (an N-vector brought to the host)
+        # the exact power-of-two rescaling of :func:`_pbo_engine`, from the columns' extremes
+        # (N-vectors brought to the host; no temporary of the block's size)
         self.perf_exp: int | None = None
-        exp = scale_exponents(as_host(xp.max(xp.abs(x), axis=0))[None, :],
-                              common=metric != "sharpe")
+        ends = np.stack([as_host(xp.min(x, axis=0)), as_host(xp.max(x, axis=0))])
+        exp = scale_exponents(ends, common=metric != "sharpe")
         if exp is not None:
             x = _times_power_of_two(x, -exp)
             if metric == "sortino":
@@ -793,27 +793,27 @@ class _DeviceStats:
                 self.perf_exp = int(exp[0])
         self.target = target
         sharpe = metric == "sharpe"
-        center = np.zeros(n_strat)
-        if sharpe:
-            center = _center_of(as_host(xp.mean(x, axis=0)), as_host(xp.std(x, axis=0)))
-        self.center = on_device_of(x, center)
-        b1, b2, bmin, bmax = [], [], [], []
+        b1, b2, bmin, bmax, centers = [], [], [], [], []
         step = max(1, _DEVICE_COLUMN_ENTRIES // max(t_obs, 1))
         for lo in range(0, n_strat, step):  # column chunks: temporaries stay bounded
             hi = min(lo + step, n_strat)
-            blk = xp.reshape(x[:, lo:hi], (s, m, hi - lo))
+            xc = x[:, lo:hi]
+            blk = xp.reshape(xc, (s, m, hi - lo))
             if metric == "sortino":
                 d = xp.minimum(blk - target, 0.0)
                 b2.append(xp.sum(d * d, axis=1))
                 b1.append(xp.sum(blk, axis=1))
             elif sharpe:
-                d1 = blk - self.center[lo:hi]
+                mu, sd = as_host(xp.mean(xc, axis=0)), as_host(xp.std(xc, axis=0))
+                centers.append(on_device_of(x, _center_of(mu, sd)))
+                d1 = blk - centers[-1]
                 b1.append(xp.sum(d1, axis=1))
                 b2.append(xp.sum(d1 * d1, axis=1))
                 bmin.append(xp.min(blk, axis=1))
                 bmax.append(xp.max(blk, axis=1))
             else:
                 b1.append(xp.sum(blk, axis=1))
+        self.center: Any = xp.concat(centers) if sharpe else None
         self.b1 = xp.concat(b1, axis=1)
         self.b2 = xp.concat(b2, axis=1) if b2 else self.b1
         self.t1 = xp.sum(self.b1, axis=0)

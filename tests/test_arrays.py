@@ -844,3 +844,26 @@ def test_cuda_pbo_matches_numpy(data, measure):
                                      finite=False)
         np.testing.assert_array_equal(as_host(keys), _float_keys(v))
     assert_pbo_equal(expected, sigtest.pbo(x, n_partitions=16, measure=measure, device="cuda"))
+
+
+def test_pbo_device_chunks_rows_dropped_and_float32(data, monkeypatch):
+    """Small column chunks while the device's sums are built and small combination chunks give
+    the same answer; the rows left over by the partition are dropped on the device as on the
+    host; a float32 tensor is read as float64, like numpy float32 input."""
+    from sigtest import overfitting
+
+    x, _ = data
+    y = x[:397, :15]  # 397 = 8 * 49 + 5: the 5 oldest rows are dropped
+    expected = sigtest.pbo(y, n_partitions=8)
+    assert expected.rows_dropped == 5
+    monkeypatch.setattr(overfitting, "_DEVICE_COLUMN_ENTRIES", 397 * 4)
+    monkeypatch.setattr(overfitting, "_DEVICE_CHUNK_ENTRIES", 15 * 3)
+    for measure in ("sharpe", "sortino", "mean"):
+        expected = sigtest.pbo(y, n_partitions=8, measure=measure)
+        got = sigtest.pbo(strict(y), n_partitions=8, measure=measure)
+        assert_pbo_equal(expected, got)
+        assert got.dropped_rows == expected.dropped_rows == [0, 1, 2, 3, 4]
+    if torch is not None:
+        y32 = y.astype(np.float32)
+        assert_pbo_equal(sigtest.pbo(y32, n_partitions=8),
+                         sigtest.pbo(torch.tensor(y32), n_partitions=8))
