@@ -1570,8 +1570,10 @@ def pbo(
     ``e = floor(log2(a))`` is corrected by comparing ``a`` with the exact powers ``2^e`` and
     ``2^(e+1)`` (a table built with ``ldexp``), and the mantissa bin is
     ``floor((a 2^-e - 1) 1024)``, exact. Counts and sums accumulate on the device with
-    ``bincount`` (NumPy, CuPy, PyTorch) or, in namespaces without it, per chunk from sorted
-    values, ``searchsorted`` and cumulative sums; only the populated bins come to the host.
+    ``bincount`` (CuPy, PyTorch) or, in namespaces without it, per chunk from sorted values,
+    ``searchsorted`` and cumulative sums; only the populated bins come to the host. (A device
+    in host memory, such as PyTorch's CPU tensors, takes the host's 2 MB chunks and
+    histograms them with the host's bit-pattern keys, without a copy.)
     Selections, ranks, logits, PBO and the dominance CDFs are those of numpy input; the
     performance values, the dominance integrals and the degradation line agree to rounding
     (a device adds in its own order: about 1e-16 relative). A matrix sent with ``device=``
