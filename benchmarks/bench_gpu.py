@@ -142,6 +142,8 @@ def main() -> None:
     if args.pbo_n:
         pbo_reference(dev, args.cpu_n)
     if dev is None:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"peak host memory {rss:.2f} GiB")
         return
 
     # 1. the device's float64 product peak on the engine's shape
