@@ -160,6 +160,9 @@ class PBOResult(ResultBase):
         Wilson score interval for PBO with ``n_effective`` trials (see Notes of :func:`pbo`).
     n_effective : float
         The effective number of independent trials used by that interval.
+    device : str
+        Where the sums, selections and ranks were computed: 'cpu' (the numpy engine) or a
+        device, e.g. 'cuda:0 (cupy)' (see the Notes of :func:`pbo`).
     """
 
     pbo: float

@@ -844,6 +844,13 @@ def test_cuda_pbo_matches_numpy(data, measure):
                                      finite=False)
         np.testing.assert_array_equal(as_host(keys), _float_keys(v))
     assert_pbo_equal(expected, sigtest.pbo(x, n_partitions=16, measure=measure, device="cuda"))
+    # exact ties: the GPU's argmax must pick the first column (the array API standard's rule)
+    base = np.random.default_rng(7).integers(-2, 3, size=(48, 5)).astype(float)
+    tied = np.column_stack([base, base[:, 1], base[:, 3], base[:, 1]])
+    expected = sigtest.pbo(tied, n_partitions=8, measure=measure, target=0.5)
+    for _, to_gpu in CUDA:
+        assert_pbo_equal(expected, sigtest.pbo(to_gpu(tied), n_partitions=8, measure=measure,
+                                               target=0.5))
 
 
 def test_pbo_device_chunks_rows_dropped_and_float32(data, monkeypatch):
