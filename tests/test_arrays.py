@@ -625,7 +625,7 @@ def _float_classes():
 def test_pbo_float_keys_on_the_device_equal_the_hosts(dev):
     """The histogram keys computed without a bit cast equal the host's bit-pattern keys on
     every class of float, and each value's lower bin edge is the smallest float of its bin."""
-    from sigtest.overfitting import _DeviceHistogram, _device_float_keys, _float_keys
+    from sigtest.overfitting import _device_float_keys, _DeviceHistogram, _float_keys
 
     v = _float_classes()
     hist = _DeviceHistogram(dev)
@@ -829,7 +829,7 @@ def test_pbo_dask_blocks_run_on_the_device(data):
 @pytest.mark.skipif(not CUDA, reason="no CUDA GPU with CuPy or PyTorch")
 @pytest.mark.parametrize("measure", ["sharpe", "mean", "sortino"])
 def test_cuda_pbo_matches_numpy(data, measure):
-    from sigtest.overfitting import _DeviceHistogram, _device_float_keys, _float_keys
+    from sigtest.overfitting import _device_float_keys, _DeviceHistogram, _float_keys
 
     x, _ = data
     expected = sigtest.pbo(x, n_partitions=16, measure=measure)
