@@ -51,6 +51,7 @@ __all__ = [
     "gram",
     "power_sums",
     "replicate_quantiles",
+    "replicate_summary",
 ]
 
 Bootstrap = Literal["iid", "stationary", "circular", "moving"]
@@ -585,6 +586,7 @@ def power_sums(
     out: Sequence[np.ndarray] | None = None,
     workers: int | None = None,
     device: Device | None = None,
+    each: Callable[[int, int, int, int, list[np.ndarray]], None] | None = None,
 ) -> Iterator[tuple[int, int, list[Any]]]:
     """For each chunk of replicates, the resampled means of ``x ** p`` for every ``p`` in ``powers``.
 
@@ -617,6 +619,12 @@ def power_sums(
 
     ``device``: run the products on that device instead (see :func:`_device_power_sums`); the
     chunks are then arrays of the device's namespace (host arrays when ``out`` is given).
+
+    ``each``: called on the worker thread as soon as a task's products are done, as
+    ``each(b0, b1, c0, c1, [M_p[b0:b1, c0:c1] for p in powers])`` (replicates ``b0:b1`` and
+    columns ``c0:c1``, the views writable), so that an elementwise reduction of the means runs
+    in parallel while they are in cache; it must be safe to call from several threads at once.
+    Not called by the device engine (the caller then reduces the yielded chunks).
     """
     if device is not None:
         yield from _device_power_sums(plan, x, powers, device, batch_size, out, workers)
@@ -662,10 +670,14 @@ def power_sums(
         outs = new_outs(start, stop)
 
         def products(c: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
+            views = []
             for res, xp in zip(outs, operands(c0, c1)):
                 block = res[r0:r1] if fused else res[r0:r1, c0:c1]
                 np.matmul(c, xp, out=block)
                 block *= inv_t
+                views.append(block)
+            if each is not None:
+                each(start + r0, start + r1, c0, c1, views)
 
         def group(g0: int, g1: int) -> None:
             if not hasattr(local, "counts"):  # the worker thread's own count matrix, reused
@@ -843,14 +855,24 @@ def replicate_quantiles(dist: np.ndarray, q: Sequence[float]) -> np.ndarray:
 
     ``np.quantile`` partitions along the strided axis 0 of a copy of the whole distribution, on
     one thread. Here each block of :data:`_QUANTILE_COLUMNS` columns is copied as contiguous
-    rows (``N_c x B``) and one ``np.partition`` per row finds just the order statistics the
-    levels need (and the largest value, behind which NaN sort); blocks run in parallel (numpy
-    releases the GIL while it partitions). The interpolation repeats numpy's own steps (virtual
-    index ``(B - 1) q``, its floor and the next index clipped to the ends, ``_lerp``'s two
-    formulas), so the numbers are numpy's exactly whatever the blocks or threads; a column
-    holding NaN gives NaN, as in numpy.
+    rows (``N_c x B``) and the order statistics the levels need are selected row by row (with
+    numba, by :func:`_order_stats_py`; else by one ``np.partition`` per row, which also finds
+    the largest value, behind which NaN sort); blocks run in parallel (numpy and the compiled
+    kernel release the GIL). Order statistics are exact whatever the selection algorithm, and
+    the interpolation repeats numpy's own steps (virtual index ``(B - 1) q``, its floor and the
+    next index clipped to the ends, ``_lerp``'s two formulas), so the numbers are numpy's
+    exactly whatever the blocks, threads or kernel; a column holding NaN gives NaN, as in numpy.
     """
-    levels = np.asarray(q, dtype=np.float64)
+    return replicate_summary(dist, q, std=False)[0]
+
+
+def replicate_summary(
+    dist: np.ndarray, q: Sequence[float], *, std: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`replicate_quantiles` and (with ``std``) ``dist.std(axis=0, ddof=1)``, bit for bit
+    (a sum of the replicates in order, as numpy's reduction over the rows), from the same
+    contiguous column blocks: with numba in the same passes over each block's rows."""
+    levels = np.asarray(q, dtype=np.float64).reshape(-1)
     n_rep, n_cols = dist.shape
     virtual = (n_rep - 1) * levels
     prev = np.floor(virtual)
@@ -862,27 +884,212 @@ def replicate_quantiles(dist: np.ndarray, q: Sequence[float]) -> np.ndarray:
     prev[below] = 0
     nxt[below] = 0
     gamma = (virtual - prev)[:, None]
-    prev_i, next_i = prev.astype(np.intp), nxt.astype(np.intp)
-    kth = np.unique(np.concatenate([prev_i % n_rep, next_i % n_rep, [n_rep - 1]]))
+    prev_i, next_i = prev.astype(np.intp) % n_rep, nxt.astype(np.intp) % n_rep
+    kernel = compile_kernel(_order_stats_py)
+    kth = np.unique(np.concatenate([prev_i, next_i]))
+    if kernel is None:  # numpy's selection, which also brings the largest value (NaN) last
+        kth = np.unique(np.concatenate([kth, [n_rep - 1]]))
+    where = np.searchsorted(kth, prev_i), np.searchsorted(kth, next_i)
+    brackets = _select_brackets(kth, n_rep)
     out = np.empty((levels.size, n_cols))
+    spread = np.empty(n_cols) if std else None
 
     def block(c0: int) -> None:
         c1 = min(c0 + _QUANTILE_COLUMNS, n_cols)
         rows = np.array(dist[:, c0:c1].T, order="C")  # a copy: partitioned in place
-        rows.partition(kth, axis=1)
-        a, b = rows[:, prev_i].T, rows[:, next_i].T
+        if kernel is not None:
+            stats = np.empty((c1 - c0, kth.size))
+            nan = np.empty(c1 - c0, dtype=np.bool_)
+            sd = np.empty(c1 - c0)
+            kernel(rows, kth, *brackets, stats, sd, nan)
+            if spread is not None:
+                spread[c0:c1] = sd
+        else:
+            rows.partition(kth, axis=1)
+            stats, nan = rows[:, kth], np.isnan(rows[:, -1])
+        a, b = stats[:, where[0]].T, stats[:, where[1]].T
         with np.errstate(invalid="ignore"):
             diff = b - a
             res = out[:, c0:c1]
             np.add(a, diff * gamma, out=res)
             np.subtract(b, diff * (1 - gamma), out=res, where=gamma >= 0.5)
-        res[:, np.isnan(rows[:, -1])] = np.nan
+        res[:, nan] = np.nan
 
     starts = range(0, n_cols, _QUANTILE_COLUMNS)
     with ThreadPoolExecutor(max_workers=max(1, min(n_workers(), len(starts)))) as pool:
         list(pool.map(block, starts))
-    return out
+    if std and kernel is None:  # numpy's reduction over the rows of the whole distribution
+        spread = dist.std(axis=0, ddof=1)
+    return out, spread
 
 
 #: Columns per task of :func:`replicate_quantiles` (their ``B x 64`` copy stays in cache).
 _QUANTILE_COLUMNS = 64
+#: Sample of each row from which :func:`_order_stats_py` brackets the order statistics, and
+#: the shortest row it brackets (shorter rows are sorted).
+_SELECT_SAMPLE = 256
+_SELECT_MIN_ROW = 8 * _SELECT_SAMPLE
+
+
+def _select_brackets(kth: np.ndarray, n_rep: int) -> tuple[np.ndarray, ...]:
+    """Clusters of the ranks ``kth`` (sorted) that one bracket serves, and each cluster's
+    bracket as ranks in the sample of :func:`_order_stats_py`: ``(first, last, low, high)``.
+
+    The bracket of the ranks ``ka..kb`` spans the sample ranks ``S ka / B - d`` to
+    ``S (kb + 1) / B + d``, ``d`` four binomial standard deviations of a sample rank at that
+    level plus 2: it holds the ranks unless the sample is far from representative, which the
+    kernel detects (it then sorts the row). Ranks close together share a cluster, and clusters
+    whose brackets would overlap are merged, so the brackets are disjoint and in order."""
+    s, n = _SELECT_SAMPLE, max(n_rep, 1)
+
+    def margin(rank: float) -> int:
+        p = min(max(rank / n, 0.0), 1.0)
+        return math.ceil(4.0 * math.sqrt(s * p * (1.0 - p))) + 2
+
+    def low(rank: int) -> int:
+        return (rank * s) // n - margin(rank)
+
+    def high(rank: int) -> int:
+        return -(-((rank + 1) * s) // n) + margin(rank + 1)
+
+    clusters: list[list[int]] = []  # first and last position in kth
+    for i, k in enumerate(int(v) for v in kth):
+        if clusters and (k - int(kth[clusters[-1][1]]) <= max(1, n // 64)
+                         or low(k) <= high(int(kth[clusters[-1][1]]))):
+            clusters[-1][1] = i
+        else:
+            clusters.append([i, i])
+    cols = [np.array(v, dtype=np.int64) for v in zip(*clusters)] if clusters else [
+        np.zeros(0, np.int64)] * 2
+    first, last = cols
+    lows = np.array([low(int(kth[i])) for i in first], dtype=np.int64)
+    highs = np.array([high(int(kth[i])) for i in last], dtype=np.int64)
+    return first, last, lows, highs
+
+
+def _order_stats_py(
+    rows: np.ndarray,
+    kth: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    stats: np.ndarray,
+    std: np.ndarray,
+    nan: np.ndarray,
+) -> None:
+    """Order statistics ``kth`` (sorted ranks) of each row of ``rows`` (``n x B``, left as it
+    is) into ``stats`` (``n x len(kth)``), the row's standard deviation (``ddof=1``, the sums
+    in row order, as numpy's ``std(axis=0)`` of the ``B x n`` transpose) into ``std``, and
+    whether the row holds NaN into ``nan`` (NaN sort last, as in numpy).
+
+    Floyd and Rivest's (1975) idea: a fixed sample of :data:`_SELECT_SAMPLE` values of the row
+    gives, per cluster of ranks, two values that bracket them (sample ranks ``low`` and
+    ``high``, :func:`_select_brackets`); one pass over the row (fused with the sum for the
+    mean) counts the values below the bracket and copies those within it, and a quickselect
+    over the copies finds the ranks. A bracket that misses its ranks, a row holding NaN or
+    infinities, or a row shorter than :data:`_SELECT_MIN_ROW` is sorted instead: the result is
+    the exact order statistics either way."""
+    n_rows, b = rows.shape
+    n_k = kth.shape[0]
+    n_cl = first.shape[0]
+    s_size = _SELECT_SAMPLE
+    sample = np.empty(s_size)
+    buf = np.empty((n_cl, b))
+    size = np.zeros(n_cl, np.int64)
+    count = np.zeros(n_cl, np.int64)
+    lo_v = np.empty(n_cl)
+    hi_v = np.empty(n_cl)
+
+    def select(a: np.ndarray, lo: int, hi: int, k: int) -> None:
+        # Hoare's quickselect (median-of-three pivot): a[k] becomes the k-th smallest of
+        # a[lo..hi], with no larger value before it and no smaller one after it
+        while hi > lo:
+            mid = (lo + hi) >> 1
+            if a[mid] < a[lo]:
+                a[mid], a[lo] = a[lo], a[mid]
+            if a[hi] < a[lo]:
+                a[hi], a[lo] = a[lo], a[hi]
+            if a[hi] < a[mid]:
+                a[hi], a[mid] = a[mid], a[hi]
+            pivot = a[mid]
+            i, j = lo, hi
+            while i <= j:
+                while a[i] < pivot:
+                    i += 1
+                while a[j] > pivot:
+                    j -= 1
+                if i <= j:
+                    a[i], a[j] = a[j], a[i]
+                    i += 1
+                    j -= 1
+            if k <= j:
+                hi = j
+            elif k >= i:
+                lo = i
+            else:
+                return
+
+    for r in range(n_rows):
+        row = rows[r]
+        fast = b >= _SELECT_MIN_ROW and n_cl > 0
+        if fast:
+            for s in range(s_size):
+                sample[s] = row[(s * b) // s_size]
+            start = 0
+            for c in range(n_cl):
+                lo_v[c] = -np.inf
+                hi_v[c] = np.inf
+                if low[c] >= 0:
+                    select(sample, start, s_size - 1, low[c])
+                    lo_v[c] = sample[low[c]]
+                    start = low[c] + 1
+                if high[c] < s_size:
+                    select(sample, start, s_size - 1, high[c])
+                    hi_v[c] = sample[high[c]]
+                    start = high[c] + 1
+                size[c] = 0
+                count[c] = 0
+        total = 0.0
+        if fast:
+            for t in range(b):
+                v = row[t]
+                total += v
+                for c in range(n_cl):
+                    if v < lo_v[c]:
+                        count[c] += 1
+                        break  # below this bracket, hence below the later ones' too
+                    if v <= hi_v[c]:
+                        buf[c, size[c]] = v
+                        size[c] += 1
+                        break
+        else:
+            for t in range(b):
+                total += row[t]
+        mean = total / b
+        acc = 0.0
+        for t in range(b):
+            d = row[t] - mean
+            acc += d * d
+        std[r] = np.sqrt(acc / (b - 1)) if b > 1 else np.nan
+        fast = fast and mean - mean == 0.0  # NaN or an infinity: sorted
+        if fast:
+            below = 0
+            for c in range(n_cl):
+                ka, kb = kth[first[c]], kth[last[c]]
+                if not (below + count[c] <= ka and kb < below + count[c] + size[c]):
+                    fast = False
+                    break
+                start = 0
+                for k in range(first[c], last[c] + 1):
+                    pos = kth[k] - below - count[c]
+                    select(buf[c], start, size[c] - 1, pos)
+                    stats[r, k] = buf[c, pos]
+                    start = pos + 1
+                below += count[c] + size[c]
+            nan[r] = False
+        if not fast:
+            srt = np.sort(row)
+            for k in range(n_k):
+                stats[r, k] = srt[kth[k]]
+            nan[r] = srt[b - 1] != srt[b - 1]

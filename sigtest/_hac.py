@@ -42,7 +42,7 @@ matrix, the HAC variance of each column's mean times ``T``.
 from __future__ import annotations
 
 import math
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 from scipy import fft as sfft
@@ -102,16 +102,40 @@ def kernel_weights(kernel: str, x: np.ndarray | float) -> np.ndarray:
                         np.where(a <= 1.0, 2.0 * (1.0 - a) ** 3, 0.0))
     # 25 / (12 pi^2 x^2) (sin z / z - cos z) = 3 (sin z - z cos z) / z^3, z = 6 pi x / 5
     z = a * (6.0 * np.pi / 5.0)
-    w = np.cos(z)
-    w *= z
-    np.subtract(np.sin(z), w, out=w)
+    return qs_weights(np, np.sin(z), np.cos(z), z)
+
+
+#: Below this ``z`` the quadratic-spectral weight is its Taylor series (:func:`qs_weights`).
+_QS_SERIES_BELOW = 1.0
+#: Coefficients of ``3 (sin z - z cos z) / z^3 = sum_n c_n z^(2n - 2)``, ``n = 1..9``:
+#: ``c_n = (-1)^(n + 1) 6 n / (2n + 1)!`` (1, -1/10, 1/280, -1/15120, ...).
+_QS_SERIES = tuple((-1) ** (n + 1) * 6.0 * n / math.factorial(2 * n + 1) for n in range(1, 10))
+
+
+def qs_weights(xp: Any, sin: Any, cos: Any, z: Any) -> Any:
+    """The quadratic-spectral weights ``3 (sin z - z cos z) / z^3`` from ``z >= 0`` and its
+    sine and cosine, in the array namespace ``xp`` (numpy or a device's).
+
+    The closed form cancels for small ``z`` (``sin z - z cos z ~ z^3 / 3``): its relative error
+    grows as ``3 eps / z^2``, 7e-11 at ``z = 0.003`` (a bandwidth near 1,000 at lag 1). Below
+    ``z = 1`` the weight is its Taylor series instead, ``1 - z^2 / 10 + z^4 / 280 - ...`` to
+    ``z^16`` (truncation below 2e-18 there), accurate to rounding; ``k(0) = 1``."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        z3 = z * z
-        z3 *= z
-        w /= z3
-    w *= 3.0
-    w[a == 0.0] = 1.0
-    return w
+        closed = (sin - z * cos) / (z * z * z) * 3.0
+
+    def series(z: Any) -> Any:
+        z2 = z * z
+        out = z2 * 0.0 + _QS_SERIES[-1]
+        for c in _QS_SERIES[-2::-1]:  # Horner in z^2
+            out = out * z2 + c
+        return out
+
+    if isinstance(z, np.ndarray):  # the few small z only (the first lags)
+        small = z < _QS_SERIES_BELOW
+        if small.any():
+            closed[small] = series(z[small])
+        return closed
+    return xp.where(z < _QS_SERIES_BELOW, series(z), closed)
 
 
 def ar1_fit(u: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -213,8 +237,43 @@ def _lag_weights(kernel: str, bw: np.ndarray, t_obs: int) -> np.ndarray:
         n_lags = int(min(t_obs - 1, math.ceil(float(finite.max())) - 1))
         n_lags = max(n_lags, 0)
     j = np.arange(1, n_lags + 1, dtype=np.float64)
+    ok = np.isfinite(bw) & (bw > 0)
+    if kernel == "quadratic_spectral" and n_lags and ok.all():
+        return _qs_lag_weights(bw, n_lags)
     with np.errstate(invalid="ignore", divide="ignore"):
         return kernel_weights(kernel, j / bw[..., None]) * np.where(np.isnan(bw), np.nan, 1.0)[..., None]
+
+
+#: Lags per block of :func:`_qs_lag_weights` (the fine angles of the angle-addition formulas).
+_QS_BLOCK = 64
+
+
+def _qs_lag_weights(bw: np.ndarray, n_lags: int) -> np.ndarray:
+    """The quadratic-spectral weights ``k(j / S)``, ``j = 1..n_lags``, for the finite positive
+    bandwidths ``bw`` (any shape), with two trigonometric evaluations per 64 lags instead of two
+    per lag.
+
+    ``k(j / S) = 3 (sin z - z cos z) / z^3`` with ``z = j theta``, ``theta = 6 pi / (5 S)``.
+    Writing ``j = 64 h + l``, the sine and cosine of ``z`` follow from those of ``64 h theta``
+    and ``l theta`` by the angle-addition formulas: each is within a few units in the last place
+    of the directly evaluated ones (the same accuracy against an extended-precision evaluation,
+    measured). The trigonometric functions are most of the cost of the kernel's weights at
+    every one of the ``T - 1`` lags."""
+    theta = (6.0 * np.pi / 5.0) / bw[..., None]  # (..., 1)
+    n_blocks = -(-(n_lags + 1) // _QS_BLOCK)
+    coarse = (np.arange(n_blocks) * _QS_BLOCK) * theta  # (..., H)
+    fine = np.arange(_QS_BLOCK) * theta  # (..., L)
+    s_c, c_c = np.sin(coarse)[..., :, None], np.cos(coarse)[..., :, None]
+    s_f, c_f = np.sin(fine)[..., None, :], np.cos(fine)[..., None, :]
+    shape = bw.shape + (n_blocks * _QS_BLOCK,)
+    sin = s_c * c_f
+    sin += c_c * s_f
+    cos = c_c * c_f
+    cos -= s_c * s_f
+    sin = sin.reshape(shape)[..., 1 : n_lags + 1]
+    cos = cos.reshape(shape)[..., 1 : n_lags + 1]
+    z = np.arange(1, n_lags + 1, dtype=np.float64) * theta
+    return qs_weights(np, sin, cos, z)
 
 
 def _autocov_fft(x: np.ndarray, n_lags: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Hashable
@@ -29,10 +30,11 @@ from sigtest._engine import (
     IndexPlan,
     power_sums,
     replicate_quantiles,
+    replicate_summary,
     with_workers,
 )
 from sigtest._execution import Blocks, as_blocks, kernel_threads
-from sigtest._hac import _PREWHITEN_BOUND, andrews_from_fits, long_run_covariance
+from sigtest._hac import _PREWHITEN_BOUND, andrews_from_fits, long_run_covariance, qs_weights
 from sigtest._random import RngLike, SeedRecord, root_seed_sequence, seed_record
 from sigtest._references import (
     ANDREWS_1991,
@@ -665,8 +667,7 @@ def _device_long_run_variances(
         gam = xp.fft.irfft(power, n=nfft, axis=0)[1:t1, :]
         lags = device.put(np.arange(1, t1, dtype=np.float64)[:, None])
         zq = xp.abs(lags / bw) * (6.0 * np.pi / 5.0)
-        w = xp.sin(zq) - xp.cos(zq) * zq
-        w = w / (zq * zq * zq) * 3.0
+        w = qs_weights(xp, xp.sin(zq), xp.cos(zq), zq)
         lrv_e = (xp.sum(e * e, axis=0) + 2.0 * xp.sum(w * gam, axis=0)) / t1
         lrv = lrv_e / (1.0 - a) ** 2
         ok = xp.all(xp.isfinite(ux), axis=0) & (sumsq > 0)
@@ -1404,35 +1405,50 @@ def _ci_columns(
     # the HAC factor first, so that each chunk is rescaled while it is in cache
     ratio = _hac_ratio(xc, mu, statistic, plan, device) if variance == "hac" else None
     has_nan = np.zeros(n_cols, dtype=bool)
-    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size, device=device):
-        if device is not None:
-            m = [device.get(a) for a in m]
+    lock = threading.Lock()
+
+    def reduce(b0: int, b1: int, c0: int, c1: int, m: list[np.ndarray]) -> None:
+        """The statistic (and t*) of replicates b0:b1 and columns c0:c1 from their means."""
+        cols = slice(c0, c1)
         cent = _central(m)
-        part = dist[start:stop]
-        part[...] = _stat(statistic, mu + m[0], cent[0], t, scale)
+        part = dist[b0:b1, cols]
+        est = estimate[cols]
+        part[...] = _stat(statistic, mu[cols] + m[0], cent[0], t, scale)
         if studentized:
             c2b, c3b, c4b = cent
-            se_b = _stat_se(statistic, mu + m[0], c2b, c3b, c4b, t, scale)
-            bad_se |= ~np.isfinite(se_b).all(axis=0) | (se_b == 0).any(axis=0)
+            se_b = _stat_se(statistic, mu[cols] + m[0], c2b, c3b, c4b, t, scale)
+            bad_b = ~np.isfinite(se_b).all(axis=0) | (se_b == 0).any(axis=0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                tstar[start:stop] = (part - estimate) / se_b
+                tstar[b0:b1, cols] = (part - est) / se_b
         if ratio is not None:
             with np.errstate(invalid="ignore"):  # theta + r (theta* - theta), in place
-                part -= estimate
-                part *= ratio
-                part += estimate
+                part -= est
+                part *= ratio[cols]
+                part += est
                 if studentized:
-                    tstar[start:stop] *= ratio
-        has_nan |= np.isnan(part).any(axis=0)
+                    tstar[b0:b1, cols] *= ratio[cols]
+        nan_b = np.isnan(part).any(axis=0)
+        with lock:
+            has_nan[cols] |= nan_b
+            if studentized:
+                bad_se[cols] |= bad_b
+
+    # on the host each task's means are reduced on its worker thread, while in cache
+    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size, device=device,
+                                     each=None if device is not None else reduce):
+        if device is not None:
+            reduce(start, stop, 0, n_cols, [device.get(a) for a in m])
 
     alpha = 1.0 - level
     with np.errstate(invalid="ignore"):
-        if method == "percentile":
-            low, high = replicate_quantiles(dist, [alpha / 2, 1 - alpha / 2])
-        elif method == "basic":
-            ql, qh = replicate_quantiles(dist, [alpha / 2, 1 - alpha / 2])
-            low, high = 2 * estimate - qh, 2 * estimate - ql
-        elif method == "bca":
+        # the quantiles and the standard deviation of the distribution in the same passes
+        if method in ("percentile", "basic"):
+            (ql, qh), se = replicate_summary(dist, [alpha / 2, 1 - alpha / 2])
+            low, high = (ql, qh) if method == "percentile" else (2 * estimate - qh,
+                                                                 2 * estimate - ql)
+        else:
+            se = replicate_summary(dist, [])[1]
+        if method == "bca":
             below = (dist < estimate).mean(axis=0) + 0.5 * (dist == estimate).mean(axis=0)
             z0 = special.ndtri(below)
             block = 1 if plan.bootstrap in ("iid", "given") else math.ceil(plan.block_length)
@@ -1455,7 +1471,7 @@ def _ci_columns(
             # every replicate on one side of the estimate: z0 = +-inf, the BCa levels are
             # undefined (NaN, warned below)
             bca_bad = ~(np.isfinite(levels[0]) & np.isfinite(levels[1]))
-        else:  # studentized
+        elif method == "studentized":
             tl, th = replicate_quantiles(tstar, [alpha / 2, 1 - alpha / 2])
             low, high = estimate - se_hat * th, estimate - se_hat * tl
 
@@ -1467,7 +1483,7 @@ def _ci_columns(
     for arr in (low, high, estimate):
         arr[bad] = np.nan
     dist[:, nan_cols] = np.nan
-    se = dist.std(axis=0, ddof=1)
+    assert se is not None
     se[bad] = np.nan
     if exp is not None and statistic != "sharpe":  # in the units of the returns
         with np.errstate(over="ignore"):

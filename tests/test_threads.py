@@ -5,6 +5,7 @@ A user who runs one process per core sets ``OMP_NUM_THREADS=1`` (or ``OPENBLAS_N
 then use one thread too, while the numbers stay the same (they never depend on the thread count).
 """
 
+import math
 import os
 import subprocess
 import sys
@@ -303,3 +304,92 @@ def test_replicate_quantiles_equal_numpy_exactly(monkeypatch):
         np.testing.assert_array_equal(got, ref)
         np.testing.assert_array_equal(one, ref)
         np.testing.assert_array_equal(d, before)  # the input is left as it was
+
+
+def _quantile_cases(rng, n_trials, sizes):
+    """Distributions for the selection kernels: normal draws, heavy ties, NaN, infinities,
+    sorted and reverse-sorted columns (a strided sample then misrepresents the row) and
+    constant columns, at levels near 0, 1, 1/2 and random."""
+    for trial in range(n_trials):
+        b, n = int(rng.choice(sizes)), int(rng.integers(1, 6))
+        d = rng.standard_normal((b, n))
+        if trial % 3 == 0:
+            d = np.round(2 * d)
+        if trial % 5 == 0:
+            d[rng.integers(0, b), rng.integers(0, n)] = np.nan
+        if trial % 7 == 0:
+            d[rng.integers(0, b), rng.integers(0, n)] = -np.inf
+        if trial % 4 == 1:
+            d = np.sort(d, axis=0)[:: 1 if trial % 8 == 1 else -1]
+        if trial % 9 == 0:
+            d[:, 0] = 0.25
+        if trial % 6 == 5:  # the values the kernel samples are the largest: its bracket misses
+            d[(np.arange(_engine._SELECT_SAMPLE) * b) // _engine._SELECT_SAMPLE] = 100.0
+        q = ([0.0, 1.0, 0.5] if trial % 11 == 0 else
+             list(rng.random(int(rng.integers(0, 4)))) + [0.025, 0.975])
+        yield d, q
+
+
+@pytest.mark.parametrize("no_numba", ["1", "0"])
+def test_replicate_summary_equals_numpy_exactly(no_numba, monkeypatch):
+    """Quantiles (with numba, by bracketing the order statistics with a sample of each row and
+    selecting among the values inside the bracket) and the standard deviation: numpy's
+    np.quantile and std(axis=0, ddof=1) bit for bit for B x N distributions with N >= 2, on
+    rows long enough for the bracket (B >= 2048) and shorter, whatever the data's order."""
+    monkeypatch.setenv("SIGTEST_NO_NUMBA", no_numba)  # "0": the compiled kernel if installed
+    rng = np.random.default_rng(3)
+    for d, q in _quantile_cases(rng, 80, [7, 300, 2048, 2049, 5000, 10_001]):
+        d = np.concatenate([d, rng.standard_normal((d.shape[0], 1))], axis=1)  # N >= 2
+        monkeypatch.setattr(_engine, "_QUANTILE_COLUMNS", int(rng.integers(1, 4)))
+        with np.errstate(invalid="ignore"):
+            ref_q, ref_s = np.quantile(d, q, axis=0), d.std(axis=0, ddof=1)
+            got_q, got_s = _engine.replicate_summary(d, q)
+        np.testing.assert_array_equal(got_q, ref_q)
+        np.testing.assert_array_equal(got_s, ref_s)
+        np.testing.assert_array_equal(_engine.replicate_quantiles(d, q), ref_q)
+
+
+def test_order_stats_kernel_as_python_selects_exactly(monkeypatch):
+    """The selection kernel run as plain Python (what numba compiles): the exact order
+    statistics of sorting, the row's NaN flag and the standard deviation of summing in row
+    order, through the bracket, its misses (sorted rows) and the sorting fallback."""
+    rng = np.random.default_rng(4)
+    for d, q in _quantile_cases(rng, 12, [40, 2048, 2500]):
+        rows = np.ascontiguousarray(d.T)
+        kth = np.unique(rng.integers(0, rows.shape[1], size=int(rng.integers(1, 6))))
+        kth = np.unique(np.concatenate([kth, [rows.shape[1] // 40, rows.shape[1] // 40 + 1]]))
+        stats = np.empty((rows.shape[0], kth.size))
+        std, nan = np.empty(rows.shape[0]), np.empty(rows.shape[0], dtype=bool)
+        before = rows.copy()
+        with np.errstate(invalid="ignore"):
+            _engine._order_stats_py(rows, kth, *_engine._select_brackets(kth, rows.shape[1]),
+                                    stats, std, nan)
+        np.testing.assert_array_equal(rows, before)  # the rows are only read
+        np.testing.assert_array_equal(stats, np.sort(rows, axis=1)[:, kth])
+        np.testing.assert_array_equal(nan, np.isnan(rows).any(axis=1))
+        for r, row in enumerate(rows):  # sums in row order, then the sum of squared deviations
+            total = 0.0
+            for v in row:
+                total += v
+            acc = 0.0
+            with np.errstate(invalid="ignore"):
+                for v in row:
+                    acc += (v - total / row.size) ** 2
+                ref = math.sqrt(acc / (row.size - 1)) if acc == acc else math.nan
+            np.testing.assert_array_equal(std[r], ref)
+
+
+def test_select_brackets_are_disjoint_and_in_order():
+    """Clusters cover every rank once, in order; each bracket spans its ranks' share of the
+    sample with a margin; brackets never overlap (their sample ranks increase)."""
+    for b in (2048, 5000, 10_000, 100_000):
+        for kth in ([249, 250, 9749, 9750], [0, 1], [b - 2, b - 1], [b // 2, b // 2 + 1],
+                    [0, b // 3, b // 3 + 1, b // 2, b - 1]):
+            kth = np.unique(np.minimum(kth, b - 1))
+            first, last, low, high = _engine._select_brackets(kth, b)
+            assert first[0] == 0 and last[-1] == kth.size - 1
+            np.testing.assert_array_equal(first[1:], last[:-1] + 1)
+            assert (low[1:] > high[:-1]).all()
+            s = _engine._SELECT_SAMPLE
+            assert (low <= kth[first] * s / b - 2).all()
+            assert (high >= (kth[last] + 1) * s / b + 2).all()
