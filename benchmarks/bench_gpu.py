@@ -15,7 +15,13 @@ tests, not the block-length estimate), float64 throughout. In one run, on the GP
    the device's (and the host's) memory;
 4. the side-by-side reference: the same calls with the numpy engine on every core of the host
    at N = ``--cpu-n`` (default 1000), and the GPU on the same matrix: p-values equal, null
-   distributions to 1e-12.
+   distributions to 1e-12;
+5. ``pbo`` (CSCV, S = 16: 12,870 combinations, Sharpe ratio) on a ``T_PBO x N`` matrix
+   (``--pbo-n``, default 10^6; T = 2512, a multiple of 16, so that no row is dropped) that
+   lives on the GPU (generated on the host, sent once, untimed), the wall time of the public
+   call, next to the numpy engine on the host at N = ``--cpu-n`` (PBO, selections and ranks
+   equal, performance values to 1e-12). Without a GPU, the same comparison with PyTorch's CPU
+   tensors (where PyTorch is installed), to check agreement only.
 
 Without a GPU the script says so and runs part 4 on the CPU only (so the script itself is
 checked). Usage, from the repository root::
@@ -39,6 +45,7 @@ import sigtest
 from sigtest._arrays import check_device
 
 T_OBS = 2520
+T_PBO = 2512  # a multiple of S = 16
 B = 10_000
 BLOCK_LENGTH = 10.0
 SEED = 20261206
@@ -107,6 +114,7 @@ def main() -> None:
     ap.add_argument("--cpu-n", type=int, default=1000)
     ap.add_argument("--peak-n", type=int, default=20_000)
     ap.add_argument("--methods", default="reality_check,spa,stepm")
+    ap.add_argument("--pbo-n", type=int, default=1_000_000, help="N of the pbo run (0: skip)")
     args = ap.parse_args()
     print(f"sigtest {sigtest.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
           f"T = {T_OBS}, B = {B}, stationary bootstrap, block length {BLOCK_LENGTH}")
@@ -131,7 +139,11 @@ def main() -> None:
             line += (f"   {dev.name} {t_gpu:8.3f} s   same p-values/decisions: {same}, "
                      f"null distribution max |diff| {diff:.1e}")
         print(line)
+    if args.pbo_n:
+        pbo_reference(dev, args.cpu_n)
     if dev is None:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"peak host memory {rss:.2f} GiB")
         return
 
     # 1. the device's float64 product peak on the engine's shape
@@ -170,8 +182,43 @@ def main() -> None:
         tflops = 2.0 * B * T_OBS * args.big / wall / 1e12
         print(f"reality_check  N = {args.big:>11,} (dask, {width} columns a block)  {wall:8.2f} s"
               f"  {tflops:6.1f} TFLOP/s  p = {res.pvalue}")
+    # 5. pbo on a matrix that lives on the GPU
+    if args.pbo_n:
+        x = dev.put(returns(args.pbo_n, T_PBO))
+        sync(dev)
+        res, wall = timed(sigtest.pbo, x, n_partitions=16)
+        sync(dev)
+        cells = res.n_combinations * args.pbo_n
+        print(f"pbo            N = {args.pbo_n:>11,}  S = 16  {wall:8.2f} s  "
+              f"({cells / wall / 1e9:.1f} G combination-strategies/s)  PBO = {res.pbo:.4f}  "
+              f"on {res.device}")
+        del x
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"peak host memory {rss:.1f} GiB")
+
+
+def pbo_reference(dev, n: int) -> None:
+    """``pbo`` at S = 16 with the numpy engine and on the device (without a GPU: PyTorch's CPU
+    tensors, where installed), on the same ``T_PBO x n`` matrix: PBO, selections and ranks
+    equal, performance values to 1e-12."""
+    if dev is None:
+        try:
+            import torch
+        except ImportError:
+            print("pbo: no GPU and no PyTorch, nothing to compare with")
+            return
+        dev = check_device(torch.device("cpu"))
+    x = returns(n, T_PBO)
+    cpu, t_cpu = timed(sigtest.pbo, x, n_partitions=16)
+    gpu, t_gpu = timed(sigtest.pbo, dev.put(x), n_partitions=16)
+    same = (cpu.pbo == gpu.pbo and np.array_equal(cpu.selected, gpu.selected)
+            and np.array_equal(cpu.logits, gpu.logits)
+            and np.array_equal(cpu.dominance.cdf_random, gpu.dominance.cdf_random))
+    top = np.abs(cpu.oos_performance).max()
+    diff = float(np.max(np.abs(cpu.oos_performance - gpu.oos_performance)) / top)
+    print(f"pbo            N = {n:>9,}  numpy engine {t_cpu:8.3f} s   {gpu.device} {t_gpu:8.3f} s"
+          f"   same PBO/selections/ranks/CDFs: {same}, performance max |diff| / max "
+          f"{diff:.1e}")
 
 
 if __name__ == "__main__":

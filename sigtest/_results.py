@@ -91,10 +91,10 @@ def seed_text(seed: Any) -> str:
     return f"seed {seed.entropy}" + (f" (spawn key {key})" if key else "")
 
 
-def device_text(device: str) -> str:
-    """The clause of a method paragraph saying where the bootstrap's products ran ('' on the
-    CPU)."""
-    return "" if device == "cpu" else f"; the bootstrap's matrix products ran on {device}"
+def device_text(device: str, work: str = "the bootstrap's matrix products ran") -> str:
+    """The clause of a method paragraph saying where ``work`` (by default the bootstrap's
+    products) ran ('' on the CPU)."""
+    return "" if device == "cpu" else f"; {work} on {device}"
 
 
 def fill(text: str, width: int = 100) -> str:

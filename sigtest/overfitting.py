@@ -24,9 +24,24 @@ from typing import Any, ClassVar, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from sigtest._arrays import (
+    Device,
+    array_device,
+    as_host,
+    check_device,
+    device_name,
+    device_of,
+    on_device_of,
+)
 from sigtest._execution import as_blocks
 from sigtest._references import BAILEY_ET_AL_2017, WILSON_1927
-from sigtest._results import ConfidenceInterval, Reference, ResultBase, ShortRepr
+from sigtest._results import (
+    ConfidenceInterval,
+    Reference,
+    ResultBase,
+    ShortRepr,
+    device_text,
+)
 from sigtest._validation import (
     DegenerateDataWarning,
     NanPolicy,
@@ -145,6 +160,9 @@ class PBOResult(ResultBase):
         Wilson score interval for PBO with ``n_effective`` trials (see Notes of :func:`pbo`).
     n_effective : float
         The effective number of independent trials used by that interval.
+    device : str
+        Where the sums, selections and ranks were computed: 'cpu' (the numpy engine) or a
+        device, e.g. 'cuda:0 (cupy)' (see the Notes of :func:`pbo`).
     """
 
     pbo: float
@@ -175,6 +193,7 @@ class PBOResult(ResultBase):
     dropped_rows: list[Hashable]
     nan_policy: str
     dominance_grid_size: int
+    device: str = "cpu"
     version: str = field(default=__version__)
 
     _references: ClassVar[tuple[Reference, ...]] = (BAILEY_ET_AL_2017, WILSON_1927)
@@ -213,7 +232,9 @@ class PBOResult(ResultBase):
         lo, hi = self.confidence_interval
         return (
             f"The probability of backtest overfitting was estimated by combinatorially symmetric "
-            f"cross-validation (Bailey, Borwein, Lopez de Prado & Zhu, 2017): the {self.n_obs} "
+            f"cross-validation (Bailey, Borwein, Lopez de Prado & Zhu, 2017"
+            f"{device_text(self.device, 'its sums, selections and ranks were computed')}): "
+            f"the {self.n_obs} "
             f"periods of returns of {self.n_strategies} candidate configurations were split into "
             f"S = {self.n_partitions} contiguous blocks of {self.block_length} periods, and for "
             f"each of the {self.n_combinations} ways of choosing S/2 blocks as the in-sample half "
@@ -384,7 +405,48 @@ def _combination_table(n_partitions: int) -> tuple[np.ndarray, np.ndarray, np.nd
 # performance of every column on every in-sample half of a chunk of combinations
 
 
-class _SufficientStats:
+def _center_of(mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """The centre of the Sharpe sums from the columns' means and standard deviations (see
+    :meth:`_SufficientStats._center`): on the host for both engines, so that its power of two
+    does not depend on a device's ``log2``."""
+    ok = np.isfinite(mu) & np.isfinite(sd) & (sd > 0)
+    quantum = np.exp2(np.floor(np.log2(np.where(ok, sd, 1.0))))
+    return np.where(ok, np.round(np.where(ok, mu, 0.0) / quantum) * quantum, 0.0)
+
+
+class _HostEngine:
+    """A block's performance on every half, in host memory: the chunk steps of the kernels
+    (:func:`_pbo_select`, :func:`_pbo_rank`) from its :meth:`pair`."""
+
+    width: int
+    #: entries of one chunk's performance matrix (see :data:`_CHUNK_ENTRIES`)
+    chunk_entries = 0
+
+    def pair(self, ind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def chunk(self, ind: np.ndarray, rank: bool) -> _HostChunk:
+        """Selections of a chunk of complementary pairs (the halves ``ind`` and complements)."""
+        a, b = self.pair(ind)
+        return _HostChunk(a, b, rank)
+
+    def oos_counts(
+        self, ind: np.ndarray, chosen_1: np.ndarray, chosen_2: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """Per pair member, the OOS values below and equal to the selection's ``chosen_*``."""
+        a, b = self.pair(ind)
+        return _oos_counts(b, chosen_1), _oos_counts(a, chosen_2)
+
+    def histogram(self) -> _PooledHistogram:
+        return _PooledHistogram()
+
+
+def _oos_counts(oos_perf: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    col = chosen[:, None]
+    return np.count_nonzero(oos_perf < col, axis=1), np.count_nonzero(oos_perf == col, axis=1)
+
+
+class _SufficientStats(_HostEngine):
     """Per-block sums from which the built-in measures of any union of blocks follow exactly."""
 
     def __init__(
@@ -400,6 +462,7 @@ class _SufficientStats:
         self.metric = metric
         self.target = target
         self.width = int(x.shape[1])
+        self.chunk_entries = _CHUNK_ENTRIES
         self.perf_exp = perf_exp  # power of two the performance is multiplied by (rescaled data)
         s, m = n_partitions, block_length
         n_strat = x.shape[1]
@@ -472,9 +535,7 @@ class _SufficientStats:
             warnings.simplefilter("ignore", RuntimeWarning)
             mu = np.nanmean(xc, axis=0) if has_nan else xc.mean(axis=0)
             sd = np.nanstd(xc, axis=0) if has_nan else xc.std(axis=0)
-        ok = np.isfinite(mu) & np.isfinite(sd) & (sd > 0)
-        quantum = np.exp2(np.floor(np.log2(np.where(ok, sd, 1.0))))
-        return np.where(ok, np.round(np.where(ok, mu, 0.0) / quantum) * quantum, 0.0)
+        return _center_of(mu, sd)
 
     def _perf(self, s1: np.ndarray, s2: np.ndarray, n: np.ndarray | float) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -548,7 +609,7 @@ def _metric_name(metric: Any) -> str:
     return str(metric)
 
 
-class _CallableStats:
+class _CallableStats(_HostEngine):
     """A user metric evaluated on the rows of each half (one call per half: no matrix form)."""
 
     def __init__(
@@ -562,6 +623,7 @@ class _CallableStats:
         self.offset = offset  # of the first column, in messages (a column block)
         self.x = x
         self.width = int(x.shape[1])
+        self.chunk_entries = _CHUNK_ENTRIES
         self.metric = metric
         self.rows = np.arange(x.shape[0]).reshape(n_partitions, block_length)
         self.name = _metric_name(metric)
@@ -623,20 +685,369 @@ class _CallableStats:
 # selection, rank and logit for a chunk
 
 
-def _select(is_perf: np.ndarray, oos_perf: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, ...]:
-    """In-sample argmax (first column among ties), its OOS value and comparison counts.
-
-    ``bad`` flags the rows with a NaN in either matrix (their results are meaningless).
-    """
-    k = is_perf.shape[0]
+def _select(is_perf: np.ndarray, oos_perf: np.ndarray, rank: bool) -> tuple[np.ndarray, ...]:
+    """In-sample argmax (first column among ties), its IS and OOS values and, with ``rank``,
+    the counts of OOS values below and equal to the selection's (rows with a NaN give
+    meaningless values: the caller flags them)."""
     nstar = np.argmax(is_perf, axis=1)
-    rows = np.arange(k)
-    chosen_is = is_perf[rows, nstar]
+    rows = np.arange(is_perf.shape[0])
     chosen_oos = oos_perf[rows, nstar]
-    col = chosen_oos[:, None]
-    less = np.count_nonzero(oos_perf < col, axis=1)
-    equal = np.count_nonzero(oos_perf == col, axis=1)
-    return nstar, chosen_is, chosen_oos, less, equal, bad
+    counts = _oos_counts(oos_perf, chosen_oos) if rank else ()
+    return (nstar, is_perf[rows, nstar], chosen_oos, *counts)
+
+
+class _HostChunk:
+    """One chunk's performance matrices on the host (``a`` on the halves, ``b`` on their
+    complements) and what :func:`_pbo_select` reads of them."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, rank: bool) -> None:
+        self.a, self.b = a, b
+        #: per pair member: selection, its IS and OOS values (and OOS rank counts)
+        self.sides = (_select(a, b, rank), _select(b, a, rank))
+        #: row sums of ``a`` and ``b`` (their NaN and infinities flag the combinations)
+        self.sums = (a.sum(axis=1), b.sum(axis=1))
+
+    def nan_cols(self) -> np.ndarray:
+        return np.asarray(np.isnan(self.a).any(axis=0) | np.isnan(self.b).any(axis=0))
+
+    def extremes(self) -> tuple[float, float]:
+        a, b = self.a, self.b
+        return min(float(a.min()), float(b.min())), max(float(a.max()), float(b.max()))
+
+    def add_to(self, pooled: Any) -> None:
+        pooled.add(self.a)
+        pooled.add(self.b)
+
+
+# --------------------------------------------------------------------------------------------
+# the same engine on a device (CuPy, PyTorch, any array API namespace)
+#
+# A block left on its device (or sent there with ``device=``) gives the same per-block sums, the
+# same chunked products and the same selection, computed with standard functions in its
+# namespace; per chunk, only vectors of one entry per combination (and the chunk's range) come
+# to the host, and the pooled histogram stays on the device until the end.
+
+#: Entries of one chunk's performance matrix on a device (256 MiB): a chunk of combinations x
+#: N, so that each step is one large operation (the host's 2 MB chunks fit its cache instead).
+_DEVICE_CHUNK_ENTRIES = 2**25
+#: Entries of the ``T x N_c`` temporaries while a device block's sums are built (512 MiB).
+_DEVICE_COLUMN_ENTRIES = 2**26
+# The keys on a device index a magnitude's binary exponent e by i = e + 41 (i = 0: the magnitudes
+# below 2**-40, which share one bin; i = 1064: e = 1023), with the tables of
+# :func:`_key_tables`.
+_EXP_SHIFT = 41
+_MAX_INDEX = 1023 + _EXP_SHIFT
+_MAX_FLOAT = float(np.finfo(np.float64).max)
+
+
+def _key_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``powers[i] = 2**e`` (0 at ``i = 0``, infinity at ``i = 1065``) and
+    ``scales[i] = 2**(10 - e)`` (0 at ``i = 0``), exact (``np.ldexp``)."""
+    e = np.arange(1, _MAX_INDEX + 1) - _EXP_SHIFT
+    powers = np.concatenate([[0.0], np.ldexp(1.0, e), [np.inf]])
+    scales = np.concatenate([[0.0], np.ldexp(1.0, 10 - e)])
+    return powers, scales
+
+
+def _times_power_of_two(a: Any, exponents: np.ndarray) -> Any:
+    """``a * 2**exponents`` (host integers: one, or one per column) on ``a``'s device, as
+    ``np.ldexp`` rounds it: one multiplication by ``2**e`` (a float down to ``2**-1074``), or
+    for ``e > 1000`` (scaling tiny values up, exact) two."""
+    e = np.asarray(exponents, dtype=np.int64)
+    first = np.minimum(e, 1000)
+    out = a * on_device_of(a, np.ldexp(1.0, first))
+    if (e > first).any():
+        out = out * on_device_of(a, np.ldexp(1.0, e - first))
+    return out
+
+
+class _DeviceStats:
+    """:class:`_SufficientStats` of a block on a device, NaN-free (``nan_policy='raise'``):
+    the same per-block sums, centres and exact rescaling, and the same selection per chunk."""
+
+    def __init__(
+        self,
+        x: Any,
+        device: Device,
+        block_length: int,
+        n_partitions: int,
+        metric: str,
+        target: float,
+    ) -> None:
+        xp = device.xp
+        self.xp, self.device, self.metric = xp, device, metric
+        # a device's processors take large chunks; a CPU (PyTorch's CPU tensors) the host's
+        # chunks that fit its cache
+        self.chunk_entries = (_CHUNK_ENTRIES if device.name.startswith("cpu")
+                              else _DEVICE_CHUNK_ENTRIES)
+        t_obs, n_strat = (int(v) for v in x.shape)
+        self.width = n_strat
+        s, m = n_partitions, block_length
+        # the exact power-of-two rescaling of :func:`_pbo_engine`, from the columns' extremes
+        # (N-vectors brought to the host; no temporary of the block's size)
+        self.perf_exp: int | None = None
+        ends = np.stack([as_host(xp.min(x, axis=0)), as_host(xp.max(x, axis=0))])
+        exp = scale_exponents(ends, common=metric != "sharpe")
+        if exp is not None:
+            x = _times_power_of_two(x, -exp)
+            if metric == "sortino":
+                target = float(np.ldexp(target, -exp[0]))
+            elif metric == "mean":
+                self.perf_exp = int(exp[0])
+        self.target = target
+        sharpe = metric == "sharpe"
+        b1, b2, bmin, bmax, centers = [], [], [], [], []
+        step = max(1, _DEVICE_COLUMN_ENTRIES // max(t_obs, 1))
+        for lo in range(0, n_strat, step):  # column chunks: temporaries stay bounded
+            hi = min(lo + step, n_strat)
+            xc = x[:, lo:hi]
+            blk = xp.reshape(xc, (s, m, hi - lo))
+            if metric == "sortino":
+                d = xp.minimum(blk - target, 0.0)
+                b2.append(xp.sum(d * d, axis=1))
+                b1.append(xp.sum(blk, axis=1))
+            elif sharpe:
+                mu, sd = as_host(xp.mean(xc, axis=0)), as_host(xp.std(xc, axis=0))
+                centers.append(on_device_of(x, _center_of(mu, sd)))
+                d1 = blk - centers[-1]
+                b1.append(xp.sum(d1, axis=1))
+                b2.append(xp.sum(d1 * d1, axis=1))
+                bmin.append(xp.min(blk, axis=1))
+                bmax.append(xp.max(blk, axis=1))
+            else:
+                b1.append(xp.sum(blk, axis=1))
+        self.center: Any = xp.concat(centers) if sharpe else None
+        self.b1 = xp.concat(b1, axis=1)
+        self.b2 = xp.concat(b2, axis=1) if b2 else self.b1
+        self.t1 = xp.sum(self.b1, axis=0)
+        self.t2 = xp.sum(self.b2, axis=0)
+        self.half_n = float(s // 2 * m)
+        # columns with a constant block, whose halves can be constant (zero variance)
+        self.cidx = np.zeros(0, dtype=np.int64)
+        if sharpe:
+            lo_b, hi_b = xp.concat(bmin, axis=1), xp.concat(bmax, axis=1)
+            self.cidx = np.flatnonzero(as_host(xp.any(lo_b == hi_b, axis=0)))
+        if self.cidx.size:
+            cols = on_device_of(x, self.cidx.astype(np.int64))
+            self.cmin = xp.take(lo_b, cols, axis=1)
+            self.cmax = xp.take(hi_b, cols, axis=1)
+            # column j of a (k x n_const) mask, moved to column cidx[j] of k x N by a gather
+            where = np.zeros(n_strat, dtype=np.int64)
+            where[self.cidx] = np.arange(1, self.cidx.size + 1)
+            self.cmap = on_device_of(x, where)
+
+    def _perf(self, s1: Any, s2: Any, n: float) -> Any:
+        """:meth:`_SufficientStats._perf`, operation for operation."""
+        xp = self.xp
+        if self.metric == "mean":
+            return s1 / n
+        if self.metric == "sortino":
+            out = (s1 / n - self.target) / xp.sqrt(s2 / n)
+            return xp.where(s2 == 0, xp.nan, out)
+        sd = xp.sqrt(xp.maximum(s2 * n - s1 * s1, 0.0))
+        return (s1 + self.center * n) / sd * float(np.sqrt((n - 1.0) / n))
+
+    def _constant_halves(self, ind: Any, perf: Any) -> Any:
+        """``perf`` with NaN where the half formed by the blocks in ``ind`` is constant."""
+        xp = self.xp
+        sel = ind[:, :, None] > 0
+        hmax = xp.max(xp.where(sel, self.cmax[None, ...], -xp.inf), axis=1)
+        hmin = xp.min(xp.where(sel, self.cmin[None, ...], xp.inf), axis=1)
+        mask = hmax == hmin
+        none = xp.zeros((mask.shape[0], 1), dtype=xp.bool, device=array_device(mask))
+        return xp.where(xp.take(xp.concat([none, mask], axis=1), self.cmap, axis=1), xp.nan,
+                        perf)
+
+    def pair(self, ind_host: np.ndarray) -> tuple[Any, Any]:
+        """Performance matrices (k x N, on the device) on the halves ``ind`` and their
+        complements."""
+        xp = self.xp
+        ind = on_device_of(self.b1, np.ascontiguousarray(ind_host, dtype=np.float64))
+        s1 = xp.matmul(ind, self.b1)
+        o1 = self.t1 - s1
+        s2 = xp.matmul(ind, self.b2) if self.metric != "mean" else s1
+        o2 = self.t2 - s2 if self.metric != "mean" else o1
+        with np.errstate(divide="ignore", invalid="ignore"):  # NumPy-backed namespaces
+            a = self._perf(s1, s2, self.half_n)
+            b = self._perf(o1, o2, self.half_n)
+        if self.cidx.size:
+            a = self._constant_halves(ind, a)
+            b = self._constant_halves(1.0 - ind, b)
+        if self.perf_exp is not None:
+            a = _times_power_of_two(a, np.array(self.perf_exp))
+            b = _times_power_of_two(b, np.array(self.perf_exp))
+        return a, b
+
+    def chunk(self, ind: np.ndarray, rank: bool) -> _DeviceChunk:
+        a, b = self.pair(ind)
+        return _DeviceChunk(self.xp, a, b, rank)
+
+    def oos_counts(
+        self, ind: np.ndarray, chosen_1: np.ndarray, chosen_2: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        xp = self.xp
+        a, b = self.pair(ind)
+        rows = []
+        for oos_perf, chosen in ((b, chosen_1), (a, chosen_2)):
+            col = on_device_of(a, chosen)[:, None]
+            rows += [xp.count_nonzero(oos_perf < col, axis=1),
+                     xp.count_nonzero(oos_perf == col, axis=1)]
+        lt1, eq1, lt2, eq2 = as_host(xp.stack(rows)).astype(np.int64)
+        return (lt1, eq1), (lt2, eq2)
+
+    def histogram(self) -> _PooledHistogram | _DeviceHistogram:
+        """The pooled histogram: on the device; for a device in host memory (PyTorch's CPU
+        tensors), the host's on the chunks themselves (no copy), whose keys take a few
+        integer steps where the device's take some twenty."""
+        if self.device.name.startswith("cpu"):
+            return _PooledHistogram()
+        return _DeviceHistogram(self.device)
+
+
+class _DeviceChunk:
+    """:class:`_HostChunk` of performance matrices on a device: the selections, row sums and
+    the chunk's range come to the host in one transfer (vectors of one entry per combination);
+    the NaN columns only for a degenerate chunk."""
+
+    def __init__(self, xp: Any, a: Any, b: Any, rank: bool) -> None:
+        self.xp, self.a, self.b = xp, a, b
+        rows: list[Any] = []
+        for is_perf, oos_perf in ((a, b), (b, a)):
+            # the first column among ties: the array API standard's argmax returns the first
+            # occurrence of the maximum
+            j = xp.argmax(is_perf, axis=1)[:, None]
+            chosen_oos = xp.take_along_axis(oos_perf, j, axis=1)
+            rows += [xp.astype(j[:, 0], xp.float64),
+                     xp.take_along_axis(is_perf, j, axis=1)[:, 0], chosen_oos[:, 0]]
+            if rank:
+                rows += [xp.astype(xp.count_nonzero(oos_perf < chosen_oos, axis=1), xp.float64),
+                         xp.astype(xp.count_nonzero(oos_perf == chosen_oos, axis=1), xp.float64)]
+        rows += [xp.sum(a, axis=1), xp.sum(b, axis=1)]
+        ends = xp.stack([xp.min(a), xp.min(b), xp.max(a), xp.max(b)])
+        host = as_host(xp.concat([xp.reshape(xp.stack(rows), (-1,)), ends]))
+        k = int(a.shape[0])
+        table = host[: len(rows) * k].reshape(len(rows), k)
+        width = len(rows) // 2 - 1
+        self.sides = tuple(
+            (table[w * width].astype(np.intp), table[w * width + 1], table[w * width + 2],
+             *(table[w * width + 3 : w * width + width].astype(np.int64)))
+            for w in (0, 1)
+        )
+        self.sums = (table[-2], table[-1])
+        self._ends = host[-4:]
+
+    def nan_cols(self) -> np.ndarray:
+        xp = self.xp
+        return as_host(xp.any(xp.isnan(self.a), axis=0) | xp.any(xp.isnan(self.b), axis=0))
+
+    def extremes(self) -> tuple[float, float]:
+        return float(self._ends[:2].min()), float(self._ends[2:].max())
+
+    def add_to(self, pooled: _PooledHistogram | _DeviceHistogram) -> None:
+        if isinstance(pooled, _PooledHistogram):  # a device in host memory: no copy
+            pooled.add(as_host(self.a))
+            pooled.add(as_host(self.b))
+        else:
+            pooled.add(self.a, *self.extremes())
+            pooled.add(self.b, *self.extremes())
+
+
+def _device_float_keys(
+    xp: Any, values: Any, powers: Any, scales: Any, *, finite: bool = True, edges: bool = False,
+    offset: int = _KEY_OFFSET,
+) -> tuple[Any, Any]:
+    """:func:`_float_keys` of a 1-D array of a device, computed exactly with standard functions
+    (the array API has no bit cast), less ``_KEY_OFFSET - offset``; with ``edges``, also the
+    signed lower edge of each value's bin (0 for the bin of the magnitudes below ``2**-40``).
+    ``finite=False``: the values may be infinite (two more steps).
+
+    A magnitude ``a >= 2**-40`` with binary exponent ``e`` (``2**e <= a < 2**(e + 1)``) and top
+    10 mantissa bits ``m`` has the key's magnitude bin ``(e + 40) * 1024 + m + 1``.
+    ``floor(log2(a))`` may be off by one near powers of two, so ``e`` is corrected by comparing
+    ``a`` with the exact powers ``2**e`` and ``2**(e + 1)`` (``powers``, built with ``ldexp``);
+    then ``a * 2**(10 - e)`` (``scales``) is exact, in ``[1024, 2048)``, and its floor is
+    ``1024 + m``. Below ``2**-40`` the index and the scale are 0, so is the magnitude bin.
+    """
+    a = xp.abs(values)
+    if not finite:  # infinity is keyed as the largest float, one bin up
+        over = a > _MAX_FLOAT
+        a = xp.minimum(a, _MAX_FLOAT)
+    with np.errstate(divide="ignore"):  # log2(0) in NumPy-backed namespaces
+        e = xp.clip(xp.floor(xp.log2(a)), -float(_EXP_SHIFT), 1023.0)
+    i = xp.astype(e, xp.int64) + _EXP_SHIFT
+    i = xp.where(a < xp.take(powers, i), i - 1, i)
+    i = xp.where(a >= xp.take(powers, i + 1), i + 1, i)
+    m = xp.floor(a * xp.take(scales, i))
+    mag = xp.maximum(i * 1024 + xp.astype(m, xp.int64) - 2047, 0)
+    if not finite:
+        mag = mag + xp.astype(over, xp.int64)
+    neg = values < 0
+    keys = xp.where(neg, (offset - 1) - mag, offset + mag)
+    if not edges:
+        return keys, None
+    low = xp.take(powers, i) * (m / 1024.0)
+    return keys, xp.where(neg, -low, low)
+
+
+class _DeviceHistogram:
+    """:class:`_PooledHistogram` of values on a device. Where the namespace has ``bincount``
+    with weights (NumPy, CuPy, PyTorch), counts and sums over every key are accumulated on the
+    device and only the populated bins come to the host at the end; otherwise each chunk's
+    values are sorted (so are their keys, monotone in the values), the bins found by
+    ``searchsorted`` and summed by ``cumulative_sum`` (of each value less its bin's lower edge:
+    exact differences, so the cumulative sums stay small), and the chunk's populated bins are
+    added to a host histogram."""
+
+    def __init__(self, device: Device) -> None:
+        self.xp = xp = device.xp
+        self.powers, self.scales = (device.put(t) for t in _key_tables())
+        self.bincount = getattr(xp, "bincount", None)
+        self.count: Any = None
+        self.total: Any = None
+        self.host = _PooledHistogram()
+        self.lo, self.hi = np.inf, -np.inf
+
+    def add(self, values: Any, lo: float, hi: float) -> None:
+        """Add the values, whose smallest and largest are ``lo`` and ``hi`` (so their keys
+        range from ``key(lo)`` to ``key(hi)``: the key is monotone in the value)."""
+        xp = self.xp
+        self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
+        finite = math.isfinite(lo) and math.isfinite(hi)
+        flat = xp.reshape(values, (-1,))
+        if self.bincount is not None:  # over the keys of the chunk's range only
+            k0, k1 = (int(k) for k in _float_keys(np.array([lo, hi])))
+            keys, _ = _device_float_keys(xp, flat, self.powers, self.scales, finite=finite,
+                                         offset=_KEY_OFFSET - k0)
+            count = self.bincount(keys, minlength=k1 - k0 + 1)
+            total = self.bincount(keys, weights=flat, minlength=k1 - k0 + 1)
+            if self.count is None:
+                where = array_device(flat)
+                self.count = xp.zeros(_KEY_SIZE, dtype=count.dtype, device=where)
+                self.total = xp.zeros(_KEY_SIZE, dtype=total.dtype, device=where)
+            self.count[k0 : k1 + 1] = self.count[k0 : k1 + 1] + count
+            self.total[k0 : k1 + 1] = self.total[k0 : k1 + 1] + total
+            return
+        flat = xp.sort(flat)
+        keys, low = _device_float_keys(xp, flat, self.powers, self.scales, finite=finite,
+                                       edges=True)
+        bins = xp.sort(xp.unique_values(keys))
+        starts = xp.searchsorted(keys, bins)
+        ends = xp.concat([starts[1:], xp.full((1,), flat.shape[0], dtype=starts.dtype,
+                                             device=array_device(starts))])
+        csum = xp.cumulative_sum(flat - low, include_initial=True)
+        count = ends - starts
+        sums = (xp.take(csum, ends) - xp.take(csum, starts)
+                + xp.astype(count, xp.float64) * xp.take(low, starts))
+        self.host.add_bins(as_host(bins), as_host(count), as_host(sums))
+
+    def populated(self) -> tuple[int, np.ndarray, np.ndarray] | None:
+        if self.count is None:
+            return self.host.populated()
+        if not self.hi >= self.lo:
+            return None
+        k0, k1 = (int(k) for k in _float_keys(np.array([self.lo, self.hi])))
+        count = as_host(self.count[k0 : k1 + 1]).astype(np.float64)
+        return k0, count, as_host(self.total[k0 : k1 + 1]).astype(np.float64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -658,12 +1069,19 @@ def _pbo_engine(
     metric: str | Callable[[np.ndarray], Any],
     target: float,
     nan_policy: str,
+    device: Device | None = None,
     *,
     offset: int = 0,
-) -> _SufficientStats | _CallableStats:
-    """Pass 0: the engine giving a block's performance on every half."""
+) -> _SufficientStats | _CallableStats | _DeviceStats:
+    """Pass 0: the engine giving a block's performance on every half: on ``device`` (a
+    built-in measure, finite values), or for an array left on its device there."""
     if callable(metric):  # called on the block's (rows x N_k) halves: a column-wise measure
         return _CallableStats(x, block_length, n_partitions, metric, offset)
+    if not isinstance(x, np.ndarray):
+        return _DeviceStats(x, device_of(x) if device is None else device, block_length,
+                            n_partitions, metric, target)
+    if device is not None:
+        return _DeviceStats(device.put(x), device, block_length, n_partitions, metric, target)
     # Data far from unit scale (squares overflow or vanish) are divided by a power of two,
     # exactly: per column for the unit-free Sharpe ratio; by one power for the whole block (and
     # the target) for the Sortino ratio, also unit-free, and for the mean, whose performance is
@@ -682,21 +1100,22 @@ def _pbo_engine(
 
 
 def _pbo_chunks(
-    n_partitions: int, n_cols: int, batch_size: int | None
+    n_partitions: int, n_cols: int, batch_size: int | None, entries: int = _CHUNK_ENTRIES
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Chunks of complementary pairs: positions of one member (``p1``, the combinations holding
-    block 0), of its complement (``p2``) and the indicator rows of ``p1``."""
+    block 0), of its complement (``p2``) and the indicator rows of ``p1``; ``entries`` per
+    performance matrix unless ``batch_size`` pairs are asked for."""
     _, indicator, complement = _combination_table(n_partitions)
     first = np.flatnonzero(indicator[:, 0] > 0)
     second = complement[first]
-    step = batch_size or max(1, _CHUNK_ENTRIES // n_cols)
+    step = batch_size or max(1, entries // n_cols)
     for start in range(0, first.size, step):
         p1 = first[start : start + step]
         yield p1, second[start : start + step], indicator[p1]
 
 
 def _pbo_select(
-    engine: _SufficientStats | _CallableStats,
+    engine: _HostEngine | _DeviceStats,
     n_partitions: int,
     batch_size: int | None,
     rank: bool,
@@ -715,32 +1134,28 @@ def _pbo_select(
     flags = np.zeros((n_comb, 2, 3), dtype=bool)
     nan_cols = np.zeros(engine.width, dtype=bool)
     bad = False
-    pooled = _PooledHistogram()
+    pooled = engine.histogram()
     lo, hi = np.inf, -np.inf
-    for p1, p2, ind in _pbo_chunks(n_partitions, engine.width, batch_size):
-        a, b = engine.pair(ind)
-        sums = (a.sum(axis=1), b.sum(axis=1))
+    for p1, p2, ind in _pbo_chunks(n_partitions, engine.width, batch_size,
+                                   engine.chunk_entries):
+        chunk = engine.chunk(ind, rank)
+        sums = chunk.sums
         nan_rows = np.isnan(sums[0]) | np.isnan(sums[1])
-        for pos, is_perf, oos_perf, side in ((p1, a, b, 0), (p2, b, a, 1)):
+        for pos, found, side in ((p1, chunk.sides[0], 0), (p2, chunk.sides[1], 1)):
+            nstar[pos], chosen_is[pos], chosen_oos[pos] = found[:3]
             if rank:
-                res = _select(is_perf, oos_perf, nan_rows)
-                nstar[pos], chosen_is[pos], chosen_oos[pos], less[pos], equal[pos], _ = res
-            else:
-                j = np.argmax(is_perf, axis=1)
-                rows = np.arange(pos.size)
-                nstar[pos], chosen_is[pos], chosen_oos[pos] = j, is_perf[rows, j], oos_perf[rows, j]
+                less[pos], equal[pos] = found[3:]
             for k, total in enumerate((sums[side], sums[1 - side])):
                 flags[pos, k, 0] = np.isnan(total)
                 flags[pos, k, 1] = total == np.inf
                 flags[pos, k, 2] = total == -np.inf
         if nan_rows.any():
             bad = True
-            nan_cols |= np.isnan(a).any(axis=0) | np.isnan(b).any(axis=0)
+            nan_cols |= chunk.nan_cols()
         if not bad:  # otherwise PBO is NaN and the dominance grid is not needed
-            lo = min(lo, float(a.min()), float(b.min()))
-            hi = max(hi, float(a.max()), float(b.max()))
-            pooled.add(a)
-            pooled.add(b)
+            c_lo, c_hi = chunk.extremes()
+            lo, hi = min(lo, c_lo), max(hi, c_hi)
+            chunk.add_to(pooled)
     return {
         "nstar": nstar, "is": chosen_is, "oos": chosen_oos,
         "less": less if rank else None, "equal": equal if rank else None,
@@ -750,7 +1165,7 @@ def _pbo_select(
 
 
 def _pbo_rank(
-    engine: _SufficientStats | _CallableStats,
+    engine: _HostEngine | _DeviceStats,
     n_partitions: int,
     batch_size: int | None,
     chosen_oos: np.ndarray,
@@ -760,12 +1175,11 @@ def _pbo_rank(
     n_comb = chosen_oos.size
     less = np.empty(n_comb, dtype=np.int64)
     equal = np.empty(n_comb, dtype=np.int64)
-    for p1, p2, ind in _pbo_chunks(n_partitions, engine.width, batch_size):
-        a, b = engine.pair(ind)
-        for pos, oos_perf in ((p1, b), (p2, a)):
-            col = chosen_oos[pos][:, None]
-            less[pos] = np.count_nonzero(oos_perf < col, axis=1)
-            equal[pos] = np.count_nonzero(oos_perf == col, axis=1)
+    for p1, p2, ind in _pbo_chunks(n_partitions, engine.width, batch_size,
+                                   engine.chunk_entries):
+        for pos, (lt, eq) in zip((p1, p2), engine.oos_counts(ind, chosen_oos[p1],
+                                                             chosen_oos[p2])):
+            less[pos], equal[pos] = lt, eq
     return less, equal
 
 
@@ -856,6 +1270,14 @@ class _PooledHistogram:
         self.hi = max(self.hi, k1)
         self.count[k0:k1] += np.bincount(keys, minlength=k1 - k0)
         self.total[k0:k1] += np.bincount(keys, weights=flat, minlength=k1 - k0)
+
+    def add_bins(self, keys: np.ndarray, counts: np.ndarray, totals: np.ndarray) -> None:
+        """Add the counts and sums of the (increasing, distinct) bins ``keys``."""
+        if keys.size:
+            self.lo = min(self.lo, int(keys[0]))
+            self.hi = max(self.hi, int(keys[-1]) + 1)
+            self.count[keys] += counts
+            self.total[keys] += totals
 
     def populated(self) -> tuple[int, np.ndarray, np.ndarray] | None:
         """The populated bins (first key, counts, sums; copies), or None."""
@@ -960,6 +1382,7 @@ def pbo(
     dominance_grid_size: int = 512,
     nan_policy: NanPolicy = "raise",
     batch_size: int | None = None,
+    device: Any = None,
 ) -> PBOResult:
     """Probability of backtest overfitting by combinatorially symmetric cross-validation (CSCV).
 
@@ -1017,7 +1440,16 @@ def pbo(
         and a :class:`~sigtest.DegenerateDataWarning` names the columns.
     batch_size : int, optional
         Number of complementary pairs of combinations processed at once (memory knob; results do
-        not depend on it). By default about 64 MB per performance matrix.
+        not depend on it). By default about 2 MB per performance matrix on the CPU, 256 MiB on
+        a device.
+    device : None, str or device object, default: None
+        Where the built-in measures run (the per-block sums, the products of every combination,
+        selections, ranks and the pooled histogram): None, where the data live (a CuPy array or
+        a PyTorch tensor with finite values stays on its device; numpy, pandas, polars and dask
+        input run on the CPU); 'cpu'; 'cuda' or 'cuda:<k>' (CuPy if installed, else
+        PyTorch); or a device object of an array library. A callable ``measure`` and
+        ``nan_policy`` other than 'raise' run on the CPU. The result records the device in
+        ``device`` (see Notes).
 
     Returns
     -------
@@ -1128,6 +1560,30 @@ def pbo(
     column block where it lives (README, "Scaling out with Dask"). A callable measure is called on each
     block's halves, so it must be column-wise (column j's value depends on column j only).
 
+    *On a device* (a CuPy array or PyTorch tensor, any array API array, or ``device=``; the
+    built-in measures, ``nan_policy='raise'``): the same steps run with the standard functions
+    of the array's namespace where the data live: the per-block sums of the reshaped block, the
+    same exact power-of-two rescaling, the IS sums of a chunk of combinations as the product of
+    its indicator rows with the ``S x N`` sums, the first column among IS ties (the array API
+    standard's ``argmax`` returns the first occurrence of the maximum), the OOS rank counts, in
+    chunks of about 256 MiB per performance matrix. Only vectors of one entry per combination
+    (and the columns' means, standard deviations and largest magnitudes, from which the host
+    picks the centres and powers of two of the host engine) come to the host. The pooled
+    histogram's keys are computed exactly without a bit cast: for a magnitude ``a >= 2^-40``,
+    ``e = floor(log2(a))`` is corrected by comparing ``a`` with the exact powers ``2^e`` and
+    ``2^(e+1)`` (a table built with ``ldexp``), and the mantissa bin is
+    ``floor((a 2^-e - 1) 1024)``, exact. Counts and sums accumulate on the device with
+    ``bincount`` (CuPy, PyTorch) or, in namespaces without it, per chunk from sorted values,
+    ``searchsorted`` and cumulative sums; only the populated bins come to the host. (A device
+    in host memory, such as PyTorch's CPU tensors, takes the host's 2 MB chunks and
+    histograms them with the host's bit-pattern keys, without a copy.)
+    Selections, ranks, logits, PBO and the dominance CDFs are those of numpy input; the
+    performance values, the dominance integrals and the degradation line agree to rounding
+    (a device adds in its own order: about 1e-16 relative). A matrix sent with ``device=``
+    that is wider than ``sigtest._arrays.DEVICE_BLOCK_BYTES`` (4 GiB) goes in column blocks,
+    one at a time, combined like dask blocks (the ranks then take a second pass over the
+    combinations).
+
     References
     ----------
     Bailey, D. H., Borwein, J. M., Lopez de Prado, M., & Zhu, Q. J. (2017). The probability of
@@ -1157,7 +1613,10 @@ def pbo(
     0.0
     """
     nan_policy = check_nan_policy(nan_policy)
-    blocks = as_blocks(returns, min_obs=2, nan_policy=nan_policy)
+    # an array of another library with finite values stays on its device for the built-in
+    # measures; everything else is validated on the host
+    on_device = device is None and nan_policy == "raise" and isinstance(measure, str)
+    blocks = as_blocks(returns, min_obs=2, nan_policy=nan_policy, on_device=on_device)
     st = _pbo_settings(
         blocks.n_obs, blocks.n_strategies, blocks.name, n_partitions=n_partitions,
         measure=measure, target=target, periods_per_year=periods_per_year,
@@ -1165,6 +1624,9 @@ def pbo(
         n_effective=n_effective, dominance_grid_size=dominance_grid_size, batch_size=batch_size,
         nan_policy=nan_policy,
     )
+    engine_device = check_device(device, blocks.device)
+    if callable(st.metric) or nan_policy != "raise":  # the host engine (see Notes)
+        engine_device = None
     s = st.n_partitions
     keep, positions = _remainder(blocks.n_obs, s, st.remainder, blocks.name)
     dropped: list[Hashable] = []
@@ -1173,8 +1635,10 @@ def pbo(
         dropped = list(index[positions]) if index is not None else [int(p) for p in positions]
         blocks = blocks.restrict(keep)
     m = blocks.n_obs // s
+    # a matrix wider than the device's share goes there in column blocks, one at a time
+    blocks = blocks.device_parts(1, engine_device)
     single = len(blocks.parts) == 1  # the block's own ranks are the global ones
-    engine_args = (m, s, st.metric, st.target, nan_policy)
+    engine_args = (m, s, st.metric, st.target, nan_policy, engine_device)
     if callable(st.metric) and not blocks.in_memory and not single:
         # a callable measure's engine is the block itself: kept on the workers for the second
         # pass it would make a worker's memory grow with N, so each pass rebuilds it (the
@@ -1198,7 +1662,7 @@ def pbo(
         equal = np.sum([r[1] for r in ranks], axis=0)
     return _pbo_result(
         st, blocks.shell(), _metric_name(st.metric), m, blocks.n_obs, dropped, less=less,
-        equal=equal, stacklevel=3, **sel,
+        equal=equal, stacklevel=3, device=device_name(engine_device), **sel,
     )
 
 
@@ -1221,6 +1685,7 @@ def _pbo_result(
     lo_all: float,
     hi_all: float,
     stacklevel: int,
+    device: str = "cpu",
 ) -> PBOResult:
     """The PBO result from every combination's selection (``nstar``, its IS and OOS values),
     its OOS rank counts (``less``, ``equal``), the undefined combinations (``bad``), the columns
@@ -1311,6 +1776,7 @@ def _pbo_result(
         dropped_rows=dropped,
         nan_policy=st.nan_policy,
         dominance_grid_size=st.dominance_grid_size,
+        device=device,
     )
 
 

@@ -244,7 +244,6 @@ def test_validate_on_a_device(data):
 HOST_CALLS = {
     "effective_trials": lambda r, f: sigtest.effective_trials(r),
     "optimal_block_length": lambda r, f: sigtest.optimal_block_length(r),
-    "pbo": lambda r, f: sigtest.pbo(r, n_partitions=8),
     "cpcv": lambda r, f: sigtest.cpcv(r, n_groups=4),
     "walk_forward": lambda r, f: sigtest.walk_forward(r, train=100, test=50),
     "stress": lambda r, f: sigtest.stress(r[:, :5], n_resamples=50, rng=2),
@@ -273,6 +272,7 @@ DEVICE_CALLS = {
     "probabilistic_sharpe_ratio": lambda r, f: sigtest.probabilistic_sharpe_ratio(r),
     "deflated_sharpe_ratio": lambda r, f: sigtest.deflated_sharpe_ratio(r),
     "min_track_record_length": lambda r, f: sigtest.min_track_record_length(r),
+    "pbo": lambda r, f: sigtest.pbo(r, n_partitions=8),
 }
 
 
@@ -285,10 +285,11 @@ def test_every_function_takes_device_arrays(data, name):
     call = HOST_CALLS.get(name) or DEVICE_CALLS[name]
     tol = 0.0 if name in HOST_CALLS else TOL
     expected = call(x, f)
-    assert_tree_equal(expected, call(strict(x), strict(f)), name, tol=tol, rtol=tol)
+    assert_tree_equal(expected, call(strict(x), strict(f)), name, tol=tol, rtol=tol,
+                      skip=("device",))
     if torch is not None:
         assert_tree_equal(expected, call(torch.tensor(x), torch.tensor(f)), name, tol=tol,
-                          rtol=tol)
+                          rtol=tol, skip=("device",))
 
 
 @needs_torch
@@ -546,3 +547,330 @@ def test_device_blocks_select_restrict_and_drop():
     assert sel.labels == ["b", "e"]
     np.testing.assert_array_equal(as_host(dev.drop(2).parts[0]), np.delete(x, 2, axis=1))
     np.testing.assert_array_equal(dev.columns_in_memory([5, 0]).values, x[:, [5, 0]])
+
+
+# ---------------------------------------------------------------------------------------------
+# PBO (CSCV) where the data live: the same selections, ranks and histogram as numpy input
+# ---------------------------------------------------------------------------------------------
+
+
+def _pbo_devices():
+    """Namespaces the device engine of ``pbo`` is run with on the CPU: array_api_strict (no
+    ``bincount``: the sorted histogram), NumPy through array-api-compat and PyTorch's CPU
+    tensors (``bincount`` with weights)."""
+    import array_api_compat.numpy as compat_numpy
+
+    # (NumPy named as another device, so that its histogram is the device's, not the host's)
+    found = [Device(xps, DEVICE1, "device1 (array_api_strict)"),
+             Device(compat_numpy, "cpu", "device2 (numpy)")]
+    if torch is not None:
+        found.append(check_device(torch.device("cpu")))
+    return found
+
+
+PBO_DEVICES = _pbo_devices()
+
+
+def assert_pbo_equal(expected, got):
+    """Selections, ranks, logits, PBO and the dominance CDFs exactly; the degradation line to
+    1e-12 relative (a device adds in its own order); the performance values and the dominance
+    integrals SD2 to 1e-12 of their largest magnitude (an OOS sum is the total less the IS sum,
+    an SD2 value a difference of two integrals: where they nearly cancel, digits are lost on
+    the host too)."""
+    for name in ("pbo", "prob_oos_loss"):
+        a, b = getattr(expected, name), getattr(got, name)
+        assert a == b or (np.isnan(a) and np.isnan(b)), name
+    for name in ("logits", "relative_ranks", "selected", "combinations"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+    assert got.selected_labels == expected.selected_labels
+    d, e = got.dominance, expected.dominance
+    for name in ("grid", "cdf_optimized", "cdf_random"):
+        np.testing.assert_array_equal(getattr(d, name), getattr(e, name), err_msg=name)
+    assert (d.first_order, d.second_order) == (e.first_order, e.second_order)
+    assert d.first_order_statistic == e.first_order_statistic or np.isnan(d.first_order_statistic)
+    for name in ("is_performance", "oos_performance"):
+        a = getattr(expected, name)
+        np.testing.assert_allclose(getattr(got, name), a, rtol=1e-12,
+                                   atol=1e-12 * np.nanmax(np.abs(a), initial=0.0), err_msg=name)
+    scale = 1e-12 * np.nanmax(np.abs(e.sd2), initial=0.0)
+    np.testing.assert_allclose(d.sd2, e.sd2, rtol=1e-12, atol=scale)
+    assert_tree_equal(e.second_order_statistic, d.second_order_statistic, tol=scale)
+    assert_tree_equal(expected, got, "pbo", tol=0.0, rtol=1e-12,
+                      skip=("device", "sd2", "second_order_statistic", "is_performance",
+                            "oos_performance"))
+
+
+def _float_classes():
+    """float64 values of every class: random over all exponents, powers of two and their
+    neighbours, bin edges and theirs, the values around 2**-40, zeros, the extremes,
+    subnormals and infinities, with both signs."""
+    rng = np.random.default_rng(2026)
+    exps = np.arange(-1074, 1024)
+    powers = np.ldexp(1.0, exps)
+    parts = [
+        np.ldexp(1.0 + rng.random(4000), rng.integers(-1074, 1024, 4000)),
+        powers, np.nextafter(powers, 0.0), np.nextafter(powers, np.inf),
+    ]
+    for e in (-40, -39, -1, 0, 1, 52, 1023):
+        edges = np.ldexp(1.0 + np.arange(1024) / 1024, e)
+        parts += [edges, np.nextafter(edges, 0.0), np.nextafter(edges, np.inf)]
+    tiny = 2.0**-40
+    parts.append(np.array([tiny, np.nextafter(tiny, 0.0), np.nextafter(tiny, 1.0), 0.0,
+                           np.finfo(float).max, np.finfo(float).tiny, 5e-324, 1e-310, np.inf]))
+    v = np.concatenate(parts)
+    return np.concatenate([v, -v])
+
+
+@pytest.mark.parametrize("dev", PBO_DEVICES, ids=lambda d: d.name)
+def test_pbo_float_keys_on_the_device_equal_the_hosts(dev):
+    """The histogram keys computed without a bit cast equal the host's bit-pattern keys on
+    every class of float, and each value's lower bin edge is the smallest float of its bin."""
+    from sigtest.overfitting import _device_float_keys, _DeviceHistogram, _float_keys
+
+    v = _float_classes()
+    hist = _DeviceHistogram(dev)
+    keys, low = _device_float_keys(dev.xp, dev.put(v), hist.powers, hist.scales, finite=False,
+                                   edges=True)
+    expected = _float_keys(v)
+    np.testing.assert_array_equal(as_host(keys), expected)
+    fin = np.isfinite(v)
+    keys_fin, _ = _device_float_keys(dev.xp, dev.put(v[fin]), hist.powers, hist.scales)
+    np.testing.assert_array_equal(as_host(keys_fin), expected[fin])
+    low = as_host(low)
+    finite = np.isfinite(v) & (np.abs(v) >= 2.0**-40)
+    np.testing.assert_array_equal(_float_keys(low[finite]), expected[finite])
+    below = np.nextafter(low[finite], 0.0)
+    assert (_float_keys(below) != expected[finite]).all()
+    assert (low[~finite & np.isfinite(v)] == 0.0).all()
+
+
+@pytest.mark.parametrize("dev", PBO_DEVICES, ids=lambda d: d.name)
+def test_pbo_histogram_on_the_device_equals_the_hosts(dev):
+    """Both branches (``bincount`` on the device; sorted chunks for namespaces without it)
+    give the host's populated bins: counts exactly, sums to 1e-12."""
+    from sigtest.overfitting import _DeviceHistogram, _PooledHistogram
+
+    rng = np.random.default_rng(4)
+    chunks = [rng.standard_t(3, size=(50, 30)) * 10.0**rng.integers(-12, 3, 30)
+              for _ in range(3)]
+    chunks[1][:, :3] = 0.0
+    chunks[2][:5, 5] = -0.0
+    host = _PooledHistogram()
+    got = _DeviceHistogram(dev)
+    for c in chunks:
+        host.add(c)
+        got.add(dev.put(c), float(c.min()), float(c.max()))
+    k0, count, total = host.populated()
+    g0, g_count, g_total = got.populated()
+    assert g0 == k0
+    np.testing.assert_array_equal(g_count, count)
+    np.testing.assert_allclose(g_total, total, rtol=1e-12, atol=1e-12 * np.abs(total).max())
+    assert (got.bincount is None) == (dev.xp is xps)
+
+
+@pytest.mark.parametrize("n_partitions", [4, 8, 16])
+@pytest.mark.parametrize("measure", ["sharpe", "mean", "sortino"])
+def test_pbo_on_a_device_equals_numpy(data, measure, n_partitions):
+    x, _ = data
+    kw = {"n_partitions": n_partitions, "measure": measure, "periods_per_year": 252,
+          "target": 0.001 if measure == "sortino" else 0.0}
+    expected = sigtest.pbo(x, **kw)
+    assert expected.device == "cpu"
+    for dev in PBO_DEVICES:
+        got = sigtest.pbo(x, device=dev, **kw)
+        assert got.device == dev.name
+        assert_pbo_equal(expected, got)
+    got = sigtest.pbo(strict(x), **kw)  # the array stays on its device
+    assert got.device == "device1 (array_api_strict)"
+    assert_pbo_equal(expected, got)
+    assert "were computed on device1 (array_api_strict)" in " ".join(got.describe().split())
+    if torch is not None:
+        assert_pbo_equal(expected, sigtest.pbo(torch.tensor(x), **kw))
+
+
+def test_pbo_device_ties_select_the_first_column():
+    """Integer returns (every sum exact) with duplicated columns: exact ties in and out of
+    sample; the device's argmax picks the first column as the host does, and the rank counts
+    of ties are the same."""
+    rng = np.random.default_rng(7)
+    base = rng.integers(-2, 3, size=(48, 5)).astype(float)
+    x = np.column_stack([base, base[:, 1], base[:, 3], base[:, 1]])
+    for measure in ("mean", "sharpe", "sortino"):
+        expected = sigtest.pbo(x, n_partitions=8, measure=measure, target=0.5)
+        assert not np.isin(expected.selected, [5, 6, 7]).any()
+        for dev in PBO_DEVICES:
+            assert_pbo_equal(expected, sigtest.pbo(x, n_partitions=8, measure=measure,
+                                                   target=0.5, device=dev))
+
+
+def test_pbo_device_constant_halves_and_columns():
+    """A column constant on two blocks (its halves made of them have no Sharpe ratio) and a
+    constant column: the same NaN combinations, warnings and columns named."""
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((40, 5))
+    x[:20, 1] = 0.1
+    y = x.copy()
+    y[:, 3] = 0.25
+    for data_, match in ((x, r"ranking of 2 of 6 combinations"), (y, r"column\(s\) 1, 3")):
+        with pytest.warns(sigtest.DegenerateDataWarning, match=match):
+            expected = sigtest.pbo(data_, n_partitions=4)
+        for dev in PBO_DEVICES:
+            with pytest.warns(sigtest.DegenerateDataWarning, match=match):
+                assert_pbo_equal(expected, sigtest.pbo(data_, n_partitions=4, device=dev))
+    with pytest.warns(sigtest.DegenerateDataWarning, match="sortino is undefined"):
+        sigtest.pbo(strict(np.abs(x)), n_partitions=4, measure="sortino")
+
+
+def test_pbo_device_extreme_scales():
+    """Columns far from unit scale (1e-310 to 1e300, both signs, zeros and -0.0) are
+    rescaled by the same powers of two on the device (including the factors beyond 2**1000
+    of subnormal columns); results equal numpy input's."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((32, 7)) * np.array([1e-30, 1e-12, 1.0, 1e10, 1e-45, 1.0, 1e300])
+    x[:, 5] = -0.0
+    x[::2, 4] = 0.0
+    # (the Sortino ratio's one power of two for the whole block: magnitudes within 1e100)
+    far = rng.standard_normal((32, 3)) * np.array([1e200, 1e250, 1e300])
+    for measure, z in (("mean", x), ("sharpe", x[:, [0, 1, 2, 3, 6]]), ("sortino", far)):
+        expected = sigtest.pbo(z, n_partitions=8, measure=measure)
+        for dev in PBO_DEVICES:
+            assert_pbo_equal(expected, sigtest.pbo(z, n_partitions=8, measure=measure,
+                                                   device=dev))
+    sub = rng.standard_normal((32, 4)) * 1e-310  # subnormal: largest magnitude ~2**-1027
+    sub[:, 0] = rng.standard_normal(32)
+    for measure, z in (("sharpe", sub), ("mean", sub[:, 1:]), ("sortino", sub[:, 1:])):
+        expected = sigtest.pbo(z, n_partitions=4, measure=measure)
+        for dev in PBO_DEVICES:
+            assert_pbo_equal(expected, sigtest.pbo(z, n_partitions=4, measure=measure,
+                                                   device=dev))
+
+
+def test_pbo_device_input_is_not_copied_to_the_host(data, monkeypatch):
+    """A finite array of another library stays on its device: only vectors (one entry per
+    column or per combination, and the populated histogram bins) come back."""
+    from sigtest import _arrays, _execution, _validation, overfitting
+
+    x, _ = data
+    x = x[:, :20]
+    expected = sigtest.pbo(x, n_partitions=8)
+    t, n = x.shape
+    real = _arrays.as_host
+    seen = []
+
+    def guarded(a):
+        out = real(a)
+        assert out.ndim < 2 or out.shape[0] != t, "the returns were copied to the host"
+        assert out.size < t * n, "the returns were copied to the host"
+        seen.append(out.shape)
+        return out
+
+    for mod in (_arrays, _execution, _validation, overfitting):
+        monkeypatch.setattr(mod, "as_host", guarded)
+    got = sigtest.pbo(strict(x), n_partitions=8)
+    assert got.device == "device1 (array_api_strict)" and seen
+    assert_pbo_equal(expected, got)
+
+
+def test_pbo_device_keyword_and_host_fallbacks(data):
+    """device='cpu' and the cases without a device path (a callable measure, nan_policy other
+    than 'raise') compute on the host copy: numpy's numbers, recorded as 'cpu'."""
+    x, _ = data
+    x = x[:, :10]
+    expected = sigtest.pbo(x, n_partitions=8)
+    got = sigtest.pbo(strict(x), n_partitions=8, device="cpu")
+    assert got.device == "cpu"
+    assert_tree_equal(expected, got, "pbo", tol=0.0)
+    for kw in ({"measure": lambda r: r.mean(axis=0)}, {"nan_policy": "omit"}):
+        a = sigtest.pbo(x, n_partitions=8, **kw)
+        b = sigtest.pbo(strict(x), n_partitions=8, device=DEVICE1, **kw)
+        assert b.device == "cpu"
+        assert_tree_equal(a, b, "pbo", tol=0.0)
+    with pytest.raises(ValueError, match=r"`device` must be None"):
+        sigtest.pbo(x, device="gpu")
+
+
+def test_pbo_device_batch_size_and_labels(data):
+    x, _ = data
+    df = pd.DataFrame(x[:, :12], columns=[f"r{i}" for i in range(12)],
+                      index=pd.date_range("2001-01-01", periods=x.shape[0], freq="B"))
+    expected = sigtest.pbo(df, n_partitions=8)
+    for batch_size in (None, 1, 7):
+        got = sigtest.pbo(df, n_partitions=8, device=DEVICE1, batch_size=batch_size)
+        assert_pbo_equal(expected, got)
+    assert got.selected_labels[0].startswith("r")
+
+
+def test_pbo_wide_universe_is_streamed_in_column_blocks(data, monkeypatch):
+    """A matrix wider than the device's share goes there in column blocks (views, one at a
+    time), combined like dask blocks."""
+    from sigtest import _arrays
+
+    x, _ = data
+    t = x.shape[0]
+    monkeypatch.setattr(_arrays, "DEVICE_BLOCK_BYTES", 8 * t * 12)
+    dev = Recording(xps, DEVICE1, "device1 (array_api_strict)")
+    for measure in ("sharpe", "mean"):
+        expected = sigtest.pbo(x, n_partitions=8, measure=measure)
+        got = sigtest.pbo(x, n_partitions=8, measure=measure, device=dev)
+        assert_pbo_equal(expected, got)
+    widths = [a.shape[1] for a in dev.sent if a.ndim == 2 and a.shape[0] == t]
+    assert widths and max(widths) <= 12 and sum(widths) == 2 * x.shape[1]
+
+
+def test_pbo_dask_blocks_run_on_the_device(data):
+    da = pytest.importorskip("dask.array")
+    x, _ = data
+    expected = sigtest.pbo(x, n_partitions=8)
+    got = sigtest.pbo(da.from_array(x, chunks=(400, 13)), n_partitions=8, device=DEVICE1)
+    assert got.device == "device1 (array_api_strict)"
+    assert_pbo_equal(expected, got)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA GPU with CuPy or PyTorch")
+@pytest.mark.parametrize("measure", ["sharpe", "mean", "sortino"])
+def test_cuda_pbo_matches_numpy(data, measure):
+    from sigtest.overfitting import _device_float_keys, _DeviceHistogram, _float_keys
+
+    x, _ = data
+    expected = sigtest.pbo(x, n_partitions=16, measure=measure)
+    for lib, to_gpu in CUDA:
+        got = sigtest.pbo(to_gpu(x), n_partitions=16, measure=measure)
+        assert got.device.startswith("cuda:"), (lib, got.device)
+        assert_pbo_equal(expected, got)
+        dev = device_of(to_gpu(x[:1]))
+        hist = _DeviceHistogram(dev)
+        v = _float_classes()
+        keys, _ = _device_float_keys(dev.xp, dev.put(v), hist.powers, hist.scales,
+                                     finite=False)
+        np.testing.assert_array_equal(as_host(keys), _float_keys(v))
+    assert_pbo_equal(expected, sigtest.pbo(x, n_partitions=16, measure=measure, device="cuda"))
+    # exact ties: the GPU's argmax must pick the first column (the array API standard's rule)
+    base = np.random.default_rng(7).integers(-2, 3, size=(48, 5)).astype(float)
+    tied = np.column_stack([base, base[:, 1], base[:, 3], base[:, 1]])
+    expected = sigtest.pbo(tied, n_partitions=8, measure=measure, target=0.5)
+    for _, to_gpu in CUDA:
+        assert_pbo_equal(expected, sigtest.pbo(to_gpu(tied), n_partitions=8, measure=measure,
+                                               target=0.5))
+
+
+def test_pbo_device_chunks_rows_dropped_and_float32(data, monkeypatch):
+    """Small column chunks while the device's sums are built and small combination chunks give
+    the same answer; the rows left over by the partition are dropped on the device as on the
+    host; a float32 tensor is read as float64, like numpy float32 input."""
+    from sigtest import overfitting
+
+    x, _ = data
+    y = x[:397, :15]  # 397 = 8 * 49 + 5: the 5 oldest rows are dropped
+    expected = sigtest.pbo(y, n_partitions=8)
+    assert expected.rows_dropped == 5
+    monkeypatch.setattr(overfitting, "_DEVICE_COLUMN_ENTRIES", 397 * 4)
+    monkeypatch.setattr(overfitting, "_DEVICE_CHUNK_ENTRIES", 15 * 3)
+    for measure in ("sharpe", "sortino", "mean"):
+        expected = sigtest.pbo(y, n_partitions=8, measure=measure)
+        got = sigtest.pbo(strict(y), n_partitions=8, measure=measure)
+        assert_pbo_equal(expected, got)
+        assert got.dropped_rows == expected.dropped_rows == [0, 1, 2, 3, 4]
+    if torch is not None:
+        y32 = y.astype(np.float32)
+        assert_pbo_equal(sigtest.pbo(y32, n_partitions=8),
+                         sigtest.pbo(torch.tensor(y32), n_partitions=8))
