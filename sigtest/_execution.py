@@ -552,7 +552,7 @@ def _device_blocks(x: Any, device: Device, *, name: str, min_obs: int) -> Blocks
     t_obs, n_strat = (int(s) for s in x.shape)
     if n_strat == 0 or t_obs < max(min_obs, 1):
         return None
-    x = xp.astype(x, xp.float64)
+    x = xp.astype(x, xp.float64, copy=False)  # float64 input is used where it is
     if not bool(xp.all(xp.isfinite(x))):
         return None
     return Blocks([x], np.array([0, n_strat], dtype=np.int64), t_obs, None, one_d, name,

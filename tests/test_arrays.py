@@ -874,3 +874,22 @@ def test_pbo_device_chunks_rows_dropped_and_float32(data, monkeypatch):
         y32 = y.astype(np.float32)
         assert_pbo_equal(sigtest.pbo(y32, n_partitions=8),
                          sigtest.pbo(torch.tensor(y32), n_partitions=8))
+
+
+@pytest.mark.parametrize("name", [*DEVICE_CALLS, "reality_check", "spa", "stepm",
+                                  "bootstrap_ci"])
+def test_device_input_is_left_as_it_was(data, name):
+    """float64 input is used where it lives, without a copy: no device path writes into it."""
+    from sigtest._arrays import as_host
+
+    x, bench = data
+    f = np.column_stack([bench, x[:, 0] - x[:, 1]])
+    engine = {"reality_check": lambda r, f: sigtest.reality_check(r, n_resamples=99, rng=1),
+              "spa": lambda r, f: sigtest.spa(r, n_resamples=99, rng=1),
+              "stepm": lambda r, f: sigtest.stepm(r, n_resamples=99, rng=1),
+              "bootstrap_ci": lambda r, f: sigtest.bootstrap_ci(r, n_resamples=99, rng=1)}
+    call = DEVICE_CALLS.get(name) or engine[name]
+    xs, fs = strict(x), strict(f)
+    call(xs, fs)
+    np.testing.assert_array_equal(as_host(xs), x)
+    np.testing.assert_array_equal(as_host(fs), f)
