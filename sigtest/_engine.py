@@ -896,8 +896,7 @@ def replicate_summary(
     out = np.empty((levels.size, n_cols))
     spread = np.empty(n_cols) if std else None
 
-    def block(c0: int) -> None:
-        c1 = min(c0 + _QUANTILE_COLUMNS, n_cols)
+    def block(c0: int, c1: int) -> None:
         if kernel is not None:  # reads the block where it is
             stats = np.empty((c1 - c0, kth.size))
             nan = np.empty(c1 - c0, dtype=np.bool_)
@@ -906,6 +905,11 @@ def replicate_summary(
             if spread is not None:
                 spread[c0:c1] = sd
         else:
+            if spread is not None:  # numpy's reduction, as over the whole distribution
+                with np.errstate(invalid="ignore", over="ignore"):  # infinities: NaN
+                    spread[c0:c1] = dist[:, c0:c1].std(axis=0, ddof=1)
+            if not levels.size:
+                return
             rows = np.array(dist[:, c0:c1].T, order="C")  # a copy: partitioned in place
             rows.partition(kth, axis=1)
             stats, nan = rows[:, kth], np.isnan(rows[:, -1])
@@ -917,11 +921,14 @@ def replicate_summary(
             np.subtract(b, diff * (1 - gamma), out=res, where=gamma >= 0.5)
         res[:, nan] = np.nan
 
-    starts = range(0, n_cols, _QUANTILE_COLUMNS)
-    with ThreadPoolExecutor(max_workers=max(1, min(n_workers(), len(starts)))) as pool:
-        list(pool.map(block, starts))
-    if std and kernel is None:  # numpy's reduction over the rows of the whole distribution
-        spread = dist.std(axis=0, ddof=1)
+    # blocks of _QUANTILE_COLUMNS, the last one never a single column of several (numpy sums
+    # a lone column pairwise, but the columns of a wider array in row order)
+    edges = list(range(0, n_cols, max(2, _QUANTILE_COLUMNS))) + [n_cols]
+    if n_cols > 1 and edges[-1] - edges[-2] == 1:
+        del edges[-2]
+    spans = list(zip(edges[:-1], edges[1:]))
+    with ThreadPoolExecutor(max_workers=max(1, min(n_workers(), len(spans)))) as pool:
+        list(pool.map(lambda span: block(*span), spans))
     return out, spread
 
 
