@@ -15,6 +15,8 @@ brings one back (a float64 numpy array).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +46,15 @@ DEVICE_DOC = """
         count matrices come from the same streams as on the CPU, so a seed gives the same
         draws everywhere and the statistics agree with the CPU to rounding (about 1e-15
         relative). A matrix larger than 4 GiB per power of the returns
-        (``sigtest._arrays.DEVICE_BLOCK_BYTES``) is sent in column blocks, one at a time.
-        The result records the device in ``device``."""
+        (``sigtest._arrays.DEVICE_BLOCK_BYTES``) is sent in column blocks, two in flight (one
+        block's transfer overlaps the other's compute). The result records the device in
+        ``device``."""
 
 #: Largest part of the returns matrix (``T x N_k`` float64 per power the engine needs, in bytes)
-#: that the engine holds on a device at once: wider matrices are sent in column blocks, one
-#: after the other, combined exactly as the column blocks of dask input are.
+#: that the engine holds on a device at once: wider matrices are sent in column blocks of half
+#: this size, two in flight (each on a stream of its own where the library has streams), so
+#: that one block's transfer overlaps the other's compute; they are combined exactly as the
+#: column blocks of dask input are.
 DEVICE_BLOCK_BYTES = 4 * 2**30
 
 
@@ -78,6 +83,36 @@ class Device:
     def get(self, a: Any) -> np.ndarray:
         """The device array ``a`` on the host (a numpy array)."""
         return as_host(a)
+
+    @contextmanager
+    def stream(self) -> Iterator[None]:
+        """Run the enclosed work on a stream of its own, and wait for it at the end.
+
+        CuPy and PyTorch on a GPU queue kernels and copies on a stream: work on two streams
+        (two threads, each in this context) overlaps, e.g. one column block's transfer with
+        another's products, and the wait at the end makes every result complete when the
+        context exits, whichever stream reads it next. Namespaces without streams (numpy,
+        PyTorch on the CPU, array_api_strict) run the work as it comes."""
+        import array_api_compat
+
+        if array_api_compat.is_cupy_namespace(self.xp):
+            import cupy
+
+            with cupy.cuda.Device(getattr(self.device, "id", self.device)):
+                stream = cupy.cuda.Stream(non_blocking=True)
+                with stream:
+                    yield
+                stream.synchronize()
+            return
+        if array_api_compat.is_torch_namespace(self.xp) and "cuda" in str(self.device):
+            import torch
+
+            stream = torch.cuda.Stream(device=self.device)
+            with torch.cuda.stream(stream):
+                yield
+            stream.synchronize()
+            return
+        yield
 
     def __repr__(self) -> str:
         return f"Device({self.name!r})"

@@ -107,6 +107,8 @@ class Blocks:
     rows: np.ndarray | None = field(default=None, repr=False)
     _index: list[Any] = field(default_factory=list, repr=False)  # memo of the dask index
     device: Device | None = field(default=None, repr=False)
+    #: The device the blocks of :meth:`device_parts` are streamed to (None: not streamed).
+    streamed: Device | None = field(default=None, repr=False)
 
     @property
     def n_strategies(self) -> int:
@@ -223,24 +225,28 @@ class Blocks:
         return replace(self, n_obs=int(keep.sum()), rows=rows, _index=[])
 
     def device_parts(self, n_powers: int, device: Device | None) -> Blocks:
-        """In memory, with the engine on ``device``: the matrix as column blocks of at most
+        """In memory, with the engine on ``device``: a matrix larger than
         :data:`sigtest._arrays.DEVICE_BLOCK_BYTES` per power of the returns the engine sends
-        (``n_powers``), so that a universe wider than the device's memory goes through it one
-        block after the other (views, no copy); otherwise the blocks themselves. The kernels
+        (``n_powers``) as column blocks of at most half that (views, no copy), which
+        :meth:`map` runs two at a time, each on a stream of its own (:meth:`Device.stream`),
+        so that a universe wider than the device's memory goes through it with one block's
+        transfer overlapping the other's compute; otherwise the blocks themselves. The kernels
         and the combine steps are those of several dask blocks."""
         from sigtest import _arrays
 
         if device is None or self.data is None:
             return self
-        width = max(1, _arrays.DEVICE_BLOCK_BYTES // (8 * max(self.n_obs, 1) * max(n_powers, 1)))
+        per_column = 8 * max(self.n_obs, 1) * max(n_powers, 1)
         n = self.n_strategies
-        if n <= width:
+        if n * per_column <= _arrays.DEVICE_BLOCK_BYTES:
             return self
+        width = max(1, _arrays.DEVICE_BLOCK_BYTES // 2 // per_column)  # two blocks in flight
         k = -(-n // width)
         edges = [n * i // k for i in range(k + 1)]
         values = self.data.values
         parts = [values[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
-        return replace(self, parts=parts, offsets=np.asarray(edges, dtype=np.int64))
+        return replace(self, parts=parts, offsets=np.asarray(edges, dtype=np.int64),
+                       streamed=device)
 
     # ------------------------------------------------------------------ running kernels
 
@@ -264,11 +270,31 @@ class Blocks:
         if self.local:
             if split is not None and self.backend == "memory":
                 return self._run_threads(kernel, args, split)
+            if self.streamed is not None and len(self.parts) > 1:
+                return self._run_streamed(kernel, args, offsets)
             return [
                 kernel(x, *args, **({"offset": int(self.offsets[k])} if offsets else {}))
                 for k, x in enumerate(self.parts)
             ]
         return self._run_dask(kernel, args, nan_policy, offsets, persist=False)
+
+    def _run_streamed(
+        self, kernel: Callable[..., Any], args: tuple[Any, ...], offsets: bool
+    ) -> list[Any]:
+        """The blocks of :meth:`device_parts`, two at a time on two threads, each kernel on a
+        stream of its own that it has finished when it returns: while one block's products
+        run on the device, the next block is prepared on the host and sent. The kernels are
+        independent, so the results are those of running them one after the other."""
+        device = self.streamed
+        assert device is not None
+
+        def run(k: int) -> Any:
+            with device.stream():
+                return kernel(self.parts[k], *args,
+                              **({"offset": int(self.offsets[k])} if offsets else {}))
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(run, range(len(self.parts))))
 
     def _run_threads(
         self, kernel: Callable[..., Any], args: tuple[Any, ...], width: int

@@ -893,3 +893,66 @@ def test_device_input_is_left_as_it_was(data, name):
     call(xs, fs)
     np.testing.assert_array_equal(as_host(xs), x)
     np.testing.assert_array_equal(as_host(fs), f)
+
+
+def test_streamed_blocks_run_two_at_a_time_in_order(monkeypatch):
+    """Column blocks of a universe wider than the device budget: half-budget blocks, two
+    kernels in flight at once (each waits at a barrier the other must reach: run one after
+    the other, they would time out), the results in column order."""
+    import threading
+
+    from sigtest import _arrays
+    from sigtest._execution import as_blocks
+
+    x = np.random.default_rng(5).normal(size=(50, 40))
+    monkeypatch.setattr(_arrays, "DEVICE_BLOCK_BYTES", 8 * 50 * 2 * 10)  # 10 columns of 2 powers
+    blocks = as_blocks(x).device_parts(2, _arrays.check_device(DEVICE1, None))
+    widths = np.diff(blocks.offsets)
+    assert widths.max() <= 5 and widths.sum() == 40  # half the budget: two blocks in flight
+    barrier = threading.Barrier(2, timeout=10)
+
+    def kernel(part, *, offset):
+        if offset < int(blocks.offsets[2]):  # the first two blocks meet
+            barrier.wait()
+        return offset, part.sum(axis=0)
+
+    out = blocks.map(kernel, offsets=True)
+    assert [o for o, _ in out] == list(blocks.offsets[:-1])
+    np.testing.assert_array_equal(np.concatenate([s for _, s in out]), x.sum(axis=0))
+    assert as_blocks(x).device_parts(2, None).streamed is None  # the CPU engine: no streaming
+
+
+def test_device_stream_is_a_plain_context_without_streams():
+    """Namespaces without streams (array_api_strict, numpy, PyTorch on the CPU) run the work
+    as it comes; the context still propagates the work's errors."""
+    from sigtest import _arrays
+
+    devices = [_arrays.check_device(DEVICE1, None)]
+    if torch is not None:
+        devices.append(_arrays.check_device(torch.device("cpu"), None))
+    for dev in devices:
+        assert dev is not None
+        with dev.stream():
+            pass
+        with pytest.raises(KeyError), dev.stream():
+            raise KeyError("inside")
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA GPU with CuPy or PyTorch")
+@pytest.mark.parametrize("fn, kw", [
+    (sigtest.reality_check, {"measure": "sharpe", "benchmark": "bench"}),
+    (sigtest.stepm, {"measure": "sharpe"}),
+    (sigtest.bootstrap_ci, {"method": "studentized"}),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_cuda_streams_of_column_blocks_match_numpy(data, monkeypatch, fn, kw):
+    """A universe wider than the device budget on a GPU: column blocks two at a time, each on
+    a CUDA stream of its own, give the numbers of numpy input."""
+    from sigtest import _arrays
+
+    x, bench = data
+    expected = _call(fn, x, bench, kw)
+    monkeypatch.setattr(_arrays, "DEVICE_BLOCK_BYTES", 8 * x.shape[0] * 12)
+    got = _call(fn, x, bench, kw, device="cuda")
+    assert got.device.startswith("cuda:")
+    assert_tree_equal(expected, got, type(expected).__name__, tol=TOL, rtol=TOL,
+                      skip=("device",))
