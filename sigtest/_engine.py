@@ -587,6 +587,7 @@ def power_sums(
     workers: int | None = None,
     device: Device | None = None,
     each: Callable[[int, int, int, int, list[np.ndarray]], None] | None = None,
+    each_rows: Callable[[int, int, list[np.ndarray]], None] | None = None,
 ) -> Iterator[tuple[int, int, list[Any]]]:
     """For each chunk of replicates, the resampled means of ``x ** p`` for every ``p`` in ``powers``.
 
@@ -624,7 +625,11 @@ def power_sums(
     ``each(b0, b1, c0, c1, [M_p[b0:b1, c0:c1] for p in powers])`` (replicates ``b0:b1`` and
     columns ``c0:c1``, the views writable), so that an elementwise reduction of the means runs
     in parallel while they are in cache; it must be safe to call from several threads at once.
-    Not called by the device engine (the caller then reduces the yielded chunks).
+    ``each_rows``: the same for a row group once all its column blocks are done, as
+    ``each_rows(b0, b1, [M_p[b0:b1] for p in powers])`` (every column), on the worker thread that
+    finished the group: reductions across columns (e.g. a maximum per replicate) run there, in
+    parallel, rather than on the calling thread. Neither is called by the device engine (the
+    caller then reduces the yielded chunks).
     """
     if device is not None:
         yield from _device_power_sums(plan, x, powers, device, batch_size, out, workers)
@@ -684,6 +689,8 @@ def power_sums(
                 local.counts = np.empty((unit, t_obs))
             counts = plan.counts(g0, g1, out=local.counts[: g1 - g0], work=scratch())
             products(counts, g0 - start, g1 - start, 0, n_cols)
+            if each_rows is not None:
+                each_rows(g0, g1, [res[g0 - start : g1 - start] for res in outs])
 
         def group_counts(g0: int, g1: int, share: list[Any]) -> np.ndarray:
             with lock:
@@ -693,13 +700,19 @@ def power_sums(
 
         def block(counts: Future[np.ndarray], share: list[Any], g0: int, g1: int, c0: int,
                   c1: int) -> None:
+            done = False
             try:
                 products(counts.result(), g0 - start, g1 - start, c0, c1)
+                done = True
             finally:  # the group's last block hands its count matrix on to a later group
                 with lock:
                     share[0] -= 1
-                    if share[0] == 0 and share[1] is not None:
+                    share[2] = share[2] and done  # every block of the group done so far
+                    last = share[0] == 0
+                    if last and share[1] is not None:
                         spare.append(share[1])
+            if last and share[2] and each_rows is not None:  # the whole rows: reduce them
+                each_rows(g0, g1, [res[g0 - start : g1 - start] for res in outs])
 
         futures: list[Future[Any]] = []
         for g0, g1 in groups_of(start, stop):
@@ -709,7 +722,8 @@ def power_sums(
             # the count matrix is submitted before the tasks that wait for it, so a thread
             # that waits always waits for a task already running (the pool is first in,
             # first out): no deadlock
-            share: list[Any] = [len(blocks), None]  # blocks still to use it, the matrix
+            # blocks still to use it, the matrix, whether every block so far has succeeded
+            share: list[Any] = [len(blocks), None, True]
             counts = pool.submit(group_counts, g0, g1, share)
             futures.append(counts)
             futures += [pool.submit(block, counts, share, g0, g1, c0, c1) for c0, c1 in blocks]

@@ -17,8 +17,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import math
+import threading
 import warnings
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast, get_args
 
@@ -378,9 +379,15 @@ def _resampled_performance(
     plan: BootstrapPlan | IndexPlan,
     batch_size: int | None,
     device: Device | None = None,
+    reduce: Callable[[int, int, np.ndarray], None] | None = None,
 ) -> Iterator[tuple[int, int, Any]]:
     """Chunks ``(start, stop, theta_star)`` of resampled performance, ``(stop-start) x N``
     (arrays of ``device``'s namespace when the products run on a device).
+
+    ``reduce`` (the numpy engine only): called as ``reduce(b0, b1, theta_star)`` for each row
+    group on the engine's worker thread that completed it (``power_sums``' ``each_rows``), and
+    nothing is yielded: the reductions across strategies then run in parallel, not on the
+    calling thread.
 
     For ``measure='sharpe'`` a strategy's resampled Sharpe ratio is undefined in a replicate
     whose resampled variance is zero relative to rounding (see
@@ -395,11 +402,11 @@ def _resampled_performance(
     tol = UNDEFINED_VARIANCE_FACTOR * t * float(np.finfo(np.float64).eps)
     xp = np if device is None else device.xp  # the same standard operations on either
     mu_x = mu if device is None else device.put(mu)
-    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size, device=device):
+
+    def performance(m: list[Any]) -> Any:
         if measure == "mean":
             m[0] += mu_x
-            yield start, stop, m[0]
-            continue
+            return m[0]
         m1, m2 = m
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             var = m2 - m1 * m1
@@ -410,7 +417,17 @@ def _resampled_performance(
                 undefined = undefined[:, :n] | undefined[:, n:]
         if bool(xp.any(undefined)):
             sr[undefined] = xp.inf
-        yield start, stop, sr
+        return sr
+
+    if reduce is not None and device is None:
+        def rows(b0: int, b1: int, m: list[np.ndarray]) -> None:
+            reduce(b0, b1, performance(m))
+
+        for _ in power_sums(plan, xc, powers, batch_size=batch_size, each_rows=rows):
+            pass
+        return
+    for start, stop, m in power_sums(plan, xc, powers, batch_size=batch_size, device=device):
+        yield start, stop, performance(m)
 
 
 # --------------------------------------------------------------------------------------------
@@ -596,9 +613,6 @@ def _snoop_reduce(
         r.update(upper=np.zeros(theta.size, dtype=np.int64),
                  both=np.zeros(theta.size, dtype=np.int64))
     if kept:
-        chunks = _resampled_performance(
-            engine_input, bench is not None, spec.measure, plan, spec.batch_size, spec.device,
-        )
         # on a device every reduction but k-StepM's runs there: per replicate maxima, per
         # column counts and StepM's records come back, not the chunk (k-StepM takes it home)
         dev = spec.device
@@ -619,7 +633,12 @@ def _snoop_reduce(
             k = r["keep"]
             r["on_x"] = (put(k), put(theta[k]), put(r["scale"][k]), put(r["tstat"][k]),
                          put(np.abs(r["tstat"][k])))
-        for start, stop, th_x in chunks:
+        lock = threading.Lock()  # the host engine reduces row groups on its worker threads
+
+        def reduce(start: int, stop: int, th_x: Any) -> None:
+            """Every test's share of the replicates ``start:stop``: slices of the null
+            distributions written in place, counts and records added under the lock (integers,
+            whatever the order, and records sorted by replicate at the end)."""
             if ratio_x is not None:  # the HAC spread: theta + r (theta* - theta), in place
                 with np.errstate(invalid="ignore"):
                     th_x -= theta_x
@@ -630,30 +649,44 @@ def _snoop_reduce(
                 r = tests["spa"]
                 b = r["best"]
                 with np.errstate(invalid="ignore"):
-                    r["naive_best"] += int(xp.count_nonzero(
+                    naive = int(xp.count_nonzero(
                         sq * (th_x[:, b] - float(theta[b])) >= float(sq * theta[b])))
                 _spa_null_chunk(xp, th_x, r["rec_x"], r["null"][start:stop])
+                with lock:
+                    r["naive_best"] += naive
             if "stepm" in kept:
                 r = tests["stepm"]
                 t_sorted_x = r["on_x"][3]
                 z, naive_chunk = _stepm_chunk(xp, th_x, *r["on_x"])
-                r["naive"] += naive_chunk
                 if spec.records:
-                    r["recs"].append(_suffix_records(xp, z, start))
+                    recs = _suffix_records(xp, z, start)
+                    with lock:
+                        r["naive"] += naive_chunk
+                        r["recs"].append((start, recs))
                 else:
                     z = _suffix_max(xp, z)
-                    r["counts"] += as_host(xp.count_nonzero(z >= t_sorted_x, axis=0))
-                    r["n_undef"] += int(xp.count_nonzero(z[:, 0] == xp.inf))
+                    counts = as_host(xp.count_nonzero(z >= t_sorted_x, axis=0))
+                    undef = int(xp.count_nonzero(z[:, 0] == xp.inf))
+                    with lock:
+                        r["naive"] += naive_chunk
+                        r["counts"] += counts
+                        r["n_undef"] += undef
             if "kstepm" in kept:
                 r = tests["kstepm"]
                 z, naive_chunk = _stepm_chunk(np, th, r["order"], r["theta_o"], r["scale_o"],
                                               r["t_sorted"])
-                r["naive"] += naive_chunk
                 if spec.records:
-                    r["recs"].append(_k_records(z, start, spec.ks[-1]))
+                    recs = _k_records(z, start, spec.ks[-1])
+                    with lock:
+                        r["naive"] += naive_chunk
+                        r["recs"].append((start, recs))
                 else:
-                    r["counts"] += _k_exceedance_counts(z, r["t_sorted"], spec.ks)
-                    r["n_undef"] += int(np.count_nonzero(np.isposinf(z).any(axis=1)))
+                    counts = _k_exceedance_counts(z, r["t_sorted"], spec.ks)
+                    undef = int(np.count_nonzero(np.isposinf(z).any(axis=1)))
+                    with lock:
+                        r["naive"] += naive_chunk
+                        r["counts"] += counts
+                        r["n_undef"] += undef
             if "pvalues" in kept:
                 r = tests["pvalues"]
                 k = r["keep"]
@@ -662,8 +695,11 @@ def _snoop_reduce(
                     z = xp.take(th_x, k_x, axis=1)
                     z -= theta_k
                     z *= scale_k
-                    r["upper"][k] += as_host(xp.count_nonzero(z >= t_k, axis=0))
-                    r["both"][k] += as_host(xp.count_nonzero(xp.abs(z) >= abs_t_k, axis=0))
+                    upper = as_host(xp.count_nonzero(z >= t_k, axis=0))
+                    both = as_host(xp.count_nonzero(xp.abs(z) >= abs_t_k, axis=0))
+                with lock:
+                    r["upper"][k] += upper
+                    r["both"][k] += both
             if "rc" in kept:
                 r = tests["rc"]
                 b = r["best"]
@@ -674,7 +710,19 @@ def _snoop_reduce(
                     th_x = xp.take(th_x, put(r["keep"]), axis=1)
                     b = int(np.searchsorted(r["keep"], b))
                 r["null"][start:stop] = as_host(xp.max(th_x, axis=1))
-                r["naive_best"] += int(xp.count_nonzero(th_x[:, b] >= float(sq * theta[r["best"]])))
+                naive = int(xp.count_nonzero(th_x[:, b] >= float(sq * theta[r["best"]])))
+                with lock:
+                    r["naive_best"] += naive
+
+        chunks = _resampled_performance(
+            engine_input, bench is not None, spec.measure, plan, spec.batch_size, spec.device,
+            reduce=reduce if dev is None else None,
+        )
+        for start, stop, th_x in chunks:  # on a device: each chunk as it comes
+            reduce(start, stop, th_x)
+        for m in ("stepm", "kstepm"):
+            if m in kept and spec.records:
+                tests[m]["recs"] = [q for _, q in sorted(tests[m]["recs"], key=lambda p: p[0])]
     for m, r in tests.items():
         part: dict[str, Any] = {"bad": r["bad"], "tstat": r["tstat"], "best": r["best"],
                                 "naive_best": r["naive_best"]}

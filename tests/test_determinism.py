@@ -243,7 +243,7 @@ def test_thread_count_does_not_change_the_numbers(tmp_path):
         np.testing.assert_array_equal(results[0][key], results[1][key], err_msg=key)
 
 
-@pytest.mark.parametrize("name", ["reality_check", "spa", "bootstrap_ci"])
+@pytest.mark.parametrize("name", ["reality_check", "spa", "stepm", "bootstrap_ci"])
 def test_split_work_does_not_change_the_numbers(name, monkeypatch):
     """Columns cut into several blocks (as for long series and wide matrices): the whole result
     is bit-identical for 1, 2 and 3 worker threads and for several chunk sizes."""
