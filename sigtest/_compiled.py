@@ -7,7 +7,11 @@ bit-identical with or without numba; the tests compare the two. One exception: t
 of the Sharpe-ratio moments (:func:`sigtest._moments._band_sums_py` and
 :func:`sigtest._moments._autocov_rows_py`), whose numpy twins add a band's rows by BLAS and
 ``einsum`` in orders of their own; there the two agree to rounding (1e-15 relative), and both
-are checked against longdouble loops. numba is imported, and a kernel
+are checked against longdouble loops. The selection kernel of bootstrap distributions
+(:func:`sigtest._engine._order_stats_py`) finds the exact order statistics, as numpy's partition
+does, and sums each column in replicate order, numpy's order for C-ordered distributions of two
+columns or more (numpy sums a lone column pairwise: the standard deviations then agree to
+rounding). numba is imported, and a kernel
 compiled, on first use only (``cache=True`` keeps the machine code between sessions), so
 ``import sigtest`` does not pay for it. Setting the environment variable
 ``SIGTEST_NO_NUMBA=1`` forces the numpy path.
