@@ -951,7 +951,9 @@ _QUANTILE_COLUMNS = 64
 #: Sample of each row from which :func:`_order_stats_py` brackets the order statistics, and
 #: the shortest row it brackets (shorter rows are sorted).
 _SELECT_SAMPLE = 256
-_SELECT_MIN_ROW = 8 * _SELECT_SAMPLE
+_SELECT_MIN_ROW = 2 * _SELECT_SAMPLE
+#: Partitioning rounds after which a quickselect sorts what is left of its range.
+_SELECT_ROUNDS = 64
 
 
 def _select_brackets(kth: np.ndarray, n_rep: int) -> tuple[np.ndarray, ...]:
@@ -1012,9 +1014,10 @@ def _order_stats_py(
     column and cluster of ranks, two values that bracket the ranks (sample ranks ``low`` and
     ``high``, :func:`_select_brackets`); the pass that sums the column counts its values below
     the bracket and copies those within it, and a quickselect over the copies finds the ranks.
-    A column whose bracket misses its ranks or overflows its buffer, that holds NaN or an
-    infinity, or a block shorter than :data:`_SELECT_MIN_ROW` rows is sorted instead: the
-    result is the exact order statistics either way."""
+    A column whose bracket misses its ranks or overflows its buffer, that holds an infinity,
+    or a block shorter than :data:`_SELECT_MIN_ROW` rows is copied whole and its ranks found
+    by quickselect (sorted if it holds NaN): the result is the exact order statistics either
+    way."""
     b, n = block.shape
     n_k = kth.shape[0]
     n_cl = first.shape[0]
@@ -1033,8 +1036,14 @@ def _order_stats_py(
 
     def select(a: np.ndarray, lo: int, hi: int, k: int) -> None:
         # Hoare's quickselect (median-of-three pivot): a[k] becomes the k-th smallest of
-        # a[lo..hi], with no larger value before it and no smaller one after it
+        # a[lo..hi], with no larger value before it and no smaller one after it; a range that
+        # does not shrink fast (an adversarial order) is sorted instead, as in introselect
+        rounds = 0
         while hi > lo:
+            rounds += 1
+            if rounds > _SELECT_ROUNDS:
+                a[lo : hi + 1].sort()
+                return
             mid = (lo + hi) >> 1
             if a[mid] < a[lo]:
                 a[mid], a[lo] = a[lo], a[mid]
@@ -1114,15 +1123,19 @@ def _order_stats_py(
                 stats[j, k] = buf[c, j, pos]
                 start = pos + 1
         nan[j] = False
-        if not good:
+        if not good:  # the whole column, by quickselect (NaN, which compares false: sorted)
             for t in range(b):
-                column[t] = block[t, j]
-            if n_k > 0:
+                v = block[t, j]
+                column[t] = v
+                if v != v:
+                    nan[j] = True
+            if nan[j]:
                 column.sort()
                 for k in range(n_k):
                     stats[j, k] = column[kth[k]]
-                nan[j] = column[b - 1] != column[b - 1]
             else:
-                for t in range(b):
-                    if column[t] != column[t]:
-                        nan[j] = True
+                start = 0
+                for k in range(n_k):
+                    select(column, start, b - 1, kth[k])
+                    stats[j, k] = column[kth[k]]
+                    start = kth[k] + 1

@@ -339,7 +339,7 @@ def test_replicate_summary_equals_numpy_exactly(no_numba, monkeypatch):
     the bracket (B >= 2048) and shorter, whatever the order of the replicates."""
     monkeypatch.setenv("SIGTEST_NO_NUMBA", no_numba)  # "0": the compiled kernel if installed
     rng = np.random.default_rng(3)
-    for d, q in _quantile_cases(rng, 80, [7, 300, 2048, 2049, 5000, 10_001]):
+    for d, q in _quantile_cases(rng, 80, [7, 300, 511, 512, 700, 2049, 5000, 10_001]):
         d = np.concatenate([d, rng.standard_normal((d.shape[0], 1))], axis=1)  # N >= 2
         monkeypatch.setattr(_engine, "_QUANTILE_COLUMNS", int(rng.integers(1, 4)))
         fortran = rng.random() < 0.2  # column-major: numpy's std sums each column pairwise
@@ -356,13 +356,15 @@ def test_replicate_summary_equals_numpy_exactly(no_numba, monkeypatch):
         np.testing.assert_array_equal(_engine.replicate_quantiles(d, q), ref_q)
 
 
-def test_order_stats_kernel_as_python_selects_exactly(monkeypatch):
+@pytest.mark.parametrize("rounds", [64, 1])
+def test_order_stats_kernel_as_python_selects_exactly(monkeypatch, rounds):
     """The selection kernel run as plain Python (what numba compiles): the exact order
     statistics of sorting each column, its NaN flag and the standard deviation of summing in
-    row order, through the bracket, its misses (sampled rows holding the largest values) and
-    the sorting fallback."""
+    row order, through the bracket, its misses (sampled rows holding the largest values), the
+    quickselect of whole columns, and (``rounds=1``) quickselect's fallback to sorting."""
+    monkeypatch.setattr(_engine, "_SELECT_ROUNDS", rounds)
     rng = np.random.default_rng(4)
-    for d, q in _quantile_cases(rng, 12, [40, 2048, 2500]):
+    for d, q in _quantile_cases(rng, 12, [40, 511, 600, 2500]):
         block = np.ascontiguousarray(d)
         b = block.shape[0]
         kth = np.unique(rng.integers(0, b, size=int(rng.integers(1, 6))))
@@ -391,7 +393,7 @@ def test_order_stats_kernel_as_python_selects_exactly(monkeypatch):
 def test_select_brackets_are_disjoint_and_in_order():
     """Clusters cover every rank once, in order; each bracket spans its ranks' share of the
     sample with a margin; brackets never overlap (their sample ranks increase)."""
-    for b in (2048, 5000, 10_000, 100_000):
+    for b in (512, 700, 2048, 5000, 10_000, 100_000):
         for kth in ([249, 250, 9749, 9750], [0, 1], [b - 2, b - 1], [b // 2, b // 2 + 1],
                     [0, b // 3, b // 3 + 1, b // 2, b - 1]):
             kth = np.unique(np.minimum(kth, b - 1))
