@@ -956,3 +956,61 @@ def test_cuda_streams_of_column_blocks_match_numpy(data, monkeypatch, fn, kw):
     assert got.device.startswith("cuda:")
     assert_tree_equal(expected, got, type(expected).__name__, tol=TOL, rtol=TOL,
                       skip=("device",))
+
+
+def test_device_stream_uses_the_library_streams(monkeypatch):
+    """The CUDA branches of Device.stream, with stand-ins for CuPy and PyTorch that record the
+    calls: the work runs inside a fresh non-blocking stream (CuPy: on the array's GPU), and
+    the stream is synchronized before the context exits, so the results are complete."""
+    import sys
+    import types
+
+    import array_api_compat
+
+    from sigtest import _arrays
+
+    events = []
+
+    class Ctx:
+        def __init__(self, name):
+            self.name = name
+
+        def __enter__(self):
+            events.append(f"enter {self.name}")
+
+        def __exit__(self, *exc):
+            events.append(f"exit {self.name}")
+
+    class Stream(Ctx):
+        def __init__(self, non_blocking=False, device=None):
+            super().__init__("stream")
+            events.append(f"new stream non_blocking={non_blocking} device={device}")
+
+        def synchronize(self):
+            events.append("synchronize")
+
+    cupy = types.ModuleType("cupy")
+    cupy.cuda = types.SimpleNamespace(Device=lambda i: Ctx(f"gpu {i}"), Stream=Stream)
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setattr(array_api_compat, "is_cupy_namespace", lambda xp: xp is cupy)
+    dev = _arrays.Device(cupy, types.SimpleNamespace(id=1), "cuda:1 (cupy)")
+    with dev.stream():
+        events.append("work")
+    assert events == ["enter gpu 1", "new stream non_blocking=True device=None", "enter stream",
+                      "work", "exit stream", "synchronize", "exit gpu 1"]
+
+    events.clear()
+    torch_ = types.ModuleType("torch")
+    torch_.cuda = types.SimpleNamespace(
+        Stream=lambda device: Stream(device=device), stream=lambda s: s)
+    monkeypatch.setitem(sys.modules, "torch", torch_)
+    monkeypatch.setattr(array_api_compat, "is_torch_namespace", lambda xp: xp is torch_)
+    dev = _arrays.Device(torch_, "cuda:0", "cuda:0 (torch)")
+    with dev.stream():
+        events.append("work")
+    assert events == ["new stream non_blocking=False device=cuda:0", "enter stream", "work",
+                      "exit stream", "synchronize"]
+    events.clear()
+    with _arrays.Device(torch_, "cpu", "cpu (torch)").stream():  # no streams on the CPU
+        events.append("work")
+    assert events == ["work"]
