@@ -676,8 +676,10 @@ def _device_long_run_variances(
     return scheme, out
 
 
-#: Columns per task of :func:`variance_ratio` (fixed, so results do not depend on threads).
-_RATIO_COLUMNS = 128
+#: Columns per task of :func:`variance_ratio` (fixed, so results do not depend on threads):
+#: 32 keeps a task's spectra in cache (0.071 s at T = 2520, N = 1000 on two cores, against
+#: 0.096-0.111 s with 128 columns and 0.105 s with 16) and gives 16 cores work at N = 500.
+_RATIO_COLUMNS = 32
 
 
 def make_plan(
