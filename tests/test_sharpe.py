@@ -1023,7 +1023,7 @@ def test_fused_power_sums_equal_the_numpy_band_loop(with_rf, monkeypatch):
                                                      if with_rf else 0.0))
     sums = np.zeros((4, x.shape[1]))
     _moments._band_sums_py(x, piv, rf if with_rf else np.zeros(0), bool(piv.any()), with_rf,
-                           4, _moments._BAND_ROWS, sums)
+                           4, _moments._SUM_BAND_ROWS, sums)
     y = (x - rf[:, None] if with_rf else x) - piv
     for k in range(4):
         expected = (y ** (k + 1)).sum(axis=0)
