@@ -948,8 +948,8 @@ def replicate_summary(
 
 #: Columns per task of :func:`replicate_quantiles` (their ``B x 64`` copy stays in cache).
 _QUANTILE_COLUMNS = 64
-#: Sample of each row from which :func:`_order_stats_py` brackets the order statistics, and
-#: the shortest row it brackets (shorter rows are sorted).
+#: Sample of each column from which :func:`_order_stats_py` brackets the order statistics, and
+#: the shortest column it brackets (shorter columns are searched whole, by quickselect).
 _SELECT_SAMPLE = 256
 _SELECT_MIN_ROW = 2 * _SELECT_SAMPLE
 #: Partitioning rounds after which a quickselect sorts what is left of its range.
@@ -963,8 +963,9 @@ def _select_brackets(kth: np.ndarray, n_rep: int) -> tuple[np.ndarray, ...]:
     The bracket of the ranks ``ka..kb`` spans the sample ranks ``S ka / B - d`` to
     ``S (kb + 1) / B + d``, ``d`` four binomial standard deviations of a sample rank at that
     level plus 2: it holds the ranks unless the sample is far from representative, which the
-    kernel detects (it then sorts the row). Ranks close together share a cluster, and clusters
-    whose brackets would overlap are merged, so the brackets are disjoint and in order."""
+    kernel detects (it then searches the whole column). Ranks close together share a cluster,
+    and clusters whose brackets would overlap are merged, so the brackets are disjoint and in
+    order."""
     s, n = _SELECT_SAMPLE, max(n_rep, 1)
 
     def margin(rank: float) -> int:
@@ -1108,7 +1109,7 @@ def _order_stats_py(
     column = np.empty(b)
     for j in range(n):
         std[j] = np.sqrt(acc[j] / (b - 1)) if b > 1 else np.nan
-        good = fast and mean[j] - mean[j] == 0.0  # NaN or an infinity: sorted
+        good = fast and mean[j] - mean[j] == 0.0  # NaN or an infinity: the whole column
         for c in range(n_cl):  # count: values below the bracket; m: values within it
             if not good:
                 break

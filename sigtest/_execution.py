@@ -171,16 +171,20 @@ class Blocks:
         """The columns ``positions`` (increasing), labelled ``columns``."""
         pos = np.asarray(positions, dtype=np.intp)
         if self.backend == "device":
-            assert self.device is not None
-            x = self.device.xp.take(self.parts[0], self.device.put(pos.astype(np.int64)), axis=1)
-            return replace(self, parts=[x], offsets=np.array([0, pos.size], dtype=np.int64),
-                           columns=columns, one_d=False)
+            return replace(self, parts=[self._device_columns(pos)],
+                           offsets=np.array([0, pos.size], dtype=np.int64), columns=columns,
+                           one_d=False)
         if self.data is not None:
             d = self.data.take_columns(pos)
             return from_data(ReturnsData(d.values, columns, d.index, False, d.name, d.deferred),
                              self.device)
         out = _array_blocks(self.array[:, pos.tolist()], columns, False, self.name, self.frame)
         return replace(out, n_obs=self.n_obs, rows=self.rows, _index=list(self._index))
+
+    def _device_columns(self, pos: np.ndarray) -> Any:
+        """The columns ``pos`` of the array of a ``'device'`` block, on its device."""
+        assert self.device is not None
+        return self.device.xp.take(self.parts[0], self.device.put(pos.astype(np.int64)), axis=1)
 
     def restrict(self, keep: np.ndarray | slice) -> Blocks:
         """The rows ``keep`` (booleans over the current rows, or a slice of them): in memory a
@@ -270,31 +274,26 @@ class Blocks:
         if self.local:
             if split is not None and self.backend == "memory":
                 return self._run_threads(kernel, args, split)
-            if self.streamed is not None and len(self.parts) > 1:
-                return self._run_streamed(kernel, args, offsets)
-            return [
-                kernel(x, *args, **({"offset": int(self.offsets[k])} if offsets else {}))
-                for k, x in enumerate(self.parts)
-            ]
-        return self._run_dask(kernel, args, nan_policy, offsets, persist=False)
 
-    def _run_streamed(
-        self, kernel: Callable[..., Any], args: tuple[Any, ...], offsets: bool
-    ) -> list[Any]:
-        """The blocks of :meth:`device_parts`, two at a time on two threads, each kernel on a
-        stream of its own that it has finished when it returns: while one block's products
-        run on the device, the next block is prepared on the host and sent. The kernels are
-        independent, so the results are those of running them one after the other."""
-        device = self.streamed
-        assert device is not None
-
-        def run(k: int) -> Any:
-            with device.stream():
+            def run(k: int) -> Any:
                 return kernel(self.parts[k], *args,
                               **({"offset": int(self.offsets[k])} if offsets else {}))
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            return list(pool.map(run, range(len(self.parts))))
+            device = self.streamed
+            if device is not None and len(self.parts) > 1:
+                # the blocks of device_parts, two at a time on two threads, each kernel on a
+                # stream of its own that it has finished when it returns: while one block's
+                # products run on the device, the next block is prepared on the host and
+                # sent; the kernels are independent, so the results are those of running them
+                # one after the other
+                def streamed(k: int) -> Any:
+                    with device.stream():
+                        return run(k)
+
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    return list(pool.map(streamed, range(len(self.parts))))
+            return [run(k) for k in range(len(self.parts))]
+        return self._run_dask(kernel, args, nan_policy, offsets, persist=False)
 
     def _run_threads(
         self, kernel: Callable[..., Any], args: tuple[Any, ...], width: int
@@ -388,9 +387,7 @@ class Blocks:
         if self.data is not None:
             return self.data.take_columns(pos)
         if self.backend == "device":
-            assert self.device is not None
-            x = self.parts[0]
-            cols = as_host(self.device.xp.take(x, self.device.put(pos.astype(np.int64)), axis=1))
+            cols = as_host(self._device_columns(pos))
             return as_returns(np.ascontiguousarray(cols, dtype=np.float64), name=self.name,
                               min_obs=1, nan_policy="omit")
         arr = self.array[:, pos.tolist()]
